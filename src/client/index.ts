@@ -1,0 +1,3 @@
+/** Public API of `ftpkit/client`. */
+export type * from './options.js';
+export * from '../errors.js';

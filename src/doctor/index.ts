@@ -1,0 +1,2 @@
+/** Public API of `ftpkit/doctor`. */
+export * from '../errors.js';

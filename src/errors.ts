@@ -1,0 +1,159 @@
+/**
+ * The one error hierarchy of ftpkit (server, client, doctor, CLI).
+ *
+ * Every error has a stable string `code` (for scripts and tests) and may carry a `cause`.
+ * An FTP refusal carries the reply; a network failure says which connection, which phase and
+ * what happened, because that is what tells a user which setting to change.
+ */
+
+export type FtpErrorCode =
+  | 'ERR_FTP_REPLY'          // the server answered with a 4xx/5xx (or unexpected) reply
+  | 'ERR_FTP_PROTOCOL'       // the peer broke the protocol: malformed/over-long reply, bogus PASV numbers
+  | 'ERR_FTP_NETWORK'        // TCP/TLS level failure on the control or data connection
+  | 'ERR_FTP_TLS'            // TLS handshake / certificate / session-reuse failure
+  | 'ERR_FTP_USAGE'          // the caller passed something invalid (CR/LF/NUL in an argument, bad URL, ...)
+  | 'ERR_FTP_CONFIG'         // invalid configuration; names the bad key
+  | 'ERR_FTP_STORAGE'        // server side storage failure, carries its FTP meaning
+  | 'ERR_FTP_CLOSED'         // the client was closed while the operation ran
+  | 'ERR_FTP_ABORTED';       // the operation was aborted on request
+
+export class FtpError extends Error {
+  readonly code: FtpErrorCode;
+  constructor(code: FtpErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A reply from the server that the operation could not accept (RFC 959 s4.2). */
+export class FtpReplyError extends FtpError {
+  readonly replyCode: number;
+  readonly replyText: string;
+  /** The command that got this reply, with a password masked. */
+  readonly command: string | undefined;
+  constructor(replyCode: number, replyText: string, command?: string, options?: { cause?: unknown }) {
+    super('ERR_FTP_REPLY', `${command ? `${command}: ` : ''}${replyCode} ${replyText}`, options);
+    this.replyCode = replyCode;
+    this.replyText = replyText;
+    this.command = command;
+  }
+  /** 4xx: transient negative completion, worth retrying (RFC 959 s4.2.1). */
+  get transient(): boolean { return this.replyCode >= 400 && this.replyCode < 500; }
+}
+
+export class FtpProtocolError extends FtpError {
+  constructor(message: string, options?: { cause?: unknown }) { super('ERR_FTP_PROTOCOL', message, options); }
+}
+
+export type ConnectionKind = 'control' | 'data';
+/** When the failure happened. */
+export type NetworkPhase = 'resolve' | 'connect' | 'listen' | 'accept' | 'greeting' | 'tls-handshake' | 'command' | 'transfer' | 'close';
+/** What happened, as far as the socket can tell. */
+export type NetworkFailure =
+  | 'refused'       // RST on connect: something actively rejects (closed port, REJECT rule)
+  | 'timeout'       // nothing answered: silently dropped packets, or a peer that never replies
+  | 'reset'         // an established connection was reset
+  | 'closed'        // the peer closed the connection early
+  | 'unreachable'   // no route / host unreachable / network unreachable (ICMP)
+  | 'not-found'     // name resolution failed
+  | 'address-in-use'
+  | 'permission'    // e.g. binding a privileged port
+  | 'other';
+
+export class FtpNetworkError extends FtpError {
+  readonly connection: ConnectionKind;
+  readonly phase: NetworkPhase;
+  readonly failure: NetworkFailure;
+  /** host:port that was being connected to / listened on, when known. */
+  readonly endpoint: string | undefined;
+  /** Milliseconds from the start of the phase to the failure, when known (the doctor reports it). */
+  readonly elapsedMs: number | undefined;
+  constructor(init: {
+    connection: ConnectionKind; phase: NetworkPhase; failure: NetworkFailure;
+    endpoint?: string; elapsedMs?: number; message?: string; cause?: unknown;
+  }) {
+    const where = init.endpoint ? ` to ${init.endpoint}` : '';
+    super('ERR_FTP_NETWORK',
+      init.message ?? `${init.connection} connection${where} failed during ${init.phase}: ${init.failure}`,
+      { cause: init.cause });
+    this.connection = init.connection;
+    this.phase = init.phase;
+    this.failure = init.failure;
+    this.endpoint = init.endpoint;
+    this.elapsedMs = init.elapsedMs;
+  }
+}
+
+export class FtpTlsError extends FtpError {
+  readonly connection: ConnectionKind;
+  constructor(connection: ConnectionKind, message: string, options?: { cause?: unknown }) {
+    super('ERR_FTP_TLS', message, options);
+    this.connection = connection;
+  }
+}
+
+export class FtpUsageError extends FtpError {
+  constructor(message: string, options?: { cause?: unknown }) { super('ERR_FTP_USAGE', message, options); }
+}
+
+export class FtpConfigError extends FtpError {
+  /** Dotted path of the offending key, e.g. `users.0.permissions.write`. */
+  readonly key: string;
+  constructor(key: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_FTP_CONFIG', key ? `${key}: ${message}` : message, options);
+    this.key = key;
+  }
+}
+
+/**
+ * What a storage failure means to an FTP client (RFC 959 s4.2 reply classes). The server maps the kind
+ * to a reply code in one place; raw OS error text never reaches the wire.
+ */
+export type StorageFailure =
+  | 'not-found'        // 550
+  | 'exists'           // 550 (553 for a name that cannot be created)
+  | 'not-a-directory'  // 550
+  | 'is-a-directory'   // 550
+  | 'not-empty'        // 550
+  | 'permission'       // 550
+  | 'invalid-name'     // 553
+  | 'no-space'         // 452 (RFC 959: insufficient storage space)
+  | 'quota'            // 552 (exceeded storage allocation)
+  | 'transient'        // 450 / 451
+  | 'not-supported'    // 502/504
+  | 'io';              // 451 local error in processing
+
+export class FtpStorageError extends FtpError {
+  readonly failure: StorageFailure;
+  /** Virtual path concerned (never a host file system path). */
+  readonly path: string | undefined;
+  constructor(failure: StorageFailure, message: string, path?: string, options?: { cause?: unknown }) {
+    super('ERR_FTP_STORAGE', message, options);
+    this.failure = failure;
+    this.path = path;
+  }
+}
+
+export class FtpClosedError extends FtpError {
+  constructor(message = 'the connection was closed', options?: { cause?: unknown }) { super('ERR_FTP_CLOSED', message, options); }
+}
+
+export class FtpAbortedError extends FtpError {
+  constructor(message = 'the operation was aborted', options?: { cause?: unknown }) { super('ERR_FTP_ABORTED', message, options); }
+}
+
+/** Map a Node socket error to a NetworkFailure. */
+export function classifySocketError(err: unknown): NetworkFailure {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ECONNREFUSED': return 'refused';
+    case 'ETIMEDOUT': return 'timeout';
+    case 'ECONNRESET': case 'EPIPE': case 'ECONNABORTED': return 'reset';
+    case 'EHOSTUNREACH': case 'ENETUNREACH': case 'EHOSTDOWN': case 'ENETDOWN': return 'unreachable';
+    case 'ENOTFOUND': case 'EAI_AGAIN': case 'EAI_NONAME': return 'not-found';
+    case 'EADDRINUSE': return 'address-in-use';
+    case 'EACCES': case 'EPERM': return 'permission';
+    default: return 'other';
+  }
+}

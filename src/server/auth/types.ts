@@ -1,0 +1,51 @@
+/**
+ * Users behind an interface: the server asks an Authenticator, which returns the user's view of storage
+ * and what the user may do. Anonymous access, a config file with hashed passwords, and later PostgreSQL
+ * are implementations of this interface.
+ */
+import type { Storage } from '../storage/types.js';
+
+export interface Permissions {
+  list: boolean;
+  read: boolean;
+  write: boolean;    // STOR/STOU (create or overwrite)
+  append: boolean;   // APPE, and REST + STOR (resume)
+  delete: boolean;   // DELE
+  rename: boolean;   // RNFR/RNTO
+  mkdir: boolean;    // MKD
+  rmdir: boolean;    // RMD
+  chmod: boolean;    // SITE CHMOD, MFMT
+}
+
+export type Permission = keyof Permissions;
+
+export const READ_ONLY: Readonly<Permissions> = Object.freeze({
+  list: true, read: true, write: false, append: false, delete: false, rename: false, mkdir: false, rmdir: false, chmod: false,
+});
+export const READ_WRITE: Readonly<Permissions> = Object.freeze({
+  list: true, read: true, write: true, append: true, delete: true, rename: true, mkdir: true, rmdir: true, chmod: true,
+});
+
+export interface AuthenticatedUser {
+  name: string;
+  /** The user's view of storage; paths are virtual and "/" is the user's root (it can never be widened). */
+  storage: Storage;
+  permissions: Permissions;
+  /** Initial working directory (virtual), default "/". */
+  home?: string;
+}
+
+export interface LoginContext {
+  remoteAddress: string;
+  /** Whether the control connection is protected by TLS (FTPS issue). */
+  secure: boolean;
+}
+
+export interface Authenticator {
+  /**
+   * Called after PASS. Returns the user, or null for a wrong name or password (the server answers 530
+   * after a delay either way, so names cannot be probed). Anonymous logins ("anonymous"/"ftp", any
+   * password, RFC 1635) are an authenticator like any other.
+   */
+  authenticate(username: string, password: string, context: LoginContext): Promise<AuthenticatedUser | null>;
+}

@@ -1,0 +1,91 @@
+/**
+ * The storage interface behind the server (DESIGN.md principle 7).
+ *
+ * Paths given to a Storage are *virtual*: absolute, normalized POSIX paths ("/", "/a/b.txt") produced by
+ * protocol/paths.ts. A Storage never sees "..", relative paths or client text. Implementations map them
+ * onto their medium (a confined local folder, memory, later an object store) and report failures as
+ * FtpStorageError with a StorageFailure kind; the server turns that into the reply code in one place.
+ *
+ * Required operations are the minimum every backend can offer; optional capabilities are separate
+ * interfaces detected with the type guards below, so FEAT/HELP only announce what the backend can do.
+ */
+import type { Readable, Writable } from 'node:stream';
+
+export type EntryType = 'file' | 'dir' | 'link' | 'other';
+
+export interface FileInfo {
+  /** Base name ("" for the root). */
+  name: string;
+  type: EntryType;
+  size: number;
+  modifiedAt: Date;
+  /** POSIX permission bits (0o755 ...), for LIST and the MLSx unix.mode fact. */
+  mode: number;
+  /** Owner/group as shown in LIST ("ftp" when unknown). */
+  owner?: string;
+  group?: string;
+  /** Number of hard links, for LIST. */
+  links?: number;
+  /** Stable identity of the object for the MLSx "unique" fact (RFC 3659 s7.5.2). */
+  unique?: string;
+  /** Target of a symbolic link, when type === 'link'. */
+  linkTarget?: string;
+}
+
+export interface ReadOptions {
+  /** Byte offset to start reading at (REST, RFC 3659 s5). */
+  start?: number;
+}
+
+export interface WriteOptions {
+  /** Byte offset to start writing at (REST before STOR): the file is truncated there and then written. */
+  start?: number;
+  /** APPE: append to the end, creating the file if needed. */
+  append?: boolean;
+  /** STOU: fail with 'exists' rather than replace an existing file. */
+  exclusive?: boolean;
+}
+
+export interface Storage {
+  stat(path: string): Promise<FileInfo>;
+  /** Entries of a directory, without "." and "..". */
+  list(path: string): Promise<FileInfo[]>;
+  /** Resolves once the file is open (so "not found" becomes a reply before 150 is sent). */
+  openRead(path: string, options?: ReadOptions): Promise<Readable>;
+  /**
+   * Resolves once the file is open for writing. The returned stream's 'finish'/'close' mean the data is
+   * committed; an 'error' means it is not.
+   */
+  openWrite(path: string, options?: WriteOptions): Promise<Writable>;
+  mkdir(path: string): Promise<void>;
+  /** Remove an empty directory. */
+  rmdir(path: string): Promise<void>;
+  /** Remove a file. */
+  delete(path: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+}
+
+/** MFMT (draft-somers-ftp-mfxx) and the modify fact. */
+export interface SetModifiedTimeCapability {
+  setModifiedAt(path: string, date: Date): Promise<void>;
+}
+
+/** SITE CHMOD. */
+export interface ChmodCapability {
+  chmod(path: string, mode: number): Promise<void>;
+}
+
+/** AVBL and STAT free-space information. */
+export interface AvailableSpaceCapability {
+  availableBytes(path: string): Promise<number>;
+}
+
+export function canSetModifiedTime(s: Storage): s is Storage & SetModifiedTimeCapability {
+  return typeof (s as Partial<SetModifiedTimeCapability>).setModifiedAt === 'function';
+}
+export function canChmod(s: Storage): s is Storage & ChmodCapability {
+  return typeof (s as Partial<ChmodCapability>).chmod === 'function';
+}
+export function canReportSpace(s: Storage): s is Storage & AvailableSpaceCapability {
+  return typeof (s as Partial<AvailableSpaceCapability>).availableBytes === 'function';
+}

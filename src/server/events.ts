@@ -1,0 +1,115 @@
+/**
+ * The typed event map of FtpServer (DESIGN.md principle 15: observability through events).
+ *
+ * Owns: the names and payloads of every event the server emits. The JSON-lines logger (src/server/log/)
+ * and host applications subscribe to these. Per-session problems are reported as 'session-error' or
+ * 'warning', never as the EventEmitter 'error' event, so an application that does not listen cannot be
+ * crashed by a misbehaving client. Passwords never appear in any payload (PASS is masked as "****").
+ */
+
+/** Fields shared by events that concern one session. */
+export interface SessionEventBase {
+  sessionId: string;
+  /** The client's address (IPv4-mapped addresses unmapped). */
+  remoteAddress: string;
+  /** The logged-in user, when there is one. */
+  user?: string;
+}
+
+export interface SessionOpenEvent extends SessionEventBase {
+  remotePort: number;
+  localAddress: string;
+  localPort: number;
+}
+
+export interface SessionCloseEvent extends SessionEventBase {
+  durationMs: number;
+  /** Why it closed: the client quit, the peer vanished, idle timeout, server shutdown, too many login failures... */
+  reason: string;
+}
+
+export interface LoginEvent extends SessionEventBase {
+  user: string;
+}
+
+export interface LoginFailedEvent extends SessionEventBase {
+  /** The name the client tried (never the password). */
+  user: string;
+  /** Failed logins in this session so far. */
+  failures: number;
+}
+
+export interface CommandEvent extends SessionEventBase {
+  verb: string;
+  /** The argument as received; "****" for PASS. */
+  argument: string;
+  /** Code of the (last) reply to this command; for a transfer command the final 226/426/451... */
+  replyCode: number;
+  durationMs: number;
+}
+
+export interface ReplyEvent extends SessionEventBase {
+  code: number;
+  lines: string[];
+}
+
+export interface TranscriptEvent {
+  sessionId: string;
+  /** 'in': a command line from the client (PASS masked); 'out': a reply line we sent. */
+  direction: 'in' | 'out';
+  line: string;
+}
+
+export interface TransferEvent extends SessionEventBase {
+  user: string;
+  /** Virtual path of the file (or directory, for listings). */
+  path: string;
+  /** Bytes moved over the data connection (after TYPE A conversion, on the wire). */
+  bytes: number;
+  durationMs: number;
+  /** REST offset the transfer started at, 0 otherwise. */
+  offset: number;
+  /** 'passive' or 'active'. */
+  dataMode: 'passive' | 'active';
+}
+
+export interface TransferFailedEvent extends TransferEvent {
+  direction: 'upload' | 'download' | 'list';
+  /** Short reason: 'aborted', 'data connection lost', 'storage error: not-found', 'timeout' ... */
+  reason: string;
+}
+
+export interface SessionErrorEvent {
+  sessionId: string;
+  remoteAddress: string;
+  error: Error;
+}
+
+export interface WarningEvent {
+  sessionId?: string;
+  remoteAddress?: string;
+  /** Stable code: 'foreign-data-connection', 'passive-ports-exhausted', 'session-limit', ... */
+  code: string;
+  message: string;
+}
+
+export interface ListeningEvent {
+  addresses: Array<{ address: string; family: string; port: number }>;
+}
+
+export interface FtpServerEvents {
+  listening: [ListeningEvent];
+  'session-open': [SessionOpenEvent];
+  'session-close': [SessionCloseEvent];
+  login: [LoginEvent];
+  'login-failed': [LoginFailedEvent];
+  command: [CommandEvent];
+  reply: [ReplyEvent];
+  transcript: [TranscriptEvent];
+  upload: [TransferEvent];
+  download: [TransferEvent];
+  'transfer-failed': [TransferFailedEvent];
+  'session-error': [SessionErrorEvent];
+  warning: [WarningEvent];
+  close: [];
+}

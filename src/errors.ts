@@ -85,11 +85,23 @@ export class FtpNetworkError extends FtpError {
   }
 }
 
+/** What went wrong in TLS, so a caller (server reply, client retry, doctor) can tell causes apart. */
+export type TlsFailure =
+  | 'handshake'          // the handshake failed (protocol/version/cipher mismatch, alert from the peer)
+  | 'not-tls'            // the peer sent something that is not TLS (cleartext after AUTH, garbage)
+  | 'timeout'            // the handshake did not complete in time (stalled peer)
+  | 'closed'             // the peer closed the connection during the handshake
+  | 'certificate'        // certificate verification failed (self-signed, expired, wrong host, unknown CA)
+  | 'session-not-reused'; // a data connection did not resume the control connection's TLS session
+
 export class FtpTlsError extends FtpError {
   readonly connection: ConnectionKind;
-  constructor(connection: ConnectionKind, message: string, options?: { cause?: unknown }) {
+  /** Added by the FTPS issue; undefined when the cause is not classified. */
+  readonly reason: TlsFailure | undefined;
+  constructor(connection: ConnectionKind, message: string, options?: { cause?: unknown; reason?: TlsFailure }) {
     super('ERR_FTP_TLS', message, options);
     this.connection = connection;
+    this.reason = options?.reason;
   }
 }
 

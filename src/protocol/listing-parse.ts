@@ -1,0 +1,229 @@
+/**
+ * Parser for LIST output, whatever the server: Unix `ls -l` style (vsftpd, pure-ftpd, proftpd, pyftpdlib,
+ * FileZilla Server), DOS/IIS style, and EPLF. RFC 959 s4.1.3 leaves the LIST format to the server, so the
+ * format is detected per line. Pure: no sockets, no fs. MLSD/MLST live in listing-parse-mlsx.ts.
+ *
+ * Dates without a year (`Nov 21 11:37`) are in the last twelve months (that is what `ls` means by them);
+ * dates in LIST output carry no zone, so they are read as UTC (vsftpd's default, use_localtime=NO).
+ */
+import type { FileEntry } from './listing-types.js';
+
+export { parseMlsxLine, parseMlsd, parseMlsxTime, isSelfOrParent } from './listing-parse-mlsx.js';
+export type { MlsxEntry } from './listing-parse-mlsx.js';
+
+export interface ParseListingOptions {
+  /** Reference time for dates without a year (default: now). */
+  now?: Date;
+}
+
+/** Month names, lower-case, without a trailing dot: English first, then common server locales. */
+const MONTHS: Record<string, number> = {};
+for (const [list, base] of [
+  ['jan feb mar apr may jun jul aug sep oct nov dec', 0],
+  ['jan feb mär apr mai jun jul aug sep okt nov dez', 0],   // German
+  ['janv févr mars avr mai juin juil août sept oct nov déc', 0], // French
+  ['ene feb mar abr may jun jul ago sep oct nov dic', 0],   // Spanish
+  ['gen feb mar apr mag giu lug ago set ott nov dic', 0],   // Italian
+  ['jan fev mar abr mai jun jul ago set out nov dez', 0],   // Portuguese
+  ['jan feb mrt apr mei jun jul aug sep okt nov dec', 0],   // Dutch
+  ['maa', 2], ['mrz', 2], ['sept', 8], ['fév', 1], ['fevr', 1], ['juli', 6], ['juni', 5], ['märz', 2],
+] as const) {
+  (list as string).split(' ').forEach((m, i) => { if (!(m in MONTHS)) MONTHS[m] = (base as number) + i; });
+}
+
+function monthIndex(token: string): number | undefined {
+  const key = token.toLowerCase().replace(/\.$/, '');
+  return MONTHS[key];
+}
+
+/** rwx column -> permission bits (with setuid/setgid/sticky from s/S/t/T). */
+export function parseModeString(perms: string): number | undefined {
+  if (!/^[-r][-w][-xsS][-r][-w][-xsS][-r][-w][-xtT]$/.test(perms)) return undefined;
+  let mode = 0;
+  const bit = (i: number, v: number) => { if (perms[i] !== '-' && perms[i] !== 'S' && perms[i] !== 'T') mode |= v; };
+  bit(0, 0o400); bit(1, 0o200); bit(2, 0o100);
+  bit(3, 0o040); bit(4, 0o020); bit(5, 0o010);
+  bit(6, 0o004); bit(7, 0o002); bit(8, 0o001);
+  if (perms[2] === 's' || perms[2] === 'S') mode |= 0o4000;
+  if (perms[5] === 's' || perms[5] === 'S') mode |= 0o2000;
+  if (perms[8] === 't' || perms[8] === 'T') mode |= 0o1000;
+  return mode;
+}
+
+function validDate(y: number, mo: number, d: number, h: number, mi: number): Date | undefined {
+  if (mo < 0 || mo > 11 || d < 1 || d > 31 || h > 23 || mi > 59) return undefined;
+  const date = new Date(Date.UTC(y, mo, d, h, mi));
+  return date.getUTCDate() === d ? date : undefined;
+}
+
+/** `ls` shows HH:MM instead of a year for dates within six months; pick the year that puts it in the past. */
+function dateWithoutYear(mo: number, d: number, h: number, mi: number, now: Date): Date | undefined {
+  const year = now.getUTCFullYear();
+  const date = validDate(year, mo, d, h, mi);
+  // A day of slack for clock and time-zone differences between server and client.
+  if (date && date.getTime() > now.getTime() + 86_400_000) return validDate(year - 1, mo, d, h, mi);
+  return date ?? validDate(year - 1, mo, d, h, mi);
+}
+
+// type + 9 permission chars + optional ACL/xattr marker (+ . @).
+const UNIX_HEAD = /^([-bcdlpsDnw?])([-r?][-w?][-xsS?][-r?][-w?][-xsS?][-r?][-w?][-xtT?])[+.@]?\s+(.*)$/;
+// "<month> <day> <time|year> name"  or  "<day> <month> <time|year> name"  or ISO "2024-01-15 10:30 name".
+const DATE_MD = /^(\S+)\s+(\d{1,2})\s+(\d{1,2}:\d{2}|\d{4})\s(.*)$/;
+const DATE_DM = /^(\d{1,2})\.?\s+(\S+)\s+(\d{1,2}:\d{2}|\d{4})\s(.*)$/;
+const DATE_ISO = /^(\d{4})-(\d{2})-(\d{2})\s+(\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(?:\s+[+-]\d{4})?\s(.*)$/;
+
+interface DateAndName { date: Date | undefined; name: string }
+
+function parseUnixDate(text: string, now: Date): DateAndName | undefined {
+  let m = DATE_ISO.exec(text);
+  if (m) {
+    const [y, mo, d, h, mi] = m.slice(1, 6).map(Number);
+    return { date: validDate(y, mo - 1, d, h, mi), name: m[6] };
+  }
+  let month: number | undefined; let day = 0; let tail: string; let rest: string;
+  m = DATE_MD.exec(text);
+  if (m && (month = monthIndex(m[1])) !== undefined) { day = Number(m[2]); tail = m[3]; rest = m[4]; }
+  else {
+    m = DATE_DM.exec(text);
+    if (!m || (month = monthIndex(m[2])) === undefined) return undefined;
+    day = Number(m[1]); tail = m[3]; rest = m[4];
+  }
+  let date: Date | undefined;
+  if (tail.includes(':')) {
+    const [h, mi] = tail.split(':').map(Number);
+    date = dateWithoutYear(month, day, h, mi, now);
+  } else {
+    date = validDate(Number(tail), month, day, 0, 0);
+  }
+  return { date, name: rest };
+}
+
+/**
+ * Unix `ls -l` line. Columns between the permissions and the size vary between servers
+ * (link count, owner, group, any of them may be missing, numeric or named), so they are found
+ * from the right: the size is the last number before a date.
+ */
+export function parseUnixLine(line: string, now: Date = new Date()): FileEntry | undefined {
+  const head = UNIX_HEAD.exec(line.replace(/^ +(?=[-bcdlpsDnw?][-r?][-w?])/, ''));
+  if (!head) return undefined;
+  const [, typeChar, perms, rest] = head;
+  // Walk the whitespace-separated tokens; try each position as "size date name".
+  const tokens = [...rest.matchAll(/\S+/g)];
+  for (let i = 0; i < tokens.length && i < 6; i++) {
+    const tok = tokens[i];
+    let size: number | undefined;
+    let after: string;
+    const start = tok.index!;
+    if (/^\d+$/.test(tok[0])) {
+      size = Number(tok[0]);
+      after = rest.slice(start + tok[0].length).replace(/^\s+/, '');
+    } else if (/^\d+,$/.test(tok[0]) && tokens[i + 1] && /^\d+$/.test(tokens[i + 1][0])) {
+      // Device file: "major, minor" in place of the size.
+      const next = tokens[i + 1];
+      after = rest.slice(next.index! + next[0].length).replace(/^\s+/, '');
+    } else if (/^\d+,\d+$/.test(tok[0])) {
+      after = rest.slice(start + tok[0].length).replace(/^\s+/, '');
+    } else continue;
+    const dn = parseUnixDate(after, now);
+    if (!dn || dn.name === '') continue;
+    const entry: FileEntry = { name: dn.name, type: 'other', raw: line };
+    const mode = parseModeString(perms.replace(/\?/g, '-'));
+    if (mode !== undefined) entry.mode = mode;
+    if (dn.date) entry.modifiedAt = dn.date;
+    switch (typeChar) {
+      case '-': entry.type = 'file'; break;
+      case 'd': entry.type = 'dir'; break;
+      case 'l': {
+        entry.type = 'link';
+        const arrow = entry.name.indexOf(' -> ');
+        if (arrow > 0) { entry.linkTarget = entry.name.slice(arrow + 4); entry.name = entry.name.slice(0, arrow); }
+        break;
+      }
+      default: entry.type = 'other';
+    }
+    if (size !== undefined && entry.type !== 'other') entry.size = size;
+    return entry;
+  }
+  return undefined;
+}
+
+// IIS / DOS: "01-15-24  10:30AM       <DIR>          name", 24-hour "01-15-2024  22:30  1234 name".
+const DOS = /^\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})\s+(\d{1,2}):(\d{2})\s*([AaPp][Mm])?\s+(<DIR>|<JUNCTION>|\d[\d,]*)\s+(.+)$/;
+
+export function parseDosLine(line: string): FileEntry | undefined {
+  const m = DOS.exec(line);
+  if (!m) return undefined;
+  const [, mo, d, yText, hText, mi, ampm, sizeOrDir, name] = m;
+  let year = Number(yText);
+  // Two-digit years: the IIS convention (and POSIX strptime %y) of 69/70 as the pivot.
+  if (yText.length === 2) year += year < 70 ? 2000 : 1900;
+  let h = Number(hText);
+  if (ampm) {
+    if (h > 12 || h === 0) return undefined;
+    const pm = ampm.toLowerCase() === 'pm';
+    if (h === 12) h = pm ? 12 : 0; else if (pm) h += 12;
+  }
+  const entry: FileEntry = { name, type: 'file', raw: line };
+  const date = validDate(year, Number(mo) - 1, Number(d), h, Number(mi));
+  if (date) entry.modifiedAt = date;
+  if (sizeOrDir.startsWith('<')) entry.type = sizeOrDir === '<DIR>' ? 'dir' : 'link';
+  else entry.size = Number(sizeOrDir.replace(/,/g, ''));
+  return entry;
+}
+
+/**
+ * EPLF (D. J. Bernstein, https://cr.yp.to/ftp/list/eplf.html): "+facts,\tname", facts separated by
+ * commas: "/" directory, "r" retrievable file, "s<size>", "m<unix seconds>", "i<id>", "up<octal mode>".
+ */
+export function parseEplfLine(line: string): FileEntry | undefined {
+  if (!line.startsWith('+')) return undefined;
+  const tab = line.indexOf('\t');
+  if (tab < 0) return undefined;
+  const name = line.slice(tab + 1);
+  if (!name) return undefined;
+  const entry: FileEntry = { name, type: 'other', raw: line };
+  for (const fact of line.slice(1, tab).split(',')) {
+    if (fact === '/') entry.type = 'dir';
+    else if (fact === 'r') { if (entry.type === 'other') entry.type = 'file'; }
+    else if (/^s\d+$/.test(fact)) entry.size = Number(fact.slice(1));
+    else if (/^m\d+$/.test(fact)) entry.modifiedAt = new Date(Number(fact.slice(1)) * 1000);
+    else if (/^i.+$/.test(fact)) entry.unique = fact.slice(1);
+    else if (/^up[0-7]{1,4}$/.test(fact)) entry.mode = parseInt(fact.slice(2), 8);
+  }
+  return entry;
+}
+
+/** Parse one LIST line in whichever format it is; undefined when no format matches. */
+export function parseListingLine(line: string, options: ParseListingOptions = {}): FileEntry | undefined {
+  return parseEplfLine(line) ?? parseUnixLine(line, options.now ?? new Date()) ?? parseDosLine(line);
+}
+
+/**
+ * Parse LIST output. Blank lines, `total N` lines, and the `.`/`..` entries (`LIST -a`) are skipped;
+ * a line no format recognises is skipped too (servers add banners; see parseListingDetailed to see them).
+ */
+export function parseListing(text: string | string[], options: ParseListingOptions = {}): FileEntry[] {
+  return parseListingDetailed(text, options).entries;
+}
+
+export interface DetailedListing {
+  entries: FileEntry[];
+  /** Lines no parser recognised (not counting blank and `total` lines). */
+  unparsed: string[];
+}
+
+export function parseListingDetailed(text: string | string[], options: ParseListingOptions = {}): DetailedListing {
+  const now = options.now ?? new Date();
+  const lines = Array.isArray(text) ? text : text.split('\n');
+  const entries: FileEntry[] = [];
+  const unparsed: string[] = [];
+  for (const raw of lines) {
+    const line = raw.replace(/\r$/, '');
+    if (!line.trim() || /^total\s+\d+/i.test(line.trim())) continue;
+    const entry = parseListingLine(line, { now });
+    if (!entry) { unparsed.push(line); continue; }
+    if (entry.name === '.' || entry.name === '..') continue;
+    entries.push(entry);
+  }
+  return { entries, unparsed };
+}

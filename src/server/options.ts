@@ -14,9 +14,31 @@ export interface PassiveOptions {
   portRange?: PortRange;
   /**
    * IPv4 address to advertise in the 227 reply instead of the control connection's local address
-   * (server behind NAT). The NAT issue extends this (hostname re-resolution, per-network rules, port map).
+   * (server behind NAT). An IPv4 literal is used as is; a hostname (dynamic DNS) is resolved and
+   * re-resolved every `addressRefreshMs`, keeping the last good address when a lookup fails.
+   * Applies to IPv4 clients not matched by `addressMap`. EPSV (RFC 2428) carries no address and needs none.
+   * Resolution lives in src/server/nat/passive-address.ts.
    */
   address?: string;
+  /** How often a hostname `address` is re-resolved (lazily, on the next PASV after expiry). Default 300 s. */
+  addressRefreshMs?: number;
+  /**
+   * Per client network rules, first match wins: clients whose address is in `networks` (CIDR, or the word
+   * "private" = RFC 1918 + loopback + link-local + RFC 6598) get `address` ("local" = the address the client
+   * connected to, an IPv4 literal, or a hostname). E.g. LAN clients get the local address, others `address`.
+   */
+  addressMap?: PassiveAddressRule[];
+  /**
+   * Ports to advertise in 227/229 when a port-mapping NAT (Docker, a load balancer) forwards them to
+   * `portRange`: listened port portRange.min + i is advertised as advertisedPortRange.min + i.
+   * Must have the same size as portRange.
+   */
+  advertisedPortRange?: PortRange;
+}
+
+export interface PassiveAddressRule {
+  networks: string[];
+  address: string;
 }
 
 export interface ActiveOptions {
@@ -24,6 +46,16 @@ export interface ActiveOptions {
   requireSameAddress?: boolean;
   /** Refuse PORT/EPRT to ports below 1024 (RFC 2577). Default true. */
   refusePrivilegedPorts?: boolean;
+  /**
+   * Local address to connect back from (multi-homed servers, or a firewall that only lets the server's
+   * public address out). Default: the control connection's local address. See src/server/nat/active-source.ts.
+   */
+  sourceAddress?: string;
+  /**
+   * Local port to connect back from: 20 is RFC 959's default data port (L-1, s3.2), which some client
+   * firewalls expect. Binding it needs root or CAP_NET_BIND_SERVICE. Default: any port.
+   */
+  sourcePort?: number;
 }
 
 export interface TimeoutOptions {

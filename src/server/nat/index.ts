@@ -1,0 +1,14 @@
+/**
+ * The server's NAT features: the passive address and port to advertise, and the active connect-back source.
+ * The server's data layer calls these through its passive-address seam; everything here is socket-free
+ * except activeConnectOptions' output, which the data layer hands to net.connect.
+ */
+export {
+  PassiveAddressResolver, PassivePortMap,
+  type PassiveContext, type PassiveAdvertisement, type PassiveWarning, type PassiveAddressResolverOptions, type Lookup4,
+} from './passive-address.js';
+export {
+  activeConnectOptions, activeConnectError, validateActiveSource,
+  type ActiveConnectOptions, type ActiveConnectTarget,
+} from './active-source.js';
+export { parsePasvAddressMap, parsePortRangeMap } from './cli-syntax.js';

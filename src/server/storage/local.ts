@@ -1,0 +1,259 @@
+/**
+ * Owns LocalStorage: the Storage backend on the local file system, confined to a root directory.
+ *
+ * Confinement lives in local-jail.ts (every access resolves symlinks and checks the result against the
+ * root's realpath); errno translation in local-errors.ts; Stats -> FileInfo in local-info.ts.
+ * Data is streamed end to end with large buffers (DESIGN.md "Performance habits"): the server pipes these
+ * streams to and from sockets, so backpressure is the stream's own.
+ */
+import { constants as fsc, type ReadStream, type WriteStream } from 'node:fs';
+import { chmod, lstat, mkdir, open, readdir, rename, rmdir, stat, statfs, unlink, utimes, realpath, type FileHandle } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { storageError, toStorageError } from './local-errors.js';
+import { loadOwnerNames, toFileInfo } from './local-info.js';
+import { RootJail, SAFE_OPEN_FLAGS } from './local-jail.js';
+import type {
+  AvailableSpaceCapability, ChmodCapability, FileInfo, ReadOptions, SetModifiedTimeCapability, Storage, WriteOptions,
+} from './types.js';
+
+export interface LocalStorageOptions {
+  /** Buffer size of file streams. Default 256 KiB: few syscalls per MB, still small per session. */
+  highWaterMark?: number;
+}
+
+const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
+/** How many lstat() calls one listing keeps in flight (libuv has 4 threads; more only queues). */
+const LIST_CONCURRENCY = 32;
+
+/**
+ * Let a file stream's OS errors (ENOSPC while writing, EIO while reading...) surface as FtpStorageError
+ * carrying their FTP meaning. Node emits the error that _destroy() hands to its callback, so mapping it
+ * there covers every path that ends a stream with an error.
+ */
+function mapStreamErrors<T extends ReadStream | WriteStream>(stream: T, virtualPath: string): T {
+  const destroyImpl = stream._destroy.bind(stream);
+  stream._destroy = (error: Error | null, callback: (error?: Error | null) => void) => {
+    destroyImpl(error, (err?: Error | null) => callback(err ? toStorageError(err, virtualPath) : err));
+  };
+  return stream;
+}
+
+function checkOffset(value: number | undefined, virtualPath: string): number {
+  if (value === undefined) return 0;
+  if (!Number.isSafeInteger(value) || value < 0) throw storageError('invalid-name', virtualPath);
+  return value;
+}
+
+export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCapability, AvailableSpaceCapability {
+  /** The root as given (absolute). */
+  readonly root: string;
+  private readonly highWaterMark: number;
+  private jailPromise: Promise<RootJail> | undefined;
+
+  constructor(root: string, options: LocalStorageOptions = {}) {
+    this.root = resolve(root);
+    this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  }
+
+  /**
+   * Create a LocalStorage and check now that the root is an existing directory, so that a server or CLI
+   * fails at start-up rather than at the first login. Throws FtpStorageError.
+   */
+  static async open(root: string, options?: LocalStorageOptions): Promise<LocalStorage> {
+    const storage = new LocalStorage(root, options);
+    await storage.jail();
+    return storage;
+  }
+
+  /** The root's realpath is taken once: the jail is the directory the root named when first used. */
+  private jail(): Promise<RootJail> {
+    this.jailPromise ??= (async () => {
+      try {
+        const real = await realpath(this.root);
+        if (!(await stat(real)).isDirectory()) throw storageError('not-a-directory', '/');
+        return new RootJail(real);
+      } catch (err) {
+        this.jailPromise = undefined; // let a later call retry (the folder may be created later)
+        throw toStorageError(err, '/');
+      }
+    })();
+    return this.jailPromise;
+  }
+
+  async stat(path: string): Promise<FileInfo> {
+    const jail = await this.jail();
+    const real = await jail.existing(path);
+    try {
+      const [st, names] = await Promise.all([stat(real), loadOwnerNames()]);
+      const segments = jail.segments(path);
+      return toFileInfo(segments.at(-1) ?? '', st, names);
+    } catch (err) {
+      throw toStorageError(err, path);
+    }
+  }
+
+  async list(path: string): Promise<FileInfo[]> {
+    const jail = await this.jail();
+    const dir = await jail.existing(path);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      throw toStorageError(err, path);
+    }
+    const owners = await loadOwnerNames();
+    const infos: FileInfo[] = [];
+    const describe = async (name: string): Promise<FileInfo | undefined> => {
+      const host = join(dir, name);
+      let st;
+      try {
+        st = await lstat(host);
+        if (!st.isSymbolicLink()) return toFileInfo(name, st, owners);
+      } catch {
+        return undefined; // vanished since readdir: not part of the listing
+      }
+      // A symlink whose target is inside the root is shown as what it points to, so clients can walk
+      // into linked folders. One pointing outside (or nowhere) is shown as a bare link, target withheld:
+      // its host path is none of the client's business, and every access to it is refused.
+      try {
+        const real = await realpath(host);
+        if (jail.contains(real)) return toFileInfo(name, await stat(real), owners);
+      } catch {
+        // dangling or looping
+      }
+      return toFileInfo(name, st, owners);
+    };
+    for (let i = 0; i < names.length; i += LIST_CONCURRENCY) {
+      const batch = await Promise.all(names.slice(i, i + LIST_CONCURRENCY).map(describe));
+      for (const info of batch) if (info) infos.push(info);
+    }
+    infos.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return infos;
+  }
+
+  async openRead(path: string, options: ReadOptions = {}): Promise<Readable> {
+    const start = checkOffset(options.start, path);
+    const jail = await this.jail();
+    const real = await jail.existing(path);
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(real, fsc.O_RDONLY | SAFE_OPEN_FLAGS);
+      await this.requireRegularFile(handle, path);
+      await jail.verifyHandle(handle, path);
+    } catch (err) {
+      await handle?.close().catch(() => undefined);
+      throw toStorageError(err, path);
+    }
+    return mapStreamErrors(handle.createReadStream({ start, highWaterMark: this.highWaterMark }), path);
+  }
+
+  async openWrite(path: string, options: WriteOptions = {}): Promise<Writable> {
+    const start = checkOffset(options.start, path);
+    const jail = await this.jail();
+    const target = await jail.writeTarget(path);
+    let flags = fsc.O_WRONLY | fsc.O_CREAT | SAFE_OPEN_FLAGS;
+    if (options.exclusive) flags |= fsc.O_EXCL;
+    if (options.append) flags |= fsc.O_APPEND;
+    // REST n + STOR keeps the first n bytes (RFC 3659 s5.5); a plain STOR replaces the file.
+    else if (start === 0) flags |= fsc.O_TRUNC;
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(target, flags, 0o666);
+      await this.requireRegularFile(handle, path);
+      await jail.verifyHandle(handle, path);
+      if (!options.append && start > 0) await handle.truncate(start);
+    } catch (err) {
+      await handle?.close().catch(() => undefined);
+      throw toStorageError(err, path);
+    }
+    const stream = handle.createWriteStream({
+      start: options.append ? undefined : start,
+      highWaterMark: this.highWaterMark,
+    });
+    return mapStreamErrors(stream, path);
+  }
+
+  async mkdir(path: string): Promise<void> {
+    const { host } = await (await this.jail()).entry(path);
+    try {
+      await mkdir(host, 0o777);
+    } catch (err) {
+      throw toStorageError(err, path);
+    }
+  }
+
+  async rmdir(path: string): Promise<void> {
+    const { host } = await (await this.jail()).entry(path);
+    try {
+      await rmdir(host);
+    } catch (err) {
+      throw toStorageError(err, path);
+    }
+  }
+
+  async delete(path: string): Promise<void> {
+    const { host } = await (await this.jail()).entry(path);
+    try {
+      // unlink() removes a symlink itself, never its target.
+      if ((await lstat(host)).isDirectory()) throw storageError('is-a-directory', path);
+      await unlink(host);
+    } catch (err) {
+      throw toStorageError(err, path);
+    }
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const jail = await this.jail();
+    const source = await jail.entry(from);
+    const target = await jail.entry(to);
+    try {
+      await lstat(source.host);
+    } catch (err) {
+      throw toStorageError(err, from);
+    }
+    try {
+      await rename(source.host, target.host);
+    } catch (err) {
+      throw toStorageError(err, to);
+    }
+  }
+
+  async setModifiedAt(path: string, date: Date): Promise<void> {
+    const real = await (await this.jail()).existing(path);
+    try {
+      const st = await stat(real);
+      await utimes(real, st.atime, date);
+    } catch (err) {
+      throw toStorageError(err, path);
+    }
+  }
+
+  async chmod(path: string, mode: number): Promise<void> {
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw storageError('invalid-name', path);
+    const real = await (await this.jail()).existing(path);
+    try {
+      // SECURITY: only the rwx bits; setuid/setgid/sticky are not for FTP users to hand out.
+      await chmod(real, mode & 0o777);
+    } catch (err) {
+      throw toStorageError(err, path);
+    }
+  }
+
+  async availableBytes(path: string): Promise<number> {
+    const real = await (await this.jail()).existing(path);
+    try {
+      const fs = await statfs(real);
+      return fs.bavail * fs.bsize;
+    } catch (err) {
+      throw toStorageError(err, path);
+    }
+  }
+
+  /** Only regular files are transferred: a FIFO or device would block or leak host state. */
+  private async requireRegularFile(handle: FileHandle, path: string): Promise<void> {
+    const st = await handle.stat();
+    if (st.isDirectory()) throw storageError('is-a-directory', path);
+    if (!st.isFile()) throw storageError('permission', path);
+  }
+}

@@ -32,6 +32,7 @@ export const ReplyCode = {
   CantOpenDataConnection: 425,        // RFC 959 s4.2
   ConnectionClosedTransferAborted: 426, // RFC 959 s4.2
   InvalidUsernameOrPassword: 430,     // RFC 2228 (not used for login failure; 530 is)
+  NeedUnavailableResource: 431,       // RFC 2228 s5 / RFC 4217 s4: TLS not available right now (e.g. no certificate)
   FileActionNotTaken: 450,            // RFC 959 s4.2: file unavailable (busy)
   LocalError: 451,                    // RFC 959 s4.2
   InsufficientStorage: 452,           // RFC 959 s4.2
@@ -41,6 +42,7 @@ export const ReplyCode = {
   BadSequence: 503,                   // RFC 959 s4.2
   ParameterNotImplemented: 504,       // RFC 959 s4.2
   ProtocolNotSupported: 522,          // RFC 2428 s2/s3: network protocol not supported, (1,2)
+  TlsSessionReuseRequired: 522,       // not an RFC code: vsftpd/proftpd's refusal of a data connection that did not resume the control TLS session
   NotLoggedIn: 530,                   // RFC 959 s4.2
   NeedAccountForStoring: 532,         // RFC 959 s4.2
   CommandProtectionDenied: 533,       // RFC 2228

@@ -1,0 +1,209 @@
+/**
+ * Client side of FTPS (RFC 4217): upgrading the control socket (after the 234 reply to AUTH TLS, or from
+ * the first byte for implicit TLS), verifying the server certificate, client certificates, and protecting
+ * data connections so that they RESUME the control connection's TLS session.
+ *
+ * Session reuse is what vsftpd (require_ssl_reuse), proftpd and FileZilla Server demand: the data
+ * connection must present the control connection's session. With TLS 1.2 that is the session (id or
+ * RFC 5077 ticket) of the control handshake; with TLS 1.3 there is no session until the server sends a
+ * NewSessionTicket *after* the handshake (RFC 8446 s4.6.1), and servers may send several and renew them.
+ * Node reports every ticket (and the TLS 1.2 session) as a 'session' event, so we keep the latest one
+ * seen on the control socket and offer it on every data connection. Waiting for that ticket is not
+ * needed: tickets arrive right after the handshake, before any reply we read afterwards.
+ */
+import * as fsp from 'node:fs/promises';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { FtpConfigError, FtpTlsError, type ConnectionKind, type TlsFailure } from '../errors.js';
+import type { TlsSettings } from '../client/options.js';
+import { classifyTlsError, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from './tls-server.js';
+
+export interface ClientTlsOptions {
+  /** The host as the user named it: checked against the certificate, and sent as SNI when a name. */
+  host: string;
+  settings?: TlsSettings;
+  /** Limit for each handshake. Default 10 s. */
+  handshakeTimeoutMs?: number;
+}
+
+export interface SecuredData {
+  socket: tls.TLSSocket;
+  /** Whether the data connection resumed the control connection's session (the transcript reports it). */
+  resumed: boolean;
+}
+
+function isPem(s: string): boolean {
+  return s.includes('-----BEGIN ');
+}
+
+async function pemOrFile(value: string, key: string): Promise<string> {
+  if (isPem(value)) return value;
+  try {
+    return await fsp.readFile(value, 'utf8');
+  } catch (err) {
+    throw new FtpConfigError(key, `cannot read ${value}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+}
+
+/** Explain a certificate failure in the user's words, with the option that fixes it. */
+function certificateMessage(err: NodeJS.ErrnoException, host: string): string {
+  switch (err.code) {
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+      return `the server certificate of ${host} is self-signed; trust it with --ca FILE (tls.ca) or skip verification with --insecure`;
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
+      return `the server certificate of ${host} is issued by an unknown certificate authority; pass its CA with --ca FILE (tls.ca)`;
+    case 'CERT_HAS_EXPIRED':
+      return `the server certificate of ${host} has expired`;
+    case 'CERT_NOT_YET_VALID':
+      return `the server certificate of ${host} is not valid yet (check the clocks)`;
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `the server certificate is not valid for ${host}: ${err.message}; connect by a name it lists, or set tls.servername`;
+    default:
+      return `the server certificate of ${host} was rejected: ${err.message}`;
+  }
+}
+
+/** TLS state of one FtpClient connection: options, the control socket's latest session, data wrapping. */
+export class ClientTls {
+  private latestSession: Buffer | undefined;
+  private sessionCount = 0;
+  private control: tls.TLSSocket | undefined;
+  readonly handshakeTimeoutMs: number;
+
+  private constructor(
+    readonly host: string,
+    private readonly base: tls.ConnectionOptions,
+    handshakeTimeoutMs: number | undefined,
+  ) {
+    this.handshakeTimeoutMs = handshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS;
+  }
+
+  /** Read CA/cert/key files and validate the settings. Throws FtpConfigError naming the bad key. */
+  static async create(options: ClientTlsOptions): Promise<ClientTls> {
+    const s = options.settings ?? {};
+    const base: tls.ConnectionOptions = {
+      // SECURITY: verify the server certificate unless the user explicitly opted out (--insecure).
+      rejectUnauthorized: s.rejectUnauthorized ?? true,
+      minVersion: s.minVersion ?? 'TLSv1.2',
+      maxVersion: s.maxVersion,
+    };
+    const cas: string[] = [];
+    for (const c of s.ca === undefined ? [] : Array.isArray(s.ca) ? s.ca : [s.ca]) cas.push(await pemOrFile(c, 'tls.ca'));
+    if (s.caFile) cas.push(await pemOrFile(s.caFile, 'tls.caFile'));
+    if (cas.length) base.ca = cas;
+    const cert = s.cert !== undefined ? await pemOrFile(s.cert, 'tls.cert') : s.certFile ? await pemOrFile(s.certFile, 'tls.certFile') : undefined;
+    const key = s.key !== undefined ? await pemOrFile(s.key, 'tls.key') : s.keyFile ? await pemOrFile(s.keyFile, 'tls.keyFile') : cert && isPem(cert) && cert.includes('PRIVATE KEY') ? cert : undefined;
+    if ((cert === undefined) !== (key === undefined)) {
+      throw new FtpConfigError(cert === undefined ? 'tls.cert' : 'tls.key', 'a client certificate needs both cert and key');
+    }
+    if (cert !== undefined) { base.cert = cert; base.key = key; }
+    const servername = s.servername ?? (net.isIP(options.host) ? undefined : options.host);
+    // RFC 6066 s3: SNI carries host names only, never IP literals.
+    if (servername !== undefined && !net.isIP(servername)) base.servername = servername;
+    try {
+      // Fail now, with the option named, on a bad CA/cert/key rather than at the first handshake.
+      tls.createSecureContext({ ca: base.ca, cert: base.cert, key: base.key, minVersion: base.minVersion, maxVersion: base.maxVersion });
+    } catch (err) {
+      throw new FtpConfigError(base.cert ? 'tls.cert' : 'tls.ca', (err as Error).message, { cause: err });
+    }
+    return new ClientTls(options.host, base, options.handshakeTimeoutMs);
+  }
+
+  /** The session the next data connection will offer (undefined before the control handshake). */
+  get session(): Buffer | undefined { return this.latestSession; }
+  /** How many sessions/tickets the control connection received (TLS 1.3 servers send several). */
+  get sessionsReceived(): number { return this.sessionCount; }
+  get controlSocket(): tls.TLSSocket | undefined { return this.control; }
+
+  /**
+   * Upgrade the control connection: after reading the 234 reply to AUTH (the caller must have stopped
+   * reading the plain socket and must not have buffered bytes past the reply), or right after connect for
+   * implicit TLS.
+   */
+  async upgradeControl(raw: Duplex): Promise<tls.TLSSocket> {
+    this.latestSession = undefined;
+    const socket = await this.handshake(raw, 'control', undefined, (s) => {
+      // Keep the newest session: TLS 1.2 reports it during the handshake, TLS 1.3 servers send tickets
+      // after it and may renew them later; listening from the start misses none.
+      s.on('session', (session: Buffer) => {
+        this.latestSession = session;
+        this.sessionCount++;
+      });
+    });
+    this.control = socket;
+    return socket;
+  }
+
+  /**
+   * Protect a data connection (PROT P), offering the control connection's latest session. The client is
+   * the TLS client in passive and in active mode (RFC 4217 s7). Call right after the TCP connection is
+   * established (passive) or accepted (active).
+   */
+  async secureData(raw: Duplex): Promise<SecuredData> {
+    const socket = await this.handshake(raw, 'data', this.latestSession);
+    return { socket, resumed: socket.isSessionReused() };
+  }
+
+  /** Forget the control session (the control connection closed, or REIN). */
+  reset(): void {
+    this.control = undefined;
+    this.latestSession = undefined;
+    this.sessionCount = 0;
+  }
+
+  private handshake(
+    raw: Duplex, connection: ConnectionKind, session: Buffer | undefined, onSocket?: (s: tls.TLSSocket) => void,
+  ): Promise<tls.TLSSocket> {
+    return new Promise<tls.TLSSocket>((resolve, reject) => {
+      const started = Date.now();
+      const socket = tls.connect({ ...this.base, socket: raw, host: this.host, session });
+      onSocket?.(socket);
+      let settled = false;
+      const fail = (reason: TlsFailure, message: string, cause?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        cleanup();
+        socket.destroy();
+        if (!raw.destroyed) raw.destroy();
+        reject(new FtpTlsError(connection, message, { reason, cause }));
+      };
+      const onSecure = (): void => {
+        if (settled) return;
+        settled = true;
+        cleanup();
+        resolve(socket);
+      };
+      const onError = (err: NodeJS.ErrnoException): void => {
+        const reason = classifyTlsError(err);
+        if (reason === 'certificate') return fail(reason, certificateMessage(err, this.host), err);
+        const detail = reason === 'not-tls'
+          ? 'the server did not answer with TLS (it sent cleartext or garbage); is this the right port and mode (explicit vs implicit)?'
+          : reason === 'closed'
+            ? 'the server closed the connection during the TLS handshake'
+            : `TLS handshake failed: ${err.message}`;
+        fail(reason, `${connection} connection: ${detail}`, err);
+      };
+      const onClose = (): void => fail('closed', `${connection} connection: the server closed the connection during the TLS handshake`);
+      const timer = setTimeout(() => {
+        fail('timeout', `${connection} connection: TLS handshake not completed within ${Date.now() - started} ms`);
+      }, this.handshakeTimeoutMs);
+      timer.unref();
+      function cleanup(): void {
+        clearTimeout(timer);
+        socket.off('secureConnect', onSecure);
+        socket.off('error', onError);
+        socket.off('close', onClose);
+        socket.on('error', noop);
+      }
+      socket.once('secureConnect', onSecure);
+      socket.on('error', onError);
+      socket.once('close', onClose);
+    });
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,46 @@
+/**
+ * Owns anonymous access (RFC 1635): the names "anonymous" and "ftp" (any case) with any password (by
+ * custom an e-mail address, never checked and never logged by us), confined to their own root.
+ * Read-only unless configured writable.
+ */
+import { LocalStorage } from '../storage/local.js';
+import type { Storage } from '../storage/types.js';
+import { READ_ONLY, READ_WRITE, type AuthenticatedUser, type Authenticator, type LoginContext, type Permissions } from './types.js';
+
+export const ANONYMOUS_NAMES: readonly string[] = Object.freeze(['anonymous', 'ftp']);
+
+export interface AnonymousOptions {
+  /** Host folder served to anonymous users (a LocalStorage is made for it). */
+  root?: string;
+  /** Or any Storage (in-memory for tests and embedding). One of root/storage is required. */
+  storage?: Storage;
+  /** Shorthand: true gives the read-write set (like `pyftpdlib -w`). Default false: read-only. */
+  write?: boolean;
+  /** Exact permissions; overrides `write`. */
+  permissions?: Permissions;
+  /** Initial working directory (virtual). Default "/". */
+  home?: string;
+}
+
+export function isAnonymousName(name: string): boolean {
+  return ANONYMOUS_NAMES.includes(name.toLowerCase());
+}
+
+export class AnonymousAuthenticator implements Authenticator {
+  readonly storage: Storage;
+  readonly permissions: Readonly<Permissions>;
+  private readonly home: string;
+
+  constructor(options: AnonymousOptions) {
+    if (options.storage) this.storage = options.storage;
+    else if (options.root !== undefined) this.storage = new LocalStorage(options.root);
+    else throw new TypeError('AnonymousAuthenticator needs a root folder or a storage');
+    this.permissions = Object.freeze({ ...(options.permissions ?? (options.write ? READ_WRITE : READ_ONLY)) });
+    this.home = options.home ?? '/';
+  }
+
+  async authenticate(username: string, _password: string, _context: LoginContext): Promise<AuthenticatedUser | null> {
+    if (!isAnonymousName(username)) return null;
+    return { name: 'anonymous', storage: this.storage, permissions: { ...this.permissions }, home: this.home };
+  }
+}

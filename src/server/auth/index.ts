@@ -1,0 +1,12 @@
+/** Owns the public surface of the server's user handling (re-exported by `ftpkit/server`). */
+export * from './types.js';
+export { AnonymousAuthenticator, ANONYMOUS_NAMES, isAnonymousName, type AnonymousOptions } from './anonymous.js';
+export { ConfigUserStore, type UserAccount } from './user-store.js';
+export { CompositeAuthenticator } from './composite.js';
+export {
+  hashPassword, verifyPassword, parsePasswordHash, DEFAULT_SCRYPT_PARAMS, type ScryptParams, type ParsedPasswordHash,
+} from './password-hash.js';
+export {
+  PERMISSION_NAMES, PERMISSION_PRESETS, resolvePermissions, parsePermissionText, describePermissions,
+  type PermissionSpec, type PermissionPreset,
+} from './permissions.js';

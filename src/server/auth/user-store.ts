@@ -1,0 +1,91 @@
+/**
+ * Owns ConfigUserStore: named users from the configuration file (or the CLI's --user), each with a scrypt
+ * password hash, a root folder that becomes the user's "/", an initial directory and a permission set.
+ *
+ * Timing: a known name with a wrong password and an unknown name both cost exactly one scrypt with the
+ * same parameters (a dummy hash stands in for the missing user) and are compared in constant time, so a
+ * name cannot be told from its answer time. The server adds its own delay before 530 on top.
+ */
+import { FtpConfigError } from '../../errors.js';
+import { LocalStorage } from '../storage/local.js';
+import type { Storage } from '../storage/types.js';
+import {
+  DEFAULT_SCRYPT_PARAMS, dummyPasswordHash, parsePasswordHash, verifyPassword, type ParsedPasswordHash, type ScryptParams,
+} from './password-hash.js';
+import { READ_WRITE, type AuthenticatedUser, type Authenticator, type LoginContext, type Permissions } from './types.js';
+
+export interface UserAccount {
+  name: string;
+  /** `$scrypt$ln=..,r=..,p=..$salt$hash`, as printed by `ftpkit hash-password`. */
+  passwordHash: string;
+  /** Host folder that is this user's "/" (a LocalStorage confined to it is made once). */
+  root?: string;
+  /** Or any Storage. One of root/storage is required. */
+  storage?: Storage;
+  /** Initial working directory, virtual (inside the root). Default "/". */
+  home?: string;
+  /** Default: read-write (a named user owns their folder). */
+  permissions?: Permissions;
+}
+
+interface Entry {
+  name: string;
+  hash: ParsedPasswordHash;
+  storage: Storage;
+  home: string;
+  permissions: Readonly<Permissions>;
+}
+
+export class ConfigUserStore implements Authenticator {
+  private readonly users = new Map<string, Entry>();
+  /** Stand-in for unknown names, with the parameters most users have. */
+  private readonly dummy: ParsedPasswordHash;
+
+  /** Throws FtpConfigError naming `users.N.<key>` for a bad account. */
+  constructor(accounts: readonly UserAccount[]) {
+    const paramCounts = new Map<string, { params: ScryptParams; count: number }>();
+    accounts.forEach((account, i) => {
+      const hash = parsePasswordHash(account.passwordHash);
+      if (typeof hash === 'string') throw new FtpConfigError(`users.${i}.password`, hash);
+      if (!account.name || /[\r\n\0]/.test(account.name)) throw new FtpConfigError(`users.${i}.name`, 'must be a non-empty name without CR, LF or NUL');
+      if (this.users.has(account.name)) throw new FtpConfigError(`users.${i}.name`, `duplicate user "${account.name}"`);
+      const home = account.home ?? '/';
+      if (!home.startsWith('/')) throw new FtpConfigError(`users.${i}.home`, 'must be an absolute path inside the user\'s root, e.g. "/" or "/incoming"');
+      let storage: Storage;
+      if (account.storage) storage = account.storage;
+      else if (account.root !== undefined) storage = new LocalStorage(account.root);
+      else throw new FtpConfigError(`users.${i}.root`, 'required: the folder this user sees as "/"');
+      this.users.set(account.name, {
+        name: account.name,
+        hash,
+        storage,
+        home,
+        permissions: Object.freeze({ ...(account.permissions ?? READ_WRITE) }),
+      });
+      const key = `${hash.ln},${hash.r},${hash.p}`;
+      const seen = paramCounts.get(key) ?? { params: { ln: hash.ln, r: hash.r, p: hash.p }, count: 0 };
+      seen.count++;
+      paramCounts.set(key, seen);
+    });
+    const common = [...paramCounts.values()].sort((a, b) => b.count - a.count)[0];
+    this.dummy = dummyPasswordHash(common?.params ?? DEFAULT_SCRYPT_PARAMS);
+  }
+
+  /** Names of the configured users (for banners; never their hashes). */
+  get names(): string[] {
+    return [...this.users.keys()];
+  }
+
+  /** The storage a user is confined to (e.g. to check at start-up that every root exists). */
+  storageOf(name: string): Storage | undefined {
+    return this.users.get(name)?.storage;
+  }
+
+  async authenticate(username: string, password: string, _context: LoginContext): Promise<AuthenticatedUser | null> {
+    const entry = this.users.get(username);
+    // Always one full verification, against the dummy when the name is unknown.
+    const ok = await verifyPassword(password, entry?.hash ?? this.dummy);
+    if (!entry || !ok) return null;
+    return { name: entry.name, storage: entry.storage, permissions: { ...entry.permissions }, home: entry.home };
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The same data-connection settings in the words of other tools: curl flags, lftp `set` commands, FileZilla
+ * options. Pure. Tool facts (curl 7.88, lftp 4.9, FileZilla 3) are in ../shared/PEERS.md and lab/EXPECTED.md.
+ */
+import type { ClientSettings } from '../client/options.js';
+
+export function equivalents(s: ClientSettings, target: { host: string; port: number; localAddress?: string }): { curl: string; lftp: string; filezilla: string } {
+  const curl: string[] = [];
+  const lftp: string[] = [];
+  const fz: string[] = [];
+  const secure = s.secure ?? 'none';
+  const tls = s.tls ?? {};
+  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+
+  if (secure === 'explicit') {
+    curl.push('--ssl-reqd');
+    lftp.push('set ftp:ssl-force yes', `set ftp:ssl-protect-data ${tls.protectData === false ? 'no' : 'yes'}`);
+    fz.push('Encryption: "Require explicit FTP over TLS"');
+  } else if (secure === 'implicit') {
+    fz.push('Encryption: "Require implicit FTP over TLS"');
+    lftp.push(`set ftp:ssl-protect-data ${tls.protectData === false ? 'no' : 'yes'}`);
+  } else {
+    // lftp negotiates AUTH TLS on its own when offered, which breaks setups that only work in cleartext.
+    lftp.push('set ftp:ssl-allow no');
+    fz.push('Encryption: "Only use plain FTP (insecure)"');
+  }
+  if (secure !== 'none') {
+    if (tls.rejectUnauthorized === false) { curl.push('--insecure'); lftp.push('set ssl:verify-certificate no'); }
+    if (tls.caFile) { curl.push(`--cacert ${tls.caFile}`); lftp.push(`set ssl:ca-file ${tls.caFile}`); }
+  }
+
+  const d = s.data ?? {};
+  if ((d.mode ?? 'passive') === 'passive') {
+    const cmd = d.passive?.command ?? 'auto';
+    const policy = d.passive?.addressPolicy ?? 'auto';
+    fz.push('Transfer mode: Passive');
+    lftp.push('set ftp:passive-mode yes');
+    if (cmd === 'pasv') {
+      curl.push('--disable-epsv');
+      lftp.push('set ftp:prefer-epsv no');
+      if (policy === 'reply') {
+        curl.push('--no-ftp-skip-pasv-ip');
+        lftp.push('set ftp:fix-pasv-address no', 'set ftp:ignore-pasv-address no');
+        fz.push('Settings > Connection > FTP > Passive mode: uncheck "Use the server\'s external IP address instead"');
+      } else if (policy === 'control') {
+        curl.push('--ftp-skip-pasv-ip');
+        lftp.push('set ftp:ignore-pasv-address yes');
+        fz.push('Settings > Connection > FTP > Passive mode: check "Use the server\'s external IP address instead"');
+      }
+    } else if (cmd === 'epsv') {
+      curl.push('--ftp-pasv');
+      lftp.push('set ftp:prefer-epsv yes');
+      fz.push('(FileZilla uses EPSV by itself when the server supports it)');
+    }
+  } else {
+    const a = d.active ?? {};
+    const addr = a.advertiseAddress && a.advertiseAddress !== 'local' ? a.advertiseAddress : '';
+    const range = a.portRange ? `${a.portRange.min}-${a.portRange.max}` : '';
+    // curl -P ADDRESS[:LOW-HIGH]; '-' = the control connection's address (only without a range).
+    const local = target.localAddress ? (target.localAddress.includes(':') ? `[${target.localAddress}]` : target.localAddress) : '-';
+    curl.push(`-P ${addr || local}${range ? `:${range}` : ''}`);
+    if (a.command === 'port') curl.push('--disable-eprt');
+    lftp.push('set ftp:passive-mode no', 'set ftp:auto-passive-mode no');
+    if (range) lftp.push(`set ftp:port-range ${range}`);
+    if (addr) lftp.push(`set ftp:port-ipv4 ${addr}`);
+    fz.push('Transfer mode: Active');
+    if (range) fz.push(`Settings > Connection > FTP > Active mode: "Limit local ports" ${a.portRange!.min} to ${a.portRange!.max}`);
+    if (addr) fz.push(`Settings > Connection > FTP > Active mode: "Use the following IP address" ${addr}`);
+    if (secure !== 'none') curl.push('# note: curl 7.87/7.88 cannot do active FTPS (curl issue #10666); use curl >= 8.0');
+  }
+  const scheme = secure === 'implicit' ? 'ftps' : 'ftp';
+  const url = `${scheme}://${host}:${target.port}/`;
+  const curlFlags = curl.filter(x => !x.startsWith('#'));
+  const note = curl.find(x => x.startsWith('#'));
+  return {
+    curl: `curl ${[...curlFlags, url].join(' ')}${note ? `   ${note}` : ''}`,
+    lftp: `lftp -e '${lftp.join('; ')}' ${url}`,
+    filezilla: fz.join('; '),
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * The doctor's data model: what a probe observed (outcome + evidence + time), what the doctor concluded
+ * (causes in the user's words), and what it recommends (a ClientSettings object the client accepts as is).
+ * Plain JSON throughout: `ftpkit doctor --json` prints a `Finding`.
+ */
+import type { ClientSettings } from '../client/options.js';
+
+/** How an attempt ended, as far as the sockets and replies can tell. */
+export type OutcomeKind =
+  | 'ok'
+  | 'refused'       // TCP reset on connect: fast, something actively rejects
+  | 'timeout'       // nothing answered: packets silently dropped, or a peer that never replies
+  | 'reset'         // established connection reset
+  | 'closed'        // the peer closed early
+  | 'unreachable'   // ICMP host/network unreachable
+  | 'not-found'     // DNS
+  | 'reply'         // the server refused a command (replyCode)
+  | 'tls'           // TLS handshake / certificate / session reuse failure
+  | 'protocol'      // unusable reply (bogus PASV numbers...)
+  | 'skipped'       // not run (budget exhausted, not applicable)
+  | 'other';
+
+export interface Outcome {
+  kind: OutcomeKind;
+  /** Milliseconds the attempt took until it succeeded or failed. */
+  ms: number;
+  /** Which connection failed. */
+  connection?: 'control' | 'data';
+  /** Where in the exchange it failed. */
+  phase?: string;
+  /** host:port the failing connection went to / listened on. */
+  endpoint?: string;
+  replyCode?: number;
+  replyText?: string;
+  /** Short human text of the error. */
+  message?: string;
+}
+
+/** One evidence line: a transcript line or a socket observation, with time since the step started. */
+export interface EvidenceLine {
+  atMs: number;
+  text: string;
+}
+
+export type StepId = 'resolve' | 'tcp' | 'greeting' | 'implicit-tls' | 'features' | 'auth-tls' | 'login';
+
+export interface StepResult {
+  id: StepId;
+  title: string;
+  outcome: Outcome;
+  /** What this step learned, in words ("port 21 answers with 220 (vsFTPd 3.0.3)"). */
+  summary: string;
+  evidence: EvidenceLine[];
+}
+
+/** One cell of the data-connection matrix. */
+export interface DataProbeSpec {
+  /** Stable id, e.g. "epsv", "pasv-reply", "pasv-control", "eprt-range", "port-public+tls". */
+  id: string;
+  mode: 'passive' | 'active';
+  command: 'epsv' | 'pasv' | 'eprt' | 'port';
+  /** PASV: use the reply's address or the control host. */
+  addressPolicy?: 'reply' | 'control';
+  /** Active: listen in this port range. */
+  portRange?: { min: number; max: number };
+  /** Active: advertise this address instead of the local one. */
+  advertiseAddress?: string;
+  tls: boolean;
+  /** Human label ("PASV, address from the reply, TLS"). */
+  label: string;
+}
+
+export type TransferCheck = 'ok' | 'failed' | 'readonly' | 'skipped';
+
+export interface DataProbeResult {
+  spec: DataProbeSpec;
+  /** Whether the data connection got through (a listing arrived). */
+  outcome: Outcome;
+  /** PASV: the address and port the server advertised (as this client received it). */
+  advertised?: { host?: string; port: number };
+  /** Active: the address:port we advertised in PORT/EPRT. */
+  offered?: string;
+  /** Upload + download + delete of a small file, where writable. */
+  transfer?: { upload: TransferCheck; download: TransferCheck; delete: TransferCheck; note?: string };
+  evidence: EvidenceLine[];
+}
+
+/** Stable cause codes (the words are in `Cause.title`/`detail`). */
+export type CauseCode =
+  | 'dns-failure'
+  | 'control-port-dropped'
+  | 'control-port-refused'
+  | 'control-unreachable'
+  | 'implicit-tls-port'
+  | 'no-greeting'
+  | 'explicit-tls-mismatch'
+  | 'tls-required'
+  | 'tls-certificate'
+  | 'login-failed'
+  | 'server-private-pasv-address'
+  | 'pasv-address-unusable'
+  | 'alg-blind-under-tls'
+  | 'tls-data-blocked'
+  | 'server-passive-ports-dropped'
+  | 'server-passive-ports-refused'
+  | 'epsv-unsupported'
+  | 'epsv-unusable'
+  | 'pasv-unsupported'
+  | 'client-active-blocked'
+  | 'client-active-port-range'
+  | 'client-nat-port-refused'
+  | 'client-nat-no-forward'
+  | 'active-refused-by-server'
+  | 'readonly'
+  | 'nothing-works';
+
+export interface Cause {
+  code: CauseCode;
+  /** Who can fix it. */
+  side: 'client' | 'server' | 'network' | 'none';
+  /** One sentence in the user's words. */
+  title: string;
+  /** Why we think so: the observations, with their times. */
+  detail: string;
+  /** What the server's admin should change (when it is on the server side). */
+  adminFix?: string;
+  /** What the user can do on their side. */
+  userFix?: string;
+}
+
+export interface Recommendation {
+  /** The ClientSettings to use: `ftpkit get|put|ls|mirror --settings f.json` reads `recommended.settings`. */
+  settings: ClientSettings;
+  /** The matrix cell these settings reproduce (undefined when nothing worked). */
+  probeId?: string;
+  /** Why these settings (one line). */
+  reason: string;
+  /** Equivalent settings of other tools. */
+  equivalents: { curl: string; lftp: string; filezilla: string };
+}
+
+export interface Finding {
+  /** ftpkit-doctor finding format version. */
+  version: 1;
+  target: { host: string; port: number; user: string; secure: 'none' | 'explicit' | 'implicit'; addresses: string[] };
+  startedAt: string;
+  elapsedMs: number;
+  budgetMs: number;
+  steps: StepResult[];
+  matrix: DataProbeResult[];
+  /** Probe ids that worked, best first. */
+  works: string[];
+  causes: Cause[];
+  recommended: Recommendation | undefined;
+  /** True when the budget ran out before every probe finished. */
+  truncated: boolean;
+}

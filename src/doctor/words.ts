@@ -1,0 +1,34 @@
+/**
+ * Outcome -> words, shared by the inference and the report. Says how long things took, because a fast
+ * refusal (TCP reset) and a silent drop (timeout) point at different culprits.
+ */
+import type { Outcome } from './types.js';
+
+export function secs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** "timed out after 5.0 s (no answer: packets silently dropped)" etc. */
+export function describeOutcome(o: Outcome): string {
+  const at = o.endpoint ? ` to ${o.endpoint}` : '';
+  switch (o.kind) {
+    case 'ok': return `worked (${secs(o.ms)})`;
+    case 'timeout': return `${o.connection ?? ''} connection${at} got no answer within ${secs(o.ms)} (silently dropped)`.trim();
+    case 'refused': return `${o.connection ?? ''} connection${at} was refused after ${secs(o.ms)} (TCP reset: actively rejected)`.trim();
+    case 'reset': return `${o.connection ?? ''} connection${at} was reset after ${secs(o.ms)}`.trim();
+    case 'closed': return `${o.connection ?? ''} connection${at} was closed by the peer after ${secs(o.ms)}`.trim();
+    case 'unreachable': return `${o.connection ?? ''} connection${at} failed after ${secs(o.ms)}: host or network unreachable`.trim();
+    case 'not-found': return `name resolution failed after ${secs(o.ms)}`;
+    case 'reply': return `the server answered ${o.replyCode ?? '?'} ${o.replyText ?? ''} (${secs(o.ms)})`.trim();
+    case 'tls': return `TLS failed after ${secs(o.ms)}${o.message ? `: ${o.message}` : ''}`;
+    case 'protocol': return `unusable reply after ${secs(o.ms)}${o.message ? `: ${o.message}` : ''}`;
+    case 'skipped': return `not tried${o.message ? ` (${o.message})` : ''}`;
+    default: return `failed after ${secs(o.ms)}${o.message ? `: ${o.message}` : ''}`;
+  }
+}
+
+/** Network-level failure of the data connection itself (not a refusal by the server, not TLS). */
+export function isDataPathFailure(o: Outcome): boolean {
+  return (o.kind === 'timeout' || o.kind === 'refused' || o.kind === 'unreachable' || o.kind === 'reset')
+    && o.connection !== 'control';
+}

@@ -1,0 +1,242 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { infer, type InferenceInput } from '../../src/doctor/infer.js';
+import { planMatrix, settingsFor, preferenceRank } from '../../src/doctor/plan.js';
+import { equivalents } from '../../src/doctor/equivalents.js';
+import type { DataProbeResult, Outcome, StepResult } from '../../src/doctor/types.js';
+
+const OK: Outcome = { kind: 'ok', ms: 40 };
+const dataTimeout = (endpoint: string): Outcome => ({ kind: 'timeout', ms: 5000, connection: 'data', phase: 'connect', endpoint });
+const dataRefused = (endpoint: string): Outcome => ({ kind: 'refused', ms: 3, connection: 'data', phase: 'connect', endpoint });
+const reply = (phase: string, replyCode: number, replyText: string, ms = 20): Outcome => ({ kind: 'reply', ms, phase, replyCode, replyText });
+
+function okSteps(): StepResult[] {
+  return (['resolve', 'tcp', 'greeting', 'features', 'login'] as const).map(id => ({ id, title: id, outcome: OK, summary: '', evidence: [] }));
+}
+
+/** Build matrix results: every planned cell gets `fallback` unless `cells` says otherwise. */
+function matrix(opts: { tls?: boolean; cleartext?: boolean; portRange?: { min: number; max: number }; portAddress?: string },
+  cells: Record<string, Partial<DataProbeResult>>, fallback: Outcome = OK): DataProbeResult[] {
+  const specs = planMatrix({ ipv6: false, cleartext: opts.cleartext ?? true, tls: opts.tls ?? true,
+    ...(opts.portRange ? { portRange: opts.portRange } : {}), ...(opts.portAddress ? { portAddress: opts.portAddress } : {}) });
+  return specs.map(spec => ({ spec, outcome: fallback, evidence: [], ...(cells[spec.id] ?? {}) }));
+}
+
+function input(m: DataProbeResult[], extra: Partial<InferenceInput> = {}): InferenceInput {
+  return { host: '198.18.2.2', port: 21, controlAddress: '198.18.2.2', localAddress: '198.18.10.2',
+    steps: okSteps(), matrix: m, secure: 'explicit', ...extra };
+}
+
+const codes = (r: ReturnType<typeof infer>) => r.causes.map(c => c.code);
+
+test('plan: cells per mode, TLS doubles them, IPv6 drops PASV/PORT', () => {
+  const ids = planMatrix({ ipv6: false, cleartext: true, tls: false }).map(s => s.id);
+  assert.deepEqual(ids, ['epsv', 'pasv-reply', 'pasv-control', 'eprt-local', 'port-local']);
+  const all = planMatrix({ ipv6: false, cleartext: true, tls: true, portRange: { min: 50000, max: 50010 }, portAddress: '198.18.1.2' });
+  assert.equal(all.length, 18);
+  assert.ok(all.some(s => s.id === 'port-public+tls' && s.advertiseAddress === '198.18.1.2' && s.portRange?.min === 50000));
+  assert.deepEqual(planMatrix({ ipv6: true, cleartext: true, tls: false }).map(s => s.id), ['epsv', 'eprt-local']);
+  const s = settingsFor(all.find(x => x.id === 'pasv-control+tls')!, { secure: 'explicit', tls: { rejectUnauthorized: false } });
+  assert.deepEqual(s, { secure: 'explicit', tls: { rejectUnauthorized: false, protectData: true },
+    data: { mode: 'passive', passive: { command: 'pasv', addressPolicy: 'control' }, fallback: false } });
+  assert.ok(preferenceRank(all.find(x => x.id === 'epsv+tls')!) < preferenceRank(all.find(x => x.id === 'epsv')!));
+});
+
+test('everything works: no cause, TLS EPSV recommended', () => {
+  const r = infer(input(matrix({}, {})));
+  assert.deepEqual(codes(r), []);
+  assert.equal(r.recommended?.probeId, 'epsv+tls');
+  assert.equal(r.recommended?.settings.secure, 'explicit');
+  assert.equal(r.works.length, 10);
+});
+
+test('server behind NAT advertising its private address in PASV', () => {
+  const m = matrix({}, {
+    'pasv-reply': { outcome: dataTimeout('10.0.20.2:30001'), advertised: { host: '10.0.20.2', port: 30001 } },
+    'pasv-control': { advertised: { host: '10.0.20.2', port: 30002 } },
+    'pasv-reply+tls': { outcome: dataTimeout('10.0.20.2:30003'), advertised: { host: '10.0.20.2', port: 30003 } },
+    'pasv-control+tls': { advertised: { host: '10.0.20.2', port: 30004 } },
+  });
+  const r = infer(input(m));
+  assert.deepEqual(codes(r), ['server-private-pasv-address']);
+  const c = r.causes[0];
+  assert.match(c.title, /behind NAT.*10\.0\.20\.2/);
+  assert.match(c.detail, /5\.0 s/);
+  assert.match(c.adminFix!, /pasv_address=198\.18\.2\.2/);
+  assert.equal(r.recommended?.probeId, 'epsv+tls');
+});
+
+test('FTP ALG: cleartext passive works (reply rewritten), TLS passive is dropped -> ALG blind under TLS', () => {
+  const m = matrix({}, {
+    'pasv-reply': { advertised: { host: '198.18.2.2', port: 30001 } },
+    'pasv-control': { advertised: { host: '198.18.2.2', port: 30002 } },
+    'epsv+tls': { outcome: dataTimeout('198.18.2.2:30005'), advertised: { port: 30005 } },
+    'pasv-reply+tls': { outcome: dataTimeout('10.0.20.2:30003'), advertised: { host: '10.0.20.2', port: 30003 } },
+    'pasv-control+tls': { outcome: dataTimeout('198.18.2.2:30004'), advertised: { host: '10.0.20.2', port: 30004 } },
+  });
+  const r = infer(input(m));
+  assert.deepEqual(codes(r), ['alg-blind-under-tls']);
+  assert.match(r.causes[0].title, /ALG.*passive.*TLS/);
+  assert.match(r.causes[0].detail, /198\.18\.2\.2.*10\.0\.20\.2/);
+  // TLS active still works: preferred over cleartext passive.
+  assert.equal(r.recommended?.probeId, 'eprt-local+tls');
+});
+
+test('server firewall drops its passive ports; active works', () => {
+  const m = matrix({}, Object.fromEntries(['epsv', 'pasv-reply', 'pasv-control', 'epsv+tls', 'pasv-reply+tls', 'pasv-control+tls']
+    .map((id, i) => [id, { outcome: dataTimeout(`198.18.20.2:${30000 + i}`), advertised: { host: '198.18.20.2', port: 30000 + i } }])));
+  const r = infer(input(m, { controlAddress: '198.18.20.2', host: '198.18.20.2' }));
+  assert.deepEqual(codes(r), ['server-passive-ports-dropped']);
+  assert.match(r.causes[0].title, /drops.*30000, 30001/);
+  assert.match(r.causes[0].userFix!, /active/);
+  assert.equal(r.recommended?.probeId, 'eprt-local+tls');
+  assert.equal(r.recommended?.settings.data?.mode, 'active');
+});
+
+test('server firewall rejects its passive ports (fast reset)', () => {
+  const m = matrix({}, Object.fromEntries(['epsv', 'pasv-reply', 'pasv-control', 'epsv+tls', 'pasv-reply+tls', 'pasv-control+tls']
+    .map(id => [id, { outcome: dataRefused('198.18.20.2:30001'), advertised: { host: '198.18.20.2', port: 30001 } }])));
+  const r = infer(input(m, { controlAddress: '198.18.20.2' }));
+  assert.deepEqual(codes(r), ['server-passive-ports-refused']);
+  assert.match(r.causes[0].detail, /refused after 3 ms/);
+});
+
+test('client firewall blocks the connect-back in active mode', () => {
+  const m = matrix({}, {
+    'eprt-local': { outcome: reply('LIST', 425, 'Failed to establish connection.', 5100) },
+    'port-local': { outcome: dataTimeout('198.18.10.2:40001') },
+    'eprt-local+tls': { outcome: reply('LIST', 425, 'Failed to establish connection.', 5100) },
+    'port-local+tls': { outcome: reply('LIST', 425, 'Failed to establish connection.', 5100) },
+  });
+  const r = infer(input(m));
+  assert.deepEqual(codes(r), ['client-active-blocked']);
+  assert.equal(r.recommended?.probeId, 'epsv+tls');
+});
+
+test('client firewall allows only a port range: active with the range works', () => {
+  const range = { min: 50000, max: 50010 };
+  const m = matrix({ portRange: range }, {
+    'eprt-local': { outcome: dataTimeout('198.18.10.2:40001') },
+    'port-local': { outcome: dataTimeout('198.18.10.2:40002') },
+    'eprt-local+tls': { outcome: dataTimeout('198.18.10.2:40003') },
+    'port-local+tls': { outcome: dataTimeout('198.18.10.2:40004') },
+  });
+  const r = infer(input(m, { portRange: range }));
+  assert.deepEqual(codes(r), ['client-active-port-range']);
+  assert.match(r.causes[0].title, /50000-50010/);
+});
+
+test('client behind NAT: PORT with the private address refused, public address works', () => {
+  const range = { min: 50000, max: 50010 };
+  const m = matrix({ portRange: range, portAddress: '198.18.1.2' }, {
+    'eprt-local': { outcome: reply('EPRT', 500, 'Illegal PORT command.') },
+    'port-local': { outcome: reply('PORT', 500, 'Illegal PORT command.') },
+    'eprt-range': { outcome: reply('EPRT', 500, 'Illegal PORT command.') },
+    'port-range': { outcome: reply('PORT', 500, 'Illegal PORT command.') },
+    'eprt-local+tls': { outcome: reply('EPRT', 500, 'Illegal PORT command.') },
+    'port-local+tls': { outcome: reply('PORT', 500, 'Illegal PORT command.') },
+    'eprt-range+tls': { outcome: reply('EPRT', 500, 'Illegal PORT command.') },
+    'port-range+tls': { outcome: reply('PORT', 500, 'Illegal PORT command.') },
+  });
+  const r = infer(input(m, { localAddress: '192.168.10.2', portRange: range, portAddress: '198.18.1.2' }));
+  assert.deepEqual(codes(r), ['client-nat-port-refused']);
+  assert.match(r.causes[0].title, /behind NAT.*192\.168\.10\.2/);
+  assert.match(r.causes[0].userFix!, /198\.18\.1\.2/);
+  assert.equal(r.recommended?.probeId, 'epsv+tls');
+});
+
+test('client behind NAT without forwarding: public address accepted, connect-back fails', () => {
+  const m = matrix({ portAddress: '198.18.1.2' }, {
+    'eprt-local': { outcome: reply('EPRT', 500, 'Illegal PORT command.') },
+    'port-local': { outcome: reply('PORT', 500, 'Illegal PORT command.') },
+    'eprt-public': { outcome: reply('LIST', 425, 'Failed to establish connection.', 5000) },
+    'port-public': { outcome: reply('LIST', 425, 'Failed to establish connection.', 5000) },
+  });
+  const r = infer(input(m, { localAddress: '192.168.10.2', portAddress: '198.18.1.2', matrix: m.filter(x => !x.spec.tls) }));
+  assert.deepEqual(codes(r), ['client-nat-port-refused', 'client-nat-no-forward']);
+});
+
+test('EPSV/EPRT unsupported (500): PASV recommended', () => {
+  const m = matrix({}, {
+    'epsv': { outcome: reply('EPSV', 500, "Command 'EPSV' not understood.") },
+    'epsv+tls': { outcome: reply('EPSV', 500, "Command 'EPSV' not understood.") },
+    'eprt-local': { outcome: reply('EPRT', 500, "Command 'EPRT' not understood.") },
+    'eprt-local+tls': { outcome: reply('EPRT', 500, "Command 'EPRT' not understood.") },
+  });
+  const r = infer(input(m));
+  assert.deepEqual(codes(r), ['epsv-unsupported']);
+  assert.match(r.causes[0].title, /EPSV or EPRT/);
+  assert.equal(r.recommended?.probeId, 'pasv-reply+tls');
+  assert.deepEqual(r.recommended?.settings.data?.passive, { command: 'pasv', addressPolicy: 'reply' });
+});
+
+test('EPSV eaten by a middlebox while PASV works', () => {
+  const m = matrix({ tls: false }, { epsv: { outcome: dataTimeout('198.18.2.2:30001'), advertised: { port: 30001 } } });
+  const r = infer(input(m));
+  assert.deepEqual(codes(r), ['epsv-unusable']);
+  assert.equal(r.recommended?.probeId, 'pasv-reply');
+});
+
+test('TLS required before login', () => {
+  const steps = okSteps();
+  steps.find(s => s.id === 'login')!.outcome = reply('PASS', 530, 'Anonymous sessions must use encryption.');
+  const r = infer(input(matrix({ cleartext: false }, {}), { steps }));
+  assert.deepEqual(codes(r), ['tls-required']);
+  assert.equal(r.recommended?.probeId, 'epsv+tls');
+});
+
+test('control port dropped vs refused, with times', () => {
+  const steps: StepResult[] = [
+    { id: 'resolve', title: '', outcome: OK, summary: '', evidence: [] },
+    { id: 'tcp', title: '', outcome: { kind: 'timeout', ms: 5002, connection: 'control', endpoint: '198.18.2.2:21' }, summary: '', evidence: [] },
+  ];
+  const r = infer(input([], { steps, controlAddress: undefined }));
+  assert.deepEqual(codes(r), ['control-port-dropped']);
+  assert.match(r.causes[0].title, /port 21 is blocked.*firewall or the ISP/);
+  assert.match(r.causes[0].detail, /5\.0 s/);
+  assert.equal(r.recommended, undefined);
+  steps[1].outcome = { kind: 'refused', ms: 2, connection: 'control', endpoint: '198.18.2.2:21' };
+  const r2 = infer(input([], { steps, controlAddress: undefined }));
+  assert.deepEqual(codes(r2), ['control-port-refused']);
+  assert.match(r2.causes[0].detail, /2 ms/);
+});
+
+test('no greeting but implicit TLS answers -> implicit FTPS port', () => {
+  const steps: StepResult[] = [
+    { id: 'tcp', title: '', outcome: OK, summary: '', evidence: [] },
+    { id: 'greeting', title: '', outcome: { kind: 'timeout', ms: 3000, connection: 'control', phase: 'greeting' }, summary: '', evidence: [] },
+    { id: 'implicit-tls', title: '', outcome: OK, summary: '', evidence: [] },
+  ];
+  const r = infer(input(matrix({ cleartext: false }, {}), { steps, port: 990, secure: 'implicit' }));
+  assert.deepEqual(codes(r), ['implicit-tls-port']);
+  assert.equal(r.recommended?.settings.secure, 'implicit');
+});
+
+test('nothing works: both directions blocked, no recommendation probe', () => {
+  const m = matrix({ tls: false }, {}, dataTimeout('198.18.2.2:30001'));
+  const r = infer(input(m));
+  assert.ok(codes(r).includes('nothing-works'));
+  assert.ok(codes(r).includes('server-passive-ports-dropped'));
+  assert.equal(r.recommended, undefined);
+});
+
+test('read-only access is reported, not an error', () => {
+  const m = matrix({ tls: false }, {}).map(x => ({ ...x, transfer: { upload: 'readonly' as const, download: 'skipped' as const, delete: 'skipped' as const, note: '553 Could not create file.' } }));
+  const r = infer(input(m));
+  assert.deepEqual(codes(r), ['readonly']);
+  assert.equal(r.causes[0].side, 'none');
+  assert.equal(r.recommended?.probeId, 'epsv');
+});
+
+test('equivalents: curl, lftp and FileZilla words', () => {
+  const e = equivalents({ secure: 'explicit', tls: { rejectUnauthorized: false }, data: { mode: 'passive', passive: { command: 'pasv', addressPolicy: 'control' } } },
+    { host: '198.18.2.2', port: 21 });
+  assert.match(e.curl, /--ssl-reqd --insecure --disable-epsv --ftp-skip-pasv-ip ftp:\/\/198\.18\.2\.2:21\//);
+  assert.match(e.lftp, /ftp:ssl-force yes.*ftp:ignore-pasv-address yes/);
+  assert.match(e.filezilla, /Require explicit FTP over TLS.*Passive/);
+  const a = equivalents({ secure: 'none', data: { mode: 'active', active: { command: 'port', portRange: { min: 50000, max: 50010 }, advertiseAddress: '198.18.1.2' } } },
+    { host: '198.18.2.2', port: 21 });
+  assert.match(a.curl, /-P 198\.18\.1\.2:50000-50010 --disable-eprt/);
+  assert.match(a.lftp, /ftp:ssl-allow no.*ftp:port-range 50000-50010.*ftp:port-ipv4 198\.18\.1\.2/);
+  assert.match(a.filezilla, /Active.*50000 to 50010.*198\.18\.1\.2/);
+});

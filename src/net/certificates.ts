@@ -318,13 +318,16 @@ export async function ensureSelfSignedCertificate(dir: string, options: SelfSign
       },
     ],
   });
+  const nl = (pem: string): string => (pem.endsWith('\n') ? pem : `${pem}\n`);
+  const cert = nl(pems.cert);
+  const key = nl(pems.private);
   await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
   // Write to temporary names and rename, so a concurrently starting server never reads half a file.
   const tmpKey = `${keyFile}.${process.pid}.tmp`;
   const tmpCert = `${certFile}.${process.pid}.tmp`;
-  await fsp.writeFile(tmpKey, pems.private, { mode: 0o600 });
-  await fsp.writeFile(tmpCert, pems.cert, { mode: 0o644 });
+  await fsp.writeFile(tmpKey, key, { mode: 0o600 });
+  await fsp.writeFile(tmpCert, cert, { mode: 0o644 });
   await fsp.rename(tmpKey, keyFile);
   await fsp.rename(tmpCert, certFile);
-  return { cert: pems.cert, key: pems.private, certFile, keyFile, generated: true };
+  return { cert, key, certFile, keyFile, generated: true };
 }

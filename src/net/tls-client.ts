@@ -17,7 +17,7 @@ import * as tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { FtpConfigError, FtpTlsError, type ConnectionKind, type TlsFailure } from '../errors.js';
 import type { TlsSettings } from '../client/options.js';
-import { classifyTlsError, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from './tls-server.js';
+import { classifyTlsError, describeHandshakeError, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from './tls-server.js';
 
 export interface ClientTlsOptions {
   /** The host as the user named it: checked against the certificate, and sent as SNI when a name. */
@@ -184,7 +184,7 @@ export class ClientTls {
           ? 'the server did not answer with TLS (it sent cleartext or garbage); is this the right port and mode (explicit vs implicit)?'
           : reason === 'closed'
             ? 'the server closed the connection during the TLS handshake'
-            : `TLS handshake failed: ${err.message}`;
+            : `TLS handshake failed: ${describeHandshakeError(err)}`;
         fail(reason, `${connection} connection: ${detail}`, err);
       };
       const onClose = (): void => fail('closed', `${connection} connection: the server closed the connection during the TLS handshake`);

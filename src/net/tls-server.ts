@@ -218,6 +218,17 @@ export function classifyTlsError(err: unknown): TlsFailure {
   return 'handshake';
 }
 
+/** A short human explanation of a handshake error (OpenSSL's raw message names source files). */
+export function describeHandshakeError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { reason?: string };
+  const code = e?.code ?? '';
+  if (/UNSUPPORTED_PROTOCOL|VERSION_TOO_LOW|VERSION_TOO_HIGH|PROTOCOL_VERSION/.test(code)) {
+    return `no TLS protocol version in common (${e.reason ?? code}); check minVersion/maxVersion on both sides`;
+  }
+  if (/NO_SHARED_CIPHER|HANDSHAKE_FAILURE|NO_CIPHERS/.test(code)) return `no cipher in common (${e.reason ?? code}); check the cipher settings`;
+  return e?.reason ?? e?.message ?? String(err);
+}
+
 function destroyQuietly(s: Duplex): void {
   if (!s.destroyed) s.destroy();
 }
@@ -252,7 +263,7 @@ function serverHandshake(raw: Duplex, o: HandshakeOptions): Promise<tls.TLSSocke
       const reason = classifyTlsError(err);
       const detail = reason === 'not-tls'
         ? 'the client did not start a TLS handshake (cleartext or garbage received)'
-        : reason === 'closed' ? 'the client closed the connection during the TLS handshake' : `TLS handshake failed: ${err.message}`;
+        : reason === 'closed' ? 'the client closed the connection during the TLS handshake' : `TLS handshake failed: ${describeHandshakeError(err)}`;
       fail(reason, `${o.connection} connection: ${detail}`, err);
     };
     const onClose = (): void => fail('closed', `${o.connection} connection: the client closed the connection during the TLS handshake`);

@@ -37,7 +37,10 @@ export interface TestPki {
 
 const DAY = 24 * 3600 * 1000;
 
-async function write(dir: string, name: string, cert: string, key: string): Promise<PemPair> {
+async function write(dir: string, name: string, certText: string, keyText: string): Promise<PemPair> {
+  // selfsigned's PEM has no final newline; concatenating it as is would glue the END and BEGIN lines.
+  const cert = certText.endsWith('\n') ? certText : `${certText}\n`;
+  const key = keyText.endsWith('\n') ? keyText : `${keyText}\n`;
   const certFile = path.join(dir, `${name}-cert.pem`);
   const keyFile = path.join(dir, `${name}-key.pem`);
   const bundleFile = path.join(dir, `${name}-bundle.pem`);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  PassiveAddressResolver, PassivePortMap, type PassiveWarning,
+  PassiveAdvertiser, PassivePortMap, type PassiveWarning,
   activeConnectOptions, activeConnectError, validateActiveSource,
   parsePasvAddressMap, parsePortRangeMap,
 } from '../../src/server/nat/index.js';
@@ -36,7 +36,7 @@ test('address scopes', () => {
 
 test('no configuration: the local address, and a warning naming --pasv-address for a public client', async () => {
   const warnings: PassiveWarning[] = [];
-  const r = new PassiveAddressResolver({}, { onWarning: w => warnings.push(w) });
+  const r = new PassiveAdvertiser({}, { onWarning: w => warnings.push(w) });
   assert.equal(r.configured, false);
   assert.deepEqual(await r.pasv(pub), { host: '10.0.20.2', port: 30001, source: 'local' });
   assert.equal(warnings.length, 1);
@@ -52,7 +52,7 @@ test('no configuration: the local address, and a warning naming --pasv-address f
 
 test('fixed address, with a LAN rule', async () => {
   const warnings: PassiveWarning[] = [];
-  const r = new PassiveAddressResolver(
+  const r = new PassiveAdvertiser(
     { address: '198.18.2.2', addressMap: [{ networks: ['private'], address: 'local' }] },
     { onWarning: w => warnings.push(w) });
   assert.deepEqual(await r.pasv(pub), { host: '198.18.2.2', port: 30001, source: 'passive.address' });
@@ -63,7 +63,7 @@ test('fixed address, with a LAN rule', async () => {
 });
 
 test('rules: first match wins; IPv6 clients get no IPv4 address unless the control connection is IPv4', async () => {
-  const r = new PassiveAddressResolver({
+  const r = new PassiveAdvertiser({
     address: '203.0.113.9',
     addressMap: [
       { networks: ['10.1.0.0/16'], address: '10.1.0.1' },
@@ -81,7 +81,7 @@ test('hostname: resolved, cached, re-resolved when stale, last good kept on fail
   let answer: string | Error = '198.18.2.2';
   let lookups = 0;
   const warnings: PassiveWarning[] = [];
-  const r = new PassiveAddressResolver({ address: 'ftp.example.test', addressRefreshMs: 1000 }, {
+  const r = new PassiveAdvertiser({ address: 'ftp.example.test', addressRefreshMs: 1000 }, {
     now: () => now,
     onWarning: w => warnings.push(w),
     lookup: async () => { lookups++; if (answer instanceof Error) throw answer; return answer; },
@@ -106,7 +106,7 @@ test('hostname: resolved, cached, re-resolved when stale, last good kept on fail
 
 test('hostname never resolvable: falls back to the local address within the bound', async () => {
   const warnings: PassiveWarning[] = [];
-  const r = new PassiveAddressResolver({ address: 'nowhere.invalid' }, {
+  const r = new PassiveAdvertiser({ address: 'nowhere.invalid' }, {
     lookup: () => new Promise(() => {}), firstLookupTimeoutMs: 20, onWarning: w => warnings.push(w),
   });
   const a = await r.pasv(pub);
@@ -116,7 +116,7 @@ test('hostname never resolvable: falls back to the local address within the boun
 });
 
 test('port map: listened range -> advertised range, also for EPSV', async () => {
-  const r = new PassiveAddressResolver({
+  const r = new PassiveAdvertiser({
     portRange: { min: 30000, max: 30009 }, advertisedPortRange: { min: 40000, max: 40009 }, address: '198.18.2.2',
   });
   assert.equal((await r.pasv({ ...pub, listenPort: 30003 })).port, 40003);
@@ -128,11 +128,11 @@ test('port map: listened range -> advertised range, also for EPSV', async () => 
 });
 
 test('configuration errors name the key', () => {
-  assert.throws(() => new PassiveAddressResolver({ address: '2001:db8::1' }),
+  assert.throws(() => new PassiveAdvertiser({ address: '2001:db8::1' }),
     (e: unknown) => e instanceof FtpConfigError && e.key === 'passive.address');
-  assert.throws(() => new PassiveAddressResolver({ addressMap: [{ networks: ['10.0.0.0/99'], address: 'local' }] }),
+  assert.throws(() => new PassiveAdvertiser({ addressMap: [{ networks: ['10.0.0.0/99'], address: 'local' }] }),
     (e: unknown) => e instanceof FtpConfigError && e.key === 'passive.addressMap.0.networks');
-  assert.throws(() => new PassiveAddressResolver({ addressMap: [{ networks: ['10.0.0.0/8'], address: 'a b' }] }),
+  assert.throws(() => new PassiveAdvertiser({ addressMap: [{ networks: ['10.0.0.0/8'], address: 'a b' }] }),
     (e: unknown) => e instanceof FtpConfigError && e.key === 'passive.addressMap.0.address');
 });
 
@@ -163,4 +163,17 @@ test('active connect-back source: control local address by default, port 20 on r
   assert.equal(e.failure, 'permission');
   assert.equal(e.connection, 'data');
   assert.match(e.message, /port 20.*CAP_NET_BIND_SERVICE/);
+});
+
+test('seam adapter: implements the server\'s PassiveAddressResolver, warnings carry the client address', async () => {
+  const { natPassiveAddressResolver } = await import('../../src/server/nat/index.js');
+  const warnings: Array<{ code: string; remoteAddress?: string }> = [];
+  const r = natPassiveAddressResolver({ portRange: { min: 30000, max: 30009 }, advertisedPortRange: { min: 40000, max: 40009 } },
+    w => warnings.push(w));
+  const a = await r.resolve({ controlLocalAddress: '10.0.20.2', clientAddress: '198.18.1.2', listenPort: 30002 });
+  assert.deepEqual(a, { address: '10.0.20.2', port: 40002, rule: 'local' });
+  assert.equal(r.resolvePort!({ controlLocalAddress: '10.0.20.2', clientAddress: '198.18.1.2', listenPort: 30005 }), 40005);
+  assert.deepEqual(warnings.map(w => [w.code, w.remoteAddress]), [['private-address-to-public-client', '198.18.1.2']]);
+  const fixed = natPassiveAddressResolver({ address: '198.18.2.2' });
+  assert.equal((await fixed.resolve({ controlLocalAddress: '10.0.20.2', clientAddress: '198.18.1.2', listenPort: 30002 })).address, '198.18.2.2');
 });

@@ -4,11 +4,12 @@
  * except activeConnectOptions' output, which the data layer hands to net.connect.
  */
 export {
-  PassiveAddressResolver, PassivePortMap,
-  type PassiveContext, type PassiveAdvertisement, type PassiveWarning, type PassiveAddressResolverOptions, type Lookup4,
+  PassiveAdvertiser, PassivePortMap,
+  type PassiveContext, type NatAdvertisement, type PassiveWarning, type PassiveAdvertiserOptions, type Lookup4,
 } from './passive-address.js';
 export {
   activeConnectOptions, activeConnectError, validateActiveSource,
   type ActiveConnectOptions, type ActiveConnectTarget,
 } from './active-source.js';
 export { parsePasvAddressMap, parsePortRangeMap } from './cli-syntax.js';
+export { natPassiveAddressResolver } from './seam.js';

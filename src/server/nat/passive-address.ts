@@ -24,7 +24,7 @@ export interface PassiveContext {
   listenPort: number;
 }
 
-export interface PassiveAdvertisement {
+export interface NatAdvertisement {
   /** IPv4 address for the 227 reply; undefined when none can be expressed (IPv6 client: use EPSV). */
   host: string | undefined;
   /** Port for the 227/229 reply (the port map applied). */
@@ -42,7 +42,7 @@ export interface PassiveWarning {
 
 export type Lookup4 = (hostname: string) => Promise<string>;
 
-export interface PassiveAddressResolverOptions {
+export interface PassiveAdvertiserOptions {
   /** Injected for tests; default: dns.lookup with family 4. */
   lookup?: Lookup4;
   /** Called for each warning (the server re-emits them as its 'warning' event). */
@@ -108,7 +108,7 @@ interface HostnameCache {
  * Resolves the passive advertisement per control connection. One instance per server; cheap to call.
  * No timers: a stale hostname is re-resolved in the background on the next PASV, so nothing needs stopping.
  */
-export class PassiveAddressResolver {
+export class PassiveAdvertiser {
   readonly #rules: Array<{ set: NetworkSet; target: Target; label: string }>;
   readonly #default: Target | undefined;
   readonly #refreshMs: number;
@@ -121,7 +121,7 @@ export class PassiveAddressResolver {
   readonly #warned = new Set<string>();
 
   /** Throws FtpConfigError naming the bad key. */
-  constructor(options: PassiveOptions = {}, resolverOptions: PassiveAddressResolverOptions = {}) {
+  constructor(options: PassiveOptions = {}, resolverOptions: PassiveAdvertiserOptions = {}) {
     this.#rules = (options.addressMap ?? []).map((rule, i) => {
       const key = `passive.addressMap.${i}`;
       let set: NetworkSet;
@@ -151,7 +151,7 @@ export class PassiveAddressResolver {
   }
 
   /** Address and port for a 227 reply. */
-  async pasv(ctx: PassiveContext): Promise<PassiveAdvertisement> {
+  async pasv(ctx: PassiveContext): Promise<NatAdvertisement> {
     const client = unmap(ctx.clientAddress);
     const local = unmap(ctx.localAddress);
     const port = this.#portMap.map(ctx.listenPort);

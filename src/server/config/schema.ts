@@ -1,0 +1,171 @@
+/**
+ * Owns the schema of the server configuration file (YAML or JSON), validated with zod.
+ *
+ * Every object is strict: a misspelt key is an error that names it (`users.1.permissions.wirte: unknown
+ * key`), never silently ignored. Nothing here has defaults: "not given" must stay visible so that command
+ * line flags can override the file and to-options.ts applies defaults in one place.
+ *
+ * Extending: a new section (the FTPS issue's `tls`, ...) is one schema constant below plus one line in
+ * `configSections`, and one mapping function in to-options.ts.
+ */
+import { z } from 'zod';
+import { parsePasswordHash } from '../auth/password-hash.js';
+import { PERMISSION_NAMES } from '../auth/permissions.js';
+import type { Permission } from '../auth/types.js';
+
+// ---- value types -------------------------------------------------------------------------------------
+
+const DURATION_HELP = 'expected a duration: seconds as a number, or a string like "250ms", "30s", "5m", "1h"';
+
+/** A duration: a number of seconds, or a string with a unit ("250ms", "30s", "5m", "1h"). Output: ms. */
+export const durationSchema = z
+  .union([
+    z.number({ error: DURATION_HELP }).nonnegative({ error: DURATION_HELP }),
+    z.string({ error: DURATION_HELP }).regex(/^\s*\d+(\.\d+)?\s*(ms|s|m|h)?\s*$/, { error: DURATION_HELP }),
+  ], { error: DURATION_HELP })
+  .transform((value) => {
+    if (typeof value === 'number') return Math.round(value * 1000);
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value)!;
+    const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+    return Math.round(Number(m[1]) * factor);
+  });
+
+export const portSchema = z.int({ error: 'expected a port number (integer 0-65535)' }).min(0).max(65535);
+
+/** "50000-50100", "50000" or 50000. */
+export const portRangeSchema = z
+  .union([z.string(), z.int()], { error: 'expected a port range like "50000-50100"' })
+  .transform((value, ctx) => {
+    const m = /^\s*(\d{1,5})\s*(?:-\s*(\d{1,5}))?\s*$/.exec(String(value));
+    const min = m ? Number(m[1]) : NaN;
+    const max = m ? Number(m[2] ?? m[1]) : NaN;
+    if (!m || min < 1 || max > 65535 || min > max) {
+      ctx.addIssue({ code: 'custom', message: `expected a port range like "50000-50100" (1-65535, low-high), got ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    return { min, max };
+  });
+
+const nonEmpty = z.string().min(1, { error: 'must not be empty' });
+
+const presetSchema = z.enum(['read-only', 'read-write'], { error: 'expected "read-only" or "read-write"' });
+const permissionNameSchema = z.enum(PERMISSION_NAMES as [Permission, ...Permission[]], {
+  error: `expected one of ${PERMISSION_NAMES.join(', ')}`,
+});
+
+/** "read-write" | [list, read, write] | { preset: read-only, write: true }. */
+export const permissionsSchema = z.union([
+  presetSchema,
+  z.array(permissionNameSchema),
+  z.strictObject({
+    preset: presetSchema.optional(),
+    ...(Object.fromEntries(PERMISSION_NAMES.map((k) => [k, z.boolean().optional()])) as Record<Permission, z.ZodOptional<z.ZodBoolean>>),
+  }),
+], { error: `expected "read-only", "read-write", a list of ${PERMISSION_NAMES.join('/')}, or an object {preset, <name>: true|false}` });
+
+export const passwordHashSchema = z.string().superRefine((value, ctx) => {
+  const parsed = parsePasswordHash(value);
+  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+});
+
+const logLevelSchema = z.enum(['error', 'warn', 'info', 'debug'], { error: 'expected error, warn, info or debug' });
+
+// ---- sections ----------------------------------------------------------------------------------------
+
+const passiveSchema = z.strictObject({
+  /** Listened port range, "50000-50100". */
+  ports: portRangeSchema.optional(),
+  /** IPv4 address or hostname to advertise in 227 replies. */
+  address: nonEmpty.optional(),
+  /** How often a hostname address is re-resolved. */
+  addressRefresh: durationSchema.optional(),
+  /** Per client network: [{ networks: [10.0.0.0/8, private], address: local }]. */
+  addressMap: z.array(z.strictObject({ networks: z.array(nonEmpty).min(1), address: nonEmpty })).optional(),
+  /** Ports advertised instead of the listened ones (port-mapping NAT), same size as `ports`. */
+  advertisedPorts: portRangeSchema.optional(),
+});
+
+const activeSchema = z.strictObject({
+  requireSameAddress: z.boolean().optional(),
+  refusePrivilegedPorts: z.boolean().optional(),
+  sourceAddress: nonEmpty.optional(),
+  sourcePort: portSchema.optional(),
+});
+
+const timeoutsSchema = z.strictObject({
+  idle: durationSchema.optional(),
+  dataConnect: durationSchema.optional(),
+  dataIdle: durationSchema.optional(),
+});
+
+const limitsSchema = z.strictObject({
+  maxLineLength: z.int().min(64).max(1024 * 1024).optional(),
+  loginFailureDelay: durationSchema.optional(),
+  maxLoginFailures: z.int().min(1).optional(),
+  maxSessions: z.int().min(1).optional(),
+});
+
+const anonymousSchema = z.strictObject({
+  /** Default: on when no users are configured, off otherwise. */
+  enabled: z.boolean().optional(),
+  /** Folder served to anonymous users; relative to the config file. Default: the serve DIR / current folder. */
+  root: nonEmpty.optional(),
+  /** Shorthand for permissions: read-write. */
+  write: z.boolean().optional(),
+  permissions: permissionsSchema.optional(),
+  home: nonEmpty.optional(),
+});
+
+const userSchema = z.strictObject({
+  name: nonEmpty.regex(/^[^\r\n\0]+$/, { error: 'must not contain CR, LF or NUL' }),
+  /** scrypt hash from `ftpkit hash-password`. */
+  password: passwordHashSchema,
+  /** Folder this user sees as "/"; relative to the config file. */
+  root: nonEmpty,
+  /** Initial directory inside the root. Default "/". */
+  home: z.string().startsWith('/', { error: 'must be an absolute path inside the user\'s root, e.g. "/incoming"' }).optional(),
+  /** Default read-write. */
+  permissions: permissionsSchema.optional(),
+});
+
+const logSchema = z.strictObject({
+  level: logLevelSchema.optional(),
+  /** JSON-lines file (appended); relative to the config file. Default: standard error. */
+  file: nonEmpty.optional(),
+});
+
+/** The top level. One line per section: add new sections here. */
+export const configSections = {
+  host: nonEmpty.optional(),
+  port: portSchema.optional(),
+  greeting: z.string().regex(/^[^\r\n\0]*$/, { error: 'must be one line' }).optional(),
+  passive: passiveSchema.optional(),
+  active: activeSchema.optional(),
+  timeouts: timeoutsSchema.optional(),
+  limits: limitsSchema.optional(),
+  anonymous: anonymousSchema.optional(),
+  users: z.array(userSchema).optional(),
+  log: logSchema.optional(),
+  // tls: tlsSchema.optional(),   <- the FTPS issue's section goes here (and its mapping in to-options.ts)
+};
+
+export const configSchema = z.strictObject(configSections).superRefine((config, ctx) => {
+  const seen = new Map<string, number>();
+  config.users?.forEach((user, i) => {
+    if (seen.has(user.name)) ctx.addIssue({ code: 'custom', path: ['users', i, 'name'], message: `duplicate user "${user.name}" (also users.${seen.get(user.name)})` });
+    else seen.set(user.name, i);
+  });
+  const { ports, advertisedPorts } = config.passive ?? {};
+  if (advertisedPorts) {
+    const listened = ports ?? { min: 50000, max: 50100 };
+    if (advertisedPorts.max - advertisedPorts.min !== listened.max - listened.min) {
+      ctx.addIssue({ code: 'custom', path: ['passive', 'advertisedPorts'], message: 'must have as many ports as passive.ports' });
+    }
+  }
+});
+
+/** The validated configuration (durations in ms, port ranges as {min, max}). */
+export type ServeConfig = z.output<typeof configSchema>;
+/** What the file may contain before validation. */
+export type ServeConfigInput = z.input<typeof configSchema>;
+export type LogLevel = z.output<typeof logSchema>['level'] & string;

@@ -1,0 +1,126 @@
+/**
+ * Owns the mapping of a validated ServeConfig (file + command line flags) onto FtpServerOptions, including
+ * building the authenticator (configured users, then anonymous) and checking that every root folder
+ * exists before the server starts. Also owns merging: flags override the file.
+ *
+ * Defaults of the server itself (timeouts, limits, passive range...) stay in src/server/resolved-options.ts;
+ * only the serve-specific ones live here (anonymous on when nobody else can log in, the current folder).
+ */
+import { FtpConfigError, FtpStorageError } from '../../errors.js';
+import { AnonymousAuthenticator } from '../auth/anonymous.js';
+import { CompositeAuthenticator } from '../auth/composite.js';
+import { describePermissions, resolvePermissions } from '../auth/permissions.js';
+import { READ_ONLY, READ_WRITE, type Authenticator, type Permissions } from '../auth/types.js';
+import { ConfigUserStore } from '../auth/user-store.js';
+import { LocalStorage } from '../storage/local.js';
+import type { FtpServerOptions } from '../options.js';
+import type { LogLevel, ServeConfig } from './schema.js';
+
+/** What the CLI banner tells the user about who may log in. */
+export interface ServeSummary {
+  anonymous?: { root: string; permissions: Permissions; description: string };
+  users: { name: string; root: string; description: string }[];
+}
+
+export interface ServePlan {
+  options: FtpServerOptions;
+  log: { level: LogLevel; file?: string };
+  summary: ServeSummary;
+}
+
+type Plain = Record<string, unknown>;
+const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Overlay `over` (from flags) on `base` (from the file): objects merge key by key, `undefined` means "not
+ * given", users are concatenated (a --user adds to the file's users), other arrays and values replace.
+ */
+export function mergeConfig(base: ServeConfig, over: ServeConfig): ServeConfig {
+  const merge = (a: unknown, b: unknown, key: string): unknown => {
+    if (b === undefined) return a;
+    if (key === 'users' && Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
+    if (isPlain(a) && isPlain(b)) {
+      const out: Plain = { ...a };
+      for (const [k, v] of Object.entries(b)) out[k] = merge(a[k], v, k);
+      return out;
+    }
+    return b;
+  };
+  return merge(base, over, '') as ServeConfig;
+}
+
+/**
+ * Build the server's options. `defaultRoot` is the folder anonymous users get when the configuration
+ * names none (the `serve DIR` argument, or the current folder). Throws FtpConfigError.
+ */
+export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
+  const users = config.users ?? [];
+  const anonymousEnabled = config.anonymous?.enabled ?? users.length === 0;
+  const authenticators: Authenticator[] = [];
+  const summary: ServeSummary = { users: [] };
+
+  if (users.length > 0) {
+    authenticators.push(new ConfigUserStore(users.map((u) => ({
+      name: u.name,
+      passwordHash: u.password,
+      root: u.root,
+      home: u.home,
+      permissions: resolvePermissions(u.permissions, READ_WRITE),
+    }))));
+    for (const u of users) {
+      summary.users.push({ name: u.name, root: u.root, description: describePermissions(resolvePermissions(u.permissions, READ_WRITE)) });
+    }
+  }
+  if (anonymousEnabled) {
+    const anon = config.anonymous ?? {};
+    const root = anon.root ?? defaultRoot;
+    const permissions = resolvePermissions(anon.permissions, anon.write ? READ_WRITE : READ_ONLY);
+    authenticators.push(new AnonymousAuthenticator({ root, permissions, home: anon.home }));
+    summary.anonymous = { root, permissions, description: describePermissions(permissions) };
+  }
+  if (authenticators.length === 0) {
+    throw new FtpConfigError('anonymous.enabled', 'nobody could log in: enable anonymous access or configure users');
+  }
+
+  const options: FtpServerOptions = {
+    host: config.host,
+    port: config.port,
+    greeting: config.greeting,
+    authenticator: authenticators.length === 1 ? authenticators[0]! : new CompositeAuthenticator(authenticators),
+    passive: config.passive && {
+      portRange: config.passive.ports,
+      address: config.passive.address,
+      addressRefreshMs: config.passive.addressRefresh,
+      addressMap: config.passive.addressMap,
+      advertisedPortRange: config.passive.advertisedPorts,
+    },
+    active: config.active && { ...config.active },
+    timeouts: config.timeouts && {
+      idleMs: config.timeouts.idle,
+      dataConnectMs: config.timeouts.dataConnect,
+      dataIdleMs: config.timeouts.dataIdle,
+    },
+    limits: config.limits && {
+      maxLineLength: config.limits.maxLineLength,
+      loginFailureDelayMs: config.limits.loginFailureDelay,
+      maxLoginFailures: config.limits.maxLoginFailures,
+      maxSessions: config.limits.maxSessions,
+    },
+  };
+  return { options, log: { level: config.log?.level ?? 'info', file: config.log?.file }, summary };
+}
+
+/** Check that every root folder exists and is a folder, so a typo fails at start-up. Throws FtpConfigError. */
+export async function checkRoots(plan: ServePlan, config: ServeConfig): Promise<void> {
+  const check = async (root: string, key: string) => {
+    try {
+      await LocalStorage.open(root);
+    } catch (err) {
+      const what = err instanceof FtpStorageError ? err.failure : 'unusable';
+      const text = what === 'not-found' ? 'no such folder' : what === 'not-a-directory' ? 'not a folder' : what;
+      throw new FtpConfigError(key, `${root}: ${text}`, { cause: err });
+    }
+  };
+  if (plan.summary.anonymous) await check(plan.summary.anonymous.root, config.anonymous?.root ? 'anonymous.root' : 'DIR');
+  await Promise.all((config.users ?? []).map((u, i) => check(u.root, `users.${i}.root`)));
+}

@@ -1,0 +1,165 @@
+/**
+ * The configuration file: YAML and JSON, validation errors that name the key, relative paths, durations
+ * and port ranges, mapping onto FtpServerOptions (authenticators included), flags overriding the file.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfigFile, validateConfig } from '../../src/server/config/load.js';
+import { checkRoots, mergeConfig, planServe } from '../../src/server/config/to-options.js';
+import { hashPassword } from '../../src/server/auth/password-hash.js';
+import { READ_ONLY, READ_WRITE } from '../../src/server/auth/types.js';
+import { FtpConfigError } from '../../src/errors.js';
+
+const ctx = { remoteAddress: '127.0.0.1', secure: false };
+let hash: string;
+
+async function dir(t: { after(fn: () => Promise<void>): void }) {
+  const d = await mkdtemp(join(tmpdir(), 'ftpkit-config-'));
+  t.after(() => rm(d, { recursive: true, force: true }));
+  hash ??= await hashPassword('secret', { ln: 10, r: 8, p: 1 });
+  return d;
+}
+
+function configError(fn: () => unknown): FtpConfigError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof FtpConfigError, `expected FtpConfigError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected a config error');
+}
+
+async function configErrorAsync(p: Promise<unknown>): Promise<FtpConfigError> {
+  const err = await p.then(() => assert.fail('expected a config error'), (e: unknown) => e);
+  assert.ok(err instanceof FtpConfigError, `expected FtpConfigError, got ${String(err)}`);
+  return err;
+}
+
+test('a YAML file with users loads; relative roots are relative to the file', async (t) => {
+  const d = await dir(t);
+  await mkdir(join(d, 'alice'));
+  await writeFile(join(d, 'ftpkit.yaml'), [
+    'host: 127.0.0.1',
+    'port: 2121',
+    'passive:',
+    '  ports: 50000-50100',
+    '  address: 203.0.113.7',
+    'timeouts: { idle: 5m, dataConnect: 30, dataIdle: "1.5s" }',
+    'limits: { maxSessions: 10, loginFailureDelay: 250ms }',
+    'users:',
+    '  - name: alice',
+    `    password: "${hash}"`,
+    '    root: alice',
+    '    home: /',
+    '    permissions: { preset: read-only, write: true }',
+    'log: { level: debug, file: logs/ftpkit.log }',
+  ].join('\n'));
+  const config = await loadConfigFile(join(d, 'ftpkit.yaml'));
+  assert.equal(config.users![0]!.root, join(d, 'alice'));
+  assert.equal(config.log!.file, join(d, 'logs', 'ftpkit.log'));
+  const plan = planServe(config, '/unused');
+  assert.equal(plan.options.host, '127.0.0.1');
+  assert.equal(plan.options.port, 2121);
+  assert.deepEqual(plan.options.passive!.portRange, { min: 50000, max: 50100 });
+  assert.equal(plan.options.passive!.address, '203.0.113.7');
+  assert.deepEqual(plan.options.timeouts, { idleMs: 300_000, dataConnectMs: 30_000, dataIdleMs: 1500 });
+  assert.equal(plan.options.limits!.maxSessions, 10);
+  assert.equal(plan.options.limits!.loginFailureDelayMs, 250);
+  assert.deepEqual(plan.log, { level: 'debug', file: join(d, 'logs', 'ftpkit.log') });
+  assert.equal(plan.summary.anonymous, undefined, 'configured users turn anonymous off by default');
+  const alice = await plan.options.authenticator.authenticate('alice', 'secret', ctx);
+  assert.deepEqual(alice?.permissions, { ...READ_ONLY, write: true });
+  assert.equal(await plan.options.authenticator.authenticate('anonymous', 'x', ctx), null);
+  await checkRoots(plan, config);
+});
+
+test('JSON works the same; anonymous can sit beside users', async (t) => {
+  const d = await dir(t);
+  await writeFile(join(d, 'c.json'), JSON.stringify({
+    anonymous: { enabled: true, root: '.', write: true },
+    users: [{ name: 'bob', password: hash, root: '/' }],
+  }));
+  const config = await loadConfigFile(join(d, 'c.json'));
+  const plan = planServe(config, '/unused');
+  assert.equal(plan.summary.anonymous!.root, d);
+  assert.deepEqual((await plan.options.authenticator.authenticate('ftp', '', ctx))?.permissions, READ_WRITE);
+  assert.deepEqual((await plan.options.authenticator.authenticate('bob', 'secret', ctx))?.permissions, READ_WRITE);
+});
+
+test('errors name the bad key path', async (t) => {
+  const d = await dir(t);
+  const cases: [unknown, string, RegExp][] = [
+    [{ users: [{ name: 'a', password: hash, root: '/' }, { name: 'b', password: hash, root: '/', permissions: { wirte: true } }] },
+      'users.1.permissions.wirte', /unknown key \(did you mean "write"\?\)/],
+    [{ prot: 21 }, 'prot', /did you mean "port"/],
+    [{ port: 'twenty' }, 'port', /port/],
+    [{ port: 70000 }, 'port', /65535/],
+    [{ passive: { ports: '50100-50000' } }, 'passive.ports', /port range/],
+    [{ passive: { ports: '50000-50100', advertisedPorts: '40000-40001' } }, 'passive.advertisedPorts', /as many ports/],
+    [{ timeouts: { idle: '5 minutes' } }, 'timeouts.idle', /duration/],
+    [{ users: [{ name: 'a', password: 'plain-text', root: '/' }] }, 'users.0.password', /hash-password/],
+    [{ users: [{ name: 'a', password: hash }] }, 'users.0.root', /.+/],
+    [{ users: [{ name: 'a', password: hash, root: '/', permissions: 'all' }] }, 'users.0.permissions', /read-only/],
+    [{ users: [{ name: 'a', password: hash, root: '/', permissions: ['list', 'delet'] }] }, 'users.0.permissions.1', /delete/],
+    [{ users: [{ name: 'a', password: hash, root: '/' }, { name: 'a', password: hash, root: '/' }] }, 'users.1.name', /duplicate/],
+    [{ users: [{ name: 'a', password: hash, root: '/', home: 'in' }] }, 'users.0.home', /absolute/],
+    [{ log: { level: 'verbose' } }, 'log.level', /debug/],
+    [{ anonymous: { enabled: true, wrte: true } }, 'anonymous.wrte', /did you mean "write"/],
+  ];
+  for (const [value, key, message] of cases) {
+    const err = configError(() => validateConfig(value));
+    assert.equal(err.key, key, `${JSON.stringify(value)} -> ${err.message}`);
+    assert.match(err.message, message);
+    assert.ok(err.message.startsWith(`${key}: `));
+  }
+  // Several problems: the first names the error, the message lists all.
+  const many = configError(() => validateConfig({ port: -1, bogus: 1 }));
+  assert.match(many.message, /bogus: unknown key/);
+
+  await writeFile(join(d, 'bad.yaml'), 'users:\n  - name: a\n    permissions: { wirte: true }\n');
+  const fromFile = await configErrorAsync(loadConfigFile(join(d, 'bad.yaml')));
+  assert.match(fromFile.message, /bad\.yaml/);
+  await writeFile(join(d, 'broken.yaml'), 'port: [1\n');
+  assert.match((await configErrorAsync(loadConfigFile(join(d, 'broken.yaml')))).message, /not valid YAML/);
+  await writeFile(join(d, 'dup.yaml'), 'port: 1\nport: 2\n');
+  assert.match((await configErrorAsync(loadConfigFile(join(d, 'dup.yaml')))).message, /not valid YAML/);
+  await writeFile(join(d, 'broken.json'), '{"port": }');
+  assert.match((await configErrorAsync(loadConfigFile(join(d, 'broken.json')))).message, /not valid JSON/);
+  await writeFile(join(d, 'list.yaml'), '- 1\n');
+  assert.match((await configErrorAsync(loadConfigFile(join(d, 'list.yaml')))).message, /top level/);
+  assert.match((await configErrorAsync(loadConfigFile(join(d, 'c.toml')))).message, /\.yaml, \.yml or \.json/);
+  assert.match((await configErrorAsync(loadConfigFile(join(d, 'missing.yaml')))).message, /no such file/);
+  // An empty file is an empty configuration.
+  await writeFile(join(d, 'empty.yaml'), '');
+  assert.deepEqual(await loadConfigFile(join(d, 'empty.yaml')), validateConfig({}));
+});
+
+test('flags override the file; --user adds to the file users', () => {
+  const file = validateConfig({ port: 21, passive: { ports: '50000-50100', address: '1.2.3.4' }, users: [{ name: 'a', password: hash, root: '/a' }], log: { level: 'warn' } });
+  const flags = validateConfig({ port: 2121, passive: { address: '5.6.7.8' }, users: [{ name: 'b', password: hash, root: '/b' }] });
+  const merged = mergeConfig(file, flags);
+  assert.equal(merged.port, 2121);
+  assert.deepEqual(merged.passive, { ports: { min: 50000, max: 50100 }, address: '5.6.7.8' });
+  assert.deepEqual(merged.users!.map((u) => u.name), ['a', 'b']);
+  assert.equal(merged.log!.level, 'warn');
+  assert.deepEqual(mergeConfig(file, {}), file);
+});
+
+test('defaults: anonymous read-only on the given folder; nobody at all is an error', async (t) => {
+  const d = await dir(t);
+  const plan = planServe(validateConfig({}), d);
+  assert.deepEqual(plan.summary.anonymous, { root: d, permissions: READ_ONLY, description: 'read-only' });
+  assert.equal(plan.log.level, 'info');
+  assert.equal(plan.options.port, undefined, 'server default (2121) applies');
+  const err = configError(() => planServe(validateConfig({ anonymous: { enabled: false } }), d));
+  assert.equal(err.key, 'anonymous.enabled');
+  const missing = await configErrorAsync(checkRoots(planServe(validateConfig({}), join(d, 'nope')), validateConfig({})));
+  assert.equal(missing.key, 'DIR');
+  assert.match(missing.message, /no such folder/);
+  const cfg = validateConfig({ users: [{ name: 'u', password: hash, root: join(d, 'nope') }] });
+  assert.equal((await configErrorAsync(checkRoots(planServe(cfg, d), cfg))).key, 'users.0.root');
+});

@@ -1,4 +1,11 @@
 /** Public API of `ftpkit/client`. */
 export type * from './options.js';
+export type * from './events.js';
 export * from '../errors.js';
-export * from './tree/index.js';
+export { FtpClient } from './ftp-client.js';
+export type { DownloadOptions, UploadOptions, TransferResult, TransferType, FtpResponse } from './ftp-client.js';
+export type { FileEntry } from '../protocol/listing-types.js';
+export { ControlConnection, type SocketLike } from './control-connection.js';
+export { registerSecureHooks, type Connector, type SessionHooks, type SessionContext, type DataSocketInfo } from './transport.js';
+export { connectTcp, formatEndpoint, type ConnectTarget } from '../net/connect.js';
+export { classifyAddress, choosePasvTarget, type AddressClass, type PasvTargetDecision } from '../protocol/address-policy.js';

@@ -101,6 +101,10 @@ export interface ClientSettings {
 }
 
 export interface FtpClientOptions extends ClientSettings {
+  /** Seam for tests and embedding: how TCP sockets are opened (default: src/net/connect.ts). Not JSON. */
+  connector?: import('./transport.js').Connector;
+  /** Session hooks (TLS); default: those registered by the FTPS module when `secure` is not 'none'. Not JSON. */
+  hooks?: import('./transport.js').SessionHooks;
   host: string;
   /** Default 21, or 990 for secure 'implicit'. */
   port?: number;

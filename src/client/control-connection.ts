@@ -1,0 +1,202 @@
+/**
+ * The client's control connection: the one place that owns the control socket.
+ *
+ * Owns: writing command lines (refusing CR/LF/NUL, masking PASS in the transcript), reading replies through
+ * the bounded ReplyParser, bounded waits for the next reply, and `replaceSocket()` so the TLS layer can swap
+ * the TCP socket for a TLS socket after AUTH TLS (RFC 4217 s4) without anything else noticing.
+ * It does not order commands: FtpClient runs one command at a time on top of it.
+ */
+import type { Duplex } from 'node:stream';
+import { FtpNetworkError, FtpProtocolError, FtpUsageError, classifySocketError, type NetworkPhase } from '../errors.js';
+import { ReplyParser, type FtpResponse, type ReplyParserLimits } from '../protocol/reply-parser.js';
+import { unmapIPv4 } from '../protocol/hostport.js';
+import { networkError, formatEndpoint } from '../net/connect.js';
+import type { TranscriptEvent } from './events.js';
+
+/** A control or data socket: a net.Socket, a tls.TLSSocket, or any Duplex a test connector provides. */
+export type SocketLike = Duplex & {
+  remoteAddress?: string | undefined;
+  remotePort?: number | undefined;
+  localAddress?: string | undefined;
+  localPort?: number | undefined;
+  setNoDelay?: (noDelay?: boolean) => unknown;
+};
+
+type Waiter = { resolve: (r: FtpResponse) => void; reject: (e: Error) => void };
+
+/** Mask the argument of commands that carry secrets, for transcripts and error messages. */
+export function maskCommand(command: string): string {
+  return /^(PASS|ACCT)\b/i.test(command) ? `${command.slice(0, 4).toUpperCase()} ****` : command;
+}
+
+/** RFC 959 s4.1: a command line ends at CRLF; an argument with CR, LF or NUL would inject a second command. */
+export function assertSafeCommand(command: string): void {
+  if (/[\r\n\0]/.test(command)) {
+    throw new FtpUsageError(`refusing to send a command containing CR, LF or NUL: ${JSON.stringify(maskCommand(command))}`);
+  }
+}
+
+export class ControlConnection {
+  private sock: SocketLike;
+  private parser: ReplyParser;
+  private readonly queue: FtpResponse[] = [];
+  private waiter: Waiter | undefined;
+  private failure: Error | undefined;
+  private readonly limits: ReplyParserLimits;
+  private detach: () => void = () => {};
+  /** The remote IP of the first (TCP) socket, kept when TLS replaces it. */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+
+  constructor(socket: SocketLike, private readonly emit: (e: Omit<TranscriptEvent, 'time'>) => void,
+    private readonly endpoint: string, limits: ReplyParserLimits = {}) {
+    this.sock = socket;
+    this.limits = limits;
+    this.parser = new ReplyParser(limits);
+    this.remoteAddress = unmapIPv4(socket.remoteAddress ?? '');
+    this.remotePort = socket.remotePort ?? 0;
+    this.localAddress = unmapIPv4(socket.localAddress ?? '');
+    this.attach(socket);
+  }
+
+  get socket(): SocketLike { return this.sock; }
+  get closed(): boolean { return this.failure !== undefined; }
+  /** Why the connection is unusable, if it is. */
+  get closedReason(): Error | undefined { return this.failure; }
+
+  /**
+   * Swap the underlying socket (after AUTH TLS: the TLS socket wrapping the old one). Replies already parsed
+   * stay queued; the old socket's listeners are removed so it is no longer read here.
+   */
+  replaceSocket(socket: SocketLike): void {
+    this.detach();
+    this.sock = socket;
+    this.parser = new ReplyParser(this.limits);
+    this.attach(socket);
+  }
+
+  private attach(socket: SocketLike): void {
+    const onData = (chunk: Buffer): void => {
+      let replies: FtpResponse[];
+      try {
+        replies = this.parser.push(chunk);
+      } catch (e) {
+        this.fail(e as Error);
+        return;
+      }
+      for (const r of replies) this.deliver(r);
+    };
+    const onError = (e: Error): void => {
+      const failure = classifySocketError(e);
+      this.fail(networkError({ connection: 'control', phase: 'command', failure: failure === 'other' ? 'reset' : failure,
+        endpoint: this.endpoint, cause: e, detail: e.message }));
+    };
+    const onClose = (): void => {
+      const pending = this.parser.describePending();
+      this.fail(pending
+        ? new FtpProtocolError(`the server closed the control connection inside a reply: ${pending}`)
+        : networkError({ connection: 'control', phase: 'command', failure: 'closed', endpoint: this.endpoint,
+          detail: 'the server closed the connection' }));
+    };
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+    socket.on('end', onClose);
+    this.detach = () => {
+      socket.off('data', onData);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      socket.off('end', onClose);
+    };
+  }
+
+  private deliver(r: FtpResponse): void {
+    this.emit({ kind: 'response', text: r.lines.join('\n'), connection: 'control' });
+    const w = this.waiter;
+    if (w) {
+      this.waiter = undefined;
+      w.resolve(r);
+    } else {
+      this.queue.push(r);
+    }
+  }
+
+  /** Mark the connection unusable, reject a waiting reader, destroy the socket. */
+  fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.reject(err);
+    this.detach();
+    this.sock.on('error', () => {}); // late errors after we gave up on the socket must not crash the process
+    this.sock.destroy();
+  }
+
+  /** Replies that arrived while nobody waited (e.g. a 421 before closing); taken out of the queue. */
+  takeUnsolicited(): FtpResponse[] {
+    return this.queue.splice(0, this.queue.length);
+  }
+
+  /** Write one command line. Masks PASS/ACCT in the transcript. */
+  write(command: string): void {
+    assertSafeCommand(command);
+    if (this.failure) throw this.failure;
+    this.emit({ kind: 'command', text: maskCommand(command), connection: 'control' });
+    this.sock.write(`${command}\r\n`);
+  }
+
+  /**
+   * The next reply. With timeoutMs > 0 the wait is bounded: on expiry the connection is failed (a late reply
+   * would be taken for the answer to the next command), with FtpProtocolError when a multi-line reply was
+   * left open, else FtpNetworkError timeout.
+   */
+  nextReply(timeoutMs: number, phase: NetworkPhase, what: string): Promise<FtpResponse> {
+    const queued = this.queue.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.waiter) return Promise.reject(new Error('internal: two readers on the control connection'));
+    const started = performance.now();
+    return new Promise<FtpResponse>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => { if (timer) clearTimeout(timer); };
+      this.waiter = {
+        resolve: r => { done(); resolve(r); },
+        reject: e => { done(); reject(e); },
+      };
+      if (timeoutMs > 0) {
+        timer = setTimeout(() => {
+          const elapsedMs = performance.now() - started;
+          const pending = this.parser.describePending();
+          const err = pending
+            ? new FtpProtocolError(`${pending} after ${Math.round(elapsedMs)} ms (waiting for the reply to ${what})`)
+            : networkError({ connection: 'control', phase, failure: 'timeout', endpoint: this.endpoint, elapsedMs,
+              detail: `no reply to ${what}` });
+          this.fail(err);
+        }, timeoutMs);
+      }
+    });
+  }
+
+  /** Whether a reply is being received or waits unread. */
+  get hasPendingInput(): boolean { return this.queue.length > 0 || this.parser.pending; }
+
+  /** Half-close gracefully, then destroy after a bound. */
+  async end(timeoutMs: number): Promise<void> {
+    const s = this.sock;
+    this.failure ??= new FtpNetworkError({ connection: 'control', phase: 'close', failure: 'closed',
+      endpoint: this.endpoint, message: 'the connection was closed by the client' });
+    this.detach();
+    s.on('error', () => {});
+    if (s.destroyed) return;
+    await new Promise<void>(resolve => {
+      const t = setTimeout(() => { s.destroy(); resolve(); }, timeoutMs);
+      s.once('close', () => { clearTimeout(t); resolve(); });
+      s.end();
+      s.resume();
+    });
+  }
+}
+
+export { formatEndpoint };

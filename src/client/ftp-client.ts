@@ -1,0 +1,620 @@
+/**
+ * FtpClient: the public client API (`ftpkit/client`).
+ *
+ * Owns the session: connect (greeting, FEAT, hooks for TLS, login, TYPE), the one-command-in-flight queue,
+ * keepalive while idle, and the operations (list, download, upload, ...). Sockets live in
+ * control-connection.ts, data connections in data-channel.ts, the both-halves transfer logic in transfer.ts.
+ * Every decision goes to the 'transcript' event as a 'status' line; library code never prints.
+ */
+import { EventEmitter } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import {
+  FtpAbortedError, FtpClosedError, FtpError, FtpReplyError, FtpUsageError, FtpProtocolError,
+} from '../errors.js';
+import { ReplyCode } from '../protocol/reply-codes.js';
+import { isPreliminary, type FtpResponse } from '../protocol/reply-parser.js';
+import { unquotePath } from '../protocol/reply.js';
+import { parseListing, parseMlsd, parseMlsxLine, parseMlsxTime } from '../protocol/listing-parse.js';
+import type { FileEntry } from '../protocol/listing-types.js';
+import { connectTcp, formatEndpoint } from '../net/connect.js';
+import { ControlConnection, type SocketLike } from './control-connection.js';
+import { isDataConnectionFailure, type DataMode } from './data-channel.js';
+import { Transfer, type TransferContext, type TransferSpec } from './transfer.js';
+import { TaskQueue } from './task-queue.js';
+import { ProgressTracker } from './progress.js';
+import { parseFeatures } from './features.js';
+import { secureHooksFor, type Connector, type SessionContext, type SessionHooks } from './transport.js';
+import { localSize, openLocalSink, openLocalSource } from './local-files.js';
+import { collectListing, remoteChildPath, safeEntryName } from './remote-paths.js';
+import type { FtpClientOptions, TimeoutSettings } from './options.js';
+import type { FtpClientEvents, TranscriptEvent } from './events.js';
+
+export type { FtpResponse };
+
+export type TransferType = 'binary' | 'ascii';
+
+export interface DownloadOptions {
+  /** Start at this byte offset (REST, RFC 3659 s5). */
+  startAt?: number;
+  /** Continue a local file: start at its size (destination must be a path). */
+  resume?: boolean;
+  type?: TransferType;
+  signal?: AbortSignal;
+  /** End a destination stream when the transfer ends (default true). */
+  end?: boolean;
+}
+
+export interface UploadOptions {
+  /** APPE instead of STOR. */
+  append?: boolean;
+  /** REST with this offset before STOR; the source must already be positioned (a path is read from here). */
+  startAt?: number;
+  /** Continue a partial remote file: SIZE, then APPE the rest of the local file (source must be a path). */
+  resume?: boolean;
+  type?: TransferType;
+  signal?: AbortSignal;
+}
+
+export interface TransferResult {
+  /** Bytes moved on the data connection in this call. */
+  bytes: number;
+  /** Offset the transfer started at. */
+  startOffset: number;
+  /** The final reply (226/250); undefined when nothing had to be transferred. */
+  reply?: FtpResponse;
+  /** The data-connection mode that carried it. */
+  mode?: DataMode;
+}
+
+const DEFAULT_TIMEOUTS: Required<TimeoutSettings> = {
+  connectMs: 10_000, greetingMs: 10_000, commandMs: 30_000, dataMs: 30_000, keepaliveMs: 0,
+};
+
+/** Largest listing accepted into memory (DESIGN principle 12: bound every input). */
+const MAX_LISTING_BYTES = 64 * 1024 * 1024;
+
+export class FtpClient extends EventEmitter<FtpClientEvents> {
+  readonly options: Readonly<FtpClientOptions>;
+  /** FEAT result: upper-case feature name -> parameters (RFC 2389). */
+  readonly features = new Map<string, string>();
+  private readonly timeouts: Required<TimeoutSettings>;
+  private readonly queue = new TaskQueue();
+  private readonly connector: Connector;
+  private hooks: SessionHooks | undefined;
+  private controlConnection: ControlConnection | undefined;
+  private currentType: 'A' | 'I' | undefined;
+  private currentTransfer: Transfer | undefined;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private readonly memory: { passive?: 'EPSV' | 'PASV'; active?: 'EPRT' | 'PORT' } = {};
+  private closing = false;
+
+  constructor(options: FtpClientOptions) {
+    super();
+    if (!options || typeof options.host !== 'string' || !options.host) throw new FtpUsageError('FtpClient needs a host');
+    this.options = options;
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...stripUndefined(options.timeouts ?? {}) };
+    this.connector = options.connector ?? connectTcp;
+  }
+
+  /** Connect, read the greeting, FEAT, log in, and set the transfer type. */
+  static async connect(options: FtpClientOptions): Promise<FtpClient> {
+    const client = new FtpClient(options);
+    await client.connect();
+    return client;
+  }
+
+  get connected(): boolean { return this.controlConnection !== undefined && !this.controlConnection.closed; }
+
+  /** The control connection (for the TLS layer: `replaceSocket()`); undefined before connect(). */
+  get control(): ControlConnection | undefined { return this.controlConnection; }
+
+  /** What worked in this session: the passive and active commands remembered by 'auto'. */
+  get dataCommandsUsed(): Readonly<{ passive?: 'EPSV' | 'PASV'; active?: 'EPRT' | 'PORT' }> { return { ...this.memory }; }
+
+  // ------------------------------------------------------------------ session
+
+  connect(): Promise<void> {
+    return this.run(async () => {
+      if (this.connected) throw new FtpUsageError('already connected');
+      this.closing = false;
+      this.currentType = undefined;
+      this.features.clear();
+      const o = this.options;
+      const secure = o.secure ?? 'none';
+      this.hooks = o.hooks ?? (secure !== 'none' ? secureHooksFor(o) : undefined);
+      if (secure !== 'none' && !this.hooks) {
+        throw new FtpUsageError(`secure: '${secure}' needs the FTPS module (no TLS hooks are registered)`);
+      }
+      const port = o.port ?? (secure === 'implicit' ? 990 : 21);
+      const endpoint = formatEndpoint(o.host, port);
+      this.status(`connecting to ${endpoint} (timeout ${this.timeouts.connectMs} ms)`, 'control');
+      const tcp = await this.connector({ host: o.host, port, timeoutMs: this.timeouts.connectMs, connection: 'control' });
+      let socket: SocketLike = tcp;
+      try {
+        tcp.setNoDelay(true);
+        this.status(`connected to ${formatEndpoint(tcp.remoteAddress ?? o.host, tcp.remotePort ?? port)} from ${formatEndpoint(tcp.localAddress ?? '?', tcp.localPort ?? 0)}`, 'control');
+        if (this.hooks?.onControlConnected) {
+          socket = await this.hooks.onControlConnected(tcp, {
+            options: o, features: this.features, host: o.host, status: (t, c) => this.status(t, c),
+          });
+        }
+      } catch (e) {
+        tcp.destroy();
+        throw e;
+      }
+      const control = new ControlConnection(socket, e => this.transcript(e), endpoint);
+      this.controlConnection = control;
+      try {
+        let greeting = await control.nextReply(this.timeouts.greetingMs, 'greeting', 'the greeting');
+        // RFC 959 s4.2: 120 "service ready in nnn minutes" precedes the 220.
+        while (greeting.code === ReplyCode.ServiceReadyInMinutes) {
+          greeting = await control.nextReply(this.timeouts.greetingMs, 'greeting', 'the greeting');
+        }
+        if (greeting.code !== ReplyCode.ServiceReady) throw new FtpReplyError(greeting.code, greeting.message, 'greeting');
+        const feat = await this.command('FEAT');
+        for (const [k, v] of parseFeatures(feat)) this.features.set(k, v);
+        if (this.hooks?.beforeLogin) await this.hooks.beforeLogin(this.session());
+        await this.login();
+        if (this.hooks?.afterLogin) await this.hooks.afterLogin(this.session());
+        // RFC 2640 s3.1: UTF-8 path names; harmless when refused.
+        if (this.features.has('UTF8')) await this.command('OPTS UTF8 ON');
+        await this.ensureType(this.options.transferType === 'ascii' ? 'A' : 'I');
+      } catch (e) {
+        control.fail(e as Error);
+        throw e;
+      }
+    });
+  }
+
+  private async login(): Promise<void> {
+    const user = this.options.user ?? 'anonymous';
+    const password = this.options.password ?? (user === 'anonymous' || user === 'ftp' ? 'anonymous@' : '');
+    let r = await this.command(`USER ${user}`);
+    if (r.code === ReplyCode.NeedPassword) r = await this.command(`PASS ${password}`);
+    if (r.code === ReplyCode.NeedAccount) throw new FtpReplyError(r.code, r.message, 'PASS ****');
+    if (r.code !== ReplyCode.LoggedIn && r.code !== ReplyCode.NotImplementedSuperfluous) {
+      throw new FtpReplyError(r.code, r.message, r.code >= 500 && /^USER/.test(r.message) ? `USER ${user}` : 'login');
+    }
+  }
+
+  /** QUIT and close gracefully (after queued commands). */
+  close(): Promise<void> {
+    this.closing = true;
+    this.stopKeepalive();
+    return this.queue.run(async () => {
+      const control = this.controlConnection;
+      if (!control || control.closed) return;
+      try {
+        control.write('QUIT');
+        await control.nextReply(Math.min(this.timeouts.commandMs, 5000), 'close', 'QUIT');
+      } catch {
+        // a server that vanishes on QUIT is closed too
+      }
+      await control.end(1000);
+    });
+  }
+
+  /** Close at once: the running operation rejects with FtpClosedError. */
+  destroy(): void {
+    this.closing = true;
+    this.stopKeepalive();
+    this.currentTransfer?.abort('the client was destroyed');
+    this.controlConnection?.fail(new FtpClosedError('the client was destroyed'));
+  }
+
+  // ------------------------------------------------------------------ commands
+
+  /**
+   * Send a raw command and return its final reply (preliminary 1xx replies are read past). Throws only on
+   * network errors and timeouts, and FtpUsageError for CR/LF/NUL in the command.
+   */
+  send(command: string): Promise<FtpResponse> {
+    return this.run(() => this.command(command));
+  }
+
+  /** Send and expect a reply code; FtpReplyError otherwise. */
+  private async expect(command: string, ...codes: number[]): Promise<FtpResponse> {
+    const r = await this.command(command);
+    if (!codes.includes(r.code)) throw new FtpReplyError(r.code, r.message, command);
+    return r;
+  }
+
+  /** One command, unqueued (callers hold the queue). */
+  private async command(line: string): Promise<FtpResponse> {
+    const control = this.requireControl();
+    for (const stray of control.takeUnsolicited()) {
+      this.status(`ignoring an unsolicited reply: ${stray.code} ${stray.message}`);
+      if (stray.code === ReplyCode.ServiceNotAvailable) {
+        const err = new FtpReplyError(stray.code, stray.message, 'the server closed the session');
+        control.fail(err);
+        throw err;
+      }
+    }
+    control.write(line);
+    let r = await control.nextReply(this.timeouts.commandMs, 'command', line.split(' ')[0]);
+    while (isPreliminary(r.code)) r = await control.nextReply(this.timeouts.commandMs, 'command', line.split(' ')[0]);
+    return r;
+  }
+
+  private requireControl(): ControlConnection {
+    const c = this.controlConnection;
+    if (!c) throw new FtpClosedError('not connected: call connect() first');
+    if (c.closed) throw c.closedReason ?? new FtpClosedError();
+    return c;
+  }
+
+  cd(path: string): Promise<void> {
+    return this.run(async () => { await this.expect(`CWD ${path}`, ReplyCode.FileActionOk, ReplyCode.Ok); });
+  }
+
+  pwd(): Promise<string> {
+    return this.run(() => this.pwdUnqueued());
+  }
+
+  private async pwdUnqueued(): Promise<string> {
+    const r = await this.expect('PWD', ReplyCode.PathCreated);
+    const p = unquotePath(r.message);
+    if (p === undefined) throw new FtpProtocolError(`PWD reply without a quoted path: ${r.message}`);
+    return p;
+  }
+
+  site(args: string): Promise<FtpResponse> {
+    return this.run(async () => {
+      const r = await this.command(`SITE ${args}`);
+      if (r.code >= 400) throw new FtpReplyError(r.code, r.message, `SITE ${args}`);
+      return r;
+    });
+  }
+
+  delete(path: string): Promise<void> {
+    return this.run(async () => { await this.expect(`DELE ${path}`, ReplyCode.FileActionOk, ReplyCode.Ok); });
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    return this.run(async () => {
+      await this.expect(`RNFR ${from}`, ReplyCode.PendingFurtherInformation);
+      await this.expect(`RNTO ${to}`, ReplyCode.FileActionOk, ReplyCode.Ok);
+    });
+  }
+
+  mkdir(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
+    return this.run(async () => {
+      if (!opts.recursive) {
+        await this.expect(`MKD ${path}`, ReplyCode.PathCreated, ReplyCode.FileActionOk);
+        return;
+      }
+      // Create each missing level; an existing one answers 550, which we verify with CWD at the end.
+      const parts = path.split('/').filter(Boolean);
+      let prefix = path.startsWith('/') ? '' : '.';
+      let last: FtpResponse | undefined;
+      for (const part of parts) {
+        prefix = prefix === '.' ? part : `${prefix}/${part}`;
+        last = await this.command(`MKD ${prefix}`);
+      }
+      if (last && (last.code === ReplyCode.PathCreated || last.code === ReplyCode.FileActionOk)) return;
+      const here = await this.pwdUnqueued();
+      const r = await this.command(`CWD ${path}`);
+      if (r.code !== ReplyCode.FileActionOk && r.code !== ReplyCode.Ok) {
+        throw new FtpReplyError(last?.code ?? r.code, last?.message ?? r.message, `MKD ${path}`);
+      }
+      await this.expect(`CWD ${here}`, ReplyCode.FileActionOk, ReplyCode.Ok);
+    });
+  }
+
+  rmdir(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
+    return this.run(() => this.rmdirUnqueued(path, !!opts.recursive, 0));
+  }
+
+  private async rmdirUnqueued(path: string, recursive: boolean, depth: number): Promise<void> {
+    if (recursive) {
+      if (depth > 64) throw new FtpProtocolError(`directory tree deeper than 64 levels at ${path}`);
+      for (const entry of await this.listUnqueued(path)) {
+        // Bad input: a listing must not make us delete outside the tree ("..", "/", NUL in names).
+        const name = safeEntryName(entry.name);
+        if (name === undefined) {
+          this.status(`skipping the listing entry ${JSON.stringify(entry.name)} in ${path}: not a plain name`);
+          continue;
+        }
+        const child = remoteChildPath(path, name);
+        if (entry.type === 'dir') await this.rmdirUnqueued(child, true, depth + 1);
+        else await this.expect(`DELE ${child}`, ReplyCode.FileActionOk, ReplyCode.Ok);
+      }
+    }
+    await this.expect(`RMD ${path}`, ReplyCode.FileActionOk, ReplyCode.Ok);
+  }
+
+  size(path: string): Promise<number> {
+    return this.run(() => this.sizeUnqueued(path));
+  }
+
+  private async sizeUnqueued(path: string): Promise<number> {
+    // RFC 3659 s4: SIZE depends on the TYPE; in TYPE I it is the exact byte count.
+    await this.ensureType('I');
+    const r = await this.expect(`SIZE ${path}`, ReplyCode.FileStatus);
+    const n = Number(r.message.trim());
+    if (!Number.isSafeInteger(n) || n < 0) throw new FtpProtocolError(`unusable SIZE reply: ${r.message}`);
+    return n;
+  }
+
+  modifiedAt(path: string): Promise<Date> {
+    return this.run(() => this.modifiedAtUnqueued(path));
+  }
+
+  private async modifiedAtUnqueued(path: string): Promise<Date> {
+    const r = await this.expect(`MDTM ${path}`, ReplyCode.FileStatus);
+    const d = parseMlsxTime(r.message.trim());
+    if (!d) throw new FtpProtocolError(`unusable MDTM reply: ${r.message}`);
+    return d;
+  }
+
+  /** MFMT (draft-somers-ftp-mfxx): set the modification time, UTC. */
+  setModifiedAt(path: string, date: Date): Promise<void> {
+    return this.run(async () => {
+      const t = date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+      await this.expect(`MFMT ${t} ${path}`, ReplyCode.FileStatus, ReplyCode.FileActionOk);
+    });
+  }
+
+  /** MLST when offered (RFC 3659 s7), else SIZE/MDTM (and CWD to recognise a directory). */
+  stat(path: string): Promise<FileEntry> {
+    return this.run(async () => {
+      const name = path.split('/').filter(Boolean).pop() ?? path;
+      if (this.features.has('MLST')) {
+        const r = await this.expect(`MLST ${path}`, ReplyCode.FileActionOk);
+        // RFC 3659 s7.2: the entry is the second line, starting with a space.
+        const line = r.lines.length > 1 ? r.lines[1] : r.lines[0];
+        const entry = parseMlsxLine(line);
+        if (!entry) throw new FtpProtocolError(`unusable MLST reply: ${JSON.stringify(line)}`);
+        return { ...stripFacts(entry), name };
+      }
+      const sizeReply = await (async () => { await this.ensureType('I'); return this.command(`SIZE ${path}`); })();
+      if (sizeReply.code === ReplyCode.FileStatus) {
+        const entry: FileEntry = { name, type: 'file', size: Number(sizeReply.message.trim()) };
+        const m = await this.command(`MDTM ${path}`);
+        if (m.code === ReplyCode.FileStatus) {
+          const d = parseMlsxTime(m.message.trim());
+          if (d) entry.modifiedAt = d;
+        }
+        return entry;
+      }
+      const here = await this.pwdUnqueued();
+      const cwd = await this.command(`CWD ${path}`);
+      if (cwd.code === ReplyCode.FileActionOk || cwd.code === ReplyCode.Ok) {
+        await this.expect(`CWD ${here}`, ReplyCode.FileActionOk, ReplyCode.Ok);
+        return { name, type: 'dir' };
+      }
+      throw new FtpReplyError(sizeReply.code, sizeReply.message, `SIZE ${path}`);
+    });
+  }
+
+  // ------------------------------------------------------------------ listings
+
+  /** MLSD when FEAT offers MLST (RFC 3659 s7), else LIST parsed (Unix, DOS/IIS, EPLF). */
+  list(path?: string): Promise<FileEntry[]> {
+    return this.run(() => this.listUnqueued(path));
+  }
+
+  private async listUnqueued(path?: string): Promise<FileEntry[]> {
+    const mlsd = this.features.has('MLST');
+    const verb = mlsd ? 'MLSD' : 'LIST';
+    const text = await this.transferText(path ? `${verb} ${path}` : verb, path ?? '.');
+    return mlsd ? parseMlsd(text).map(stripFacts) : parseListing(text);
+  }
+
+  /** NLST (RFC 959 s4.1.3): names only. */
+  nameList(path?: string): Promise<string[]> {
+    return this.run(async () => {
+      const text = await this.transferText(path ? `NLST ${path}` : 'NLST', path ?? '.');
+      return text.split('\n').map(l => l.replace(/\r$/, '')).filter(l => l.length > 0);
+    });
+  }
+
+  private async transferText(command: string, path: string): Promise<string> {
+    // Listings go in TYPE A by RFC 959; servers send the same bytes in TYPE I and CRLF is stripped here,
+    // so no TYPE switch is needed.
+    const chunks = collectListing(MAX_LISTING_BYTES);
+    await this.transfer(() => ({ command, direction: 'list', sink: chunks.sink }), path);
+    return chunks.text();
+  }
+
+  // ------------------------------------------------------------------ transfers
+
+  /** Download to a local path (temporary name, renamed on success) or into a stream. */
+  download(remotePath: string, destination: string | Writable, opts: DownloadOptions = {}): Promise<TransferResult> {
+    return this.run(async () => {
+      const type = opts.type ?? this.options.transferType ?? 'binary';
+      let startAt = opts.startAt ?? 0;
+      if (opts.resume && typeof destination !== 'string') throw new FtpUsageError('resume needs a local file path as destination');
+      if ((opts.resume || startAt > 0) && type === 'ascii') throw new FtpUsageError('resuming needs binary type: TYPE A offsets are not byte offsets');
+      if (opts.resume) startAt = await localSize(destination as string);
+      let total: number | undefined;
+      if (this.features.has('SIZE') && (opts.resume || this.listenerCount('progress') > 0)) {
+        total = await this.sizeUnqueued(remotePath).catch(e => { if (e instanceof FtpReplyError) return undefined; throw e; });
+      }
+      if (opts.resume && total !== undefined && startAt >= total) {
+        this.status(`${remotePath}: the local file already has ${startAt} of ${total} bytes: nothing to download`);
+        return { bytes: 0, startOffset: startAt };
+      }
+      await this.ensureType(type === 'ascii' ? 'A' : 'I');
+      const local = typeof destination === 'string' ? await openLocalSink(destination, startAt) : undefined;
+      const sink = local ? local.stream : destination as Writable;
+      const progress = new ProgressTracker(e => this.emit('progress', e), { direction: 'download', path: remotePath, startOffset: startAt, total });
+      try {
+        const { reply, bytes, mode } = await this.transfer(() => ({
+          command: `RETR ${remotePath}`, direction: 'download', restAt: startAt, sink, endSink: local ? true : opts.end ?? true,
+          ascii: type === 'ascii', progress,
+        }), remotePath, opts.signal);
+        await local?.commit();
+        return { bytes, startOffset: startAt, reply, mode };
+      } catch (e) {
+        await local?.discard();
+        throw e;
+      }
+    });
+  }
+
+  /** Upload from a local path or a stream. */
+  upload(source: string | Readable, remotePath: string, opts: UploadOptions = {}): Promise<TransferResult> {
+    return this.run(async () => {
+      const type = opts.type ?? this.options.transferType ?? 'binary';
+      let startAt = opts.startAt ?? 0;
+      let append = !!opts.append;
+      if (opts.resume && typeof source !== 'string') throw new FtpUsageError('resume needs a local file path as source');
+      if ((opts.resume || startAt > 0) && type === 'ascii') throw new FtpUsageError('resuming needs binary type: TYPE A offsets are not byte offsets');
+      const total = typeof source === 'string' ? await localSize(source) : undefined;
+      if (opts.resume) {
+        const r = await (async () => { await this.ensureType('I'); return this.command(`SIZE ${remotePath}`); })();
+        startAt = r.code === ReplyCode.FileStatus ? Number(r.message.trim()) : 0;
+        if (!Number.isSafeInteger(startAt) || startAt < 0) throw new FtpProtocolError(`unusable SIZE reply: ${r.message}`);
+        if (total !== undefined && startAt >= total) {
+          this.status(`${remotePath}: the server already has ${startAt} of ${total} bytes: nothing to upload`);
+          return { bytes: 0, startOffset: startAt };
+        }
+        // APPE is more widely supported than REST before STOR (RFC 959 s4.1.3 vs RFC 3659 s5).
+        if (startAt > 0) append = true;
+        this.status(`resuming the upload of ${remotePath} at byte ${startAt} with APPE`);
+      }
+      await this.ensureType(type === 'ascii' ? 'A' : 'I');
+      const progress = new ProgressTracker(e => this.emit('progress', e), { direction: 'upload', path: remotePath, startOffset: startAt, total });
+      let opened: Readable | undefined;
+      try {
+        const { reply, bytes, mode } = await this.transfer(async () => {
+          opened?.destroy();
+          opened = typeof source === 'string' ? await openLocalSource(source, startAt) : source;
+          return {
+            command: `${append ? 'APPE' : 'STOR'} ${remotePath}`, direction: 'upload' as const,
+            restAt: append ? undefined : startAt, source: opened, ascii: type === 'ascii', progress,
+          };
+        }, remotePath, opts.signal);
+        return { bytes, startOffset: startAt, reply, mode };
+      } finally {
+        if (typeof source === 'string') opened?.destroy();
+      }
+    });
+  }
+
+  append(source: string | Readable, remotePath: string, opts: Omit<UploadOptions, 'append'> = {}): Promise<TransferResult> {
+    return this.upload(source, remotePath, { ...opts, append: true });
+  }
+
+  /** Abort the running transfer (ABOR); it rejects with FtpAbortedError. Resolves when it has settled. */
+  async abort(): Promise<void> {
+    const t = this.currentTransfer;
+    if (!t) return;
+    t.abort();
+    await t.promise.then(() => undefined, () => undefined);
+  }
+
+  /** Run one transfer, with `fallback` to the other mode when the data connection itself fails. */
+  private async transfer(makeSpec: () => TransferSpec | Promise<TransferSpec>, path: string, signal?: AbortSignal)
+    : Promise<{ reply: FtpResponse; bytes: number; mode: DataMode }> {
+    if (signal?.aborted) throw new FtpAbortedError(`transfer of ${path} aborted before it started`);
+    const settings = this.options.data ?? {};
+    const first: DataMode = settings.mode ?? 'passive';
+    try {
+      return await this.transferOnce(first, await makeSpec(), signal);
+    } catch (e) {
+      if (!settings.fallback || !isDataConnectionFailure(e) || (e as { movedData?: boolean }).movedData
+        || !this.connected) throw e;
+      const other: DataMode = first === 'passive' ? 'active' : 'passive';
+      this.status(`the ${first} data connection failed (${(e as Error).message}): retrying once in ${other} mode (fallback)`, 'data');
+      return await this.transferOnce(other, await makeSpec(), signal);
+    }
+  }
+
+  private async transferOnce(mode: DataMode, spec: TransferSpec, signal?: AbortSignal)
+    : Promise<{ reply: FtpResponse; bytes: number; mode: DataMode }> {
+    const t = new Transfer(this.transferContext(), mode, spec);
+    this.currentTransfer = t;
+    const onAbort = (): void => t.abort('aborted by the AbortSignal');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const reply = await t.run();
+      return { reply, bytes: t.bytes, mode };
+    } catch (e) {
+      if (e instanceof FtpError && t.movedData) (e as { movedData?: boolean }).movedData = true;
+      throw e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      if (this.currentTransfer === t) this.currentTransfer = undefined;
+    }
+  }
+
+  private transferContext(): TransferContext {
+    const hooks = this.hooks;
+    return {
+      control: this.requireControl(),
+      settings: this.options.data ?? {},
+      connector: this.connector,
+      dataTimeoutMs: this.timeouts.dataMs,
+      commandTimeoutMs: this.timeouts.commandMs,
+      command: l => this.command(l),
+      status: (t, c) => this.status(t, c),
+      memory: this.memory,
+      session: this.session(),
+      wrapDataSocket: hooks?.wrapDataSocket ? (s, info) => hooks.wrapDataSocket!(s, info) : undefined,
+    };
+  }
+
+  private async ensureType(t: 'A' | 'I'): Promise<void> {
+    if (this.currentType === t) return;
+    await this.expect(`TYPE ${t}`, ReplyCode.Ok);
+    this.currentType = t;
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  private session(): SessionContext {
+    return {
+      options: this.options,
+      control: this.requireControl(),
+      features: this.features,
+      host: this.options.host,
+      command: l => this.command(l),
+      status: (t, c) => this.status(t, c),
+    };
+  }
+
+  private transcript(e: Omit<TranscriptEvent, 'time'>): void {
+    this.emit('transcript', { ...e, time: new Date() });
+  }
+
+  private status(text: string, connection: 'control' | 'data' = 'control'): void {
+    this.transcript({ kind: 'status', text, connection });
+  }
+
+  /** Queue an operation; keepalive pauses while anything runs. */
+  private run<T>(task: () => Promise<T>): Promise<T> {
+    this.stopKeepalive();
+    const p = this.queue.run(task);
+    const reschedule = (): void => { if (this.queue.idle) this.scheduleKeepalive(); };
+    p.then(reschedule, reschedule);
+    return p;
+  }
+
+  private scheduleKeepalive(): void {
+    const ms = this.timeouts.keepaliveMs;
+    if (!ms || this.closing || !this.connected || this.keepaliveTimer) return;
+    this.keepaliveTimer = setTimeout(() => {
+      this.keepaliveTimer = undefined;
+      if (!this.queue.idle || !this.connected || this.closing) return;
+      this.status('idle: sending NOOP (keepalive)');
+      this.run(() => this.command('NOOP')).catch(e => this.status(`keepalive NOOP failed: ${(e as Error).message}`));
+    }, ms);
+    this.keepaliveTimer.unref();
+  }
+
+  private stopKeepalive(): void {
+    if (this.keepaliveTimer) { clearTimeout(this.keepaliveTimer); this.keepaliveTimer = undefined; }
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** MlsxEntry -> FileEntry (drop parser-only fields). */
+function stripFacts(e: FileEntry & { facts?: unknown; mlsxType?: unknown }): FileEntry {
+  const { facts: _f, mlsxType: _m, ...rest } = e;
+  return rest;
+}

@@ -1,0 +1,275 @@
+/**
+ * One data transfer (RETR, STOR, APPE, LIST, MLSD, NLST) on a prepared data connection.
+ *
+ * Owns DESIGN principle 10: the transfer is complete only when BOTH the data stream has ended and the final
+ * control reply (226/250) has arrived, in either order. Also owns the failure paths, so the control
+ * connection stays in step with the server:
+ * - a data-side failure (reset, stall, local write error) or abort() before the final reply sends ABOR and
+ *   reads the transfer's final reply plus the ABOR reply (RFC 959 s4.1.3: 426 then 226, or 226 then 225/226);
+ * - every wait is bounded: accept (data timeout), data idle (data timeout), preliminary and final replies
+ *   (command timeout). If the server does not answer in time, the control connection is failed.
+ */
+import { pipeline } from 'node:stream/promises';
+import { Transform, type Readable, type Writable, type TransformCallback } from 'node:stream';
+import type net from 'node:net';
+import { FtpAbortedError, FtpError, FtpReplyError, FtpUsageError, classifySocketError } from '../errors.js';
+import { ReplyCode } from '../protocol/reply-codes.js';
+import { isPreliminary, isPositive, type FtpResponse } from '../protocol/reply-parser.js';
+import { networkError } from '../net/connect.js';
+import { maskCommand, type SocketLike } from './control-connection.js';
+import { prepareData, markDataFailure, type DataContext, type DataMode, type PreparedData } from './data-channel.js';
+import { CrlfToLf, LfToCrlf } from './ascii.js';
+import type { ProgressTracker } from './progress.js';
+import type { DataSocketInfo, SessionContext } from './transport.js';
+
+export interface TransferContext extends DataContext {
+  readonly commandTimeoutMs: number;
+  readonly session: SessionContext;
+  readonly wrapDataSocket?: (socket: net.Socket, info: DataSocketInfo) => Promise<SocketLike>;
+}
+
+export interface TransferSpec {
+  /** The transfer command line, e.g. "RETR /a/b.bin". */
+  command: string;
+  direction: 'download' | 'upload' | 'list';
+  /** Send REST with this offset first (RFC 3659 s5). */
+  restAt?: number;
+  /** download / list: where the bytes go. */
+  sink?: Writable;
+  /** End the sink when the data ends (default true). */
+  endSink?: boolean;
+  /** upload: where the bytes come from. */
+  source?: Readable;
+  /** TYPE A: convert line ends (RFC 959 s3.1.1.1). */
+  ascii?: boolean;
+  progress?: ProgressTracker;
+}
+
+/** Counts bytes and re-arms the idle timer: one add and one timer refresh per chunk. */
+class Meter extends Transform {
+  constructor(private readonly onChunk: (n: number) => void) { super({ highWaterMark: 256 * 1024 }); }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.onChunk(chunk.length);
+    cb(null, chunk);
+  }
+}
+
+export class Transfer {
+  private data: PreparedData | undefined;
+  private dataSocket: SocketLike | undefined;
+  private final: FtpResponse | undefined;
+  private dataDone = false;
+  private failure: Error | undefined;
+  private aborted = false;
+  private aborSent = false;
+  private settled = false;
+  private finalTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private socketError: Error | undefined;
+  private resolvePromise!: (r: FtpResponse) => void;
+  private rejectPromise!: (e: Error) => void;
+  private preliminaryResolve!: () => void;
+  private readonly preliminary: Promise<void>;
+  readonly promise: Promise<FtpResponse>;
+  /** Bytes moved on the data connection (before TYPE A conversion on downloads). */
+  bytes = 0;
+
+  constructor(private readonly ctx: TransferContext, readonly mode: DataMode, private readonly spec: TransferSpec) {
+    this.promise = new Promise((resolve, reject) => { this.resolvePromise = resolve; this.rejectPromise = reject; });
+    this.promise.catch(() => {}); // the caller awaits run(); avoid an unhandled rejection in between
+    this.preliminary = new Promise(resolve => { this.preliminaryResolve = resolve; });
+  }
+
+  /** Whether any data moved: a transfer that moved data must not be retried from scratch. */
+  get movedData(): boolean { return this.bytes > 0; }
+
+  async run(): Promise<FtpResponse> {
+    const { ctx, spec } = this;
+    this.data = await prepareData(ctx, this.mode);
+    try {
+      if (this.aborted) throw new FtpAbortedError(`${maskCommand(spec.command)} aborted before it started`);
+      if (spec.restAt !== undefined && spec.restAt > 0) {
+        const r = await ctx.command(`REST ${spec.restAt}`);
+        if (r.code !== ReplyCode.PendingFurtherInformation) throw new FtpReplyError(r.code, r.message, `REST ${spec.restAt}`);
+      }
+      if (this.aborted) throw new FtpAbortedError(`${maskCommand(spec.command)} aborted before it started`);
+      ctx.control.write(spec.command);
+    } catch (e) {
+      this.data.close();
+      throw e;
+    }
+    void this.readReplies();
+    void this.runData();
+    return this.promise;
+  }
+
+  /** Abort the transfer (ABOR, RFC 959 s4.1.3); the run() promise rejects with FtpAbortedError. */
+  abort(reason = 'the transfer was aborted'): void {
+    if (this.settled || this.aborted) return;
+    this.aborted = true;
+    this.failure ??= new FtpAbortedError(reason);
+    if (!this.data) return; // run() checks the flag before sending the command
+    this.stopData();
+    if (this.final) {
+      // The server already finished: nothing to abort on its side.
+      this.settle();
+    } else {
+      this.sendAbor();
+    }
+  }
+
+  private sendAbor(): void {
+    if (this.aborSent || this.ctx.control.closed) return;
+    this.aborSent = true;
+    try {
+      this.ctx.control.write('ABOR');
+    } catch (e) {
+      this.fail(e as Error, 'control');
+      return;
+    }
+    this.armFinalTimer('the replies to ABOR');
+  }
+
+  private armFinalTimer(what: string): void {
+    if (this.finalTimer) return;
+    const started = performance.now();
+    this.finalTimer = setTimeout(() => {
+      this.ctx.control.fail(networkError({ connection: 'control', phase: 'transfer', failure: 'timeout',
+        elapsedMs: performance.now() - started, detail: `no reply: waiting for ${what} (${maskCommand(this.spec.command)})` }));
+    }, this.ctx.commandTimeoutMs);
+  }
+
+  private async readReplies(): Promise<void> {
+    const { control, commandTimeoutMs } = this.ctx;
+    const what = maskCommand(this.spec.command);
+    try {
+      let r = await control.nextReply(commandTimeoutMs, 'command', what);
+      while (isPreliminary(r.code)) {
+        this.preliminaryResolve();
+        // While data flows there is no bound here; the data idle timer and armFinalTimer() bound it.
+        r = await control.nextReply(0, 'transfer', what);
+      }
+      this.final = r;
+      if (this.aborSent) await control.nextReply(commandTimeoutMs, 'command', 'ABOR');
+      if (this.finalTimer) { clearTimeout(this.finalTimer); this.finalTimer = undefined; }
+      if (!isPositive(r.code)) {
+        const err = new FtpReplyError(r.code, r.message, what);
+        // 425: the server could not open the data connection (active mode) — a data-connection failure.
+        if (r.code === ReplyCode.CantOpenDataConnection) markDataFailure(err);
+        this.failure ??= err;
+        this.stopData();
+      }
+      this.settle();
+    } catch (e) {
+      this.fail(e as Error, 'control');
+    }
+  }
+
+  private async runData(): Promise<void> {
+    const { spec, ctx } = this;
+    const data = this.data!;
+    try {
+      const raw = await data.socket();
+      if (this.settled || this.failure) { raw.destroy(); return; }
+      raw.setNoDelay?.(true);
+      let sock: SocketLike = raw;
+      if (ctx.wrapDataSocket) {
+        sock = await ctx.wrapDataSocket(raw, { session: ctx.session, direction: spec.direction,
+          preliminary: this.preliminary, mode: this.mode });
+        if (this.settled || this.failure) { sock.destroy(); return; }
+      }
+      this.dataSocket = sock;
+      sock.on('error', e => { this.socketError ??= e; });
+      this.armIdle();
+      const meter = new Meter(n => { this.bytes += n; spec.progress?.add(n); this.armIdle(); });
+      if (spec.direction === 'upload') {
+        const source = spec.source!;
+        if (spec.ascii) await pipeline(source, new LfToCrlf(), meter, sock);
+        else await pipeline(source, meter, sock);
+      } else {
+        const sink = spec.sink!;
+        const end = spec.endSink ?? true;
+        if (spec.ascii) await pipeline(sock, meter, new CrlfToLf(), sink, { end });
+        else await pipeline(sock, meter, sink, { end });
+      }
+      this.clearIdle();
+      this.dataDone = true;
+      if (!this.final) this.armFinalTimer('the final reply after the data connection closed');
+      this.settle();
+    } catch (e) {
+      this.clearIdle();
+      if (this.settled) return;
+      if (this.aborted) { this.settle(); return; }
+      this.fail(this.classifyDataError(e as Error), 'data');
+    }
+  }
+
+  private classifyDataError(e: Error): Error {
+    if (e instanceof FtpError) return e;
+    const sockErr = this.socketError;
+    if (sockErr || (e as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') {
+      const cause = sockErr ?? e;
+      const failure = classifySocketError(cause);
+      return networkError({ connection: 'data', phase: 'transfer', failure: failure === 'other' ? 'closed' : failure,
+        endpoint: this.data?.description, cause, detail: `after ${this.bytes} bytes (${maskCommand(this.spec.command)})` });
+    }
+    return new FtpUsageError(`local ${this.spec.direction === 'upload' ? 'source' : 'destination'} failed: ${e.message}`, { cause: e });
+  }
+
+  private armIdle(): void {
+    if (this.idleTimer) { this.idleTimer.refresh(); return; }
+    const ms = this.ctx.dataTimeoutMs;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      this.fail(networkError({ connection: 'data', phase: 'transfer', failure: 'timeout', elapsedMs: ms,
+        endpoint: this.data?.description, detail: `no data moved for ${ms} ms after ${this.bytes} bytes` }), 'data');
+    }, ms);
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer) { clearTimeout(this.idleTimer); this.idleTimer = undefined; }
+  }
+
+  private stopData(): void {
+    this.clearIdle();
+    this.dataSocket?.destroy();
+    this.data?.close();
+  }
+
+  /** A failure on one side: release the data side; resynchronise the control connection if it is alive. */
+  private fail(err: Error, side: 'data' | 'control'): void {
+    if (this.settled) return;
+    this.failure ??= err;
+    this.stopData();
+    if (side === 'control' || this.ctx.control.closed) {
+      this.settle(true);
+      return;
+    }
+    if (!this.final) this.sendAbor(); // then readReplies() settles after the final + ABOR replies
+    else this.settle();
+  }
+
+  private settle(force = false): void {
+    if (this.settled) return;
+    const failed = this.failure !== undefined;
+    if (!force) {
+      // Success needs both halves; a failure needs the control side back in step (final reply read).
+      if (!failed && !(this.dataDone && this.final)) return;
+      if (failed && !this.final && !this.ctx.control.closed) return;
+      if (failed && this.final && this.aborSent && this.finalTimer) return; // ABOR reply still due
+    }
+    this.settled = true;
+    this.clearIdle();
+    if (this.finalTimer) { clearTimeout(this.finalTimer); this.finalTimer = undefined; }
+    if (failed) {
+      this.stopData();
+      this.preliminaryResolve(); // a hook waiting for it proceeds and meets the destroyed socket
+      this.rejectPromise(this.aborted ? (this.failure instanceof FtpAbortedError ? this.failure
+        : new FtpAbortedError('the transfer was aborted', { cause: this.failure })) : this.failure!);
+    } else {
+      this.data?.close();
+      this.spec.progress?.finish();
+      this.resolvePromise(this.final!);
+    }
+  }
+}

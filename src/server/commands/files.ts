@@ -1,0 +1,104 @@
+/**
+ * File and directory management commands: MKD RMD DELE RNFR RNTO (RFC 959 s4.1.3), SIZE MDTM (RFC 3659
+ * s4, s3), MFMT (draft-somers-ftp-mfxx), with the X-aliases XMKD XRMD (RFC 775).
+ */
+import { ReplyCode } from '../../protocol/reply-codes.js';
+import { quotePath, reply } from '../../protocol/reply.js';
+import { formatTimeVal, parseTimeVal } from '../../protocol/listing-format.js';
+import type { CommandModule } from '../command-table.js';
+import { canSetModifiedTime } from '../storage/types.js';
+import { storageErrorReply } from '../storage-replies.js';
+
+export const fileCommands: CommandModule = {
+  name: 'files',
+  commands: [
+    {
+      verb: 'MKD', aliases: ['XMKD'], argument: 'required', permission: 'mkdir', help: 'MKD <sp> pathname',
+      async handler(s, arg) {
+        const path = s.resolve(arg);
+        try { await s.storage.mkdir(path); } catch (err) { return storageErrorReply(err, path); }
+        // RFC 959 s7: 257 with the quoted path, embedded quotes doubled.
+        return reply(ReplyCode.PathCreated, `${quotePath(path)} created`);
+      },
+    },
+    {
+      verb: 'RMD', aliases: ['XRMD'], argument: 'required', permission: 'rmdir', help: 'RMD <sp> pathname',
+      async handler(s, arg) {
+        const path = s.resolve(arg);
+        if (path === '/') return reply(ReplyCode.FileUnavailable, 'Permission denied');
+        try { await s.storage.rmdir(path); } catch (err) { return storageErrorReply(err, path); }
+        return reply(ReplyCode.FileActionOk, 'Directory removed');
+      },
+    },
+    {
+      verb: 'DELE', argument: 'required', permission: 'delete', help: 'DELE <sp> pathname',
+      async handler(s, arg) {
+        const path = s.resolve(arg);
+        try { await s.storage.delete(path); } catch (err) { return storageErrorReply(err, path); }
+        return reply(ReplyCode.FileActionOk, 'File deleted');
+      },
+    },
+    {
+      verb: 'RNFR', argument: 'required', permission: 'rename', help: 'RNFR <sp> pathname',
+      async handler(s, arg) {
+        const path = s.resolve(arg);
+        if (path === '/') return reply(ReplyCode.FileUnavailable, 'Permission denied');
+        try { await s.storage.stat(path); } catch (err) { return storageErrorReply(err, path); }
+        s.renameFrom = path;
+        return reply(ReplyCode.PendingFurtherInformation, 'Ready for RNTO');
+      },
+    },
+    {
+      verb: 'RNTO', argument: 'required', permission: 'rename', help: 'RNTO <sp> pathname',
+      async handler(s, arg) {
+        const from = s.renameFrom;
+        if (from === undefined) return reply(ReplyCode.BadSequence, 'RNFR required first');
+        const to = s.resolve(arg);
+        if (to === '/') return reply(ReplyCode.FileNameNotAllowed, 'File name not allowed');
+        try { await s.storage.rename(from, to); } catch (err) { return storageErrorReply(err, to); }
+        return reply(ReplyCode.FileActionOk, 'Rename successful');
+      },
+    },
+    {
+      // RFC 3659 s4: the size is the number of octets a RETR in the current TYPE would send. In TYPE A that
+      // would need a full read to count line ends; like vsftpd we answer the stored (binary) size.
+      verb: 'SIZE', argument: 'required', permission: 'list', help: 'SIZE <sp> pathname', feat: ['SIZE'],
+      async handler(s, arg) {
+        const path = s.resolve(arg);
+        try {
+          const info = await s.storage.stat(path);
+          if (info.type !== 'file') return reply(ReplyCode.FileUnavailable, `${path}: not a regular file`);
+          return reply(ReplyCode.FileStatus, String(info.size));
+        } catch (err) { return storageErrorReply(err, path); }
+      },
+    },
+    {
+      verb: 'MDTM', argument: 'required', permission: 'list', help: 'MDTM <sp> pathname', feat: ['MDTM'],
+      async handler(s, arg) {
+        const path = s.resolve(arg);
+        try {
+          const info = await s.storage.stat(path);
+          if (info.type !== 'file') return reply(ReplyCode.FileUnavailable, `${path}: not a regular file`);
+          return reply(ReplyCode.FileStatus, formatTimeVal(info.modifiedAt)); // RFC 3659 s3.2: UTC time-val
+        } catch (err) { return storageErrorReply(err, path); }
+      },
+    },
+    {
+      verb: 'MFMT', argument: 'required', permission: 'chmod', help: 'MFMT <sp> YYYYMMDDHHMMSS <sp> pathname', feat: ['MFMT'],
+      async handler(s, arg) {
+        const m = /^(\S+) (.+)$/.exec(arg);
+        const date = m ? parseTimeVal(m[1]) : undefined;
+        if (!m || !date) return reply(ReplyCode.SyntaxErrorInParameters, 'Usage: MFMT YYYYMMDDHHMMSS path');
+        const storage = s.storage;
+        if (!canSetModifiedTime(storage)) return reply(ReplyCode.CommandNotImplemented, 'Not supported by this storage');
+        const path = s.resolve(m[2]);
+        try {
+          const info = await storage.stat(path);
+          if (info.type !== 'file') return reply(ReplyCode.FileUnavailable, `${path}: not a regular file`);
+          await storage.setModifiedAt(path, date);
+        } catch (err) { return storageErrorReply(err, path); }
+        return reply(ReplyCode.FileStatus, `Modify=${formatTimeVal(date)}; ${path}`);
+      },
+    },
+  ],
+};

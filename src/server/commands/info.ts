@@ -1,0 +1,104 @@
+/**
+ * Informational commands: NOOP SYST HELP STAT (RFC 959 s4.1.3), FEAT (RFC 2389 s3), OPTS (RFC 2389 s4;
+ * OPTS UTF8 per RFC 2640 s3.1 practice, OPTS MLST per RFC 3659 s7.9).
+ */
+import { ReplyCode } from '../../protocol/reply-codes.js';
+import { reply } from '../../protocol/reply.js';
+import { formatMlstOptsReply, parseMlstOpts } from '../../protocol/listing-format.js';
+import type { CommandModule } from '../command-table.js';
+import type { Session } from '../session.js';
+import { statPath } from './listing.js';
+
+/** FEAT lines from every row of the table (so FEAT lists exactly what is implemented), plus protocol-wide ones. */
+export function featureLines(s: Session): string[] {
+  const lines = new Set<string>();
+  for (const spec of s.context.table.specs) {
+    const f = typeof spec.feat === 'function' ? spec.feat(s) : spec.feat;
+    for (const l of f ?? []) lines.add(l);
+  }
+  // Not tied to one command: TVFS (RFC 3659 s6, "/"-separated virtual paths) and UTF8 (RFC 2640 s3.2).
+  lines.add('TVFS');
+  lines.add('UTF8');
+  return [...lines].sort();
+}
+
+function transferStatus(s: Session): string[] {
+  const t = s.transfer;
+  if (!t) return [];
+  const secs = ((Date.now() - t.startedAt) / 1000).toFixed(1);
+  return [`${t.direction} of ${t.path} in progress: ${t.bytes} bytes in ${secs} s (${t.dataMode})`];
+}
+
+export const infoCommands: CommandModule = {
+  name: 'info',
+  commands: [
+    {
+      verb: 'NOOP', needsLogin: false, argument: 'optional', duringTransfer: true, help: 'NOOP',
+      handler: () => reply(ReplyCode.Ok, 'NOOP ok'),
+    },
+    {
+      // RFC 959 s4.1.3 / the assigned-numbers system names: "UNIX Type: L8" is what clients expect.
+      verb: 'SYST', needsLogin: false, argument: 'none', help: 'SYST (system type)',
+      handler: () => reply(ReplyCode.SystemType, 'UNIX Type: L8'),
+    },
+    {
+      verb: 'FEAT', needsLogin: false, argument: 'none', help: 'FEAT (list extensions)',
+      // RFC 2389 s3.2: each feature line starts with a single space.
+      handler: s => reply(ReplyCode.SystemStatus, 'Features:', ...featureLines(s).map(l => ` ${l}`), 'End'),
+    },
+    {
+      verb: 'OPTS', needsLogin: false, argument: 'required', help: 'OPTS <sp> UTF8 ON | MLST facts',
+      handler(s, arg) {
+        const m = /^(\S+)(?: (.*))?$/.exec(arg.trim());
+        const name = m?.[1]?.toUpperCase();
+        const value = m?.[2] ?? '';
+        if (name === 'UTF8' || name === 'UTF-8') {
+          // RFC 2640: we always speak UTF-8 (with a Latin-1 fallback for invalid bytes), so ON and OFF are fine.
+          if (/^(on|off|)$/i.test(value.trim())) return reply(ReplyCode.Ok, 'Always in UTF8 mode');
+          return reply(ReplyCode.SyntaxErrorInParameters, 'Usage: OPTS UTF8 ON');
+        }
+        if (name === 'MLST') {
+          s.mlstFacts = parseMlstOpts(value);
+          return reply(ReplyCode.Ok, formatMlstOptsReply(s.mlstFacts));
+        }
+        return reply(ReplyCode.SyntaxErrorInParameters, `Option ${name ?? ''} not understood`);
+      },
+    },
+    {
+      verb: 'HELP', needsLogin: false, argument: 'optional', help: 'HELP [<sp> command]',
+      handler(s, arg) {
+        const verb = arg.trim().toUpperCase();
+        const table = s.context.table;
+        if (verb) {
+          const spec = table.lookup(verb);
+          if (!spec) return reply(ReplyCode.CommandNotImplemented, `Unknown command ${verb}`);
+          return reply(ReplyCode.HelpMessage, `Syntax: ${spec.help}`);
+        }
+        const verbs = table.verbs().sort();
+        const rows: string[] = [];
+        for (let i = 0; i < verbs.length; i += 8) rows.push(' ' + verbs.slice(i, i + 8).map(v => v.padEnd(5)).join(' ').trimEnd());
+        return reply(ReplyCode.HelpMessage, 'The following commands are recognized:', ...rows, 'Help OK');
+      },
+    },
+    {
+      // RFC 959 s4.1.3: no argument -> server/transfer status (also during a transfer); a path -> LIST
+      // lines over the control connection.
+      verb: 'STAT', needsLogin: false, argument: 'optional', duringTransfer: true, help: 'STAT [<sp> pathname]',
+      async handler(s, arg) {
+        if (arg.trim()) {
+          if (!s.user) return reply(ReplyCode.NotLoggedIn, 'Please login with USER and PASS');
+          if (!s.user.permissions.list) return reply(ReplyCode.FileUnavailable, 'Permission denied');
+          return statPath(s, arg);
+        }
+        if (s.transfer) return reply(ReplyCode.FileStatus, 'Status:', ...transferStatus(s), 'End of status');
+        const lines = [
+          `Connected from ${s.remoteAddress}`,
+          s.user ? `Logged in as ${s.user.name}` : 'Not logged in',
+          `TYPE: ${s.type === 'A' ? 'ASCII' : 'BINARY'}, STRUcture: File, MODE: Stream`,
+          `Data connection: ${s.hasDataChannel() ? 'prepared' : 'none'}`,
+        ];
+        return reply(ReplyCode.SystemStatus, 'ftpkit FTP server status:', ...lines, 'End of status');
+      },
+    },
+  ],
+};

@@ -1,0 +1,126 @@
+/**
+ * Listing commands: LIST NLST (RFC 959 s4.1.3), MLSD MLST (RFC 3659 s7), and STAT with a path.
+ *
+ * Owns: reading directory entries from storage and shaping them with protocol/listing-format.ts; the perm
+ * fact computed from the user's permissions (RFC 3659 s7.5.5).
+ */
+import { Readable } from 'node:stream';
+import { ReplyCode } from '../../protocol/reply-codes.js';
+import { reply } from '../../protocol/reply.js';
+import type { Reply } from '../../protocol/reply.js';
+import { formatFactLine, formatListLine, formatMlstFeature, formatNameLine } from '../../protocol/listing-format.js';
+import type { Permissions } from '../auth/types.js';
+import type { CommandModule, TransferRequest } from '../command-table.js';
+import type { Session } from '../session.js';
+import type { FileInfo } from '../storage/types.js';
+import { storageErrorReply } from '../storage-replies.js';
+
+/** RFC 3659 s7.5.5 perm fact for an entry, from what the user may do. */
+export function permFact(info: FileInfo, p: Permissions): string {
+  if (info.type === 'dir') {
+    return 'e' + (p.list ? 'l' : '') + (p.write ? 'c' : '') + (p.mkdir ? 'm' : '') + (p.rmdir ? 'd' : '') + (p.rename ? 'f' : '');
+  }
+  return (p.append ? 'a' : '') + (p.delete ? 'd' : '') + (p.rename ? 'f' : '') + (p.read ? 'r' : '') + (p.write ? 'w' : '');
+}
+
+/**
+ * LIST/NLST arguments may start with ls-style flags ("-la", "-a dir") that many clients send; they are
+ * dropped. A name that really starts with "-" can be listed as "./-name".
+ */
+export function stripListFlags(arg: string): string {
+  return arg.replace(/^(?:-[A-Za-z0-9]+(?: +|$))+/, '');
+}
+
+function byName(a: FileInfo, b: FileInfo): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** A Readable of lines joined with CRLF (listings are always sent with CRLF, RFC 959 s3.1.1.1). */
+function linesSource(lines: string[]): Readable {
+  const text = lines.length ? lines.join('\r\n') + '\r\n' : '';
+  return Readable.from([Buffer.from(text, 'utf8')]);
+}
+
+/** Entries for LIST/NLST/STAT: the directory's children, or the file itself. */
+async function entriesOf(s: Session, path: string): Promise<{ dir: boolean; info: FileInfo; entries: FileInfo[] }> {
+  const info = await s.storage.stat(path);
+  if (info.type === 'dir') return { dir: true, info, entries: (await s.storage.list(path)).sort(byName) };
+  return { dir: false, info, entries: [info] };
+}
+
+function listTransfer(path: string, lines: string[], what: string): TransferRequest {
+  return {
+    kind: 'transfer', direction: 'list', path, offset: 0, source: linesSource(lines), ascii: false,
+    openingText: `Here comes the ${what}`, completeText: 'Directory send OK',
+  };
+}
+
+/** STAT <path> (RFC 959 s4.1.3): the LIST lines over the control connection, 212 for a directory, 213 a file. */
+export async function statPath(s: Session, arg: string): Promise<Reply> {
+  const path = s.resolve(stripListFlags(arg));
+  try {
+    const { dir, entries } = await entriesOf(s, path);
+    const now = new Date();
+    const code = dir ? ReplyCode.DirectoryStatus : ReplyCode.FileStatus;
+    return reply(code, `Status of ${path}:`, ...entries.map(e => formatListLine(e, now)), 'End of status');
+  } catch (err) {
+    return storageErrorReply(err, path);
+  }
+}
+
+export const listingCommands: CommandModule = {
+  name: 'listing',
+  commands: [
+    {
+      verb: 'LIST', argument: 'optional', permission: 'list', transfer: true, help: 'LIST [<sp> pathname]',
+      async handler(s, arg) {
+        const path = s.resolve(stripListFlags(arg));
+        const { entries } = await entriesOf(s, path);
+        const now = new Date();
+        return listTransfer(path, entries.map(e => formatListLine(e, now)), 'directory listing');
+      },
+    },
+    {
+      verb: 'NLST', argument: 'optional', permission: 'list', transfer: true, help: 'NLST [<sp> pathname]',
+      async handler(s, arg) {
+        const given = stripListFlags(arg);
+        const path = s.resolve(given);
+        const { dir, entries } = await entriesOf(s, path);
+        // A file argument lists the name as the client gave it; a directory lists its entries' names.
+        const names = dir ? entries.map(e => formatNameLine(e.name)) : [formatNameLine(given)];
+        return listTransfer(path, names, 'name list');
+      },
+    },
+    {
+      verb: 'MLSD', argument: 'optional', permission: 'list', transfer: true, help: 'MLSD [<sp> pathname]',
+      async handler(s, arg) {
+        const path = s.resolve(arg);
+        const info = await s.storage.stat(path);
+        // RFC 3659 s7.2.1: MLSD of something that is not a directory is answered 501.
+        if (info.type !== 'dir') return reply(ReplyCode.SyntaxErrorInParameters, `${path}: not a directory`);
+        const entries = (await s.storage.list(path)).sort(byName);
+        const perms = s.user!.permissions;
+        const lines = [
+          formatFactLine(info, { facts: s.mlstFacts, typeOverride: 'cdir', perm: permFact(info, perms), name: '.' }),
+          ...entries.map(e => formatFactLine(e, { facts: s.mlstFacts, perm: permFact(e, perms), name: e.name })),
+        ];
+        return listTransfer(path, lines, 'MLSD listing');
+      },
+    },
+    {
+      verb: 'MLST', argument: 'optional', permission: 'list', help: 'MLST [<sp> pathname]',
+      feat: s => [formatMlstFeature(s.mlstFacts)],
+      async handler(s, arg) {
+        const path = s.resolve(arg);
+        try {
+          const info = await s.storage.stat(path);
+          // RFC 3659 s7.2: the fact line goes on the control connection, starting with one space.
+          const line = formatFactLine(info, { facts: s.mlstFacts, perm: permFact(info, s.user!.permissions), name: path });
+          return reply(ReplyCode.FileActionOk, `Listing ${path}`, ` ${line}`, 'End');
+        } catch (err) {
+          return storageErrorReply(err, path);
+        }
+      },
+    },
+  ],
+};

@@ -1,0 +1,172 @@
+/**
+ * FtpServer: the library entry point of `ftpkit/server`.
+ *
+ * Owns: the listening socket(s), the set of sessions, the session limit, graceful close, and building the
+ * per-server context (resolved options, command table, passive address resolver, event emitter) that each
+ * Session receives. Nothing is global: two FtpServer instances in one process share no state.
+ */
+import { EventEmitter } from 'node:events';
+import { createServer } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { FtpNetworkError, classifySocketError } from '../errors.js';
+import { formatReply, reply } from '../protocol/reply.js';
+import { ReplyCode } from '../protocol/reply-codes.js';
+import { CommandTable } from './command-table.js';
+import type { CommandModule } from './command-table.js';
+import { defaultCommandModules } from './commands/index.js';
+import { defaultPassiveAddressResolver } from './data/passive-address.js';
+import type { PassiveAddressResolver } from './data/passive-address.js';
+import type { FtpServerEvents } from './events.js';
+import type { FtpServerOptions } from './options.js';
+import { resolveOptions } from './resolved-options.js';
+import type { ResolvedServerOptions } from './resolved-options.js';
+import { Session } from './session.js';
+import type { ConnectionInfo, ServerContext } from './session.js';
+
+/** Extension points for other parts of ftpkit (FTPS module, NAT resolver); not configuration for users. */
+export interface FtpServerExtensions {
+  /** Extra command modules, after the defaults (a row with an existing verb replaces it). */
+  commandModules?: CommandModule[];
+  /** What PASV advertises (src/server/nat/ supplies a NAT-aware one). Default: defaultPassiveAddressResolver. */
+  passiveAddressResolver?: PassiveAddressResolver;
+}
+
+export interface CloseOptions {
+  /** How long running transfers may continue before they are cut. Default 10 s. */
+  timeoutMs?: number;
+}
+
+export class FtpServer extends EventEmitter<FtpServerEvents> {
+  readonly options: ResolvedServerOptions;
+  private readonly context: ServerContext;
+  private readonly servers: Server[] = [];
+  private readonly sessions = new Set<Session>();
+  private readonly tag = randomBytes(3).toString('hex');
+  private sessionCounter = 0;
+  private closing = false;
+
+  constructor(options: FtpServerOptions, extensions: FtpServerExtensions = {}) {
+    super();
+    if (!options || typeof options.authenticator?.authenticate !== 'function') {
+      throw new TypeError('FtpServer needs options.authenticator');
+    }
+    this.options = resolveOptions(options);
+    this.context = {
+      options: this.options,
+      authenticator: options.authenticator,
+      events: this,
+      table: new CommandTable([...defaultCommandModules, ...(extensions.commandModules ?? [])]),
+      // NAT seam: the resolver decides what 227 advertises (src/server/data/passive-address.ts).
+      passiveAddressResolver: extensions.passiveAddressResolver ?? defaultPassiveAddressResolver(options.passive),
+      onSessionClosed: s => this.sessions.delete(s),
+    };
+  }
+
+  /** Sessions currently open. */
+  get sessionCount(): number { return this.sessions.size; }
+
+  /**
+   * Start listening. Default host "::" accepts both IPv4 (as mapped addresses) and IPv6; where IPv6 is
+   * unavailable it falls back to 0.0.0.0. Resolves with the bound address(es).
+   */
+  async listen(): Promise<AddressInfo[]> {
+    if (this.servers.length) throw new Error('already listening');
+    const { host, port } = this.options;
+    if (host === undefined) {
+      try {
+        await this.listenOn('::', port, false);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL' && code !== 'EINVAL') throw this.listenError(err, '::', port);
+        await this.listenOn('0.0.0.0', port, false);
+      }
+    } else {
+      await this.listenOn(host, port, false);
+    }
+    const addresses = this.servers.map(s => s.address() as AddressInfo);
+    this.emit('listening', { addresses: addresses.map(a => ({ address: a.address, family: a.family, port: a.port })) });
+    return addresses;
+  }
+
+  private listenError(err: unknown, host: string, port: number): Error {
+    return new FtpNetworkError({
+      connection: 'control', phase: 'listen', failure: classifySocketError(err), endpoint: `${host}:${port}`, cause: err,
+    });
+  }
+
+  private listenOn(host: string, port: number, ipv6Only: boolean): Promise<void> {
+    const server = createServer(socket => this.onConnection(socket));
+    return new Promise<void>((resolve, reject) => {
+      server.once('error', err => reject(host === '::' ? err : this.listenError(err, host, port)));
+      server.listen({ host, port, ipv6Only, backlog: 511 }, () => {
+        server.removeAllListeners('error');
+        server.on('error', err => this.emit('warning', { code: 'listener-error', message: err.message }));
+        this.servers.push(server);
+        resolve();
+      });
+    });
+  }
+
+  /** The first bound address (host, family, port), or null before listen(). */
+  address(): AddressInfo | null {
+    return (this.servers[0]?.address() as AddressInfo | null) ?? null;
+  }
+
+  private onConnection(socket: Socket): void {
+    socket.setNoDelay(true);
+    if (this.closing || this.sessions.size >= this.options.limits.maxSessions) {
+      this.emit('warning', { code: 'session-limit', remoteAddress: socket.remoteAddress, message: 'connection refused: too many sessions' });
+      socket.on('error', () => {});
+      socket.end(formatReply(reply(ReplyCode.ServiceNotAvailable, 'Too many connections, try again later')));
+      return;
+    }
+    this.handleConnection(socket, {
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      localAddress: socket.localAddress ?? '',
+      localPort: socket.localPort ?? 0,
+    });
+  }
+
+  /**
+   * Serve one control connection on any Duplex (TCP socket, an in-memory pair in tests, a TLS socket for
+   * implicit FTPS). Returns the session.
+   */
+  handleConnection(stream: Duplex, info: ConnectionInfo): Session {
+    const session = new Session(this.context, stream, info, `${this.tag}-${++this.sessionCounter}`);
+    this.sessions.add(session);
+    this.emit('session-open', {
+      sessionId: session.id, remoteAddress: session.remoteAddress, remotePort: session.remotePort,
+      localAddress: session.localAddress, localPort: session.localPort,
+    });
+    session.start();
+    return session;
+  }
+
+  /**
+   * Graceful close: stop accepting, let running transfers finish (up to timeoutMs), then send 421 to every
+   * session and close it.
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    this.closing = true;
+    const serversClosed = this.servers.splice(0).map(s => new Promise<void>(resolve => s.close(() => resolve())));
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const running = [...this.sessions].map(s => s.transfer?.done).filter(Boolean);
+    if (running.length) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(running),
+        new Promise<void>(resolve => { timer = setTimeout(resolve, timeoutMs); }),
+      ]);
+      clearTimeout(timer);
+    }
+    await Promise.all([...this.sessions].map(async s => {
+      await s.send(reply(ReplyCode.ServiceNotAvailable, 'Server shutting down'));
+      s.close('server shutdown', true);
+    }));
+    await Promise.all(serversClosed);
+    this.emit('close');
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Running one transfer over a data channel (DESIGN.md principle 10).
+ *
+ * Owns: the sequence 150 -> data connection -> stream the bytes (with TYPE A conversion, byte counting,
+ * backpressure, idle timeout) -> final reply, and the events 'upload' / 'download' / 'transfer-failed'.
+ * A transfer is complete only when the data is done AND the reply is sent: 226 goes out after the data
+ * socket has flushed everything (downloads) or the storage stream has finished (uploads), never before.
+ * ABOR (RFC 959 s4.1.3) aborts it: the transfer answers 426, then the ABOR handler answers 226.
+ */
+import type { Socket } from 'node:net';
+import { Transform } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { FtpStorageError } from '../errors.js';
+import { ReplyCode } from '../protocol/reply-codes.js';
+import { reply } from '../protocol/reply.js';
+import type { Reply } from '../protocol/reply.js';
+import type { TransferRequest } from './command-table.js';
+import { FromCrlf, ToCrlf } from './data/ascii.js';
+import type { DataChannel } from './data/data-channel.js';
+import type { Session } from './session.js';
+import { storageErrorReply } from './storage-replies.js';
+
+export interface RunningTransfer {
+  readonly direction: TransferRequest['direction'];
+  readonly path: string;
+  readonly offset: number;
+  readonly dataMode: 'passive' | 'active';
+  readonly startedAt: number;
+  /** Bytes moved over the data connection so far. */
+  readonly bytes: number;
+  /** Abort; resolves once the transfer's own final reply (426) has been sent. */
+  abort(reason: string): Promise<void>;
+  /** Settles with the final reply after it was sent. Never rejects. */
+  readonly done: Promise<Reply>;
+}
+
+class AbortedError extends Error {}
+class DataTimeoutError extends Error {}
+
+export function runTransfer(session: Session, req: TransferRequest, channel: DataChannel): RunningTransfer {
+  const controller = new AbortController();
+  let abortReason: string | undefined;
+  let bytes = 0;
+  const startedAt = Date.now();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new AbortedError(abortReason));
+  });
+  aborted.catch(() => { /* observed through Promise.race */ });
+
+  const counter = new Transform({
+    highWaterMark: 64 * 1024,
+    transform(chunk: Buffer, _enc, cb) {
+      bytes += chunk.length;
+      cb(null, chunk);
+    },
+  });
+
+  const destroyStorage = (): void => {
+    req.source?.destroy();
+    req.sink?.destroy();
+  };
+
+  const base = () => ({
+    sessionId: session.id,
+    remoteAddress: session.remoteAddress,
+    user: session.user?.name ?? '',
+    path: req.path,
+    bytes,
+    durationMs: Date.now() - startedAt,
+    offset: req.offset,
+    dataMode: channel.kind,
+  });
+
+  const fail = (reason: string, final: Reply): Reply => {
+    session.context.events.emit('transfer-failed', { ...base(), direction: req.direction, reason });
+    return final;
+  };
+
+  const run = async (): Promise<Reply> => {
+    await session.send(reply(ReplyCode.FileStatusOk, req.openingText));
+    let socket: Duplex;
+    try {
+      socket = await Promise.race([channel.connect(session.options.timeouts.dataConnectMs), aborted]);
+    } catch (err) {
+      channel.discard();
+      destroyStorage();
+      if (err instanceof AbortedError) return fail('aborted', reply(ReplyCode.ConnectionClosedTransferAborted, 'Transfer aborted'));
+      const why = (err as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? 'timed out' : 'failed';
+      return fail(`data connection ${why}`, reply(ReplyCode.CantOpenDataConnection, `Can't open data connection (${why})`));
+    }
+
+    const net = socket as Partial<Socket>;
+    const idleMs = session.options.timeouts.dataIdleMs;
+    if (typeof net.setTimeout === 'function' && idleMs > 0) {
+      net.setTimeout(idleMs, () => socket.destroy(new DataTimeoutError('data connection idle timeout')));
+    }
+    // Big writes, few syscalls (DESIGN.md performance habits): no Nagle delay on the last partial segment.
+    if (typeof net.setNoDelay === 'function') net.setNoDelay(true);
+
+    try {
+      if (req.direction === 'upload') {
+        const sink = req.sink as Writable;
+        const stages: Array<Duplex | Writable> = req.ascii ? [counter, new FromCrlf(), sink] : [counter, sink];
+        await pipeline([socket, ...stages], { signal: controller.signal });
+      } else {
+        const source = req.source as Readable;
+        const stages: Duplex[] = req.ascii ? [new ToCrlf(), counter] : [counter];
+        await pipeline([source, ...stages, socket], { signal: controller.signal });
+      }
+    } catch (err) {
+      socket.destroy();
+      destroyStorage();
+      if (abortReason !== undefined) return fail(abortReason === 'abort' ? 'aborted' : abortReason, reply(ReplyCode.ConnectionClosedTransferAborted, 'Transfer aborted'));
+      if (err instanceof DataTimeoutError) return fail('data connection idle timeout', reply(ReplyCode.ConnectionClosedTransferAborted, 'Data connection timed out; transfer aborted'));
+      if (err instanceof FtpStorageError) return fail(`storage error: ${err.failure}`, storageErrorReply(err, req.path));
+      const code = (err as NodeJS.ErrnoException).code;
+      return fail(`data connection lost${code ? ` (${code})` : ''}`,
+        reply(ReplyCode.ConnectionClosedTransferAborted, 'Connection closed; transfer aborted'));
+    }
+    // Downloads: pipeline resolved on the socket's 'finish' (everything handed to the kernel, FIN queued).
+    // Uploads: the client's EOF arrived and the storage stream finished. Either way the data is done.
+    socket.destroy();
+    if (req.direction === 'upload') session.context.events.emit('upload', base());
+    else if (req.direction === 'download') session.context.events.emit('download', base());
+    return reply(ReplyCode.ClosingData, req.completeText ?? 'Transfer complete');
+  };
+
+  let finalSent: Promise<Reply>;
+  const done = (async () => {
+    const final = await run().catch(err => {
+      session.reportError(err);
+      return reply(ReplyCode.LocalError, 'Local error in processing');
+    });
+    await session.send(final);
+    return final;
+  })();
+  finalSent = done;
+
+  return {
+    direction: req.direction,
+    path: req.path,
+    offset: req.offset,
+    dataMode: channel.kind,
+    startedAt,
+    get bytes() { return bytes; },
+    async abort(reason: string) {
+      if (abortReason === undefined) {
+        abortReason = reason;
+        onAbort?.();
+        controller.abort();
+      }
+      await finalSent;
+    },
+    done,
+  };
+}

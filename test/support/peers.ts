@@ -7,3 +7,4 @@
 export * from './peers-common.js';
 export * from './peers-servers.js';
 export * from './peers-clients.js';
+export * from './peers-fixtures.js';

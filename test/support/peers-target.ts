@@ -1,0 +1,107 @@
+/**
+ * The server under test for the interop tests with third-party CLIENTS (test/interop/server-*.test.ts):
+ * our FtpServer on a free port, serving a temp dir through LocalStorage to a read-write user, with a
+ * passive range picked like the peers' (the default 50000-50100 would collide between parallel test files).
+ * Its transcript, warnings and failures are kept for assertion messages.
+ *
+ * FTPKIT_INTEROP_TARGET=pyftpdlib|vsftpd|pure-ftpd|proftpd runs the same tests against a reference server
+ * instead: when a test fails there too, the test (or the client) is wrong, not our server.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { freePortRange, makeTempDir, urlHost } from './peers-common.js';
+import { startProftpd, startPureFtpd, startPyftpdlib, startVsftpd, type PeerServer } from './peers-servers.js';
+import { FtpServer } from '../../src/server/ftp-server.js';
+import { LocalStorage } from '../../src/server/storage/local.js';
+import { READ_WRITE, type Authenticator } from '../../src/server/auth/types.js';
+import type { TransferEvent } from '../../src/server/events.js';
+
+export interface InteropTarget {
+  name: string;
+  host: string;
+  port: number;
+  /** ftp://host:port, IPv6 bracketed, no trailing slash. */
+  url: string;
+  user: string;
+  password: string;
+  /** Local folder behind `base`. */
+  root: string;
+  /** FTP path of `root` without trailing slash: '' (the user's "/") for our server, '/upload' for vsftpd. */
+  base: string;
+  /** Our server, to observe its events (undefined for a reference server). */
+  server?: FtpServer;
+  /** Completed transfers seen by our server (downloads and uploads, with their REST offset). */
+  transfers: Array<TransferEvent & { kind: 'upload' | 'download' }>;
+  logs(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export const TARGET = process.env.FTPKIT_INTEROP_TARGET ?? 'ftpkit';
+
+/**
+ * Starts the target. Our server listens on its default host ("::", both families), so one server serves
+ * the IPv4 (127.0.0.1, as a mapped address) and the IPv6 (::1) tests; `family` only picks the host the
+ * clients connect to.
+ */
+export async function startTarget(opts: { family?: 4 | 6 } = {}): Promise<InteropTarget> {
+  const family = opts.family ?? 4;
+  if (TARGET !== 'ftpkit') return fromPeer(await startReference(TARGET, family === 6));
+  const { dir, cleanup } = await makeTempDir('target');
+  const root = path.join(dir, 'root');
+  await mkdir(root);
+  const user = 'ftpkit';
+  const password = 'ftpkit-secret';
+  const storage = new LocalStorage(root);
+  const authenticator: Authenticator = {
+    async authenticate(name, pass) {
+      return name === user && pass === password ? { name: user, storage, permissions: { ...READ_WRITE } } : null;
+    },
+  };
+  const range = await freePortRange(20);
+  const server = new FtpServer({
+    port: 0,
+    authenticator,
+    passive: { portRange: { min: range.min, max: range.max } },
+    limits: { loginFailureDelayMs: 10 },
+  });
+  const lines: string[] = [];
+  const keep = (line: string) => { lines.push(line); if (lines.length > 600) lines.splice(0, lines.length - 600); };
+  const transfers: InteropTarget['transfers'] = [];
+  server.on('transcript', (e) => keep(`${e.sessionId} ${e.direction === 'in' ? '>' : '<'} ${e.line}`));
+  server.on('warning', (e) => keep(`warning ${e.code}: ${e.message}`));
+  server.on('session-error', (e) => keep(`session-error ${e.sessionId}: ${e.error.message}`));
+  server.on('transfer-failed', (e) => keep(`transfer-failed ${e.sessionId} ${e.direction} ${e.path}: ${e.reason} after ${e.bytes} bytes`));
+  server.on('upload', (e) => transfers.push({ ...e, kind: 'upload' }));
+  server.on('download', (e) => transfers.push({ ...e, kind: 'download' }));
+  await server.listen();
+  const port = server.address()!.port;
+  const host = family === 6 ? '::1' : '127.0.0.1';
+  let stopped: Promise<void> | undefined;
+  return {
+    name: 'ftpkit', host, port, url: `ftp://${urlHost(host)}:${port}`, user, password, root, base: '', server, transfers,
+    logs: async () => `--- ftpkit server (last ${lines.length} lines) ---\n${lines.join('\n')}`,
+    stop: () => (stopped ??= server.close({ timeoutMs: 2000 }).finally(cleanup)),
+  };
+}
+
+async function startReference(name: string, ipv6: boolean): Promise<PeerServer> {
+  switch (name) {
+    case 'pyftpdlib': return startPyftpdlib({ ipv6 });
+    case 'vsftpd': return startVsftpd({ ipv6 });
+    case 'pure-ftpd': return startPureFtpd({ ipv6 });
+    case 'proftpd': return startProftpd({ ipv6 });
+    default: throw new Error(`FTPKIT_INTEROP_TARGET=${name}: expected ftpkit, pyftpdlib, vsftpd, pure-ftpd or proftpd`);
+  }
+}
+
+function fromPeer(p: PeerServer): InteropTarget {
+  // vsftpd serves anonymously with only /upload writable: tests then work inside /upload.
+  const writable = p.name === 'vsftpd';
+  return {
+    name: p.name, host: p.host, port: p.port,
+    url: p.url, base: writable ? p.uploadDir : '',
+    user: p.user, password: p.password,
+    root: writable ? p.localUploadDir : p.root,
+    transfers: [], logs: p.logs, stop: p.stop,
+  };
+}

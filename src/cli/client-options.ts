@@ -1,0 +1,230 @@
+/**
+ * From the client CLI's flags, --settings file, URL and credential sources to FtpClientOptions.
+ *
+ * Precedence: built-in defaults < --settings FILE < flags. Credentials: user from the URL, else the netrc
+ * entry, else anonymous; password from the URL, else $FTPKIT_PASSWORD, else ~/.netrc, else a no-echo
+ * prompt on a terminal (documented in docs/client.md with why netrc comes before the prompt).
+ */
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { FtpConfigError, FtpUsageError } from '../errors.js';
+import type { ClientSettings, FtpClientOptions } from '../client/options.js';
+import { findNetrcEntry, readNetrc, type NetrcEntry } from './netrc.js';
+import type { FtpUrl } from './url.js';
+
+/** Flags shared by every client command (commander camel-cases them). */
+export interface ClientFlags {
+  active?: boolean;
+  passive?: boolean;
+  portRange?: string;
+  portAddress?: string;
+  bindAddress?: string;
+  /** commander's --no-epsv: false when given. */
+  epsv?: boolean;
+  epsvOnly?: boolean;
+  /** --no-eprt: false when given. */
+  eprt?: boolean;
+  pasvHost?: string;
+  fallback?: boolean;
+  ascii?: boolean;
+  binary?: boolean;
+  connectTimeout?: string;
+  timeout?: string;
+  tls?: boolean;
+  tlsRequired?: boolean;
+  ca?: string;
+  insecure?: boolean;
+  cert?: string;
+  key?: string;
+  settings?: string;
+  user?: string;
+  verbose?: boolean;
+  json?: boolean;
+  netrc?: boolean;
+}
+
+const portRange = z.object({ min: z.number().int().min(1).max(65535), max: z.number().int().min(1).max(65535) });
+const settingsSchema = z.looseObject({
+  secure: z.enum(['none', 'explicit', 'implicit']).optional(),
+  transferType: z.enum(['binary', 'ascii']).optional(),
+  tls: z.looseObject({
+    authCommand: z.enum(['TLS', 'SSL']).optional(),
+    protectData: z.boolean().optional(),
+    rejectUnauthorized: z.boolean().optional(),
+    ca: z.union([z.string(), z.array(z.string())]).optional(),
+    caFile: z.string().optional(),
+    cert: z.string().optional(), key: z.string().optional(),
+    certFile: z.string().optional(), keyFile: z.string().optional(),
+    servername: z.string().optional(),
+    minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).optional(),
+    maxVersion: z.enum(['TLSv1.2', 'TLSv1.3']).optional(),
+    clearCommandChannel: z.boolean().optional(),
+  }).optional(),
+  data: z.looseObject({
+    mode: z.enum(['passive', 'active']).optional(),
+    passive: z.looseObject({
+      command: z.enum(['auto', 'epsv', 'pasv']).optional(),
+      addressPolicy: z.enum(['reply', 'control', 'auto']).optional(),
+    }).optional(),
+    active: z.looseObject({
+      command: z.enum(['auto', 'eprt', 'port']).optional(),
+      portRange: portRange.optional(),
+      advertiseAddress: z.string().optional(),
+      bindAddress: z.string().optional(),
+    }).optional(),
+    fallback: z.boolean().optional(),
+  }).optional(),
+});
+
+/**
+ * Parse a --settings file: a ClientSettings object, or the doctor's `--json` output, whose
+ * `recommended.settings` field is one.
+ */
+export function parseSettingsJson(text: string, file = 'settings'): ClientSettings {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new FtpConfigError(file, `not valid JSON: ${(err as Error).message}`);
+  }
+  let candidate = json;
+  let prefix = '';
+  const rec = (json as { recommended?: { settings?: unknown } } | null)?.recommended;
+  if (rec && typeof rec === 'object' && 'settings' in rec) { candidate = rec.settings; prefix = 'recommended.settings.'; }
+  const parsed = settingsSchema.safeParse(candidate);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new FtpConfigError(`${prefix}${issue.path.join('.')}`, `${issue.message} (in ${file})`);
+  }
+  return parsed.data as ClientSettings;
+}
+
+export async function loadSettingsFile(file: string): Promise<ClientSettings> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new FtpUsageError(`cannot read --settings ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+  return parseSettingsJson(text, file);
+}
+
+function seconds(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new FtpUsageError(`${flag} needs a positive number of seconds, got ${value}`);
+  return Math.round(n * 1000);
+}
+
+export function parsePortRange(text: string): { min: number; max: number } {
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text.trim());
+  const min = m ? Number(m[1]) : NaN;
+  const max = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!m || min < 1 || max > 65535 || min > max) {
+    throw new FtpUsageError(`--port-range must look like 50000-50010 (1-65535, low-high), got ${text}`);
+  }
+  return { min, max };
+}
+
+function ipFlag(flag: string, value: string): string {
+  if (!isIP(value)) throw new FtpUsageError(`${flag} needs an IP address, got ${value}`);
+  return value;
+}
+
+/** Apply flags on top of settings (flags win). Throws FtpUsageError for contradictory or bad flags. */
+export function applyFlags(base: ClientSettings, flags: ClientFlags): ClientSettings & { timeouts?: FtpClientOptions['timeouts'] } {
+  if (flags.active && flags.passive) throw new FtpUsageError('--active and --passive exclude each other');
+  if (flags.epsv === false && flags.epsvOnly) throw new FtpUsageError('--no-epsv and --epsv-only exclude each other');
+  if (flags.ascii && flags.binary) throw new FtpUsageError('--ascii and --binary exclude each other');
+  const out: ClientSettings & { timeouts?: FtpClientOptions['timeouts'] } = structuredClone(base);
+  const data = (out.data ??= {});
+  if (flags.active) data.mode = 'active';
+  if (flags.passive) data.mode = 'passive';
+  if (flags.epsv === false) (data.passive ??= {}).command = 'pasv';
+  if (flags.epsvOnly) (data.passive ??= {}).command = 'epsv';
+  if (flags.pasvHost !== undefined) {
+    if (!['reply', 'control', 'auto'].includes(flags.pasvHost)) {
+      throw new FtpUsageError(`--pasv-host must be reply, control or auto, got ${flags.pasvHost}`);
+    }
+    (data.passive ??= {}).addressPolicy = flags.pasvHost as 'reply' | 'control' | 'auto';
+  }
+  if (flags.eprt === false) (data.active ??= {}).command = 'port';
+  if (flags.portRange !== undefined) (data.active ??= {}).portRange = parsePortRange(flags.portRange);
+  if (flags.portAddress !== undefined) (data.active ??= {}).advertiseAddress = ipFlag('--port-address', flags.portAddress);
+  if (flags.bindAddress !== undefined) (data.active ??= {}).bindAddress = ipFlag('--bind-address', flags.bindAddress);
+  if (flags.fallback) data.fallback = true;
+  if (flags.ascii) out.transferType = 'ascii';
+  if (flags.binary) out.transferType = 'binary';
+  // TLS flags (the FTPS engineer makes the client honour them): explicit TLS via AUTH (RFC 4217 s4).
+  // --tls-required maps to the same 'explicit' mode: an explicit-TLS client never falls back to cleartext.
+  if (flags.tls || flags.tlsRequired) { if (out.secure !== 'implicit') out.secure = 'explicit'; }
+  if (flags.ca !== undefined) (out.tls ??= {}).caFile = flags.ca;
+  if (flags.insecure) (out.tls ??= {}).rejectUnauthorized = false;
+  if (flags.cert !== undefined) (out.tls ??= {}).certFile = flags.cert;
+  if (flags.key !== undefined) (out.tls ??= {}).keyFile = flags.key;
+  if (flags.connectTimeout !== undefined) {
+    const ms = seconds('--connect-timeout', flags.connectTimeout);
+    out.timeouts = { ...out.timeouts, connectMs: ms, greetingMs: ms };
+  }
+  if (flags.timeout !== undefined) {
+    const ms = seconds('--timeout', flags.timeout);
+    out.timeouts = { ...out.timeouts, commandMs: ms, dataMs: ms };
+  }
+  if (Object.keys(data).length === 0) delete out.data;
+  return out;
+}
+
+export interface CredentialSources {
+  env: NodeJS.ProcessEnv;
+  /** netrc entries (empty when there is no file or --no-netrc). */
+  netrc: NetrcEntry[];
+  /** Asks for a password without echo; undefined when stdin is not a terminal. */
+  prompt?: (question: string) => Promise<string>;
+}
+
+export interface Credentials {
+  user: string;
+  password: string | undefined;
+  /** Where the password came from (shown with -v; the password itself never is). */
+  source: 'url' | 'env' | 'netrc' | 'prompt' | 'anonymous' | 'none';
+}
+
+export async function resolveCredentials(url: FtpUrl, userFlag: string | undefined, src: CredentialSources): Promise<Credentials> {
+  const explicitUser = userFlag ?? url.user;
+  const entry = findNetrcEntry(src.netrc, url.host, explicitUser);
+  const user = explicitUser ?? entry?.login ?? 'anonymous';
+  const anonymous = user === 'anonymous' || user === 'ftp';
+  if (url.password !== undefined) return { user, password: url.password, source: 'url' };
+  if (src.env.FTPKIT_PASSWORD !== undefined && src.env.FTPKIT_PASSWORD !== '') {
+    return { user, password: src.env.FTPKIT_PASSWORD, source: 'env' };
+  }
+  if (entry?.password !== undefined && (entry.login === undefined || entry.login === user)) {
+    return { user, password: entry.password, source: 'netrc' };
+  }
+  if (anonymous) return { user, password: undefined, source: 'anonymous' };
+  if (src.prompt) return { user, password: await src.prompt(`Password for ${user}@${url.host}: `), source: 'prompt' };
+  return { user, password: undefined, source: 'none' };
+}
+
+export interface BuiltOptions {
+  options: FtpClientOptions;
+  credentialSource: Credentials['source'];
+}
+
+/** Everything together: URL + flags + settings file + credentials -> FtpClientOptions. */
+export async function buildClientOptions(url: FtpUrl, flags: ClientFlags, src: Omit<CredentialSources, 'netrc'> & { netrcFile?: string }): Promise<BuiltOptions> {
+  const base = flags.settings ? await loadSettingsFile(flags.settings) : {};
+  const settings = applyFlags(base, flags);
+  if (url.protocol === 'ftps') settings.secure = 'implicit';
+  else if (settings.secure === 'implicit') {
+    throw new FtpUsageError('implicit TLS needs an ftps:// URL (ftp:// with --tls for explicit TLS)');
+  }
+  if (url.typecode === 'a' && !flags.binary) settings.transferType = 'ascii';
+  if (url.typecode === 'i' && !flags.ascii) settings.transferType = 'binary';
+  const netrc = flags.netrc === false ? [] : await readNetrc(src.netrcFile);
+  const creds = await resolveCredentials(url, flags.user, { env: src.env, netrc, prompt: src.prompt });
+  const options: FtpClientOptions = { ...settings, host: url.host, port: url.port, user: creds.user };
+  if (creds.password !== undefined) options.password = creds.password;
+  else if (creds.source === 'none') options.password = '';
+  return { options, credentialSource: creds.source };
+}

@@ -1,0 +1,111 @@
+/**
+ * What the client CLI prints: the FileZilla-style transcript on stderr (-v), progress bars on a terminal
+ * (cli-progress) or a plain progress line otherwise (stderr), `--json` results on stdout, and the mapping of
+ * errors to exit codes. Library code emits events; only this module writes to the terminal.
+ */
+import cliProgress from 'cli-progress';
+import type { Writable } from 'node:stream';
+import {
+  FtpError, FtpNetworkError, FtpReplyError, FtpTlsError,
+} from '../errors.js';
+import type { ProgressEvent, TranscriptEvent } from '../client/events.js';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+
+/** "Status: ...", "Command: ...", "Response: ..." as FileZilla shows them (PASS already masked by the client). */
+export function formatTranscript(e: TranscriptEvent): string {
+  const label = e.kind === 'command' ? 'Command' : e.kind === 'response' ? 'Response' : 'Status';
+  const time = e.time.toISOString().slice(11, 23);
+  const data = e.connection === 'data' && e.kind === 'status' ? '[data] ' : '';
+  return `${time} ${label}:\t${data}${e.text}`;
+}
+
+export function humanBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+/** Exit code for an error, by what the user has to fix (src/cli/exit-codes.ts). */
+export function exitCodeFor(err: unknown, duringLogin = false): ExitCodeValue {
+  if (err instanceof FtpReplyError) {
+    const loginCommand = /^(login|USER|PASS|ACCT)\b/i.test(err.command ?? '');
+    // RFC 959 s4.2: 530 "Not logged in" answers USER/PASS when the credentials are refused.
+    if (err.replyCode === 530 && (duringLogin || loginCommand)) return ExitCode.LoginFailure;
+    return ExitCode.FtpRefusal;
+  }
+  if (err instanceof FtpTlsError) return ExitCode.TlsFailure;
+  if (err instanceof FtpNetworkError) return ExitCode.NetworkFailure;
+  if (err instanceof FtpError) {
+    switch (err.code) {
+      case 'ERR_FTP_USAGE': case 'ERR_FTP_CONFIG': return ExitCode.Usage;
+      case 'ERR_FTP_CLOSED': return ExitCode.NetworkFailure;
+      case 'ERR_FTP_TLS': return ExitCode.TlsFailure;
+      default: return ExitCode.Other;
+    }
+  }
+  const code = (err as { code?: string } | undefined)?.code;
+  if (typeof code === 'string' && code.startsWith('commander.')) return ExitCode.Usage;
+  return ExitCode.Other;
+}
+
+/** A JSON-friendly description of an error (for --json). */
+export function errorJson(err: unknown): Record<string, unknown> {
+  const e = err as Error & Record<string, unknown>;
+  const out: Record<string, unknown> = { name: e?.name ?? 'Error', message: e?.message ?? String(err) };
+  for (const k of ['code', 'replyCode', 'replyText', 'command', 'connection', 'phase', 'failure', 'endpoint', 'elapsedMs', 'key']) {
+    if (e && e[k] !== undefined) out[k] = e[k];
+  }
+  return out;
+}
+
+/**
+ * Progress display: one bar per transfer on a terminal; otherwise a plain line per transfer, updated at
+ * most every few seconds, then a final line (log files stay readable).
+ */
+export class ProgressDisplay {
+  private bars: cliProgress.MultiBar | undefined;
+  private readonly active = new Map<string, cliProgress.SingleBar>();
+  private readonly lastPlain = new Map<string, number>();
+
+  constructor(private readonly out: Writable & { isTTY?: boolean }, private readonly enabled: boolean) {
+    if (enabled && out.isTTY) {
+      this.bars = new cliProgress.MultiBar({
+        stream: out as NodeJS.WriteStream,
+        format: ' {bar} {percentage}% | {value_h}/{total_h} | {rate} | ETA {eta_h} | {name}',
+        hideCursor: true, clearOnComplete: false, autopadding: true,
+      }, cliProgress.Presets.shades_classic);
+    }
+  }
+
+  update(e: ProgressEvent): void {
+    if (!this.enabled || e.direction === 'list') return;
+    const key = `${e.direction}:${e.path}`;
+    const done = e.startOffset + e.bytes;
+    const rate = `${humanBytes(Math.round(e.bytesPerSecond))}/s`;
+    if (this.bars) {
+      let bar = this.active.get(key);
+      const total = e.total ?? Math.max(done, 1);
+      const payload = { name: e.path, rate, value_h: humanBytes(done), total_h: e.total !== undefined ? humanBytes(e.total) : '?' };
+      if (!bar) { bar = this.bars.create(total, done, payload); this.active.set(key, bar); }
+      bar.setTotal(total);
+      bar.update(done, payload);
+      if (e.done) { bar.stop(); this.active.delete(key); }
+      return;
+    }
+    const now = Date.now();
+    const last = this.lastPlain.get(key) ?? 0;
+    if (!e.done && now - last < 2000) return;
+    this.lastPlain.set(key, now);
+    const pct = e.total ? ` ${Math.floor((done / e.total) * 100)}%` : '';
+    const eta = e.etaSeconds !== undefined && !e.done ? ` ETA ${Math.ceil(e.etaSeconds)}s` : '';
+    this.out.write(`${e.direction} ${e.path}: ${humanBytes(done)}${e.total !== undefined ? `/${humanBytes(e.total)}` : ''}${pct} ${rate}${eta}${e.done ? ' done' : ''}\n`);
+    if (e.done) this.lastPlain.delete(key);
+  }
+
+  stop(): void {
+    this.bars?.stop();
+    this.active.clear();
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * `diagnose()`: the doctor's orchestration. Steps in order (resolve, TCP, greeting / implicit TLS, FEAT +
+ * AUTH TLS + login), then the data-connection matrix, every cell on its own control connection and all of
+ * them at once, under one time budget. The conclusions come from the pure `infer()`.
+ *
+ * Time: cells run concurrently, so a silently dropped data port costs one data timeout, not one per
+ * combination; the budget is a hard stop (clients still running are destroyed and reported as not finished).
+ */
+import { isIP } from 'node:net';
+import type { ClientSettings, TlsSettings } from '../client/options.js';
+import { FtpUsageError } from '../errors.js';
+import { probeGreeting, probeResolve, type GreetingProbe } from './control-probe.js';
+import { planMatrix, settingsFor } from './plan.js';
+import { probeDataCell, probeLogin, type LoginProbe, type SessionTarget } from './session-probe.js';
+import { infer } from './infer.js';
+import type { DataProbeResult, Finding, Outcome, StepResult } from './types.js';
+import { describeOutcome, secs } from './words.js';
+
+export interface DoctorTarget {
+  host: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  /** Remote directory to list and write in. */
+  path?: string;
+  /** 'implicit' for ftps:// URLs; 'explicit' when the user wants TLS (then no cleartext login is sent). */
+  secure?: 'none' | 'explicit' | 'implicit';
+}
+
+export interface DiagnoseOptions {
+  /** Total time budget (default 20 s). */
+  budgetMs?: number;
+  /** TCP connect timeout, also the wait for a data connection (default 5 s). */
+  connectTimeoutMs?: number;
+  /** Active mode: a port range your firewall/NAT opens. */
+  portRange?: { min: number; max: number };
+  /** Active mode: your public address (client behind NAT with forwarded ports). */
+  portAddress?: string;
+  /** TLS options (CA, servername, rejectUnauthorized) used by the probes and carried into the recommendation. */
+  tls?: TlsSettings;
+  /** Upload + download + delete a small file where writable (default true). */
+  writeCheck?: boolean;
+  /** Skip active mode. */
+  noActive?: boolean;
+  /** Progress callback: one line per finished step or cell (the CLI prints these on a TTY). */
+  onProgress?: (line: string) => void;
+}
+
+/** ftp://user:pass@host:port/path or ftps:// (implicit TLS). */
+export function parseDoctorUrl(text: string): DoctorTarget {
+  let url: URL;
+  try { url = new URL(text); } catch { throw new FtpUsageError(`invalid URL: ${text}`); }
+  const proto = url.protocol.toLowerCase();
+  if (proto !== 'ftp:' && proto !== 'ftps:') throw new FtpUsageError(`not an ftp:// or ftps:// URL: ${text}`);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!host) throw new FtpUsageError(`the URL has no host: ${text}`);
+  const dec = (s: string) => { const d = decodeURIComponent(s); if (/[\r\n\0]/.test(d)) throw new FtpUsageError('CR, LF or NUL in the URL'); return d; };
+  const path = dec(url.pathname.replace(/^\//, ''));
+  return {
+    host,
+    port: url.port ? Number(url.port) : proto === 'ftps:' ? 990 : 21,
+    ...(url.username ? { user: dec(url.username) } : {}),
+    ...(url.password ? { password: dec(url.password) } : {}),
+    path,
+    secure: proto === 'ftps:' ? 'implicit' : 'none',
+  };
+}
+
+function step(id: StepResult['id'], title: string, outcome: Outcome, summary: string, evidence: StepResult['evidence'] = []): StepResult {
+  return { id, title, outcome, summary, evidence };
+}
+
+export async function diagnose(target: string | DoctorTarget, options: DiagnoseOptions = {}): Promise<Finding> {
+  const t = typeof target === 'string' ? parseDoctorUrl(target) : target;
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const budgetMs = options.budgetMs ?? 20_000;
+  const connectMs = Math.max(500, Math.min(options.connectTimeoutMs ?? 5000, budgetMs / 2));
+  const port = t.port ?? (t.secure === 'implicit' ? 990 : 21);
+  const user = t.user ?? 'anonymous';
+  const password = t.password ?? (user === 'anonymous' || user === 'ftp' ? 'anonymous@' : '');
+  const progress = options.onProgress ?? (() => {});
+  const ac = new AbortController();
+  const budgetTimer = setTimeout(() => ac.abort(), budgetMs);
+  const steps: StepResult[] = [];
+  let matrix: DataProbeResult[] = [];
+  let addresses: string[] = [];
+  let controlAddress: string | undefined;
+  let localAddress: string | undefined;
+  let secureFound: 'explicit' | 'implicit' = t.secure === 'implicit' ? 'implicit' : 'explicit';
+  const addStep = (s: StepResult) => { steps.push(s); progress(`${s.title}: ${s.summary}`); };
+
+  try {
+    // 1. Name resolution.
+    const res = await probeResolve(t.host, connectMs);
+    addresses = res.addresses;
+    addStep(step('resolve', 'name resolution', res.outcome,
+      res.outcome.kind === 'ok' ? `${t.host} -> ${addresses.join(', ')}` : describeOutcome(res.outcome), res.evidence));
+    if (res.outcome.kind !== 'ok') return finish();
+    const host = isIP(t.host) ? t.host : addresses[0]!;
+
+    // 2. TCP + greeting; implicit TLS when the port suggests it or no greeting comes.
+    const greetingMs = Math.min(connectMs, 4000);
+    const plainP = t.secure === 'implicit' ? undefined
+      : probeGreeting({ host, port, connectTimeoutMs: connectMs, greetingTimeoutMs: greetingMs, signal: ac.signal });
+    const implicitFirst = t.secure === 'implicit' || port === 990;
+    const implicitP = implicitFirst
+      ? probeGreeting({ host, port, connectTimeoutMs: connectMs, greetingTimeoutMs: greetingMs, implicitTls: true, signal: ac.signal, ...(options.tls?.servername ? { servername: options.tls.servername } : {}) })
+      : undefined;
+    const plain = plainP ? await plainP : undefined;
+    let implicit: GreetingProbe | undefined = implicitP ? await implicitP : undefined;
+    const first = plain ?? implicit!;
+    addStep(step('tcp', `TCP connect to port ${port}`, first.tcp,
+      first.tcp.kind === 'ok' ? `connected in ${secs(first.tcp.ms)}` : describeOutcome(first.tcp), first.evidence.slice(0, 2)));
+    if (first.tcp.kind !== 'ok') return finish();
+    controlAddress = first.remoteAddress?.replace(/^::ffff:/, '');
+    localAddress = first.localAddress?.replace(/^::ffff:/, '');
+    if (plain) {
+      addStep(step('greeting', 'greeting', plain.greeting,
+        plain.greeting.kind === 'ok' ? plain.greetingLines.join(' / ') : describeOutcome(plain.greeting), plain.evidence));
+      const noGreeting = plain.greeting.kind === 'timeout' || plain.greeting.kind === 'closed' || plain.greeting.kind === 'reset';
+      if (!implicit && noGreeting) {
+        implicit = await probeGreeting({ host, port, connectTimeoutMs: connectMs, greetingTimeoutMs: greetingMs, implicitTls: true, signal: ac.signal,
+          ...(options.tls?.servername ? { servername: options.tls.servername } : {}) });
+      }
+    }
+    if (implicit) {
+      addStep(step('implicit-tls', 'implicit TLS on connect', implicit.greeting,
+        implicit.greeting.kind === 'ok' ? `TLS (${implicit.tlsProtocol ?? '?'}) then ${implicit.greetingLines.join(' / ')}` : describeOutcome(implicit.greeting), implicit.evidence));
+    }
+    const plainOk = plain?.greeting.kind === 'ok';
+    const implicitOk = implicit?.greeting.kind === 'ok';
+    if (!plainOk && !implicitOk) return finish();
+    secureFound = implicitOk && (!plainOk || t.secure === 'implicit') ? 'implicit' : 'explicit';
+
+    // 3. FEAT, AUTH TLS and login: cleartext and TLS sessions at once.
+    const remaining = () => budgetMs - (performance.now() - t0);
+    const session: SessionTarget = { host, port, user, password, path: t.path ?? '', connectMs, dataMs: connectMs,
+      writeCheck: options.writeCheck ?? true, signal: ac.signal };
+    const tlsSettings: TlsSettings = { ...(options.tls ?? {}) };
+    if (!tlsSettings.servername && !isIP(t.host)) tlsSettings.servername = t.host;
+    const cleartextAllowed = secureFound !== 'implicit' && t.secure !== 'explicit';
+    const [plainLogin, tlsLogin] = await Promise.all([
+      cleartextAllowed ? probeLogin(session, { secure: 'none' }) : Promise.resolve(undefined),
+      probeLogin(session, { secure: secureFound, tls: tlsSettings }),
+    ]);
+    const feats = (plainLogin?.features.length ? plainLogin.features : tlsLogin.features);
+    const authOffered = feats.some(f => /^AUTH\b.*\b(TLS|SSL)\b/.test(f));
+    addStep(step('features', 'FEAT', { kind: feats.length ? 'ok' : 'other', ms: 0 },
+      feats.length ? feats.join(', ') : 'no FEAT reply (RFC 2389 features unknown)'));
+    const tlsStepOutcome = tlsLogin.outcome;
+    const tlsBlockedAtAuth = tlsStepOutcome.kind === 'reply' && tlsStepOutcome.phase === 'AUTH';
+    addStep(step('auth-tls', secureFound === 'implicit' ? 'TLS login (implicit)' : 'AUTH TLS + login', tlsStepOutcome,
+      tlsStepOutcome.kind === 'ok' ? `TLS works${authOffered ? ' (AUTH TLS offered in FEAT)' : ''}`
+        : tlsBlockedAtAuth ? `TLS not available: ${describeOutcome(tlsStepOutcome)}` : describeOutcome(tlsStepOutcome),
+      tlsLogin.evidence));
+    if (plainLogin) {
+      addStep(step('login', `login as ${user} (cleartext)`, plainLogin.outcome,
+        plainLogin.outcome.kind === 'ok' ? 'logged in' : describeOutcome(plainLogin.outcome), plainLogin.evidence));
+    }
+
+    // 4. The data-connection matrix, all cells at once.
+    const specs = planMatrix({
+      ipv6: !!controlAddress && isIP(controlAddress) === 6,
+      cleartext: plainLogin?.outcome.kind === 'ok',
+      tls: tlsLogin.outcome.kind === 'ok',
+      ...(options.portRange ? { portRange: options.portRange } : {}),
+      ...(options.portAddress ? { portAddress: options.portAddress } : {}),
+      ...(options.noActive ? { noActive: true } : {}),
+    });
+    const settingsOf = (id: string): ClientSettings => settingsFor(specs.find(s => s.id === id)!, { secure: secureFound, tls: tlsSettings });
+    const runCell = async (i: number): Promise<DataProbeResult> => {
+      const spec = specs[i]!;
+      if (remaining() < 500) return { spec, outcome: { kind: 'skipped', ms: 0, message: 'time budget exhausted' }, evidence: [] };
+      const r = await probeDataCell(session, spec, settingsOf(spec.id));
+      progress(`${spec.label}: ${describeOutcome(r.outcome)}`);
+      return r;
+    };
+    matrix = await Promise.all(specs.map((_, i) => runCell(i)));
+    // Servers that cap connections per client (421 at connect/login) get the refused cells again, two at a time.
+    const capped = matrix.map((r, i) => (r.outcome.kind === 'reply' && r.outcome.replyCode === 421) || (r.outcome.kind === 'closed' && r.outcome.connection === 'control') ? i : -1).filter(i => i >= 0);
+    for (let k = 0; k < capped.length && !ac.signal.aborted; k += 2) {
+      const batch = capped.slice(k, k + 2);
+      const again = await Promise.all(batch.map(i => runCell(i)));
+      batch.forEach((i, j) => { matrix[i] = again[j]!; });
+    }
+    return finish();
+  } finally {
+    clearTimeout(budgetTimer);
+    ac.abort();
+  }
+
+  function finish(): Finding {
+    const inference = infer({
+      host: t.host, port, steps, matrix, secure: secureFound,
+      ...(controlAddress ? { controlAddress } : {}),
+      ...(localAddress ? { localAddress } : {}),
+      ...(options.tls ? { tls: { ...options.tls } } : {}),
+      ...(options.portRange ? { portRange: options.portRange } : {}),
+      ...(options.portAddress ? { portAddress: options.portAddress } : {}),
+    });
+    return {
+      version: 1,
+      target: { host: t.host, port, user, secure: secureFound === 'implicit' ? 'implicit' : (t.secure ?? 'none'), addresses },
+      startedAt: startedAt.toISOString(),
+      elapsedMs: Math.round(performance.now() - t0),
+      budgetMs,
+      steps, matrix,
+      works: inference.works,
+      causes: inference.causes,
+      recommended: inference.recommended,
+      truncated: matrix.some(r => r.outcome.kind === 'skipped') || ac.signal.aborted && performance.now() - t0 >= budgetMs,
+    };
+  }
+}
+
+/** Chilkat-style: the settings that work (undefined when none does). */
+export async function determineSettings(target: string | DoctorTarget, options: DiagnoseOptions = {}): Promise<ClientSettings | undefined> {
+  const f = await diagnose(target, options);
+  return f.recommended?.probeId ? f.recommended.settings : undefined;
+}
+

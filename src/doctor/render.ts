@@ -1,0 +1,70 @@
+/**
+ * The human report of a Finding: the steps with their evidence, the matrix (what works, how the rest
+ * failed and how long it took), the causes in the user's words, what the server's admin should fix, the
+ * recommended settings and their curl / lftp / FileZilla equivalents. Pure (returns a string).
+ */
+import type { Finding } from './types.js';
+import { describeOutcome, secs } from './words.js';
+
+export interface RenderOptions {
+  /** Include transcript evidence of each step and of failed cells. */
+  verbose?: boolean;
+}
+
+function mark(ok: boolean | undefined): string { return ok === undefined ? ' - ' : ok ? ' ok' : 'FAIL'; }
+
+export function renderReport(f: Finding, opts: RenderOptions = {}): string {
+  const out: string[] = [];
+  const p = (s = '') => out.push(s);
+  p(`ftpkit doctor: ${f.target.secure === 'implicit' ? 'ftps' : 'ftp'}://${f.target.host}:${f.target.port} as ${f.target.user} `
+    + `(${secs(f.elapsedMs)}${f.truncated ? `, stopped by the ${secs(f.budgetMs)} budget` : ''})`);
+  p();
+  p('Steps');
+  for (const s of f.steps) {
+    const ok = s.outcome.kind === 'ok' ? true : s.outcome.kind === 'skipped' ? undefined : false;
+    p(`  [${mark(ok).padStart(4)}] ${s.title}: ${s.summary}`);
+    if (opts.verbose) for (const e of s.evidence) p(`           ${secs(e.atMs).padStart(7)}  ${e.text}`);
+  }
+  if (f.matrix.length) {
+    p();
+    p('Data connections (each on its own control connection, all at once)');
+    for (const r of f.matrix) {
+      const ok = r.outcome.kind === 'ok' ? true : r.outcome.kind === 'skipped' ? undefined : false;
+      const adv = r.advertised ? (r.advertised.host ? ` [227 ${r.advertised.host}:${r.advertised.port}]` : ` [229 port ${r.advertised.port}]`) : '';
+      const off = r.offered ? ` [offered ${r.offered}]` : '';
+      const xfer = r.transfer ? `; upload ${r.transfer.upload}, download ${r.transfer.download}, delete ${r.transfer.delete}` : '';
+      p(`  [${mark(ok).padStart(4)}] ${r.spec.label.padEnd(46)} ${describeOutcome(r.outcome)}${adv}${off}${xfer}`);
+      if (opts.verbose && r.outcome.kind !== 'ok') for (const e of r.evidence.slice(-12)) p(`           ${secs(e.atMs).padStart(7)}  ${e.text}`);
+    }
+  }
+  p();
+  if (f.causes.length) {
+    p('Diagnosis');
+    for (const c of f.causes) {
+      p(`  * ${c.title}`);
+      p(`    why: ${c.detail}`);
+      if (c.userFix) p(`    you: ${c.userFix}`);
+    }
+    const admin = f.causes.filter(c => c.adminFix);
+    if (admin.length) {
+      p();
+      p('For the server\'s admin');
+      for (const c of admin) p(`  * ${c.adminFix}`);
+    }
+  } else if (f.recommended?.probeId) {
+    p('Diagnosis: no problem found.');
+  }
+  p();
+  if (f.recommended?.probeId) {
+    p(`Recommended: ${f.recommended.reason}`);
+    p(`  settings:  ${JSON.stringify(f.recommended.settings)}`);
+    p(`  ftpkit:    ftpkit doctor --json URL > f.json; ftpkit get --settings f.json URL`);
+    p(`  curl:      ${f.recommended.equivalents.curl}`);
+    p(`  lftp:      ${f.recommended.equivalents.lftp}`);
+    p(`  FileZilla: ${f.recommended.equivalents.filezilla}`);
+    if (f.works.length > 1) p(`  also works: ${f.works.slice(1).join(', ')}`);
+  } else {
+    p('Recommended: none - no combination of settings got a data connection through (see the diagnosis).');
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,96 @@
+/**
+ * `ftpkit doctor URL`: thin CLI over `diagnose()` (src/doctor/). Prints the human report (or `--json`, the
+ * whole Finding, whose `recommended.settings` `ftpkit get|put|ls|mirror --settings` reads as is).
+ * Exit code: 0 when some setting gets data through, 3 when the login is refused, 5 otherwise (network).
+ */
+import type { Command } from 'commander';
+import { FtpUsageError } from '../errors.js';
+import { diagnose, renderReport, type DiagnoseOptions } from '../doctor/index.js';
+import type { TlsSettings } from '../client/options.js';
+import { ExitCode } from './exit-codes.js';
+import { parseFtpUrl } from './url.js';
+import { resolveCredentials } from './client-options.js';
+import { readNetrc } from './netrc.js';
+
+interface DoctorFlags {
+  json?: boolean;
+  portRange?: string;
+  portAddress?: string;
+  budget?: string;
+  connectTimeout?: string;
+  tls?: boolean;
+  ca?: string;
+  insecure?: boolean;
+  servername?: string;
+  user?: string;
+  netrc?: boolean;
+  write?: boolean;
+  active?: boolean;
+  verbose?: boolean;
+}
+
+export function registerDoctor(program: Command): void {
+  program.command('doctor')
+    .description('find out which connection settings work with a server, and why the others fail (NAT, firewalls, ALGs, TLS)')
+    .argument('<url>', 'ftp://[user[:password]@]host[:port][/folder] (ftps:// for implicit TLS); a writable folder enables the upload check')
+    .option('--json', 'print the whole finding as JSON (recommended.settings works with --settings)')
+    .option('--port-range <low-high>', 'active mode: also try listening on this range (ports your firewall/router opens)')
+    .option('--port-address <ip>', 'active mode: also try advertising this address (your public IP behind NAT)')
+    .option('--budget <time>', 'total time limit, e.g. 20s (default 20s)')
+    .option('--connect-timeout <time>', 'connect and data-connection timeout, e.g. 5s (default 5s)')
+    .option('--tls', 'you want TLS: do not send the login in cleartext')
+    .option('--ca <file>', 'trust this CA certificate (PEM)')
+    .option('--insecure', 'do not verify the server certificate (carried into the recommended settings)')
+    .option('--servername <name>', 'TLS server name to check the certificate against')
+    .option('-u, --user <name>', 'user name (overrides the URL)')
+    .option('--no-netrc', 'do not read ~/.netrc')
+    .option('--no-write', 'do not try upload + download + delete')
+    .option('--no-active', 'do not try active mode')
+    .option('-v, --verbose', 'include the evidence (transcript lines) of every step and failed combination')
+    .action(async (urlText: string, flags: DoctorFlags) => {
+      const url = parseFtpUrl(urlText);
+      const netrc = flags.netrc === false ? [] : await readNetrc();
+      const creds = await resolveCredentials(url, flags.user, { env: process.env, netrc });
+      const tls: TlsSettings = {};
+      if (flags.ca) tls.caFile = flags.ca;
+      if (flags.insecure) tls.rejectUnauthorized = false;
+      if (flags.servername) tls.servername = flags.servername;
+      const options: DiagnoseOptions = {
+        ...(flags.budget ? { budgetMs: parseDuration('--budget', flags.budget) } : {}),
+        ...(flags.connectTimeout ? { connectTimeoutMs: parseDuration('--connect-timeout', flags.connectTimeout) } : {}),
+        ...(flags.portRange ? { portRange: parsePortRangeFlag(flags.portRange) } : {}),
+        ...(flags.portAddress ? { portAddress: flags.portAddress } : {}),
+        ...(Object.keys(tls).length ? { tls } : {}),
+        writeCheck: flags.write !== false,
+        noActive: flags.active === false,
+        ...(!flags.json && process.stderr.isTTY ? { onProgress: (l: string) => process.stderr.write(`  ${l}\n`) } : {}),
+      };
+      if (flags.portAddress && !/^[\d.]+$|:/.test(flags.portAddress)) throw new FtpUsageError(`--port-address needs an IP address, got ${flags.portAddress}`);
+      const finding = await diagnose({
+        host: url.host, port: url.port, user: creds.user, ...(creds.password !== undefined ? { password: creds.password } : {}),
+        path: url.path, secure: url.protocol === 'ftps' ? 'implicit' : flags.tls ? 'explicit' : 'none',
+      }, options);
+      process.stdout.write(flags.json ? `${JSON.stringify(finding, null, 2)}\n` : renderReport(finding, { verbose: !!flags.verbose }));
+      process.exitCode = finding.recommended?.probeId ? ExitCode.Ok
+        : finding.causes.some(c => c.code === 'login-failed') ? ExitCode.LoginFailure : ExitCode.NetworkFailure;
+    });
+}
+
+/** "20s", "1.5s", "500ms" or a bare number of seconds -> milliseconds. */
+export function parseDuration(flag: string, text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(text);
+  if (!m) throw new FtpUsageError(`${flag} needs a duration like 20s or 500ms, got ${text}`);
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 's').toLowerCase();
+  const ms = unit === 'ms' ? n : unit === 'm' ? n * 60_000 : n * 1000;
+  if (!(ms >= 100 && ms <= 3_600_000)) throw new FtpUsageError(`${flag} must be between 100ms and 1h, got ${text}`);
+  return Math.round(ms);
+}
+
+export function parsePortRangeFlag(text: string): { min: number; max: number } {
+  const m = /^\s*(\d{1,5})\s*-\s*(\d{1,5})\s*$/.exec(text);
+  const min = m ? Number(m[1]) : NaN;
+  const max = m ? Number(m[2]) : NaN;
+  if (!m || min < 1 || max > 65535 || min > max) throw new FtpUsageError(`--port-range needs LOW-HIGH, e.g. 50000-50010, got ${text}`);
+  return { min, max };
+}

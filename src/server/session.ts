@@ -75,7 +75,7 @@ export class Session {
   cwd = '/';
   /** RFC 959 s3.1.1: ASCII is the default representation type. */
   type: TransferType = 'A';
-  /** REST offset for the next RETR/STOR/APPE (RFC 3659 s5). Cleared after any other command. */
+  /** REST offset for the next RETR/STOR/APPE (RFC 3659 s5). Cleared when a transfer command uses it. */
   restOffset = 0;
   /** Set by RNFR, used by the RNTO that must follow immediately (RFC 959 s4.1.3). */
   renameFrom: string | undefined;
@@ -96,7 +96,7 @@ export class Session {
   transfer: RunningTransfer | undefined;
 
   private socket: Duplex;
-  private readonly framer: CommandLineFramer;
+  private framer: CommandLineFramer;
   private readonly queue: FtpCommand[] = [];
   private busy = false;
   private closed = false;
@@ -167,6 +167,16 @@ export class Session {
     this.detach(this.socket);
     this.socket = socket;
     if (!this.closed) this.attach(socket);
+  }
+
+  /**
+   * SECURITY: forget commands queued and any partial line received so far. The FTPS module calls it on
+   * AUTH TLS: commands pipelined in cleartext behind AUTH must not run once TLS is up (the STARTTLS
+   * command-injection flaw, CVE-2011-0411).
+   */
+  discardPendingInput(): void {
+    this.queue.length = 0;
+    this.framer = new CommandLineFramer(this.framer.maxLineLength);
   }
 
   /** Stop reading the control socket without closing it (the FTPS module then hands it to TLS). */
@@ -266,9 +276,13 @@ export class Session {
     }
   }
 
-  /** REST and RNFR only apply to the command right after them (RFC 3659 s5.3, RFC 959 s4.1.3). */
+  /**
+   * RNFR applies to the command right after it only (RFC 959 s4.1.3). REST (RFC 3659 s5.3) is meant to be
+   * the last command before the transfer, but real clients put PASV/EPSV/TYPE in between (ftplib sends
+   * EPSV after REST), so like vsftpd and pyftpdlib the offset is kept until a transfer command uses it.
+   */
   private afterCommand(spec: CommandSpec): void {
-    if (spec.verb !== 'REST') this.restOffset = 0;
+    if (spec.transfer) this.restOffset = 0;
     if (spec.verb !== 'RNFR') this.renameFrom = undefined;
   }
 

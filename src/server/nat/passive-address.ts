@@ -133,7 +133,9 @@ export class PassiveAdvertiser {
     this.#default = options.address ? parseTarget(options.address, 'passive.address') : undefined;
     this.#refreshMs = options.addressRefreshMs ?? DEFAULT_REFRESH_MS;
     if (!(this.#refreshMs > 0)) throw new FtpConfigError('passive.addressRefreshMs', 'must be > 0');
-    this.#portMap = new PassivePortMap(options.portRange, options.advertisedPortRange);
+    // The listened range defaults like the server's (src/server/resolved-options.ts: 50000-50100).
+    this.#portMap = new PassivePortMap(options.portRange ?? (options.advertisedPortRange ? { min: 50000, max: 50100 } : undefined),
+      options.advertisedPortRange);
     this.#lookup = resolverOptions.lookup ?? (async h => (await dnsLookup(h, { family: 4 })).address);
     this.#onWarning = resolverOptions.onWarning ?? (() => {});
     this.#now = resolverOptions.now ?? Date.now;

@@ -42,7 +42,8 @@ export const ReplyCode = {
   BadSequence: 503,                   // RFC 959 s4.2
   ParameterNotImplemented: 504,       // RFC 959 s4.2
   ProtocolNotSupported: 522,          // RFC 2428 s2/s3: network protocol not supported, (1,2)
-  TlsSessionReuseRequired: 522,       // not an RFC code: vsftpd/proftpd's refusal of a data connection that did not resume the control TLS session
+  TlsSessionReuseRequired: 522,       // RFC 4217 s9/s10: TLS negotiation on the data connection failed or was unacceptable (vsftpd: session reuse required)
+  DataProtectionRequired: 521,        // RFC 4217 s9: data connection cannot be opened with this PROT setting
   NotLoggedIn: 530,                   // RFC 959 s4.2
   NeedAccountForStoring: 532,         // RFC 959 s4.2
   CommandProtectionDenied: 533,       // RFC 2228

@@ -16,13 +16,14 @@ import { ReplyCode } from '../protocol/reply-codes.js';
 import { CommandTable } from './command-table.js';
 import type { CommandModule } from './command-table.js';
 import { defaultCommandModules } from './commands/index.js';
-import { defaultPassiveAddressResolver } from './data/passive-address.js';
+import { natPassiveAddressResolver } from './nat/seam.js';
 import type { PassiveAddressResolver } from './data/passive-address.js';
 import type { FtpServerEvents } from './events.js';
 import type { FtpServerOptions } from './options.js';
 import { resolveOptions } from './resolved-options.js';
 import type { ResolvedServerOptions } from './resolved-options.js';
 import { Session } from './session.js';
+import { ServerSecurity } from './commands/security.js';
 import type { ConnectionInfo, ServerContext } from './session.js';
 
 /** Extension points for other parts of ftpkit (FTPS module, NAT resolver); not configuration for users. */
@@ -46,6 +47,9 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   private readonly tag = randomBytes(3).toString('hex');
   private sessionCounter = 0;
   private closing = false;
+  /** FTPS (options.tls): AUTH/PBSZ/PROT commands, policies, certificates, implicit TLS. */
+  readonly security: ServerSecurity | undefined;
+  private implicitServer: Server | undefined;
 
   constructor(options: FtpServerOptions, extensions: FtpServerExtensions = {}) {
     super();
@@ -53,13 +57,19 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       throw new TypeError('FtpServer needs options.authenticator');
     }
     this.options = resolveOptions(options);
+    this.security = options.tls ? new ServerSecurity(options.tls) : undefined;
     this.context = {
       options: this.options,
       authenticator: options.authenticator,
       events: this,
-      table: new CommandTable([...defaultCommandModules, ...(extensions.commandModules ?? [])]),
+      table: new CommandTable([
+        ...defaultCommandModules, ...(this.security ? [this.security.module] : []), ...(extensions.commandModules ?? []),
+      ]),
       // NAT seam: the resolver decides what 227 advertises (src/server/data/passive-address.ts).
-      passiveAddressResolver: extensions.passiveAddressResolver ?? defaultPassiveAddressResolver(options.passive),
+      // NAT (src/server/nat/): fixed / hostname / per-network address, port map, and a 'warning' when a private
+      // address would be advertised to a public client. Same result as the default when nothing is configured.
+      passiveAddressResolver: extensions.passiveAddressResolver ?? natPassiveAddressResolver(options.passive, w => this.emit('warning', {
+        code: w.code, message: w.message, ...(w.remoteAddress ? { remoteAddress: w.remoteAddress } : {}) })),
       onSessionClosed: s => this.sessions.delete(s),
     };
   }
@@ -74,6 +84,8 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   async listen(): Promise<AddressInfo[]> {
     if (this.servers.length) throw new Error('already listening');
     const { host, port } = this.options;
+    // FTPS: the certificate must be loaded (or generated) before the first AUTH TLS.
+    await this.security?.init();
     if (host === undefined) {
       try {
         await this.listenOn('::', port, false);
@@ -84,6 +96,13 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       }
     } else {
       await this.listenOn(host, port, false);
+    }
+    const implicitPort = this.security?.options.implicitPort;
+    if (implicitPort !== undefined) {
+      // Implicit FTPS (TLS from the first byte) on its own port; same sessions, same table.
+      const implicitHost = this.security!.options.implicitHost ?? host ?? (this.servers[0].address() as AddressInfo).address;
+      await this.listenOn(implicitHost, implicitPort, false, socket => this.onImplicitConnection(socket));
+      this.implicitServer = this.servers[this.servers.length - 1];
     }
     const addresses = this.servers.map(s => s.address() as AddressInfo);
     this.emit('listening', { addresses: addresses.map(a => ({ address: a.address, family: a.family, port: a.port })) });
@@ -96,8 +115,8 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     });
   }
 
-  private listenOn(host: string, port: number, ipv6Only: boolean): Promise<void> {
-    const server = createServer(socket => this.onConnection(socket));
+  private listenOn(host: string, port: number, ipv6Only: boolean, onSocket = (socket: Socket) => this.onConnection(socket)): Promise<void> {
+    const server = createServer(onSocket);
     return new Promise<void>((resolve, reject) => {
       server.once('error', err => reject(host === '::' ? err : this.listenError(err, host, port)));
       server.listen({ host, port, ipv6Only, backlog: 511 }, () => {
@@ -112,6 +131,35 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   /** The first bound address (host, family, port), or null before listen(). */
   address(): AddressInfo | null {
     return (this.servers[0]?.address() as AddressInfo | null) ?? null;
+  }
+
+  /** The implicit FTPS listener's address (options.tls.implicitPort), or null. */
+  implicitAddress(): AddressInfo | null {
+    return (this.implicitServer?.address() as AddressInfo | null) ?? null;
+  }
+
+  /** Implicit FTPS: TLS handshake first, then an ordinary session on the TLS socket. */
+  private onImplicitConnection(socket: Socket): void {
+    socket.setNoDelay(true);
+    socket.on('error', () => {});
+    if (this.closing || this.sessions.size >= this.options.limits.maxSessions) {
+      this.emit('warning', { code: 'session-limit', remoteAddress: socket.remoteAddress, message: 'connection refused: too many sessions' });
+      socket.destroy();
+      return;
+    }
+    const info: ConnectionInfo = {
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      localAddress: socket.localAddress ?? '',
+      localPort: socket.localPort ?? 0,
+    };
+    this.security!.acceptImplicit(socket).then(({ socket: tlsSocket, adopt }) => {
+      if (this.closing) { tlsSocket.destroy(); return; }
+      const session = this.handleConnection(tlsSocket, info);
+      adopt(session);
+    }, (err: Error) => {
+      this.emit('warning', { code: 'tls-handshake-failed', remoteAddress: info.remoteAddress, message: `implicit FTPS: ${err.message}` });
+    });
   }
 
   private onConnection(socket: Socket): void {

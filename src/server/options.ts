@@ -3,6 +3,7 @@
  * Every option has a safe default; nothing here is global state.
  */
 import type { Authenticator } from './auth/types.js';
+import type { FtpServerTlsOptions } from './tls/options.js';
 
 export interface PortRange {
   min: number;
@@ -90,4 +91,6 @@ export interface FtpServerOptions {
   limits?: LimitOptions;
   /** Text of the 220 greeting. */
   greeting?: string;
+  /** FTPS (RFC 4217): certificates, explicit/implicit TLS, TLS policies. Default: no TLS. */
+  tls?: FtpServerTlsOptions;
 }

@@ -11,7 +11,8 @@ import type { Socket } from 'node:net';
 import { Transform } from 'node:stream';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { FtpStorageError } from '../errors.js';
+import { FtpStorageError, FtpTlsError } from '../errors.js';
+import { dataTlsFailureReply } from '../net/tls-server.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { reply } from '../protocol/reply.js';
 import type { Reply } from '../protocol/reply.js';
@@ -87,6 +88,8 @@ export function runTransfer(session: Session, req: TransferRequest, channel: Dat
       channel.discard();
       destroyStorage();
       if (err instanceof AbortedError) return fail('aborted', reply(ReplyCode.ConnectionClosedTransferAborted, 'Transfer aborted'));
+      // FTPS (PROT P): 522 when the data connection did not resume the control TLS session, 425 otherwise.
+      if (err instanceof FtpTlsError) return fail(`data connection TLS: ${err.message}`, dataTlsFailureReply(err));
       const why = (err as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? 'timed out' : 'failed';
       return fail(`data connection ${why}`, reply(ReplyCode.CantOpenDataConnection, `Can't open data connection (${why})`));
     }

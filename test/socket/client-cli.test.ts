@@ -1,0 +1,166 @@
+// The client CLI as users run it (`node --import tsx src/cli/main.ts get URL LOCAL`), against our server and
+// the scripted fake server: transfers, mirror both ways, credentials, transcript, --json, flags on the wire,
+// and the documented exit codes (2 usage, 3 login, 4 refusal, 5 network).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, mkdir, writeFile, readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { LocalStorage } from '../../src/server/storage/local.js';
+import { startServer, type Harness } from '../support/server-harness.js';
+import { startFakeServer, closedPort } from '../support/fake-server.js';
+
+type T = { after: (fn: () => unknown) => void };
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const main = path.join(repo, 'src/cli/main.ts');
+
+interface RunResult { code: number | null; stdout: string; stderr: string }
+
+/** Run the CLI with a clean HOME (no real ~/.netrc) and no inherited FTPKIT_PASSWORD. */
+function ftpkit(args: string[], env: Record<string, string> = {}, home?: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const baseEnv = { ...process.env };
+    delete baseEnv.FTPKIT_PASSWORD;
+    delete baseEnv.NETRC;
+    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
+      cwd: repo, env: { ...baseEnv, HOME: home ?? path.join(tmpdir(), 'ftpkit-no-home'), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', code => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
+async function tempDir(t: T, prefix: string): Promise<string> {
+  const d = await mkdtemp(path.join(tmpdir(), prefix));
+  t.after(() => rm(d, { recursive: true, force: true }));
+  return d;
+}
+
+async function server(t: T): Promise<{ h: Harness; root: string; base: string }> {
+  const root = await tempDir(t, 'ftpkit-cli-srv-');
+  const h = await startServer({ storage: new LocalStorage(root), users: { test: { password: 's3cr=t' } } });
+  t.after(() => h.close());
+  return { h, root, base: `ftp://127.0.0.1:${h.port}` };
+}
+
+const ok = (r: RunResult) => assert.equal(r.code, 0, `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+
+test('put, ls --json, get, mv, mkdir, rm, rmdir with the password in the URL', async t => {
+  const { root, base } = await server(t);
+  const work = await tempDir(t, 'ftpkit-cli-work-');
+  const data = randomBytes(200_000);
+  await writeFile(path.join(work, 'up.bin'), data);
+  const u = `${base.replace('ftp://', 'ftp://test:s3cr%3Dt@')}`;
+  ok(await ftpkit(['mkdir', '-p', `${u}/d1/d2`]));
+  ok(await ftpkit(['put', path.join(work, 'up.bin'), `${u}/d1/d2/`]));
+  assert.deepEqual(await readFile(path.join(root, 'd1/d2/up.bin')), data);
+  const ls = await ftpkit(['ls', '--json', `${u}/d1/d2/`]);
+  ok(ls);
+  const listed = JSON.parse(ls.stdout);
+  assert.equal(listed.ok, true);
+  assert.equal(listed.url, `ftp://test@127.0.0.1:${new URL(base).port}/d1/d2/`); // no password in output
+  assert.deepEqual(listed.entries.map((e: { name: string; size: number }) => [e.name, e.size]), [['up.bin', 200_000]]);
+  ok(await ftpkit(['mv', `${u}/d1/d2/up.bin`, 'renamed.bin']));
+  const got = await ftpkit(['get', `${u}/d1/d2/renamed.bin`, path.join(work, 'down.bin')]);
+  ok(got);
+  assert.deepEqual(await readFile(path.join(work, 'down.bin')), data);
+  assert.match(got.stderr, /download d1\/d2\/renamed\.bin: .* done/); // plain progress line when not a TTY
+  ok(await ftpkit(['rm', `${u}/d1/d2/renamed.bin`]));
+  ok(await ftpkit(['rmdir', `${u}/d1/d2`]));
+  assert.deepEqual(await readdir(path.join(root, 'd1')), []);
+});
+
+test('mirror down and --reverse up with --parallel and --delete; second run transfers nothing', async t => {
+  const { root, base } = await server(t);
+  await mkdir(path.join(root, 'site/a/b'), { recursive: true });
+  for (const [p, c] of [['site/1.txt', 'one'], ['site/a/2.txt', 'two'], ['site/a/b/3.bin', 'three'], ['site/a/b/4.bin', 'four']]) {
+    await writeFile(path.join(root, p), c);
+  }
+  const work = await tempDir(t, 'ftpkit-cli-mirror-');
+  const local = path.join(work, 'copy');
+  const env = { FTPKIT_PASSWORD: 's3cr=t' };
+  const down = await ftpkit(['mirror', '--parallel', '2', '--json', `${base.replace('ftp://', 'ftp://test@')}/site`, local], env);
+  ok(down);
+  const r1 = JSON.parse(down.stdout);
+  assert.equal(r1.transferred, 4);
+  assert.equal(await readFile(path.join(local, 'a/b/3.bin'), 'utf8'), 'three');
+  const again = JSON.parse((await ftpkit(['mirror', '--json', `ftp://test@127.0.0.1:${new URL(base).port}/site`, local], env)).stdout);
+  assert.equal(again.transferred, 0);
+  assert.equal(again.skipped, 4);
+
+  await writeFile(path.join(local, 'a/new.txt'), 'new');
+  await rm(path.join(local, 'a/b/4.bin'));
+  const up = await ftpkit(['mirror', '--reverse', '--delete', '--parallel', '2', local, `ftp://test@127.0.0.1:${new URL(base).port}/site`], env);
+  ok(up);
+  assert.match(up.stdout, /1 transferred .* 1 deleted, 0 failed/);
+  assert.equal(await readFile(path.join(root, 'site/a/new.txt'), 'utf8'), 'new');
+  assert.deepEqual((await readdir(path.join(root, 'site/a/b'))).sort(), ['3.bin']);
+  const dry = await ftpkit(['mirror', '-n', '--delete', `ftp://test@127.0.0.1:${new URL(base).port}/site`, path.join(work, 'empty')], env);
+  ok(dry);
+  assert.match(dry.stdout, /would transfer a\/new\.txt \(new\)/);
+  await assert.rejects(readdir(path.join(work, 'empty')), { code: 'ENOENT' });
+});
+
+test('credentials from ~/.netrc; -v transcript masks the password', async t => {
+  const { base } = await server(t);
+  const home = await tempDir(t, 'ftpkit-cli-home-');
+  await writeFile(path.join(home, '.netrc'), `machine 127.0.0.1 login test password s3cr=t\n`, { mode: 0o600 });
+  const r = await ftpkit(['ls', '-v', `${base}/`], {}, home);
+  ok(r);
+  assert.match(r.stderr, /Command:\tUSER test/);
+  assert.match(r.stderr, /Command:\tPASS \*\*\*\*/);
+  assert.match(r.stderr, /Response:\t230 /);
+  assert.match(r.stderr, /password source: netrc/);
+  assert.doesNotMatch(r.stderr + r.stdout, /s3cr=t/);
+});
+
+test('exit codes: 3 login refused, 4 FTP refusal, 5 network failure, 2 usage', async t => {
+  const { base } = await server(t);
+  const port = new URL(base).port;
+  const login = await ftpkit(['ls', '--json', `ftp://test:wrong@127.0.0.1:${port}/`]);
+  assert.equal(login.code, 3, login.stderr);
+  assert.equal(JSON.parse(login.stdout).error.replyCode, 530);
+  const refusal = await ftpkit(['get', `ftp://test:s3cr%3Dt@127.0.0.1:${port}/missing.txt`, path.join(tmpdir(), 'ftpkit-never-written')]);
+  assert.equal(refusal.code, 4, refusal.stderr);
+  assert.match(refusal.stderr, /550/);
+  const dead = await closedPort();
+  const network = await ftpkit(['ls', '--json', `ftp://127.0.0.1:${dead}/`]);
+  assert.equal(network.code, 5, network.stderr);
+  assert.deepEqual([JSON.parse(network.stdout).error.connection, JSON.parse(network.stdout).error.failure], ['control', 'refused']);
+  for (const args of [['get', 'http://example.com/x'], ['ls'], ['get', `${base}/x`, '--port-range', 'nope'],
+    ['mirror', '/tmp/a', '/tmp/b'], ['ls', `${base}/`, '--no-such-flag'], ['ls', `${base}/`, '--active', '--passive']]) {
+    const r = await ftpkit(args);
+    assert.equal(r.code, 2, `${args.join(' ')} -> ${r.code}\n${r.stderr}`);
+  }
+});
+
+test('data-connection flags change what goes on the wire (fake server)', async t => {
+  const fake = await startFakeServer({ listing: '-rw-r--r-- 1 ftp ftp 5 Jan 15 10:30 a.txt\r\n' });
+  t.after(() => fake.close());
+  const url = `ftp://127.0.0.1:${fake.port}/`;
+  ok(await ftpkit(['ls', url]));
+  ok(await ftpkit(['ls', '--no-epsv', url]));
+  ok(await ftpkit(['ls', '--active', url]));
+  ok(await ftpkit(['ls', '--active', '--no-eprt', url]));
+  const perSession = fake.sessions.map(s => fake.verbs(s.index).filter(v => ['EPSV', 'PASV', 'EPRT', 'PORT'].includes(v)));
+  assert.deepEqual(perSession, [['EPSV'], ['PASV'], ['EPRT'], ['PORT']]);
+  const r = await ftpkit(['ls', '--json', url]);
+  assert.deepEqual(JSON.parse(r.stdout).entries.map((e: { name: string }) => e.name), ['a.txt']);
+});
+
+test('a passive port nobody listens on is a network failure (exit 5) naming the data connection', async t => {
+  const fake = await startFakeServer({ pasv: { port: 'closed' } });
+  t.after(() => fake.close());
+  const r = await ftpkit(['ls', '--json', '--timeout', '5', `ftp://127.0.0.1:${fake.port}/`]);
+  assert.equal(r.code, 5, r.stderr);
+  assert.equal(JSON.parse(r.stdout).error.connection, 'data');
+});

@@ -1,0 +1,73 @@
+/**
+ * Owns the CLI framework shared by every `ftpkit` subcommand: the commander program (name, version,
+ * usage errors -> exit code 2), and running it so that any error becomes one line on stderr and the
+ * documented exit code (src/cli/exit-codes.ts). Subcommands live in their own modules and register with
+ * one line each in main.ts.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { FtpError, FtpNetworkError, FtpReplyError, FtpTlsError } from '../errors.js';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+
+function packageVersion(): string {
+  try {
+    // src/cli/ and dist/cli/ are both two levels below the package root.
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function createProgram(): Command {
+  const program = new Command('ftpkit');
+  program
+    .description('FTP toolkit: a server, a client with every data-connection setting, and a connection doctor')
+    .version(packageVersion(), '-V, --version')
+    .showSuggestionAfterError(true)
+    // Usage errors must exit with 2, not commander's 1: throw and let runCli decide (inherited by subcommands).
+    .exitOverride()
+    .configureHelp({ sortSubcommands: false });
+  return program;
+}
+
+/** Exit code for an error that ended a command. */
+export function exitCodeForError(err: unknown): ExitCodeValue {
+  if (err instanceof CommanderError) {
+    return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+  }
+  if (err instanceof FtpReplyError) {
+    return err.replyCode === 530 || err.replyCode === 430 ? ExitCode.LoginFailure : ExitCode.FtpRefusal;
+  }
+  if (err instanceof FtpTlsError) return ExitCode.TlsFailure;
+  if (err instanceof FtpNetworkError) return ExitCode.NetworkFailure;
+  if (err instanceof FtpError) {
+    switch (err.code) {
+      case 'ERR_FTP_USAGE': case 'ERR_FTP_CONFIG': return ExitCode.Usage;
+      case 'ERR_FTP_CLOSED': return ExitCode.NetworkFailure;
+      default: return ExitCode.Other;
+    }
+  }
+  return ExitCode.Other;
+}
+
+/**
+ * Parse argv and run the chosen subcommand. Never throws: prints "ftpkit: <message>" for errors (commander
+ * prints its own usage messages) and sets process.exitCode.
+ */
+export async function runCli(program: Command, argv: readonly string[] = process.argv): Promise<number> {
+  let code: number = ExitCode.Ok;
+  try {
+    await program.parseAsync([...argv]);
+    code = typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok;
+  } catch (err) {
+    code = exitCodeForError(err);
+    if (!(err instanceof CommanderError)) {
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`ftpkit: ${message}\n`);
+      if (process.env.FTPKIT_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    }
+  }
+  process.exitCode = code;
+  return code;
+}

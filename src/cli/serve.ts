@@ -1,0 +1,237 @@
+/**
+ * Owns `ftpkit serve [DIR]`: the FTP daemon. Flags and/or a configuration file (flags win) become a
+ * ServeConfig, which src/server/config maps onto FtpServerOptions; the JSON-lines logger subscribes to the
+ * server's events; SIGINT/SIGTERM close it gracefully.
+ *
+ * Without options it behaves like `python -m pyftpdlib`: DIR (default the current folder) served
+ * anonymously and read-only on port 2121, with a banner saying where and how to connect. The banner goes to
+ * stdout, the log to stderr (or --log-file).
+ */
+import { parsePasvAddressMap } from '../server/nat/cli-syntax.js';
+import { resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import type { Command } from 'commander';
+import { FtpConfigError, FtpUsageError } from '../errors.js';
+import { parsePermissionText, isPermissionName } from '../server/auth/permissions.js';
+import { loadConfigFile, validateConfig } from '../server/config/load.js';
+import { checkRoots, mergeConfig, planServe, type ServePlan } from '../server/config/to-options.js';
+import type { ServeConfig, ServeConfigInput } from '../server/config/schema.js';
+import { FtpServer } from '../server/ftp-server.js';
+import { JsonLogger, LOG_LEVELS, openLogFile, type LogLevel } from '../server/log/json-logger.js';
+import { PERMISSION_NAMES } from '../server/auth/permissions.js';
+
+export interface ServeFlags {
+  port?: number;
+  host?: string;
+  pasvPorts?: string;
+  pasvAddress?: string;
+  /** NAT (src/server/nat/): repeatable "CIDR[,CIDR]=ADDRESS" per-client-network rules. */
+  pasvAddressMap?: string[];
+  /** NAT: ports to advertise for --pasv-ports behind a port-mapping NAT. */
+  pasvAdvertisedPorts?: string;
+  write?: boolean;
+  anonymous?: boolean;
+  user?: string[];
+  config?: string;
+  logLevel?: string;
+  logFile?: string;
+}
+
+/** Config key -> the flag that sets it, so a bad flag value is reported under the flag's name. */
+const FLAG_FOR_KEY: Record<string, string> = {
+  port: '--port', host: '--host', 'passive.ports': '--pasv-ports', 'passive.address': '--pasv-address',
+  'passive.advertisedPorts': '--pasv-advertised-ports',
+  'log.level': '--log-level', 'log.file': '--log-file',
+};
+
+function parsePort(text: string): number {
+  const n = Number(text);
+  if (!/^\d{1,5}$/.test(text.trim()) || n > 65535) throw new FtpUsageError(`--port must be a port number 0-65535 (0 picks a free port), got ${JSON.stringify(text)}`);
+  return n;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/**
+ * `--user NAME:HASH:ROOT[:PERMS]`. HASH is the `$scrypt$...` string of `ftpkit hash-password` (quote it:
+ * it contains `$`); ROOT is relative to the current folder; PERMS a preset or a comma list.
+ */
+export function parseUserFlag(text: string): NonNullable<ServeConfigInput['users']>[number] {
+  const parts = text.split(':');
+  if (parts.length < 3 || !parts[0] || !parts[1]) {
+    throw new FtpUsageError(`--user expects NAME:HASH:ROOT[:PERMS] (HASH from \`ftpkit hash-password\`), got ${JSON.stringify(text.split(':')[0] + ':...')}`);
+  }
+  const [name, password, ...rest] = parts as [string, string, ...string[]];
+  let permissions: ReturnType<typeof parsePermissionText> | undefined;
+  const last = rest.at(-1) ?? '';
+  const looksLikePerms = last === 'read-only' || last === 'read-write' || (last !== '' && last.split(',').every((p) => isPermissionName(p.trim())));
+  if (rest.length >= 2 && looksLikePerms) {
+    permissions = parsePermissionText(last);
+    rest.pop();
+  }
+  const root = rest.join(':');
+  if (!root) throw new FtpUsageError(`--user ${name}: ROOT folder missing (NAME:HASH:ROOT[:PERMS])`);
+  return { name, password, root: resolve(root), ...(permissions ? { permissions: { preset: 'read-only' as const, ...permissions } } : {}) };
+}
+
+/** Flags as a configuration overlay (validated with the file's schema; errors name the flag). */
+export function flagsToConfig(flags: ServeFlags): ServeConfig {
+  const input: ServeConfigInput = {};
+  if (flags.port !== undefined) input.port = flags.port;
+  if (flags.host !== undefined) input.host = flags.host;
+  if (flags.pasvPorts !== undefined || flags.pasvAddress !== undefined || flags.pasvAddressMap?.length || flags.pasvAdvertisedPorts !== undefined) {
+    input.passive = {};
+    if (flags.pasvPorts !== undefined) input.passive.ports = flags.pasvPorts;
+    if (flags.pasvAddress !== undefined) input.passive.address = flags.pasvAddress;
+    // NAT flags (src/server/nat/cli-syntax.ts): errors name the flag.
+    if (flags.pasvAddressMap?.length) {
+      try { input.passive.addressMap = flags.pasvAddressMap.map(m => parsePasvAddressMap(m)); } catch (err) {
+        throw err instanceof FtpConfigError ? new FtpUsageError(err.message, { cause: err }) : err;
+      }
+    }
+    if (flags.pasvAdvertisedPorts !== undefined) input.passive.advertisedPorts = flags.pasvAdvertisedPorts;
+  }
+  if (flags.write !== undefined || flags.anonymous !== undefined) {
+    input.anonymous = {};
+    if (flags.write !== undefined) input.anonymous.write = flags.write;
+    if (flags.anonymous !== undefined) input.anonymous.enabled = flags.anonymous;
+  }
+  if (flags.user?.length) input.users = flags.user.map(parseUserFlag);
+  if (flags.logLevel !== undefined || flags.logFile !== undefined) {
+    input.log = {};
+    if (flags.logLevel !== undefined) input.log.level = flags.logLevel as LogLevel;
+    if (flags.logFile !== undefined) input.log.file = resolve(flags.logFile);
+  }
+  try {
+    return validateConfig(input);
+  } catch (err) {
+    if (!(err instanceof FtpConfigError)) throw err;
+    const userMatch = /^users\.(\d+)\.(.+)$/.exec(err.key);
+    const flag = userMatch ? `--user ${flags.user?.[Number(userMatch[1])]?.split(':')[0] ?? ''} (${userMatch[2]})` : FLAG_FOR_KEY[err.key] ?? err.key;
+    throw new FtpUsageError(`${flag}: ${err.message.slice(err.key.length + 2)}`, { cause: err });
+  }
+}
+
+/** The URL host to show: loopback for a wildcard listener, brackets for IPv6. */
+function displayHost(host: string | undefined): string {
+  if (host === undefined || host === '::' || host === '0.0.0.0' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export function bannerLines(plan: ServePlan, port: number): string[] {
+  const host = displayHost(plan.options.host);
+  const url = `ftp://${host}:${port}`;
+  const { anonymous, users } = plan.summary;
+  const lines: string[] = [];
+  if (anonymous) {
+    lines.push(`ftpkit serving ${anonymous.root} ${anonymous.description} on ${url} (anonymous)`);
+  } else {
+    lines.push(`ftpkit serving ${users.length} user${users.length === 1 ? '' : 's'} on ${url}`);
+  }
+  for (const u of users) lines.push(`  user ${u.name}: ${u.root} (${u.description})`);
+  const where = plan.options.host === undefined ? `all addresses, IPv4 and IPv6, port ${port}` : `${plan.options.host} port ${port}`;
+  const pasv = plan.options.passive?.portRange ?? { min: 50000, max: 50100 };
+  const advertised = plan.options.passive?.address ? `, advertising ${plan.options.passive.address}` : '';
+  lines.push(`  listening on ${where}; passive ports ${pasv.min}-${pasv.max}${advertised}`);
+  if (anonymous) lines.push(`  try: curl ${url}/   or   lftp ${url}`);
+  else if (users[0]) lines.push(`  try: curl -u ${users[0].name} ${url}/`);
+  lines.push('  stop with Ctrl-C');
+  return lines;
+}
+
+export interface RunningServe {
+  server: FtpServer;
+  plan: ServePlan;
+  port: number;
+  /** Close gracefully and flush the log. */
+  stop(): Promise<void>;
+}
+
+/** Build, start and log a server from flags (and the file named by --config). */
+export async function startServe(dir: string | undefined, flags: ServeFlags, out: Writable = process.stdout): Promise<RunningServe> {
+  const fromFile = flags.config ? await loadConfigFile(flags.config) : validateConfig({});
+  const config = mergeConfig(fromFile, flagsToConfig(flags));
+  if (dir !== undefined && config.anonymous?.root !== undefined) {
+    // DIR is the anonymous root; it beats anonymous.root from the file, like every flag.
+    const { root: _fromFile, ...rest } = config.anonymous;
+    config.anonymous = rest;
+  }
+  const plan = planServe(config, resolve(dir ?? '.'));
+  await checkRoots(plan, config);
+
+  const logStream = plan.log.file ? await openLogFile(plan.log.file) : process.stderr;
+  const logger = new JsonLogger({ level: plan.log.level, stream: logStream });
+  const server = new FtpServer(plan.options);
+  const detach = logger.attach(server);
+  let addresses;
+  try {
+    addresses = await server.listen();
+  } catch (err) {
+    detach();
+    if (logStream !== process.stderr) logStream.end();
+    throw err;
+  }
+  const port = addresses[0]?.port ?? plan.options.port ?? 2121;
+  out.write(bannerLines(plan, port).join('\n') + '\n');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      await server.close();
+      detach();
+      if (logStream !== process.stderr) await new Promise<void>((done) => logStream.end(done));
+    })();
+    return stopping;
+  };
+  return { server, plan, port, stop };
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the FTP server: DIR (default: the current folder) anonymously and read-only on port 2121 unless told otherwise')
+    .argument('[dir]', 'folder served to anonymous users')
+    .option('-p, --port <port>', 'control port; 0 picks a free port and the banner shows it (default 2121)', parsePort)
+    .option('--host <address>', 'address to listen on (default: all addresses, IPv4 and IPv6)')
+    .option('--pasv-ports <range>', 'passive data ports, e.g. 50000-50100 (the default)')
+    .option('--pasv-address <address>', 'IPv4 address or hostname to advertise in PASV replies (server behind NAT)')
+    .option('--pasv-address-map <networks=address>', 'per client network, e.g. private=local or 10.0.0.0/8=10.0.0.5 (repeatable; first match wins)', collect)
+    .option('--pasv-advertised-ports <range>', 'ports to advertise for --pasv-ports behind a port-mapping NAT (same size)')
+    .option('-w, --write', 'anonymous users may upload, create, rename and delete')
+    .option('--anonymous', 'allow anonymous logins even when users are configured')
+    .option('--no-anonymous', 'refuse anonymous logins')
+    .option('-u, --user <NAME:HASH:ROOT[:PERMS]>', `add a user (repeatable); HASH from \`ftpkit hash-password\`, PERMS read-only, read-write (default) or a list of ${PERMISSION_NAMES.join(',')}`, collect)
+    .option('-c, --config <file>', 'configuration file (.yaml, .yml or .json); flags override it')
+    .option('--log-level <level>', `${LOG_LEVELS.join(', ')}; debug adds the protocol transcript (default info)`)
+    .option('--log-file <file>', 'append the JSON-lines log to this file instead of standard error')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  ftpkit serve                                   # this folder, anonymous, read-only, port 2121',
+      '  ftpkit serve ~/public --write --port 2121      # anonymous uploads allowed',
+      "  ftpkit serve --user 'alice:$scrypt$ln=17,r=8,p=1$...:/srv/alice'",
+      '  ftpkit serve --config ftpkit.yaml --log-level debug',
+      '',
+      'Configuration reference: docs/configuration.md. Exit codes: 0 ok, 2 usage or configuration error, 5 cannot listen, 1 other.',
+    ].join('\n'))
+    .action(async (dir: string | undefined, flags: ServeFlags) => {
+      const running = await startServe(dir, flags);
+      await new Promise<void>((done) => {
+        let signals = 0;
+        const onSignal = (signal: NodeJS.Signals) => {
+          if (++signals > 1) {
+            // A second Ctrl-C: do not wait for transfers any longer.
+            process.exit(130);
+          }
+          process.stderr.write(`ftpkit: ${signal}, closing (running transfers may finish; again to force)\n`);
+          running.stop().then(done, done);
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      });
+      // Sockets still draining must not keep the process alive past a graceful close.
+      setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
+    });
+}

@@ -9,3 +9,4 @@ export { ControlConnection, type SocketLike } from './control-connection.js';
 export { registerSecureHooks, type Connector, type SessionHooks, type SessionContext, type DataSocketInfo } from './transport.js';
 export { connectTcp, formatEndpoint, type ConnectTarget } from '../net/connect.js';
 export { classifyAddress, choosePasvTarget, type AddressClass, type PasvTargetDecision } from '../protocol/address-policy.js';
+export * from './tree/index.js';

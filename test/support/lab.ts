@@ -65,7 +65,7 @@ export function uniqueLabId(prefix = 'k'): string {
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, input?: string): Promise<ExecResult> {
   const started = performance.now();
   return new Promise(resolve => {
-    const child = execFile(cmd, args, { env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 << 20, encoding: 'utf8' },
+    const child = execFile(cmd, args, { env, cwd: REPO_ROOT, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 << 20, encoding: 'utf8' },
       (err, stdout, stderr) => {
         const e = err as (NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals }) | null;
         resolve({
@@ -126,7 +126,7 @@ export class Lab {
    */
   spawn(target: LabTarget, argv: string[], opts: { env?: Record<string, string> } = {}): ChildProcess & { output: () => string } {
     const child = spawn(LAB_SH, ['exec', target, ...argv], {
-      env: { ...process.env, LAB_ID: this.id, ...(opts.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LAB_ID: this.id, ...(opts.env ?? {}) }, cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => { out = (out + d).slice(-20000); });

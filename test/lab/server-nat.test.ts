@@ -1,0 +1,117 @@
+/**
+ * Our server behind NAT, in ../shared/lab network namespaces: reachable by curl, lftp and Python ftplib
+ * in every mode the scenario allows, with one or two flags (--pasv-address, --pasv-ports,
+ * --pasv-advertised-ports, --pasv-address-map). Without --pasv-address the server warns, naming the flag.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { CLI, Lab, OWN_SCENARIOS, labTestOptions, requireLab, shq } from '../support/lab.js';
+
+const NEEDS = ['curl', 'lftp', 'python3'];
+const opts = labTestOptions(NEEDS);
+
+/** Start `ftpkit serve` in the server namespace on port 21; resolves once it listens. */
+async function startServer(lab: Lab, flags: string[]): Promise<ReturnType<Lab['spawn']>> {
+  const root = path.join(lab.env.LAB_STATE!, 'srv');
+  const child = lab.spawn('server', ['node', '--import', 'tsx', CLI, 'serve', root, '--port', '21', '--write', ...flags]);
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  try {
+    await lab.waitListening('server', 21, 30_000, () => !exited);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\nserver output:\n${child.output()}`);
+  }
+  return child;
+}
+
+const CURL = 'curl -sS -v --connect-timeout 3 -m 8 -u anonymous:lab@example.com';
+const EXPECT = 'hello from ftplab';
+
+async function curlGet(lab: Lab, flags: string, host = '$FTP_HOST', target: 'client' | 'server' = 'client') {
+  const r = await lab.sh(target, `${CURL} ${flags} ftp://${host}/hello.txt`, { timeoutMs: 20_000 });
+  return { ...r, ok: r.code === 0 && r.stdout.includes(EXPECT) };
+}
+
+async function lftpGet(lab: Lab, settings: string) {
+  const r = await lab.sh('client', `timeout -k 1 12 lftp -d -c ${shq(`set net:timeout 4; set net:max-retries 1; set ftp:ssl-allow no; ${settings}; `
+    + `open -u anonymous,lab@example.com ftp://${lab.env.FTP_HOST}; cat hello.txt`)}`, { timeoutMs: 20_000 });
+  return { ...r, ok: r.code === 0 && r.stdout.includes(EXPECT) };
+}
+
+async function pyGet(lab: Lab, mode: string) {
+  const r = await lab.sh('client', `timeout -k 1 12 python3 "$LAB_DIR/clients/pyftp.py" ${mode} "$FTP_HOST" 21 hello.txt 4 /dev/null`, { timeoutMs: 20_000 });
+  return { ...r, ok: r.code === 0 && /^OK /m.test(r.stdout) };
+}
+
+const explain = (r: { stdout: string; stderr: string }) => `${r.stdout.slice(-1500)}\n${r.stderr.slice(-2500)}`;
+
+describe('server NAT in the lab', { concurrency: 3 }, () => {
+  it('S14 topology: --pasv-address + --pasv-ports make every client mode work', opts, async () => {
+    requireLab(NEEDS);
+    const lab = await Lab.up('S14', { ftpd: 'none' });
+    try {
+      await startServer(lab, ['--pasv-ports', '30000-30009', '--pasv-address', lab.env.SERVER_PUBLIC_IP!]);
+      const cases = await Promise.all([
+        curlGet(lab, '--disable-epsv --no-ftp-skip-pasv-ip').then(r => ['curl PASV (address from the reply)', r] as const),
+        curlGet(lab, '').then(r => ['curl EPSV', r] as const),
+        curlGet(lab, '-P - --disable-eprt').then(r => ['curl active PORT', r] as const),
+        curlGet(lab, '-P -').then(r => ['curl active EPRT', r] as const),
+        lftpGet(lab, 'set ftp:prefer-epsv no; set ftp:fix-pasv-address no').then(r => ['lftp PASV verbatim', r] as const),
+        lftpGet(lab, 'set ftp:passive-mode no; set ftp:auto-passive-mode no').then(r => ['lftp active', r] as const),
+        pyGet(lab, 'pasv-trust').then(r => ['ftplib PASV trusted', r] as const),
+        pyGet(lab, 'epsv').then(r => ['ftplib EPSV', r] as const),
+        pyGet(lab, 'active').then(r => ['ftplib active', r] as const),
+      ]);
+      for (const [name, r] of cases) assert.ok(r.ok, `${name} failed:\n${explain(r)}`);
+      // The 227 reply really carries the public address (not the private 10.0.20.2).
+      const pasv = cases[0][1];
+      assert.match(pasv.stderr, /227 Entering Passive Mode \(198,18,2,2,/);
+    } finally {
+      await lab.down();
+    }
+  });
+
+  it('S14 topology without --pasv-address: PASV advertises the private address and the server warns', opts, async () => {
+    requireLab(NEEDS);
+    const lab = await Lab.up('S14', { ftpd: 'none' });
+    try {
+      const server = await startServer(lab, ['--pasv-ports', '30000-30009']);
+      const [trust, epsv] = await Promise.all([
+        curlGet(lab, '--disable-epsv --no-ftp-skip-pasv-ip'),
+        curlGet(lab, ''),
+      ]);
+      assert.equal(trust.ok, false, 'a client using the 227 address cannot reach 10.0.20.2');
+      assert.match(trust.stderr, /227 Entering Passive Mode \(10,0,20,2,/);
+      assert.ok(epsv.ok, `EPSV needs no address:\n${explain(epsv)}`);
+      // The warning names the setting that fixes it (the server logs JSON lines on stderr).
+      assert.match(server.output(), /"code":"private-address-to-public-client".*--pasv-address/);
+    } finally {
+      await lab.down();
+    }
+  });
+
+  it('port-mapping NAT (own scenario N1): --pasv-advertised-ports, and LAN clients get the local address', opts, async () => {
+    requireLab(NEEDS);
+    const lab = await Lab.up(path.join(OWN_SCENARIOS, 'N1-server-nat-port-mapped.sh'));
+    try {
+      await startServer(lab, ['--pasv-ports', '30000-30009', '--pasv-advertised-ports', '40000-40009',
+        '--pasv-address', lab.env.SERVER_PUBLIC_IP!, '--pasv-address-map', 'private=local']);
+      const [pasv, epsv, py, lan] = await Promise.all([
+        curlGet(lab, '--disable-epsv --no-ftp-skip-pasv-ip'),
+        curlGet(lab, ''),
+        pyGet(lab, 'pasv-trust'),
+        // A client on the server's own LAN (here: the server namespace itself) gets the local address.
+        curlGet(lab, '--disable-epsv --no-ftp-skip-pasv-ip', lab.env.SERVER_IP!, 'server'),
+      ]);
+      assert.ok(pasv.ok, `curl PASV through the port map:\n${explain(pasv)}`);
+      assert.match(pasv.stderr, /227 Entering Passive Mode \(198,18,2,2,156,(6[4-9]|7[0-3])\)/); // 40000-40009 = 156*256+64..73
+      assert.ok(epsv.ok, `curl EPSV through the port map:\n${explain(epsv)}`);
+      assert.match(epsv.stderr, /229 Entering Extended Passive Mode \(\|\|\|4000\d\|\)/);
+      assert.ok(py.ok, `ftplib PASV through the port map:\n${explain(py)}`);
+      assert.match(lan.stderr, /227 Entering Passive Mode \(10,0,20,2,/);
+    } finally {
+      await lab.down();
+    }
+  });
+});

@@ -24,6 +24,8 @@ import { TaskQueue } from './task-queue.js';
 import { ProgressTracker } from './progress.js';
 import { parseFeatures } from './features.js';
 import { secureHooksFor, type Connector, type SessionContext, type SessionHooks } from './transport.js';
+// FTPS: registers the hooks used for secure 'explicit' | 'implicit' (src/client/tls.ts).
+import './tls.js';
 import { localSize, openLocalSink, openLocalSource } from './local-files.js';
 import { collectListing, remoteChildPath, safeEntryName } from './remote-paths.js';
 import type { FtpClientOptions, TimeoutSettings } from './options.js';

@@ -122,11 +122,13 @@ export class ClientTls {
   /**
    * Upgrade the control connection: after reading the 234 reply to AUTH (the caller must have stopped
    * reading the plain socket and must not have buffered bytes past the reply), or right after connect for
-   * implicit TLS.
+   * implicit TLS. `onSocket` receives the TLS socket synchronously, before the handshake runs.
    */
-  async upgradeControl(raw: Duplex): Promise<tls.TLSSocket> {
+  async upgradeControl(raw: Duplex, options: { onSocket?: (s: tls.TLSSocket) => void } = {}): Promise<tls.TLSSocket> {
     this.latestSession = undefined;
     const socket = await this.handshake(raw, 'control', undefined, (s) => {
+      // Lets the caller put the TLS socket in place before the first TLS byte arrives (ControlConnection).
+      options.onSocket?.(s);
       // Keep the newest session: TLS 1.2 reports it during the handshake, TLS 1.3 servers send tickets
       // after it and may renew them later; listening from the start misses none.
       s.on('session', (session: Buffer) => {

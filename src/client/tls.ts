@@ -1,0 +1,109 @@
+/**
+ * FTPS for FtpClient (RFC 4217): the session hooks that FtpClient calls for `secure: 'explicit' |
+ * 'implicit'` (see transport.ts). Registered on import; FtpClient imports this module.
+ *
+ * Owns the client's FTPS sequence: implicit TLS right after connect; AUTH TLS (or SSL) before USER so the
+ * password never travels in cleartext (a refusal ends the connection attempt, there is no fallback); after
+ * login PBSZ 0 + PROT P (or PROT C when data protection is off); and every data connection protected by a
+ * TLS handshake that RESUMES the control connection's session (src/net/tls-client.ts keeps the latest
+ * TLS 1.3 ticket), which vsftpd, proftpd and FileZilla Server require.
+ */
+import type net from 'node:net';
+import { FtpReplyError, FtpUsageError } from '../errors.js';
+import { ReplyCode } from '../protocol/reply-codes.js';
+import { ClientTls } from '../net/tls-client.js';
+import type { TLSSocket } from 'node:tls';
+import type { SocketLike } from './control-connection.js';
+import type { FtpClientOptions } from './options.js';
+import { registerSecureHooks, type DataSocketInfo, type SessionContext, type SessionHooks } from './transport.js';
+
+const DEFAULT_HANDSHAKE_MS = 10_000;
+
+function describeControl(s: TLSSocket, verified: boolean): string {
+  const cipher = s.getCipher();
+  const cert = s.getPeerX509Certificate();
+  const who = cert ? `certificate ${cert.subject.replace(/\n/g, ', ')}${verified ? ' verified' : ' NOT verified (insecure mode)'}` : 'no certificate';
+  return `TLS established: ${s.getProtocol()}, ${cipher?.name ?? '?'}, ${who}`;
+}
+
+/** Build the hooks for one FtpClient connection. */
+export function createSecureHooks(options: Readonly<FtpClientOptions>): SessionHooks {
+  const secure = options.secure ?? 'none';
+  const settings = options.tls ?? {};
+  const handshakeTimeoutMs = options.timeouts?.greetingMs ?? DEFAULT_HANDSHAKE_MS;
+  let clientTls: ClientTls | undefined;
+  let protectData = false;
+
+  const tlsFor = async (host: string): Promise<ClientTls> => {
+    clientTls ??= await ClientTls.create({ host, settings, handshakeTimeoutMs });
+    return clientTls;
+  };
+  const verified = (): boolean => settings.rejectUnauthorized ?? true;
+
+  return {
+    async onControlConnected(socket: net.Socket, session): Promise<SocketLike> {
+      protectData = false;
+      clientTls?.reset();
+      if (secure !== 'implicit') return socket;
+      const t = await tlsFor(session.host);
+      session.status(`implicit TLS: starting the handshake (timeout ${handshakeTimeoutMs} ms)`, 'control');
+      const s = await t.upgradeControl(socket);
+      session.status(describeControl(s, verified()), 'control');
+      return s;
+    },
+
+    async beforeLogin(session: SessionContext): Promise<void> {
+      if (secure !== 'explicit') return;
+      if (settings.clearCommandChannel) {
+        throw new FtpUsageError('tls.clearCommandChannel (CCC) is not supported by ftpkit: the control connection stays protected');
+      }
+      const t = await tlsFor(session.host);
+      const verb = `AUTH ${settings.authCommand ?? 'TLS'}`;
+      const r = await session.command(verb);
+      // RFC 4217 s4: 234 accepts; 334 is what servers of the pre-RFC draft answer to AUTH SSL.
+      if (r.code !== ReplyCode.SecurityExchangeOk && r.code !== 334) {
+        session.status(`the server refused ${verb}; not logging in without TLS (secure: 'explicit')`, 'control');
+        throw new FtpReplyError(r.code, `${r.message} (the server does not offer FTPS here; try secure: 'implicit' or another port)`, verb);
+      }
+      const control = session.control;
+      const raw = control.socket;
+      const s = await t.upgradeControl(raw, { onSocket: (tlsSocket) => control.replaceSocket(tlsSocket) });
+      session.status(describeControl(s, verified()), 'control');
+    },
+
+    async afterLogin(session: SessionContext): Promise<void> {
+      // RFC 4217 s8, s9: PBSZ 0 then PROT. Implicit servers usually protect data by default, but say it
+      // explicitly either way so both sides agree.
+      const wantP = settings.protectData ?? true;
+      const pbsz = await session.command('PBSZ 0');
+      if (pbsz.code !== ReplyCode.Ok) throw new FtpReplyError(pbsz.code, pbsz.message, 'PBSZ 0');
+      const prot = await session.command(wantP ? 'PROT P' : 'PROT C');
+      if (prot.code !== ReplyCode.Ok) {
+        const hint = wantP ? 'the server refuses protected data connections' : 'the server requires protected data connections (leave tls.protectData on)';
+        throw new FtpReplyError(prot.code, `${prot.message} (${hint})`, wantP ? 'PROT P' : 'PROT C');
+      }
+      protectData = wantP;
+      session.status(wantP ? 'data connections will use TLS, resuming the control session (PROT P)' : 'data connections in cleartext (PROT C)', 'data');
+    },
+
+    async wrapDataSocket(socket: net.Socket, info: DataSocketInfo): Promise<SocketLike> {
+      if (!protectData || !clientTls) return socket;
+      // Start the handshake once the server has answered the transfer command (125/150), as ftplib and lftp
+      // do: some servers (pyftpdlib) drop a data connection whose handshake comes before RETR/STOR.
+      try {
+        await info.preliminary;
+      } catch (err) {
+        socket.destroy();
+        throw err;
+      }
+      const offered = clientTls.session !== undefined;
+      const { socket: s, resumed } = await clientTls.secureData(socket);
+      info.session.status(resumed
+        ? `data connection: TLS ${s.getProtocol()} resumed the control connection's session`
+        : `data connection: TLS ${s.getProtocol()} did NOT resume the control session${offered ? ' (the server declined it)' : ' (no session to offer yet)'}; servers that require reuse will refuse it`, 'data');
+      return s;
+    },
+  };
+}
+
+registerSecureHooks(createSecureHooks);

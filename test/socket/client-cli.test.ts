@@ -17,25 +17,27 @@ type T = { after: (fn: () => unknown) => void };
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const main = path.join(repo, 'src/cli/main.ts');
 
-interface RunResult { code: number | null; stdout: string; stderr: string }
+interface RunResult { code: number | null; stdout: string; stderr: string; raw?: Buffer }
 
 /** Run the CLI with a clean HOME (no real ~/.netrc) and no inherited FTPKIT_PASSWORD. */
-function ftpkit(args: string[], env: Record<string, string> = {}, home?: string): Promise<RunResult> {
+function ftpkit(args: string[], env: Record<string, string> = {}, home?: string, input?: Buffer): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const baseEnv = { ...process.env };
     delete baseEnv.FTPKIT_PASSWORD;
     delete baseEnv.NETRC;
     const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
       cwd: repo, env: { ...baseEnv, HOME: home ?? path.join(tmpdir(), 'ftpkit-no-home'), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
+    if (input) child.stdin!.end(input);
+    const out: Buffer[] = [];
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stdout.on('data', (d: Buffer) => { out.push(d); stdout += d.toString('utf8'); });
     child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('error', reject);
-    child.on('close', code => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.on('close', code => { clearTimeout(timer); resolve({ code, stdout, stderr, raw: Buffer.concat(out) }); });
   });
 }
 
@@ -74,6 +76,13 @@ test('put, ls --json, get, mv, mkdir, rm, rmdir with the password in the URL', a
   ok(got);
   assert.deepEqual(await readFile(path.join(work, 'down.bin')), data);
   assert.match(got.stderr, /download d1\/d2\/renamed\.bin: .* done/); // plain progress line when not a TTY
+  // "-" streams: stdin to the server, the server to stdout (binary-safe, nothing else on stdout)
+  ok(await ftpkit(['put', '-', `${u}/d1/d2/piped.bin`], {}, undefined, data));
+  assert.deepEqual(await readFile(path.join(root, 'd1/d2/piped.bin')), data);
+  const piped = await ftpkit(['get', `${u}/d1/d2/piped.bin`, '-']);
+  ok(piped);
+  assert.deepEqual(piped.raw, data);
+  ok(await ftpkit(['rm', `${u}/d1/d2/piped.bin`]));
   ok(await ftpkit(['rm', `${u}/d1/d2/renamed.bin`]));
   ok(await ftpkit(['rmdir', `${u}/d1/d2`]));
   assert.deepEqual(await readdir(path.join(root, 'd1')), []);

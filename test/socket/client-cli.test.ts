@@ -33,8 +33,8 @@ function ftpkit(args: string[], env: Record<string, string> = {}, home?: string,
     const out: Buffer[] = [];
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { out.push(d); stdout += d.toString('utf8'); });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.stdout!.on('data', (d: Buffer) => { out.push(d); stdout += d.toString('utf8'); });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('error', reject);
     child.on('close', code => { clearTimeout(timer); resolve({ code, stdout, stderr, raw: Buffer.concat(out) }); });

@@ -27,13 +27,16 @@ export interface RunOptions {
   onStderr?: (chunk: string) => void;
   /** Aborting kills the client (like a timeout, but reported as not timed out). */
   signal?: AbortSignal;
+  /** A command prefix, e.g. ['nsenter', '--net=/proc/PID/ns/net'] to run the client in a namespace. */
+  wrap?: string[];
 }
 
 /** Runs a program to completion in its own process group, bounded by timeoutMs. */
 export function runBounded(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    const argv = [...(opts.wrap ?? []), cmd, ...args];
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;

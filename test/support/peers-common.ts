@@ -18,7 +18,9 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 
 export type PeerName =
-  | 'curl' | 'lftp' | 'python3' | 'pyftpdlib' | 'pyftpdlib-tls' | 'vsftpd' | 'pure-ftpd' | 'proftpd' | 'openssl';
+  | 'curl' | 'lftp' | 'python3' | 'pyftpdlib' | 'pyftpdlib-tls' | 'vsftpd' | 'pure-ftpd' | 'proftpd' | 'openssl'
+  /** A private network namespace (unshare/nsenter/ip as root), for tests that need a non-loopback address. */
+  | 'netns';
 
 export const PEERS_DIR = process.env.FTPKIT_PEERS_DIR ?? '/opt/ftpkit-peers';
 export const REQUIRE_PEERS = process.env.FTPKIT_REQUIRE_PEERS === '1';
@@ -95,6 +97,10 @@ export function peerProblem(name: PeerName): string | null {
       if (!PEER_BIN.pureFtpd || !PURE_PW || !existsSync(PURE_PW)) problem = `pure-ftpd/pure-pw not found under ${PEERS_DIR}/pure-ftpd; ${hint}`;
       else if (!isRoot) problem = 'pure-ftpd needs root here (virtual users switch uid and chroot)';
       else if (!ftpAccount()) problem = "pure-ftpd's virtual user runs as the 'ftp' account, which is missing";
+      break;
+    case 'netns':
+      if (!isRoot) problem = 'a private network namespace needs root (unshare --net)';
+      else if (!which('unshare') || !which('nsenter') || !which('ip')) problem = `unshare/nsenter (util-linux) or ip (iproute2) missing; ${hint}`;
       break;
     case 'proftpd':
       if (!PEER_BIN.proftpd || !PROFTPD_MODULES || !existsSync(path.join(PROFTPD_MODULES, 'mod_tls.so'))) {

@@ -43,7 +43,7 @@ export const TARGET = process.env.FTPKIT_INTEROP_TARGET ?? 'ftpkit';
  * the IPv4 (127.0.0.1, as a mapped address) and the IPv6 (::1) tests; `family` only picks the host the
  * clients connect to.
  */
-export async function startTarget(opts: { family?: 4 | 6 } = {}): Promise<InteropTarget> {
+export async function startTarget(opts: { family?: 4 | 6; listenHost?: string } = {}): Promise<InteropTarget> {
   const family = opts.family ?? 4;
   if (TARGET !== 'ftpkit') return fromPeer(await startReference(TARGET, family === 6));
   const { dir, cleanup } = await makeTempDir('target');
@@ -59,6 +59,7 @@ export async function startTarget(opts: { family?: 4 | 6 } = {}): Promise<Intero
   };
   const range = await freePortRange(20);
   const server = new FtpServer({
+    host: opts.listenHost,
     port: 0,
     authenticator,
     passive: { portRange: { min: range.min, max: range.max } },
@@ -75,7 +76,7 @@ export async function startTarget(opts: { family?: 4 | 6 } = {}): Promise<Intero
   server.on('download', (e) => transfers.push({ ...e, kind: 'download' }));
   await server.listen();
   const port = server.address()!.port;
-  const host = family === 6 ? '::1' : '127.0.0.1';
+  const host = opts.listenHost ?? (family === 6 ? '::1' : '127.0.0.1');
   let stopped: Promise<void> | undefined;
   return {
     name: 'ftpkit', host, port, url: `ftp://${urlHost(host)}:${port}`, user, password, root, base: '', server, transfers,

@@ -153,18 +153,28 @@ test('reply codes: PBSZ/PROT before AUTH, PROT before PBSZ, PROT S/E/X, AUTH twi
   assert.ok(c.tlsSocket && !c.tlsSocket.destroyed);
 });
 
-test('AUTH SSL is accepted (old clients) and implies protected data', { timeout: 20_000 }, async (t) => {
+test('AUTH SSL is accepted (old clients, curl); AUTH TLS-P implies protected data', { timeout: 20_000 }, async (t) => {
   const h = await server(t);
   h.storage.writeFile('/x.txt', 'x\n');
   const c = await control(t, h);
   await c.authTls('AUTH SSL');
   await c.login();
-  const data = await c.epsv();
+  // AUTH SSL alone leaves data in cleartext (curl --ftp-ssl-control relies on it).
+  const clear = await c.epsv();
   c.write('RETR x.txt\r\n');
-  const [d, pre] = await Promise.all([c.clientTls.secureData(data), c.read()]);
+  assert.equal((await c.read()).code, 150);
+  assert.equal((await readStream(clear)).toString(), 'x\n');
+  assert.equal((await c.read()).code, 226);
+
+  const p = await control(t, h);
+  await p.authTls('AUTH TLS-P');
+  await p.login();
+  const data = await p.epsv();
+  p.write('RETR x.txt\r\n');
+  const [d, pre] = await Promise.all([p.clientTls.secureData(data), p.read()]);
   assert.equal(pre.code, 150);
   assert.equal((await readStream(d.socket)).toString(), 'x\n');
-  assert.equal((await c.read()).code, 226);
+  assert.equal((await p.read()).code, 226);
 });
 
 test('policy login: USER in cleartext gets 530 saying to use AUTH TLS; anonymous can be exempt; over TLS it works', async (t) => {

@@ -206,7 +206,10 @@ export class ServerSecurity {
     // SECURITY: commands pipelined in cleartext behind AUTH TLS must not run once TLS is up (the STARTTLS
     // command-injection flaw, CVE-2011-0411).
     s.discardPendingInput();
-    const impliedProt = mechanism === 'SSL' || mechanism === 'TLS-P';
+    // TLS-P (pre-RFC draft) asks for protected data without PROT. AUTH SSL does not imply it here: curl
+    // sends AUTH SSL first even with --ftp-ssl-control (cleartext data, no PROT), and every client that
+    // wants protected data sends PBSZ/PROT anyway (RFC 4217 s9).
+    const impliedProt = mechanism === 'TLS-P';
     return {
       kind: 'outcome',
       replies: [reply(ReplyCode.SecurityExchangeOk, `AUTH ${mechanism} ok, starting TLS handshake`)],
@@ -216,7 +219,6 @@ export class ServerSecurity {
           const tlsSocket = await ctl.upgradeControl(raw);
           s.replaceControlSocket(tlsSocket);
           s.secure = true;
-          // The pre-RFC draft (AUTH SSL / TLS-P) protected data without PROT; honour that for those clients.
           if (impliedProt) { s.ext.set(PBSZ_KEY, true); this.setProt(s, 'P'); }
         } catch (err) {
           // Nothing can be said to a peer that does not speak TLS after 234: close.

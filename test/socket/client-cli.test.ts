@@ -3,42 +3,20 @@
 // and the documented exit codes (2 usage, 3 login, 4 refusal, 5 network).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, mkdir, writeFile, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { LocalStorage } from '../../src/server/storage/local.js';
 import { startServer, type Harness } from '../support/server-harness.js';
 import { startFakeServer, closedPort } from '../support/fake-server.js';
+import { runFtpkit, describeCli, type CliResult } from '../support/ftpkit-cli.js';
 
 type T = { after: (fn: () => unknown) => void };
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const main = path.join(repo, 'src/cli/main.ts');
+type RunResult = CliResult;
 
-interface RunResult { code: number | null; stdout: string; stderr: string; raw?: Buffer }
-
-/** Run the CLI with a clean HOME (no real ~/.netrc) and no inherited FTPKIT_PASSWORD. */
 function ftpkit(args: string[], env: Record<string, string> = {}, home?: string, input?: Buffer): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const baseEnv = { ...process.env };
-    delete baseEnv.FTPKIT_PASSWORD;
-    delete baseEnv.NETRC;
-    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
-      cwd: repo, env: { ...baseEnv, HOME: home ?? path.join(tmpdir(), 'ftpkit-no-home'), ...env },
-      stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    });
-    if (input) child.stdin!.end(input);
-    const out: Buffer[] = [];
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => { out.push(d); stdout += d.toString('utf8'); });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', code => { clearTimeout(timer); resolve({ code, stdout, stderr, raw: Buffer.concat(out) }); });
-  });
+  return runFtpkit(args, { env, home, input });
 }
 
 async function tempDir(t: T, prefix: string): Promise<string> {
@@ -54,7 +32,7 @@ async function server(t: T): Promise<{ h: Harness; root: string; base: string }>
   return { h, root, base: `ftp://127.0.0.1:${h.port}` };
 }
 
-const ok = (r: RunResult) => assert.equal(r.code, 0, `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+const ok = (r: RunResult) => assert.equal(r.code, 0, describeCli(r));
 
 test('put, ls --json, get, mv, mkdir, rm, rmdir with the password in the URL', async t => {
   const { root, base } = await server(t);

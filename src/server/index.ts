@@ -15,3 +15,15 @@ export type { CommandModule, CommandSpec, Gate, HandlerResult, Outcome, Transfer
 export { defaultPassiveAddressResolver } from './data/passive-address.js';
 export type { PassiveAddressResolver, PassiveAddressContext, PassiveAdvertisement } from './data/passive-address.js';
 export * from '../errors.js';
+// Operations: local storage, users, configuration file, JSON-lines log (server operations part).
+export { LocalStorage } from './storage/local.js';
+export type { LocalStorageOptions } from './storage/local.js';
+export {
+  AnonymousAuthenticator, ConfigUserStore, CompositeAuthenticator, hashPassword, verifyPassword, parsePasswordHash,
+  resolvePermissions, parsePermissionText, PERMISSION_NAMES, DEFAULT_SCRYPT_PARAMS,
+} from './auth/index.js';
+export type { AnonymousOptions, UserAccount, PermissionSpec, ScryptParams } from './auth/index.js';
+export { loadConfigFile, validateConfig, planServe, mergeConfig, checkRoots } from './config/index.js';
+export type { ServeConfig, ServeConfigInput, ServePlan } from './config/index.js';
+export { JsonLogger, openLogFile } from './log/index.js';
+export type { JsonLoggerOptions, LogLevel } from './log/index.js';

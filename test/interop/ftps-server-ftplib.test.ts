@@ -1,0 +1,112 @@
+/**
+ * Python 3.11 ftplib.FTP_TLS as a client of OUR FTPS server: explicit (AUTH TLS, PROT P) and implicit,
+ * TLS 1.2 and 1.3 forced on the client side (and on the server side), passive and active, 24 MiB up and
+ * down with SHA-256, the server certificate verified. WITH session reuse (data sockets wrapped with
+ * `session=control.session`) transfers work; WITHOUT it (stock FTP_TLS) the server refuses the data
+ * connection with 522 while reuse is required, and accepts it when `requireSessionReuse` is off.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { copyFile } from 'node:fs/promises';
+import {
+  BIG_FILE_SIZE, describeRun, makeTempDir, peerSkip, requirePeer, runFtplib, sha256File, writeRandomFile,
+  type FtplibSpec, type FtplibResult,
+} from '../support/peers.js';
+import { startFtpsTarget, type FtpsTarget } from '../support/tls-target.js';
+
+for (const version of ['1.2', '1.3'] as const) {
+  describe(`ftplib FTP_TLS -> ftpkit FTPS server, TLS ${version}`, peerSkip('python3'), () => {
+    let target: FtpsTarget;
+    let work: { dir: string; cleanup: () => Promise<void> };
+    let big: string;
+    let bigSha: string;
+
+    before(async () => {
+      target = await startFtpsTarget({ minVersion: `TLSv${version}`, maxVersion: `TLSv${version}` });
+      work = await makeTempDir('ftplib-ftps');
+      big = path.join(work.dir, 'big.bin');
+      bigSha = await writeRandomFile(big, BIG_FILE_SIZE);
+      await copyFile(big, path.join(target.root, 'big.bin'));
+    });
+    after(async () => {
+      await target?.stop();
+      await work?.cleanup();
+    });
+
+    function spec(over: Partial<FtplibSpec>): FtplibSpec {
+      const implicit = over.tls === 'implicit';
+      return {
+        host: '127.0.0.1', port: implicit ? target.implicitPort : target.port,
+        user: target.user, password: target.password,
+        tls: 'explicit', reuseSession: true, caFile: target.caFile, tlsVersion: version, socketTimeout: 20,
+        actions: [], ...over,
+      };
+    }
+
+    async function ftplib(s: FtplibSpec): Promise<FtplibResult> {
+      return runFtplib(s, { timeoutMs: 90000 });
+    }
+
+    for (const tls of ['explicit', 'implicit'] as const) {
+      for (const mode of ['pasv', 'active'] as const) {
+        test(`${tls} ${mode} with session reuse: 24 MiB retr and stor, SHA-256 equal`, async (t) => {
+          if (!requirePeer(t, 'python3')) return;
+          const local = path.join(work.dir, `down-${tls}-${mode}.bin`);
+          const remote = `up-${tls}-${mode}.bin`;
+          const r = await ftplib(spec({
+            tls, mode,
+            actions: [{ op: 'retr', remote: 'big.bin', local }, { op: 'stor', local: big, remote }, { op: 'nlst' }],
+          }));
+          if (!r.report?.ok) assert.fail(`ftplib failed: ${describeRun(r)}\n${target.logs()}`);
+          assert.equal(await sha256File(local), bigSha);
+          assert.equal(await sha256File(path.join(target.root, remote)), bigSha);
+          const transcript = r.report.transcript.join('\n');
+          if (tls === 'explicit') assert.match(transcript, /AUTH TLS/);
+          assert.match(transcript, /PROT P/);
+        });
+      }
+    }
+
+    test('stock FTP_TLS (no session reuse) is refused with 522 while reuse is required', async (t) => {
+      if (!requirePeer(t, 'python3')) return;
+      const replies: string[] = [];
+      const onReply = (e: { code: number; lines: string[] }): void => { replies.push(`${e.code} ${e.lines.join(' ')}`); };
+      target.server.on('reply', onReply);
+      t.after(() => target.server.off('reply', onReply));
+      const r = await ftplib(spec({ reuseSession: false, actions: [{ op: 'retr', remote: 'big.bin', local: path.join(work.dir, 'refused.bin') }] }));
+      assert.equal(r.report?.ok, false, `expected a refusal: ${describeRun(r)}`);
+      // TLS 1.3: ftplib reads our 522. TLS 1.2: the hang-up right after the handshake raises first.
+      const failed = r.report!.steps.find((s) => !s.ok);
+      if (version === '1.3') assert.match(failed?.error ?? '', /522.*session reuse required/, describeRun(r));
+      assert.ok(replies.some((l) => /^522 .*session reuse required/.test(l)), replies.join('\n'));
+    });
+  });
+}
+
+describe('ftplib FTP_TLS -> ftpkit FTPS server with requireSessionReuse off', peerSkip('python3'), () => {
+  let target: FtpsTarget;
+  let work: { dir: string; cleanup: () => Promise<void> };
+  before(async () => {
+    target = await startFtpsTarget({ requireSessionReuse: false });
+    work = await makeTempDir('ftplib-ftps-noreuse');
+  });
+  after(async () => {
+    await target?.stop();
+    await work?.cleanup();
+  });
+
+  test('stock FTP_TLS (no session reuse) transfers', async (t) => {
+    if (!requirePeer(t, 'python3')) return;
+    const local = path.join(work.dir, 'in.bin');
+    const src = path.join(work.dir, 'src.bin');
+    const sha = await writeRandomFile(src, 1024 * 1024);
+    const r = await runFtplib({
+      host: '127.0.0.1', port: target.port, user: target.user, password: target.password,
+      tls: 'explicit', reuseSession: false, caFile: target.caFile,
+      actions: [{ op: 'stor', local: src, remote: 'x.bin' }, { op: 'retr', remote: 'x.bin', local }],
+    }, { timeoutMs: 60000 });
+    if (!r.report?.ok) assert.fail(`ftplib failed: ${describeRun(r)}\n${target.logs()}`);
+    assert.equal(await sha256File(local), sha);
+  });
+});

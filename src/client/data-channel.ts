@@ -184,6 +184,32 @@ async function prepareActive(ctx: DataContext): Promise<PreparedData> {
   const hp = { host: unmapIPv4(advertise), port };
   ctx.status(`active mode: listening on ${formatEndpoint(bindHost, port)}${a.portRange ? ` (port range ${a.portRange.min}-${a.portRange.max})` : ''}, `
     + `advertising ${formatEndpoint(hp.host, port)} (${a.advertiseAddress && a.advertiseAddress !== 'local' ? 'advertiseAddress' : 'local address of the control connection'})`, 'data');
+  const serverIp = ctx.control.remoteAddress;
+  const description = `${formatEndpoint(hp.host, port)} (active, advertised)`;
+  let closed = false;
+  let accepted: net.Socket | undefined;
+  let onAccepted: ((s: net.Socket) => void) | undefined;
+  let stopWaiting: (() => void) | undefined;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    server.close();
+  };
+  // Listen for the connection before PORT/EPRT is sent: some servers (pyftpdlib) connect while handling
+  // the command, before their 200 reply; a net.Server without a 'connection' listener would drop it.
+  server.on('connection', (sock: net.Socket) => {
+    const peer = unmapIPv4(sock.remoteAddress ?? '');
+    // SECURITY: only the server we talk to may deliver or take our data (RFC 2577 s3, port theft).
+    if (peer !== serverIp || accepted) {
+      ctx.status(`active mode: refused a data connection from ${peer}: only ${serverIp} may connect, once`, 'data');
+      sock.destroy();
+      return;
+    }
+    accepted = sock;
+    close();
+    ctx.status(`data connection accepted from ${formatEndpoint(peer, sock.remotePort ?? 0)}`, 'data');
+    onAccepted?.(sock);
+  });
   try {
     const v4 = net.isIPv4(hp.host);
     let useEprt = setting === 'eprt' || (setting === 'auto' && ctx.memory.active !== 'PORT');
@@ -208,34 +234,10 @@ async function prepareActive(ctx: DataContext): Promise<PreparedData> {
       if (setting === 'auto') ctx.memory.active = 'PORT';
     }
   } catch (e) {
-    server.close();
+    close();
+    accepted?.destroy();
     throw e;
   }
-  const serverIp = ctx.control.remoteAddress;
-  const description = `${formatEndpoint(hp.host, port)} (active, advertised)`;
-  let closed = false;
-  let accepted: net.Socket | undefined;
-  let onAccepted: ((s: net.Socket) => void) | undefined;
-  let stopWaiting: (() => void) | undefined;
-  const close = (): void => {
-    if (closed) return;
-    closed = true;
-    server.close();
-  };
-  // Listen for the connection from now on: a fast server may connect before socket() is called.
-  server.on('connection', (sock: net.Socket) => {
-    const peer = unmapIPv4(sock.remoteAddress ?? '');
-    // SECURITY: only the server we talk to may deliver or take our data (RFC 2577 s3, port theft).
-    if (peer !== serverIp || accepted) {
-      ctx.status(`active mode: refused a data connection from ${peer}: only ${serverIp} may connect, once`, 'data');
-      sock.destroy();
-      return;
-    }
-    accepted = sock;
-    close();
-    ctx.status(`data connection accepted from ${formatEndpoint(peer, sock.remotePort ?? 0)}`, 'data');
-    onAccepted?.(sock);
-  });
   return {
     mode: 'active',
     description,

@@ -173,9 +173,12 @@ export function infer(input: InferenceInput): Inference {
     const ok = mode === 'passive' ? passiveOk(false) : activeOk(false);
     const tlsCells = m.filter(r => r.spec.tls && r.spec.mode === mode);
     const tlsFailedNet = tlsCells.length > 0 && tlsCells.every(r => r.outcome.kind !== 'ok')
-      && tlsCells.some(r => (mode === 'passive' ? isDataPathFailure(r.outcome) : activeConnectBackFailed(r.outcome)));
+      // Active: an ALG on the client's router rewrites PORT/EPRT in cleartext; under TLS the private address
+      // goes through and the server refuses it (or its connect-back hits the router).
+      && tlsCells.some(r => (mode === 'passive' ? isDataPathFailure(r.outcome)
+        : activeConnectBackFailed(r.outcome) || commandRefused(r.outcome, ACTIVE_SETUP)));
     if (ok && tlsFailedNet) {
-      const sample = tlsCells.find(r => isDataPathFailure(r.outcome) || activeConnectBackFailed(r.outcome))!;
+      const sample = tlsCells.find(r => isDataPathFailure(r.outcome) || activeConnectBackFailed(r.outcome) || commandRefused(r.outcome, ACTIVE_SETUP))!;
       const side = mode === 'passive' ? 'server' : 'client';
       add({ code: 'alg-blind-under-tls', side: 'network',
         title: mode === 'passive'
@@ -183,8 +186,8 @@ export function infer(input: InferenceInput): Inference {
           : 'an FTP ALG on your side handles active mode in cleartext but cannot once TLS is on',
         detail: (rewritten && mode === 'passive'
           ? `in cleartext the PASV reply reached you as ${plainAddr}, under TLS as ${tlsAddr}: a router rewrites the reply and opens the data port only while it can read the control connection. `
-          : `${mode} mode works in cleartext; `)
-          + `with TLS: ${sample.spec.label}: ${describeOutcome(sample.outcome)}.`,
+          : `${mode} mode works in cleartext. `)
+          + `With TLS: ${sample.spec.label}: ${describeOutcome(sample.outcome)}.`,
         ...(side === 'server'
           ? { adminFix: `don't rely on the router's FTP helper: forward the passive port range to the server and set its public passive address${tlsAddr && isNonPublicAddress(tlsAddr) ? ` (it advertises ${tlsAddr})` : ''}` }
           : { userFix: 'forward an active port range on your router and advertise your public address, or use passive mode' }),
@@ -266,8 +269,12 @@ export function infer(input: InferenceInput): Inference {
 
   // Active mode.
   for (const tls of groups) {
-    const local = ['eprt-local', 'port-local'].map(id => get(id, tls)).filter((r): r is DataProbeResult => !!r);
+    // An EPRT "not understood" is explained by epsv-unsupported; judge active mode by PORT then.
+    const eprtUnsupported = causes.some(c => c.code === 'epsv-unsupported' && c.title.includes('EPRT'));
+    const local = ['eprt-local', 'port-local'].map(id => get(id, tls))
+      .filter((r): r is DataProbeResult => !!r && !(eprtUnsupported && r.spec.command === 'eprt'));
     if (!local.length) continue;
+    if (tls && causes.some(c => c.code === 'alg-blind-under-tls' && c.title.includes('active'))) continue;
     const refused = local.filter(r => commandRefused(r.outcome, ACTIVE_SETUP));
     const localPrivate = input.localAddress !== undefined && isNonPublicAddress(input.localAddress);
     if (refused.length === local.length || (refused.length > 0 && local.every(r => r.outcome.kind !== 'ok'))) {

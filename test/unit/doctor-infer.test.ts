@@ -240,3 +240,21 @@ test('equivalents: curl, lftp and FileZilla words', () => {
   assert.match(a.lftp, /ftp:ssl-allow no.*ftp:port-range 50000-50010.*ftp:port-ipv4 198\.18\.1\.2/);
   assert.match(a.filezilla, /Active.*50000 to 50010.*198\.18\.1\.2/);
 });
+
+test('client NAT with an ALG: PORT rewritten in cleartext, refused under TLS -> ALG on your side', () => {
+  const refused = { outcome: reply('EPRT', 500, 'Illegal PORT command.') };
+  const m = matrix({}, { 'eprt-local+tls': refused, 'port-local+tls': { outcome: reply('PORT', 500, 'Illegal PORT command.') } });
+  const r = infer(input(m, { localAddress: '192.168.10.2' }));
+  assert.deepEqual(codes(r), ['alg-blind-under-tls']);
+  assert.match(r.causes[0].title, /your side.*active/);
+  assert.equal(r.recommended?.probeId, 'epsv+tls');
+});
+
+test('EPRT not understood is not "active refused" when PORT works', () => {
+  const m = matrix({}, {
+    epsv: { outcome: reply('EPSV', 500, 'Command "EPSV" not understood.') },
+    'eprt-local': { outcome: reply('EPRT', 500, 'Command "EPRT" not understood.') },
+  });
+  const r = infer(input(m));
+  assert.deepEqual(codes(r), ['epsv-unsupported']);
+});

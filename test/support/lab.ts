@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const LAB_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'lab');
+/** FTPKIT_LAB_DIR points elsewhere when the repo is not checked out beside shared/ (e.g. a CI clone). */
+export const LAB_DIR = process.env.FTPKIT_LAB_DIR ? path.resolve(process.env.FTPKIT_LAB_DIR) : path.resolve(REPO_ROOT, '..', 'shared', 'lab');
 export const LAB_SH = path.join(LAB_DIR, 'lab.sh');
 /** Our own scenario files (passed to `lab.sh up` by path). */
 export const OWN_SCENARIOS = path.join(REPO_ROOT, 'test', 'lab', 'scenarios');

@@ -151,3 +151,23 @@ test('a passive port nobody listens on is a network failure (exit 5) naming the 
   assert.equal(r.code, 5, r.stderr);
   assert.equal(JSON.parse(r.stdout).error.connection, 'data');
 });
+
+test('--pasv-host, --port-address, --bind-address and --port-range change the wire (fake server)', async t => {
+  // The fake advertises 127.0.0.2 in its 227 reply but listens on 127.0.0.1 only.
+  const fake = await startFakeServer({ pasv: { host: '127.0.0.2' }, listing: '-rw-r--r-- 1 ftp ftp 5 Jan 15 10:30 a.txt\r\n' });
+  t.after(() => fake.close());
+  const url = `ftp://127.0.0.1:${fake.port}/`;
+  const control = await ftpkit(['ls', '--no-epsv', '--pasv-host', 'control', url]);
+  ok(control);
+  assert.match(control.stdout, /a\.txt/);
+  const reply = await ftpkit(['ls', '--json', '--no-epsv', '--pasv-host', 'reply', '--timeout', '5', url]);
+  assert.equal(reply.code, 5, describeCli(reply));
+  assert.match(JSON.parse(reply.stdout).error.endpoint, /^127\.0\.0\.2:/);
+
+  const port = await closedPort();
+  const active = await ftpkit(['ls', '--active', '--no-eprt', '--port-address', '127.0.0.3', '--bind-address', '0.0.0.0',
+    '--port-range', `${port}-${port}`, url]);
+  ok(active);
+  const portCmd = fake.received.filter(c => c.verb === 'PORT').at(-1)!;
+  assert.equal(portCmd.arg, `127,0,0,3,${port >> 8},${port & 255}`);
+});

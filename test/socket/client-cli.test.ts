@@ -171,3 +171,16 @@ test('--pasv-host, --port-address, --bind-address and --port-range change the wi
   const portCmd = fake.received.filter(c => c.verb === 'PORT').at(-1)!;
   assert.equal(portCmd.arg, `127,0,0,3,${port >> 8},${port & 255}`);
 });
+
+test('--fallback retries a failed passive data connection in active mode', async t => {
+  const fake = await startFakeServer({ pasv: { listen: false }, listing: '-rw-r--r-- 1 ftp ftp 5 Jan 15 10:30 a.txt\r\n' });
+  t.after(() => fake.close());
+  const url = `ftp://127.0.0.1:${fake.port}/`;
+  const without = await ftpkit(['ls', '--timeout', '5', url]);
+  assert.equal(without.code, 5, describeCli(without));
+  const withFallback = await ftpkit(['ls', '--fallback', '--timeout', '5', url]);
+  ok(withFallback);
+  assert.match(withFallback.stdout, /a\.txt/);
+  const verbs = fake.verbs(fake.sessions.at(-1)!.index);
+  assert.ok(verbs.includes('EPSV') && verbs.includes('EPRT'), verbs.join(' '));
+});

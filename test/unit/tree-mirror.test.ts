@@ -268,3 +268,14 @@ test('a missing remote folder fails the download instead of deleting local files
   await assert.rejects(mirror(client, { remoteDir: '/nope', localDir: target, delete: true }), FtpReplyError);
   assert.deepEqual(await readdir(target), ['precious']);
 });
+
+test('a folder whose name starts with "-" is listed as ./-name (LIST passes arguments to ls)', async t => {
+  const target = await tempDir(t);
+  const seen: string[] = [];
+  const client = new MemClient(new Map(), p => { seen.push(p); return p === './-opts' ? [{ name: 'f', type: 'file', size: 1 }] : []; });
+  client.download = async (remote, dest) => { client.calls.push(`get ${remote}`); await writeFile(dest, 'x'); };
+  const r = await downloadTree(client, '-opts', target);
+  assert.deepEqual(seen, ['./-opts']);
+  assert.deepEqual(client.calls.filter(c => c.startsWith('get')), ['get -opts/f']);
+  assert.equal(r.transferred, 1);
+});

@@ -39,7 +39,8 @@ export async function walkRemote(
     signal?.throwIfAborted();
     const { segments, depth } = queue.shift()!;
     const dirPath = remoteJoin(root, segments);
-    const entries = await client.list(dirPath);
+    // LIST passes its argument to `ls` on many servers (vsftpd, pure-ftpd): "-x" would be read as options.
+    const entries = await client.list(dirPath.startsWith('-') ? `./${dirPath}` : dirPath);
     for (const entry of entries) {
       const why = unsafeNameReason(entry.name);
       if (why) {

@@ -12,6 +12,9 @@ import { checkRoots, mergeConfig, planServe } from '../../src/server/config/to-o
 import { hashPassword } from '../../src/server/auth/password-hash.js';
 import { READ_ONLY, READ_WRITE } from '../../src/server/auth/types.js';
 import { FtpConfigError } from '../../src/errors.js';
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { fileURLToPath } from 'node:url';
 
 const ctx = { remoteAddress: '127.0.0.1', secure: false };
 let hash: string;
@@ -162,4 +165,19 @@ test('defaults: anonymous read-only on the given folder; nobody at all is an err
   assert.match(missing.message, /no such folder/);
   const cfg = validateConfig({ users: [{ name: 'u', password: hash, root: join(d, 'nope') }] });
   assert.equal((await configErrorAsync(checkRoots(planServe(cfg, d), cfg))).key, 'users.0.root');
+});
+
+test('the example in docs/configuration.md is valid', async () => {
+  await dir({ after: () => undefined });
+  const doc = await readFile(fileURLToPath(new URL('../../docs/configuration.md', import.meta.url)), 'utf8');
+  const block = /```yaml\n([\s\S]*?)```/.exec(doc);
+  assert.ok(block, 'the reference has a YAML example');
+  // The example abbreviates hashes; put real ones in.
+  const yaml = block[1]!.replace(/\$scrypt\$[^\s#]*/g, hash);
+  const config = validateConfig(parseYaml(yaml));
+  assert.equal(config.users!.length, 3);
+  assert.deepEqual(config.passive!.ports, { min: 50000, max: 50100 });
+  const plan = planServe(config, '/srv');
+  assert.ok(plan.summary.anonymous);
+  assert.deepEqual(plan.summary.users.map((u) => u.description), ['read-write', 'list,write,mkdir', 'read-only']);
 });

@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JsonLogger, maskCommandLine, openLogFile, type LogLevel } from '../../src/server/log/json-logger.js';
 import type { FtpServerEvents } from '../../src/server/events.js';
+import { FtpServer } from '../../src/server/ftp-server.js';
+import { MemoryStorage } from '../../src/server/storage/memory.js';
+import { AnonymousAuthenticator } from '../../src/server/auth/anonymous.js';
 
 function setup(level: LogLevel) {
   const server = new EventEmitter<FtpServerEvents>();
@@ -99,4 +102,14 @@ test('openLogFile appends, creating the folder', async (t) => {
   const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { n: number });
   assert.deepEqual(lines.map((l) => l.n), [1, 2]);
   await assert.rejects(openLogFile(join(file, 'not-a-dir', 'x.log')));
+});
+
+test('attaches to a real FtpServer (typed events) and detaches', () => {
+  const server = new FtpServer({ authenticator: new AnonymousAuthenticator({ storage: new MemoryStorage() }) });
+  const before = server.listenerCount('command');
+  const detach = new JsonLogger({ stream: new PassThrough() }).attach(server);
+  assert.equal(server.listenerCount('command'), before + 1);
+  assert.equal(server.listenerCount('transcript'), before + 1);
+  detach();
+  assert.equal(server.listenerCount('command'), before);
 });

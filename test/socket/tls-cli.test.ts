@@ -1,0 +1,82 @@
+/**
+ * The client CLI with FTPS, as users run it, against our server: `--tls` / `--tls-required` (explicit),
+ * `ftps://` (implicit), `--ca`, `--insecure`, `--cert/--key`, and the TLS exit code (6) for an
+ * unverifiable certificate, with a message saying what to do. Also: `-v` shows the data connections
+ * resuming the control session.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { LocalStorage } from '../../src/server/storage/local.js';
+import { startServer, type Harness } from '../support/server-harness.js';
+import { runFtpkit, describeCli } from '../support/ftpkit-cli.js';
+import { makeTestPki, type TestPki } from '../support/tls-certs.js';
+
+type T = { after: (fn: () => unknown) => void };
+
+let pki: TestPki;
+test.before(async () => { pki = await makeTestPki(); });
+test.after(async () => { await pki?.cleanup(); });
+
+async function tempDir(t: T, prefix: string): Promise<string> {
+  const d = await mkdtemp(path.join(tmpdir(), prefix));
+  t.after(() => rm(d, { recursive: true, force: true }));
+  return d;
+}
+
+async function server(t: T, pair = () => pki.server): Promise<{ h: Harness; root: string }> {
+  const root = await tempDir(t, 'ftpkit-tls-cli-srv-');
+  const h = await startServer({
+    storage: new LocalStorage(root), users: { test: { password: 'pw' } },
+    options: { tls: { certFile: pair().certFile, keyFile: pair().keyFile, implicitPort: 0, require: 'data' } },
+  });
+  t.after(() => h.close());
+  return { h, root };
+}
+
+test('--tls with --ca: put and get over explicit FTPS; ftps:// over implicit; -v shows resumed data sessions', { timeout: 60_000 }, async (t) => {
+  const { h, root } = await server(t);
+  const work = await tempDir(t, 'ftpkit-tls-cli-work-');
+  const data = randomBytes(300_000);
+  await writeFile(path.join(work, 'up.bin'), data);
+  const explicit = `ftp://test:pw@127.0.0.1:${h.port}`;
+  const put = await runFtpkit(['put', '--tls', '--ca', pki.ca.certFile, '-v', path.join(work, 'up.bin'), `${explicit}/up.bin`]);
+  assert.equal(put.code, 0, describeCli(put));
+  assert.deepEqual(await readFile(path.join(root, 'up.bin')), data);
+  assert.match(put.stderr, /AUTH TLS/);
+  assert.match(put.stderr, /resumed the control connection's session/);
+
+  const implicit = `ftps://test:pw@127.0.0.1:${h.server.implicitAddress()!.port}`;
+  const get = await runFtpkit(['get', '--ca', pki.ca.certFile, `${implicit}/up.bin`, path.join(work, 'down.bin')]);
+  assert.equal(get.code, 0, describeCli(get));
+  assert.deepEqual(await readFile(path.join(work, 'down.bin')), data);
+
+  const required = await runFtpkit(['ls', '--tls-required', '--ca', pki.ca.certFile, `${explicit}/`]);
+  assert.equal(required.code, 0, describeCli(required));
+  assert.match(required.stdout, /up\.bin/);
+});
+
+test('an unverifiable certificate fails with the TLS exit code and advice; --insecure connects', { timeout: 60_000 }, async (t) => {
+  const { h } = await server(t, () => pki.selfSigned);
+  const url = `ftp://test:pw@127.0.0.1:${h.port}/`;
+  const strict = await runFtpkit(['ls', '--tls', url]);
+  assert.equal(strict.code, 6, describeCli(strict));
+  assert.match(strict.stderr, /self-signed.*--insecure/);
+  const insecure = await runFtpkit(['ls', '--tls', '--insecure', url]);
+  assert.equal(insecure.code, 0, describeCli(insecure));
+});
+
+test('--help says what --insecure disables', async () => {
+  const r = await runFtpkit(['ls', '--help']);
+  assert.match(r.stdout, /--insecure\s+.*(verif|certificate)/);
+});
+
+test('without --tls a TLS-required server refuses the cleartext login', { timeout: 60_000 }, async (t) => {
+  const { h } = await server(t);
+  const r = await runFtpkit(['ls', `ftp://test:pw@127.0.0.1:${h.port}/`]);
+  assert.notEqual(r.code, 0, describeCli(r));
+  assert.match(r.stderr, /AUTH TLS/);
+});

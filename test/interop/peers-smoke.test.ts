@@ -146,6 +146,23 @@ describe('proftpd launcher', peerSkip('proftpd', 'curl'), () => {
     if (!s) return;
     await curlRoundTrip(s, ['-k']);
   });
+  test('TLS session reuse: required by default (ftplib without reuse refused), optional with requireSslReuse: false', async (t) => {
+    if (!requirePeer(t, 'proftpd', 'python3')) return;
+    const { dir, cleanup } = await makeTempDir('smoke');
+    t.after(cleanup);
+    for (const requireSslReuse of [true, false]) {
+      const s = await startProftpd({ tls: 'required', requireSslReuse });
+      t.after(() => s.stop());
+      const base = { host: s.host, port: s.port, user: s.user, password: s.password, tls: 'explicit' as const };
+      const local = path.join(dir, `hello-${requireSslReuse}`);
+      const without = await runFtplib({ ...base, actions: [{ op: 'retr', remote: '/hello.txt', local }] }, { timeoutMs: 30000 });
+      assert.equal(without.report?.ok, !requireSslReuse, `requireSslReuse=${requireSslReuse}: ${describeRun(without)}`);
+      const withReuse = await runFtplib({ ...base, reuseSession: true, actions: [{ op: 'retr', remote: '/hello.txt', local }] }, { timeoutMs: 30000 });
+      await check(s, withReuse.report?.ok === true, describeRun(withReuse));
+      assert.equal(await readFile(local, 'utf8'), HELLO_TEXT);
+      await s.stop();
+    }
+  });
   test('MODE Z available with deflate', async (t) => {
     const s = await withServer(t, ['proftpd', 'python3'], () => startProftpd({ deflate: true }));
     if (!s) return;

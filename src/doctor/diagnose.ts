@@ -177,12 +177,19 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
       return r;
     };
     matrix = await Promise.all(specs.map((_, i) => runCell(i)));
-    // Servers that cap connections per client (421 at connect/login) get the refused cells again, two at a time.
-    const capped = matrix.map((r, i) => (r.outcome.kind === 'reply' && r.outcome.replyCode === 421) || (r.outcome.kind === 'closed' && r.outcome.connection === 'control') ? i : -1).filter(i => i >= 0);
-    for (let k = 0; k < capped.length && !ac.signal.aborted; k += 2) {
-      const batch = capped.slice(k, k + 2);
-      const again = await Promise.all(batch.map(i => runCell(i)));
-      batch.forEach((i, j) => { matrix[i] = again[j]!; });
+    // Running every cell at once can exceed what the server allows one client: a connection cap (421 at
+    // connect/login, or the connection closed) or a small passive range (425 to PASV/EPSV: no free port).
+    // Those cells are about capacity, not the network path: run them again, two and then one at a time.
+    const overloaded = (r: DataProbeResult) => (r.outcome.kind === 'reply' && (r.outcome.replyCode === 421
+        || (r.outcome.replyCode! >= 400 && r.outcome.replyCode! < 500 && (r.outcome.phase === 'PASV' || r.outcome.phase === 'EPSV'))))
+      || (r.outcome.kind === 'closed' && r.outcome.connection === 'control');
+    for (const width of [2, 1]) {
+      const again = matrix.map((r, i) => (overloaded(r) ? i : -1)).filter(i => i >= 0);
+      for (let k = 0; k < again.length && !ac.signal.aborted; k += width) {
+        const batch = again.slice(k, k + width);
+        const results = await Promise.all(batch.map(i => runCell(i)));
+        batch.forEach((i, j) => { matrix[i] = results[j]!; });
+      }
     }
     return finish();
   } finally {

@@ -13,7 +13,10 @@ export function describeOutcome(o: Outcome): string {
   const at = o.endpoint ? ` to ${o.endpoint}` : '';
   switch (o.kind) {
     case 'ok': return `worked (${secs(o.ms)})`;
-    case 'timeout': return `${o.connection ?? ''} connection${at} got no answer within ${secs(o.ms)} (silently dropped)`.trim();
+    case 'timeout':
+      if (o.phase === 'greeting' || o.phase === 'tls-handshake') return `connected${at}, but no ${o.phase === 'greeting' ? 'greeting' : 'TLS handshake reply'} within ${secs(o.ms)}`;
+      if (o.phase === 'accept') return `the server never connected back${at} within ${secs(o.ms)}`;
+      return `${o.connection ?? ''} connection${at} got no answer within ${secs(o.ms)} (silently dropped)`.trim();
     case 'refused': return `${o.connection ?? ''} connection${at} was refused after ${secs(o.ms)} (TCP reset: actively rejected)`.trim();
     case 'reset': return `${o.connection ?? ''} connection${at} was reset after ${secs(o.ms)}`.trim();
     case 'closed': return `${o.connection ?? ''} connection${at} was closed by the peer after ${secs(o.ms)}`.trim();

@@ -1,0 +1,101 @@
+/**
+ * The doctor against servers on loopback: our own FtpServer (healthy, and with a port map that advertises
+ * closed ports), a closed control port, a silent server, a server without EPSV/EPRT, a refused login.
+ * Fast and deterministic; the real NAT/firewall situations are in test/lab/doctor.test.ts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { diagnose, renderReport } from '../../src/doctor/index.js';
+import { FtpClient } from '../../src/client/index.js';
+import { MemoryStorage, READ_WRITE } from '../../src/server/index.js';
+import { startServer } from '../support/server-harness.js';
+import { closedPort, startFakeServer } from '../support/fake-server.js';
+
+async function seeded(): Promise<MemoryStorage> {
+  const storage = new MemoryStorage();
+  storage.writeFile('/hello.txt', 'hello from ftpkit\n');
+  return storage;
+}
+
+test('healthy server: every cell works, upload/download/delete checked, recommendation usable as is', async t => {
+  const h = await startServer({ storage: await seeded() });
+  t.after(() => h.close());
+  const f = await diagnose(h.url, { connectTimeoutMs: 2000, budgetMs: 10_000 });
+  assert.deepEqual(f.causes, []);
+  assert.ok(f.elapsedMs < 5000, `took ${f.elapsedMs} ms`);
+  for (const id of ['epsv', 'pasv-reply', 'pasv-control', 'eprt-local', 'port-local']) assert.ok(f.works.includes(id), id);
+  const cell = f.matrix.find(r => r.spec.id === 'epsv')!;
+  assert.deepEqual(cell.transfer, { upload: 'ok', download: 'ok', delete: 'ok' });
+  assert.equal(f.recommended?.probeId, 'epsv');
+  // The JSON round trip of the recommendation is accepted by the library as is.
+  const settings = JSON.parse(JSON.stringify(f)).recommended.settings;
+  const client = new FtpClient({ host: h.host, port: h.port, user: 'test', password: 'test', ...settings });
+  t.after(() => client.destroy());
+  await client.connect();
+  const chunks: Buffer[] = [];
+  await client.download('hello.txt', new Writable({ write(c: Buffer, _e, cb) { chunks.push(c); cb(); } }));
+  assert.equal(Buffer.concat(chunks).toString(), 'hello from ftpkit\n');
+  await client.close();
+  const text = renderReport(f);
+  assert.match(text, /Recommended: EPSV/);
+  assert.match(text, /curl: +curl --ftp-pasv ftp:\/\/127\.0\.0\.1:\d+\//);
+});
+
+test('passive ports advertised through a port map that points nowhere: refused at once, active recommended', async t => {
+  const listen = await closedPort();
+  const advertised = await closedPort();
+  const h = await startServer({ options: { passive: { portRange: { min: listen, max: listen }, advertisedPortRange: { min: advertised, max: advertised } } } });
+  t.after(() => h.close());
+  const f = await diagnose(h.url, { connectTimeoutMs: 2000, budgetMs: 10_000 });
+  assert.deepEqual(f.causes.map(c => c.code), ['server-passive-ports-refused']);
+  assert.match(f.causes[0]!.title, new RegExp(`ports tried: ${advertised}`));
+  assert.equal(f.recommended?.settings.data?.mode, 'active');
+  assert.ok(f.elapsedMs < 5000, `took ${f.elapsedMs} ms`);
+});
+
+test('closed control port: refused, told apart from a drop, in well under a second', async () => {
+  const port = await closedPort();
+  const f = await diagnose(`ftp://127.0.0.1:${port}/`, { connectTimeoutMs: 2000 });
+  assert.deepEqual(f.causes.map(c => c.code), ['control-port-refused']);
+  assert.equal(f.steps.find(s => s.id === 'tcp')?.outcome.kind, 'refused');
+  assert.ok(f.elapsedMs < 1000, `took ${f.elapsedMs} ms`);
+  assert.equal(f.recommended, undefined);
+  assert.match(renderReport(f), /none - no combination/);
+});
+
+test('a server that accepts but never greets: no greeting, implicit TLS tried, bounded', async t => {
+  const fake = await startFakeServer({ greeting: { never: true } });
+  t.after(() => fake.close());
+  const f = await diagnose(`ftp://127.0.0.1:${fake.port}/`, { connectTimeoutMs: 800, budgetMs: 5000 });
+  assert.deepEqual(f.causes.map(c => c.code), ['no-greeting']);
+  assert.ok(f.steps.some(s => s.id === 'implicit-tls'), 'implicit TLS was tried');
+  assert.ok(f.elapsedMs < 3000, `took ${f.elapsedMs} ms`);
+});
+
+test('EPSV and EPRT answered 500: PASV recommended', async t => {
+  const fake = await startFakeServer({
+    commands: { EPSV: '500 Command "EPSV" not understood.', EPRT: '500 Command "EPRT" not understood.' },
+    listing: '-rw-r--r-- 1 ftp ftp 5 Jan 01 00:00 a.txt\r\n',
+  });
+  t.after(() => fake.close());
+  const f = await diagnose(`ftp://u:p@127.0.0.1:${fake.port}/`, { connectTimeoutMs: 2000, writeCheck: false });
+  assert.deepEqual(f.causes.map(c => c.code), ['epsv-unsupported']);
+  assert.equal(f.recommended?.settings.data?.passive?.command, 'pasv');
+});
+
+test('a refused login is named as such and nothing else is tried', async t => {
+  const h = await startServer();
+  t.after(() => h.close());
+  const f = await diagnose(`ftp://test:wrong@127.0.0.1:${h.port}/`, { connectTimeoutMs: 2000 });
+  assert.deepEqual(f.causes.map(c => c.code), ['login-failed']);
+  assert.equal(f.matrix.length, 0);
+});
+
+test('READ_WRITE is not required: a read-only login is reported, not an error', async t => {
+  const h = await startServer({ users: { ro: { password: 'ro', permissions: { ...READ_WRITE, write: false, delete: false, mkdir: false, rename: false, append: false } } } });
+  t.after(() => h.close());
+  const f = await diagnose(`ftp://ro:ro@127.0.0.1:${h.port}/`, { connectTimeoutMs: 2000 });
+  assert.deepEqual(f.causes.map(c => c.code), ['readonly']);
+  assert.equal(f.recommended?.probeId, 'epsv');
+});

@@ -38,7 +38,10 @@ export type TransferType = 'binary' | 'ascii';
 export interface DownloadOptions {
   /** Start at this byte offset (REST, RFC 3659 s5). */
   startAt?: number;
-  /** Continue a local file: start at its size (destination must be a path). */
+  /**
+   * Continue a local file: start at its size (destination must be a path). The file is written in place, so
+   * an interrupted resumable download leaves what arrived for the next attempt.
+   */
   resume?: boolean;
   type?: TransferType;
   signal?: AbortSignal;
@@ -438,7 +441,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
         return { bytes: 0, startOffset: startAt };
       }
       await this.ensureType(type === 'ascii' ? 'A' : 'I');
-      const local = typeof destination === 'string' ? await openLocalSink(destination, startAt) : undefined;
+      const local = typeof destination === 'string' ? await openLocalSink(destination, startAt, !!opts.resume || startAt > 0) : undefined;
       const sink = local ? local.stream : destination as Writable;
       const progress = new ProgressTracker(e => this.emit('progress', e), { direction: 'download', path: remotePath, startOffset: startAt, total });
       try {

@@ -37,15 +37,23 @@ async function closed(stream: fs.WriteStream): Promise<void> {
   if (!stream.closed) await once(stream, 'close');
 }
 
-/** Open the destination of a download. startAt > 0 writes in place from that offset (resume). */
-export async function openLocalSink(destination: string, startAt: number): Promise<LocalSink> {
-  if (startAt > 0) {
-    const stream = fs.createWriteStream(destination, { flags: 'r+', start: startAt, highWaterMark: HIGH_WATER_MARK });
+/**
+ * Open the destination of a download. In place (resume): write from startAt into the file itself and keep
+ * what arrived when the transfer fails, so the next resume continues from there. Otherwise a temporary file.
+ */
+export async function openLocalSink(destination: string, startAt: number, inPlace = startAt > 0): Promise<LocalSink> {
+  if (inPlace) {
+    const stream = fs.createWriteStream(destination, { flags: startAt > 0 ? 'r+' : 'w', start: startAt, highWaterMark: HIGH_WATER_MARK });
     await opened(stream);
     return {
       stream,
       commit: () => closed(stream),
-      discard: async () => { stream.destroy(); await closed(stream).catch(() => {}); },
+      // Keep the partial file: it is what the next resume continues.
+      discard: async () => {
+        stream.on('error', () => {});
+        if (!stream.destroyed) stream.end();
+        await closed(stream).catch(() => {});
+      },
     };
   }
   const dir = path.dirname(destination);
@@ -59,6 +67,7 @@ export async function openLocalSink(destination: string, startAt: number): Promi
       await fsp.rename(tmp, destination);
     },
     discard: async () => {
+      stream.on('error', () => {});
       stream.destroy();
       await closed(stream).catch(() => {});
       await fsp.rm(tmp, { force: true });

@@ -66,6 +66,7 @@ export class Transfer {
   private finalTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private socketError: Error | undefined;
+  private localError: Error | undefined;
   private resolvePromise!: (r: FtpResponse) => void;
   private rejectPromise!: (e: Error) => void;
   private preliminaryResolve!: () => void;
@@ -180,6 +181,8 @@ export class Transfer {
       }
       this.dataSocket = sock;
       sock.on('error', e => { this.socketError ??= e; });
+      const local = spec.direction === 'upload' ? spec.source : spec.sink;
+      local?.once('error', e => { this.localError ??= e; });
       this.armIdle();
       const meter = new Meter(n => { this.bytes += n; spec.progress?.add(n); this.armIdle(); });
       if (spec.direction === 'upload') {
@@ -206,6 +209,10 @@ export class Transfer {
 
   private classifyDataError(e: Error): Error {
     if (e instanceof FtpError) return e;
+    // pipeline() destroys every stream with the first error, so the socket may re-emit a local error.
+    if (this.localError && (e === this.localError || this.socketError === this.localError)) {
+      return new FtpUsageError(`local ${this.spec.direction === 'upload' ? 'source' : 'destination'} failed: ${this.localError.message}`, { cause: this.localError });
+    }
     const sockErr = this.socketError;
     if (sockErr || (e as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') {
       const cause = sockErr ?? e;

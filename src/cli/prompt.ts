@@ -9,8 +9,9 @@ export function promptHidden(question: string, out: NodeJS.WritableStream): Prom
   return new Promise((resolve, reject) => {
     let answer = '';
     const wasRaw = input.isRaw;
-    out.write(question);
+    // Echo off before the prompt shows: a password typed (or pasted) right after it must not appear.
     input.setRawMode?.(true);
+    out.write(question);
     input.resume();
     input.setEncoding('utf8');
     const done = (err?: Error) => {

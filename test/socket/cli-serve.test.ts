@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
@@ -230,4 +230,27 @@ test('--help and --version exit 0', async (t) => {
   const version = runCli(t, ['--version']);
   assert.equal((await version.exit).code, 0);
   assert.match(version.stdout(), /^\d+\.\d+\.\d+/);
+});
+
+const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+
+test('hash-password on a terminal: asked twice, never echoed', { skip: hasScript ? undefined : 'util-linux script(1) not found' }, async (t) => {
+  const cmd = `${JSON.stringify(process.execPath)} --import tsx src/cli/main.ts hash-password --cost 10`;
+  const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: REPO, env: { ...process.env, TERM: 'dumb' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+  let screen = '';
+  let typed = 0;
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    screen += d;
+    // Type only once each prompt is shown, as a person would (echo is off by then).
+    if (typed === 0 && screen.includes('Password: ')) { typed = 1; child.stdin.write('tty-secret\r'); }
+    if (typed === 1 && screen.includes('Again: ')) { typed = 2; child.stdin.write('tty-secret\r'); }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, screen);
+  assert.equal(typed, 2, screen);
+  assert.doesNotMatch(screen, /tty-secret/, 'the password was echoed');
+  const hash = /\$scrypt\$\S+/.exec(screen)?.[0];
+  assert.ok(hash, screen);
+  assert.equal(await verifyPassword('tty-secret', parsePasswordHash(hash) as ParsedPasswordHash), true);
 });

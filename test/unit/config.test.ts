@@ -15,6 +15,7 @@ import { FtpConfigError } from '../../src/errors.js';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 
 const ctx = { remoteAddress: '127.0.0.1', secure: false };
 let hash: string;
@@ -112,6 +113,7 @@ test('errors name the bad key path', async (t) => {
     [{ users: [{ name: 'a', password: hash, root: '/', home: 'in' }] }, 'users.0.home', /absolute/],
     [{ log: { level: 'verbose' } }, 'log.level', /debug/],
     [{ anonymous: { enabled: true, wrte: true } }, 'anonymous.wrte', /did you mean "write"/],
+    [{ anonymous: { home: 'pub' } }, 'anonymous.home', /absolute/],
   ];
   for (const [value, key, message] of cases) {
     const err = configError(() => validateConfig(value));
@@ -180,4 +182,25 @@ test('the example in docs/configuration.md is valid', async () => {
   const plan = planServe(config, '/srv');
   assert.ok(plan.summary.anonymous);
   assert.deepEqual(plan.summary.users.map((u) => u.description), ['read-write', 'list,write,mkdir', 'read-only']);
+});
+
+test('anonymous is asked first: no scrypt wait, and no user may shadow its names', async (t) => {
+  const d = await dir(t);
+  // A costly hash (~0.2 s per verification): an anonymous login must not pay it.
+  const slowHash = await hashPassword('pw', { ln: 16, r: 8, p: 1 });
+  const config = validateConfig({ anonymous: { enabled: true }, users: [{ name: 'alice', password: slowHash, root: d }] });
+  const plan = planServe(config, d);
+  const t0 = performance.now();
+  assert.equal((await plan.options.authenticator.authenticate('anonymous', 'x', ctx))?.name, 'anonymous');
+  const anonMs = performance.now() - t0;
+  const t1 = performance.now();
+  assert.equal(await plan.options.authenticator.authenticate('alice', 'wrong', ctx), null);
+  const userMs = performance.now() - t1;
+  assert.ok(anonMs < userMs / 3, `anonymous ${anonMs.toFixed(1)} ms vs user ${userMs.toFixed(1)} ms`);
+
+  const shadow = validateConfig({ anonymous: { enabled: true }, users: [{ name: 'FTP', password: hash, root: d }] });
+  assert.equal(configError(() => planServe(shadow, d)).key, 'users.0.name');
+  // Without anonymous access the name is an ordinary user name.
+  const plain = validateConfig({ users: [{ name: 'ftp', password: hash, root: d }] });
+  assert.equal((await planServe(plain, d).options.authenticator.authenticate('ftp', 'secret', ctx))?.name, 'ftp');
 });

@@ -113,7 +113,7 @@ const anonymousSchema = z.strictObject({
   /** Shorthand for permissions: read-write. */
   write: z.boolean().optional(),
   permissions: permissionsSchema.optional(),
-  home: nonEmpty.optional(),
+  home: z.string().startsWith('/', { error: 'must be an absolute path inside the anonymous root, e.g. "/pub"' }).optional(),
 });
 
 const userSchema = z.strictObject({

@@ -2,11 +2,11 @@
  * Handshake behaviour of the net-level FTPS server seen by a real third-party TLS client, OpenSSL's
  * `s_client`: explicit upgrade with `-starttls ftp` (220 / AUTH TLS / 234), TLS 1.2 and 1.3 forced,
  * session reuse honoured when s_client offers the control session (`-sess_out` / `-sess_in`) and refused
- * when it does not. Skipped when the openssl binary is missing.
+ * when it does not. Skipped when the openssl binary is missing (fails instead under FTPKIT_REQUIRE_PEERS=1).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,8 +14,8 @@ import { CertificateStore } from '../../src/net/certificates.js';
 import { ServerTls } from '../../src/net/tls-server.js';
 import { makeTestPki, type TestPki } from '../support/tls-certs.js';
 import { startTlsNetServer, type TlsNetHarness } from '../support/tls-net.js';
+import { peerSkip } from '../support/peers.js';
 
-const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
 let pki: TestPki;
 let dir: string;
 test.before(async () => {
@@ -57,7 +57,7 @@ async function harness(t: { after(fn: () => Promise<void>): void }): Promise<Tls
 }
 
 for (const [version, flag] of [['TLSv1.2', '-tls1_2'], ['TLSv1.3', '-tls1_3']] as const) {
-  test(`openssl s_client -starttls ftp ${flag}: control upgrade, data resumes with -sess_in, refused without`, { skip: !haveOpenssl && 'openssl not installed', timeout: 30_000 }, async (t) => {
+  test(`openssl s_client -starttls ftp ${flag}: control upgrade, data resumes with -sess_in, refused without`, { ...peerSkip('openssl'), timeout: 30_000 }, async (t) => {
     const h = await harness(t);
     const sess = path.join(dir, `session-${version}.pem`);
     const common = ['-CAfile', pki.ca.certFile, '-servername', 'localhost', '-verify_return_error', flag];
@@ -80,7 +80,7 @@ for (const [version, flag] of [['TLSv1.2', '-tls1_2'], ['TLSv1.3', '-tls1_3']] a
   });
 }
 
-test('openssl s_client offering only TLS 1.1 is refused (minimum TLS 1.2)', { skip: !haveOpenssl && 'openssl not installed', timeout: 30_000 }, async (t) => {
+test('openssl s_client offering only TLS 1.1 is refused (minimum TLS 1.2)', { ...peerSkip('openssl'), timeout: 30_000 }, async (t) => {
   const h = await harness(t);
   // OpenSSL 3 itself refuses TLS 1.1 at its default security level; -cipher @SECLEVEL=0 lets it try.
   const r = await sClient(t, ['-connect', `127.0.0.1:${h.port}`, '-starttls', 'ftp', '-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0'], /PORT \d+/);

@@ -17,6 +17,7 @@ import { CommandTable } from './command-table.js';
 import type { CommandModule } from './command-table.js';
 import { defaultCommandModules } from './commands/index.js';
 import { natPassiveAddressResolver } from './nat/seam.js';
+import { checkActiveSourcePrivilege } from './nat/active-source.js';
 import type { PassiveAddressResolver } from './data/passive-address.js';
 import type { FtpServerEvents } from './events.js';
 import type { FtpServerOptions } from './options.js';
@@ -84,8 +85,14 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   async listen(): Promise<AddressInfo[]> {
     if (this.servers.length) throw new Error('already listening');
     const { host, port } = this.options;
+    // NAT/active: connecting back from port 20 (RFC 959 s3.2) needs the privilege; say so now, not at the first transfer.
+    await checkActiveSourcePrivilege(this.options.active);
     // FTPS: the certificate must be loaded (or generated) before the first AUTH TLS.
-    await this.security?.init();
+    if (this.security) {
+      await this.security.init();
+      // A rotated certificate that cannot be used yet (key not matching, half-written file) is worth a warning.
+      this.security.certificates.on('error', err => this.emit('warning', { code: 'tls-certificate-reload', message: `certificate files changed but cannot be used yet (the previous certificate stays in use): ${err.message}` }));
+    }
     if (host === undefined) {
       try {
         await this.listenOn('::', port, false);

@@ -300,3 +300,23 @@ test('garbage after 234 closes that session only', { timeout: 20_000 }, async (t
   await c2.authTls();
   await c2.login();
 });
+
+test('a half-done certificate rotation is reported as a server warning; the old certificate keeps serving', { timeout: 20_000 }, async (t) => {
+  const fsp = await import('node:fs/promises');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'ftpkit-rotate-'));
+  t.after(() => fsp.rm(dir, { recursive: true, force: true }));
+  const certFile = path.join(dir, 'cert.pem');
+  const keyFile = path.join(dir, 'key.pem');
+  await fsp.writeFile(certFile, pki.server.cert);
+  await fsp.writeFile(keyFile, pki.server.key);
+  const h = await server(t, { certFile, keyFile });
+  const warnings: string[] = [];
+  h.server.on('warning', (w) => warnings.push(`${w.code}: ${w.message}`));
+  await fsp.writeFile(certFile, pki.server2.cert); // key not rotated yet
+  const c = await control(t, h);
+  await c.authTls();
+  await c.login();
+  assert.ok(warnings.some((w) => /^tls-certificate-reload: /.test(w)), warnings.join('\n'));
+});

@@ -78,3 +78,28 @@ export function activeConnectError(err: unknown, opts: ActiveConnectOptions, ela
     ...(message ? { message } : {}),
   });
 }
+
+/**
+ * Fail at startup, not at the first transfer, when active.sourcePort is privileged and we may not bind it:
+ * a short-lived bind of that port tells. (Linux checks the privilege before whether the port is in use,
+ * so EADDRINUSE means the privilege is there.)
+ */
+export async function checkActiveSourcePrivilege(active: ActiveOptions = {}): Promise<void> {
+  validateActiveSource(active);
+  const port = active.sourcePort;
+  if (port === undefined || port >= 1024) return;
+  const { createServer } = await import('node:net');
+  const host = active.sourceAddress ?? '0.0.0.0';
+  await new Promise<void>((resolve, reject) => {
+    const s = createServer();
+    s.once('error', err => {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') {
+        reject(new FtpConfigError('active.sourcePort', `connecting back from port ${port} (RFC 959's data port) needs root or `
+          + 'CAP_NET_BIND_SERVICE (e.g. setcap cap_net_bind_service=+ep "$(command -v node)"); remove active.sourcePort '
+          + 'to connect from any port', { cause: err }));
+      } else resolve(); // in use, or an address problem reported by the connect itself
+    });
+    s.listen({ port, host, exclusive: true }, () => s.close(() => resolve()));
+  });
+}

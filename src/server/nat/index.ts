@@ -8,7 +8,7 @@ export {
   type PassiveContext, type NatAdvertisement, type PassiveWarning, type PassiveAdvertiserOptions, type Lookup4,
 } from './passive-address.js';
 export {
-  activeConnectOptions, activeConnectError, validateActiveSource,
+  activeConnectOptions, activeConnectError, validateActiveSource, checkActiveSourcePrivilege,
   type ActiveConnectOptions, type ActiveConnectTarget,
 } from './active-source.js';
 export { parsePasvAddressMap, parsePortRangeMap } from './cli-syntax.js';

@@ -64,8 +64,8 @@ export function activeConnectError(err: unknown, opts: ActiveConnectOptions, ela
   let message: string | undefined;
   if (failure === 'permission' && opts.localPort !== undefined && opts.localPort < 1024) {
     message = `cannot connect back from port ${opts.localPort}: binding a port below 1024 needs root or `
-      + 'CAP_NET_BIND_SERVICE (e.g. setcap cap_net_bind_service=+ep $(which node)); unset active.sourcePort '
-      + '(--active-port-20) to connect from any port';
+      + 'CAP_NET_BIND_SERVICE (e.g. setcap cap_net_bind_service=+ep $(which node)); remove active.sourcePort '
+      + 'to connect from any port';
   } else if (failure === 'address-in-use' && opts.localPort !== undefined) {
     message = `cannot connect back from port ${opts.localPort} to ${endpoint}: a connection from that port to the same `
       + 'client port is still open or in TIME_WAIT';

@@ -107,11 +107,27 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
     const implicitP = implicitFirst
       ? probeGreeting({ host, port, connectTimeoutMs: connectMs, greetingTimeoutMs: greetingMs, implicitTls: true, signal: ac.signal, ...(options.tls?.servername ? { servername: options.tls.servername } : {}) })
       : undefined;
+    // On the default port 21, look at 990 alongside (no extra time): when 21 is blocked or silent, an
+    // implicit-FTPS port that answers is the likely intended one.
+    const side990P = port === 21 && t.secure !== 'implicit'
+      ? probeGreeting({ host, port: 990, connectTimeoutMs: connectMs, greetingTimeoutMs: greetingMs, implicitTls: true, signal: ac.signal,
+        ...(options.tls?.servername ? { servername: options.tls.servername } : {}) })
+      : undefined;
     const plain = plainP ? await plainP : undefined;
     let implicit: GreetingProbe | undefined = implicitP ? await implicitP : undefined;
     const first = plain ?? implicit!;
     addStep(step('tcp', `TCP connect to port ${port}`, first.tcp,
       first.tcp.kind === 'ok' ? `connected in ${secs(first.tcp.ms)}` : describeOutcome(first.tcp), first.evidence.slice(0, 2)));
+    const plainGreets = plain?.greeting.kind === 'ok';
+    if (side990P && !plainGreets) {
+      const side = await side990P;
+      if (side.greeting.kind === 'ok') {
+        addStep(step('port-990', 'implicit FTPS on port 990', side.greeting,
+          `port 990 answers: TLS (${side.tlsProtocol ?? '?'}) then ${side.greetingLines.join(' / ')}`, side.evidence));
+      }
+    } else {
+      void side990P?.catch(() => {});
+    }
     if (first.tcp.kind !== 'ok') return finish();
     controlAddress = first.remoteAddress?.replace(/^::ffff:/, '');
     localAddress = first.localAddress?.replace(/^::ffff:/, '');

@@ -97,6 +97,24 @@ export function infer(input: InferenceInput): Inference {
       add({ code: 'dns-failure', side: 'client', title: `the name ${input.host} does not resolve`, detail: describeOutcome(o) });
     }
   }
+  const p990 = step(input.steps, 'port-990');
+  if (p990?.outcome.kind === 'ok' && (causes.length > 0 || (greeting && greeting.outcome.kind !== 'ok'))) {
+    add({ code: 'implicit-on-990', side: 'client',
+      title: `port 990 answers with implicit FTPS: the server may be meant to be used as ftps://${input.host}/`,
+      detail: p990.summary, userFix: `try ftps://${input.host}/ (implicit TLS on port 990)` });
+  }
+  if (greeting && implicit?.outcome.kind !== 'ok'
+      && (greeting.outcome.kind === 'reply' || greeting.outcome.kind === 'closed' || greeting.outcome.kind === 'reset')) {
+    const o = greeting.outcome;
+    add({ code: 'greeting-refused', side: 'server',
+      title: o.kind === 'reply'
+        ? `the server refuses the session right away: ${o.replyCode} ${o.replyText ?? ''}`.trim()
+        : `the server ${o.kind === 'reset' ? 'resets' : 'closes'} the connection instead of greeting`,
+      detail: `${describeOutcome(o)}. Typical reasons: too many connections (per address or in total), an address-based `
+        + 'access rule (TCP wrappers, a deny list), or a server that is shutting down.',
+      adminFix: 'check the server\'s connection limits and access rules for this client address',
+      userFix: 'retry later; close other FTP sessions to this server' });
+  }
   if (greeting && greeting.outcome.kind !== 'ok' && greeting.outcome.kind !== 'skipped') {
     if (implicit?.outcome.kind === 'ok') {
       add({ code: 'implicit-tls-port', side: 'client',

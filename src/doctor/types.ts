@@ -42,7 +42,7 @@ export interface EvidenceLine {
   text: string;
 }
 
-export type StepId = 'resolve' | 'tcp' | 'greeting' | 'implicit-tls' | 'features' | 'auth-tls' | 'login';
+export type StepId = 'resolve' | 'tcp' | 'greeting' | 'implicit-tls' | 'port-990' | 'features' | 'auth-tls' | 'login';
 
 export interface StepResult {
   id: StepId;
@@ -93,6 +93,8 @@ export type CauseCode =
   | 'control-unreachable'
   | 'implicit-tls-port'
   | 'no-greeting'
+  | 'greeting-refused'
+  | 'implicit-on-990'
   | 'explicit-tls-mismatch'
   | 'tls-required'
   | 'tls-certificate'

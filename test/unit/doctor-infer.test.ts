@@ -258,3 +258,19 @@ test('EPRT not understood is not "active refused" when PORT works', () => {
   const r = infer(input(m));
   assert.deepEqual(codes(r), ['epsv-unsupported']);
 });
+
+test('greeting refused (421 too many connections) and a hint when port 990 answers', () => {
+  const steps: StepResult[] = [
+    { id: 'tcp', title: '', outcome: OK, summary: '', evidence: [] },
+    { id: 'greeting', title: '', outcome: reply('greeting', 421, 'Too many connections from your address.'), summary: '', evidence: [] },
+  ];
+  const r = infer(input([], { steps }));
+  assert.deepEqual(codes(r), ['greeting-refused']);
+  assert.match(r.causes[0].title, /421 Too many connections/);
+  const blocked: StepResult[] = [
+    { id: 'tcp', title: '', outcome: { kind: 'timeout', ms: 5000, connection: 'control' }, summary: '', evidence: [] },
+    { id: 'port-990', title: '', outcome: OK, summary: 'port 990 answers: TLS (TLSv1.3) then 220 hi', evidence: [] },
+  ];
+  const r2 = infer(input([], { steps: blocked, controlAddress: undefined }));
+  assert.deepEqual(codes(r2), ['control-port-dropped', 'implicit-on-990']);
+});

@@ -343,9 +343,28 @@ export function infer(input: InferenceInput): Inference {
     }
   }
 
+  // TLS 1.3 resumption: the default TLS cells fail for TLS reasons (or 522 "session reuse required") while
+  // the TLS 1.2 cells work: the server (or our TLS stack against it) cannot resume with 1.3 tickets.
+  {
+    const tls13 = m.filter(r => r.spec.tls && !r.spec.tlsVersion);
+    const tls12 = m.filter(r => r.spec.tlsVersion === 'TLSv1.2');
+    const tlsFail = (o: Outcome) => o.kind === 'tls' || (o.kind === 'reply' && (o.replyCode === 522
+      || (o.replyCode === 425 && /reuse|session|tls|ssl/i.test(o.replyText ?? ''))));
+    const failed13 = tls13.filter(r => tlsFail(r.outcome));
+    if (failed13.length && tls12.some(r => r.outcome.kind === 'ok') && !tls13.some(r => r.outcome.kind === 'ok')) {
+      add({ code: 'tls13-resumption', side: 'server',
+        title: 'TLS data connections fail with TLS 1.3 but work with TLS 1.2 (session resumption)',
+        detail: `${failed13[0]!.spec.label}: ${describeOutcome(failed13[0]!.outcome)}; with TLS 1.2 the same works. `
+          + 'The server requires the data connection to resume the control connection\'s TLS session (RFC 4217 s10.2) and '
+          + 'does not accept TLS 1.3 resumption.',
+        adminFix: 'update the server\'s TLS library/configuration so TLS 1.3 session tickets can be resumed on data connections',
+        userFix: 'limit TLS to version 1.2 (the recommended settings do)' });
+    }
+  }
+
   // TLS data connections failing for TLS reasons (not the network).
   const tlsData = m.filter(r => r.spec.tls && r.outcome.kind === 'tls');
-  if (tlsData.length && !m.some(r => r.spec.tls && r.outcome.kind === 'ok')) {
+  if (tlsData.length && !m.some(r => r.spec.tls && r.outcome.kind === 'ok') && !causes.some(c => c.code === 'tls13-resumption')) {
     add({ code: 'tls-data-blocked', side: 'server', title: 'TLS on the data connection fails',
       detail: `${tlsData[0]!.spec.label}: ${describeOutcome(tlsData[0]!.outcome)}.`,
       adminFix: 'check the server\'s TLS settings for data connections (session reuse, certificates)' });

@@ -56,14 +56,21 @@ export function planMatrix(input: PlanInput): DataProbeSpec[] {
   }
   const out: DataProbeSpec[] = [];
   if (input.cleartext) for (const b of base) out.push({ ...b, tls: false });
-  if (input.tls) for (const b of base) out.push({ ...b, id: `${b.id}+tls`, label: `${b.label}, TLS`, tls: true });
+  if (input.tls) {
+    for (const b of base) out.push({ ...b, id: `${b.id}+tls`, label: `${b.label}, TLS`, tls: true });
+    // TLS 1.2 session reuse (session ids/tickets) and TLS 1.3 (post-handshake tickets) fail differently with
+    // real servers (vsftpd/proftpd require reuse): one passive and one active cell with TLS 1.2 tell them apart.
+    for (const b of base.filter(x => x.id === 'epsv' || x.id === 'pasv-control' || x.id === 'eprt-local')) {
+      out.push({ ...b, id: `${b.id}+tls12`, label: `${b.label}, TLS 1.2`, tls: true, tlsVersion: 'TLSv1.2' });
+    }
+  }
   return out;
 }
 
 /** The ClientSettings a cell stands for. `secure` is the TLS mode the control steps found to work. */
 export function settingsFor(spec: DataProbeSpec, ctx: { secure: 'explicit' | 'implicit'; tls?: TlsSettings }): ClientSettings {
   const settings: ClientSettings = { secure: spec.tls ? ctx.secure : 'none' };
-  if (spec.tls) settings.tls = { ...(ctx.tls ?? {}), protectData: true };
+  if (spec.tls) settings.tls = { ...(ctx.tls ?? {}), protectData: true, ...(spec.tlsVersion ? { maxVersion: spec.tlsVersion } : {}) };
   if (spec.mode === 'passive') {
     settings.data = {
       mode: 'passive',
@@ -91,7 +98,7 @@ export function settingsFor(spec: DataProbeSpec, ctx: { secure: 'explicit' | 'im
  */
 export function preferenceRank(spec: DataProbeSpec): number {
   const order = ['epsv', 'pasv-reply', 'pasv-control', 'eprt-local', 'port-local', 'eprt-range', 'port-range', 'eprt-public', 'port-public'];
-  const baseId = spec.id.replace(/\+tls$/, '');
+  const baseId = spec.id.replace(/\+tls(12)?$/, '');
   const i = order.indexOf(baseId);
-  return (spec.tls ? 0 : 100) + (i < 0 ? 50 : i);
+  return (!spec.tls ? 100 : spec.tlsVersion ? 20 : 0) + (i < 0 ? 15 : i);
 }

@@ -66,6 +66,8 @@ export interface DataProbeSpec {
   /** Active: advertise this address instead of the local one. */
   advertiseAddress?: string;
   tls: boolean;
+  /** TLS cells: cap the version (TLS 1.2 session reuse works differently from 1.3's tickets). */
+  tlsVersion?: 'TLSv1.2';
   /** Human label ("PASV, address from the reply, TLS"). */
   label: string;
 }
@@ -103,6 +105,7 @@ export type CauseCode =
   | 'pasv-address-unusable'
   | 'alg-blind-under-tls'
   | 'tls-data-blocked'
+  | 'tls13-resumption'
   | 'server-passive-ports-dropped'
   | 'server-passive-ports-refused'
   | 'epsv-unsupported'

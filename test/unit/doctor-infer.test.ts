@@ -19,7 +19,9 @@ function matrix(opts: { tls?: boolean; cleartext?: boolean; portRange?: { min: n
   cells: Record<string, Partial<DataProbeResult>>, fallback: Outcome = OK): DataProbeResult[] {
   const specs = planMatrix({ ipv6: false, cleartext: opts.cleartext ?? true, tls: opts.tls ?? true,
     ...(opts.portRange ? { portRange: opts.portRange } : {}), ...(opts.portAddress ? { portAddress: opts.portAddress } : {}) });
-  return specs.map(spec => ({ spec, outcome: fallback, evidence: [], ...(cells[spec.id] ?? {}) }));
+  // A TLS 1.2 cell behaves like its TLS cell unless the test says otherwise.
+  return specs.map(spec => ({ spec, outcome: fallback, evidence: [],
+    ...(cells[spec.id] ?? (spec.tlsVersion ? cells[spec.id.replace(/12$/, '')] : undefined) ?? {}) }));
 }
 
 function input(m: DataProbeResult[], extra: Partial<InferenceInput> = {}): InferenceInput {
@@ -33,7 +35,8 @@ test('plan: cells per mode, TLS doubles them, IPv6 drops PASV/PORT', () => {
   const ids = planMatrix({ ipv6: false, cleartext: true, tls: false }).map(s => s.id);
   assert.deepEqual(ids, ['epsv', 'pasv-reply', 'pasv-control', 'eprt-local', 'port-local']);
   const all = planMatrix({ ipv6: false, cleartext: true, tls: true, portRange: { min: 50000, max: 50010 }, portAddress: '198.18.1.2' });
-  assert.equal(all.length, 18);
+  assert.equal(all.length, 21);
+  assert.deepEqual(all.filter(x => x.tlsVersion).map(x => x.id), ['epsv+tls12', 'pasv-control+tls12', 'eprt-local+tls12']);
   assert.ok(all.some(s => s.id === 'port-public+tls' && s.advertiseAddress === '198.18.1.2' && s.portRange?.min === 50000));
   assert.deepEqual(planMatrix({ ipv6: true, cleartext: true, tls: false }).map(s => s.id), ['epsv', 'eprt-local']);
   const s = settingsFor(all.find(x => x.id === 'pasv-control+tls')!, { secure: 'explicit', tls: { rejectUnauthorized: false } });
@@ -47,7 +50,7 @@ test('everything works: no cause, TLS EPSV recommended', () => {
   assert.deepEqual(codes(r), []);
   assert.equal(r.recommended?.probeId, 'epsv+tls');
   assert.equal(r.recommended?.settings.secure, 'explicit');
-  assert.equal(r.works.length, 10);
+  assert.equal(r.works.length, 13);
 });
 
 test('server behind NAT advertising its private address in PASV', () => {
@@ -83,7 +86,7 @@ test('FTP ALG: cleartext passive works (reply rewritten), TLS passive is dropped
 });
 
 test('server firewall drops its passive ports; active works', () => {
-  const m = matrix({}, Object.fromEntries(['epsv', 'pasv-reply', 'pasv-control', 'epsv+tls', 'pasv-reply+tls', 'pasv-control+tls']
+  const m = matrix({}, Object.fromEntries(['epsv', 'pasv-reply', 'pasv-control', 'epsv+tls', 'pasv-reply+tls', 'pasv-control+tls', 'epsv+tls12', 'pasv-control+tls12']
     .map((id, i) => [id, { outcome: dataTimeout(`198.18.20.2:${30000 + i}`), advertised: { host: '198.18.20.2', port: 30000 + i } }])));
   const r = infer(input(m, { controlAddress: '198.18.20.2', host: '198.18.20.2' }));
   assert.deepEqual(codes(r), ['server-passive-ports-dropped']);
@@ -94,7 +97,7 @@ test('server firewall drops its passive ports; active works', () => {
 });
 
 test('server firewall rejects its passive ports (fast reset)', () => {
-  const m = matrix({}, Object.fromEntries(['epsv', 'pasv-reply', 'pasv-control', 'epsv+tls', 'pasv-reply+tls', 'pasv-control+tls']
+  const m = matrix({}, Object.fromEntries(['epsv', 'pasv-reply', 'pasv-control', 'epsv+tls', 'pasv-reply+tls', 'pasv-control+tls', 'epsv+tls12', 'pasv-control+tls12']
     .map(id => [id, { outcome: dataRefused('198.18.20.2:30001'), advertised: { host: '198.18.20.2', port: 30001 } }])));
   const r = infer(input(m, { controlAddress: '198.18.20.2' }));
   assert.deepEqual(codes(r), ['server-passive-ports-refused']);
@@ -273,4 +276,14 @@ test('greeting refused (421 too many connections) and a hint when port 990 answe
   ];
   const r2 = infer(input([], { steps: blocked, controlAddress: undefined }));
   assert.deepEqual(codes(r2), ['control-port-dropped', 'implicit-on-990']);
+});
+
+test('TLS 1.3 resumption refused, TLS 1.2 works: named, and TLS 1.2 recommended', () => {
+  const reuse = { outcome: reply('LIST', 522, 'SSL connection failed: session reuse required') };
+  const m = matrix({}, Object.fromEntries(['epsv', 'pasv-reply', 'pasv-control', 'eprt-local', 'port-local'].map(id => [`${id}+tls`, reuse])));
+  for (const r of m) if (r.spec.tlsVersion) r.outcome = OK;
+  const r = infer(input(m));
+  assert.deepEqual(codes(r), ['tls13-resumption']);
+  assert.equal(r.recommended?.probeId, 'epsv+tls12');
+  assert.equal(r.recommended?.settings.tls?.maxVersion, 'TLSv1.2');
 });

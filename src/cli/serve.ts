@@ -10,7 +10,7 @@
 import { parsePasvAddressMap } from '../server/nat/cli-syntax.js';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { FtpConfigError, FtpUsageError } from '../errors.js';
 import { parsePermissionText, isPermissionName } from '../server/auth/permissions.js';
 import { loadConfigFile, validateConfig } from '../server/config/load.js';
@@ -19,6 +19,7 @@ import type { ServeConfig, ServeConfigInput } from '../server/config/schema.js';
 import { FtpServer } from '../server/ftp-server.js';
 import { JsonLogger, LOG_LEVELS, openLogFile, type LogLevel } from '../server/log/json-logger.js';
 import { PERMISSION_NAMES } from '../server/auth/permissions.js';
+import { tlsFlagsToConfig, type TlsFlagMode } from '../server/tls/config.js';
 
 export interface ServeFlags {
   port?: number;
@@ -35,6 +36,10 @@ export interface ServeFlags {
   config?: string;
   logLevel?: string;
   logFile?: string;
+  tls?: TlsFlagMode;
+  cert?: string;
+  key?: string;
+  implicitPort?: number;
 }
 
 /** Config key -> the flag that sets it, so a bad flag value is reported under the flag's name. */
@@ -42,12 +47,15 @@ const FLAG_FOR_KEY: Record<string, string> = {
   port: '--port', host: '--host', 'passive.ports': '--pasv-ports', 'passive.address': '--pasv-address',
   'passive.advertisedPorts': '--pasv-advertised-ports',
   'log.level': '--log-level', 'log.file': '--log-file',
+  'tls.cert': '--cert', 'tls.key': '--key', 'tls.implicitPort': '--implicit-port',
 };
 
-function parsePort(text: string): number {
-  const n = Number(text);
-  if (!/^\d{1,5}$/.test(text.trim()) || n > 65535) throw new FtpUsageError(`--port must be a port number 0-65535 (0 picks a free port), got ${JSON.stringify(text)}`);
-  return n;
+function portParser(flag: string): (text: string) => number {
+  return (text) => {
+    const n = Number(text);
+    if (!/^\d{1,5}$/.test(text.trim()) || n > 65535) throw new FtpUsageError(`${flag} must be a port number 0-65535 (0 picks a free port), got ${JSON.stringify(text)}`);
+    return n;
+  };
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -104,6 +112,13 @@ export function flagsToConfig(flags: ServeFlags): ServeConfig {
     if (flags.logLevel !== undefined) input.log.level = flags.logLevel as LogLevel;
     if (flags.logFile !== undefined) input.log.file = resolve(flags.logFile);
   }
+  const tls = tlsFlagsToConfig({
+    tls: flags.tls,
+    cert: flags.cert === undefined ? undefined : resolve(flags.cert),
+    key: flags.key === undefined ? undefined : resolve(flags.key),
+    implicitPort: flags.implicitPort,
+  });
+  if (tls) input.tls = tls;
   try {
     return validateConfig(input);
   } catch (err) {
@@ -120,7 +135,19 @@ function displayHost(host: string | undefined): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-export function bannerLines(plan: ServePlan, port: number): string[] {
+/** What the banner says about FTPS, or nothing when TLS is off. */
+function tlsLine(plan: ServePlan, implicitPort: number | undefined): string | undefined {
+  const tls = plan.options.tls;
+  if (!tls) return undefined;
+  const modes: string[] = [];
+  if (tls.explicit !== false) modes.push('explicit (AUTH TLS)');
+  if (implicitPort !== undefined) modes.push(`implicit on port ${implicitPort}`);
+  const required = tls.require === 'data' ? 'required for login and data' : tls.require === 'login' ? 'required for login' : 'optional';
+  const cert = tls.certFile ? `certificate ${tls.certFile}` : `self-signed certificate kept in ${tls.stateDir}`;
+  return `  FTPS: ${modes.join(', ')}; ${required}; ${cert}`;
+}
+
+export function bannerLines(plan: ServePlan, port: number, implicitPort?: number): string[] {
   const host = displayHost(plan.options.host);
   const url = `ftp://${host}:${port}`;
   const { anonymous, users } = plan.summary;
@@ -135,6 +162,8 @@ export function bannerLines(plan: ServePlan, port: number): string[] {
   const pasv = plan.options.passive?.portRange ?? { min: 50000, max: 50100 };
   const advertised = plan.options.passive?.address ? `, advertising ${plan.options.passive.address}` : '';
   lines.push(`  listening on ${where}; passive ports ${pasv.min}-${pasv.max}${advertised}`);
+  const tls = tlsLine(plan, implicitPort);
+  if (tls) lines.push(tls);
   if (anonymous) lines.push(`  try: curl ${url}/   or   lftp ${url}`);
   else if (users[0]) lines.push(`  try: curl -u ${users[0].name} ${url}/`);
   lines.push('  stop with Ctrl-C');
@@ -174,7 +203,7 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
     throw err;
   }
   const port = addresses[0]?.port ?? plan.options.port ?? 2121;
-  out.write(bannerLines(plan, port).join('\n') + '\n');
+  out.write(bannerLines(plan, port, server.implicitAddress()?.port).join('\n') + '\n');
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -193,7 +222,7 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('run the FTP server: DIR (default: the current folder) anonymously and read-only on port 2121 unless told otherwise')
     .argument('[dir]', 'folder served to anonymous users')
-    .option('-p, --port <port>', 'control port; 0 picks a free port and the banner shows it (default 2121)', parsePort)
+    .option('-p, --port <port>', 'control port; 0 picks a free port and the banner shows it (default 2121)', portParser('--port'))
     .option('--host <address>', 'address to listen on (default: all addresses, IPv4 and IPv6)')
     .option('--pasv-ports <range>', 'passive data ports, e.g. 50000-50100 (the default)')
     .option('--pasv-address <address>', 'IPv4 address or hostname to advertise in PASV replies (server behind NAT)')
@@ -203,6 +232,10 @@ export function registerServe(program: Command): void {
     .option('--anonymous', 'allow anonymous logins even when users are configured')
     .option('--no-anonymous', 'refuse anonymous logins')
     .option('-u, --user <NAME:HASH:ROOT[:PERMS]>', `add a user (repeatable); HASH from \`ftpkit hash-password\`, PERMS read-only, read-write (default) or a list of ${PERMISSION_NAMES.join(',')}`, collect)
+    .addOption(new Option('--tls <mode>', 'FTPS: explicit (AUTH TLS offered), implicit (also TLS-first on --implicit-port, default 990), required (TLS for login and data, anonymous too)').choices(['explicit', 'implicit', 'required']))
+    .option('--cert <file>', 'PEM certificate and chain (default: a self-signed one kept in ~/.local/state/ftpkit)')
+    .option('--key <file>', 'PEM private key (default: the --cert file)')
+    .option('--implicit-port <port>', 'port for implicit FTPS (0 picks a free one)', portParser('--implicit-port'))
     .option('-c, --config <file>', 'configuration file (.yaml, .yml or .json); flags override it')
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')}; debug adds the protocol transcript (default info)`)
     .option('--log-file <file>', 'append the JSON-lines log to this file instead of standard error')
@@ -212,6 +245,7 @@ export function registerServe(program: Command): void {
       '  ftpkit serve                                   # this folder, anonymous, read-only, port 2121',
       '  ftpkit serve ~/public --write --port 2121      # anonymous uploads allowed',
       "  ftpkit serve --user 'alice:$scrypt$ln=17,r=8,p=1$...:/srv/alice'",
+      '  ftpkit serve --tls required --cert server.pem --key server.key',
       '  ftpkit serve --config ftpkit.yaml --log-level debug',
       '',
       'Configuration reference: docs/configuration.md. Exit codes: 0 ok, 2 usage or configuration error, 5 cannot listen, 1 other.',

@@ -26,8 +26,8 @@ interface Cli {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function runCli(t: { after(fn: () => unknown): void }, args: string[], input?: string): Cli {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+function runCli(t: { after(fn: () => unknown): void }, args: string[], input?: string, env?: Record<string, string>): Cli {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
@@ -184,6 +184,8 @@ test('bad configuration and bad flags exit with 2 and name the key', async (t) =
     [['serve', join(dir, 'missing')], /DIR: .*no such folder/],
     [['serve', '--bogus'], /unknown option/],
     [['serve', '--config', join(dir, 'none.yaml')], /no such file/],
+    [['serve', '--tls', 'sometimes'], /--tls/],
+    [['serve', '--key', 'k.pem'], /--cert: .*needs tls\.cert/],
   ];
   await Promise.all(cases.map(async ([args, message]) => {
     const cli = runCli(t, args);
@@ -253,4 +255,23 @@ test('hash-password on a terminal: asked twice, never echoed', { skip: hasScript
   const hash = /\$scrypt\$\S+/.exec(screen)?.[0];
   assert.ok(hash, screen);
   assert.equal(await verifyPassword('tty-secret', parsePasswordHash(hash) as ParsedPasswordHash), true);
+});
+
+test('serve --tls required: FTPS with a self-signed certificate in the state folder; cleartext refused', async (t) => {
+  const dir = await tempDir(t);
+  const root = join(dir, 'root');
+  await mkdir(root);
+  await writeFile(join(root, 'f.txt'), 'over tls');
+  const state = join(dir, 'state');
+  const cli = runCli(t, ['serve', root, '--host', '127.0.0.1', '--port', '0', '--tls', 'required', '--log-level', 'error'], undefined, { XDG_STATE_HOME: state });
+  const port = await bannerPort(cli);
+  assert.match(cli.stdout(), /FTPS: explicit \(AUTH TLS\); required for login and data; self-signed certificate kept in .*state/);
+  const secure = await curl(['--ssl-reqd', '-k', `ftp://127.0.0.1:${port}/f.txt`]);
+  assert.equal(secure.code, 0, secure.stderr);
+  assert.equal(secure.stdout.toString(), 'over tls');
+  const clear = await curl([`ftp://127.0.0.1:${port}/f.txt`]);
+  assert.notEqual(clear.code, 0, 'a cleartext login is refused');
+  assert.ok((await readFile(join(state, 'ftpkit', 'ftpkit-cert.pem'), 'utf8')).includes('BEGIN CERTIFICATE'));
+  cli.child.kill('SIGTERM');
+  assert.equal((await cli.exit).code, 0);
 });

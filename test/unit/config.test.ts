@@ -204,3 +204,18 @@ test('anonymous is asked first: no scrypt wait, and no user may shadow its names
   const plain = validateConfig({ users: [{ name: 'ftp', password: hash, root: d }] });
   assert.equal((await planServe(plain, d).options.authenticator.authenticate('ftp', 'secret', ctx))?.name, 'ftp');
 });
+
+test('the tls section: file-relative paths, mapped onto options.tls, errors name the key', async (t) => {
+  const d = await dir(t);
+  await writeFile(join(d, 'tls.yaml'), 'tls:\n  cert: certs/server.pem\n  key: certs/server.key\n  require: login\n  implicitPort: 9990\n');
+  const config = await loadConfigFile(join(d, 'tls.yaml'));
+  const tls = planServe(config, d).options.tls!;
+  assert.equal(tls.certFile, join(d, 'certs', 'server.pem'));
+  assert.equal(tls.keyFile, join(d, 'certs', 'server.key'));
+  assert.equal(tls.require, 'login');
+  assert.equal(tls.implicitPort, 9990);
+  assert.equal(planServe(validateConfig({}), d).options.tls, undefined, 'no tls section: no FTPS');
+  const err = configError(() => validateConfig({ tls: { minVersion: 'TLSv1.0' } }));
+  assert.equal(err.key, 'tls.minVersion');
+  assert.equal(configError(() => validateConfig({ tls: { requireSessionReus: true } })).key, 'tls.requireSessionReus');
+});

@@ -2,7 +2,7 @@
  * Owns reading a configuration file: YAML (.yaml/.yml) or JSON (.json) by extension, validated against
  * schema.ts, with every problem reported as FtpConfigError naming the key path
  * (`users.1.permissions.wirte: unknown key (did you mean "write"?)`). Relative paths inside the file
- * (roots, log file) are taken relative to the file's folder, so a config works from any current folder.
+ * (roots, log file, TLS certificate/key/state folder) are taken relative to the file's folder, so a config works from any current folder.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
@@ -105,6 +105,13 @@ function resolvePaths(config: ServeConfig, base: string): ServeConfig {
   if (config.anonymous?.root !== undefined) out.anonymous = { ...config.anonymous, root: abs(config.anonymous.root) };
   if (config.users) out.users = config.users.map((u) => ({ ...u, root: abs(u.root) }));
   if (config.log?.file !== undefined) out.log = { ...config.log, file: abs(config.log.file) };
+  if (config.tls) {
+    const tls = { ...config.tls };
+    if (tls.cert !== undefined) tls.cert = abs(tls.cert);
+    if (tls.key !== undefined) tls.key = abs(tls.key);
+    if (tls.stateDir !== undefined) tls.stateDir = abs(tls.stateDir);
+    out.tls = tls;
+  }
   return out;
 }
 

@@ -5,13 +5,14 @@
  * key`), never silently ignored. Nothing here has defaults: "not given" must stay visible so that command
  * line flags can override the file and to-options.ts applies defaults in one place.
  *
- * Extending: a new section (the FTPS issue's `tls`, ...) is one schema constant below plus one line in
- * `configSections`, and one mapping function in to-options.ts.
+ * Extending: a new section is one schema (here, or owned by its module like `tls`) plus one line in
+ * `configSections`, one mapping in to-options.ts, and its file paths in load.ts `resolvePaths`.
  */
 import { z } from 'zod';
 import { parsePasswordHash } from '../auth/password-hash.js';
 import { PERMISSION_NAMES } from '../auth/permissions.js';
 import type { Permission } from '../auth/types.js';
+import { tlsConfigSchema } from '../tls/config.js';
 
 // ---- value types -------------------------------------------------------------------------------------
 
@@ -146,7 +147,8 @@ export const configSections = {
   anonymous: anonymousSchema.optional(),
   users: z.array(userSchema).optional(),
   log: logSchema.optional(),
-  // tls: tlsSchema.optional(),   <- the FTPS issue's section goes here (and its mapping in to-options.ts)
+  /** FTPS (owned by src/server/tls/config.ts). */
+  tls: tlsConfigSchema.optional(),
 };
 
 export const configSchema = z.strictObject(configSections).superRefine((config, ctx) => {

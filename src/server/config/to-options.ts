@@ -14,6 +14,7 @@ import { READ_ONLY, READ_WRITE, type Authenticator, type Permissions } from '../
 import { ConfigUserStore } from '../auth/user-store.js';
 import { LocalStorage } from '../storage/local.js';
 import type { FtpServerOptions } from '../options.js';
+import { tlsConfigToOptions } from '../tls/config.js';
 import type { LogLevel, ServeConfig } from './schema.js';
 
 /** What the CLI banner tells the user about who may log in. */
@@ -113,6 +114,8 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
       maxLoginFailures: config.limits.maxLoginFailures,
       maxSessions: config.limits.maxSessions,
     },
+    // Paths are absolute by now (load.ts made file paths absolute; flags are relative to the current folder).
+    tls: config.tls && tlsConfigToOptions(config.tls),
   };
   return { options, log: { level: config.log?.level ?? 'info', file: config.log?.file }, summary };
 }

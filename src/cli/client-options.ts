@@ -90,8 +90,14 @@ export function parseSettingsJson(text: string, file = 'settings'): ClientSettin
   }
   let candidate = json;
   let prefix = '';
-  const rec = (json as { recommended?: { settings?: unknown } } | null)?.recommended;
+  const obj = (json ?? {}) as { recommended?: { settings?: unknown }; steps?: unknown; matrix?: unknown };
+  const rec = obj.recommended;
   if (rec && typeof rec === 'object' && 'settings' in rec) { candidate = rec.settings; prefix = 'recommended.settings.'; }
+  else if (typeof json === 'object' && json !== null && ('steps' in obj || 'matrix' in obj)) {
+    // A doctor finding in which nothing worked has no recommendation: using it as empty settings would
+    // silently run with the defaults the doctor just saw fail.
+    throw new FtpConfigError('recommended', `${file} is a doctor finding without recommended settings (no combination worked)`);
+  }
   const parsed = settingsSchema.safeParse(candidate);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -147,6 +147,9 @@ test('--settings accepts ClientSettings or the doctor --json output, and names a
   assert.throws(() => parseSettingsJson('{"recommended":{"settings":{"data":{"passive":{"command":"x"}}}}}'),
     (e: unknown) => e instanceof FtpConfigError && e.key === 'recommended.settings.data.passive.command');
   assert.throws(() => parseSettingsJson('not json'), FtpConfigError);
+  // a finding in which nothing worked must not silently mean "defaults"
+  assert.throws(() => parseSettingsJson(JSON.stringify({ version: 1, steps: [], matrix: [], works: [], causes: [] })),
+    (e: unknown) => e instanceof FtpConfigError && e.key === 'recommended');
 });
 
 test('buildClientOptions: ftps URL, typecode, netrc file, settings file + flags', async t => {

@@ -92,6 +92,8 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private readonly memory: { passive?: 'EPSV' | 'PASV'; active?: 'EPRT' | 'PORT' } = {};
   private closing = false;
+  /** Aborted by destroy(): stops connects in progress (control or data) at once. */
+  private lifetime = new AbortController();
 
   constructor(options: FtpClientOptions) {
     super();
@@ -122,6 +124,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
     return this.run(async () => {
       if (this.connected) throw new FtpUsageError('already connected');
       this.closing = false;
+      if (this.lifetime.signal.aborted) this.lifetime = new AbortController();
       this.currentType = undefined;
       this.features.clear();
       const o = this.options;
@@ -133,7 +136,8 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
       const port = o.port ?? (secure === 'implicit' ? 990 : 21);
       const endpoint = formatEndpoint(o.host, port);
       this.status(`connecting to ${endpoint} (timeout ${this.timeouts.connectMs} ms)`, 'control');
-      const tcp = await this.connector({ host: o.host, port, timeoutMs: this.timeouts.connectMs, connection: 'control' });
+      const tcp = await this.connector({ host: o.host, port, timeoutMs: this.timeouts.connectMs, connection: 'control',
+        signal: this.lifetime.signal });
       let socket: SocketLike = tcp;
       try {
         tcp.setNoDelay(true);
@@ -175,10 +179,14 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
     const user = this.options.user ?? 'anonymous';
     const password = this.options.password ?? (user === 'anonymous' || user === 'ftp' ? 'anonymous@' : '');
     let r = await this.command(`USER ${user}`);
-    if (r.code === ReplyCode.NeedPassword) r = await this.command(`PASS ${password}`);
-    if (r.code === ReplyCode.NeedAccount) throw new FtpReplyError(r.code, r.message, 'PASS ****');
+    let command = `USER ${user}`;
+    if (r.code === ReplyCode.NeedPassword) {
+      r = await this.command(`PASS ${password}`);
+      command = 'PASS ****';
+    }
+    // RFC 959 s5.4: 332 asks for ACCT, which we have no setting for.
     if (r.code !== ReplyCode.LoggedIn && r.code !== ReplyCode.NotImplementedSuperfluous) {
-      throw new FtpReplyError(r.code, r.message, r.code >= 500 && /^USER/.test(r.message) ? `USER ${user}` : 'login');
+      throw new FtpReplyError(r.code, r.message, command);
     }
   }
 
@@ -203,7 +211,8 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   destroy(): void {
     this.closing = true;
     this.stopKeepalive();
-    this.currentTransfer?.abort('the client was destroyed');
+    this.lifetime.abort();
+    // A running transfer sees the control connection fail and rejects with this error.
     this.controlConnection?.fail(new FtpClosedError('the client was destroyed'));
   }
 
@@ -537,6 +546,9 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
       const reply = await t.run();
       return { reply, bytes: t.bytes, mode };
     } catch (e) {
+      if (this.lifetime.signal.aborted && !(e instanceof FtpClosedError)) {
+        throw new FtpClosedError('the client was destroyed', { cause: e });
+      }
       if (e instanceof FtpError && t.movedData) (e as { movedData?: boolean }).movedData = true;
       throw e;
     } finally {
@@ -550,7 +562,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
     return {
       control: this.requireControl(),
       settings: this.options.data ?? {},
-      connector: this.connector,
+      connector: t => this.connector({ ...t, signal: this.lifetime.signal }),
       dataTimeoutMs: this.timeouts.dataMs,
       commandTimeoutMs: this.timeouts.commandMs,
       command: l => this.command(l),

@@ -180,9 +180,11 @@ export class Transfer {
         if (this.settled || this.failure) { sock.destroy(); return; }
       }
       this.dataSocket = sock;
-      sock.on('error', e => { this.socketError ??= e; });
+      // Who failed first? pipeline() then destroys every other stream with the same error, so only the
+      // first 'error' event names the origin (these listeners run before pipeline's own).
+      sock.on('error', e => { if (!this.localError) this.socketError ??= e; });
       const local = spec.direction === 'upload' ? spec.source : spec.sink;
-      local?.once('error', e => { this.localError ??= e; });
+      local?.once('error', e => { if (!this.socketError) this.localError ??= e; });
       this.armIdle();
       const meter = new Meter(n => { this.bytes += n; spec.progress?.add(n); this.armIdle(); });
       if (spec.direction === 'upload') {
@@ -210,7 +212,7 @@ export class Transfer {
   private classifyDataError(e: Error): Error {
     if (e instanceof FtpError) return e;
     // pipeline() destroys every stream with the first error, so the socket may re-emit a local error.
-    if (this.localError && (e === this.localError || this.socketError === this.localError)) {
+    if (this.localError) {
       return new FtpUsageError(`local ${this.spec.direction === 'upload' ? 'source' : 'destination'} failed: ${this.localError.message}`, { cause: this.localError });
     }
     const sockErr = this.socketError;

@@ -11,7 +11,7 @@ import { PassThrough } from 'node:stream';
 import { startFakeServer, closedPort, type FakeServerOptions, type FakeFtpServer } from '../support/fake-server.js';
 import { FtpClient } from '../../src/client/index.js';
 import {
-  FtpNetworkError, FtpProtocolError, FtpReplyError, FtpUsageError, FtpAbortedError,
+  FtpNetworkError, FtpProtocolError, FtpReplyError, FtpUsageError, FtpAbortedError, FtpClosedError,
 } from '../../src/errors.js';
 import type { FtpClientOptions, TranscriptEvent } from '../../src/client/index.js';
 import type { TestContext } from 'node:test';
@@ -237,3 +237,36 @@ test('a 550 to RETR leaves no partial file and keeps the session', async t => {
 });
 
 void (null as unknown as FakeFtpServer);
+
+test('destroy() during a transfer: FtpClosedError at once; during a data connect too', async t => {
+  const { client, fake } = await setup(t, { files: { f: 'x' }, commands: { RETR: { transfer: { onConnect: 'hold' } } } },
+    { timeouts: { ...FAST, dataMs: 10_000 } });
+  const p = client.download('f', sink());
+  await fake.waitFor('RETR');
+  client.destroy();
+  const { ms, error } = await elapsed(p);
+  assert.ok(error instanceof FtpClosedError, String(error));
+  assert.ok(ms < 500, `took ${ms} ms`);
+  assert.equal(client.connected, false);
+  await assert.rejects(client.pwd(), FtpClosedError);
+});
+
+test('an unsolicited 421 (server shutting down while idle) closes the session with the reply', async t => {
+  const { client, fake } = await setup(t, {});
+  fake.sessions[0].reply('421 Service not available, closing control connection.');
+  await new Promise<void>(resolve => client.on('transcript', e => { if (e.text.startsWith('421')) resolve(); }));
+  const err = await client.send('NOOP').catch(e => e);
+  assert.ok(err instanceof FtpReplyError && err.replyCode === 421, String(err));
+  assert.equal(client.connected, false);
+});
+
+test('a refused USER names the USER command; a refused PASS names PASS without the password', async t => {
+  const u = await setup(t, { commands: { USER: '530 This FTP server is anonymous only.' } }, { user: 'bob', password: 'pw1234' }, false);
+  const e1 = await u.client.connect().catch(e => e);
+  assert.ok(e1 instanceof FtpReplyError, String(e1));
+  assert.equal(e1.command, 'USER bob');
+  const p = await setup(t, { commands: { PASS: '530 Login incorrect.' } }, { user: 'bob', password: 'pw1234' }, false);
+  const e2 = await p.client.connect().catch(e => e);
+  assert.equal(e2.command, 'PASS ****');
+  assert.doesNotMatch(String(e2.message), /pw1234/);
+});

@@ -114,6 +114,7 @@ test('errors name the bad key path', async (t) => {
     [{ log: { level: 'verbose' } }, 'log.level', /debug/],
     [{ anonymous: { enabled: true, wrte: true } }, 'anonymous.wrte', /did you mean "write"/],
     [{ anonymous: { home: 'pub' } }, 'anonymous.home', /absolute/],
+    [{ passive: { addressMap: [{ networks: ['private', '10.0.0.0/33'], address: 'local' }] } }, 'passive.addressMap.0.networks.1', /CIDR/],
   ];
   for (const [value, key, message] of cases) {
     const err = configError(() => validateConfig(value));

@@ -13,6 +13,7 @@ import { parsePasswordHash } from '../auth/password-hash.js';
 import { PERMISSION_NAMES } from '../auth/permissions.js';
 import type { Permission } from '../auth/types.js';
 import { tlsConfigSchema } from '../tls/config.js';
+import { parseCidr } from '../../protocol/address-class.js';
 
 // ---- value types -------------------------------------------------------------------------------------
 
@@ -81,7 +82,12 @@ const passiveSchema = z.strictObject({
   /** How often a hostname address is re-resolved. */
   addressRefresh: durationSchema.optional(),
   /** Per client network: [{ networks: [10.0.0.0/8, private], address: local }]. */
-  addressMap: z.array(z.strictObject({ networks: z.array(nonEmpty).min(1), address: nonEmpty })).optional(),
+  addressMap: z.array(z.strictObject({
+    networks: z.array(z.string().refine((n) => n === 'private' || parseCidr(n) !== undefined, {
+      error: 'expected a CIDR network like 10.0.0.0/8, or "private"',
+    })).min(1),
+    address: nonEmpty,
+  })).optional(),
   /** Ports advertised instead of the listened ones (port-mapping NAT), same size as `ports`. */
   advertisedPorts: portRangeSchema.optional(),
 });

@@ -95,7 +95,7 @@ export class PassiveDataChannel implements DataChannel {
         else resolve(socket);
       };
       const onClose = (): void => { clearTimeout(timer); reject(new Error('data channel closed')); };
-      const timer = setTimeout(() => { this.close(); reject(Object.assign(new Error('timed out waiting for the data connection'), { code: 'ETIMEDOUT' })); }, timeoutMs);
+      const timer = setTimeout(() => { reject(Object.assign(new Error('timed out waiting for the data connection'), { code: 'ETIMEDOUT' })); this.close(); }, timeoutMs);
       if (this.closed) { onClose(); return; }
       this.closeListeners.push(onClose);
       if (this.accepted) done(this.accepted);

@@ -1,0 +1,156 @@
+/**
+ * The control connection during a transfer: STAT, NOOP and ABOR (RFC 959 s4.1.3: 426 then 226), queued
+ * commands, clients vanishing mid-transfer (server stays healthy, partial byte count reported), graceful
+ * server close waiting for a running transfer.
+ */
+import { test } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { MemoryStorage, RawControl, openPassive, readAll, startServer } from '../support/server-harness.js';
+import type { Harness } from '../support/server-harness.js';
+import type { TransferFailedEvent } from '../../src/server/index.js';
+
+// Larger than loopback socket buffers on both sides, so a client that does not read stalls the transfer.
+const SIZE = 48 * 1024 * 1024;
+
+async function setup(t: TestContext, host = '127.0.0.1'): Promise<{ h: Harness; storage: MemoryStorage; c: RawControl }> {
+  const storage = new MemoryStorage();
+  storage.writeFile('/big.bin', Buffer.alloc(SIZE, 0x61));
+  const h = await startServer({ host, storage });
+  t.after(() => h.close());
+  const c = await RawControl.login(h);
+  t.after(() => c.close());
+  await c.send('TYPE I');
+  return { h, storage, c };
+}
+
+function nextFailure(h: Harness): Promise<TransferFailedEvent> {
+  return new Promise(resolve => h.server.once('transfer-failed', resolve));
+}
+
+for (const host of ['127.0.0.1', '::1']) {
+  test(`[${host}] STAT and NOOP during a stalled download, then ABOR: 426 then 226`, async t => {
+    const { h, c } = await setup(t, host);
+    const data = await openPassive(c);
+    t.after(() => data.destroy());
+    data.pause(); // do not read: the server's transfer fills the buffers and waits
+    assert.equal((await c.send('RETR big.bin')).code, 150);
+    const stat = await c.send('STAT');
+    assert.equal(stat.code, 213);
+    assert.match(stat.text, /download of \/big\.bin in progress: \d+ bytes/);
+    assert.equal((await c.send('NOOP')).code, 200);
+    const failure = nextFailure(h);
+    const r1 = await c.send('ABOR');
+    const r2 = await c.read();
+    assert.deepEqual([r1.code, r2.code], [426, 226]);
+    const ev = await failure;
+    assert.equal(ev.reason, 'aborted');
+    assert.ok(ev.bytes > 0 && ev.bytes < SIZE, `partial byte count ${ev.bytes}`);
+    data.resume(); // drain what was buffered, so the server's close is seen
+    await once(data, 'close');
+    assert.equal((await c.send('PWD')).code, 257, 'session usable after ABOR');
+  });
+}
+
+test('ABOR during an upload: 426 then 226, the upload event does not fire', async t => {
+  const { h, c } = await setup(t);
+  let uploaded = false;
+  h.server.on('upload', () => { uploaded = true; });
+  const data = await openPassive(c);
+  t.after(() => data.destroy());
+  assert.equal((await c.send('STOR part.bin')).code, 150);
+  data.write(Buffer.alloc(100_000, 1));
+  const failure = nextFailure(h);
+  const r1 = await c.send('ABOR');
+  assert.equal(r1.code, 426);
+  assert.equal((await c.read()).code, 226);
+  assert.equal((await failure).direction, 'upload');
+  assert.equal(uploaded, false);
+});
+
+test('commands other than ABOR/STAT/NOOP wait until the transfer is done, then run in order', async t => {
+  const { c } = await setup(t);
+  const data = await openPassive(c);
+  data.pause();
+  assert.equal((await c.send('RETR big.bin')).code, 150);
+  c.write('PWD\r\nNOOP\r\n');
+  // NOOP may run during the transfer, PWD must wait: the first reply is NOOP's.
+  assert.equal((await c.read()).code, 200);
+  data.resume();
+  const body = await readAll(data);
+  assert.equal(body.length, SIZE);
+  assert.equal((await c.read()).code, 226);
+  assert.equal((await c.read()).code, 257);
+});
+
+test('the client closes the data connection mid-download: 426, event with partial bytes', async t => {
+  const { h, c } = await setup(t);
+  const data = await openPassive(c);
+  assert.equal((await c.send('RETR big.bin')).code, 150);
+  let got = 0;
+  const failure = nextFailure(h);
+  await new Promise<void>(resolve => data.on('data', (chunk: Buffer) => {
+    got += chunk.length;
+    if (got > 1_000_000) { data.destroy(); resolve(); }
+  }));
+  assert.equal((await c.read()).code, 426);
+  const ev = await failure;
+  assert.match(ev.reason, /data connection lost/);
+  assert.ok(ev.bytes >= 1_000_000 && ev.bytes < SIZE, String(ev.bytes));
+  assert.equal((await c.send('NOOP')).code, 200);
+});
+
+test('a client vanishing mid-transfer leaves the server healthy', async t => {
+  const { h } = await setup(t);
+  const errors: unknown[] = [];
+  h.server.on('session-error', e => errors.push(e.error));
+  const c = await RawControl.login(h);
+  await c.send('TYPE I');
+  const data = await openPassive(c);
+  data.pause();
+  assert.equal((await c.send('RETR big.bin')).code, 150);
+  const failure = nextFailure(h);
+  const closed = once(h.server, 'session-close');
+  c.close();
+  data.destroy();
+  const ev = await failure;
+  assert.ok(ev.bytes > 0 && ev.bytes < SIZE);
+  await closed;
+  assert.equal(h.server.sessionCount, 1, 'only the setup session is left');
+  // Another client is served normally.
+  const c2 = await RawControl.login(h);
+  t.after(() => c2.close());
+  const d2 = await openPassive(c2);
+  assert.equal((await c2.send('RETR big.bin')).code, 150);
+  const [body, done] = await Promise.all([readAll(d2), c2.read()]);
+  assert.equal(body.length, SIZE);
+  assert.equal(done.code, 226);
+  assert.deepEqual(errors, []);
+});
+
+test('graceful close lets a running transfer finish, then says 421', async t => {
+  const { h, c } = await setup(t);
+  const data = await openPassive(c);
+  data.pause();
+  assert.equal((await c.send('RETR big.bin')).code, 150);
+  const closing = h.server.close({ timeoutMs: 20_000 });
+  data.resume();
+  const body = await readAll(data);
+  assert.equal(body.length, SIZE);
+  assert.equal((await c.read()).code, 226);
+  assert.equal((await c.read()).code, 421);
+  await closing;
+});
+
+test('graceful close cuts a transfer that outlasts the timeout', async t => {
+  const { h, c } = await setup(t);
+  const data = await openPassive(c);
+  t.after(() => data.destroy());
+  data.pause();
+  assert.equal((await c.send('RETR big.bin')).code, 150);
+  const failure = nextFailure(h);
+  await h.server.close({ timeoutMs: 100 });
+  assert.equal((await failure).reason, 'session closed');
+  await c.waitClosed();
+});

@@ -259,7 +259,8 @@ export function infer(input: InferenceInput): Inference {
       if (dropped.length >= failed.length / 2) {
         add({ code: 'server-passive-ports-dropped', side: 'server',
           title: `the server's firewall drops connections to its passive ports${portWords}`,
-          detail: `every passive data connection got no answer (e.g. ${sample.spec.label}: ${describeOutcome(sample.outcome)}), while the control connection works.`,
+          detail: `every passive data connection got no answer (e.g. ${sample.spec.label}: ${describeOutcome(sample.outcome)}), while the control connection works. `
+            + 'Usually the firewall or NAT router in front of the server; less often a firewall on your side that only lets a few outbound ports through.',
           adminFix: 'open (and on a NAT router, forward) the server\'s passive port range inbound, e.g. vsftpd pasv_min_port/pasv_max_port',
           userFix: activeOk(false) || activeOk(true) ? 'use active mode (it works)' : 'ask the server\'s admin to open the passive ports' });
       } else {

@@ -80,7 +80,7 @@ describe('ftpkit doctor in the lab', { concurrency: 4 }, () => {
   after(async () => { await tmpReady; await rm(tmp, { recursive: true, force: true }); });
 
   for (const c of CASES) {
-    it(`${name(c)}: ${c.causes.join(' + ') || 'no problem'}`, opts, async () => {
+    it(`${name(c)}: ${c.causes.join(' + ') || 'no problem'}`, opts, async t => {
       requireLab(['vsftpd']);
       await tmpReady;
       const lab = await Lab.up(c.scenario, c.ftpd ? { ftpd: c.ftpd } : {});
@@ -98,6 +98,7 @@ describe('ftpkit doctor in the lab', { concurrency: 4 }, () => {
           + `steps: ${f.steps.map(s => `${s.id}=${s.outcome.kind}`).join(' ')}\n`
           + `matrix: ${f.matrix.map(r => `${r.spec.id}=${r.outcome.kind}${r.outcome.replyCode ?? ''}`).join(' ')}`;
 
+        t.diagnostic(`${name(c)}: ${f.elapsedMs} ms, causes ${f.causes.map(x => x.code).join(',') || '-'}, recommended ${f.recommended?.probeId ?? '-'}`);
         // (b) the right cause(s), and nothing else.
         assert.deepEqual(f.causes.map(x => x.code).filter(x => x !== 'readonly').sort(), [...c.causes].sort(), summary);
         c.check?.(f);

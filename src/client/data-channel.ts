@@ -13,7 +13,7 @@ import type { FtpResponse } from '../protocol/reply-parser.js';
 import {
   parsePasvReply, parseEpsvReply, formatPortArgument, formatEprtArgument, unmapIPv4,
 } from '../protocol/hostport.js';
-import { choosePasvTarget } from '../protocol/address-policy.js';
+import { choosePasvTarget, classifyAddress } from '../protocol/address-policy.js';
 import { formatEndpoint, networkError } from '../net/connect.js';
 import type { DataConnectionSettings } from './options.js';
 import type { ControlConnection } from './control-connection.js';
@@ -177,13 +177,20 @@ async function prepareActive(ctx: DataContext): Promise<PreparedData> {
   const setting = a.command ?? 'auto';
   const localControl = ctx.control.localAddress;
   const bindHost = a.bindAddress ?? localControl;
-  const advertise = a.advertiseAddress === undefined || a.advertiseAddress === 'local' ? localControl : a.advertiseAddress;
+  // Default: the control connection's local address — or the bind address when that names one specific
+  // interface, since that is where we listen. An explicit advertiseAddress ('local' or an IP) always wins.
+  const bindIsSpecific = a.bindAddress !== undefined && net.isIP(a.bindAddress) !== 0
+    && classifyAddress(a.bindAddress) !== 'unspecified';
+  const advertiseSource = a.advertiseAddress !== undefined && a.advertiseAddress !== 'local' ? 'advertiseAddress'
+    : a.advertiseAddress === undefined && bindIsSpecific ? 'bindAddress' : 'local address of the control connection';
+  const advertise = advertiseSource === 'advertiseAddress' ? a.advertiseAddress!
+    : advertiseSource === 'bindAddress' ? a.bindAddress! : localControl;
   if (!net.isIP(unmapIPv4(advertise))) throw new FtpUsageError(`active advertiseAddress must be an IP address, got ${advertise}`);
   const server = await listenInRange(bindHost, a.portRange);
   const port = (server.address() as net.AddressInfo).port;
   const hp = { host: unmapIPv4(advertise), port };
   ctx.status(`active mode: listening on ${formatEndpoint(bindHost, port)}${a.portRange ? ` (port range ${a.portRange.min}-${a.portRange.max})` : ''}, `
-    + `advertising ${formatEndpoint(hp.host, port)} (${a.advertiseAddress && a.advertiseAddress !== 'local' ? 'advertiseAddress' : 'local address of the control connection'})`, 'data');
+    + `advertising ${formatEndpoint(hp.host, port)} (${advertiseSource})`, 'data');
   const serverIp = ctx.control.remoteAddress;
   const description = `${formatEndpoint(hp.host, port)} (active, advertised)`;
   let closed = false;

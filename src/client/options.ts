@@ -34,7 +34,11 @@ export interface ActiveSettings {
    * Chilkat ForcePortIpAddress), or 'local' = the control connection's local address (default).
    */
   advertiseAddress?: string | 'local';
-  /** Local address to bind the listening socket to (default: the control connection's local address). */
+  /**
+   * Local address to bind the listening socket to (default: the control connection's local address): a host
+   * with several interfaces, or '0.0.0.0'/'::' to listen on all. A specific address is also what PORT/EPRT
+   * advertise unless advertiseAddress is set.
+   */
   bindAddress?: string;
 }
 

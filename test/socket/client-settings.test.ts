@@ -113,6 +113,18 @@ test('active advertiseAddress and portRange change the EPRT/PORT argument', asyn
   assert.ok(err instanceof FtpReplyError && err.replyCode === 425, String(err));
 });
 
+test('active bindAddress: listen on that interface and advertise it (unless advertiseAddress says otherwise)', async t => {
+  const a = await setup(t, {}, { data: { mode: 'active', active: { bindAddress: '127.0.0.3' } } });
+  assert.equal((await a.client.list()).length, 1);
+  assert.match(a.fake.received.find(c => c.verb === 'EPRT')!.arg, /^\|1\|127\.0\.0\.3\|\d+\|$/);
+  assert.match(a.status(), /listening on 127\.0\.0\.3:\d+, advertising 127\.0\.0\.3:\d+ \(bindAddress\)/);
+  // Listening on all interfaces, advertising the control connection's local address.
+  const b = await setup(t, {}, { data: { mode: 'active', active: { bindAddress: '0.0.0.0', command: 'port' } } });
+  assert.equal((await b.client.list()).length, 1);
+  assert.match(b.fake.received.find(c => c.verb === 'PORT')!.arg, /^127,0,0,1,\d+,\d+$/);
+  assert.match(b.status(), /listening on 0\.0\.0\.0:\d+, advertising 127\.0\.0\.1:\d+ \(local address of the control connection\)/);
+});
+
 test('active port range with no free port: a clear listen error', async t => {
   const holders: net.Server[] = [];
   t.after(() => { for (const h of holders) h.close(); });

@@ -10,6 +10,7 @@ import { FtpClient } from '../../src/client/ftp-client.js';
 import { mirror, downloadTree, type TreeEvent } from '../../src/client/tree/index.js';
 import { LocalStorage } from '../../src/server/storage/local.js';
 import { startServer } from '../support/server-harness.js';
+import { startFakeServer } from '../support/fake-server.js';
 
 type T = { after: (fn: () => unknown) => void };
 
@@ -119,4 +120,29 @@ test('downloadTree of a folder that does not exist fails with the server reply a
   const local = path.join(await tempDir(t, 'ftpkit-local-'), 'nothing');
   await assert.rejects(downloadTree(client, 'no/such/dir', local), (e: unknown) => (e as { replyCode?: number }).replyCode === 550);
   await assert.rejects(readdir(local), { code: 'ENOENT' });
+});
+
+test('a download cut off mid-transfer leaves no file that looks complete, and the mirror reports it', async t => {
+  // The fake lists two files; RETR of one sends half its bytes, then 426 (RFC 959 s4.2: transfer aborted).
+  const fake = await startFakeServer({
+    mlsd: 'type=file;size=10;modify=20240115103000; good.txt\r\ntype=file;size=100000;modify=20240115103000; cut.bin\r\n',
+    files: { 'good.txt': '0123456789' },
+    commands: {
+      FEAT: '211-Features:\r\n EPSV\r\n MLST type*;size*;modify*;\r\n SIZE\r\n211 End',
+      RETR: cmd => cmd.arg === 'cut.bin'
+        ? { transfer: { send: Buffer.alloc(50_000, 1), final: '426 Connection closed; transfer aborted.' } }
+        : { transfer: { send: '0123456789' } },
+    },
+  });
+  t.after(() => fake.close());
+  const client = await FtpClient.connect({ host: '127.0.0.1', port: fake.port, timeouts: { commandMs: 5000, dataMs: 5000 } });
+  t.after(() => client.destroy());
+  const local = await tempDir(t, 'ftpkit-cut-');
+  const r = await downloadTree(client, '', local);
+  assert.equal(r.transferred, 1);
+  assert.equal(r.failures.length, 1);
+  assert.equal(r.failures[0].action.rel, 'cut.bin');
+  assert.equal((r.failures[0].error as { replyCode?: number }).replyCode, 426);
+  assert.deepEqual(await readdir(local), ['good.txt']); // no cut.bin, no leftover temporary file
+  assert.ok(fake.verbs().includes('MLSD'));
 });

@@ -69,6 +69,11 @@ const CASES: Case[] = [
     check: f => assert.equal(f.recommended?.settings.data?.mode, 'passive') },
   { scenario: path.join(OWN_SCENARIOS, 'N3-client-nat-alg.sh'), ftpd: 'vsftpd', causes: ['alg-blind-under-tls'], works: true, fast: true,
     check: f => assert.ok(f.works.includes('eprt-local') && !f.works.includes('eprt-local+tls')) },
+  { scenario: path.join(OWN_SCENARIOS, 'N4-server-nat-nothing-forwarded.sh'), ftpd: 'vsftpd',
+    causes: ['server-private-pasv-address', 'server-passive-ports-dropped'], works: true, fast: false,
+    check: f => assert.equal(f.recommended?.settings.data?.mode, 'active') },
+  { scenario: path.join(OWN_SCENARIOS, 'N5-both-sides-blocked.sh'), ftpd: 'vsftpd',
+    causes: ['server-passive-ports-dropped', 'client-active-blocked', 'nothing-works'], works: false, fast: false },
 ];
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');

@@ -184,3 +184,25 @@ test('--fallback retries a failed passive data connection in active mode', async
   const verbs = fake.verbs(fake.sessions.at(-1)!.index);
   assert.ok(verbs.includes('EPSV') && verbs.includes('EPRT'), verbs.join(' '));
 });
+
+test('IPv6 literal URLs: ls and get against our server on [::1]', async t => {
+  const root = await tempDir(t, 'ftpkit-cli-v6-');
+  await writeFile(path.join(root, 'six.txt'), 'over IPv6\n');
+  let h: Harness;
+  try {
+    h = await startServer({ host: '::1', storage: new LocalStorage(root), users: { test: { password: 'pw6' } } });
+  } catch (err) {
+    t.skip(`no IPv6 loopback here: ${(err as Error).message}`);
+    return;
+  }
+  t.after(() => h.close());
+  const url = `ftp://test:pw6@[::1]:${h.port}`;
+  const ls = await ftpkit(['ls', '--json', '-v', `${url}/`]);
+  ok(ls);
+  assert.deepEqual(JSON.parse(ls.stdout).entries.map((e: { name: string }) => e.name), ['six.txt']);
+  assert.equal(JSON.parse(ls.stdout).url, `ftp://test@[::1]:${h.port}/`);
+  assert.match(ls.stderr, /Command:\tEPSV/); // PASV cannot carry an IPv6 address (RFC 2428 s1)
+  const dest = path.join(root, 'back.txt');
+  ok(await ftpkit(['get', '--active', `${url}/six.txt`, dest]));
+  assert.equal(await readFile(dest, 'utf8'), 'over IPv6\n');
+});

@@ -46,6 +46,13 @@ async function pyGet(lab: Lab, mode: string) {
 
 const explain = (r: { stdout: string; stderr: string }) => `${r.stdout.slice(-1500)}\n${r.stderr.slice(-2500)}`;
 
+/** `ftpkit doctor --json` from the client namespace against our server. */
+async function doctor(lab: Lab): Promise<{ causes: Array<{ code: string; adminFix?: string }>; works: string[]; elapsedMs: number }> {
+  const r = await lab.sh('client', `node --import tsx ${shq(CLI)} doctor --json --connect-timeout 3s "ftp://anonymous:x@$FTP_HOST/upload/"`, { timeoutMs: 60_000 });
+  assert.ok(r.stdout.trim().startsWith('{'), `doctor output:\n${r.stdout.slice(-500)}\n${r.stderr.slice(-1500)}`);
+  return JSON.parse(r.stdout);
+}
+
 describe('server NAT in the lab', { concurrency: 3 }, () => {
   it('S14 topology: --pasv-address + --pasv-ports make every client mode work', opts, async () => {
     requireLab(NEEDS);
@@ -64,6 +71,10 @@ describe('server NAT in the lab', { concurrency: 3 }, () => {
         pyGet(lab, 'active').then(r => ['ftplib active', r] as const),
       ]);
       for (const [name, r] of cases) assert.ok(r.ok, `${name} failed:\n${explain(r)}`);
+      // The doctor agrees: nothing to fix.
+      const f = await doctor(lab);
+      assert.deepEqual(f.causes.map(c => c.code), [], JSON.stringify(f.causes));
+      assert.ok(f.works.includes('pasv-reply') && f.works.includes('epsv') && f.works.includes('eprt-local'), f.works.join(','));
       // The 227 reply really carries the public address (not the private 10.0.20.2).
       const pasv = cases[0][1];
       assert.match(pasv.stderr, /227 Entering Passive Mode \(198,18,2,2,/);
@@ -86,6 +97,10 @@ describe('server NAT in the lab', { concurrency: 3 }, () => {
       assert.ok(epsv.ok, `EPSV needs no address:\n${explain(epsv)}`);
       // The warning names the setting that fixes it (the server logs JSON lines on stderr).
       assert.match(server.output(), /"code":"private-address-to-public-client".*--pasv-address/);
+      // The doctor names the cause and the flag that fixes it.
+      const f = await doctor(lab);
+      assert.deepEqual(f.causes.map(c => c.code), ['server-private-pasv-address'], JSON.stringify(f.causes));
+      assert.match(f.causes[0]!.adminFix ?? '', /ftpkit serve --pasv-address/);
     } finally {
       await lab.down();
     }

@@ -80,7 +80,9 @@ export function redactUrl(u: FtpUrl): string {
   const user = u.user ? `${encodeURIComponent(u.user)}@` : '';
   const defaultPort = u.protocol === 'ftps' ? 990 : 21;
   const port = u.port === defaultPort ? '' : `:${u.port}`;
-  const path = u.path.split('/').map(encodeURIComponent).join('/').replace(/^%2F/, '%2F');
+  // RFC 1738 s3.2.2: an absolute path is written with an encoded leading slash.
+  const abs = u.path.startsWith('/');
+  const path = (abs ? '%2F' : '') + (abs ? u.path.slice(1) : u.path).split('/').map(encodeURIComponent).join('/');
   return `${u.protocol}://${user}${host}${port}/${path}${u.isDir && u.path ? '/' : ''}`;
 }
 

@@ -63,6 +63,8 @@ test('URL display never shows the password', () => {
   const shown = redactUrl(parseFtpUrl('ftp://bob:hunter2@[::1]:2121/a%20b/c'));
   assert.equal(shown, 'ftp://bob@[::1]:2121/a%20b/c');
   assert.doesNotMatch(shown, /hunter2/);
+  assert.equal(redactUrl(parseFtpUrl('ftp://h/%2Fetc/motd')), 'ftp://h/%2Fetc/motd');
+  assert.equal(redactUrl(parseFtpUrl('ftps://h:990/')), 'ftps://h/');
 });
 
 test('netrc: machines, default, macdef, quoted tokens, comments; lookup by host and login', () => {

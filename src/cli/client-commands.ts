@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FtpClient } from '../client/ftp-client.js';
-import { mirror, type MirrorResult, type TreeEvent } from '../client/tree/index.js';
+import { mirror, type CompareMode, type MirrorResult, type TreeEvent } from '../client/tree/index.js';
 import { FtpReplyError, FtpUsageError } from '../errors.js';
 import type { FileEntry } from '../protocol/listing-types.js';
 import { buildClientOptions, type ClientFlags } from './client-options.js';
@@ -32,7 +32,7 @@ interface RunContext {
   say(line: string): void;
 }
 
-type TreeFlags = ClientFlags & { parallel?: string; delete?: boolean; dryRun?: boolean; recursive?: boolean };
+type TreeFlags = ClientFlags & { parallel?: string; delete?: boolean; dryRun?: boolean; recursive?: boolean; sizeOnly?: boolean };
 
 function addClientFlags(cmd: Command): Command {
   return cmd
@@ -158,7 +158,7 @@ function treeResultJson(r: MirrorResult): Record<string, unknown> {
 }
 
 async function runTree(ctx: RunContext, direction: 'download' | 'upload', remoteDir: string, localDir: string,
-  flags: TreeFlags, compare: 'newer' | 'always'): Promise<Record<string, unknown>> {
+  flags: TreeFlags, compare: CompareMode): Promise<Record<string, unknown>> {
   const r = await mirror(ctx.client, {
     direction, remoteDir, localDir, compare, delete: !!flags.delete, dryRun: !!flags.dryRun,
     parallel: parallelOf(flags), connect: () => ctx.connect(), onEvent: treeEventPrinter(ctx),
@@ -321,6 +321,7 @@ export function registerClientCommands(program: Command, io: Io = defaultIo()): 
     .option('--delete', 'delete destination files and folders that the source does not have')
     .option('--parallel <n>', 'transfer on this many connections (default 1)')
     .option('-n, --dry-run', 'print what would be done, do nothing')
+    .option('--size-only', 'compare sizes only, not times (LIST-only servers listing in another time zone)')
   ).action(async (src: string, dst: string, flags: TreeFlags & { reverse?: boolean }) => {
     const srcUrl = isFtpUrl(src);
     const dstUrl = isFtpUrl(dst);
@@ -335,7 +336,7 @@ export function registerClientCommands(program: Command, io: Io = defaultIo()): 
     }
     const upload = !srcUrl;
     await runWithClient(upload ? dst : src, flags, io, ctx =>
-      runTree(ctx, upload ? 'upload' : 'download', remotePathOf(ctx.url), upload ? src : dst, flags, 'newer'));
+      runTree(ctx, upload ? 'upload' : 'download', remotePathOf(ctx.url), upload ? src : dst, flags, flags.sizeOnly ? 'size' : 'newer'));
   });
 
   addClientFlags(program.command('raw')

@@ -166,6 +166,9 @@ test('plan: new, size differs, newer beyond precision, unchanged, delete extras,
   // a destination newer than the source is not overwritten; 'always' transfers everything
   assert.deepEqual(planMirror(tree(node('f', 'file', 1, T0)), tree(node('f', 'file', 1, t2))).transfers, []);
   assert.equal(planMirror(tree(node('f', 'file', 1, T0)), tree(node('f', 'file', 1, T0)), { compare: 'always' }).transfers.length, 1);
+  // size only: a newer source of the same size stays, a different size goes
+  assert.deepEqual(planMirror(tree(node('f', 'file', 1, t2), node('g', 'file', 2, T0)), tree(node('f', 'file', 1, T0), node('g', 'file', 3, t2)), { compare: 'size' })
+    .transfers.map(a => a.rel), ['g']);
 });
 
 test('mirror down then again: second run transfers nothing; a change on the server is picked up; delete', async t => {

@@ -2,4 +2,4 @@
 export { mirror, downloadTree, uploadTree } from './mirror.js';
 export { planMirror, allActions, type MirrorPlan, type PlanOptions } from './plan.js';
 export { unsafeNameReason, localPathFor, UnsafePathError } from './safe-name.js';
-export type { TreeClient, TreeNode, TreeAction, ActionKind, TreeEvent, MirrorOptions, MirrorResult } from './types.js';
+export type { CompareMode, TreeClient, TreeNode, TreeAction, ActionKind, TreeEvent, MirrorOptions, MirrorResult } from './types.js';

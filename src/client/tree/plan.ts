@@ -8,10 +8,10 @@
  * after an upload MFMT sets the remote one, so an unchanged tree plans nothing but skips.
  */
 import type { Tree } from './walk.js';
-import type { TreeAction, TreeNode } from './types.js';
+import type { CompareMode, TreeAction, TreeNode } from './types.js';
 
 export interface PlanOptions {
-  compare?: 'newer' | 'always';
+  compare?: CompareMode;
   delete?: boolean;
 }
 
@@ -45,12 +45,14 @@ function underAny(rel: string, prefixes: Set<string>): boolean {
   return false;
 }
 
-function transferReason(src: TreeNode, dst: TreeNode | undefined, compare: 'newer' | 'always'): string | undefined {
+function transferReason(src: TreeNode, dst: TreeNode | undefined, compare: CompareMode): string | undefined {
   if (!dst) return 'new';
   if (compare === 'always') return 'always';
   if (src.size !== undefined && dst.size !== undefined && src.size !== dst.size) {
     return `size differs (${src.size} != ${dst.size})`;
   }
+  // Size only: for LIST-only servers whose listing times are in an unknown zone (no MLSD, RFC 3659 s2.3).
+  if (compare === 'size') return src.size === undefined || dst.size === undefined ? 'cannot compare (no size)' : undefined;
   if (!src.modifiedAt || !dst.modifiedAt) {
     return src.size === undefined || dst.size === undefined ? 'cannot compare (no size or time)' : undefined;
   }

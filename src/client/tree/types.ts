@@ -36,6 +36,8 @@ export interface TreeNode {
   precisionMs: number;
 }
 
+export type CompareMode = 'newer' | 'size' | 'always';
+
 export type ActionKind = 'mkdir' | 'transfer' | 'delete-file' | 'delete-dir' | 'skip';
 
 export interface TreeAction {
@@ -73,9 +75,10 @@ export interface MirrorOptions {
   dryRun?: boolean;
   /**
    * 'newer' (mirror, default): transfer when the size differs or the source is newer.
+   * 'size': transfer when the size differs (servers whose LIST times are in an unknown time zone).
    * 'always': transfer every file (plain recursive download/upload).
    */
-  compare?: 'newer' | 'always';
+  compare?: CompareMode;
   /** Deepest folder level to descend (a server with a symlink loop cannot keep us busy). Default 64. */
   maxDepth?: number;
   /** Opens an extra connection for parallel transfers (e.g. `() => FtpClient.connect(options)`). */

@@ -14,62 +14,26 @@ import {
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { isPreliminary, type FtpResponse } from '../protocol/reply-parser.js';
 import { unquotePath } from '../protocol/reply.js';
-import { parseListing, parseMlsd, parseMlsxLine, parseMlsxTime } from '../protocol/listing-parse.js';
+import { parseListing, parseMlsd } from '../protocol/listing-parse.js';
 import type { FileEntry } from '../protocol/listing-types.js';
 import { connectTcp, formatEndpoint } from '../net/connect.js';
 import { ControlConnection, type SocketLike } from './control-connection.js';
 import { isDataConnectionFailure, type DataMode } from './data-channel.js';
 import { Transfer, type TransferContext, type TransferSpec } from './transfer.js';
 import { TaskQueue } from './task-queue.js';
-import { ProgressTracker } from './progress.js';
 import { parseFeatures } from './features.js';
 import { secureHooksFor, type Connector, type SessionContext, type SessionHooks } from './transport.js';
 // FTPS: registers the hooks used for secure 'explicit' | 'implicit' (src/client/tls.ts).
 import './tls.js';
-import { localSize, openLocalSink, openLocalSource } from './local-files.js';
-import { collectListing, remoteChildPath, safeEntryName } from './remote-paths.js';
+import { collectListing } from './remote-paths.js';
+import { downloadFile, uploadFile, type FileTransferOps, type DownloadOptions, type UploadOptions, type TransferResult } from './file-transfers.js';
+import { makeDirectories, removeTree, readSize, readModifiedAt, statPath, stripFacts, type RemoteOps } from './remote-ops.js';
 import type { FtpClientOptions, TimeoutSettings } from './options.js';
 import type { FtpClientEvents, TranscriptEvent } from './events.js';
 
 export type { FtpResponse };
 
-export type TransferType = 'binary' | 'ascii';
-
-export interface DownloadOptions {
-  /** Start at this byte offset (REST, RFC 3659 s5). */
-  startAt?: number;
-  /**
-   * Continue a local file: start at its size (destination must be a path). The file is written in place, so
-   * an interrupted resumable download leaves what arrived for the next attempt.
-   */
-  resume?: boolean;
-  type?: TransferType;
-  signal?: AbortSignal;
-  /** End a destination stream when the transfer ends (default true). */
-  end?: boolean;
-}
-
-export interface UploadOptions {
-  /** APPE instead of STOR. */
-  append?: boolean;
-  /** REST with this offset before STOR; the source must already be positioned (a path is read from here). */
-  startAt?: number;
-  /** Continue a partial remote file: SIZE, then APPE the rest of the local file (source must be a path). */
-  resume?: boolean;
-  type?: TransferType;
-  signal?: AbortSignal;
-}
-
-export interface TransferResult {
-  /** Bytes moved on the data connection in this call. */
-  bytes: number;
-  /** Offset the transfer started at. */
-  startOffset: number;
-  /** The final reply (226/250); undefined when nothing had to be transferred. */
-  reply?: FtpResponse;
-  /** The data-connection mode that carried it. */
-  mode?: DataMode;
-}
+export type { TransferType, DownloadOptions, UploadOptions, TransferResult } from './file-transfers.js';
 
 const DEFAULT_TIMEOUTS: Required<TimeoutSettings> = {
   connectMs: 10_000, greetingMs: 10_000, commandMs: 30_000, dataMs: 30_000, keepaliveMs: 0,
@@ -292,73 +256,21 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   }
 
   mkdir(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
-    return this.run(async () => {
-      if (!opts.recursive) {
-        await this.expect(`MKD ${path}`, ReplyCode.PathCreated, ReplyCode.FileActionOk);
-        return;
-      }
-      // Create each missing level; an existing one answers 550, which we verify with CWD at the end.
-      const parts = path.split('/').filter(Boolean);
-      let prefix = path.startsWith('/') ? '' : '.';
-      let last: FtpResponse | undefined;
-      for (const part of parts) {
-        prefix = prefix === '.' ? part : `${prefix}/${part}`;
-        last = await this.command(`MKD ${prefix}`);
-      }
-      if (last && (last.code === ReplyCode.PathCreated || last.code === ReplyCode.FileActionOk)) return;
-      const here = await this.pwdUnqueued();
-      const r = await this.command(`CWD ${path}`);
-      if (r.code !== ReplyCode.FileActionOk && r.code !== ReplyCode.Ok) {
-        throw new FtpReplyError(last?.code ?? r.code, last?.message ?? r.message, `MKD ${path}`);
-      }
-      await this.expect(`CWD ${here}`, ReplyCode.FileActionOk, ReplyCode.Ok);
-    });
+    return this.run(() => opts.recursive ? makeDirectories(this.ops(), path)
+      : this.expect(`MKD ${path}`, ReplyCode.PathCreated, ReplyCode.FileActionOk).then(() => undefined));
   }
 
   rmdir(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
-    return this.run(() => this.rmdirUnqueued(path, !!opts.recursive, 0));
-  }
-
-  private async rmdirUnqueued(path: string, recursive: boolean, depth: number): Promise<void> {
-    if (recursive) {
-      if (depth > 64) throw new FtpProtocolError(`directory tree deeper than 64 levels at ${path}`);
-      for (const entry of await this.listUnqueued(path)) {
-        // Bad input: a listing must not make us delete outside the tree ("..", "/", NUL in names).
-        const name = safeEntryName(entry.name);
-        if (name === undefined) {
-          this.status(`skipping the listing entry ${JSON.stringify(entry.name)} in ${path}: not a plain name`);
-          continue;
-        }
-        const child = remoteChildPath(path, name);
-        if (entry.type === 'dir') await this.rmdirUnqueued(child, true, depth + 1);
-        else await this.expect(`DELE ${child}`, ReplyCode.FileActionOk, ReplyCode.Ok);
-      }
-    }
-    await this.expect(`RMD ${path}`, ReplyCode.FileActionOk, ReplyCode.Ok);
+    return this.run(() => opts.recursive ? removeTree(this.ops(), path)
+      : this.expect(`RMD ${path}`, ReplyCode.FileActionOk, ReplyCode.Ok).then(() => undefined));
   }
 
   size(path: string): Promise<number> {
-    return this.run(() => this.sizeUnqueued(path));
-  }
-
-  private async sizeUnqueued(path: string): Promise<number> {
-    // RFC 3659 s4: SIZE depends on the TYPE; in TYPE I it is the exact byte count.
-    await this.ensureType('I');
-    const r = await this.expect(`SIZE ${path}`, ReplyCode.FileStatus);
-    const n = Number(r.message.trim());
-    if (!Number.isSafeInteger(n) || n < 0) throw new FtpProtocolError(`unusable SIZE reply: ${r.message}`);
-    return n;
+    return this.run(() => readSize(this.ops(), path));
   }
 
   modifiedAt(path: string): Promise<Date> {
-    return this.run(() => this.modifiedAtUnqueued(path));
-  }
-
-  private async modifiedAtUnqueued(path: string): Promise<Date> {
-    const r = await this.expect(`MDTM ${path}`, ReplyCode.FileStatus);
-    const d = parseMlsxTime(r.message.trim());
-    if (!d) throw new FtpProtocolError(`unusable MDTM reply: ${r.message}`);
-    return d;
+    return this.run(() => readModifiedAt(this.ops(), path));
   }
 
   /** MFMT (draft-somers-ftp-mfxx): set the modification time, UTC. */
@@ -371,34 +283,20 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
 
   /** MLST when offered (RFC 3659 s7), else SIZE/MDTM (and CWD to recognise a directory). */
   stat(path: string): Promise<FileEntry> {
-    return this.run(async () => {
-      const name = path.split('/').filter(Boolean).pop() ?? path;
-      if (this.features.has('MLST')) {
-        const r = await this.expect(`MLST ${path}`, ReplyCode.FileActionOk);
-        // RFC 3659 s7.2: the entry is the second line, starting with a space.
-        const line = r.lines.length > 1 ? r.lines[1] : r.lines[0];
-        const entry = parseMlsxLine(line);
-        if (!entry) throw new FtpProtocolError(`unusable MLST reply: ${JSON.stringify(line)}`);
-        return { ...stripFacts(entry), name };
-      }
-      const sizeReply = await (async () => { await this.ensureType('I'); return this.command(`SIZE ${path}`); })();
-      if (sizeReply.code === ReplyCode.FileStatus) {
-        const entry: FileEntry = { name, type: 'file', size: Number(sizeReply.message.trim()) };
-        const m = await this.command(`MDTM ${path}`);
-        if (m.code === ReplyCode.FileStatus) {
-          const d = parseMlsxTime(m.message.trim());
-          if (d) entry.modifiedAt = d;
-        }
-        return entry;
-      }
-      const here = await this.pwdUnqueued();
-      const cwd = await this.command(`CWD ${path}`);
-      if (cwd.code === ReplyCode.FileActionOk || cwd.code === ReplyCode.Ok) {
-        await this.expect(`CWD ${here}`, ReplyCode.FileActionOk, ReplyCode.Ok);
-        return { name, type: 'dir' };
-      }
-      throw new FtpReplyError(sizeReply.code, sizeReply.message, `SIZE ${path}`);
-    });
+    return this.run(() => statPath(this.ops(), path));
+  }
+
+  /** What remote-ops.ts needs, bound to this session (callers hold the queue). */
+  private ops(): RemoteOps {
+    return {
+      features: this.features,
+      command: l => this.command(l),
+      expect: (l, ...codes) => this.expect(l, ...codes),
+      pwd: () => this.pwdUnqueued(),
+      list: p => this.listUnqueued(p),
+      ensureType: t => this.ensureType(t),
+      status: t => this.status(t),
+    };
   }
 
   // ------------------------------------------------------------------ listings
@@ -435,76 +333,22 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
 
   /** Download to a local path (temporary name, renamed on success) or into a stream. */
   download(remotePath: string, destination: string | Writable, opts: DownloadOptions = {}): Promise<TransferResult> {
-    return this.run(async () => {
-      const type = opts.type ?? this.options.transferType ?? 'binary';
-      let startAt = opts.startAt ?? 0;
-      if (opts.resume && typeof destination !== 'string') throw new FtpUsageError('resume needs a local file path as destination');
-      if ((opts.resume || startAt > 0) && type === 'ascii') throw new FtpUsageError('resuming needs binary type: TYPE A offsets are not byte offsets');
-      if (opts.resume) startAt = await localSize(destination as string);
-      let total: number | undefined;
-      if (this.features.has('SIZE') && (opts.resume || this.listenerCount('progress') > 0)) {
-        total = await this.sizeUnqueued(remotePath).catch(e => { if (e instanceof FtpReplyError) return undefined; throw e; });
-      }
-      if (opts.resume && total !== undefined && startAt >= total) {
-        this.status(`${remotePath}: the local file already has ${startAt} of ${total} bytes: nothing to download`);
-        return { bytes: 0, startOffset: startAt };
-      }
-      await this.ensureType(type === 'ascii' ? 'A' : 'I');
-      const local = typeof destination === 'string' ? await openLocalSink(destination, startAt, !!opts.resume || startAt > 0) : undefined;
-      const sink = local ? local.stream : destination as Writable;
-      const progress = new ProgressTracker(e => this.emit('progress', e), { direction: 'download', path: remotePath, startOffset: startAt, total });
-      try {
-        const { reply, bytes, mode } = await this.transfer(() => ({
-          command: `RETR ${remotePath}`, direction: 'download', restAt: startAt, sink, endSink: local ? true : opts.end ?? true,
-          ascii: type === 'ascii', progress,
-        }), remotePath, opts.signal);
-        await local?.commit();
-        return { bytes, startOffset: startAt, reply, mode };
-      } catch (e) {
-        await local?.discard();
-        throw e;
-      }
-    });
+    return this.run(() => downloadFile(this.fileOps(), remotePath, destination, opts));
   }
 
   /** Upload from a local path or a stream. */
   upload(source: string | Readable, remotePath: string, opts: UploadOptions = {}): Promise<TransferResult> {
-    return this.run(async () => {
-      const type = opts.type ?? this.options.transferType ?? 'binary';
-      let startAt = opts.startAt ?? 0;
-      let append = !!opts.append;
-      if (opts.resume && typeof source !== 'string') throw new FtpUsageError('resume needs a local file path as source');
-      if ((opts.resume || startAt > 0) && type === 'ascii') throw new FtpUsageError('resuming needs binary type: TYPE A offsets are not byte offsets');
-      const total = typeof source === 'string' ? await localSize(source) : undefined;
-      if (opts.resume) {
-        const r = await (async () => { await this.ensureType('I'); return this.command(`SIZE ${remotePath}`); })();
-        startAt = r.code === ReplyCode.FileStatus ? Number(r.message.trim()) : 0;
-        if (!Number.isSafeInteger(startAt) || startAt < 0) throw new FtpProtocolError(`unusable SIZE reply: ${r.message}`);
-        if (total !== undefined && startAt >= total) {
-          this.status(`${remotePath}: the server already has ${startAt} of ${total} bytes: nothing to upload`);
-          return { bytes: 0, startOffset: startAt };
-        }
-        // APPE is more widely supported than REST before STOR (RFC 959 s4.1.3 vs RFC 3659 s5).
-        if (startAt > 0) append = true;
-        this.status(`resuming the upload of ${remotePath} at byte ${startAt} with APPE`);
-      }
-      await this.ensureType(type === 'ascii' ? 'A' : 'I');
-      const progress = new ProgressTracker(e => this.emit('progress', e), { direction: 'upload', path: remotePath, startOffset: startAt, total });
-      let opened: Readable | undefined;
-      try {
-        const { reply, bytes, mode } = await this.transfer(async () => {
-          opened?.destroy();
-          opened = typeof source === 'string' ? await openLocalSource(source, startAt) : source;
-          return {
-            command: `${append ? 'APPE' : 'STOR'} ${remotePath}`, direction: 'upload' as const,
-            restAt: append ? undefined : startAt, source: opened, ascii: type === 'ascii', progress,
-          };
-        }, remotePath, opts.signal);
-        return { bytes, startOffset: startAt, reply, mode };
-      } finally {
-        if (typeof source === 'string') opened?.destroy();
-      }
-    });
+    return this.run(() => uploadFile(this.fileOps(), source, remotePath, opts));
+  }
+
+  private fileOps(): FileTransferOps {
+    return {
+      ...this.ops(),
+      defaultType: this.options.transferType ?? 'binary',
+      transfer: (makeSpec, path, signal) => this.transfer(makeSpec, path, signal),
+      progress: e => this.emit('progress', e),
+      wantsProgress: () => this.listenerCount('progress') > 0,
+    };
   }
 
   append(source: string | Readable, remotePath: string, opts: Omit<UploadOptions, 'append'> = {}): Promise<TransferResult> {
@@ -628,10 +472,4 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** MlsxEntry -> FileEntry (drop parser-only fields). */
-function stripFacts(e: FileEntry & { facts?: unknown; mlsxType?: unknown }): FileEntry {
-  const { facts: _f, mlsxType: _m, ...rest } = e;
-  return rest;
 }

@@ -1,0 +1,137 @@
+/**
+ * download() and upload() of FtpClient: everything around the transfer itself — local temporary files and
+ * in-place resume, REST offsets (RFC 3659 s5), resume of uploads with SIZE + APPE, TYPE A/I, progress with
+ * the total when known. The transfer (both halves, ABOR, fallback) is FtpClient.transfer() / transfer.ts.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { FtpProtocolError, FtpReplyError, FtpUsageError } from '../errors.js';
+import { ReplyCode } from '../protocol/reply-codes.js';
+import type { FtpResponse } from '../protocol/reply-parser.js';
+import type { ProgressEvent } from './events.js';
+import type { DataMode } from './data-channel.js';
+import type { TransferSpec } from './transfer.js';
+import { ProgressTracker } from './progress.js';
+import { localSize, openLocalSink, openLocalSource } from './local-files.js';
+import { readSize, type RemoteOps } from './remote-ops.js';
+
+export type TransferType = 'binary' | 'ascii';
+
+export interface DownloadOptions {
+  /** Start at this byte offset (REST, RFC 3659 s5). */
+  startAt?: number;
+  /**
+   * Continue a local file: start at its size (destination must be a path). The file is written in place, so
+   * an interrupted resumable download leaves what arrived for the next attempt.
+   */
+  resume?: boolean;
+  type?: TransferType;
+  signal?: AbortSignal;
+  /** End a destination stream when the transfer ends (default true). */
+  end?: boolean;
+}
+
+export interface UploadOptions {
+  /** APPE instead of STOR. */
+  append?: boolean;
+  /** REST with this offset before STOR; the source must already be positioned (a path is read from here). */
+  startAt?: number;
+  /** Continue a partial remote file: SIZE, then APPE the rest of the local file (source must be a path). */
+  resume?: boolean;
+  type?: TransferType;
+  signal?: AbortSignal;
+}
+
+export interface TransferResult {
+  /** Bytes moved on the data connection in this call. */
+  bytes: number;
+  /** Offset the transfer started at. */
+  startOffset: number;
+  /** The final reply (226/250); undefined when nothing had to be transferred. */
+  reply?: FtpResponse;
+  /** The data-connection mode that carried it. */
+  mode?: DataMode;
+}
+
+export interface FileTransferOps extends RemoteOps {
+  readonly defaultType: TransferType;
+  /** Run one transfer (with fallback); makeSpec is called again for a retry. */
+  transfer(makeSpec: () => TransferSpec | Promise<TransferSpec>, path: string, signal?: AbortSignal)
+    : Promise<{ reply: FtpResponse; bytes: number; mode: DataMode }>;
+  progress(e: ProgressEvent): void;
+  wantsProgress(): boolean;
+}
+
+export async function downloadFile(ops: FileTransferOps, remotePath: string, destination: string | Writable,
+  opts: DownloadOptions): Promise<TransferResult> {
+  const type = opts.type ?? ops.defaultType;
+  let startAt = opts.startAt ?? 0;
+  if (opts.resume && typeof destination !== 'string') throw new FtpUsageError('resume needs a local file path as destination');
+  if ((opts.resume || startAt > 0) && type === 'ascii') throw new FtpUsageError('resuming needs binary type: TYPE A offsets are not byte offsets');
+  if (opts.resume) startAt = await localSize(destination as string);
+  let total: number | undefined;
+  if (ops.features.has('SIZE') && (opts.resume || ops.wantsProgress())) {
+    total = await readSize(ops, remotePath).catch(e => { if (e instanceof FtpReplyError) return undefined; throw e; });
+  }
+  if (opts.resume && total !== undefined && startAt >= total) {
+    ops.status(`${remotePath}: the local file already has ${startAt} of ${total} bytes: nothing to download`);
+    return { bytes: 0, startOffset: startAt };
+  }
+  await ops.ensureType(type === 'ascii' ? 'A' : 'I');
+  const local = typeof destination === 'string' ? await openLocalSink(destination, startAt, !!opts.resume || startAt > 0) : undefined;
+  const sink = local ? local.stream : destination as Writable;
+  const progress = new ProgressTracker(e => ops.progress(e), { direction: 'download', path: remotePath, startOffset: startAt, total });
+  try {
+    const { reply, bytes, mode } = await ops.transfer(() => ({
+      command: `RETR ${remotePath}`, direction: 'download', restAt: startAt, sink, endSink: local ? true : opts.end ?? true,
+      ascii: type === 'ascii', progress,
+    }), remotePath, opts.signal);
+    await local?.commit();
+    return { bytes, startOffset: startAt, reply, mode };
+  } catch (e) {
+    await local?.discard();
+    throw e;
+  }
+}
+
+export async function uploadFile(ops: FileTransferOps, source: string | Readable, remotePath: string,
+  opts: UploadOptions): Promise<TransferResult> {
+  const type = opts.type ?? ops.defaultType;
+  let startAt = opts.startAt ?? 0;
+  let append = !!opts.append;
+  if (opts.resume && typeof source !== 'string') throw new FtpUsageError('resume needs a local file path as source');
+  if ((opts.resume || startAt > 0) && type === 'ascii') throw new FtpUsageError('resuming needs binary type: TYPE A offsets are not byte offsets');
+  const total = typeof source === 'string' ? await localSize(source) : undefined;
+  if (opts.resume) {
+    await ops.ensureType('I');
+    const r = await ops.command(`SIZE ${remotePath}`);
+    // No such file yet (550): start from the beginning.
+    startAt = r.code === ReplyCode.FileStatus ? Number(r.message.trim()) : 0;
+    if (!Number.isSafeInteger(startAt) || startAt < 0) throw new FtpProtocolError(`unusable SIZE reply: ${r.message}`);
+    if (total !== undefined && startAt >= total) {
+      ops.status(`${remotePath}: the server already has ${startAt} of ${total} bytes: nothing to upload`);
+      return { bytes: 0, startOffset: startAt };
+    }
+    // APPE is more widely supported than REST before STOR (RFC 959 s4.1.3 vs RFC 3659 s5).
+    if (startAt > 0) {
+      append = true;
+      ops.status(`resuming the upload of ${remotePath} at byte ${startAt} with APPE`);
+    }
+  }
+  await ops.ensureType(type === 'ascii' ? 'A' : 'I');
+  const progress = new ProgressTracker(e => ops.progress(e), { direction: 'upload', path: remotePath, startOffset: startAt, total });
+  let opened: Readable | undefined;
+  try {
+    const { reply, bytes, mode } = await ops.transfer(async () => {
+      // A retry (fallback) reopens a local file; a caller's stream was not consumed by the failed attempt.
+      if (typeof source === 'string') opened?.destroy();
+      opened = typeof source === 'string' ? await openLocalSource(source, startAt) : source;
+      return {
+        command: `${append ? 'APPE' : 'STOR'} ${remotePath}`, direction: 'upload' as const,
+        restAt: append ? undefined : startAt, source: opened, ascii: type === 'ascii', progress,
+      };
+    }, remotePath, opts.signal);
+    return { bytes, startOffset: startAt, reply, mode };
+  } finally {
+    if (typeof source === 'string') opened?.destroy();
+  }
+}

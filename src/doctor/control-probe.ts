@@ -132,6 +132,9 @@ export async function probeGreeting(o: GreetingProbeOptions): Promise<GreetingPr
   evidence.push({ atMs: tcpMs, text: `TCP connected ${localAddress}:${socket.localPort} -> ${endpoint} in ${Math.round(tcpMs)} ms` });
   let stream: Socket | tls.TLSSocket = socket;
   let tlsProtocol: string | undefined;
+  // The diagnosis may end (budget, or a side probe no longer needed) while we wait: stop at once.
+  const onAbort = () => { stream.destroy(); socket.destroy(); };
+  o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (o.implicitTls) {
       const t1 = performance.now();
@@ -168,6 +171,7 @@ export async function probeGreeting(o: GreetingProbeOptions): Promise<GreetingPr
     return { tcp, greeting: { kind, ms: gMs, connection: 'control', phase: 'greeting', endpoint, message: (r.error as Error).message },
       greetingLines: [], localAddress, remoteAddress, evidence };
   } finally {
+    o.signal?.removeEventListener('abort', onAbort);
     stream.destroy();
     socket.destroy();
   }

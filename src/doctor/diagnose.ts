@@ -6,6 +6,7 @@
  * Time: cells run concurrently, so a silently dropped data port costs one data timeout, not one per
  * combination; the budget is a hard stop (clients still running are destroyed and reported as not finished).
  */
+import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import type { ClientSettings, TlsSettings } from '../client/options.js';
 import { FtpUsageError } from '../errors.js';
@@ -81,6 +82,8 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
   const password = t.password ?? (user === 'anonymous' || user === 'ftp' ? 'anonymous@' : '');
   const progress = options.onProgress ?? (() => {});
   const ac = new AbortController();
+  // Every probe (one per matrix cell) listens for the budget's end on this one signal.
+  setMaxListeners(200, ac.signal);
   const budgetTimer = setTimeout(() => ac.abort(), budgetMs);
   const steps: StepResult[] = [];
   let matrix: DataProbeResult[] = [];

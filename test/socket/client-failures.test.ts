@@ -270,3 +270,22 @@ test('a refused USER names the USER command; a refused PASS names PASS without t
   assert.equal(e2.command, 'PASS ****');
   assert.doesNotMatch(String(e2.message), /pw1234/);
 });
+
+test('a reply line that never ends (no line end): FtpProtocolError within the command timeout', async t => {
+  const { client } = await setup(t, { commands: { PWD: { raw: '257 "/half' } } });
+  const { ms, error } = await elapsed(client.pwd());
+  assert.ok(error instanceof FtpProtocolError, String(error));
+  assert.match(error.message, /reply line of 10 bytes without line end after \d+ ms \(waiting for the reply to PWD\)/);
+  assert.ok(ms >= FAST.commandMs - 50 && ms < FAST.commandMs + 1000, `took ${ms} ms`);
+});
+
+test('a server that answers nothing to a command: control timeout naming the command', async t => {
+  const { client } = await setup(t, { commands: { SIZE: { never: true } } });
+  const { ms, error } = await elapsed(client.size('f'));
+  assert.ok(error instanceof FtpNetworkError, String(error));
+  assert.equal(error.connection, 'control');
+  assert.equal(error.failure, 'timeout');
+  assert.match(error.message, /no reply to SIZE/);
+  assert.ok(ms < FAST.commandMs + 1000, `took ${ms} ms`);
+  assert.equal(client.connected, false);
+});

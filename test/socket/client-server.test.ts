@@ -148,3 +148,36 @@ test('our server: mkdir/rmdir recursive, rename, delete, stat, size, MFMT, pwd/c
   assert.deepEqual(await fs.readdir(root), []);
   await c.close();
 });
+
+test('our server: abort() of a running download and of a running upload; the session goes on', async t => {
+  const { h, root, local } = await serve(t);
+  const { c, commands } = await client(t, '127.0.0.1', h.port);
+  await fs.writeFile(path.join(root, 'big.bin'), BIG);
+  // The sink aborts the transfer from inside, on the first chunk, and then stops consuming.
+  let aborting: Promise<void> | undefined;
+  const sinkStream = new Writable({
+    highWaterMark: 1,
+    write(_chunk, _e, cb) { aborting ??= c.abort(); void cb; /* never acknowledge: the data stalls */ },
+  });
+  const started = performance.now();
+  await assert.rejects(c.download('/big.bin', sinkStream), (e: Error) => e.name === 'FtpAbortedError');
+  await aborting;
+  assert.ok(performance.now() - started < 5000);
+  assert.ok(commands().includes('ABOR'));
+  assert.equal((await c.send('NOOP')).code, 200);
+
+  // Upload from a source that sends 1 MiB and then waits forever: abort it.
+  const endless = new Readable({ read() {} });
+  endless.push(BIG.subarray(0, 1024 * 1024));
+  const up = c.upload(endless, '/partial.bin');
+  const stored = path.join(root, 'partial.bin');
+  const watcher = watch(root);
+  t.after(() => watcher.close());
+  while ((await fs.stat(stored).then(s => s.size, () => 0)) === 0) await Promise.race([once(watcher, 'change'), delay(50)]);
+  await c.abort();
+  await assert.rejects(up, (e: Error) => e.name === 'FtpAbortedError');
+  assert.equal(commands().filter(v => v === 'ABOR').length, 2);
+  const names = (await c.list('/')).map(e => e.name).sort();
+  assert.deepEqual(names, ['big.bin', 'partial.bin']);
+  await c.close();
+});

@@ -14,7 +14,7 @@ import { FtpClient } from '../../src/client/index.js';
 import type { FtpClientOptions, TranscriptEvent, ProgressEvent } from '../../src/client/index.js';
 import type { TestContext } from 'node:test';
 
-const FAST = { connectMs: 2000, greetingMs: 2000, commandMs: 2000, dataMs: 2000 };
+const FAST = { connectMs: 5000, greetingMs: 5000, commandMs: 5000, dataMs: 5000 };
 
 async function setup(t: TestContext, fakeOpts: FakeServerOptions, clientOpts: Partial<FtpClientOptions> = {}) {
   const fake = await startFakeServer(fakeOpts);

@@ -13,7 +13,7 @@ import { FtpNetworkError, FtpReplyError } from '../../src/errors.js';
 import type { FtpClientOptions, TranscriptEvent } from '../../src/client/index.js';
 import type { TestContext } from 'node:test';
 
-const FAST = { connectMs: 2000, greetingMs: 2000, commandMs: 2000, dataMs: 1500 };
+const FAST = { connectMs: 5000, greetingMs: 5000, commandMs: 5000, dataMs: 5000 };
 const LISTING = '-rw-r--r--    1 0        0              3 Jan 15 10:30 a.txt\r\n';
 
 async function setup(t: TestContext, fakeOpts: FakeServerOptions, clientOpts: Partial<FtpClientOptions> = {}) {

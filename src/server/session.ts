@@ -403,6 +403,8 @@ export class Session {
         void this.send(reply(ReplyCode.ServiceNotAvailable, 'Idle timeout, closing control connection'))
           .then(() => this.close('idle timeout', true));
       }, ms);
+      // The connection keeps the process alive, not this timer (an embedding app can exit cleanly).
+      this.idleTimer.unref();
     }
   }
 

@@ -230,3 +230,20 @@ test('LIST, NLST, MLSD over the data connection; UTF-8 names, spaces, quotes', a
   assert.equal((await c.send('MLSD dir/a file.txt')).code, 501);
   assert.equal((await c.send('LIST nowhere')).code, 550);
 });
+
+test('the default listener ("::") serves IPv4 clients (mapped, PASV works) and IPv6 clients', async t => {
+  const storage = new MemoryStorage();
+  storage.writeFile('/f.txt', 'both families');
+  const h = await startServer({ storage, options: { host: undefined } });
+  t.after(() => h.close());
+  assert.equal(h.server.address()?.address, '::');
+  const c4 = await RawControl.login(h);
+  t.after(() => c4.close());
+  assert.match((await c4.send('PASV')).text, /\(127,0,0,1,\d+,\d+\)/, 'the mapped address is advertised unmapped');
+  assert.equal((await download(c4, 'PASV', 'RETR f.txt')).toString(), 'both families');
+  assert.equal((await download(c4, 'PORT', 'RETR f.txt')).toString(), 'both families');
+  const c6 = await RawControl.login({ ...h, host: '::1' });
+  t.after(() => c6.close());
+  assert.equal((await download(c6, 'EPSV', 'RETR f.txt')).toString(), 'both families');
+  assert.equal((await download(c6, 'EPRT', 'RETR f.txt')).toString(), 'both families');
+});

@@ -56,6 +56,8 @@ export type TransferType = 'A' | 'I';
 
 /** Commands a client may have queued while a command or transfer runs; more is abuse (DESIGN.md principle 12). */
 const MAX_QUEUED_COMMANDS = 64;
+/** Reply bytes waiting in the control socket's buffer before we give up on a client that does not read. */
+const MAX_UNREAD_REPLY_BYTES = 4 * 1024 * 1024;
 
 export class Session {
   readonly id: string;
@@ -311,6 +313,11 @@ export class Session {
   /** Send a reply, emit it ('reply', 'transcript'). Resolves once handed to the socket. Never throws. */
   send(r: Reply): Promise<void> {
     if (this.closed) return Promise.resolve();
+    // Bound what a client that never reads its replies can make us buffer (DESIGN.md principle 12).
+    if (this.socket.writableLength > MAX_UNREAD_REPLY_BYTES) {
+      this.close('client does not read its replies');
+      return Promise.resolve();
+    }
     const text = formatReply(r);
     const { events } = this.context;
     events.emit('reply', { sessionId: this.id, remoteAddress: this.remoteAddress, user: this.user?.name, code: r.code, lines: r.lines });

@@ -284,3 +284,17 @@ test('two servers in one process do not share state', async t => {
   assert.equal((await cb.send('CWD only-a')).code, 550);
   assert.equal(b.h.server.sessionCount, 1);
 });
+
+test('a client that floods commands without reading replies is cut off, the server stays healthy', async t => {
+  const { h } = await setup(t);
+  const c = await login(t, h);
+  const closed = new Promise<void>(resolve => h.server.once('session-close', e => { assert.match(e.reason, /does not read|queued/); resolve(); }));
+  c.socket.pause(); // never read
+  const line = 'HELP\r\n'.repeat(1000); // each HELP reply is ~1 KB
+  for (let i = 0; i < 100 && !c.closed; i++) {
+    if (!c.socket.write(line)) await new Promise(resolve => { c.socket.once('drain', resolve); c.socket.once('close', resolve); });
+  }
+  await closed;
+  const c2 = await login(t, h);
+  assert.equal((await c2.send('NOOP')).code, 200);
+});

@@ -13,7 +13,7 @@ import {
   BIG_FILE_SIZE, describeRun, lftpCommands, lftpOpen, lftpQuote, makeTempDir, peerSkip, requirePeer, runLftp,
   sha256File, treeDigest, writeRandomFile, writeTree, type LftpOptions, type RunResult,
 } from '../support/peers.js';
-import { startTarget, type InteropTarget } from '../support/peers-target.js';
+import { startTarget, waitForTransfer, type InteropTarget } from '../support/peers-target.js';
 import { startTargetInNetns } from '../support/peers-netns.js';
 
 /** How each data mode is set in lftp, and the verbs that must (not) appear on the wire. */
@@ -126,6 +126,12 @@ for (const family of [4, 6] as const) {
       assert.equal(abort.signal.aborted, true, `the first download was meant to be interrupted: ${describeRun(first)}`);
       const partial = (await stat(local)).size;
       assert.ok(partial > 0 && partial < BIG_FILE_SIZE, `partial size ${partial}`);
+      if (target.server) {
+        // Issue 2: a client vanishing mid-transfer is logged as a partial transfer.
+        const failed = await waitForTransfer(target, () => target.failedTransfers.find((e) => e.path.endsWith(`v${family}-reget/big.bin`)));
+        assert.equal(failed.direction, 'download');
+        assert.ok(failed.bytes >= partial && failed.bytes < BIG_FILE_SIZE, `partial transfer logged with ${failed.bytes} bytes (client had ${partial})`);
+      }
 
       // 2. reget asks for the rest with REST <local size>; the server must still be healthy after the kill.
       const second = await lftpOk([`reget ${lftpQuote(remote)} -o ${lftpQuote(local)}`]);

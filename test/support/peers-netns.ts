@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { assertPeer, spawnManaged, urlHost, SUPPORT_DIR } from './peers-common.js';
 import type { InteropTarget } from './peers-target.js';
 
-export interface NetnsTarget extends Omit<InteropTarget, 'server' | 'transfers'> {
+export interface NetnsTarget extends Omit<InteropTarget, 'server' | 'transfers' | 'failedTransfers'> {
   /** Prefix for RunOptions.wrap: runs a client in the server's namespace. */
   wrap: string[];
 }

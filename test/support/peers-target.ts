@@ -14,7 +14,7 @@ import { startProftpd, startPureFtpd, startPyftpdlib, startVsftpd, type PeerServ
 import { FtpServer } from '../../src/server/ftp-server.js';
 import { LocalStorage } from '../../src/server/storage/local.js';
 import { READ_WRITE, type Authenticator } from '../../src/server/auth/types.js';
-import type { TransferEvent } from '../../src/server/events.js';
+import type { TransferEvent, TransferFailedEvent } from '../../src/server/events.js';
 
 export interface InteropTarget {
   name: string;
@@ -32,11 +32,39 @@ export interface InteropTarget {
   server?: FtpServer;
   /** Completed transfers seen by our server (downloads and uploads, with their REST offset). */
   transfers: Array<TransferEvent & { kind: 'upload' | 'download' }>;
+  /** Transfers our server reported as failed (client vanished, aborted...). */
+  failedTransfers: TransferFailedEvent[];
   logs(): Promise<string>;
   stop(): Promise<void>;
 }
 
 export const TARGET = process.env.FTPKIT_INTEROP_TARGET ?? 'ftpkit';
+
+/**
+ * Resolves once `pick` finds what it looks for in `list` (checked now and after each of the server's
+ * transfer events), bounded by timeoutMs: waiting for an event, not sleeping.
+ */
+export function waitForTransfer<T>(target: InteropTarget, pick: () => T | undefined, timeoutMs = 10000): Promise<T> {
+  const found = pick();
+  if (found !== undefined) return Promise.resolve(found);
+  const server = target.server;
+  if (!server) return Promise.reject(new Error('not our server: no events to wait for'));
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const value = pick();
+      if (value === undefined) return;
+      done();
+      resolve(value);
+    };
+    const timer = setTimeout(() => { done(); reject(new Error(`expected transfer event not seen within ${timeoutMs} ms`)); }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      for (const e of ['transfer-failed', 'upload', 'download'] as const) server.off(e, check);
+    };
+    // Registered after the target's own recorders, so the lists are up to date when check runs.
+    for (const e of ['transfer-failed', 'upload', 'download'] as const) server.on(e, check);
+  });
+}
 
 /**
  * Starts the target. Our server listens on its default host ("::", both families), so one server serves
@@ -68,9 +96,11 @@ export async function startTarget(opts: { family?: 4 | 6; listenHost?: string } 
   const lines: string[] = [];
   const keep = (line: string) => { lines.push(line); if (lines.length > 600) lines.splice(0, lines.length - 600); };
   const transfers: InteropTarget['transfers'] = [];
+  const failedTransfers: TransferFailedEvent[] = [];
   server.on('transcript', (e) => keep(`${e.sessionId} ${e.direction === 'in' ? '>' : '<'} ${e.line}`));
   server.on('warning', (e) => keep(`warning ${e.code}: ${e.message}`));
   server.on('session-error', (e) => keep(`session-error ${e.sessionId}: ${e.error.message}`));
+  server.on('transfer-failed', (e) => failedTransfers.push(e));
   server.on('transfer-failed', (e) => keep(`transfer-failed ${e.sessionId} ${e.direction} ${e.path}: ${e.reason} after ${e.bytes} bytes`));
   server.on('upload', (e) => transfers.push({ ...e, kind: 'upload' }));
   server.on('download', (e) => transfers.push({ ...e, kind: 'download' }));
@@ -79,7 +109,7 @@ export async function startTarget(opts: { family?: 4 | 6; listenHost?: string } 
   const host = opts.listenHost ?? (family === 6 ? '::1' : '127.0.0.1');
   let stopped: Promise<void> | undefined;
   return {
-    name: 'ftpkit', host, port, url: `ftp://${urlHost(host)}:${port}`, user, password, root, base: '', server, transfers,
+    name: 'ftpkit', host, port, url: `ftp://${urlHost(host)}:${port}`, user, password, root, base: '', server, transfers, failedTransfers,
     logs: async () => `--- ftpkit server (last ${lines.length} lines) ---\n${lines.join('\n')}`,
     stop: () => (stopped ??= server.close({ timeoutMs: 2000 }).finally(cleanup)),
   };
@@ -103,6 +133,6 @@ function fromPeer(p: PeerServer): InteropTarget {
     url: p.url, base: writable ? p.uploadDir : '',
     user: p.user, password: p.password,
     root: writable ? p.localUploadDir : p.root,
-    transfers: [], logs: p.logs, stop: p.stop,
+    transfers: [], failedTransfers: [], logs: p.logs, stop: p.stop,
   };
 }

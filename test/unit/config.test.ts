@@ -168,6 +168,16 @@ test('defaults: anonymous read-only on the given folder; nobody at all is an err
   assert.match(missing.message, /no such folder/);
   const cfg = validateConfig({ users: [{ name: 'u', password: hash, root: join(d, 'nope') }] });
   assert.equal((await configErrorAsync(checkRoots(planServe(cfg, d), cfg))).key, 'users.0.root');
+  await mkdir(join(d, 'u', 'in'), { recursive: true });
+  await writeFile(join(d, 'u', 'file'), '');
+  const homes = (home: string) => validateConfig({ users: [{ name: 'u', password: hash, root: join(d, 'u'), home }] });
+  await checkRoots(planServe(homes('/in'), d), homes('/in'));
+  const noHome = await configErrorAsync(checkRoots(planServe(homes('/out'), d), homes('/out')));
+  assert.equal(noHome.key, 'users.0.home');
+  assert.match(noHome.message, /no such folder/);
+  assert.equal((await configErrorAsync(checkRoots(planServe(homes('/file'), d), homes('/file')))).key, 'users.0.home');
+  const anonHome = validateConfig({ anonymous: { home: '/missing' } });
+  assert.equal((await configErrorAsync(checkRoots(planServe(anonHome, d), anonHome))).key, 'anonymous.home');
 });
 
 test('the example in docs/configuration.md is valid', async () => {

@@ -120,17 +120,32 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
   return { options, log: { level: config.log?.level ?? 'info', file: config.log?.file }, summary };
 }
 
-/** Check that every root folder exists and is a folder, so a typo fails at start-up. Throws FtpConfigError. */
+/**
+ * Check that every root folder exists and is a folder, and that every home folder exists inside its root,
+ * so a typo fails at start-up rather than as 550s after login. Throws FtpConfigError.
+ */
 export async function checkRoots(plan: ServePlan, config: ServeConfig): Promise<void> {
-  const check = async (root: string, key: string) => {
+  const describe = (err: unknown) => {
+    const what = err instanceof FtpStorageError ? err.failure : 'unusable';
+    return what === 'not-found' ? 'no such folder' : what === 'not-a-directory' ? 'not a folder' : what;
+  };
+  const check = async (root: string, key: string, home: string | undefined, homeKey: string) => {
+    let storage: LocalStorage;
     try {
-      await LocalStorage.open(root);
+      storage = await LocalStorage.open(root);
     } catch (err) {
-      const what = err instanceof FtpStorageError ? err.failure : 'unusable';
-      const text = what === 'not-found' ? 'no such folder' : what === 'not-a-directory' ? 'not a folder' : what;
-      throw new FtpConfigError(key, `${root}: ${text}`, { cause: err });
+      throw new FtpConfigError(key, `${root}: ${describe(err)}`, { cause: err });
+    }
+    if (home === undefined || home === '/') return;
+    try {
+      const info = await storage.stat(home);
+      if (info.type !== 'dir') throw new FtpStorageError('not-a-directory', 'not a folder', home);
+    } catch (err) {
+      throw new FtpConfigError(homeKey, `${home} inside ${root}: ${describe(err)}`, { cause: err });
     }
   };
-  if (plan.summary.anonymous) await check(plan.summary.anonymous.root, config.anonymous?.root ? 'anonymous.root' : 'DIR');
-  await Promise.all((config.users ?? []).map((u, i) => check(u.root, `users.${i}.root`)));
+  if (plan.summary.anonymous) {
+    await check(plan.summary.anonymous.root, config.anonymous?.root ? 'anonymous.root' : 'DIR', config.anonymous?.home, 'anonymous.home');
+  }
+  await Promise.all((config.users ?? []).map((u, i) => check(u.root, `users.${i}.root`, u.home, `users.${i}.home`)));
 }

@@ -104,9 +104,11 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
 
     // 2. TCP + greeting; implicit TLS when the port suggests it or no greeting comes.
     const greetingMs = Math.min(connectMs, 4000);
-    const plainP = t.secure === 'implicit' ? undefined
-      : probeGreeting({ host, port, connectTimeoutMs: connectMs, greetingTimeoutMs: greetingMs, signal: ac.signal });
     const implicitFirst = t.secure === 'implicit' || port === 990;
+    // On 990 both are tried at once; a cleartext greeting comes within milliseconds if it comes at all, so
+    // the cleartext wait is short there (an implicit-FTPS port never greets in cleartext).
+    const plainP = t.secure === 'implicit' ? undefined
+      : probeGreeting({ host, port, connectTimeoutMs: connectMs, greetingTimeoutMs: implicitFirst ? Math.min(greetingMs, 1500) : greetingMs, signal: ac.signal });
     const implicitP = implicitFirst
       ? probeGreeting({ host, port, connectTimeoutMs: connectMs, greetingTimeoutMs: greetingMs, implicitTls: true, signal: ac.signal, ...(options.tls?.servername ? { servername: options.tls.servername } : {}) })
       : undefined;

@@ -6,10 +6,11 @@
  * password never travels in cleartext (a refusal ends the connection attempt, there is no fallback); after
  * login PBSZ 0 + PROT P (or PROT C when data protection is off); and every data connection protected by a
  * TLS handshake that RESUMES the control connection's session (src/net/tls-client.ts keeps the latest
- * TLS 1.3 ticket), which vsftpd, proftpd and FileZilla Server require.
+ * TLS 1.3 ticket), which vsftpd, proftpd and FileZilla Server require. CCC on request (tls-ccc.ts).
  */
 import type net from 'node:net';
-import { FtpReplyError, FtpUsageError } from '../errors.js';
+import { Duplex } from 'node:stream';
+import { FtpReplyError } from '../errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { ClientTls } from '../net/tls-client.js';
 import type { TLSSocket } from 'node:tls';
@@ -24,6 +25,42 @@ function describeControl(s: TLSSocket, verified: boolean): string {
   const cert = s.getPeerX509Certificate();
   const who = cert ? `certificate ${cert.subject.replace(/\n/g, ', ')}${verified ? ' verified' : ' NOT verified (insecure mode)'}` : 'no certificate';
   return `TLS established: ${s.getProtocol()}, ${cipher?.name ?? '?'}, ${who}`;
+}
+
+/**
+ * CCC (RFC 4217 s6), on request: after login and PROT, return the control connection to cleartext so a
+ * NAT/firewall FTP helper can read PORT/PASV; data connections stay protected and keep resuming the
+ * session. The credentials were already sent over TLS.
+ */
+async function clearCommandChannel(session: SessionContext, clientTls: ClientTls): Promise<void> {
+  const control = session.control;
+  const tlsSocket = clientTls.controlSocket!;
+  // The server's close_notify may arrive together with its 200, and the TLS socket then ends at once: the
+  // control connection must not take that for the server hanging up. Park it on a stream that relays the
+  // TLS socket's data (the 200) but not its end, and let beginClearControl() shield the TCP socket.
+  const parked = new Duplex({
+    read() {},
+    write(chunk: Buffer, _enc, cb) { tlsSocket.write(chunk, cb); },
+  });
+  const relay = (d: Buffer): void => { parked.push(d); };
+  tlsSocket.on('data', relay);
+  control.replaceSocket(parked);
+  const clearing = clientTls.beginClearControl();
+  let r;
+  try {
+    r = await session.command('CCC');
+  } finally {
+    tlsSocket.off('data', relay);
+  }
+  if (r.code !== ReplyCode.Ok) {
+    clearing.cancel();
+    control.replaceSocket(tlsSocket);
+    throw new FtpReplyError(r.code, `${r.message} (the server does not allow returning to a cleartext control connection)`, 'CCC');
+  }
+  const raw = await clearing.complete();
+  control.replaceSocket(raw);
+  raw.resume(); // release() hands it over paused, with any early cleartext put back in front
+  session.status('CCC: the control connection is in cleartext again (data connections stay protected)', 'control');
 }
 
 /** Build the hooks for one FtpClient connection. */
@@ -47,16 +84,13 @@ export function createSecureHooks(options: Readonly<FtpClientOptions>): SessionH
       if (secure !== 'implicit') return socket;
       const t = await tlsFor(session.host);
       session.status(`implicit TLS: starting the handshake (timeout ${handshakeTimeoutMs} ms)`, 'control');
-      const s = await t.upgradeControl(socket);
+      const s = await t.upgradeControl(socket, { detachable: settings.clearCommandChannel === true });
       session.status(describeControl(s, verified()), 'control');
       return s;
     },
 
     async beforeLogin(session: SessionContext): Promise<void> {
       if (secure !== 'explicit') return;
-      if (settings.clearCommandChannel) {
-        throw new FtpUsageError('tls.clearCommandChannel (CCC) is not supported by ftpkit: the control connection stays protected');
-      }
       const t = await tlsFor(session.host);
       const verb = `AUTH ${settings.authCommand ?? 'TLS'}`;
       const r = await session.command(verb);
@@ -67,7 +101,10 @@ export function createSecureHooks(options: Readonly<FtpClientOptions>): SessionH
       }
       const control = session.control;
       const raw = control.socket;
-      const s = await t.upgradeControl(raw, { onSocket: (tlsSocket) => control.replaceSocket(tlsSocket) });
+      const s = await t.upgradeControl(raw, {
+        onSocket: (tlsSocket) => control.replaceSocket(tlsSocket),
+        detachable: settings.clearCommandChannel === true,
+      });
       session.status(describeControl(s, verified()), 'control');
     },
 
@@ -84,6 +121,7 @@ export function createSecureHooks(options: Readonly<FtpClientOptions>): SessionH
       }
       protectData = wantP;
       session.status(wantP ? 'data connections will use TLS, resuming the control session (PROT P)' : 'data connections in cleartext (PROT C)', 'data');
+      if (settings.clearCommandChannel) await clearCommandChannel(session, clientTls!);
     },
 
     async wrapDataSocket(socket: net.Socket, info: DataSocketInfo): Promise<SocketLike> {

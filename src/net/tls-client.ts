@@ -18,6 +18,7 @@ import type { Duplex } from 'node:stream';
 import { FtpConfigError, FtpTlsError, type ConnectionKind, type TlsFailure } from '../errors.js';
 import type { TlsSettings } from '../client/options.js';
 import { classifyTlsError, describeHandshakeError, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from './tls-server.js';
+import { DetachableStream, beginClearTls, type TlsClearing } from './tls-ccc.js';
 
 export interface ClientTlsOptions {
   /** The host as the user named it: checked against the certificate, and sent as SNI when a name. */
@@ -72,6 +73,7 @@ export class ClientTls {
   private latestSession: Buffer | undefined;
   private sessionCount = 0;
   private control: tls.TLSSocket | undefined;
+  private detachable: DetachableStream | undefined;
   readonly handshakeTimeoutMs: number;
 
   private constructor(
@@ -124,9 +126,13 @@ export class ClientTls {
    * reading the plain socket and must not have buffered bytes past the reply), or right after connect for
    * implicit TLS. `onSocket` receives the TLS socket synchronously, before the handshake runs.
    */
-  async upgradeControl(raw: Duplex, options: { onSocket?: (s: tls.TLSSocket) => void } = {}): Promise<tls.TLSSocket> {
+  async upgradeControl(
+    raw: Duplex, options: { onSocket?: (s: tls.TLSSocket) => void; detachable?: boolean } = {},
+  ): Promise<tls.TLSSocket> {
     this.latestSession = undefined;
-    const socket = await this.handshake(raw, 'control', undefined, (s) => {
+    // CCC later needs the TCP socket back: layer TLS on a DetachableStream (tls-ccc.ts) in that case.
+    this.detachable = options.detachable && raw instanceof net.Socket ? new DetachableStream(raw) : undefined;
+    const socket = await this.handshake(this.detachable ?? raw, 'control', undefined, (s) => {
       // Lets the caller put the TLS socket in place before the first TLS byte arrives (ControlConnection).
       options.onSocket?.(s);
       // Keep the newest session: TLS 1.2 reports it during the handshake, TLS 1.3 servers send tickets
@@ -150,9 +156,33 @@ export class ClientTls {
     return { socket, resumed: socket.isSessionReused() };
   }
 
+  /**
+   * CCC (RFC 4217 s6): call before sending CCC; `complete()` after the 200 returns the TCP socket for
+   * cleartext commands, `cancel()` after a refusal. Data connections keep resuming the session kept here.
+   * Needs upgradeControl(..., { detachable: true }).
+   */
+  beginClearControl(): TlsClearing & { complete(timeoutMs?: number): Promise<net.Socket> } {
+    const control = this.control;
+    const stream = this.detachable;
+    if (!control || !stream) {
+      throw new FtpTlsError('control', 'CCC: the control connection was not set up to return to cleartext', { reason: 'handshake' });
+    }
+    const clearing = beginClearTls(control, stream);
+    return {
+      cancel: () => clearing.cancel(),
+      complete: async (timeoutMs = this.handshakeTimeoutMs) => {
+        const raw = await clearing.complete(timeoutMs);
+        this.control = undefined;
+        this.detachable = undefined;
+        return raw;
+      },
+    };
+  }
+
   /** Forget the control session (the control connection closed, or REIN). */
   reset(): void {
     this.control = undefined;
+    this.detachable = undefined;
     this.latestSession = undefined;
     this.sessionCount = 0;
   }

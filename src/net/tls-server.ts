@@ -39,6 +39,7 @@ import { FtpTlsError, type ConnectionKind, type TlsFailure } from '../errors.js'
 import { reply, type Reply } from '../protocol/reply.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import type { CertificateStore } from './certificates.js';
+import { DetachableStream, beginClearTls } from './tls-ccc.js';
 
 export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -113,11 +114,13 @@ export class ControlTls {
   private context: tls.SecureContext | undefined;
   private readonly cache = new SessionCache();
   private control: tls.TLSSocket | undefined;
+  private detachable: DetachableStream | undefined;
+  private cleared = false;
 
   constructor(private readonly owner: ServerTls, readonly requireSessionReuse: boolean) {}
 
   /** True once the control connection completed its handshake. */
-  get secured(): boolean { return this.control !== undefined && !this.control.destroyed; }
+  get secured(): boolean { return this.control !== undefined && !this.control.destroyed && !this.cleared; }
   get controlSocket(): tls.TLSSocket | undefined { return this.control; }
   /** Info about the control connection's TLS, when secured. */
   get info(): TlsConnectionInfo | undefined { return this.control ? describeTls(this.control) : undefined; }
@@ -140,9 +143,11 @@ export class ControlTls {
    * (RFC 4217 s4: the handshake starts after the 234); the caller must have stopped reading the plain
    * socket. Implicit TLS: call right after accept, before the greeting.
    */
-  async upgradeControl(raw: Duplex): Promise<tls.TLSSocket> {
+  async upgradeControl(raw: Duplex, options: { detachable?: boolean } = {}): Promise<tls.TLSSocket> {
     if (this.control) throw new FtpTlsError('control', 'the control connection is already protected by TLS', { reason: 'handshake' });
-    const socket = await serverHandshake(raw, {
+    // CCC later needs the TCP socket back: layer TLS on a DetachableStream (tls-ccc.ts) in that case.
+    this.detachable = options.detachable && raw instanceof net.Socket ? new DetachableStream(raw) : undefined;
+    const socket = await serverHandshake(this.detachable ?? raw, {
       secureContext: this.ensureContext(),
       sessions: this.cache,
       timeoutMs: this.owner.handshakeTimeoutMs,
@@ -179,9 +184,35 @@ export class ControlTls {
     return socket;
   }
 
+  /**
+   * CCC (RFC 4217 s6): call when CCC is accepted, before the 200 goes out; `complete()` afterwards
+   * exchanges close_notify and returns the TCP socket for cleartext commands. The context and session
+   * cache stay: data connections keep resuming this control connection's session. Needs
+   * upgradeControl({ detachable: true }).
+   */
+  beginClearControl(): { complete(): Promise<net.Socket> } {
+    if (!this.control || !this.detachable) {
+      throw new FtpTlsError('control', 'CCC: the control connection was not set up to return to cleartext', { reason: 'handshake' });
+    }
+    const clearing = beginClearTls(this.control, this.detachable);
+    return {
+      complete: async () => {
+        const raw = await clearing.complete(this.owner.handshakeTimeoutMs);
+        this.detachable = undefined;
+        this.cleared = true;
+        return raw;
+      },
+    };
+  }
+
+  /** True after CCC: the control connection is in cleartext again, data connections can still resume. */
+  get clearedByCcc(): boolean { return this.cleared; }
+
   /** Forget the control connection's TLS (REIN, or the control socket closed). */
   reset(): void {
     this.control = undefined;
+    this.detachable = undefined;
+    this.cleared = false;
     this.context = undefined;
     this.cache.clear();
   }

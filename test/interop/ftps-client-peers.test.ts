@@ -130,5 +130,44 @@ describe('FtpClient -> proftpd with TLS required (session reuse required by defa
       if (!requirePeer(t, 'proftpd')) return;
       await roundTrip(t, server, { secure: 'explicit', tls: { minVersion: version, maxVersion: version } }, `pro-${version}`);
     });
+
   }
+});
+
+describe('FtpClient -> proftpd with TLS optional: CCC', peerSkip('proftpd'), () => {
+  let server: PeerServer;
+  before(async () => { server = await startProftpd({ tls: 'explicit' }); });
+  after(async () => { await server?.stop(); });
+
+  for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+    for (const mode of ['passive', 'active'] as const) {
+      test(`${version} ${mode}: CCC after login, control in cleartext, data still protected and resumed`, async (t) => {
+        if (!requirePeer(t, 'proftpd')) return;
+        const { transcript } = await roundTrip(t, server, {
+          secure: 'explicit', tls: { minVersion: version, maxVersion: version, clearCommandChannel: true }, data: { mode },
+        }, `pro-ccc-${version}-${mode}`);
+        const text = transcript.map((e) => `${e.kind}: ${e.text}`).join('\n');
+        assert.match(text, /command: CCC\nresponse: 200/);
+        assert.match(text, /CCC: the control connection is in cleartext again/);
+        // Commands after CCC travel in cleartext and still get answers (the transfers above ran after it).
+        assert.ok(text.indexOf('command: CCC') < text.lastIndexOf('command: STOR'));
+      });
+    }
+  }
+});
+
+describe('FtpClient -> proftpd with TLS required refuses CCC', peerSkip('proftpd'), () => {
+  let server: PeerServer;
+  before(async () => { server = await startProftpd({ tls: 'required' }); });
+  after(async () => { await server?.stop(); });
+
+  test('534: a clear FtpReplyError, the connection is closed', async (t) => {
+    if (!requirePeer(t, 'proftpd')) return;
+    const client = new FtpClient({
+      host: server.host, port: server.port, user: server.user, password: server.password,
+      secure: 'explicit', tls: { caFile: server.certFile, clearCommandChannel: true },
+    });
+    t.after(() => client.destroy());
+    await assert.rejects(client.connect(), (e: Error & { replyCode?: number }) => e.replyCode === 534 && /cleartext control connection/.test(e.message));
+  });
 });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { copyFile } from 'node:fs/promises';
 import {
-  BIG_FILE_SIZE, describeRun, makeTempDir, peerSkip, requirePeer, runFtplib, sha256File, writeRandomFile,
+  BIG_FILE_SIZE, describeRun, makeTempDir, peerSkip, requirePeer, runFtplib, runPython, sha256File, writeRandomFile,
   type FtplibSpec, type FtplibResult,
 } from '../support/peers.js';
 import { startFtpsTarget, type FtpsTarget } from '../support/tls-target.js';
@@ -109,4 +109,48 @@ describe('ftplib FTP_TLS -> ftpkit FTPS server with requireSessionReuse off', pe
     if (!r.report?.ok) assert.fail(`ftplib failed: ${describeRun(r)}\n${target.logs()}`);
     assert.equal(await sha256File(local), sha);
   });
+});
+
+describe('ftplib FTP_TLS -> ftpkit FTPS server with CCC allowed', peerSkip('python3'), () => {
+  let target: FtpsTarget;
+  before(async () => { target = await startFtpsTarget({ allowCcc: true }); });
+  after(async () => { await target?.stop(); });
+
+  for (const version of ['1.2', '1.3'] as const) {
+    test(`TLS ${version}: ccc() returns the control connection to cleartext; data stays protected, resuming the saved session`, async (t) => {
+      if (!requirePeer(t, 'python3')) return;
+      const script = `
+import ftplib, ssl, sys, json
+ctx = ssl.create_default_context(cafile=sys.argv[3])
+ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_${version === '1.2' ? '2' : '3'}
+class F(ftplib.FTP_TLS):
+    saved = None
+    def ntransfercmd(self, cmd, rest=None):
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.saved)
+        return conn, size
+f = F(context=ctx, timeout=15)
+f.connect('127.0.0.1', int(sys.argv[1]))
+f.auth()
+f.login('${target.user}', sys.argv[2])
+f.prot_p()
+f.saved = f.sock.session
+out = {'ccc': f.ccc(), 'plain': f.sock._sslobj is None}
+f.storbinary('STOR ccc.txt', __import__('io').BytesIO(b'after ccc\\n'))
+buf = []
+f.retrbinary('RETR ccc.txt', buf.append)
+out['data'] = b''.join(buf).decode()
+out['pwd'] = f.pwd()
+f.quit()
+print(json.dumps(out))
+`;
+      const r = await runPython(script, [String(target.port), target.password, target.caFile], { timeoutMs: 30000 });
+      if (r.code !== 0) assert.fail(`ftplib failed: ${describeRun(r)}\n${target.logs()}`);
+      const out = JSON.parse(r.stdout) as { ccc: string; plain: boolean; data: string; pwd: string };
+      assert.match(out.ccc, /^200 /);
+      assert.equal(out.plain, true, 'ftplib unwrapped its control socket (no TLS object left)');
+      assert.equal(out.data, 'after ccc\n');
+      assert.equal(out.pwd, '/');
+    });
+  }
 });

@@ -142,7 +142,29 @@ test('policy: server requires protected data and the client asks for PROT C -> c
   await assert.rejects(client(t, h, { secure: 'explicit', tls: { protectData: false } }), (e: FtpReplyError) => e.replyCode === 534 && /requires protected data/.test(e.message));
 });
 
-test('CCC on request is refused up front (not supported), before any credentials are sent', async (t) => {
+for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+  test(`${version}: CCC on request against a server that allows it: control back in cleartext, data still protected and resumed`, { timeout: 20_000 }, async (t) => {
+    const h = await server(t, { allowCcc: true, minVersion: version, maxVersion: version });
+    const body = randomBytes(500_000);
+    const transcript: TranscriptEvent[] = [];
+    const serverLines: string[] = [];
+    h.server.on('transcript', (e) => serverLines.push(`${e.direction} ${e.line}`));
+    const c = await client(t, h, { secure: 'explicit', tls: { clearCommandChannel: true } }, transcript);
+    assert.equal(c.control!.socket.constructor.name, 'Socket', 'the control connection is a plain TCP socket again');
+    await c.upload(Readable.from([body]), '/ccc.bin');
+    assert.equal(sha256(await download(c, '/ccc.bin')), sha256(body));
+    assert.equal((await c.send('NOOP')).code, 200);
+    const text = transcript.map((e) => `${e.kind}: ${e.text}`).join('\n');
+    assert.match(text, /command: CCC\nresponse: 200/);
+    assert.match(text, /CCC: the control connection is in cleartext again/);
+    assert.ok(transcript.filter((e) => /resumed the control connection's session/.test(e.text)).length >= 2);
+    assert.ok(serverLines.includes('in NOOP'));
+    await c.close();
+  });
+}
+
+test('CCC against a server that refuses it (default policy): 534, a clear error', { timeout: 20_000 }, async (t) => {
   const h = await server(t);
-  await assert.rejects(client(t, h, { secure: 'explicit', tls: { clearCommandChannel: true } }), { code: 'ERR_FTP_USAGE' });
+  await assert.rejects(client(t, h, { secure: 'explicit', tls: { clearCommandChannel: true } }),
+    (e: FtpReplyError) => e instanceof FtpReplyError && e.replyCode === 534 && /cleartext control connection/.test(e.message));
 });

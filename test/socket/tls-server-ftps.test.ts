@@ -320,3 +320,10 @@ test('a half-done certificate rotation is reported as a server warning; the old 
   await c.login();
   assert.ok(warnings.some((w) => /^tls-certificate-reload: /.test(w)), warnings.join('\n'));
 });
+
+test('CCC on a cleartext control connection: 533', async (t) => {
+  const h = await server(t, { allowCcc: true });
+  const c = await control(t, h);
+  await c.login();
+  assert.equal((await c.send('CCC')).code, 533);
+});

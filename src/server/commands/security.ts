@@ -175,13 +175,8 @@ export class ServerSecurity {
         handler: (s, arg) => this.protCommand(s, arg),
       },
       {
-        verb: 'CCC', needsLogin: true, argument: 'none', help: 'CCC (clear command channel; refused by policy)',
-        // RFC 4217 s6 makes CCC optional. Returning a TLS control connection to cleartext would expose every
-        // later command to tampering, and Node's TLS sockets cannot hand the TCP stream back after
-        // close_notify, so this server refuses it (534 = policy, RFC 2228 s4).
-        handler: (s) => s.secure
-          ? reply(ReplyCode.RequestDeniedPolicy, 'CCC refused by policy: the control connection stays protected')
-          : reply(ReplyCode.CommandProtectionDenied, 'CCC needs a protected control connection'),
+        verb: 'CCC', needsLogin: true, argument: 'none', help: 'CCC (clear command channel, RFC 4217 s6)',
+        handler: (s) => this.ccc(s),
       },
     ];
     return { name: 'security', commands, gates: [this.loginGate, this.dataGate] };
@@ -199,6 +194,8 @@ export class ServerSecurity {
     if (s.transfer) return reply(ReplyCode.BadSequence, 'AUTH during a transfer is not possible');
     // RFC 2228 s3 (AUTH): a new security exchange starts a new login; whatever state the session had goes.
     if (s.user || s.phase !== 'new') s.reset();
+    // After CCC the old TLS state is spent for the control connection: start a fresh one.
+    if (this.sessions.get(s)?.clearedByCcc) this.sessions.delete(s);
     const ctl = this.controlTls(s);
     // Stop reading the plain socket *before* replying: bytes after AUTH belong to the TLS handshake (or are
     // an injection attempt) and must never reach the command parser.
@@ -216,7 +213,7 @@ export class ServerSecurity {
       // RFC 4217 s4: the handshake starts after the 234 has been sent.
       afterSend: async () => {
         try {
-          const tlsSocket = await ctl.upgradeControl(raw);
+          const tlsSocket = await ctl.upgradeControl(raw, { detachable: this.options.allowCcc === true });
           s.replaceControlSocket(tlsSocket);
           s.secure = true;
           if (impliedProt) { s.ext.set(PBSZ_KEY, true); this.setProt(s, 'P'); }
@@ -224,6 +221,44 @@ export class ServerSecurity {
           // Nothing can be said to a peer that does not speak TLS after 234: close.
           s.warn('tls-handshake-failed', (err as Error).message);
           s.close(`TLS handshake after AUTH failed: ${(err as Error).message}`);
+        }
+      },
+    };
+  }
+
+  /**
+   * CCC (RFC 4217 s6, optional): off by default (534 = policy, RFC 2228). When allowed: 200, then both
+   * sides exchange close_notify and the session continues in cleartext on the same TCP connection. The
+   * data connections keep using TLS and resuming the (kept) control session; PBSZ/PROT can no longer be
+   * changed (503) because they need a protected control connection.
+   */
+  private ccc(s: Session): Reply | import('../command-table.js').Outcome {
+    if (!s.secure) return reply(ReplyCode.CommandProtectionDenied, 'CCC needs a protected control connection');
+    if (!this.options.allowCcc) return reply(ReplyCode.RequestDeniedPolicy, 'CCC refused by policy: the control connection stays protected');
+    const ctl = this.controlTls(s);
+    // Stop reading the TLS socket as commands now (its end is not the session's end any more); the next
+    // commands arrive in cleartext on the TCP socket.
+    s.detachControlSocket();
+    s.discardPendingInput();
+    let clearing: { complete(): Promise<import('node:net').Socket> };
+    try {
+      clearing = ctl.beginClearControl();
+    } catch (err) {
+      s.replaceControlSocket(s.controlSocket);
+      return reply(ReplyCode.LocalError, `CCC not possible: ${(err as Error).message}`);
+    }
+    return {
+      kind: 'outcome',
+      replies: [reply(ReplyCode.Ok, 'Control connection returns to cleartext (CCC); data connections stay protected')],
+      afterSend: async () => {
+        try {
+          const raw = await clearing.complete();
+          s.replaceControlSocket(raw);
+          raw.resume(); // release() hands it over paused, with any early cleartext put back in front
+          s.secure = false;
+        } catch (err) {
+          s.warn('tls-ccc-failed', (err as Error).message);
+          s.close(`CCC failed: ${(err as Error).message}`);
         }
       },
     };

@@ -34,6 +34,12 @@ export interface FtpServerTlsOptions extends CertificateSource, TlsProtocolOptio
    * (vsftpd require_ssl_reuse). Default true.
    */
   requireSessionReuse?: boolean;
+  /**
+   * Accept CCC (RFC 4217 s6): return the control connection to cleartext after login, so a NAT/firewall
+   * FTP helper can read PORT/PASV again; data connections stay protected. Default false (534), because
+   * every later command, including a new USER/PASS after REIN, then travels unprotected.
+   */
+  allowCcc?: boolean;
   /** Bound on every TLS handshake (control and data). Default 10 s. */
   handshakeTimeoutMs?: number;
 }

@@ -24,6 +24,8 @@ export interface Outcome {
   replies: Reply[];
   /** Close the control connection after sending (QUIT, too many login failures). */
   close?: boolean;
+  /** Why the session closes (the 'session-close' event's reason). */
+  closeReason?: string;
   /** Run after the replies were written (e.g. start a TLS handshake after 234, RFC 4217 s4). */
   afterSend?: () => void | Promise<void>;
 }

@@ -16,7 +16,7 @@ import { CommandLineFramer, isPlausibleVerb, maskArgument, maskCommand, parseCom
 import type { FtpCommand } from '../protocol/commands.js';
 import { DEFAULT_MLST_FACTS } from '../protocol/listing-format.js';
 import type { MlstFact } from '../protocol/listing-format.js';
-import { resolvePath } from '../protocol/paths.js';
+import { normalizePath, resolvePath } from '../protocol/paths.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { formatReply, reply } from '../protocol/reply.js';
 import type { Reply } from '../protocol/reply.js';
@@ -274,7 +274,7 @@ export class Session {
     this.emitCommand(cmd, replies.length ? replies[replies.length - 1].code : 0, started);
     if ('kind' in result) {
       if (result.afterSend) await result.afterSend();
-      if (result.close) this.close('closed by command', true);
+      if (result.close) this.close(result.closeReason ?? `closed after ${cmd.verb}`, true);
     }
   }
 
@@ -374,7 +374,7 @@ export class Session {
     this.user = user;
     this.phase = 'logged-in';
     this.pendingUser = undefined;
-    this.cwd = user.home ?? '/';
+    this.cwd = normalizePath(user.home ?? '/');
     this.context.events.emit('login', { sessionId: this.id, remoteAddress: this.remoteAddress, user: user.name });
   }
 

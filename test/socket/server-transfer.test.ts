@@ -247,3 +247,19 @@ test('the default listener ("::") serves IPv4 clients (mapped, PASV works) and I
   assert.equal((await download(c6, 'EPSV', 'RETR f.txt')).toString(), 'both families');
   assert.equal((await download(c6, 'EPRT', 'RETR f.txt')).toString(), 'both families');
 });
+
+test('LIST/NLST with a "*" or "?" pattern in the last segment (mget-style)', async t => {
+  const { storage, c } = await setup(t);
+  storage.writeFile('/d/a1.txt', '1');
+  storage.writeFile('/d/a2.txt', '2');
+  storage.writeFile('/d/b.log', '3');
+  assert.equal((await download(c, 'EPSV', 'NLST d/*.txt')).toString(), 'd/a1.txt\r\nd/a2.txt\r\n');
+  await c.send('CWD d');
+  assert.equal((await download(c, 'EPSV', 'NLST a?.txt')).toString(), 'a1.txt\r\na2.txt\r\n');
+  const list = (await download(c, 'EPSV', 'LIST *.log')).toString();
+  assert.match(list, /b\.log\r\n$/);
+  assert.equal(list.split('\r\n').length, 2);
+  const socket = await openPassive(c);
+  t.after(() => socket.destroy());
+  assert.equal((await c.send('NLST *.none')).code, 550);
+});

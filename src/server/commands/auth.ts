@@ -47,7 +47,7 @@ export const authCommands: CommandModule = {
         const ms = s.options.limits.loginFailureDelayMs;
         if (ms > 0) await delay(ms);
         if (s.loginFailures >= s.options.limits.maxLoginFailures) {
-          return { kind: 'outcome', replies: [reply(ReplyCode.NotLoggedIn, 'Login incorrect; too many failures, closing')], close: true };
+          return { kind: 'outcome', replies: [reply(ReplyCode.NotLoggedIn, 'Login incorrect; too many failures, closing')], close: true, closeReason: 'too many login failures' };
         }
         return reply(ReplyCode.NotLoggedIn, 'Login incorrect');
       },
@@ -66,7 +66,7 @@ export const authCommands: CommandModule = {
     {
       // RFC 959 s4.1.1: during a transfer QUIT waits for its end (it is queued, not marked duringTransfer).
       verb: 'QUIT', needsLogin: false, argument: 'optional', help: 'QUIT (close the control connection)',
-      handler: () => ({ kind: 'outcome', replies: [reply(ReplyCode.ClosingControl, 'Goodbye')], close: true }),
+      handler: () => ({ kind: 'outcome', replies: [reply(ReplyCode.ClosingControl, 'Goodbye')], close: true, closeReason: 'client quit' }),
     },
   ],
 };

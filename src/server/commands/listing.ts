@@ -9,6 +9,7 @@ import { ReplyCode } from '../../protocol/reply-codes.js';
 import { reply } from '../../protocol/reply.js';
 import type { Reply } from '../../protocol/reply.js';
 import { formatFactLine, formatListLine, formatMlstFeature, formatNameLine } from '../../protocol/listing-format.js';
+import { baseName, parentPath } from '../../protocol/paths.js';
 import type { Permissions } from '../auth/types.js';
 import type { CommandModule, TransferRequest } from '../command-table.js';
 import type { Session } from '../session.js';
@@ -41,11 +42,32 @@ function linesSource(lines: string[]): Readable {
   return Readable.from([Buffer.from(text, 'utf8')]);
 }
 
-/** Entries for LIST/NLST/STAT: the directory's children, or the file itself. */
-async function entriesOf(s: Session, path: string): Promise<{ dir: boolean; info: FileInfo; entries: FileInfo[] }> {
-  const info = await s.storage.stat(path);
-  if (info.type === 'dir') return { dir: true, info, entries: (await s.storage.list(path)).sort(byName) };
-  return { dir: false, info, entries: [info] };
+/** "*" and "?" in the last segment of a LIST/NLST argument, as classic `ftp` clients send for mget/mdelete. */
+export function globPattern(name: string): RegExp | undefined {
+  if (!/[*?]/.test(name)) return undefined;
+  const body = name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`, 's');
+}
+
+interface Entries { dir: boolean; glob: boolean; entries: FileInfo[] }
+
+/**
+ * Entries for LIST/NLST/STAT: the directory's children, or the file itself. When nothing has the given
+ * name and its last segment holds "*" or "?", the parent directory's entries matching the pattern.
+ */
+async function entriesOf(s: Session, path: string): Promise<Entries> {
+  let info: FileInfo;
+  try {
+    info = await s.storage.stat(path);
+  } catch (err) {
+    const pattern = globPattern(baseName(path));
+    if (!pattern) throw err;
+    const entries = (await s.storage.list(parentPath(path))).filter(e => pattern.test(e.name)).sort(byName);
+    if (!entries.length) throw err;
+    return { dir: false, glob: true, entries };
+  }
+  if (info.type === 'dir') return { dir: true, glob: false, entries: (await s.storage.list(path)).sort(byName) };
+  return { dir: false, glob: false, entries: [info] };
 }
 
 function listTransfer(path: string, lines: string[], what: string): TransferRequest {
@@ -85,9 +107,12 @@ export const listingCommands: CommandModule = {
       async handler(s, arg) {
         const given = stripListFlags(arg);
         const path = s.resolve(given);
-        const { dir, entries } = await entriesOf(s, path);
-        // A file argument lists the name as the client gave it; a directory lists its entries' names.
-        const names = dir ? entries.map(e => formatNameLine(e.name)) : [formatNameLine(given)];
+        const { dir, glob, entries } = await entriesOf(s, path);
+        // A directory lists its entries' names; a file argument the name as the client gave it; a pattern
+        // the matching names with the directory part the client gave, so they can be passed to RETR.
+        const prefix = given.includes('/') ? given.slice(0, given.lastIndexOf('/') + 1) : '';
+        const names = dir ? entries.map(e => formatNameLine(e.name))
+          : glob ? entries.map(e => formatNameLine(prefix + e.name)) : [formatNameLine(given)];
         return listTransfer(path, names, 'name list');
       },
     },

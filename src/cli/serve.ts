@@ -191,7 +191,11 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
   await checkRoots(plan, config);
 
   const logStream = plan.log.file ? await openLogFile(plan.log.file) : process.stderr;
-  const logger = new JsonLogger({ level: plan.log.level, stream: logStream });
+  const logger = new JsonLogger({
+    level: plan.log.level,
+    stream: logStream,
+    onError: (err) => process.stderr.write(`ftpkit: logging stopped, the log cannot be written: ${err.message}\n`),
+  });
   const server = new FtpServer(plan.options);
   const detach = logger.attach(server);
   let addresses;

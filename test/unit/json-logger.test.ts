@@ -113,3 +113,17 @@ test('attaches to a real FtpServer (typed events) and detaches', () => {
   detach();
   assert.equal(server.listenerCount('command'), before);
 });
+
+test('a failing log stream stops logging but never throws', () => {
+  const server = new EventEmitter<FtpServerEvents>();
+  const stream = new PassThrough();
+  const errors: Error[] = [];
+  new JsonLogger({ stream, onError: (e) => errors.push(e) }).attach(server);
+  stream.destroy(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+  return new Promise<void>((resolve) => setImmediate(() => {
+    session(server);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!.message, /ENOSPC/);
+    resolve();
+  }));
+});

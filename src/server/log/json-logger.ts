@@ -26,6 +26,11 @@ export interface JsonLoggerOptions {
   stream?: Writable;
   /** For tests. */
   now?: () => Date;
+  /**
+   * Called once when the stream fails (disk full, file removed with its folder...). Logging then stops;
+   * the server goes on. Default: nothing (a log must never take the server down).
+   */
+  onError?: (error: Error) => void;
 }
 
 /** Verbs whose argument is a secret (RFC 959 s4.1.1: PASS, and ACCT which may carry a password). */
@@ -43,11 +48,18 @@ export class JsonLogger {
   readonly level: LogLevel;
   private readonly stream: Writable;
   private readonly now: () => Date;
+  private failed = false;
 
   constructor(options: JsonLoggerOptions = {}) {
     this.level = options.level ?? 'info';
     this.stream = options.stream ?? process.stderr;
     this.now = options.now ?? (() => new Date());
+    // An unhandled 'error' on the stream would crash the process: a broken log must not stop the server.
+    this.stream.on('error', (error: Error) => {
+      if (this.failed) return;
+      this.failed = true;
+      options.onError?.(error);
+    });
   }
 
   enabled(level: LogLevel): boolean {
@@ -56,7 +68,7 @@ export class JsonLogger {
 
   /** Write one record (if its level is enabled). Undefined fields are left out. */
   log(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
-    if (!this.enabled(level)) return;
+    if (this.failed || !this.enabled(level)) return;
     const record = { time: this.now().toISOString(), level, event, ...fields };
     // A log must never stall the server: lines are queued in the stream's buffer when the disk is slow.
     this.stream.write(JSON.stringify(record) + '\n');

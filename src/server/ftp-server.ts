@@ -51,6 +51,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   /** FTPS (options.tls): AUTH/PBSZ/PROT commands, policies, certificates, implicit TLS. */
   readonly security: ServerSecurity | undefined;
   private implicitServer: Server | undefined;
+  private implicitHandshakes = 0;
 
   constructor(options: FtpServerOptions, extensions: FtpServerExtensions = {}) {
     super();
@@ -149,18 +150,20 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   private onImplicitConnection(socket: Socket): void {
     socket.setNoDelay(true);
     socket.on('error', () => {});
-    if (this.closing || this.sessions.size >= this.options.limits.maxSessions) {
+    // Connections still in their handshake count toward the limit: silent clients must not pile up.
+    if (this.closing || this.sessions.size + this.implicitHandshakes >= this.options.limits.maxSessions) {
       this.emit('warning', { code: 'session-limit', remoteAddress: socket.remoteAddress, message: 'connection refused: too many sessions' });
       socket.destroy();
       return;
     }
+    this.implicitHandshakes++;
     const info: ConnectionInfo = {
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
       localAddress: socket.localAddress ?? '',
       localPort: socket.localPort ?? 0,
     };
-    this.security!.acceptImplicit(socket).then(({ socket: tlsSocket, adopt }) => {
+    this.security!.acceptImplicit(socket).finally(() => { this.implicitHandshakes--; }).then(({ socket: tlsSocket, adopt }) => {
       if (this.closing) { tlsSocket.destroy(); return; }
       const session = this.handleConnection(tlsSocket, info);
       adopt(session);

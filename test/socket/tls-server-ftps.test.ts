@@ -327,3 +327,30 @@ test('CCC on a cleartext control connection: 533', async (t) => {
   await c.login();
   assert.equal((await c.send('CCC')).code, 533);
 });
+
+test('implicit port: connections still in their handshake count toward the session limit', { timeout: 20_000 }, async (t) => {
+  const storage = new MemoryStorage();
+  const h = await startServer({
+    storage,
+    options: {
+      limits: { maxSessions: 1 },
+      tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, implicitPort: 0, handshakeTimeoutMs: 5000 },
+    },
+  });
+  t.after(() => h.close());
+  const warnings: string[] = [];
+  h.server.on('warning', (w) => warnings.push(w.code));
+  const net = await import('node:net');
+  const { once } = await import('node:events');
+  const port = h.server.implicitAddress()!.port;
+  const silent = net.connect(port, '127.0.0.1');
+  silent.on('error', () => {});
+  t.after(() => { silent.destroy(); });
+  await once(silent, 'connect');
+  // Wait until the server has accepted it (its handshake is pending), then a second client is refused.
+  const second = net.connect(port, '127.0.0.1');
+  second.on('error', () => {});
+  await once(second, 'close');
+  assert.ok(warnings.includes('session-limit'), warnings.join(', '));
+  assert.equal(silent.destroyed, false, 'the first connection is still waiting in its handshake');
+});

@@ -30,7 +30,8 @@ test('schema: bad values and unknown keys are errors naming the key', () => {
 });
 
 test('mapping: paths resolved, one PEM file for both, self-signed state dir by default, durations', () => {
-  const o = tlsConfigToOptions(tlsConfigSchema.parse({ cert: 'both.pem', require: 'login', users: { a: 'data' }, handshakeTimeout: 2.5 }), (p) => `/etc/ftpkit/${p}`);
+  const o = tlsConfigToOptions(tlsConfigSchema.parse({ cert: 'both.pem', require: 'login', users: { a: 'data' }, handshakeTimeout: 2.5, allowCcc: true }), (p) => `/etc/ftpkit/${p}`);
+  assert.equal(o.allowCcc, true);
   assert.equal(o.certFile, '/etc/ftpkit/both.pem');
   assert.equal(o.keyFile, '/etc/ftpkit/both.pem');
   assert.equal(o.require, 'login');

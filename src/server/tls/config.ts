@@ -12,6 +12,7 @@
  *     require: data             # none | login | data (named users); requireAnonymous likewise
  *     users: { alice: login }   # per-user requirement
  *     requireSessionReuse: true # data connections must resume the control TLS session (default)
+ *     allowCcc: false           # accept CCC (clear command channel) after login (default false)
  *     minVersion: TLSv1.2       # TLSv1.2 | TLSv1.3; maxVersion likewise; ciphers: OpenSSL list
  *     handshakeTimeout: 10s
  */
@@ -35,6 +36,7 @@ export const tlsConfigSchema = z.strictObject({
   requireAnonymous: requirementSchema.optional(),
   users: z.record(z.string().min(1), requirementSchema).optional(),
   requireSessionReuse: z.boolean().optional(),
+  allowCcc: z.boolean().optional(),
   minVersion: versionSchema.optional(),
   maxVersion: versionSchema.optional(),
   ciphers: z.string().min(1).optional(),
@@ -84,6 +86,7 @@ export function tlsConfigToOptions(tls: TlsConfig, resolvePath: (p: string) => s
   if (tls.requireAnonymous !== undefined) o.requireAnonymous = tls.requireAnonymous;
   if (tls.users !== undefined) o.users = tls.users as Record<string, TlsRequirement>;
   if (tls.requireSessionReuse !== undefined) o.requireSessionReuse = tls.requireSessionReuse;
+  if (tls.allowCcc !== undefined) o.allowCcc = tls.allowCcc;
   if (tls.minVersion !== undefined) o.minVersion = tls.minVersion;
   if (tls.maxVersion !== undefined) o.maxVersion = tls.maxVersion;
   if (tls.ciphers !== undefined) o.ciphers = tls.ciphers;

@@ -1,0 +1,131 @@
+// The client CLI's flags and exit codes as users meet them (`node --import tsx src/cli/main.ts ...`): the
+// documented exit codes (2 usage, 3 login, 4 refusal, 5 network), data-connection flags shown on the wire of
+// the scripted fake server, --fallback, and IPv6 literal URLs against our server.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { LocalStorage } from '../../src/server/storage/local.js';
+import { startServer, type Harness } from '../support/server-harness.js';
+import { startFakeServer, closedPort } from '../support/fake-server.js';
+import { runFtpkit, describeCli, type CliResult } from '../support/ftpkit-cli.js';
+
+type T = { after: (fn: () => unknown) => void };
+type RunResult = CliResult;
+
+function ftpkit(args: string[], env: Record<string, string> = {}, home?: string, input?: Buffer): Promise<RunResult> {
+  return runFtpkit(args, { env, home, input });
+}
+
+async function tempDir(t: T, prefix: string): Promise<string> {
+  const d = await mkdtemp(path.join(tmpdir(), prefix));
+  t.after(() => rm(d, { recursive: true, force: true }));
+  return d;
+}
+
+async function server(t: T): Promise<{ h: Harness; root: string; base: string }> {
+  const root = await tempDir(t, 'ftpkit-cli-srv-');
+  const h = await startServer({ storage: new LocalStorage(root), users: { test: { password: 's3cr=t' } } });
+  t.after(() => h.close());
+  return { h, root, base: `ftp://127.0.0.1:${h.port}` };
+}
+
+const ok = (r: RunResult) => assert.equal(r.code, 0, describeCli(r));
+
+test('exit codes: 3 login refused, 4 FTP refusal, 5 network failure, 2 usage', async t => {
+  const { base } = await server(t);
+  const port = new URL(base).port;
+  const login = await ftpkit(['ls', '--json', `ftp://test:wrong@127.0.0.1:${port}/`]);
+  assert.equal(login.code, 3, login.stderr);
+  assert.equal(JSON.parse(login.stdout).error.replyCode, 530);
+  const refusal = await ftpkit(['get', `ftp://test:s3cr%3Dt@127.0.0.1:${port}/missing.txt`, path.join(tmpdir(), 'ftpkit-never-written')]);
+  assert.equal(refusal.code, 4, refusal.stderr);
+  assert.match(refusal.stderr, /550/);
+  const dead = await closedPort();
+  const network = await ftpkit(['ls', '--json', `ftp://127.0.0.1:${dead}/`]);
+  assert.equal(network.code, 5, network.stderr);
+  assert.deepEqual([JSON.parse(network.stdout).error.connection, JSON.parse(network.stdout).error.failure], ['control', 'refused']);
+  for (const args of [['get', 'http://example.com/x'], ['ls'], ['get', `${base}/x`, '--port-range', 'nope'],
+    ['mirror', '/tmp/a', '/tmp/b'], ['ls', `${base}/`, '--no-such-flag'], ['ls', `${base}/`, '--active', '--passive']]) {
+    const r = await ftpkit(args);
+    assert.equal(r.code, 2, `${args.join(' ')} -> ${r.code}\n${r.stderr}`);
+  }
+});
+
+test('data-connection flags change what goes on the wire (fake server)', async t => {
+  const fake = await startFakeServer({ listing: '-rw-r--r-- 1 ftp ftp 5 Jan 15 10:30 a.txt\r\n' });
+  t.after(() => fake.close());
+  const url = `ftp://127.0.0.1:${fake.port}/`;
+  ok(await ftpkit(['ls', url]));
+  ok(await ftpkit(['ls', '--no-epsv', url]));
+  ok(await ftpkit(['ls', '--active', url]));
+  ok(await ftpkit(['ls', '--active', '--no-eprt', url]));
+  const perSession = fake.sessions.map(s => fake.verbs(s.index).filter(v => ['EPSV', 'PASV', 'EPRT', 'PORT'].includes(v)));
+  assert.deepEqual(perSession, [['EPSV'], ['PASV'], ['EPRT'], ['PORT']]);
+  const r = await ftpkit(['ls', '--json', url]);
+  assert.deepEqual(JSON.parse(r.stdout).entries.map((e: { name: string }) => e.name), ['a.txt']);
+});
+
+test('a passive port nobody listens on is a network failure (exit 5) naming the data connection', async t => {
+  const fake = await startFakeServer({ pasv: { port: 'closed' } });
+  t.after(() => fake.close());
+  const r = await ftpkit(['ls', '--json', '--timeout', '5', `ftp://127.0.0.1:${fake.port}/`]);
+  assert.equal(r.code, 5, r.stderr);
+  assert.equal(JSON.parse(r.stdout).error.connection, 'data');
+});
+
+test('--pasv-host, --port-address, --bind-address and --port-range change the wire (fake server)', async t => {
+  // The fake advertises 127.0.0.2 in its 227 reply but listens on 127.0.0.1 only.
+  const fake = await startFakeServer({ pasv: { host: '127.0.0.2' }, listing: '-rw-r--r-- 1 ftp ftp 5 Jan 15 10:30 a.txt\r\n' });
+  t.after(() => fake.close());
+  const url = `ftp://127.0.0.1:${fake.port}/`;
+  const control = await ftpkit(['ls', '--no-epsv', '--pasv-host', 'control', url]);
+  ok(control);
+  assert.match(control.stdout, /a\.txt/);
+  const reply = await ftpkit(['ls', '--json', '--no-epsv', '--pasv-host', 'reply', '--timeout', '5', url]);
+  assert.equal(reply.code, 5, describeCli(reply));
+  assert.match(JSON.parse(reply.stdout).error.endpoint, /^127\.0\.0\.2:/);
+
+  const port = await closedPort();
+  const active = await ftpkit(['ls', '--active', '--no-eprt', '--port-address', '127.0.0.3', '--bind-address', '0.0.0.0',
+    '--port-range', `${port}-${port}`, url]);
+  ok(active);
+  const portCmd = fake.received.filter(c => c.verb === 'PORT').at(-1)!;
+  assert.equal(portCmd.arg, `127,0,0,3,${port >> 8},${port & 255}`);
+});
+
+test('--fallback retries a failed passive data connection in active mode', async t => {
+  const fake = await startFakeServer({ pasv: { listen: false }, listing: '-rw-r--r-- 1 ftp ftp 5 Jan 15 10:30 a.txt\r\n' });
+  t.after(() => fake.close());
+  const url = `ftp://127.0.0.1:${fake.port}/`;
+  const without = await ftpkit(['ls', '--timeout', '5', url]);
+  assert.equal(without.code, 5, describeCli(without));
+  const withFallback = await ftpkit(['ls', '--fallback', '--timeout', '5', url]);
+  ok(withFallback);
+  assert.match(withFallback.stdout, /a\.txt/);
+  const verbs = fake.verbs(fake.sessions.at(-1)!.index);
+  assert.ok(verbs.includes('EPSV') && verbs.includes('EPRT'), verbs.join(' '));
+});
+
+test('IPv6 literal URLs: ls and get against our server on [::1]', async t => {
+  const root = await tempDir(t, 'ftpkit-cli-v6-');
+  await writeFile(path.join(root, 'six.txt'), 'over IPv6\n');
+  let h: Harness;
+  try {
+    h = await startServer({ host: '::1', storage: new LocalStorage(root), users: { test: { password: 'pw6' } } });
+  } catch (err) {
+    t.skip(`no IPv6 loopback here: ${(err as Error).message}`);
+    return;
+  }
+  t.after(() => h.close());
+  const url = `ftp://test:pw6@[::1]:${h.port}`;
+  const ls = await ftpkit(['ls', '--json', '-v', `${url}/`]);
+  ok(ls);
+  assert.deepEqual(JSON.parse(ls.stdout).entries.map((e: { name: string }) => e.name), ['six.txt']);
+  assert.equal(JSON.parse(ls.stdout).url, `ftp://test@[::1]:${h.port}/`);
+  assert.match(ls.stderr, /Command:\tEPSV/); // PASV cannot carry an IPv6 address (RFC 2428 s1)
+  const dest = path.join(root, 'back.txt');
+  ok(await ftpkit(['get', '--active', `${url}/six.txt`, dest]));
+  assert.equal(await readFile(dest, 'utf8'), 'over IPv6\n');
+});

@@ -43,6 +43,25 @@ test('EPRT to another IPv6 host is refused', async t => {
   assert.equal((await c.send('EPRT |2|0:0:0:0:0:0:0:1|40000|')).code, 200, 'another spelling of the client address');
 });
 
+test('EPRT/PORT with the unspecified address (lftp on IPv6 sends "::") connect back to the client', async t => {
+  for (const host of ['::1', '127.0.0.1']) {
+    const { storage, c } = await setup(t, { host });
+    storage.writeFile('/f.txt', 'x');
+    const srv = createServer().listen(0, host);
+    t.after(() => srv.close());
+    await once(srv, 'listening');
+    const port = (srv.address() as AddressInfo).port;
+    const accepted = once(srv, 'connection') as Promise<[Socket]>;
+    const arg = host === '::1' ? `EPRT |2|::|${port}|` : `PORT 0,0,0,0,${port >> 8},${port & 255}`;
+    assert.equal((await c.send(arg)).code, 200);
+    assert.equal((await c.send('RETR f.txt')).code, 150);
+    const [sock] = await accepted;
+    const [data, done] = await Promise.all([readAll(sock), c.read()]);
+    assert.equal(data.toString(), 'x');
+    assert.equal(done.code, 226);
+  }
+});
+
 test('bounce protection can be relaxed by configuration', async t => {
   const { c } = await setup(t, { options: { active: { requireSameAddress: false, refusePrivilegedPorts: false } } });
   assert.equal((await c.send('PORT 127,0,0,2,0,80')).code, 200);

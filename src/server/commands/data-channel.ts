@@ -53,7 +53,12 @@ async function openPassive(s: Session): Promise<PassiveDataChannel | Reply> {
 }
 
 /** Checks shared by PORT and EPRT, then installs the active channel. */
-function activeChannel(s: Session, target: HostPort, verb: string): Reply {
+function activeChannel(s: Session, requested: HostPort, verb: string): Reply {
+  // lftp sends "EPRT |2|::|port|" (its socket's unspecified local address) on IPv6: an unspecified address
+  // can only mean "the address I am calling from", so it is replaced by the control peer's. This widens
+  // nothing: the connection still goes to the client and nowhere else.
+  const unspecified = requested.host === '::' || requested.host === '0.0.0.0' || /^[0:]+$/.test(requested.host);
+  const target = unspecified ? { host: s.remoteAddress, port: requested.port } : requested;
   // SECURITY: RFC 2577 s3 (FTP bounce attack): connect only back to the client that sent the command,
   // never to a third host the client names.
   if (s.options.active.requireSameAddress && !sameAddress(target.host, s.remoteAddress)) {

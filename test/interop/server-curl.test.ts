@@ -19,6 +19,9 @@ import { startTarget, type InteropTarget } from '../support/peers-target.js';
 const MODES = {
   epsv: { args: [], sent: 'EPSV', notSent: ['PASV', 'EPRT', 'PORT'] },
   pasv: { args: ['--disable-epsv'], sent: 'PASV', notSent: ['EPSV', 'EPRT', 'PORT'] },
+  // curl ignores the 227 address by default; here it connects where the reply says, so a wrong advertised
+  // address (0.0.0.0, an IPv4-mapped form, another interface) fails the transfer.
+  'pasv-address': { args: ['--disable-epsv', '--no-ftp-skip-pasv-ip'], sent: 'PASV', notSent: ['EPSV', 'EPRT', 'PORT'] },
   eprt: { args: ['-P', '-'], sent: 'EPRT', notSent: ['EPSV', 'PASV', 'PORT'] },
   port: { args: ['-P', '-', '--disable-eprt'], sent: 'PORT', notSent: ['EPSV', 'PASV', 'EPRT'] },
 } as const;
@@ -67,7 +70,7 @@ for (const family of [4, 6] as const) {
     }
 
     // On IPv6 curl cannot use PASV or PORT (RFC 2428 only): it sends EPSV/EPRT whatever the flags say.
-    const modes: Mode[] = family === 4 ? ['epsv', 'pasv', 'eprt', 'port'] : ['epsv', 'eprt'];
+    const modes: Mode[] = family === 4 ? ['epsv', 'pasv', 'pasv-address', 'eprt', 'port'] : ['epsv', 'eprt'];
 
     for (const mode of modes) {
       test(`${mode}: 24 MiB download and upload, SHA-256 equal`, async (t) => {
@@ -78,6 +81,10 @@ for (const family of [4, 6] as const) {
         const down = await curlOk([...MODES[mode].args, '-o', out, remote(`v${family}-${mode}/big.bin`)]);
         assertCommands(down, mode);
         assert.equal(await sha256File(out), bigSha, 'downloaded file differs');
+        if (mode === 'pasv-address') {
+          // Our server listens on "::": the session's local address is ::ffff:127.0.0.1, the 227 must say 127,0,0,1.
+          assert.match(down.stderr, /< 227 [^\n]*\(127,0,0,1,\d+,\d+\)/, 'PASV advertises the address the client connected to');
+        }
 
         const up = await curlOk([...MODES[mode].args, '-T', big, remote(`v${family}-${mode}/uploaded.bin`)]);
         assertCommands(up, mode);
@@ -150,6 +157,22 @@ for (const family of [4, 6] as const) {
       const verbs = curlCommands(up.stderr).map((c) => c.split(' ')[0]);
       assert.ok(verbs.includes('APPE'), verbs.join(', '));
       assert.equal(await sha256File(serverCopy), bigSha);
+    });
+
+    test('--ftp-method multicwd, singlecwd and nocwd reach the same nested file', async (t) => {
+      if (!requirePeer(t, 'curl')) return;
+      const dir = await prepareDir('methods');
+      await mkdir(path.join(dir, 'a', 'b c'), { recursive: true });
+      await writeFile(path.join(dir, 'a', 'b c', 'd e.txt'), 'nested\n');
+      const verbsFor: Record<string, RegExp> = {
+        // multicwd: one CWD per segment; singlecwd: one CWD with the whole folder; nocwd: full path in RETR.
+        multicwd: /^CWD b c$/m, singlecwd: /^CWD \S*\/a\/b c$/m, nocwd: /^RETR \S*\/a\/b c\/d e\.txt$/m,
+      };
+      for (const [method, expected] of Object.entries(verbsFor)) {
+        const r = await curlOk(['--ftp-method', method, remote(`v${family}-methods/a/b c/d e.txt`)]);
+        assert.equal(r.stdout, 'nested\n', method);
+        assert.match(curlCommands(r.stderr).join('\n'), expected, `${method}: ${curlCommands(r.stderr).join(', ')}`);
+      }
     });
 
     test('--ftp-create-dirs: upload into folders that do not exist yet', async (t) => {

@@ -41,7 +41,10 @@ for (const family of [4, 6] as const) {
     });
 
     async function ftplibOk(mode: Mode, actions: FtplibAction[]): Promise<NonNullable<FtplibResult['report']>> {
-      const r = await runFtplib({ host: target.host, port: target.port, user: target.user, password: target.password, mode, actions }, { timeoutMs: 120000 });
+      // trustPasvAddress: a wrong 227 address (0.0.0.0, mapped form) fails instead of being papered over.
+      const r = await runFtplib({
+        host: target.host, port: target.port, user: target.user, password: target.password, mode, actions, trustPasvAddress: true,
+      }, { timeoutMs: 120000 });
       if (r.report?.ok !== true) {
         const transcript = r.report?.transcript.slice(-40).join('\n') ?? '';
         assert.fail(`ftplib failed: ${r.report?.error ?? ''}\n${transcript}\n${describeRun(r)}\n${await target.logs()}`);

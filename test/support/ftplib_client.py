@@ -118,6 +118,8 @@ def open_client(spec):
             f.prot_c()
     if spec.get("mode", "pasv") in ("active", "eprt"):
         f.set_pasv(False)
+    # Connect where the 227 reply says (ftplib uses the control host instead since bpo-43285).
+    f.trust_server_pasv_ipv4_address = bool(spec.get("trustPasvAddress"))
     return f
 
 

@@ -190,6 +190,8 @@ export interface FtplibSpec {
    * (PORT on IPv4, EPRT on IPv6); eprt: active with EPRT on IPv4 too.
    */
   mode?: 'pasv' | 'epsv' | 'active' | 'eprt';
+  /** Connect to the address in the 227 reply (ftplib ignores it by default and uses the control host). */
+  trustPasvAddress?: boolean;
   tls?: 'none' | 'explicit' | 'implicit';
   /** Resume the control connection's TLS session on data connections (what vsftpd/proftpd demand). */
   reuseSession?: boolean;

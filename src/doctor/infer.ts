@@ -286,6 +286,26 @@ export function infer(input: InferenceInput): Inference {
     }
   }
 
+  // A command that never gets an answer while the same session type works otherwise: something on the way
+  // (a firewall's FTP inspection) swallows it; the TCP stream then stalls. Typical: EPSV or EPRT blocked by
+  // an old "strict" FTP filter, which sees nothing under TLS.
+  {
+    const unanswered = m.filter(r => r.outcome.kind === 'timeout' && r.outcome.connection === 'control' && r.outcome.command);
+    const verbs = [...new Set(unanswered.map(r => r.outcome.command!))];
+    for (const verb of verbs) {
+      const cells = unanswered.filter(r => r.outcome.command === verb);
+      const onlyClear = cells.every(r => !r.spec.tls) && m.some(r => r.spec.tls && r.outcome.kind === 'ok' && r.spec.command === cells[0]!.spec.command);
+      const others = m.filter(r => r.outcome.kind === 'ok');
+      if (!others.length) continue;
+      add({ code: 'command-unanswered', side: 'network',
+        title: `${verb} never gets an answer: something on the way swallows the command${onlyClear ? ' (only in cleartext: under TLS it works)' : ''}`,
+        detail: `${cells[0]!.spec.label}: no reply to ${verb} within ${secs(cells[0]!.outcome.ms)}, while other commands and modes work. `
+          + 'A firewall or router with FTP inspection that drops commands it does not allow (or the server hangs on it).',
+        adminFix: `check firewalls/ALGs between client and server for FTP command filtering (${verb})`,
+        userFix: verb === 'EPSV' || verb === 'EPRT' ? `avoid ${verb}: use ${verb === 'EPSV' ? 'PASV' : 'PORT'}${onlyClear ? ', or TLS' : ''}` : 'use a mode that works (see the recommendation)' });
+    }
+  }
+
   // Active mode.
   for (const tls of groups) {
     // An EPRT "not understood" is explained by epsv-unsupported; judge active mode by PORT then.

@@ -33,8 +33,10 @@ export interface SessionTarget {
 export function outcomeOf(err: unknown, ms: number): Outcome {
   if (err instanceof FtpNetworkError) {
     const kind = err.failure === 'permission' || err.failure === 'address-in-use' ? 'other' : err.failure;
+    // The client says which command a control timeout waited on ("no reply to EPSV").
+    const waited = err.connection === 'control' ? /no reply to (\S+)/.exec(err.message)?.[1]?.toUpperCase() : undefined;
     return { kind, ms: err.elapsedMs ?? ms, connection: err.connection, phase: err.phase,
-      ...(err.endpoint ? { endpoint: err.endpoint } : {}), message: err.message };
+      ...(err.endpoint ? { endpoint: err.endpoint } : {}), ...(waited ? { command: waited } : {}), message: err.message };
   }
   if (err instanceof FtpReplyError) {
     const verb = (err.command ?? '').split(' ')[0]!.toUpperCase();

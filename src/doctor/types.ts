@@ -32,6 +32,8 @@ export interface Outcome {
   endpoint?: string;
   replyCode?: number;
   replyText?: string;
+  /** The command a control-connection timeout was waiting on ("EPSV"), when known. */
+  command?: string;
   /** Short human text of the error. */
   message?: string;
 }
@@ -110,6 +112,7 @@ export type CauseCode =
   | 'server-passive-ports-refused'
   | 'epsv-unsupported'
   | 'epsv-unusable'
+  | 'command-unanswered'
   | 'pasv-unsupported'
   | 'client-active-blocked'
   | 'client-active-port-range'

@@ -72,6 +72,8 @@ const CASES: Case[] = [
   { scenario: path.join(OWN_SCENARIOS, 'N4-server-nat-nothing-forwarded.sh'), ftpd: 'vsftpd',
     causes: ['server-private-pasv-address', 'server-passive-ports-dropped'], works: true, fast: false,
     check: f => assert.equal(f.recommended?.settings.data?.mode, 'active') },
+  { scenario: path.join(OWN_SCENARIOS, 'N6-epsv-eaten.sh'), ftpd: 'vsftpd', causes: ['command-unanswered'], works: true, fast: false,
+    check: f => assert.ok(f.works.includes('epsv+tls') && f.works.includes('pasv-reply') && !f.works.includes('epsv')) },
   { scenario: path.join(OWN_SCENARIOS, 'N5-both-sides-blocked.sh'), ftpd: 'vsftpd',
     causes: ['server-passive-ports-dropped', 'client-active-blocked', 'nothing-works'], works: false, fast: false },
 ];

@@ -287,3 +287,11 @@ test('TLS 1.3 resumption refused, TLS 1.2 works: named, and TLS 1.2 recommended'
   assert.equal(r.recommended?.probeId, 'epsv+tls12');
   assert.equal(r.recommended?.settings.tls?.maxVersion, 'TLSv1.2');
 });
+
+test('EPSV swallowed by a middlebox (no reply, cleartext only)', () => {
+  const m = matrix({}, { epsv: { outcome: { kind: 'timeout', ms: 5000, connection: 'control', phase: 'command', command: 'EPSV' } } });
+  const r = infer(input(m));
+  assert.deepEqual(codes(r), ['command-unanswered']);
+  assert.match(r.causes[0].title, /EPSV never gets an answer.*only in cleartext/);
+  assert.equal(r.recommended?.probeId, 'epsv+tls');
+});

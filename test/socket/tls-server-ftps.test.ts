@@ -354,3 +354,14 @@ test('implicit port: connections still in their handshake count toward the sessi
   assert.ok(warnings.includes('session-limit'), warnings.join(', '));
   assert.equal(silent.destroyed, false, 'the first connection is still waiting in its handshake');
 });
+
+test('security.describe() says how a session is protected', async (t) => {
+  const h = await server(t);
+  const c = await control(t, h);
+  await c.authTls();
+  await c.login();
+  await c.send('PBSZ 0');
+  await c.send('PROT P');
+  const session = [...(h.server as unknown as { sessions: Set<import('../../src/server/session.js').Session> }).sessions][0];
+  assert.match(h.server.security!.describe(session), /^control connection protected \(TLSv1\.3, .*\); data protected \(PROT P\)$/);
+});

@@ -323,11 +323,12 @@ export class ServerSecurity {
     return `${what}: ${ways.join(' or ')}`;
   }
 
-  /** Whether a session is protected (for STAT, logs). */
+  /** How a session is protected, in words (for host applications' logs and status pages). */
   describe(session: Session): string {
     const ctl = this.sessions.get(session);
     const info = ctl?.info;
     if (!info) return 'control connection in cleartext';
+    if (ctl?.clearedByCcc) return `control connection in cleartext after CCC; data ${this.prot(session) === 'P' ? 'protected (PROT P)' : 'in cleartext (PROT C)'}`;
     return `control connection protected (${info.protocol}, ${info.cipher}${this.implicitSessions.has(session) ? ', implicit' : ''}); data ${this.prot(session) === 'P' ? 'protected (PROT P)' : 'in cleartext (PROT C)'}`;
   }
 }

@@ -9,6 +9,7 @@ import type { FileEntry } from '../../src/protocol/listing-types.js';
 import { mirror, downloadTree, planMirror, unsafeNameReason, localPathFor } from '../../src/client/tree/index.js';
 import type { TreeClient, TreeEvent, TreeNode } from '../../src/client/tree/index.js';
 import { FtpReplyError } from '../../src/errors.js';
+import fc from 'fast-check';
 
 type MemNode = { type: 'file'; data: Buffer; mtime: Date } | { type: 'dir' } | { type: 'link' };
 
@@ -93,6 +94,24 @@ test('unsafeNameReason refuses every way out of a folder', () => {
   assert.equal(localPathFor(root, ['a', '..foo']), '/tmp/target/a/..foo');
   assert.throws(() => localPathFor(root, ['a', '..']), /refused/);
   assert.throws(() => localPathFor(root, []), /outside/);
+});
+
+test('property: localPathFor either refuses or returns a path strictly inside the root', () => {
+  const piece = fc.constantFrom('..', '.', '/', '\\', '\0', 'a', 'b', ' ', 'C:', '~', '%2e', '\n', '..\\');
+  const name = fc.array(piece, { maxLength: 6 }).map(parts => parts.join(''));
+  const root = path.resolve('/tmp/ftpkit-root');
+  fc.assert(fc.property(fc.array(name, { maxLength: 5 }), segments => {
+    let result: string;
+    try {
+      result = localPathFor(root, segments);
+    } catch (err) {
+      assert.match((err as Error).message, /refused/);
+      return;
+    }
+    assert.ok(result.startsWith(root + path.sep), result);
+    assert.equal(path.relative(root, result).split(path.sep).includes('..'), false);
+    assert.deepEqual(path.relative(root, result).split(path.sep), segments);
+  }), { numRuns: 2000 });
 });
 
 test('hostile listing: names with .., /, \\, NUL, absolute or empty are refused and nothing lands outside', async t => {

@@ -153,13 +153,16 @@ export function isPlausibleVerb(verb: string): boolean {
   return /^[A-Z]{3,4}$/.test(verb);
 }
 
-/** The text of a command line for logs and transcripts: the PASS argument is masked (never log a password). */
+/** Verbs whose argument is a secret: PASS, and ACCT (RFC 959 s4.1.1: account information, often a password). */
+const SECRET_VERBS = new Set(['PASS', 'ACCT']);
+
+/** The text of a command line for logs and transcripts: PASS/ACCT arguments masked (never log a password). */
 export function maskCommand(cmd: FtpCommand): string {
-  if (cmd.verb === 'PASS') return 'PASS ****';
+  if (SECRET_VERBS.has(cmd.verb)) return `${cmd.verb} ****`;
   return cmd.argument === '' ? cmd.verb : `${cmd.verb} ${cmd.argument}`;
 }
 
-/** The argument as it may be logged: "****" for PASS. */
+/** The argument as it may be logged: "****" for PASS and ACCT. */
 export function maskArgument(cmd: FtpCommand): string {
-  return cmd.verb === 'PASS' ? '****' : cmd.argument;
+  return SECRET_VERBS.has(cmd.verb) ? '****' : cmd.argument;
 }

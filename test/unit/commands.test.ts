@@ -106,7 +106,8 @@ test('plausible verbs vs line noise', () => {
   assert.equal(isPlausibleVerb('\u00ff'), false);
 });
 
-test('PASS is masked for logs', () => {
+test('PASS and ACCT are masked for logs', () => {
   assert.equal(maskCommand({ verb: 'PASS', argument: 'secret' }), 'PASS ****');
+  assert.equal(maskCommand({ verb: 'ACCT', argument: 'secret' }), 'ACCT ****');
   assert.equal(maskCommand({ verb: 'USER', argument: 'bob' }), 'USER bob');
 });

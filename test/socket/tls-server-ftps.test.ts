@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { MemoryStorage } from '../../src/server/index.js';
 import type { FtpServerTlsOptions } from '../../src/server/tls/options.js';
 import { startServer, type Harness } from '../support/server-harness.js';
@@ -341,7 +342,6 @@ test('implicit port: connections still in their handshake count toward the sessi
   const warnings: string[] = [];
   h.server.on('warning', (w) => warnings.push(w.code));
   const net = await import('node:net');
-  const { once } = await import('node:events');
   const port = h.server.implicitAddress()!.port;
   const silent = net.connect(port, '127.0.0.1');
   silent.on('error', () => {});

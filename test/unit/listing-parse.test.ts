@@ -191,3 +191,19 @@ test('property: MLSD line with any name (incl. ; and spaces) round-trips', () =>
     assert.equal(e.size, size);
   }));
 });
+
+test('property: arbitrary server output never throws, and every entry has a non-empty name', () => {
+  const line = fc.oneof(
+    fc.string({ maxLength: 120 }),
+    fc.tuple(fc.constantFrom('-rw-r--r--', 'drwxr-xr-x', 'lrwxrwxrwx', 'crw-rw-rw-', '+i1,r,', '01-15-24', 'type=file;'),
+      fc.string({ maxLength: 80 })).map(([a, b]) => `${a} ${b}`),
+  );
+  fc.assert(fc.property(fc.array(line, { maxLength: 20 }), lines => {
+    const { entries } = parseListingDetailed(lines.join('\r\n'), { now: NOW });
+    for (const e of entries) {
+      assert.ok(e.name.length > 0);
+      assert.ok(e.modifiedAt === undefined || !Number.isNaN(e.modifiedAt.getTime()));
+    }
+    for (const l of lines) parseMlsxLine(l);
+  }), { numRuns: 500 });
+});

@@ -186,7 +186,10 @@ export function parseEplfLine(line: string): FileEntry | undefined {
     if (fact === '/') entry.type = 'dir';
     else if (fact === 'r') { if (entry.type === 'other') entry.type = 'file'; }
     else if (/^s\d+$/.test(fact)) entry.size = Number(fact.slice(1));
-    else if (/^m\d+$/.test(fact)) entry.modifiedAt = new Date(Number(fact.slice(1)) * 1000);
+    else if (/^m\d+$/.test(fact)) {
+      const d = new Date(Number(fact.slice(1)) * 1000);
+      if (!Number.isNaN(d.getTime())) entry.modifiedAt = d;
+    }
     else if (/^i.+$/.test(fact)) entry.unique = fact.slice(1);
     else if (/^up[0-7]{1,4}$/.test(fact)) entry.mode = parseInt(fact.slice(2), 8);
   }

@@ -136,6 +136,7 @@ test('EPLF', () => {
     ['with space.txt', 'file', 280, 825718503000, undefined, 0o644],
   ]);
   assert.equal(parseEplfLine('+i1,r no tab'), undefined);
+  assert.equal(parseEplfLine('+m99999999999999999999,r,\tx')!.modifiedAt, undefined); // out of Date's range
 });
 
 test('Unix LIST variants: devices, missing group, ISO and day-first dates, locale months, ACL marker', () => {

@@ -179,6 +179,28 @@ export class ControlConnection {
     });
   }
 
+  /**
+   * The next reply if one arrives within `ms`, else undefined — without failing the connection. For replies
+   * a server may or may not send (the second reply after ABOR, which some servers fold into one).
+   */
+  maybeNextReply(ms: number): Promise<FtpResponse | undefined> {
+    const queued = this.queue.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.waiter) return Promise.reject(new Error('internal: two readers on the control connection'));
+    return new Promise<FtpResponse | undefined>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.waiter === waiter) this.waiter = undefined;
+        resolve(undefined);
+      }, ms);
+      const waiter: Waiter = {
+        resolve: r => { clearTimeout(timer); resolve(r); },
+        reject: e => { clearTimeout(timer); reject(e); },
+      };
+      this.waiter = waiter;
+    });
+  }
+
   /** Whether a reply is being received or waits unread. */
   get hasPendingInput(): boolean { return this.queue.length > 0 || this.parser.pending; }
 

@@ -45,6 +45,9 @@ export interface TransferSpec {
   progress?: ProgressTracker;
 }
 
+/** How long to wait for the second reply after ABOR (normally it arrives with the first). */
+const ABOR_SECOND_REPLY_MS = 2000;
+
 /** Counts bytes and re-arms the idle timer: one add and one timer refresh per chunk. */
 class Meter extends Transform {
   constructor(private readonly onChunk: (n: number) => void) { super({ highWaterMark: 256 * 1024 }); }
@@ -151,7 +154,13 @@ export class Transfer {
         r = await control.nextReply(0, 'transfer', what);
       }
       this.final = r;
-      if (this.aborSent) await control.nextReply(commandTimeoutMs, 'command', 'ABOR');
+      if (this.aborSent) {
+        // RFC 959 s4.1.3: after ABOR two replies come (426 or 226 for the transfer, then 226/225 for ABOR),
+        // back to back. pure-ftpd folds them into one: wait briefly for the second instead of forever; a
+        // later straggler is dropped as unsolicited before the next command.
+        const second = await control.maybeNextReply(Math.min(commandTimeoutMs, ABOR_SECOND_REPLY_MS));
+        if (!second) this.ctx.status('ABOR: the server sent a single reply for the transfer and ABOR');
+      }
       if (this.finalTimer) { clearTimeout(this.finalTimer); this.finalTimer = undefined; }
       if (!isPositive(r.code)) {
         const err = new FtpReplyError(r.code, r.message, what);

@@ -9,7 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
+import { createWriteStream, watch } from 'node:fs';
+import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   BIG_FILE_SIZE, makeTempDir, peerSkip, sha256File, startPureFtpd, startVsftpd, startPyftpdlib, writeRandomFile,
   type PeerServer, type PeerServerOptions,
@@ -130,30 +133,73 @@ for (const { name, start } of SERVERS) {
         });
       });
 
-      test('resume: REST for a partial download, SIZE + APPE for a partial upload', async t => {
+      test('resume after interrupted transfers: REST for the download, SIZE + APPE for the upload', async t => {
         const s = await open(t, server);
         await explain(s, async () => {
           const full = await fs.readFile(big);
           const tag = `resume-${family}`;
-          // a server-side file to download, and a local partial copy of it
-          await s.client.upload(big, `${server.uploadDir}/${tag}.src`);
+          const remoteSrc = `${server.uploadDir}/${tag}.src`;
+          await s.client.upload(big, remoteSrc);
+          // A download interrupted by a local failure after ~5 MB leaves a partial file ...
           const local = path.join(work.dir, `${name}-${tag}.part`);
-          await fs.writeFile(local, full.subarray(0, 5_000_000));
-          const r = await s.client.download(`${server.uploadDir}/${tag}.src`, local, { resume: true });
-          assert.equal(r.startOffset, 5_000_000);
-          assert.equal(r.bytes, BIG_FILE_SIZE - 5_000_000);
+          const file = createWriteStream(local);
+          let written = 0;
+          const failing = new Writable({
+            write(chunk: Buffer, _e, cb) {
+              if (written >= 5_000_000) { cb(new Error('disk unplugged')); return; }
+              written += chunk.length;
+              file.write(chunk, cb);
+            },
+          });
+          await assert.rejects(s.client.download(remoteSrc, failing), /disk unplugged/);
+          await new Promise<void>(resolve => file.end(resolve));
+          const partial = (await fs.stat(local)).size;
+          assert.ok(partial >= 5_000_000 && partial < BIG_FILE_SIZE, `partial ${partial}`);
+          // ... that resume completes with REST.
+          const r = await s.client.download(remoteSrc, local, { resume: true });
+          assert.equal(r.startOffset, partial);
           assert.equal(await sha256File(local), bigSha);
-          // a partial upload left on the server, completed from the local file
-          await s.client.upload(Readable.from([full.subarray(0, 7_000_000)]), `${server.uploadDir}/${tag}.up`);
-          const u = await s.client.upload(big, `${server.uploadDir}/${tag}.up`, { resume: true });
-          assert.equal(u.startOffset, 7_000_000);
-          assert.equal(await sha256File(path.join(server.localUploadDir, `${tag}.up`)), bigSha);
+
+          // An upload whose source dies once the server has stored 3 MB ...
+          const remoteUp = `${server.uploadDir}/${tag}.up`;
+          const stored = path.join(server.localUploadDir, `${tag}.up`);
+          const watcher = watch(server.localUploadDir);
+          t.after(() => watcher.close());
+          const dying = Readable.from((async function* () {
+            for (let off = 0; off < 4_000_000; off += 1_000_000) yield full.subarray(off, off + 1_000_000);
+            for (;;) {
+              if ((await fs.stat(stored).then(x => x.size, () => 0)) >= 3_000_000) break;
+              await Promise.race([once(watcher, 'change'), delay(50)]);
+            }
+            throw new Error('source vanished');
+          })());
+          await assert.rejects(s.client.upload(dying, remoteUp), /source vanished/);
+          const remotePartial = (await fs.stat(stored)).size;
+          assert.ok(remotePartial >= 3_000_000 && remotePartial < BIG_FILE_SIZE, `remote partial ${remotePartial}`);
+          // ... is completed from the local file with SIZE + APPE.
+          const u = await s.client.upload(big, remoteUp, { resume: true });
+          assert.equal(u.startOffset, remotePartial);
+          assert.equal(await sha256File(stored), bigSha);
           const cmds = s.transcript.filter(e => e.kind === 'command').map(e => e.text);
-          assert.ok(cmds.includes('REST 5000000'), 'REST sent');
-          assert.ok(cmds.includes(`APPE ${server.uploadDir}/${tag}.up`), 'APPE sent');
+          assert.ok(cmds.includes(`REST ${partial}`), 'REST sent');
+          assert.ok(cmds.includes(`APPE ${remoteUp}`), 'APPE sent');
+          assert.equal((await s.client.send('NOOP')).code, 200);
           await s.client.close();
         });
       });
+
+      if (name === 'vsftpd' && family === 'IPv6') {
+        test("PASV over IPv6: vsftpd answers 0,0,0,0 and addressPolicy 'auto' connects to the control host", async t => {
+          const s = await open(t, server, { data: { passive: { command: 'pasv' } } });
+          await explain(s, async () => {
+            assert.ok((await s.client.list('/')).some(e => e.name === 'hello.txt'));
+            await s.client.close();
+          });
+          assert.ok(s.transcript.some(e => e.kind === 'response' && /^227 .*\(0,0,0,0,/.test(e.text)));
+          assert.ok(s.transcript.some(e => e.kind === 'status'
+            && e.text === 'PASV reply address 0.0.0.0 is unspecified: connecting to the control host ::1 (addressPolicy auto)'));
+        });
+      }
     });
   }
 }

@@ -289,3 +289,18 @@ test('a server that answers nothing to a command: control timeout naming the com
   assert.ok(ms < FAST.commandMs + 1000, `took ${ms} ms`);
   assert.equal(client.connected, false);
 });
+
+test('abort() against a server that folds the transfer and ABOR replies into one (pure-ftpd)', async t => {
+  const { client, fake, transcript } = await setup(t, {
+    files: { f: 'x' },
+    commands: { RETR: { transfer: { onConnect: 'hold' } }, ABOR: '226 Since you see this ABOR must have succeeded' },
+  }, { timeouts: { ...FAST, commandMs: 5000, dataMs: 10_000 } });
+  const p = client.download('f', sink());
+  await fake.waitFor('RETR');
+  await new Promise<void>(resolve => client.on('transcript', e => { if (e.text.startsWith('150')) resolve(); }));
+  const { ms } = await elapsed(client.abort());
+  await assert.rejects(p, FtpAbortedError);
+  assert.ok(ms < 4000, `took ${ms} ms`);
+  assert.ok(transcript.some(e => e.text === 'ABOR: the server sent a single reply for the transfer and ABOR'));
+  assert.equal((await client.send('NOOP')).code, 200);
+});

@@ -21,6 +21,7 @@
 const IAC = 0xff;
 const SB = 0xfa; // sub-negotiation begin
 const SE = 0xf0; // sub-negotiation end
+const DM = 0xf2; // data mark (RFC 854), sent with IAC IP before ABOR
 const WILL = 0xfb;
 const DONT = 0xfe;
 const CR = 0x0d;
@@ -79,6 +80,9 @@ export class CommandLineFramer {
       switch (this.state) {
         case 'data':
           if (b === IAC) this.state = 'iac';
+          // BSD ftp sends "IAC IP IAC" as urgent data, then "DM ABOR": the kernel keeps the urgent IAC out
+          // of the stream (no SO_OOBINLINE in Node), leaving a bare DM before the verb. No verb starts with it.
+          else if (b === DM && this.len === 0) { /* dropped */ }
           else if (b === LF) this.endLine(out);
           else if (b === CR) this.state = 'cr';
           else this.addByte(b, out);
@@ -107,6 +111,13 @@ export class CommandLineFramer {
           this.state = b === SE ? 'data' : 'sb';
           break;
       }
+    }
+    // Python's ftplib sends "ABOR\r\n" with MSG_OOB: the kernel takes the last byte (the LF) out of the
+    // stream as urgent data, so the line never ends. A chunk that ends in "ABOR\r" is therefore taken as
+    // the complete ABOR (RFC 959 s4.1.3); should the LF come after all, it only makes an ignored blank line.
+    if (this.state === 'cr' && !this.discarding && this.len >= 4 && /^ *abor$/i.test(this.buf.toString('latin1', 0, this.len))) {
+      this.state = 'data';
+      this.endLine(out);
     }
     return out;
   }

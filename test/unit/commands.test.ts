@@ -40,6 +40,22 @@ test('Telnet IAC IP and IAC DM before ABOR are stripped (RFC 959 s4.1.3)', () =>
   assert.deepEqual(frame([[0xff, 0xf4, 0xff, 0xf2], 'ABOR\r\n']), ['ABOR']);
 });
 
+test('BSD ftp abort: the urgent IAC is missing from the stream, the bare DM before ABOR is dropped', () => {
+  // Sent: IAC IP IAC (MSG_OOB, last byte urgent) then DM "ABOR" CRLF; received inline: IAC IP DM ABOR CRLF.
+  assert.deepEqual(frame([[0xff, 0xf4], [0xf2], 'ABOR\r\n']), ['ABOR']);
+});
+
+test('ftplib abort: "ABOR CRLF" sent as urgent data loses its LF; a chunk ending in "ABOR CR" is complete', () => {
+  const f = new CommandLineFramer();
+  assert.deepEqual(lines(f.push(Buffer.from('ABOR\r'))), ['ABOR']);
+  // If the LF arrives after all, it ends an empty line (which parseCommandLine ignores).
+  assert.deepEqual(lines(f.push(Buffer.from('\nNOOP\r\n'))), ['', 'NOOP']);
+  // Other lines split after their CR still wait for the LF.
+  const g = new CommandLineFramer();
+  assert.deepEqual(lines(g.push(Buffer.from('NOOP\r'))), []);
+  assert.deepEqual(lines(g.push(Buffer.from('\n'))), ['NOOP']);
+});
+
 test('IAC sequences split over chunks are stripped', () => {
   assert.deepEqual(frame([[0xff], [0xf4, 0xff], [0xf2, 0x41, 0x42, 0x4f, 0x52, 0x0d, 0x0a]]), ['ABOR']);
 });

@@ -217,7 +217,12 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   private requireControl(): ControlConnection {
     const c = this.controlConnection;
     if (!c) throw new FtpClosedError('not connected: call connect() first');
-    if (c.closed) throw c.closedReason ?? new FtpClosedError();
+    if (c.closed) {
+      // A server that says goodbye first (421 on idle timeout or shutdown) is reported by its words.
+      const bye = c.takeUnsolicited().find(r => r.code === ReplyCode.ServiceNotAvailable);
+      if (bye) throw new FtpReplyError(bye.code, bye.message, 'the server closed the session', { cause: c.closedReason });
+      throw c.closedReason ?? new FtpClosedError();
+    }
     return c;
   }
 

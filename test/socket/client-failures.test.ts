@@ -304,3 +304,15 @@ test('abort() against a server that folds the transfer and ABOR replies into one
   assert.ok(transcript.some(e => e.text === 'ABOR: the server sent a single reply for the transfer and ABOR'));
   assert.equal((await client.send('NOOP')).code, 200);
 });
+
+test('a server that says 421 and closes while idle: the next call reports the 421', async t => {
+  const { client, fake } = await setup(t, {});
+  const closed = new Promise<void>(resolve => client.on('transcript', e => { if (e.text.startsWith('421')) resolve(); }));
+  fake.sessions[0].reply('421 Timeout (no operation for 300 seconds).');
+  fake.sessions[0].socket.end();
+  await closed;
+  await once(fake.sessions[0].socket, 'close');
+  const err = await client.pwd().catch(e => e);
+  assert.ok(err instanceof FtpReplyError && err.replyCode === 421, String(err));
+  assert.match(err.message, /Timeout \(no operation for 300 seconds\)/);
+});

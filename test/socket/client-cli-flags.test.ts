@@ -129,3 +129,25 @@ test('IPv6 literal URLs: ls and get against our server on [::1]', async t => {
   ok(await ftpkit(['get', '--active', `${url}/six.txt`, dest]));
   assert.equal(await readFile(dest, 'utf8'), 'over IPv6\n');
 });
+
+test('--settings takes `ftpkit doctor --json` output as is; flags override it', async t => {
+  const root = await tempDir(t, 'ftpkit-cli-doc-');
+  await writeFile(path.join(root, 'f.txt'), 'doctor said so\n');
+  const h = await startServer({ storage: new LocalStorage(root), users: { test: { password: 'pw' } } });
+  t.after(() => h.close());
+  const url = `ftp://test:pw@127.0.0.1:${h.port}`;
+  const doctor = await ftpkit(['doctor', '--json', `${url}/`]);
+  assert.equal(doctor.code, 0, describeCli(doctor));
+  const finding = JSON.parse(doctor.stdout);
+  assert.ok(finding.recommended?.settings, doctor.stdout.slice(0, 2000));
+  const file = path.join(root, 'settings.json');
+  await writeFile(file, doctor.stdout);
+  const viaSettings = await ftpkit(['get', '-v', '--settings', file, `${url}/f.txt`, path.join(root, 'a.txt')]);
+  ok(viaSettings);
+  assert.equal(await readFile(path.join(root, 'a.txt'), 'utf8'), 'doctor said so\n');
+  const mode = finding.recommended.settings.data?.mode ?? 'passive';
+  assert.match(viaSettings.stderr, mode === 'active' ? /Command:\t(EPRT|PORT)\b/ : /Command:\t(EPSV|PASV)\b/);
+  const overridden = await ftpkit(['get', '-v', '--settings', file, mode === 'active' ? '--passive' : '--active', `${url}/f.txt`, path.join(root, 'b.txt')]);
+  ok(overridden);
+  assert.match(overridden.stderr, mode === 'active' ? /Command:\t(EPSV|PASV)\b/ : /Command:\t(EPRT|PORT)\b/);
+});

@@ -298,3 +298,19 @@ test('a client that floods commands without reading replies is cut off, the serv
   const c2 = await login(t, h);
   assert.equal((await c2.send('NOOP')).code, 200);
 });
+
+test('AVBL: 213 free bytes when the storage can tell, 502 (and not in FEAT) when it cannot', async t => {
+  class SpaceStorage extends MemoryStorage {
+    async availableBytes(): Promise<number> { return 123456789; }
+  }
+  const { h: h1 } = await setup(t, { storage: new SpaceStorage() });
+  const c1 = await login(t, h1);
+  assert.equal((await c1.send('AVBL')).text, '123456789');
+  assert.ok((await c1.send('FEAT')).lines.some(l => l.trim() === 'AVBL'));
+  (h1.storage as MemoryStorage).writeFile('/f', 'x');
+  assert.equal((await c1.send('AVBL f')).code, 550);
+  const { h: h2 } = await setup(t);
+  const c2 = await login(t, h2);
+  assert.equal((await c2.send('AVBL')).code, 502);
+  assert.ok(!(await c2.send('FEAT')).lines.some(l => l.trim() === 'AVBL'));
+});

@@ -1,12 +1,13 @@
 /**
  * File and directory management commands: MKD RMD DELE RNFR RNTO (RFC 959 s4.1.3), SIZE MDTM (RFC 3659
- * s4, s3), MFMT (draft-somers-ftp-mfxx), with the X-aliases XMKD XRMD (RFC 775).
+ * s4, s3), MFMT (draft-somers-ftp-mfxx), AVBL (draft-peterson-streamlined-ftp-command-extensions), with the
+ * X-aliases XMKD XRMD (RFC 775).
  */
 import { ReplyCode } from '../../protocol/reply-codes.js';
 import { quotePath, reply } from '../../protocol/reply.js';
 import { formatTimeVal, parseTimeVal } from '../../protocol/listing-format.js';
 import type { CommandModule } from '../command-table.js';
-import { canSetModifiedTime } from '../storage/types.js';
+import { canReportSpace, canSetModifiedTime } from '../storage/types.js';
 import { storageErrorReply } from '../storage-replies.js';
 
 export const fileCommands: CommandModule = {
@@ -98,6 +99,22 @@ export const fileCommands: CommandModule = {
           await storage.setModifiedAt(path, date);
         } catch (err) { return storageErrorReply(err, path); }
         return reply(ReplyCode.FileStatus, `Modify=${formatTimeVal(date)}; ${path}`);
+      },
+    },
+    {
+      // draft-peterson-streamlined-ftp-command-extensions s4: AVBL [path] -> 213 free bytes. Offered (FEAT)
+      // only when the logged-in user's storage can tell.
+      verb: 'AVBL', argument: 'optional', permission: 'list', help: 'AVBL [<sp> pathname]',
+      feat: s => (s.user && canReportSpace(s.user.storage) ? ['AVBL'] : []),
+      async handler(s, arg) {
+        const storage = s.storage;
+        if (!canReportSpace(storage)) return reply(ReplyCode.CommandNotImplemented, 'Not supported by this storage');
+        const path = s.resolve(arg);
+        try {
+          const info = await storage.stat(path);
+          if (info.type !== 'dir') return reply(ReplyCode.FileUnavailable, `${path}: not a directory`);
+          return reply(ReplyCode.FileStatus, String(await storage.availableBytes(path)));
+        } catch (err) { return storageErrorReply(err, path); }
       },
     },
   ],

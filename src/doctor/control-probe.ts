@@ -19,7 +19,11 @@ export interface ResolveResult {
   evidence: EvidenceLine[];
 }
 
-export async function probeResolve(host: string, timeoutMs: number): Promise<ResolveResult> {
+/** Name -> addresses (default: the system resolver, every family, in its order). */
+export type Resolver = (host: string) => Promise<string[]>;
+const systemResolver: Resolver = async host => (await lookup(host, { all: true })).map(r => r.address);
+
+export async function probeResolve(host: string, timeoutMs: number, resolver: Resolver = systemResolver): Promise<ResolveResult> {
   const t0 = performance.now();
   const bare = host.replace(/^\[|\]$/g, '');
   if (isIP(bare)) {
@@ -28,11 +32,11 @@ export async function probeResolve(host: string, timeoutMs: number): Promise<Res
   let timer: NodeJS.Timeout | undefined;
   try {
     const res = await Promise.race([
-      lookup(bare, { all: true }),
+      resolver(bare),
       new Promise<never>((_, rej) => { timer = setTimeout(() => rej(Object.assign(new Error('DNS timeout'), { code: 'ETIMEDOUT' })), timeoutMs); }),
     ]);
     const ms = performance.now() - t0;
-    const addresses = res.map(r => r.address);
+    const addresses = res;
     return { outcome: { kind: 'ok', ms }, addresses, evidence: [{ atMs: ms, text: `${bare} resolves to ${addresses.join(', ')}` }] };
   } catch (err) {
     const ms = performance.now() - t0;

@@ -43,6 +43,8 @@ export interface DiagnoseOptions {
   writeCheck?: boolean;
   /** Skip active mode. */
   noActive?: boolean;
+  /** Name resolution seam (tests, embedding with a custom resolver); default: the system resolver. */
+  resolver?: (host: string) => Promise<string[]>;
   /** Progress callback: one line per finished step or cell (the CLI prints these on a TTY). */
   onProgress?: (line: string) => void;
 }
@@ -95,12 +97,15 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
 
   try {
     // 1. Name resolution.
-    const res = await probeResolve(t.host, connectMs);
+    const res = await probeResolve(t.host, connectMs, ...(options.resolver ? [options.resolver] : []));
     addresses = res.addresses;
     addStep(step('resolve', 'name resolution', res.outcome,
       res.outcome.kind === 'ok' ? `${t.host} -> ${addresses.join(', ')}` : describeOutcome(res.outcome), res.evidence));
     if (res.outcome.kind !== 'ok') return finish();
-    const host = isIP(t.host) ? t.host : addresses[0]!;
+    let host = isIP(t.host) ? t.host : addresses[0]!;
+    // A name with IPv4 and IPv6 addresses: try the other family alongside. A dead AAAA (or A) record makes
+    // clients that prefer it hang or fall back slowly; and when the first family fails we go on with the other.
+    const altHost = isIP(t.host) ? undefined : addresses.find(a => isIP(a) !== isIP(host));
 
     // 2. TCP + greeting; implicit TLS when the port suggests it or no greeting comes.
     const greetingMs = Math.min(connectMs, 4000);
@@ -118,7 +123,21 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
       ? probeGreeting({ host, port: 990, connectTimeoutMs: connectMs, greetingTimeoutMs: greetingMs, implicitTls: true, signal: ac.signal,
         ...(options.tls?.servername ? { servername: options.tls.servername } : {}) })
       : undefined;
-    const plain = plainP ? await plainP : undefined;
+    const altP = altHost && t.secure !== 'implicit'
+      ? probeGreeting({ host: altHost, port, connectTimeoutMs: connectMs, greetingTimeoutMs: greetingMs, signal: ac.signal })
+      : undefined;
+    let plain = plainP ? await plainP : undefined;
+    /** The address not used for the rest of the diagnosis, and what it did (reported as step 'tcp-alt'). */
+    let other: { addr: string; probe: Promise<GreetingProbe> } | undefined = altP ? { addr: altHost!, probe: altP } : undefined;
+    if (altP && plain && plain.greeting.kind !== 'ok') {
+      const alt = await altP;
+      if (alt.greeting.kind === 'ok') {
+        // Go on with the family that works; the failing one is reported.
+        other = { addr: host, probe: Promise.resolve(plain) };
+        plain = alt;
+        host = altHost!;
+      }
+    }
     let implicit: GreetingProbe | undefined = implicitP ? await implicitP : undefined;
     const first = plain ?? implicit!;
     addStep(step('tcp', `TCP connect to port ${port}`, first.tcp,
@@ -133,7 +152,14 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
     } else {
       void side990P?.catch(() => {});
     }
-    if (first.tcp.kind !== 'ok') return finish();
+    const reportAlt = async () => {
+      if (!other) return;
+      const o = await other.probe;
+      addStep(step('tcp-alt', `the other address ${other.addr}`, o.tcp.kind !== 'ok' ? o.tcp : o.greeting,
+        o.tcp.kind !== 'ok' ? describeOutcome(o.tcp) : o.greeting.kind === 'ok' ? `also answers: ${o.greetingLines.join(' / ')}` : describeOutcome(o.greeting),
+        o.evidence));
+    };
+    if (first.tcp.kind !== 'ok') { await reportAlt(); return finish(); }
     controlAddress = first.remoteAddress?.replace(/^::ffff:/, '');
     localAddress = first.localAddress?.replace(/^::ffff:/, '');
     if (plain) {
@@ -151,7 +177,7 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
     }
     const plainOk = plain?.greeting.kind === 'ok';
     const implicitOk = implicit?.greeting.kind === 'ok';
-    if (!plainOk && !implicitOk) return finish();
+    if (!plainOk && !implicitOk) { await reportAlt(); return finish(); }
     secureFound = implicitOk && (!plainOk || t.secure === 'implicit') ? 'implicit' : 'explicit';
 
     // 3. FEAT, AUTH TLS and login: cleartext and TLS sessions at once.
@@ -212,6 +238,7 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
         batch.forEach((i, j) => { matrix[i] = results[j]!; });
       }
     }
+    await reportAlt();
     return finish();
   } finally {
     clearTimeout(budgetTimer);

@@ -97,6 +97,17 @@ export function infer(input: InferenceInput): Inference {
       add({ code: 'dns-failure', side: 'client', title: `the name ${input.host} does not resolve`, detail: describeOutcome(o) });
     }
   }
+  const alt = step(input.steps, 'tcp-alt');
+  const main = step(input.steps, 'greeting');
+  if (alt && alt.outcome.kind !== 'ok' && main?.outcome.kind === 'ok') {
+    const addr = alt.title.replace(/^the other address /, '');
+    const family = addr.includes(':') ? 'IPv6' : 'IPv4';
+    add({ code: 'address-family-broken', side: 'server',
+      title: `${input.host}'s ${family} address ${addr} does not work (the other address does)`,
+      detail: `${family} ${addr}: ${describeOutcome(alt.outcome)}. Clients that try ${family} first hang or fall back slowly.`,
+      adminFix: `make the FTP server reachable on ${addr} (listener, firewall), or remove that DNS record`,
+      userFix: `connect to the working address directly` });
+  }
   const p990 = step(input.steps, 'port-990');
   if (p990?.outcome.kind === 'ok' && (causes.length > 0 || (greeting && greeting.outcome.kind !== 'ok'))) {
     add({ code: 'implicit-on-990', side: 'client',

@@ -44,7 +44,7 @@ export interface EvidenceLine {
   text: string;
 }
 
-export type StepId = 'resolve' | 'tcp' | 'greeting' | 'implicit-tls' | 'port-990' | 'features' | 'auth-tls' | 'login';
+export type StepId = 'resolve' | 'tcp' | 'tcp-alt' | 'greeting' | 'implicit-tls' | 'port-990' | 'features' | 'auth-tls' | 'login';
 
 export interface StepResult {
   id: StepId;
@@ -95,6 +95,7 @@ export type CauseCode =
   | 'control-port-dropped'
   | 'control-port-refused'
   | 'control-unreachable'
+  | 'address-family-broken'
   | 'implicit-tls-port'
   | 'no-greeting'
   | 'greeting-refused'

@@ -99,3 +99,14 @@ test('READ_WRITE is not required: a read-only login is reported, not an error', 
   assert.deepEqual(f.causes.map(c => c.code), ['readonly']);
   assert.equal(f.recommended?.probeId, 'epsv');
 });
+
+test('dual-stack name with a dead IPv6 address: goes on over IPv4 and names the broken address', async t => {
+  const h = await startServer();   // listens on 127.0.0.1 only: [::1] refuses
+  t.after(() => h.close());
+  const f = await diagnose(`ftp://test:test@dual.invalid:${h.port}/`, {
+    connectTimeoutMs: 2000, writeCheck: false, resolver: async () => ['::1', '127.0.0.1'],
+  });
+  assert.deepEqual(f.causes.map(c => c.code), ['address-family-broken']);
+  assert.match(f.causes[0]!.title, /IPv6 address ::1 does not work/);
+  assert.equal(f.recommended?.probeId, 'epsv');
+});

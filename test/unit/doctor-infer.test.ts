@@ -295,3 +295,11 @@ test('EPSV swallowed by a middlebox (no reply, cleartext only)', () => {
   assert.match(r.causes[0].title, /EPSV never gets an answer.*only in cleartext/);
   assert.equal(r.recommended?.probeId, 'epsv+tls');
 });
+
+test('a dual-stack name whose IPv6 address is dead', () => {
+  const steps = okSteps();
+  steps.push({ id: 'tcp-alt', title: 'the other address 2001:db8::21', outcome: { kind: 'timeout', ms: 5000, connection: 'control', endpoint: '[2001:db8::21]:21' }, summary: '', evidence: [] });
+  const r = infer(input(matrix({}, {}), { steps, host: 'ftp.example.com' }));
+  assert.deepEqual(codes(r), ['address-family-broken']);
+  assert.match(r.causes[0].title, /ftp\.example\.com's IPv6 address 2001:db8::21 does not work/);
+});

@@ -176,6 +176,8 @@ export interface RunningServe {
   port: number;
   /** Close gracefully and flush the log. */
   stop(): Promise<void>;
+  /** Reopen the log file (after logrotate renamed it); no-op when logging to stderr. */
+  reopenLog(): Promise<void>;
 }
 
 /** Build, start and log a server from flags (and the file named by --config). */
@@ -209,16 +211,21 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
   const port = addresses[0]?.port ?? plan.options.port ?? 2121;
   out.write(bannerLines(plan, port, server.implicitAddress()?.port).join('\n') + '\n');
 
+  /** Log rotation: start a fresh file under the configured name (the old one was renamed away). */
+  const reopenLog = async () => {
+    if (!plan.log.file) return;
+    await logger.replaceStream(await openLogFile(plan.log.file));
+  };
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       await server.close();
       detach();
-      if (logStream !== process.stderr) await new Promise<void>((done) => logStream.end(done));
+      await logger.replaceStream(process.stderr); // flushes and ends the file
     })();
     return stopping;
   };
-  return { server, plan, port, stop };
+  return { server, plan, port, stop, reopenLog };
 }
 
 export function registerServe(program: Command): void {
@@ -268,6 +275,13 @@ export function registerServe(program: Command): void {
         };
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
+        // SIGHUP: reopen the log file (logrotate's postrotate), the usual daemon convention.
+        process.on('SIGHUP', () => {
+          running.reopenLog().then(
+            () => { if (running.plan.log.file) process.stderr.write(`ftpkit: log file reopened: ${running.plan.log.file}\n`); },
+            (err: Error) => process.stderr.write(`ftpkit: cannot reopen the log file: ${err.message}\n`),
+          );
+        });
       });
       // Sockets still draining must not keep the process alive past a graceful close.
       setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();

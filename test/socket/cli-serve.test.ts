@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile, mkdir, rename } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +54,17 @@ async function bannerPort(cli: Cli): Promise<number> {
     const cleanup = () => { clearInterval(timer); cli.child.stdout!.off('data', check); cli.child.off('exit', onExit); };
     cli.child.stdout!.on('data', check);
     cli.child.on('exit', onExit);
+    check();
+  });
+}
+
+/** Wait until the child's stderr matches (it prints progress lines there). */
+function stderrMatch(cli: Cli, pattern: RegExp): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { cleanup(); reject(new Error(`stderr never matched ${pattern}: ${cli.stderr()}`)); }, DEADLINE_MS);
+    const check = () => { if (pattern.test(cli.stderr())) { cleanup(); resolve(); } };
+    const cleanup = () => { clearTimeout(timer); cli.child.stderr!.off('data', check); };
+    cli.child.stderr!.on('data', check);
     check();
   });
 }
@@ -274,4 +285,25 @@ test('serve --tls required: FTPS with a self-signed certificate in the state fol
   assert.ok((await readFile(join(state, 'ftpkit', 'ftpkit-cert.pem'), 'utf8')).includes('BEGIN CERTIFICATE'));
   cli.child.kill('SIGTERM');
   assert.equal((await cli.exit).code, 0);
+});
+
+test('SIGHUP reopens the log file (log rotation)', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'one.txt'), '1');
+  await writeFile(join(dir, 'two.txt'), '2');
+  const log = join(dir, 'logs', 'ftpkit.log');
+  const cli = runCli(t, ['serve', dir, '--host', '127.0.0.1', '--port', '0', '--log-file', log]);
+  const port = await bannerPort(cli);
+  assert.equal((await curl([`ftp://127.0.0.1:${port}/one.txt`])).stdout.toString(), '1');
+  await rename(log, `${log}.1`);
+  cli.child.kill('SIGHUP');
+  await stderrMatch(cli, /log file reopened/);
+  assert.equal((await curl([`ftp://127.0.0.1:${port}/two.txt`])).stdout.toString(), '2');
+  cli.child.kill('SIGTERM');
+  assert.equal((await cli.exit).code, 0);
+  const paths = async (file: string) => (await readFile(file, 'utf8')).trim().split('\n')
+    .map((l) => JSON.parse(l) as { event: string; path?: string }).filter((r) => r.event === 'download').map((r) => r.path);
+  assert.deepEqual(await paths(`${log}.1`), ['/one.txt']);
+  assert.deepEqual(await paths(log), ['/two.txt']);
+  assert.match(await readFile(log, 'utf8'), /"event":"close"/, 'the new file got the lines up to the end');
 });

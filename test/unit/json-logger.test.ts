@@ -127,3 +127,21 @@ test('a failing log stream stops logging but never throws', () => {
     resolve();
   }));
 });
+
+test('replaceStream: later lines go to the new stream, the old one is ended', async () => {
+  const server = new EventEmitter<FtpServerEvents>();
+  const first = new PassThrough();
+  const second = new PassThrough();
+  let a = '';
+  let b = '';
+  first.on('data', (c: Buffer) => { a += c.toString(); });
+  second.on('data', (c: Buffer) => { b += c.toString(); });
+  const logger = new JsonLogger({ stream: first });
+  logger.attach(server);
+  server.emit('close');
+  await logger.replaceStream(second);
+  assert.equal(first.writableEnded, true);
+  server.emit('close');
+  assert.equal(a.split('\n').filter(Boolean).length, 1);
+  assert.equal(b.split('\n').filter(Boolean).length, 1);
+});

@@ -46,19 +46,40 @@ export function maskCommandLine(line: string): string {
 
 export class JsonLogger {
   readonly level: LogLevel;
-  private readonly stream: Writable;
+  private stream: Writable;
   private readonly now: () => Date;
+  private readonly onError: ((error: Error) => void) | undefined;
   private failed = false;
 
   constructor(options: JsonLoggerOptions = {}) {
     this.level = options.level ?? 'info';
-    this.stream = options.stream ?? process.stderr;
     this.now = options.now ?? (() => new Date());
-    // An unhandled 'error' on the stream would crash the process: a broken log must not stop the server.
-    this.stream.on('error', (error: Error) => {
-      if (this.failed) return;
+    this.onError = options.onError;
+    this.stream = this.watch(options.stream ?? process.stderr);
+  }
+
+  /** An unhandled 'error' on the stream would crash the process: a broken log must not stop the server. */
+  private watch(stream: Writable): Writable {
+    stream.on('error', (error: Error) => {
+      if (this.failed || stream !== this.stream) return;
       this.failed = true;
-      options.onError?.(error);
+      this.onError?.(error);
+    });
+    return stream;
+  }
+
+  /**
+   * Continue on a new stream (log rotation: the file was renamed, SIGHUP reopens it). Resolves once the
+   * old stream has flushed what it had; it is ended unless it is process.stderr/stdout.
+   */
+  async replaceStream(stream: Writable): Promise<void> {
+    const old = this.stream;
+    this.stream = this.watch(stream);
+    this.failed = false;
+    if (old === process.stderr || old === process.stdout) return;
+    await new Promise<void>((resolve) => {
+      old.once('error', () => resolve());
+      old.end(() => resolve());
     });
   }
 

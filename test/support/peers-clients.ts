@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PYTHON, SUPPORT_DIR, assertPeer, makeTempDir } from './peers-common.js';
+import { PYTHON, SUPPORT_DIR, assertPeer, makeTempDir, trackGroup } from './peers-common.js';
 
 export interface RunResult {
   /** Exit code; null when killed. */
@@ -46,8 +46,7 @@ export function runBounded(cmd: string, args: string[], opts: RunOptions = {}): 
     const timer = setTimeout(() => { timedOut = true; killAll(); }, opts.timeoutMs ?? 60000);
     const onAbort = () => killAll();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const onExit = () => killAll();
-    process.once('exit', onExit);
+    const untrack = child.pid !== undefined ? trackGroup(child.pid) : () => undefined;
     child.stdout.on('data', (b: Buffer) => { stdout += b.toString('utf8'); });
     child.stderr.on('data', (b: Buffer) => {
       const s = b.toString('utf8');
@@ -59,9 +58,9 @@ export function runBounded(cmd: string, args: string[], opts: RunOptions = {}): 
     const done = (code: number | null, extra = '') => {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      process.removeListener('exit', onExit);
       // Children the client forked (lftp's background jobs) go with it.
       killAll();
+      untrack();
       resolve({ code, stdout, stderr: stderr + extra, timedOut, durationMs: Date.now() - started });
     };
     child.once('error', (err) => done(null, `\nspawn error: ${err.message}`));

@@ -192,6 +192,12 @@ process.once('exit', () => {
   }
 });
 
+/** Registers a process group to be killed if this test process exits before it is stopped. */
+export function trackGroup(pgid: number): () => void {
+  liveGroups.add(pgid);
+  return () => { liveGroups.delete(pgid); };
+}
+
 export interface ManagedProcess {
   child: ChildProcess;
   /** stdout+stderr so far (bounded to the last 64 KiB), for failure messages. */

@@ -27,6 +27,8 @@ export interface DataContext {
   readonly settings: DataConnectionSettings;
   readonly connector: Connector;
   readonly dataTimeoutMs: number;
+  /** Stops a data connect in progress (abort() during preparation). */
+  readonly signal?: AbortSignal;
   /** Send a command and read its final reply (bounded); never throws on 4xx/5xx. */
   command(line: string): Promise<FtpResponse>;
   status(text: string, connection?: 'control' | 'data'): void;
@@ -119,6 +121,7 @@ async function preparePassive(ctx: DataContext): Promise<PreparedData> {
   }
   const socket = await ctx.connector({
     host: target.host, port: target.port, timeoutMs: ctx.dataTimeoutMs, connection: 'data', context: target.context,
+    signal: ctx.signal,
   });
   ctx.status(`data connection established to ${formatEndpoint(target.host, target.port)}`, 'data');
   const description = `${formatEndpoint(target.host, target.port)} (${target.context})`;

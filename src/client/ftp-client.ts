@@ -411,7 +411,8 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
     return {
       control: this.requireControl(),
       settings: this.options.data ?? {},
-      connector: t => this.connector({ ...t, signal: this.lifetime.signal }),
+      connector: t => this.connector({ ...t,
+        signal: t.signal ? AbortSignal.any([t.signal, this.lifetime.signal]) : this.lifetime.signal }),
       dataTimeoutMs: this.timeouts.dataMs,
       commandTimeoutMs: this.timeouts.commandMs,
       command: l => this.command(l),

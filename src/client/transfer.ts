@@ -74,6 +74,8 @@ export class Transfer {
   private rejectPromise!: (e: Error) => void;
   private preliminaryResolve!: () => void;
   private readonly preliminary: Promise<void>;
+  /** Aborts a passive data connect still in progress when abort() comes early. */
+  private readonly preparing = new AbortController();
   readonly promise: Promise<FtpResponse>;
   /** Bytes moved on the data connection (before TYPE A conversion on downloads). */
   bytes = 0;
@@ -88,8 +90,28 @@ export class Transfer {
   get movedData(): boolean { return this.bytes > 0; }
 
   async run(): Promise<FtpResponse> {
+    try {
+      await this.start();
+    } catch (e) {
+      // Nothing runs on the wire for this transfer: settle its promise too (abort() waits on it).
+      this.settled = true;
+      this.rejectPromise(e as Error);
+      throw e;
+    }
+    void this.readReplies();
+    void this.runData();
+    return this.promise;
+  }
+
+  /** Prepare the data connection, REST, and send the transfer command. */
+  private async start(): Promise<void> {
     const { ctx, spec } = this;
-    this.data = await prepareData(ctx, this.mode);
+    try {
+      this.data = await prepareData({ ...ctx, signal: this.preparing.signal }, this.mode);
+    } catch (e) {
+      if (this.aborted) throw this.failure ?? e;
+      throw e;
+    }
     try {
       if (this.aborted) throw new FtpAbortedError(`${maskCommand(spec.command)} aborted before it started`);
       if (spec.restAt !== undefined && spec.restAt > 0) {
@@ -102,9 +124,6 @@ export class Transfer {
       this.data.close();
       throw e;
     }
-    void this.readReplies();
-    void this.runData();
-    return this.promise;
   }
 
   /** Abort the transfer (ABOR, RFC 959 s4.1.3); the run() promise rejects with FtpAbortedError. */
@@ -112,7 +131,11 @@ export class Transfer {
     if (this.settled || this.aborted) return;
     this.aborted = true;
     this.failure ??= new FtpAbortedError(reason);
-    if (!this.data) return; // run() checks the flag before sending the command
+    if (!this.data) {
+      // Still preparing: stop a data connect in progress; start() checks the flag before sending anything.
+      this.preparing.abort();
+      return;
+    }
     this.stopData();
     if (this.final) {
       // The server already finished: nothing to abort on its side.

@@ -35,6 +35,28 @@ async function elapsed<T>(p: Promise<T>): Promise<{ ms: number; error: unknown }
 
 function sink(): PassThrough { const s = new PassThrough(); s.resume(); return s; }
 
+/**
+ * A port whose connects hang like a firewall DROP: a listener with a full accept queue (backlog 0, filled),
+ * so Linux drops further SYNs. Held by a python3 child that never accepts.
+ */
+async function blackholePort(t: TestContext): Promise<number> {
+  const py = spawn('/usr/bin/python3', ['-c', 'import socket,sys\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()'],
+    { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.after(() => { py.kill(); });
+  const [line] = await once(py.stdout!, 'data') as [Buffer];
+  const port = Number(line.toString().trim());
+  const fillers: net.Socket[] = [];
+  t.after(() => { for (const s of fillers) s.destroy(); });
+  for (let i = 0; i < 3; i++) {
+    const s = net.connect(port, '127.0.0.1');
+    s.on('error', () => {});
+    fillers.push(s);
+  }
+  await Promise.race([once(fillers[0], 'connect'), once(fillers[1], 'connect')]);
+  return port;
+}
+
+
 test('connection refused is a control connect failure, classified, with elapsed time', async () => {
   const port = await closedPort();
   const client = new FtpClient({ host: '127.0.0.1', port, timeouts: FAST });
@@ -99,20 +121,7 @@ test('a data connection reset mid-transfer: typed error, and the session stays u
 });
 
 test('a passive data connection that never opens: data connect timeout within the data timeout', async t => {
-  // A listener whose accept queue is full: Linux drops further SYNs, so connect() hangs like a firewall DROP.
-  const py = spawn('/usr/bin/python3', ['-c', 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()'],
-    { stdio: ['pipe', 'pipe', 'inherit'] });
-  t.after(() => { py.kill(); });
-  const [line] = await once(py.stdout!, 'data') as [Buffer];
-  const port = Number(line.toString().trim());
-  const fillers: net.Socket[] = [];
-  t.after(() => { for (const s of fillers) s.destroy(); });
-  for (let i = 0; i < 3; i++) {
-    const s = net.connect(port, '127.0.0.1');
-    s.on('error', () => {});
-    fillers.push(s);
-  }
-  await Promise.race([once(fillers[0], 'connect'), once(fillers[1], 'connect')]);
+  const port = await blackholePort(t);
   const { client } = await setup(t, { pasv: { port } }, { data: { passive: { command: 'pasv' } } });
   const { ms, error } = await elapsed(client.list());
   assert.ok(error instanceof FtpNetworkError, String(error));
@@ -315,4 +324,17 @@ test('a server that says 421 and closes while idle: the next call reports the 42
   const err = await client.pwd().catch(e => e);
   assert.ok(err instanceof FtpReplyError && err.replyCode === 421, String(err));
   assert.match(err.message, /Timeout \(no operation for 300 seconds\)/);
+});
+
+test('abort() while the passive data connection is still connecting: stops at once', async t => {
+  const port = await blackholePort(t);
+  const { client, transcript } = await setup(t, { pasv: { port } },
+    { data: { passive: { command: 'pasv' } }, timeouts: { ...FAST, dataMs: 20_000 } });
+  const p = client.list();
+  await new Promise<void>(resolve => client.on('transcript', e => { if (e.text.startsWith('227')) resolve(); }));
+  const { ms } = await elapsed(client.abort());
+  await assert.rejects(p, FtpAbortedError);
+  assert.ok(ms < 1000, `took ${ms} ms`);
+  assert.ok(!transcript.some(e => e.kind === 'command' && e.text.startsWith('LIST')), 'LIST never sent');
+  assert.equal((await client.send('NOOP')).code, 200);
 });

@@ -105,7 +105,7 @@ const BIND_CONFLICT = /address already in use|EADDRINUSE|could not bind|unable t
  */
 async function launch(
   name: PeerServer['name'], opts: PeerServerOptions,
-  start: (ports: { control: number; pasv: PortRange }) => Promise<{ proc: ManagedProcess; implicit: boolean; logFiles: string[] }>,
+  start: (ports: { control: number; pasv: PortRange }) => Promise<{ proc: ManagedProcess; implicit: boolean; logFiles: string[]; banner: RegExp }>,
   layout: Layout, info: Omit<PeerServer, 'port' | 'url' | 'pasvPorts' | 'logs' | 'stop' | 'name' | 'dir' | 'root' | 'localUploadDir' | 'uploadDir'>,
 ): Promise<PeerServer> {
   let lastErr: unknown;
@@ -114,7 +114,9 @@ async function launch(
     let started: Awaited<ReturnType<typeof start>> | undefined;
     try {
       started = await start(ports);
-      await waitForGreeting(info.host, ports.control, { timeoutMs: opts.startTimeoutMs, implicitTls: started.implicit, proc: started.proc });
+      const greeting = await waitForGreeting(info.host, ports.control, { timeoutMs: opts.startTimeoutMs, implicitTls: started.implicit, proc: started.proc });
+      // Someone else's server on a port taken in between would greet too: insist on our daemon's banner.
+      if (!started.banner.test(greeting)) throw new Error(`address already in use? foreign greeting: ${greeting.trim()}`);
     } catch (err) {
       lastErr = err;
       await started?.proc.stop();
@@ -199,7 +201,7 @@ export async function startVsftpd(opts: VsftpdOptions = {}): Promise<PeerServer>
     lines.push(...(opts.extra ?? []));
     await writeFile(conf, lines.join('\n') + '\n');
     const proc = spawnManaged(PEER_BIN.vsftpd!, [conf]);
-    return { proc, implicit: tlsMode === 'implicit', logFiles: [log] };
+    return { proc, implicit: tlsMode === 'implicit', logFiles: [log], banner: /vsFTPd/ };
   }, layout, { host, user: 'anonymous', password: 'ftpkit@example.com', tls: tlsMode, certFile: certs?.cert });
 }
 
@@ -238,7 +240,7 @@ export async function startPureFtpd(opts: PureFtpdOptions = {}): Promise<PeerSer
     ];
     if (certs) args.push('-Y', String(level), '-2', certs.combined);
     args.push(...(opts.extra ?? []));
-    return { proc: spawnManaged(PEER_BIN.pureFtpd!, args), implicit: false, logFiles: [xfer] };
+    return { proc: spawnManaged(PEER_BIN.pureFtpd!, args), implicit: false, logFiles: [xfer], banner: /Pure-FTPd/ };
   }, layout, {
     host, user, password,
     tls: level === 0 ? 'off' : level === 1 ? 'explicit' : 'required',
@@ -302,7 +304,7 @@ export async function startProftpd(opts: ProftpdOptions = {}): Promise<PeerServe
     }
     lines.push(...(opts.extra ?? []));
     await writeFile(conf, lines.join('\n') + '\n');
-    return { proc: spawnManaged(PEER_BIN.proftpd!, ['-n', '-q', '-c', conf]), implicit: tlsMode === 'implicit', logFiles: [syslog, tlslog] };
+    return { proc: spawnManaged(PEER_BIN.proftpd!, ['-n', '-q', '-c', conf]), implicit: tlsMode === 'implicit', logFiles: [syslog, tlslog], banner: /ftpkit test proftpd/ };
   }, layout, { host, user, password, tls: tlsMode, certFile: certs?.cert });
 }
 
@@ -336,7 +338,7 @@ export async function startPyftpdlib(opts: PyftpdlibOptions = {}): Promise<PeerS
     if (opts.masquerade) args.push('--masquerade', opts.masquerade);
     args.push(...(opts.extra ?? []));
     const env = { ...process.env, FTPKIT_PEER_PASSWORD: password, PYTHONUNBUFFERED: '1' };
-    return { proc: spawnManaged(PYTHON, args, { env }), implicit: false, logFiles: [] };
+    return { proc: spawnManaged(PYTHON, args, { env }), implicit: false, logFiles: [], banner: /ftpkit test peer/ };
   }, layout, { host, user, password, tls: tlsMode, certFile: certs?.cert });
 }
 

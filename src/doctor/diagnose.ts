@@ -12,7 +12,7 @@ import type { ClientSettings, TlsSettings } from '../client/options.js';
 import { FtpUsageError } from '../errors.js';
 import { probeGreeting, probeResolve, type GreetingProbe } from './control-probe.js';
 import { planMatrix, settingsFor } from './plan.js';
-import { probeDataCell, probeLogin, type LoginProbe, type SessionTarget } from './session-probe.js';
+import { probeDataCell, probeLogin, type SessionTarget } from './session-probe.js';
 import { infer } from './infer.js';
 import type { DataProbeResult, Finding, Outcome, StepResult } from './types.js';
 import { describeOutcome, secs } from './words.js';

@@ -13,7 +13,7 @@ import type { ClientSettings, FtpClientOptions } from '../client/options.js';
 import type { TranscriptEvent } from '../client/events.js';
 import { FtpError, FtpNetworkError, FtpReplyError, FtpTlsError, FtpProtocolError } from '../errors.js';
 import { parsePasvReply, parseEpsvReply } from '../protocol/hostport.js';
-import type { DataProbeResult, DataProbeSpec, EvidenceLine, Outcome, TransferCheck } from './types.js';
+import type { DataProbeResult, DataProbeSpec, EvidenceLine, Outcome } from './types.js';
 
 export interface SessionTarget {
   host: string;

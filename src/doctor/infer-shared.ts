@@ -1,0 +1,47 @@
+/**
+ * Shared vocabulary of the inference modules: the input, and predicates over outcomes that encode FTP
+ * knowledge (which reply means what). Pure.
+ */
+import type { TlsSettings } from '../client/options.js';
+import type { Cause, DataProbeResult, Outcome, StepResult } from './types.js';
+
+export interface InferenceInput {
+  host: string;
+  port: number;
+  /** The IP the control connection went to (undefined when it never connected). */
+  controlAddress?: string;
+  /** Our local address on the control connection (what PORT/EPRT carry by default). */
+  localAddress?: string;
+  steps: StepResult[];
+  matrix: DataProbeResult[];
+  /** TLS mode the control steps found to work ('explicit' unless the port speaks implicit TLS). */
+  secure: 'explicit' | 'implicit';
+  /** TLS options the user gave (CA, insecure...) — carried into the recommended settings. */
+  tls?: TlsSettings;
+  portRange?: { min: number; max: number };
+  portAddress?: string;
+}
+
+export const PASSIVE_SETUP = new Set(['EPSV', 'PASV']);
+export const ACTIVE_SETUP = new Set(['EPRT', 'PORT']);
+
+export function verbOf(o: Outcome): string { return (o.phase ?? '').toUpperCase(); }
+
+/** The data connection (or its setup) is what failed, in either mode. */
+export function activeConnectBackFailed(o: Outcome): boolean {
+  if (o.kind === 'timeout' && o.connection === 'data') return true;
+  // The server reports its failed connect-back as 425 (RFC 959 s4.2) on the transfer command.
+  return o.kind === 'reply' && (o.replyCode === 425 || o.replyCode === 426) && !ACTIVE_SETUP.has(verbOf(o));
+}
+export function commandRefused(o: Outcome, verbs: Set<string>): boolean {
+  return o.kind === 'reply' && verbs.has(verbOf(o)) && (o.replyCode ?? 0) >= 500;
+}
+export function isWorking(r: DataProbeResult): boolean {
+  if (r.outcome.kind !== 'ok') return false;
+  const t = r.transfer;
+  return !t || (t.upload !== 'failed' && t.download !== 'failed');
+}
+export function step(steps: StepResult[], id: StepResult['id']): StepResult | undefined { return steps.find(s => s.id === id); }
+
+/** Adds a cause once (by code). */
+export type AddCause = (c: Cause) => void;

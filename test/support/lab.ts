@@ -30,7 +30,9 @@ export interface ExecResult {
 }
 
 function which(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(':').some(d => d && existsSync(path.join(d, cmd)));
+  // sbin folders too: a non-login root shell (CI, npm scripts) may not have them in PATH, lab.sh finds them.
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/bin'];
+  return dirs.some(d => d && existsSync(path.join(d, cmd)));
 }
 
 /** Why the lab cannot run here, or undefined when it can. */

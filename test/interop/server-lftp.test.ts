@@ -23,7 +23,11 @@ function modeSettings(mode: 'passive' | 'epsv' | 'active', family: 4 | 6): { set
       // lftp's default: PASV on IPv4; on IPv6 only EPSV exists (RFC 2428).
       return { settings: { 'ftp:passive-mode': true, 'ftp:prefer-epsv': false }, sent: [family === 4 ? 'PASV' : 'EPSV'], notSent: ['PORT', 'EPRT'] };
     case 'epsv':
-      return { settings: { 'ftp:passive-mode': true, 'ftp:prefer-epsv': true }, sent: ['EPSV'], notSent: ['PASV', 'PORT', 'EPRT'] };
+      // Also LIST instead of MLSD: lftp then parses our `ls -l` lines, odd names included.
+      return {
+        settings: { 'ftp:passive-mode': true, 'ftp:prefer-epsv': true, 'ftp:use-mlsd': false },
+        sent: ['EPSV', 'LIST'], notSent: ['PASV', 'PORT', 'EPRT', 'MLSD'],
+      };
     case 'active':
       // auto-passive-mode off: lftp must not quietly switch to passive when active fails.
       return {
@@ -78,7 +82,7 @@ for (const family of [4, 6] as const) {
       // every server refuses (RFC 2577): over IPv6 the active case runs against our server on a
       // non-loopback address in a private network namespace, where lftp behaves as on a real network.
       const netns = family === 6 && mode === 'active';
-      test(`mirror down and up (${mode}, 3 parallel connections): odd names, nested folders, same tree${netns ? ' [server in a netns on a ULA address]' : ''}`, async (t) => {
+      test(`mirror down and up (${mode}${mode === 'epsv' ? ' + LIST parsing' : ''}, 3 parallel connections): odd names, nested folders, same tree${netns ? ' [server in a netns on a ULA address]' : ''}`, async (t) => {
         if (!requirePeer(t, 'lftp', ...(netns ? ['netns' as const] : []))) return;
         let tgt: Target = target;
         if (netns) {

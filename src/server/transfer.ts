@@ -102,6 +102,13 @@ export function runTransfer(session: Session, req: TransferRequest, channel: Dat
     // Big writes, few syscalls (DESIGN.md performance habits): no Nagle delay on the last partial segment.
     if (typeof net.setNoDelay === 'function') net.setNoDelay(true);
 
+    // Which side failed first decides the reply: the storage (451/452/552...) or the data connection (426).
+    let storageError: unknown;
+    const onStorageError = (err: unknown): void => { storageError ??= err; };
+    req.source?.once('error', onStorageError);
+    req.sink?.once('error', onStorageError);
+    let socketFailedFirst = false;
+    socket.once('error', () => { if (storageError === undefined) socketFailedFirst = true; });
     try {
       if (req.direction === 'upload') {
         const sink = req.sink as Writable;
@@ -115,9 +122,15 @@ export function runTransfer(session: Session, req: TransferRequest, channel: Dat
     } catch (err) {
       socket.destroy();
       destroyStorage();
-      if (abortReason !== undefined) return fail(abortReason === 'abort' ? 'aborted' : abortReason, reply(ReplyCode.ConnectionClosedTransferAborted, 'Transfer aborted'));
+      if (abortReason !== undefined) return fail(abortReason, reply(ReplyCode.ConnectionClosedTransferAborted, 'Transfer aborted'));
       if (err instanceof DataTimeoutError) return fail('data connection idle timeout', reply(ReplyCode.ConnectionClosedTransferAborted, 'Data connection timed out; transfer aborted'));
-      if (err instanceof FtpStorageError) return fail(`storage error: ${err.failure}`, storageErrorReply(err, req.path));
+      const fromStorage = err instanceof FtpStorageError ? err : !socketFailedFirst ? storageError : undefined;
+      if (fromStorage !== undefined) {
+        // Raw OS text stays in the event (for the operator), never on the wire.
+        if (!(fromStorage instanceof FtpStorageError)) session.reportError(fromStorage);
+        const kind = fromStorage instanceof FtpStorageError ? fromStorage.failure : 'io';
+        return fail(`storage error: ${kind}`, storageErrorReply(fromStorage, req.path));
+      }
       const code = (err as NodeJS.ErrnoException).code;
       return fail(`data connection lost${code ? ` (${code})` : ''}`,
         reply(ReplyCode.ConnectionClosedTransferAborted, 'Connection closed; transfer aborted'));
@@ -130,7 +143,6 @@ export function runTransfer(session: Session, req: TransferRequest, channel: Dat
     return reply(ReplyCode.ClosingData, req.completeText ?? 'Transfer complete');
   };
 
-  let finalSent: Promise<Reply>;
   const done = (async () => {
     const final = await run().catch(err => {
       session.reportError(err);
@@ -139,7 +151,6 @@ export function runTransfer(session: Session, req: TransferRequest, channel: Dat
     await session.send(final);
     return final;
   })();
-  finalSent = done;
 
   return {
     direction: req.direction,
@@ -154,7 +165,7 @@ export function runTransfer(session: Session, req: TransferRequest, channel: Dat
         onAbort?.();
         controller.abort();
       }
-      await finalSent;
+      await done;
     },
     done,
   };

@@ -147,7 +147,11 @@ function tlsLine(plan: ServePlan, implicitPort: number | undefined): string | un
   return `  FTPS: ${modes.join(', ')}; ${required}; ${cert}`;
 }
 
-export function bannerLines(plan: ServePlan, port: number, implicitPort?: number): string[] {
+/**
+ * The banner. `boundAddress` is what the listener really got: without --host the server tries "::" (both
+ * families) and falls back to 0.0.0.0 where the machine has no IPv6.
+ */
+export function bannerLines(plan: ServePlan, port: number, implicitPort?: number, boundAddress?: string): string[] {
   const host = displayHost(plan.options.host);
   const url = `ftp://${host}:${port}`;
   const { anonymous, users } = plan.summary;
@@ -158,7 +162,8 @@ export function bannerLines(plan: ServePlan, port: number, implicitPort?: number
     lines.push(`ftpkit serving ${users.length} user${users.length === 1 ? '' : 's'} on ${url}`);
   }
   for (const u of users) lines.push(`  user ${u.name}: ${u.root} (${u.description})`);
-  const where = plan.options.host === undefined ? `all addresses, IPv4 and IPv6, port ${port}` : `${plan.options.host} port ${port}`;
+  const where = plan.options.host !== undefined ? `${plan.options.host} port ${port}`
+    : boundAddress === '0.0.0.0' ? `all IPv4 addresses (no IPv6 here), port ${port}` : `all addresses, IPv4 and IPv6, port ${port}`;
   const pasv = plan.options.passive?.portRange ?? { min: 50000, max: 50100 };
   const advertised = plan.options.passive?.address ? `, advertising ${plan.options.passive.address}` : '';
   lines.push(`  listening on ${where}; passive ports ${pasv.min}-${pasv.max}${advertised}`);
@@ -209,7 +214,7 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
     throw err;
   }
   const port = addresses[0]?.port ?? plan.options.port ?? 2121;
-  out.write(bannerLines(plan, port, server.implicitAddress()?.port).join('\n') + '\n');
+  out.write(bannerLines(plan, port, server.implicitAddress()?.port, addresses[0]?.address).join('\n') + '\n');
 
   /** Log rotation: start a fresh file under the configured name (the old one was renamed away). */
   const reopenLog = async () => {

@@ -53,6 +53,7 @@ test('banner: where, who, how to connect', async () => {
   assert.equal(lines[0], 'ftpkit serving /srv/pub read-only on ftp://127.0.0.1:2121 (anonymous)');
   assert.match(lines.join('\n'), /all addresses, IPv4 and IPv6, port 2121; passive ports 50000-50100/);
   assert.match(lines.join('\n'), /try: curl ftp:\/\/127\.0\.0\.1:2121\//);
+  assert.match(bannerLines(anon, 2121, undefined, '0.0.0.0').join('\n'), /all IPv4 addresses \(no IPv6 here\), port 2121/);
 
   const v6 = planServe(validateConfig({ host: '::1', passive: { ports: '40000-40001', address: '203.0.113.9' } }), '/srv/pub');
   const v6Text = bannerLines(v6, 21).join('\n');

@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { FtpNetworkError, classifySocketError } from '../errors.js';
 import { formatReply, reply } from '../protocol/reply.js';
+import { unmapIPv4 } from '../protocol/hostport.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { CommandTable } from './command-table.js';
 import type { CommandModule } from './command-table.js';
@@ -151,8 +152,9 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     socket.setNoDelay(true);
     socket.on('error', () => {});
     // Connections still in their handshake count toward the limit: silent clients must not pile up.
-    if (this.closing || this.sessions.size + this.implicitHandshakes >= this.options.limits.maxSessions) {
-      this.emit('warning', { code: 'session-limit', remoteAddress: socket.remoteAddress, message: 'connection refused: too many sessions' });
+    const refusal = this.admissionRefusal(socket.remoteAddress, this.implicitHandshakes);
+    if (refusal) {
+      this.emit('warning', { code: 'session-limit', remoteAddress: socket.remoteAddress, message: `connection refused: ${refusal}` });
       socket.destroy();
       return;
     }
@@ -172,10 +174,25 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     });
   }
 
+  /** Why a new connection from `remoteAddress` is refused (shutdown, session limits), or undefined. */
+  private admissionRefusal(remoteAddress: string | undefined, pending = 0): string | undefined {
+    if (this.closing) return 'server closing';
+    const { maxSessions, maxSessionsPerAddress } = this.options.limits;
+    if (this.sessions.size + pending >= maxSessions) return 'too many sessions';
+    if (Number.isFinite(maxSessionsPerAddress)) {
+      const addr = unmapIPv4(remoteAddress ?? '');
+      let n = 0;
+      for (const s of this.sessions) if (s.remoteAddress === addr) n++;
+      if (n >= maxSessionsPerAddress) return `too many sessions from ${addr}`;
+    }
+    return undefined;
+  }
+
   private onConnection(socket: Socket): void {
     socket.setNoDelay(true);
-    if (this.closing || this.sessions.size >= this.options.limits.maxSessions) {
-      this.emit('warning', { code: 'session-limit', remoteAddress: socket.remoteAddress, message: 'connection refused: too many sessions' });
+    const refusal = this.admissionRefusal(socket.remoteAddress);
+    if (refusal) {
+      this.emit('warning', { code: 'session-limit', remoteAddress: socket.remoteAddress, message: `connection refused: ${refusal}` });
       socket.on('error', () => {});
       socket.end(formatReply(reply(ReplyCode.ServiceNotAvailable, 'Too many connections, try again later')));
       return;

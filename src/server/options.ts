@@ -77,6 +77,8 @@ export interface LimitOptions {
   maxLoginFailures?: number;
   /** Concurrent sessions. Default 1000. */
   maxSessions?: number;
+  /** Concurrent sessions from one client address (DESIGN.md principle 12). Default: no per-address limit. */
+  maxSessionsPerAddress?: number;
 }
 
 export interface FtpServerOptions {

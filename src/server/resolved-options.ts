@@ -13,7 +13,10 @@ export interface ResolvedServerOptions {
   passive: { portRange: PortRange; address: string | undefined };
   active: { requireSameAddress: boolean; refusePrivilegedPorts: boolean; sourceAddress?: string; sourcePort?: number };
   timeouts: { idleMs: number; dataConnectMs: number; dataIdleMs: number };
-  limits: { maxLineLength: number; loginFailureDelayMs: number; maxLoginFailures: number; maxSessions: number };
+  limits: {
+    maxLineLength: number; loginFailureDelayMs: number; maxLoginFailures: number; maxSessions: number;
+    maxSessionsPerAddress: number;
+  };
 }
 
 export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
@@ -48,6 +51,7 @@ export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
       loginFailureDelayMs: o.limits?.loginFailureDelayMs ?? 1000,
       maxLoginFailures: o.limits?.maxLoginFailures ?? 3,
       maxSessions: o.limits?.maxSessions ?? 1000,
+      maxSessionsPerAddress: o.limits?.maxSessionsPerAddress ?? Infinity,
     },
   };
 }

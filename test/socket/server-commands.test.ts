@@ -266,6 +266,26 @@ test('session limit: the connection over the limit gets 421', async t => {
   assert.equal((await c1.send('NOOP')).code, 200);
 });
 
+test('per-address session limit (limits.maxSessionsPerAddress)', async t => {
+  const { h } = await setup(t, { options: { limits: { maxSessionsPerAddress: 2 } } });
+  const warnings: string[] = [];
+  h.server.on('warning', w => warnings.push(w.message));
+  const a = await RawControl.connect(h.host, h.port);
+  t.after(() => a.close());
+  const b = await RawControl.connect(h.host, h.port);
+  t.after(() => b.close());
+  const c = await RawControl.connect(h.host, h.port);
+  t.after(() => c.close());
+  assert.deepEqual([a.greeting.code, b.greeting.code, c.greeting.code], [220, 220, 421]);
+  assert.match(warnings[0], /too many sessions from 127\.0\.0\.1/);
+  const closed = new Promise(resolve => h.server.once('session-close', resolve));
+  a.close();
+  await closed;
+  const d = await RawControl.connect(h.host, h.port);
+  t.after(() => d.close());
+  assert.equal(d.greeting.code, 220, 'a freed slot can be used again');
+});
+
 test('graceful close: idle sessions get 421 and the server stops listening', async t => {
   const { h } = await setup(t);
   const c = await login(t, h);

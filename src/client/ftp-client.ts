@@ -56,6 +56,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private readonly memory: { passive?: 'EPSV' | 'PASV'; active?: 'EPRT' | 'PORT' } = {};
   private closing = false;
+  private mlsdRefused = false;
   /** Aborted by destroy(): stops connects in progress (control or data) at once. */
   private lifetime = new AbortController();
 
@@ -91,6 +92,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
       if (this.lifetime.signal.aborted) this.lifetime = new AbortController();
       this.currentType = undefined;
       this.features.clear();
+      this.mlsdRefused = false;
       const o = this.options;
       const secure = o.secure ?? 'none';
       this.hooks = o.hooks ?? (secure !== 'none' ? secureHooksFor(o) : undefined);
@@ -312,10 +314,19 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   }
 
   private async listUnqueued(path?: string): Promise<FileEntry[]> {
-    const mlsd = this.features.has('MLST');
-    const verb = mlsd ? 'MLSD' : 'LIST';
-    const text = await this.transferText(path ? `${verb} ${path}` : verb, path ?? '.');
-    return mlsd ? parseMlsd(text).map(stripFacts) : parseListing(text);
+    if (this.features.has('MLST') && !this.mlsdRefused) {
+      try {
+        const text = await this.transferText(path ? `MLSD ${path}` : 'MLSD', path ?? '.');
+        return parseMlsd(text).map(stripFacts);
+      } catch (e) {
+        // Some servers list MLST in FEAT but refuse MLSD: use LIST for the rest of the session.
+        if (!(e instanceof FtpReplyError) || ![500, 502, 504].includes(e.replyCode)) throw e;
+        this.mlsdRefused = true;
+        this.status(`MLSD refused with ${e.replyCode}: using LIST`);
+      }
+    }
+    const text = await this.transferText(path ? `LIST ${path}` : 'LIST', path ?? '.');
+    return parseListing(text);
   }
 
   /** NLST (RFC 959 s4.1.3): names only. */

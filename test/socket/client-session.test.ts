@@ -161,6 +161,17 @@ test('list without MLST parses LIST; with MLST uses MLSD; nameList uses NLST', a
   assert.ok(mlsd.client.features.has('MLST'));
 });
 
+test('MLST in FEAT but MLSD refused: LIST from then on', async t => {
+  const { client, fake, transcript } = await setup(t, {
+    commands: { FEAT: '211-Features:\r\n MLST type*;size*;\r\n211 End', MLSD: '502 MLSD not implemented' },
+    listing: '-rw-r--r--    1 0        0              3 Jan 15 10:30 a.txt\r\n',
+  });
+  assert.deepEqual((await client.list()).map(e => e.name), ['a.txt']);
+  assert.deepEqual((await client.list()).map(e => e.name), ['a.txt']);
+  assert.deepEqual(fake.verbs().filter(v => v === 'MLSD' || v === 'LIST'), ['MLSD', 'LIST', 'LIST']);
+  assert.ok(transcript.some(e => e.text === 'MLSD refused with 502: using LIST'));
+});
+
 test('stat: MLST when offered, else SIZE + MDTM', async t => {
   const a = await setup(t, {
     commands: {

@@ -140,6 +140,20 @@ test('resume: download sends REST with the local size; upload sends SIZE then AP
   assert.ok(fake.received.some(c => c.line === 'APPE up'));
 });
 
+test('startAt: REST before RETR into a stream, REST before STOR from a positioned stream', async t => {
+  const { client, fake } = await setup(t, { files: { f: '0123456789' }, commands: { RETR: { transfer: { send: '6789' } } } });
+  const out = collect();
+  const r = await client.download('f', out.stream, { startAt: 6 });
+  assert.equal(out.text(), '6789');
+  assert.equal(r.startOffset, 6);
+  await client.upload(Readable.from([Buffer.from('tail')]), 'u', { startAt: 100 });
+  assert.deepEqual(fake.received.filter(c => ['REST', 'RETR', 'STOR'].includes(c.verb)).map(c => c.line),
+    ['REST 6', 'RETR f', 'REST 100', 'STOR u']);
+  assert.equal(fake.uploads.get('u')!.toString(), 'tail');
+  // TYPE A offsets are not byte offsets: refused before anything is sent
+  await assert.rejects(client.download('f', collect().stream, { startAt: 3, type: 'ascii' }), /binary/);
+});
+
 test('list without MLST parses LIST; with MLST uses MLSD; nameList uses NLST', async t => {
   const unix = await setup(t, {
     listing: 'total 2\r\ndrwxr-xr-x    2 0        0            4096 Jan 15 10:30 sub dir\r\n-rw-r--r--    1 0        0             123 Jan 15  2023 file.txt\r\n',

@@ -71,6 +71,8 @@ export interface CommandSpec {
   help: string;
   /** FEAT lines (RFC 2389 s3.2), without the leading space; a function when they depend on the session. */
   feat?: string[] | ((session: Session) => string[]);
+  /** OPTS <verb> <value> (RFC 2389 s4): the row's own options, e.g. OPTS MLST facts, OPTS HASH algorithm. */
+  opts?: (session: Session, value: string) => Reply;
   handler: Handler;
 }
 

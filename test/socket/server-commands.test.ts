@@ -334,3 +334,24 @@ test('AVBL: 213 free bytes when the storage can tell, 502 (and not in FEAT) when
   assert.equal((await c2.send('AVBL')).code, 502);
   assert.ok(!(await c2.send('FEAT')).lines.some(l => l.trim() === 'AVBL'));
 });
+
+test('HASH (draft-bryan-ftpext-hash): SHA-256 by default, OPTS HASH selects, FEAT marks the selected one', async t => {
+  const { h, storage } = await setup(t);
+  const { createHash } = await import('node:crypto');
+  const content = Buffer.alloc(3_000_000, 9);
+  storage.writeFile('/d/f.bin', content);
+  const c = await login(t, h);
+  let r = await c.send('HASH d/f.bin');
+  assert.equal(r.code, 213);
+  assert.equal(r.text, `SHA-256 0-${content.length - 1} ${createHash('sha256').update(content).digest('hex')} /d/f.bin`);
+  assert.ok((await c.send('FEAT')).lines.some(l => l.trim() === 'HASH SHA-1;SHA-256*;SHA-512;MD5'));
+  assert.equal((await c.send('OPTS HASH md5')).text, 'MD5');
+  assert.equal((await c.send('OPTS HASH')).text, 'MD5');
+  assert.equal((await c.send('OPTS HASH CRC99')).code, 501);
+  r = await c.send('HASH /d/f.bin');
+  assert.equal(r.text.split(' ')[2], createHash('md5').update(content).digest('hex'));
+  assert.ok((await c.send('FEAT')).lines.some(l => l.trim() === 'HASH SHA-1;SHA-256;SHA-512;MD5*'));
+  assert.equal((await c.send('HASH d')).code, 550);
+  assert.equal((await c.send('HASH nope')).code, 550);
+  assert.equal((await c.send('HASH')).code, 501);
+});

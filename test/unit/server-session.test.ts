@@ -120,7 +120,7 @@ test('the command table: aliases, every row has HELP text, verbs are unique', ()
   for (const spec of table.specs) assert.ok(spec.help.startsWith(spec.verb), spec.verb);
   for (const v of ['USER', 'PASS', 'ACCT', 'QUIT', 'REIN', 'NOOP', 'SYST', 'HELP', 'STAT', 'FEAT', 'OPTS', 'CWD', 'CDUP', 'PWD',
     'MKD', 'RMD', 'DELE', 'RNFR', 'RNTO', 'LIST', 'NLST', 'MLSD', 'MLST', 'SIZE', 'MDTM', 'MFMT', 'RETR', 'STOR', 'STOU', 'APPE',
-    'REST', 'ALLO', 'ABOR', 'TYPE', 'MODE', 'STRU', 'PORT', 'PASV', 'EPRT', 'EPSV', 'SITE', 'AVBL']) {
+    'REST', 'ALLO', 'ABOR', 'TYPE', 'MODE', 'STRU', 'PORT', 'PASV', 'EPRT', 'EPSV', 'SITE', 'AVBL', 'HASH']) {
     assert.ok(table.lookup(v), v);
   }
   // Only ABOR, STAT and NOOP may run during a transfer.

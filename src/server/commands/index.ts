@@ -6,6 +6,7 @@ import type { CommandModule } from '../command-table.js';
 import { authCommands } from './auth.js';
 import { dataChannelCommands } from './data-channel.js';
 import { fileCommands } from './files.js';
+import { hashCommands } from './hash.js';
 import { infoCommands } from './info.js';
 import { listingCommands } from './listing.js';
 import { navigationCommands } from './navigation.js';
@@ -21,4 +22,5 @@ export const defaultCommandModules: readonly CommandModule[] = Object.freeze([
   transferCommands,
   dataChannelCommands,
   siteCommands,
+  hashCommands,
 ]);

@@ -1,10 +1,9 @@
 /**
  * Informational commands: NOOP SYST HELP STAT (RFC 959 s4.1.3), FEAT (RFC 2389 s3), OPTS (RFC 2389 s4;
- * OPTS UTF8 per RFC 2640 s3.1 practice, OPTS MLST per RFC 3659 s7.9).
+ * OPTS UTF8 per RFC 2640 s3.1 practice; OPTS for a command goes to that command's row, e.g. MLST).
  */
 import { ReplyCode } from '../../protocol/reply-codes.js';
 import { reply } from '../../protocol/reply.js';
-import { formatMlstOptsReply, parseMlstOpts } from '../../protocol/listing-format.js';
 import type { CommandModule } from '../command-table.js';
 import type { Session } from '../session.js';
 import { statPath } from './listing.js';
@@ -47,7 +46,7 @@ export const infoCommands: CommandModule = {
       handler: s => reply(ReplyCode.SystemStatus, 'Features:', ...featureLines(s).map(l => ` ${l}`), 'End'),
     },
     {
-      verb: 'OPTS', needsLogin: false, argument: 'required', help: 'OPTS <sp> UTF8 ON | MLST facts',
+      verb: 'OPTS', needsLogin: false, argument: 'required', help: 'OPTS <sp> UTF8 ON | MLST facts | HASH algorithm',
       handler(s, arg) {
         const m = /^(\S+)(?: (.*))?$/.exec(arg.trim());
         const name = m?.[1]?.toUpperCase();
@@ -57,10 +56,9 @@ export const infoCommands: CommandModule = {
           if (/^(on|off|)$/i.test(value.trim())) return reply(ReplyCode.Ok, 'Always in UTF8 mode');
           return reply(ReplyCode.SyntaxErrorInParameters, 'Usage: OPTS UTF8 ON');
         }
-        if (name === 'MLST') {
-          s.mlstFacts = parseMlstOpts(value);
-          return reply(ReplyCode.Ok, formatMlstOptsReply(s.mlstFacts));
-        }
+        // RFC 2389 s4: "OPTS command-name options" goes to that command's row.
+        const spec = name ? s.context.table.lookup(name) : undefined;
+        if (spec?.opts) return spec.opts(s, value);
         return reply(ReplyCode.SyntaxErrorInParameters, `Option ${name ?? ''} not understood`);
       },
     },

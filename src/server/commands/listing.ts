@@ -8,7 +8,9 @@ import { Readable } from 'node:stream';
 import { ReplyCode } from '../../protocol/reply-codes.js';
 import { reply } from '../../protocol/reply.js';
 import type { Reply } from '../../protocol/reply.js';
-import { formatFactLine, formatListLine, formatMlstFeature, formatNameLine } from '../../protocol/listing-format.js';
+import {
+  formatFactLine, formatListLine, formatMlstFeature, formatMlstOptsReply, formatNameLine, parseMlstOpts,
+} from '../../protocol/listing-format.js';
 import { baseName, parentPath } from '../../protocol/paths.js';
 import type { Permissions } from '../auth/types.js';
 import type { CommandModule, TransferRequest } from '../command-table.js';
@@ -135,6 +137,11 @@ export const listingCommands: CommandModule = {
     {
       verb: 'MLST', argument: 'optional', permission: 'list', help: 'MLST [<sp> pathname]',
       feat: s => [formatMlstFeature(s.mlstFacts)],
+      // RFC 3659 s7.9: select the facts sent by MLST and MLSD.
+      opts(s, value) {
+        s.mlstFacts = parseMlstOpts(value);
+        return reply(ReplyCode.Ok, formatMlstOptsReply(s.mlstFacts));
+      },
       async handler(s, arg) {
         const path = s.resolve(arg);
         try {

@@ -93,6 +93,9 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
       this.currentType = undefined;
       this.features.clear();
       this.mlsdRefused = false;
+      // What worked is remembered per session: a new connection may reach another server behind the name.
+      delete this.memory.passive;
+      delete this.memory.active;
       const o = this.options;
       const secure = o.secure ?? 'none';
       this.hooks = o.hooks ?? (secure !== 'none' ? secureHooksFor(o) : undefined);

@@ -16,7 +16,7 @@ import {
 import type { FtpClientOptions, TranscriptEvent } from '../../src/client/index.js';
 import type { TestContext } from 'node:test';
 
-const FAST = { connectMs: 2000, greetingMs: 1000, commandMs: 1000, dataMs: 800 };
+const FAST = { connectMs: 3000, greetingMs: 2000, commandMs: 2000, dataMs: 800 };
 
 async function setup(t: TestContext, fakeOpts: FakeServerOptions, clientOpts: Partial<FtpClientOptions> = {}, connect = true) {
   const fake = await startFakeServer(fakeOpts);

@@ -168,3 +168,25 @@ test('CCC against a server that refuses it (default policy): 534, a clear error'
   await assert.rejects(client(t, h, { secure: 'explicit', tls: { clearCommandChannel: true } }),
     (e: FtpReplyError) => e instanceof FtpReplyError && e.replyCode === 534 && /cleartext control connection/.test(e.message));
 });
+
+for (const mode of ['passive', 'active'] as const) {
+  test(`IPv6 (::1) explicit and implicit, ${mode}: certificate checked against the IPv6 address, data resumed`, { timeout: 20_000 }, async (t) => {
+    const storage = new MemoryStorage();
+    const h = await startServer({
+      host: '::1', storage,
+      options: { tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, implicitPort: 0 } },
+    });
+    t.after(() => h.close());
+    for (const secure of ['explicit', 'implicit'] as const) {
+      const transcript: TranscriptEvent[] = [];
+      const c = await client(t, h, { host: '::1', secure, data: { mode } }, transcript);
+      const body = randomBytes(100_000);
+      await c.upload(Readable.from([body]), `/v6-${secure}.bin`);
+      assert.equal(sha256(await download(c, `/v6-${secure}.bin`)), sha256(body));
+      const text = transcript.map((e) => `${e.kind}: ${e.text}`).join('\n');
+      assert.match(text, mode === 'passive' ? /command: EPSV/ : /command: EPRT \|2\|/);
+      assert.ok(transcript.filter((e) => /resumed the control connection's session/.test(e.text)).length >= 2);
+      await c.close();
+    }
+  });
+}

@@ -357,6 +357,8 @@ function runQuiet(cmd: string, args: string[], input?: string): Promise<string> 
       if (code === 0) resolve(out);
       else reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err}`));
     });
+    // A helper that exits without reading stdin (pure-pw mkdb) makes this write fail with EPIPE: not an error.
+    child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
 }

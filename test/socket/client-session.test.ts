@@ -84,6 +84,15 @@ test('a transfer completes when the final reply comes before the data (either or
   assert.equal(r.reply?.code, 226);
 });
 
+test('end: false leaves the destination stream open (two downloads into one stream, like stdout)', async t => {
+  const { client } = await setup(t, { files: { a: 'first ', b: 'second' } });
+  const out = collect();
+  await client.download('a', out.stream, { end: false });
+  await client.download('b', out.stream, { end: false });
+  assert.equal(out.stream.writableEnded, false);
+  assert.equal(out.text(), 'first second');
+});
+
 test('TYPE A: CRLF on the wire, LF locally, both directions', async t => {
   const { client, fake } = await setup(t, { files: { 'f.txt': 'one\r\ntwo\r\nlone\rcr\r\n' } });
   const out = collect();

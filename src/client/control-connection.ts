@@ -7,7 +7,7 @@
  * It does not order commands: FtpClient runs one command at a time on top of it.
  */
 import type { Duplex } from 'node:stream';
-import { FtpNetworkError, FtpProtocolError, FtpUsageError, classifySocketError, type NetworkPhase } from '../errors.js';
+import { FtpClosedError, FtpProtocolError, FtpUsageError, classifySocketError, type NetworkPhase } from '../errors.js';
 import { ReplyParser, type FtpResponse, type ReplyParserLimits } from '../protocol/reply-parser.js';
 import { unmapIPv4 } from '../protocol/hostport.js';
 import { networkError, formatEndpoint } from '../net/connect.js';
@@ -207,8 +207,7 @@ export class ControlConnection {
   /** Half-close gracefully, then destroy after a bound. */
   async end(timeoutMs: number): Promise<void> {
     const s = this.sock;
-    this.failure ??= new FtpNetworkError({ connection: 'control', phase: 'close', failure: 'closed',
-      endpoint: this.endpoint, message: 'the connection was closed by the client' });
+    this.failure ??= new FtpClosedError('the connection was closed by close()');
     this.detach();
     s.on('error', () => {});
     if (s.destroyed) return;

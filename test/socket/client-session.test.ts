@@ -72,6 +72,8 @@ test('keepalive NOOP while idle, never during a running command', async t => {
   await fake.waitFor('NOOP', { already: false });
   await client.close();
   assert.equal(fake.verbs().at(-1), 'QUIT');
+  assert.equal(client.connected, false);
+  await assert.rejects(client.pwd(), (e: Error) => e.name === 'FtpClosedError');
 });
 
 test('a transfer completes when the final reply comes before the data (either order)', async t => {

@@ -53,6 +53,8 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   readonly security: ServerSecurity | undefined;
   private implicitServer: Server | undefined;
   private implicitHandshakes = 0;
+  /** Implicit-FTPS connections still in their TLS handshake (destroyed by close()). */
+  private readonly implicitPending = new Set<Socket>();
 
   constructor(options: FtpServerOptions, extensions: FtpServerExtensions = {}) {
     super();
@@ -159,13 +161,14 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       return;
     }
     this.implicitHandshakes++;
+    this.implicitPending.add(socket);
     const info: ConnectionInfo = {
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
       localAddress: socket.localAddress ?? '',
       localPort: socket.localPort ?? 0,
     };
-    this.security!.acceptImplicit(socket).finally(() => { this.implicitHandshakes--; }).then(({ socket: tlsSocket, adopt }) => {
+    this.security!.acceptImplicit(socket).finally(() => { this.implicitHandshakes--; this.implicitPending.delete(socket); }).then(({ socket: tlsSocket, adopt }) => {
       if (this.closing) { tlsSocket.destroy(); return; }
       const session = this.handleConnection(tlsSocket, info);
       adopt(session);
@@ -226,6 +229,8 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
    */
   async close(options: CloseOptions = {}): Promise<void> {
     this.closing = true;
+    // Implicit-FTPS clients still in their handshake have no session yet: nothing to finish for them.
+    for (const s of this.implicitPending) s.destroy();
     const serversClosed = this.servers.splice(0).map(s => new Promise<void>(resolve => s.close(() => resolve())));
     const timeoutMs = options.timeoutMs ?? 10_000;
     const running = [...this.sessions].map(s => s.transfer?.done).filter(Boolean);

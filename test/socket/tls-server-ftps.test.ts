@@ -365,3 +365,19 @@ test('security.describe() says how a session is protected', async (t) => {
   const session = [...(h.server as unknown as { sessions: Set<import('../../src/server/session.js').Session> }).sessions][0];
   assert.match(h.server.security!.describe(session), /^control connection protected \(TLSv1\.3, .*\); data protected \(PROT P\)$/);
 });
+
+test('close() drops implicit-FTPS connections still in their handshake', { timeout: 20_000 }, async (t) => {
+  const h = await server(t, { implicitPort: 0, handshakeTimeoutMs: 60_000 });
+  const net = await import('node:net');
+  // Listen after FtpServer's own handler: when this fires, the server holds the connection in its handshake.
+  const listener = (h.server as unknown as { implicitServer: import('node:net').Server }).implicitServer;
+  const accepted = once(listener, 'connection');
+  const silent = net.connect(h.server.implicitAddress()!.port, '127.0.0.1');
+  silent.on('error', () => {});
+  t.after(() => { silent.destroy(); });
+  await Promise.all([once(silent, 'connect'), accepted]);
+  // A session-less connection must not keep the server (or the process) waiting for the 60 s timeout.
+  const started = Date.now();
+  await Promise.all([h.close(), once(silent, 'close')]);
+  assert.ok(Date.now() - started < 5000);
+});

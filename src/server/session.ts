@@ -264,7 +264,11 @@ export class Session {
       result = storageErrorReply(err);
     }
     this.afterCommand(spec);
-    if (this.closed) return;
+    if (this.closed) {
+      // The client left while the handler ran: release what it opened.
+      if ('kind' in result && result.kind === 'transfer') { result.source?.destroy(); result.sink?.destroy(); }
+      return;
+    }
     if ('kind' in result && result.kind === 'transfer') {
       this.beginTransfer(result, cmd, started);
       return;

@@ -23,9 +23,10 @@ test.after(async () => { await pki?.cleanup(); });
 
 type T = { after(fn: () => unknown): void };
 
-async function harness(t: T): Promise<TlsNetHarness> {
+/** `handshakeMs`: short for the stall tests; long where the failure must come from recognising the input. */
+async function harness(t: T, handshakeMs = HANDSHAKE_MS): Promise<TlsNetHarness> {
   const store = await CertificateStore.open({ certFile: pki.server.certFile, keyFile: pki.server.keyFile });
-  const h = await startTlsNetServer(new ServerTls(store, { handshakeTimeoutMs: HANDSHAKE_MS }));
+  const h = await startTlsNetServer(new ServerTls(store, { handshakeTimeoutMs: handshakeMs }));
   t.after(() => h.close());
   return h;
 }
@@ -46,15 +47,14 @@ for (const [name, bytes] of [
   ['binary garbage', Buffer.from('00ff13370000deadbeef'.repeat(8), 'hex')],
 ] as const) {
   test(`server: ${name} instead of a ClientHello fails fast with reason not-tls`, { timeout: 10_000 }, async (t) => {
-    const h = await harness(t);
+    // A long handshake timeout: reason 'not-tls' (not 'timeout') proves the input itself was recognised.
+    const h = await harness(t, 8000);
     const raw = await connectTcp(h.port);
     t.after(() => { raw.destroy(); });
-    const started = Date.now();
     raw.write(bytes);
     const outcome = await h.controlOutcomes.next();
     assert.equal(outcome.ok, false);
     assert.ok(!outcome.ok && isTlsError('not-tls')(outcome.error));
-    assert.ok(Date.now() - started < HANDSHAKE_MS, 'recognised before the handshake timeout');
     // The server hung up on the garbage sender.
     await once(raw, 'close');
   });
@@ -69,7 +69,7 @@ test('server: a stalled handshake ends with reason timeout, and the socket is cl
   const outcome = await h.controlOutcomes.next();
   const elapsed = Date.now() - started;
   assert.ok(!outcome.ok && isTlsError('timeout')(outcome.error));
-  assert.ok(elapsed >= HANDSHAKE_MS - 50 && elapsed < HANDSHAKE_MS + 2000, `timed out after ${elapsed} ms`);
+  assert.ok(elapsed >= HANDSHAKE_MS - 50 && elapsed < HANDSHAKE_MS + 5000, `timed out after ${elapsed} ms`);
   await once(raw, 'close');
 });
 
@@ -94,7 +94,7 @@ async function securedControl(t: T, h: TlsNetHarness): Promise<number> {
 }
 
 test('server: a cleartext data connection while PROT P is in force is refused (not-tls), no data sent', { timeout: 10_000 }, async (t) => {
-  const h = await harness(t);
+  const h = await harness(t, 8000);
   const dataPort = await securedControl(t, h);
   const raw = await connectTcp(dataPort);
   t.after(() => { raw.destroy(); });

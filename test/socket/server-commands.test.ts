@@ -355,3 +355,13 @@ test('HASH (draft-bryan-ftpext-hash): SHA-256 by default, OPTS HASH selects, FEA
   assert.equal((await c.send('HASH nope')).code, 550);
   assert.equal((await c.send('HASH')).code, 501);
 });
+
+test('MFMT is not offered (and answers 502) when the storage cannot set times', async t => {
+  const plain = new MemoryStorage() as MemoryStorage & { setModifiedAt?: unknown };
+  Object.defineProperty(plain, 'setModifiedAt', { value: undefined });
+  plain.writeFile('/f', 'x');
+  const { h } = await setup(t, { storage: plain });
+  const c = await login(t, h);
+  assert.ok(!(await c.send('FEAT')).lines.some(l => l.trim() === 'MFMT'));
+  assert.equal((await c.send('MFMT 20200101000000 f')).code, 502);
+});

@@ -85,7 +85,9 @@ export const fileCommands: CommandModule = {
       },
     },
     {
-      verb: 'MFMT', argument: 'required', permission: 'chmod', help: 'MFMT <sp> YYYYMMDDHHMMSS <sp> pathname', feat: ['MFMT'],
+      verb: 'MFMT', argument: 'required', permission: 'chmod', help: 'MFMT <sp> YYYYMMDDHHMMSS <sp> pathname',
+      // Offered unless the logged-in user's storage cannot set times (before login we cannot know yet).
+      feat: s => (!s.user || canSetModifiedTime(s.user.storage) ? ['MFMT'] : []),
       async handler(s, arg) {
         const m = /^(\S+) (.+)$/.exec(arg);
         const date = m ? parseTimeVal(m[1]) : undefined;

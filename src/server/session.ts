@@ -424,9 +424,6 @@ export class Session {
     this.idleTimer = undefined;
   }
 
-  /** True when nothing runs: no command handler and no transfer (used by a graceful server close). */
-  get idle(): boolean { return !this.busy && !this.transfer && this.queue.length === 0; }
-
   /**
    * Close the session: abort a transfer, release the data channel, close the control connection.
    * `graceful` lets already written replies (221, 421) flush first.

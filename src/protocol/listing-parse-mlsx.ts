@@ -73,7 +73,8 @@ export function parseMlsxLine(line: string): MlsxEntry | undefined {
     entry.type = 'link';
     // "OS.unix=slink:target" (pure-ftpd, proftpd); keep the target's original case.
     const colon = (facts.type ?? '').indexOf(':');
-    if (colon >= 0) entry.linkTarget = facts.type.slice(colon + 1);
+    // Chrooted pure-ftpd sends "slink:" with nothing after it: no target is better than an empty one.
+    if (colon >= 0 && colon < facts.type.length - 1) entry.linkTarget = facts.type.slice(colon + 1);
   }
 
   if (facts.size !== undefined && /^\d+$/.test(facts.size)) entry.size = Number(facts.size);

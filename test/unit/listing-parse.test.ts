@@ -56,6 +56,32 @@ test('MLSD from pure-ftpd: sizd, OS.unix=slink, cdir/pdir skipped, UNIX.mode', (
   assert.equal(entries.find(e => e.name === 'big.bin')!.unique, 'fe00g160023');
 });
 
+test('proftpd 1.3.8 captures: LIST like the others; MLSD with OS.unix=symlink and owner facts', () => {
+  const later = new Date(Date.UTC(2026, 10, 21, 13, 0));
+  const { entries, unparsed } = parseListingDetailed(fixture('proftpd-1.3.8.list.txt'), { now: later });
+  assert.deepEqual(unparsed, []);
+  assert.deepEqual(entries.map(brief), TREE);
+  assert.deepEqual(entries.find(e => e.name === 'big.bin')!.modifiedAt, utc(2026, 11, 21, 12, 24));
+  const mlsd = parseMlsd(fixture('proftpd-1.3.8.mlsd.txt'));
+  assert.equal(mlsd.length, 7); // cdir and pdir skipped
+  const link = mlsd.find(e => e.name === 'link-to-big')!;
+  assert.equal(link.type, 'link');
+  assert.equal(link.linkTarget, undefined);
+  const lead = mlsd.find(e => e.name === ' leading space')!;
+  assert.equal(lead.perm, 'adfrw');
+  assert.equal(lead.facts['unix.ownername'], 'ftpkit');
+  assert.deepEqual(lead.modifiedAt, utc(2026, 11, 21, 12, 24, 37));
+  assert.equal(mlsd.find(e => e.name === 'emptydir')!.size, undefined);
+});
+
+test('chrooted pure-ftpd: OS.unix=slink: with an empty target is a link without a target', () => {
+  const entries = parseMlsd(fixture('pure-ftpd-1.0.50-chroot.mlsd.txt'));
+  const link = entries.find(e => e.name === 'link-to-big')!;
+  assert.equal(link.type, 'link');
+  assert.equal(link.linkTarget, undefined);
+  assert.equal(entries.length, 7);
+});
+
 test('MLSD from pyftpdlib: perm facts, names with leading space', () => {
   const entries = parseMlsd(fixture('pyftpdlib-1.5.7.mlsd.txt'));
   assert.equal(entries.length, 7);
@@ -89,7 +115,7 @@ test('MLSx: case-insensitive facts, fractional seconds, names with ; and spaces,
 });
 
 test('proftpd LIST: setuid/sticky bits, year dates, hidden files, link', () => {
-  const entries = parseListing(fixture('proftpd-1.3.8.list.txt'), { now: NOW });
+  const entries = parseListing(fixture('unix-proftpd-style.list.txt'), { now: NOW });
   assert.deepEqual(entries.map(brief), [
     { name: 'public_html', type: 'dir', size: 4096, linkTarget: undefined },
     { name: 'backup 2023.tar.gz', type: 'file', size: 524288, linkTarget: undefined },

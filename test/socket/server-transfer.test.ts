@@ -263,3 +263,14 @@ test('LIST/NLST with a "*" or "?" pattern in the last segment (mget-style)', asy
   t.after(() => socket.destroy());
   assert.equal((await c.send('NLST *.none')).code, 550);
 });
+
+test('upload data sent (and the data connection closed) before the 150 reply is not lost', async t => {
+  const { storage, c } = await setup(t);
+  await c.send('TYPE I');
+  const socket = await openPassive(c);
+  const payload = randomBytes(200_000);
+  await writeAll(socket, payload); // all sent and FIN queued before STOR is even sent
+  assert.equal((await c.send('STOR early.bin')).code, 150);
+  assert.equal((await c.read()).code, 226);
+  assert.equal(sha(storage.readFile('/early.bin')), sha(payload));
+});

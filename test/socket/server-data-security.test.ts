@@ -146,3 +146,21 @@ test('all passive ports busy: 425 and a warning', async t => {
   assert.equal((await c.send('PASV')).code, 425);
   assert.deepEqual(warnings, ['passive-ports-exhausted', 'passive-ports-exhausted']);
 });
+
+test('a data connection without progress for dataIdleMs is cut: 426, transfer-failed', async t => {
+  const { h, c } = await setup(t, { options: { timeouts: { dataIdleMs: 200 } } });
+  const failures: string[] = [];
+  h.server.on('transfer-failed', e => failures.push(`${e.reason} ${e.bytes}`));
+  const r = await c.send('EPSV');
+  const data = connect({ host: '127.0.0.1', port: parseEpsvReply(r.text) });
+  data.on('error', () => {});
+  t.after(() => data.destroy());
+  await once(data, 'connect');
+  assert.equal((await c.send('STOR slow.bin')).code, 150);
+  const bytes = Buffer.from('some bytes, then silence');
+  data.write(bytes);
+  const done = await c.read();
+  assert.equal(done.code, 426);
+  assert.deepEqual(failures, [`data connection idle timeout ${bytes.length}`]);
+  assert.equal((await c.send('NOOP')).code, 200);
+});

@@ -41,7 +41,7 @@ function byName(a: FileInfo, b: FileInfo): number {
 /** A Readable of lines joined with CRLF (listings are always sent with CRLF, RFC 959 s3.1.1.1). */
 function linesSource(lines: string[]): Readable {
   const text = lines.length ? lines.join('\r\n') + '\r\n' : '';
-  return Readable.from([Buffer.from(text, 'utf8')]);
+  return Readable.from([Buffer.from(text, 'utf8')], { objectMode: false });
 }
 
 /** "*" and "?" in the last segment of a LIST/NLST argument, as classic `ftp` clients send for mget/mdelete. */

@@ -10,7 +10,7 @@
  *   (command timeout). If the server does not answer in time, the control connection is failed.
  */
 import { pipeline } from 'node:stream/promises';
-import { Transform, type Readable, type Writable, type TransformCallback } from 'node:stream';
+import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import type net from 'node:net';
 import { FtpAbortedError, FtpError, FtpReplyError, FtpUsageError, classifySocketError } from '../errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
@@ -57,6 +57,23 @@ class Meter extends Transform {
   }
 }
 
+/** Writes into a caller's stream with backpressure, without ending it or leaving listeners on it. */
+class Forwarder extends Writable {
+  constructor(private readonly dest: Writable) { super({ highWaterMark: 256 * 1024 }); }
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    const dest = this.dest;
+    if (dest.destroyed || dest.writableEnded) { cb(new Error('the destination stream is closed')); return; }
+    if (dest.write(chunk)) { cb(); return; }
+    const cleanup = (): void => { dest.off('drain', onDrain); dest.off('error', onError); dest.off('close', onClose); };
+    const onDrain = (): void => { cleanup(); cb(); };
+    const onError = (e: Error): void => { cleanup(); cb(e); };
+    const onClose = (): void => { cleanup(); cb(new Error('the destination stream was closed')); };
+    dest.once('drain', onDrain);
+    dest.once('error', onError);
+    dest.once('close', onClose);
+  }
+}
+
 export class Transfer {
   private data: PreparedData | undefined;
   private dataSocket: SocketLike | undefined;
@@ -70,6 +87,7 @@ export class Transfer {
   private idleTimer: NodeJS.Timeout | undefined;
   private socketError: Error | undefined;
   private localError: Error | undefined;
+  private readonly cleanups: Array<() => void> = [];
   private resolvePromise!: (r: FtpResponse) => void;
   private rejectPromise!: (e: Error) => void;
   private preliminaryResolve!: () => void;
@@ -216,7 +234,10 @@ export class Transfer {
       // first 'error' event names the origin (these listeners run before pipeline's own).
       sock.on('error', e => { if (!this.localError) this.socketError ??= e; });
       const local = spec.direction === 'upload' ? spec.source : spec.sink;
-      local?.once('error', e => { if (!this.socketError) this.localError ??= e; });
+      const onLocalError = (e: Error): void => { if (!this.socketError) this.localError ??= e; };
+      local?.once('error', onLocalError);
+      // A caller's stream may serve many transfers (end: false): leave no listener behind.
+      this.cleanups.push(() => local?.off('error', onLocalError));
       this.armIdle();
       const meter = new Meter(n => { this.bytes += n; spec.progress?.add(n); this.armIdle(); });
       if (spec.direction === 'upload') {
@@ -224,10 +245,11 @@ export class Transfer {
         if (spec.ascii) await pipeline(source, new LfToCrlf(), meter, sock);
         else await pipeline(source, meter, sock);
       } else {
-        const sink = spec.sink!;
-        const end = spec.endSink ?? true;
-        if (spec.ascii) await pipeline(sock, meter, new CrlfToLf(), sink, { end });
-        else await pipeline(sock, meter, sink, { end });
+        // A stream the caller keeps (end: false) is fed through a Forwarder: pipeline() with end: false
+        // leaves a 'close' listener on it per call.
+        const sink = spec.endSink ?? true ? spec.sink! : new Forwarder(spec.sink!);
+        if (spec.ascii) await pipeline(sock, meter, new CrlfToLf(), sink);
+        else await pipeline(sock, meter, sink);
       }
       this.clearIdle();
       this.dataDone = true;
@@ -301,6 +323,7 @@ export class Transfer {
     }
     this.settled = true;
     this.clearIdle();
+    for (const c of this.cleanups.splice(0)) c();
     if (this.finalTimer) { clearTimeout(this.finalTimer); this.finalTimer = undefined; }
     if (failed) {
       this.stopData();

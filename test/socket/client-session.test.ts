@@ -93,6 +93,9 @@ test('end: false leaves the destination stream open (two downloads into one stre
   await client.download('b', out.stream, { end: false });
   assert.equal(out.stream.writableEnded, false);
   assert.equal(out.text(), 'first second');
+  // No listener is left behind on the caller's stream, however many transfers it serves.
+  for (let i = 0; i < 12; i++) await client.download('a', out.stream, { end: false });
+  assert.deepEqual(['close', 'error', 'finish', 'drain', 'unpipe'].map(e => out.stream.listenerCount(e)), [0, 0, 0, 0, 0]);
 });
 
 test('TYPE A: CRLF on the wire, LF locally, both directions', async t => {

@@ -233,7 +233,15 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     for (const s of this.implicitPending) s.destroy();
     const serversClosed = this.servers.splice(0).map(s => new Promise<void>(resolve => s.close(() => resolve())));
     const timeoutMs = options.timeoutMs ?? 10_000;
-    const running = [...this.sessions].map(s => s.transfer?.done).filter(Boolean);
+    const shutDown = async (s: Session): Promise<void> => {
+      if (s.isClosed) return;
+      await s.send(reply(ReplyCode.ServiceNotAvailable, 'Server shutting down'));
+      s.close('server shutdown', true);
+    };
+    // Idle sessions are told at once; a session with a running transfer right after its 226 (or its 426).
+    const sessions = [...this.sessions];
+    await Promise.all(sessions.filter(s => !s.transfer).map(shutDown));
+    const running = sessions.filter(s => s.transfer).map(s => s.transfer!.done.then(() => shutDown(s)));
     if (running.length) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -242,10 +250,8 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       ]);
       clearTimeout(timer);
     }
-    await Promise.all([...this.sessions].map(async s => {
-      await s.send(reply(ReplyCode.ServiceNotAvailable, 'Server shutting down'));
-      s.close('server shutdown', true);
-    }));
+    // Whatever still runs after the timeout is cut.
+    await Promise.all([...this.sessions].map(shutDown));
     await Promise.all(serversClosed);
     this.emit('close');
   }

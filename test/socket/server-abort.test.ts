@@ -129,12 +129,16 @@ test('a client vanishing mid-transfer leaves the server healthy', async t => {
   assert.deepEqual(errors, []);
 });
 
-test('graceful close lets a running transfer finish, then says 421', async t => {
+test('graceful close: 421 at once to idle sessions, a running transfer finishes first', async t => {
   const { h, c } = await setup(t);
+  const idle = await RawControl.login(h);
+  t.after(() => idle.close());
   const data = await openPassive(c);
   data.pause();
   assert.equal((await c.send('RETR big.bin')).code, 150);
   const closing = h.server.close({ timeoutMs: 20_000 });
+  assert.equal((await idle.read()).code, 421, 'the idle session is told while the transfer still runs');
+  await idle.waitClosed();
   data.resume();
   const body = await readAll(data);
   assert.equal(body.length, SIZE);

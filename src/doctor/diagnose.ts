@@ -7,6 +7,7 @@
  * combination; the budget is a hard stop (clients still running are destroyed and reported as not finished).
  */
 import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isIP } from 'node:net';
 import type { ClientSettings, TlsSettings } from '../client/options.js';
 import { FtpUsageError } from '../errors.js';
@@ -14,8 +15,12 @@ import { probeGreeting, probeResolve, type GreetingProbe } from './control-probe
 import { planMatrix, settingsFor } from './plan.js';
 import { probeDataCell, probeLogin, type SessionTarget } from './session-probe.js';
 import { infer } from './infer.js';
+import { inconclusive } from './infer-shared.js';
 import type { DataProbeResult, Finding, Outcome, StepResult } from './types.js';
 import { describeOutcome, secs } from './words.js';
+
+/** Gap between the starts of two matrix cells (see runCell). */
+const CELL_STAGGER_MS = 15;
 
 export interface DoctorTarget {
   host: string;
@@ -216,28 +221,17 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
       ...(options.noActive ? { noActive: true } : {}),
     });
     const settingsOf = (id: string): ClientSettings => settingsFor(specs.find(s => s.id === id)!, { secure: secureFound, tls: tlsSettings });
-    const runCell = async (i: number): Promise<DataProbeResult> => {
+    const runCell = async (i: number, staggerMs = 0): Promise<DataProbeResult> => {
       const spec = specs[i]!;
+      // Connection bursts overflow small listen backlogs (pure-ftpd, vsftpd: 32): SYNs are then dropped and
+      // retried after 1 s, 3 s... A few milliseconds between starts keep every cell concurrent without that.
+      if (staggerMs > 0) await sleep(staggerMs, undefined, { signal: ac.signal }).catch(() => {});
       if (remaining() < 500) return { spec, outcome: { kind: 'skipped', ms: 0, message: 'time budget exhausted' }, evidence: [] };
       const r = await probeDataCell(session, spec, settingsOf(spec.id));
       progress(`${spec.label}: ${describeOutcome(r.outcome)}`);
       return r;
     };
-    matrix = await Promise.all(specs.map((_, i) => runCell(i)));
-    // Running every cell at once can exceed what the server allows one client: a connection cap (421 at
-    // connect/login, or the connection closed) or a small passive range (425 to PASV/EPSV: no free port).
-    // Those cells are about capacity, not the network path: run them again, two and then one at a time.
-    const overloaded = (r: DataProbeResult) => (r.outcome.kind === 'reply' && (r.outcome.replyCode === 421
-        || (r.outcome.replyCode! >= 400 && r.outcome.replyCode! < 500 && (r.outcome.phase === 'PASV' || r.outcome.phase === 'EPSV'))))
-      || (r.outcome.kind === 'closed' && r.outcome.connection === 'control');
-    for (const width of [2, 1]) {
-      const again = matrix.map((r, i) => (overloaded(r) ? i : -1)).filter(i => i >= 0);
-      for (let k = 0; k < again.length && !ac.signal.aborted; k += width) {
-        const batch = again.slice(k, k + width);
-        const results = await Promise.all(batch.map(i => runCell(i)));
-        batch.forEach((i, j) => { matrix[i] = results[j]!; });
-      }
-    }
+    matrix = await runMatrix(specs.length, runCell, ac.signal, progress);
     await reportAlt();
     return finish();
   } finally {
@@ -267,6 +261,46 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
       truncated: matrix.some(r => r.outcome.kind === 'skipped') || ac.signal.aborted && performance.now() - t0 >= budgetMs,
     };
   }
+}
+
+/**
+ * Running every cell at once can exceed what the server allows one client: a session cap (421 at connect or
+ * login, or the connection closed), a small passive range (4xx to PASV/EPSV: no free port), a listen backlog
+ * that drops a burst (no connect / no greeting, while the same port just answered). Those outcomes are about
+ * capacity, not the network path. Such a cell goes back in a queue and starts again when another cell ends
+ * (one out, one in: the pool shrinks to what the server accepts), at most twice more.
+ */
+export function isCapacityOutcome(r: DataProbeResult): boolean {
+  return inconclusive(r);
+}
+
+async function runMatrix(count: number, runCell: (i: number, staggerMs?: number) => Promise<DataProbeResult>,
+  signal: AbortSignal, progress: (line: string) => void): Promise<DataProbeResult[]> {
+  const results: DataProbeResult[] = new Array(count);
+  const attempts = new Array<number>(count).fill(0);
+  const queue: number[] = [];
+  let inFlight = 0;
+  return new Promise(resolve => {
+    const launch = (i: number, staggerMs = 0) => {
+      inFlight++;
+      attempts[i]!++;
+      void runCell(i, staggerMs).then(r => {
+        inFlight--;
+        if (isCapacityOutcome(r) && attempts[i]! < 3 && !signal.aborted) {
+          if (!queue.length) progress('the server limits sessions or passive ports per client: the rest waits for free slots');
+          queue.push(i);
+          results[i] = r;   // kept if the budget ends first
+        } else {
+          results[i] = r;
+        }
+        // One out, one in; when nothing else runs, the queue still moves.
+        if (queue.length && !signal.aborted && (inFlight === 0 || !isCapacityOutcome(r))) launch(queue.shift()!);
+        if (inFlight === 0 && (!queue.length || signal.aborted)) resolve(results);
+      });
+    };
+    for (let i = 0; i < count; i++) launch(i, i * CELL_STAGGER_MS);
+    if (count === 0) resolve(results);
+  });
 }
 
 /** Chilkat-style: the settings that work (undefined when none does). */

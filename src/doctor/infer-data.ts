@@ -8,12 +8,13 @@ import { preferenceRank } from './plan.js';
 import type { Cause, DataProbeResult, Outcome } from './types.js';
 import { describeOutcome, isDataPathFailure, secs } from './words.js';
 import {
-  ACTIVE_SETUP, PASSIVE_SETUP, activeConnectBackFailed, commandRefused, isWorking, type AddCause, type InferenceInput,
+  ACTIVE_SETUP, PASSIVE_SETUP, activeConnectBackFailed, answered, commandRefused, inconclusive, isWorking,
+  type AddCause, type InferenceInput,
 } from './infer-shared.js';
 
 /** Returns the working cells' ids, best first. */
 export function inferData(input: InferenceInput, causes: Cause[], add: AddCause): string[] {
-  const m = input.matrix.filter(r => r.outcome.kind !== 'skipped');
+  const m = input.matrix.filter(r => r.outcome.kind !== 'skipped' && !inconclusive(r));
   const byId = new Map(m.map(r => [r.spec.id, r]));
   const works = m.filter(isWorking).sort((a, b) => preferenceRank(a.spec) - preferenceRank(b.spec)).map(r => r.spec.id);
   const get = (id: string, tls: boolean): DataProbeResult | undefined => byId.get(tls ? `${id}+tls` : id);
@@ -46,7 +47,9 @@ export function inferData(input: InferenceInput, causes: Cause[], add: AddCause)
   // ALG blind under TLS: the same mode works in cleartext and fails in TLS at the network level.
   for (const mode of ['passive', 'active'] as const) {
     const ok = mode === 'passive' ? passiveOk(false) : activeOk(false);
-    const tlsCells = m.filter(r => r.spec.tls && r.spec.mode === mode);
+    // EPRT "not understood" is explained by epsv-unsupported, not by the path.
+    const eprtUnsupported = causes.some(c => c.code === 'epsv-unsupported' && c.title.includes('EPRT'));
+    const tlsCells = m.filter(r => r.spec.tls && r.spec.mode === mode && !(eprtUnsupported && r.spec.command === 'eprt'));
     const tlsFailedNet = tlsCells.length > 0 && tlsCells.every(r => r.outcome.kind !== 'ok')
       // Active: an ALG on the client's router rewrites PORT/EPRT in cleartext; under TLS the private address
       // goes through and the server refuses it (or its connect-back hits the router).
@@ -151,6 +154,10 @@ export function inferData(input: InferenceInput, causes: Cause[], add: AddCause)
     const verbs = [...new Set(unanswered.map(r => r.outcome.command!))];
     for (const verb of verbs) {
       const cells = unanswered.filter(r => r.outcome.command === verb);
+      // A middlebox is consistent: if the same command got an answer where it could see it (cleartext, or
+      // AUTH which always is), a server hiccup under load is likelier.
+      const sameView = (r: typeof cells[number]) => verb === 'AUTH' || !r.spec.tls;
+      if (m.some(r => r.outcome.command !== verb && sameView(r) && answered(r, verb))) continue;
       const onlyClear = cells.every(r => !r.spec.tls) && m.some(r => r.spec.tls && r.outcome.kind === 'ok' && r.spec.command === cells[0]!.spec.command);
       const others = m.filter(r => r.outcome.kind === 'ok');
       if (!others.length) continue;

@@ -45,3 +45,26 @@ export function step(steps: StepResult[], id: StepResult['id']): StepResult | un
 
 /** Adds a cause once (by code). */
 export type AddCause = (c: Cause) => void;
+
+/** Commands that set a session up (not the data path): a failure there says nothing about data connections. */
+export const SESSION_SETUP = new Set(['AUTH', 'USER', 'PASS', 'FEAT', 'PBSZ', 'PROT', 'TYPE', 'OPTS', 'SYST', 'PWD', 'CWD']);
+
+/**
+ * A cell that never reached its data connection for reasons that do not depend on its settings: the server
+ * was busy (421, no free passive port, a stalled greeting or session setup under a burst of connections).
+ * The inference ignores it like a skipped cell.
+ */
+export function inconclusive(r: DataProbeResult): boolean {
+  const o = r.outcome;
+  if (o.kind === 'reply') return o.replyCode === 421 || (o.replyCode! >= 400 && o.replyCode! < 500 && (o.phase === 'PASV' || o.phase === 'EPSV'));
+  if (o.connection !== 'control') return false;
+  if (o.kind === 'timeout' && (o.phase === 'connect' || o.phase === 'greeting' || o.phase === 'tls-handshake')) return true;
+  if (o.kind === 'timeout' && o.phase === 'command' && o.command !== undefined && SESSION_SETUP.has(o.command)) return true;
+  return o.kind === 'closed' && o.phase !== 'transfer';
+}
+
+/** Whether the cell's transcript shows an answer to `verb` (a "Response:" after "Command: VERB"). */
+export function answered(r: DataProbeResult, verb: string): boolean {
+  const i = r.evidence.findIndex(e => e.text.startsWith(`Command: ${verb}`));
+  return i >= 0 && r.evidence.slice(i + 1).some(e => e.text.startsWith('Response:'));
+}

@@ -34,7 +34,7 @@ export function outcomeOf(err: unknown, ms: number): Outcome {
   if (err instanceof FtpNetworkError) {
     const kind = err.failure === 'permission' || err.failure === 'address-in-use' ? 'other' : err.failure;
     // The client says which command a control timeout waited on ("no reply to EPSV").
-    const waited = err.connection === 'control' ? /no reply to (\S+)/.exec(err.message)?.[1]?.toUpperCase() : undefined;
+    const waited = err.connection === 'control' && err.phase === 'command' ? /no reply to ([A-Z]{3,4})\b/.exec(err.message)?.[1] : undefined;
     return { kind, ms: err.elapsedMs ?? ms, connection: err.connection, phase: err.phase,
       ...(err.endpoint ? { endpoint: err.endpoint } : {}), ...(waited ? { command: waited } : {}), message: err.message };
   }

@@ -11,7 +11,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { CLI, Lab, OWN_SCENARIOS, labTestOptions, requireLab, shq } from '../support/lab.js';
+import { existsSync } from 'node:fs';
+import { CLI, LAB_PUREFTPD, Lab, OWN_SCENARIOS, labTestOptions, requireLab, shq } from '../support/lab.js';
 import type { Finding } from '../../src/doctor/types.js';
 
 const opts = labTestOptions(['vsftpd']);
@@ -22,7 +23,7 @@ const DROP_BOUND_MS = CONNECT_S * 1000 + 5000;
 
 interface Case {
   scenario: string;
-  ftpd?: 'vsftpd' | 'pyftpdlib';
+  ftpd?: 'vsftpd' | 'pyftpdlib' | 'pure-ftpd';
   /** Cause codes that must be named (empty: none at all). */
   causes: string[];
   /** Some setting works, so get/put must succeed with the recommendation. */
@@ -74,12 +75,22 @@ const CASES: Case[] = [
     check: f => assert.equal(f.recommended?.settings.data?.mode, 'active') },
   { scenario: path.join(OWN_SCENARIOS, 'N6-epsv-eaten.sh'), ftpd: 'vsftpd', causes: ['command-unanswered'], works: true, fast: false,
     check: f => assert.ok(f.works.includes('epsv+tls') && f.works.includes('pasv-reply') && !f.works.includes('epsv')) },
+  // The same situations with another server (pure-ftpd: other reply texts, 421 instead of 530, names the
+  // PORT refusal): the inference must not depend on vsftpd's wording.
+  { scenario: 'S2', ftpd: 'pure-ftpd', causes: ['server-private-pasv-address'], works: true, fast: false },
+  { scenario: 'S7', ftpd: 'pure-ftpd', causes: ['client-nat-port-refused'], works: true, fast: true,
+    flags: '--port-range $CLIENT_PORT_RANGE --port-address $CLIENT_PUBLIC_IP',
+    check: f => assert.ok(f.works.includes('port-public')) },
+  { scenario: 'S10', ftpd: 'pure-ftpd', causes: ['tls-required'], works: true, fast: true },
+  { scenario: 'S3', ftpd: 'pure-ftpd', causes: ['alg-blind-under-tls'], works: true, fast: false },
   { scenario: path.join(OWN_SCENARIOS, 'N5-both-sides-blocked.sh'), ftpd: 'vsftpd',
     causes: ['server-passive-ports-dropped', 'client-active-blocked', 'nothing-works'], works: false, fast: false },
 ];
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const name = (c: Case) => path.basename(c.scenario, '.sh');
+const name = (c: Case) => `${path.basename(c.scenario, '.sh')}${c.ftpd === 'pure-ftpd' ? ' (pure-ftpd)' : ''}`;
+const pureOpts = !existsSync(LAB_PUREFTPD) && process.env.FTPKIT_REQUIRE_LAB !== '1'
+  ? { skip: `pure-ftpd not unpacked at ${LAB_PUREFTPD} (see .ci/run deps)` } : opts;
 
 describe('ftpkit doctor in the lab', { concurrency: 4 }, () => {
   let tmp: string;
@@ -87,7 +98,7 @@ describe('ftpkit doctor in the lab', { concurrency: 4 }, () => {
   after(async () => { await tmpReady; await rm(tmp, { recursive: true, force: true }); });
 
   for (const c of CASES) {
-    it(`${name(c)}: ${c.causes.join(' + ') || 'no problem'}`, opts, async t => {
+    it(`${name(c)}: ${c.causes.join(' + ') || 'no problem'}`, c.ftpd === 'pure-ftpd' ? pureOpts : opts, async t => {
       requireLab(['vsftpd']);
       await tmpReady;
       const lab = await Lab.up(c.scenario, c.ftpd ? { ftpd: c.ftpd } : {});

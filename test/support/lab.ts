@@ -15,6 +15,9 @@ import { randomBytes } from 'node:crypto';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** FTPKIT_LAB_DIR points elsewhere when the repo is not checked out beside shared/ (e.g. a CI clone). */
 export const LAB_DIR = process.env.FTPKIT_LAB_DIR ? path.resolve(process.env.FTPKIT_LAB_DIR) : path.resolve(REPO_ROOT, '..', 'shared', 'lab');
+/** The unpacked pure-ftpd lab.sh uses (LAB_PUREFTPD), defaulting to where .ci/run unpacks it. */
+export const LAB_PUREFTPD = process.env.LAB_PUREFTPD
+  ?? path.join(process.env.FTPKIT_PEERS_DIR ?? '/opt/ftpkit-peers', 'pure-ftpd', 'usr', 'sbin', 'pure-ftpd');
 export const LAB_SH = path.join(LAB_DIR, 'lab.sh');
 /** Our own scenario files (passed to `lab.sh up` by path). */
 export const OWN_SCENARIOS = path.join(REPO_ROOT, 'test', 'lab', 'scenarios');
@@ -95,8 +98,9 @@ export class Lab {
 
   /** `lab.sh up SCENARIO` with a unique LAB_ID; a scenario is a shared id (S2) or a file path. */
   static async up(scenario: string, opts: { ftpd?: 'vsftpd' | 'pyftpdlib' | 'pure-ftpd' | 'none'; id?: string } = {}): Promise<Lab> {
+    if (opts.ftpd === 'pure-ftpd' && !existsSync(LAB_PUREFTPD)) throw new Error(`pure-ftpd not found at ${LAB_PUREFTPD} (set LAB_PUREFTPD)`);
     const id = opts.id ?? uniqueLabId();
-    const env = { ...process.env, LAB_ID: id };
+    const env = { ...process.env, LAB_ID: id, LAB_PUREFTPD };
     const args = ['up', scenario, ...(opts.ftpd ? ['--ftpd', opts.ftpd] : [])];
     const r = await run(LAB_SH, args, env, 120_000);
     if (r.code !== 0) {

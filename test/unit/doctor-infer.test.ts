@@ -303,3 +303,17 @@ test('a dual-stack name whose IPv6 address is dead', () => {
   assert.deepEqual(codes(r), ['address-family-broken']);
   assert.match(r.causes[0].title, /ftp\.example\.com's IPv6 address 2001:db8::21 does not work/);
 });
+
+test('cells that stalled in session setup under load are inconclusive, not evidence', () => {
+  const m = matrix({}, {
+    epsv: { outcome: reply('EPSV', 500, 'Command "EPSV" not understood.') },
+    'epsv+tls': { outcome: reply('EPSV', 500, 'Command "EPSV" not understood.') },
+    'eprt-local': { outcome: reply('EPRT', 500, 'Command "EPRT" not understood.') },
+    'eprt-local+tls': { outcome: reply('EPRT', 500, 'Command "EPRT" not understood.') },
+    // pyftpdlib under a burst: one AUTH got no reply in time; others did.
+    'port-local+tls': { outcome: { kind: 'timeout', ms: 5000, connection: 'control', phase: 'command', command: 'AUTH' } },
+  });
+  for (const r of m) if (r.spec.tls && r.spec.id !== 'port-local+tls') r.evidence = [{ atMs: 1, text: 'Command: AUTH TLS' }, { atMs: 2, text: 'Response: 234 AUTH TLS successful.' }];
+  const r = infer(input(m));
+  assert.deepEqual(codes(r), ['epsv-unsupported']);
+});

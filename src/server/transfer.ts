@@ -87,7 +87,7 @@ export function runTransfer(session: Session, req: TransferRequest, channel: Dat
     } catch (err) {
       channel.discard();
       destroyStorage();
-      if (err instanceof AbortedError) return fail('aborted', reply(ReplyCode.ConnectionClosedTransferAborted, 'Transfer aborted'));
+      if (err instanceof AbortedError) return fail(abortReason ?? 'aborted', reply(ReplyCode.ConnectionClosedTransferAborted, 'Transfer aborted'));
       // FTPS (PROT P): 522 when the data connection did not resume the control TLS session, 425 otherwise.
       if (err instanceof FtpTlsError) return fail(`data connection TLS: ${err.message}`, dataTlsFailureReply(err));
       const why = (err as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? 'timed out' : 'failed';

@@ -158,3 +158,18 @@ test('graceful close cuts a transfer that outlasts the timeout', async t => {
   assert.equal((await failure).reason, 'session closed');
   await c.waitClosed();
 });
+
+test('ABOR while the server still waits for the passive data connection: 426 then 226, port closed', async t => {
+  const { h, c } = await setup(t);
+  const r = await c.send('EPSV');
+  const port = Number(/\|\|\|(\d+)\|/.exec(r.text)![1]);
+  assert.equal((await c.send('RETR big.bin')).code, 150);
+  const failure = nextFailure(h);
+  assert.equal((await c.send('ABOR')).code, 426);
+  assert.equal((await c.read()).code, 226);
+  assert.equal((await failure).reason, 'aborted');
+  const { connect } = await import('node:net');
+  const s = connect({ host: '127.0.0.1', port });
+  const err = await new Promise<NodeJS.ErrnoException | undefined>(resolve => { s.on('error', resolve); s.on('connect', () => { s.destroy(); resolve(undefined); }); });
+  assert.equal(err?.code, 'ECONNREFUSED', 'the passive listener was released');
+});

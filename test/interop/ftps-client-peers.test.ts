@@ -16,6 +16,7 @@ import {
 import { FtpClient } from '../../src/client/ftp-client.js';
 import type { FtpClientOptions } from '../../src/client/options.js';
 import type { TranscriptEvent } from '../../src/client/events.js';
+import { startFtpsTarget, type FtpsTarget } from '../support/tls-target.js';
 
 let work: { dir: string; cleanup: () => Promise<void> };
 let big: string;
@@ -31,8 +32,11 @@ after(async () => { await work?.cleanup(); });
 interface Run { transcript: TranscriptEvent[] }
 
 /** Connect, upload big.bin, download it back, compare, and return the transcript. */
+/** What roundTrip needs of a server (a PeerServer, or our own FTPS target). */
+type Target = Pick<PeerServer, 'host' | 'port' | 'user' | 'password' | 'certFile' | 'uploadDir' | 'localUploadDir' | 'logs'>;
+
 async function roundTrip(
-  t: { after(fn: () => unknown): void }, server: PeerServer, o: Partial<FtpClientOptions>, tag: string, expectResume = true,
+  t: { after(fn: () => unknown): void }, server: Target, o: Partial<FtpClientOptions>, tag: string, expectResume = true,
 ): Promise<Run> {
   const transcript: TranscriptEvent[] = [];
   const client = new FtpClient({
@@ -170,4 +174,29 @@ describe('FtpClient -> proftpd with TLS required refuses CCC', peerSkip('proftpd
     t.after(() => client.destroy());
     await assert.rejects(client.connect(), (e: Error & { replyCode?: number }) => e.replyCode === 534 && /cleartext control connection/.test(e.message));
   });
+});
+
+describe('FtpClient -> ftpkit FTPS server (session reuse required)', () => {
+  let ours: FtpsTarget;
+  let target: Target;
+  before(async () => {
+    ours = await startFtpsTarget();
+    target = {
+      host: ours.host, port: ours.port, user: ours.user, password: ours.password, certFile: ours.caFile,
+      uploadDir: '', localUploadDir: ours.root, logs: async () => ours.logs(),
+    };
+  });
+  after(async () => { await ours?.stop(); });
+
+  for (const secure of ['explicit', 'implicit'] as const) {
+    for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+      for (const mode of ['passive', 'active'] as const) {
+        test(`${secure} ${version} ${mode}: 24 MiB up and down, SHA-256 equal, data sessions resumed`, async (t) => {
+          await roundTrip(t, { ...target, port: secure === 'implicit' ? ours.implicitPort : ours.port }, {
+            secure, tls: { minVersion: version, maxVersion: version }, data: { mode },
+          }, `ours-${secure}-${version}-${mode}`);
+        });
+      }
+    }
+  }
 });

@@ -12,7 +12,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import type net from 'node:net';
-import { FtpAbortedError, FtpError, FtpReplyError, FtpUsageError, classifySocketError } from '../errors.js';
+import { FtpAbortedError, FtpError, FtpNetworkError, FtpReplyError, FtpUsageError, classifySocketError } from '../errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { isPreliminary, isPositive, type FtpResponse } from '../protocol/reply-parser.js';
 import { networkError } from '../net/connect.js';
@@ -204,9 +204,15 @@ export class Transfer {
       }
       if (this.finalTimer) { clearTimeout(this.finalTimer); this.finalTimer = undefined; }
       if (!isPositive(r.code)) {
-        const err = new FtpReplyError(r.code, r.message, what);
+        // A server that cuts the data connection (reset/close) and then says why (552 quota, 451 disk
+        // error) is best explained by its reply; our own timeouts, and the 426 that answers our ABOR, are not.
+        const dataSideFailure = this.failure instanceof FtpNetworkError && this.failure.connection === 'data'
+          && (this.failure.failure === 'reset' || this.failure.failure === 'closed')
+          && r.code !== ReplyCode.ConnectionClosedTransferAborted;
+        const err = new FtpReplyError(r.code, r.message, what, dataSideFailure ? { cause: this.failure } : undefined);
         // 425: the server could not open the data connection (active mode) — a data-connection failure.
         if (r.code === ReplyCode.CantOpenDataConnection) markDataFailure(err);
+        if (dataSideFailure && !this.aborted) this.failure = err; // the reset stays as its cause
         this.failure ??= err;
         this.stopData();
       }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { startFakeServer, closedPort, type FakeServerOptions, type FakeFtpServer } from '../support/fake-server.js';
 import { FtpClient } from '../../src/client/index.js';
 import {
@@ -336,5 +336,27 @@ test('abort() while the passive data connection is still connecting: stops at on
   await assert.rejects(p, FtpAbortedError);
   assert.ok(ms < 1000, `took ${ms} ms`);
   assert.ok(!transcript.some(e => e.kind === 'command' && e.text.startsWith('LIST')), 'LIST never sent');
+  assert.equal((await client.send('NOOP')).code, 200);
+});
+
+test('an upload cut by the server (quota): the 552 reply is the error, the reset its cause', async t => {
+  const { client } = await setup(t, {
+    commands: {
+      STOR: async (_cmd, session) => {
+        const sock = await session.dataSocket();
+        session.reply('150 Ok to send data.');
+        // read a little, then cut the connection like a server that ran out of quota
+        await once(sock!, 'data');
+        sock!.resetAndDestroy();
+        session.closeDataListener();
+        return '552 Quota exceeded.';
+      },
+    },
+  });
+  const big = Readable.from((function* () { for (let i = 0; i < 200; i++) yield Buffer.alloc(64 * 1024, i); })());
+  const err = await client.upload(big, 'f').catch(e => e);
+  assert.ok(err instanceof FtpReplyError && err.replyCode === 552, String(err));
+  assert.equal(err.command, 'STOR f');
+  assert.ok(err.cause === undefined || (err.cause instanceof FtpNetworkError && err.cause.connection === 'data'));
   assert.equal((await client.send('NOOP')).code, 200);
 });

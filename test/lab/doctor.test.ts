@@ -54,7 +54,9 @@ const CASES: Case[] = [
   { scenario: 'S7', causes: ['client-nat-port-refused'], works: true, fast: true,
     flags: '--port-range $CLIENT_PORT_RANGE --port-address $CLIENT_PUBLIC_IP',
     check: f => assert.ok(f.works.includes('eprt-public') && !f.works.includes('eprt-local')) },
-  { scenario: 'S8', causes: ['epsv-unsupported'], works: true, fast: true,
+  // pyftpdlib is single-threaded: under the burst of ~20 sessions its first TLS handshakes can stall one
+  // session for the command timeout; the doctor retries that cell, so S8 gets the drop-case bound.
+  { scenario: 'S8', causes: ['epsv-unsupported'], works: true, fast: false,
     check: f => assert.notEqual(f.recommended?.settings.data?.passive?.command, 'epsv') },
   { scenario: 'S9', causes: ['implicit-tls-port'], works: true, fast: false,
     check: f => assert.equal(f.recommended?.settings.secure, 'implicit') },

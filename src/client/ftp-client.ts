@@ -120,6 +120,10 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
         tcp.destroy();
         throw e;
       }
+      if (this.lifetime.signal.aborted) {
+        socket.destroy();
+        throw new FtpClosedError('the client was destroyed while connecting');
+      }
       const control = new ControlConnection(socket, e => this.transcript(e), endpoint);
       this.controlConnection = control;
       try {

@@ -110,3 +110,14 @@ test('dual-stack name with a dead IPv6 address: goes on over IPv4 and names the 
   assert.match(f.causes[0]!.title, /IPv6 address ::1 does not work/);
   assert.equal(f.recommended?.probeId, 'epsv');
 });
+
+test('the budget is a hard stop: stalled transfers are cut and the finding says so', async t => {
+  const fake = await startFakeServer({ listing: 'x\r\n', data: { onConnect: 'hold' } });
+  t.after(() => fake.close());
+  const t0 = performance.now();
+  const f = await diagnose(`ftp://u:p@127.0.0.1:${fake.port}/`, { connectTimeoutMs: 5000, budgetMs: 1500, writeCheck: false });
+  const took = performance.now() - t0;
+  assert.ok(took < 2500, `took ${took} ms with a 1500 ms budget`);
+  assert.equal(f.truncated, true);
+  assert.ok(f.matrix.some(r => r.outcome.kind === 'skipped'), f.matrix.map(r => r.outcome.kind).join(','));
+});

@@ -72,9 +72,12 @@ function record(client: FtpClient, t0: number): Recorder {
         else if (/^229[ -]/.test(e.text)) rec.advertised = { port: parseEpsvReply(e.text.slice(4)) };
       } catch { /* an unusable reply is the client's error to report */ }
       if (inFeat) {
-        const line = e.text.replace(/^211[ -]/, '').trim();
-        if (line && !/^(features|end)\b/i.test(line)) rec.features.push(line.toUpperCase());
-        if (/^211 /.test(e.text)) inFeat = false;
+        // One event per line or one per reply (multi-line text): handle both.
+        for (const raw of e.text.split(/\r?\n/)) {
+          const line = raw.replace(/^211[ -]/, '').trim();
+          if (line && !/^(extensions supported|features|end)\b/i.test(line)) rec.features.push(line.toUpperCase());
+          if (/^211 /.test(raw)) inFeat = false;
+        }
       }
     }
   });
@@ -112,7 +115,8 @@ export async function probeLogin(t: SessionTarget, settings: ClientSettings): Pr
     await client.connect();
     const outcome: Outcome = { kind: 'ok', ms: performance.now() - t0 };
     await client.close().catch(() => {});
-    return { outcome, features: rec.features.length ? rec.features : [...client.features.keys()], evidence: rec.evidence };
+    const feats = [...client.features].map(([k, v]) => (v ? `${k} ${v}` : k).toUpperCase());
+    return { outcome, features: feats.length ? feats : rec.features, evidence: rec.evidence };
   } catch (err) {
     return { outcome: outcomeOf(err, performance.now() - t0), features: rec.features, evidence: rec.evidence };
   } finally {

@@ -81,6 +81,9 @@ export class ServerTls {
   }
 }
 
+/** Lifetime of the control connection's TLS session / tickets (seconds): 24 h, for long FTP sessions. */
+export const SESSION_LIFETIME_S = 24 * 3600;
+
 /** Bound on cached TLS 1.2 session ids per control connection (each data connection may add one). */
 const SESSION_CACHE_LIMIT = 16;
 
@@ -130,6 +133,11 @@ export class ControlTls {
       const ctx = this.owner.certificates.createSecureContext({
         // 32 bytes is OpenSSL's SSL_MAX_SID_CTX_LENGTH.
         sessionIdContext: randomBytes(16).toString('hex'),
+        // The default lifetime (OpenSSL's 2 h here; 300 s in a tls.Server) would make a data connection
+        // after a long idle time or a long transfer unable to resume, hence refused. This context (and its
+        // ticket keys) dies with the control connection anyway, so a long lifetime opens no window beyond
+        // the session itself.
+        sessionTimeout: SESSION_LIFETIME_S,
       });
       // Own ticket keys (name 16 + HMAC 16 + AES 16 bytes) so no other control connection's ticket decrypts.
       (ctx.context as { setTicketKeys(keys: Buffer): void }).setTicketKeys(randomBytes(48));

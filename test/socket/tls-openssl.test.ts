@@ -11,7 +11,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CertificateStore } from '../../src/net/certificates.js';
-import { ServerTls } from '../../src/net/tls-server.js';
+import { ServerTls, SESSION_LIFETIME_S } from '../../src/net/tls-server.js';
 import { makeTestPki, type TestPki } from '../support/tls-certs.js';
 import { startTlsNetServer, type TlsNetHarness } from '../support/tls-net.js';
 import { peerSkip } from '../support/peers.js';
@@ -67,6 +67,8 @@ for (const [version, flag] of [['TLSv1.2', '-tls1_2'], ['TLSv1.3', '-tls1_3']] a
     const dataPort = Number(/PORT (\d+)/.exec(ctl.stdout)![1]);
     assert.equal((await h.controlOutcomes.next()).ok, true);
     assert.ok((await fsp.stat(sess)).size > 0, 's_client saved the control session');
+    // The server keeps the session resumable for long FTP sessions (OpenSSL's default would be 2 h).
+    assert.match(ctl.stdout, new RegExp(`TLS session ticket lifetime hint: ${SESSION_LIFETIME_S} \\(seconds\\)`));
 
     const resumed = await sClient(t, ['-connect', `127.0.0.1:${dataPort}`, '-sess_in', sess, ...common]);
     assert.match(resumed.stdout, new RegExp(`Reused, ${version.replace('.', '\\.')}`));

@@ -86,10 +86,14 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   // ------------------------------------------------------------------ session
 
   connect(): Promise<void> {
+    // A new lifetime for a reconnect after destroy(), taken now so that a destroy() right after this call
+    // (before the queued task runs) still cancels it.
+    if (this.lifetime.signal.aborted) this.lifetime = new AbortController();
+    const lifetime = this.lifetime;
     return this.run(async () => {
+      if (lifetime.signal.aborted) throw new FtpClosedError('the client was destroyed before connecting');
       if (this.connected) throw new FtpUsageError('already connected');
       this.closing = false;
-      if (this.lifetime.signal.aborted) this.lifetime = new AbortController();
       this.currentType = undefined;
       this.features.clear();
       this.mlsdRefused = false;
@@ -106,7 +110,9 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
       const endpoint = formatEndpoint(o.host, port);
       this.status(`connecting to ${endpoint} (timeout ${this.timeouts.connectMs} ms)`, 'control');
       const tcp = await this.connector({ host: o.host, port, timeoutMs: this.timeouts.connectMs, connection: 'control',
-        signal: this.lifetime.signal });
+        signal: lifetime.signal }).catch((e: unknown) => {
+        throw lifetime.signal.aborted ? new FtpClosedError('the client was destroyed while connecting', { cause: e }) : e;
+      });
       let socket: SocketLike = tcp;
       try {
         tcp.setNoDelay(true);
@@ -120,7 +126,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
         tcp.destroy();
         throw e;
       }
-      if (this.lifetime.signal.aborted) {
+      if (lifetime.signal.aborted) {
         socket.destroy();
         throw new FtpClosedError('the client was destroyed while connecting');
       }

@@ -360,3 +360,20 @@ test('an upload cut by the server (quota): the 552 reply is the error, the reset
   assert.ok(err.cause === undefined || (err.cause instanceof FtpNetworkError && err.cause.connection === 'data'));
   assert.equal((await client.send('NOOP')).code, 200);
 });
+
+test('destroy() while the control connection is still connecting: FtpClosedError at once', async t => {
+  const port = await blackholePort(t);
+  const client = new FtpClient({ host: '127.0.0.1', port, timeouts: { ...FAST, connectMs: 20_000 } });
+  const connecting = new Promise<void>(resolve => client.on('transcript', e => { if (e.text.startsWith('connecting to')) resolve(); }));
+  const p = client.connect();
+  await connecting;
+  const started = performance.now();
+  client.destroy();
+  const { error } = await elapsed(p);
+  assert.ok(error instanceof FtpClosedError, String(error));
+  assert.ok(performance.now() - started < 1000);
+  // destroy() right after connect(), before the queued connect runs: cancelled too
+  const p2 = client.connect();
+  client.destroy();
+  assert.ok((await p2.catch(e => e)) instanceof FtpClosedError);
+});

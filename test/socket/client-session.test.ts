@@ -241,3 +241,17 @@ test('rename, delete, cd, site and setModifiedAt send the right commands', async
   assert.deepEqual(fake.received.slice(-6).map(c => c.line),
     ['RNFR a', 'RNTO b', 'DELE c', 'CWD /d', 'SITE CHMOD 644 f', 'MFMT 20240115103000 f']);
 });
+
+test('connect() again after close() or destroy(): a fresh session', async t => {
+  const { client, fake } = await setup(t, { commands: { EPSV: '500 no' } });
+  await client.list();
+  assert.deepEqual(client.dataCommandsUsed, { passive: 'PASV' });
+  await client.close();
+  await client.connect();
+  assert.deepEqual(client.dataCommandsUsed, {}, 'what worked is remembered per session only');
+  assert.equal((await client.send('NOOP')).code, 200);
+  client.destroy();
+  await client.connect();
+  assert.equal((await client.send('NOOP')).code, 200);
+  assert.equal(fake.sessions.length, 3);
+});

@@ -51,7 +51,7 @@ export class DetachableStream extends Duplex {
     this.raw.write(chunk, (err) => cb(err ?? null));
   }
 
-  /** TLS half-closes its transport after close_notify: keep the TCP connection open once released. */
+  /** Normal close (no CCC): TLS's shutdown of its transport ends the TCP connection too. */
   override _final(cb: (err?: Error | null) => void): void {
     if (!this.released) this.raw.end();
     cb();
@@ -64,9 +64,9 @@ export class DetachableStream extends Duplex {
   }
 
   /**
-   * Announce a CCC: from now on the TLS layer's shutdown of its transport (end()) must not end anything.
-   * OpenSSL may still write after its close_notify (e.g. while it processes the peer's), so the writable
-   * side stays open (a real end() would make those writes fail with "write after end").
+   * Announce a CCC: from now on the TLS layer's shutdown of its transport (end() after close_notify) and
+   * its destruction must not reach the TCP socket, which carries on in cleartext. The writable side also
+   * stays open, so TLS output still queued behind the shutdown gets through.
    */
   prepareRelease(): void {
     this.clearing = true;

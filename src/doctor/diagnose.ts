@@ -211,6 +211,13 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
         plainLogin.outcome.kind === 'ok' ? 'logged in' : describeOutcome(plainLogin.outcome), plainLogin.evidence));
     }
 
+    // The URL's folder: when it cannot be entered, say so and probe in the login folder instead.
+    const pathProblem = plainLogin?.pathProblem ?? tlsLogin.pathProblem;
+    if (pathProblem && session.path) {
+      addStep(step('path', `folder ${session.path}`, pathProblem, `cannot enter it: ${describeOutcome(pathProblem)}; probing in the login folder instead`));
+      session.path = '';
+    }
+
     // 4. The data-connection matrix, all cells at once.
     const specs = planMatrix({
       ipv6: !!controlAddress && isIP(controlAddress) === 6,

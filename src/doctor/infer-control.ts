@@ -106,4 +106,10 @@ export function inferControl(input: InferenceInput, causes: Cause[], add: AddCau
     }
   }
 
+  const path = step(input.steps, 'path');
+  if (path && path.outcome.kind !== 'ok') {
+    add({ code: 'path-unusable', side: 'client', title: `the folder in the URL cannot be entered (${path.title.replace(/^folder /, '')})`,
+      detail: `${describeOutcome(path.outcome)}. The data connections were tested in the login folder instead.`,
+      userFix: 'check the path in the URL (it is relative to the login folder; %2F at the start makes it absolute)' });
+  }
 }

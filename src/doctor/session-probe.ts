@@ -103,6 +103,8 @@ export interface LoginProbe {
   outcome: Outcome;
   features: string[];
   evidence: EvidenceLine[];
+  /** The URL's folder could not be entered (CWD refused): the matrix then works in the login folder. */
+  pathProblem?: Outcome;
 }
 
 /** Connect and log in with `settings` (greeting, FEAT, AUTH TLS when secure, USER/PASS). */
@@ -114,9 +116,18 @@ export async function probeLogin(t: SessionTarget, settings: ClientSettings): Pr
   try {
     await client.connect();
     const outcome: Outcome = { kind: 'ok', ms: performance.now() - t0 };
+    // A missing folder would make every listing fail with 550 and look like a data problem: check it here.
+    let pathProblem: Outcome | undefined;
+    if (t.path) {
+      const t1 = performance.now();
+      try { await client.cd(t.path); } catch (err) {
+        if (!(err instanceof FtpReplyError)) throw err;
+        pathProblem = outcomeOf(err, performance.now() - t1);
+      }
+    }
     await client.close().catch(() => {});
     const feats = [...client.features].map(([k, v]) => (v ? `${k} ${v}` : k).toUpperCase());
-    return { outcome, features: feats.length ? feats : rec.features, evidence: rec.evidence };
+    return { outcome, features: feats.length ? feats : rec.features, evidence: rec.evidence, ...(pathProblem ? { pathProblem } : {}) };
   } catch (err) {
     return { outcome: outcomeOf(err, performance.now() - t0), features: rec.features, evidence: rec.evidence };
   } finally {

@@ -44,7 +44,7 @@ export interface EvidenceLine {
   text: string;
 }
 
-export type StepId = 'resolve' | 'tcp' | 'tcp-alt' | 'greeting' | 'implicit-tls' | 'port-990' | 'features' | 'auth-tls' | 'login';
+export type StepId = 'resolve' | 'tcp' | 'tcp-alt' | 'greeting' | 'implicit-tls' | 'port-990' | 'features' | 'auth-tls' | 'login' | 'path';
 
 export interface StepResult {
   id: StepId;
@@ -121,6 +121,7 @@ export type CauseCode =
   | 'client-nat-no-forward'
   | 'active-refused-by-server'
   | 'readonly'
+  | 'path-unusable'
   | 'nothing-works';
 
 export interface Cause {

@@ -121,3 +121,11 @@ test('the budget is a hard stop: stalled transfers are cut and the finding says 
   assert.equal(f.truncated, true);
   assert.ok(f.matrix.some(r => r.outcome.kind === 'skipped'), f.matrix.map(r => r.outcome.kind).join(','));
 });
+
+test('a folder in the URL that does not exist is named, and the matrix runs in the login folder', async t => {
+  const h = await startServer();
+  t.after(() => h.close());
+  const f = await diagnose(`${h.url}no/such/folder/`, { connectTimeoutMs: 2000, writeCheck: false });
+  assert.deepEqual(f.causes.map(c => c.code), ['path-unusable']);
+  assert.ok(f.works.includes('epsv') && f.works.includes('eprt-local'), f.works.join(','));
+});

@@ -92,7 +92,9 @@ export function inferControl(input: InferenceInput, causes: Cause[], add: AddCau
       adminFix: 'install a certificate from a public CA that names this host',
       userFix: 'pass the server\'s CA certificate (--ca FILE), or --insecure if you accept the risk' });
   }
-  const login = step(input.steps, 'login');
+  // Without a cleartext login (TLS only: --tls, implicit), the TLS session's login is the one to judge.
+  const tlsLoginRefused = auth && auth.outcome.kind === 'reply' && (auth.outcome.phase === 'PASS' || auth.outcome.phase === 'USER');
+  const login = step(input.steps, 'login') ?? (tlsLoginRefused ? auth : undefined);
   if (login && login.outcome.kind !== 'ok' && login.outcome.kind !== 'skipped') {
     const tlsLoginWorked = input.matrix.some(r => r.spec.tls && r.outcome.kind !== 'skipped'
       && !(r.outcome.kind === 'reply' && r.outcome.phase?.toUpperCase() === 'PASS'));

@@ -52,3 +52,12 @@ test('an untrusted certificate is named; cleartext is recommended meanwhile', as
   assert.deepEqual(f.causes.map(c => c.code), ['tls-certificate']);
   assert.equal(f.recommended?.settings.secure, 'none');
 });
+
+test('TLS only (--tls) with a wrong password: login-failed, no cleartext login sent', async t => {
+  const h = await tlsServer();
+  t.after(() => h.close());
+  const f = await diagnose({ host: '127.0.0.1', port: h.port, user: 'test', password: 'wrong', secure: 'explicit' },
+    { connectTimeoutMs: 3000, tls: { caFile: pki.ca.certFile } });
+  assert.deepEqual(f.causes.map(c => c.code), ['login-failed']);
+  assert.ok(!f.steps.some(s => s.id === 'login'), 'no cleartext login step');
+});

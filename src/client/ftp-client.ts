@@ -116,6 +116,9 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
       let socket: SocketLike = tcp;
       try {
         tcp.setNoDelay(true);
+        // During a long transfer the control connection is silent; NAT routers and firewalls forget idle
+        // mappings (often after 5-15 min) and the final 226 never arrives. TCP keepalive probes keep them.
+        tcp.setKeepAlive(true, 60_000);
         this.status(`connected to ${formatEndpoint(tcp.remoteAddress ?? o.host, tcp.remotePort ?? port)} from ${formatEndpoint(tcp.localAddress ?? '?', tcp.localPort ?? 0)}`, 'control');
         if (this.hooks?.onControlConnected) {
           socket = await this.hooks.onControlConnected(tcp, {

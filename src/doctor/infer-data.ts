@@ -8,7 +8,7 @@ import { preferenceRank } from './plan.js';
 import type { Cause, DataProbeResult, Outcome } from './types.js';
 import { describeOutcome, isDataPathFailure, secs } from './words.js';
 import {
-  ACTIVE_SETUP, PASSIVE_SETUP, activeConnectBackFailed, answered, commandRefused, inconclusive, isWorking,
+  ACTIVE_SETUP, PASSIVE_SETUP, TRANSFER_VERBS, activeConnectBackFailed, answered, commandRefused, inconclusive, isWorking,
   type AddCause, type InferenceInput,
 } from './infer-shared.js';
 
@@ -150,7 +150,9 @@ export function inferData(input: InferenceInput, causes: Cause[], add: AddCause)
   // (a firewall's FTP inspection) swallows it; the TCP stream then stalls. Typical: EPSV or EPRT blocked by
   // an old "strict" FTP filter, which sees nothing under TLS.
   {
-    const unanswered = m.filter(r => r.outcome.kind === 'timeout' && r.outcome.connection === 'control' && r.outcome.command);
+    // (An active-mode transfer command waits for the server's connect-back: that is judged below.)
+    const unanswered = m.filter(r => r.outcome.kind === 'timeout' && r.outcome.connection === 'control' && r.outcome.command
+      && !(r.spec.mode === 'active' && TRANSFER_VERBS.has(r.outcome.command)));
     const verbs = [...new Set(unanswered.map(r => r.outcome.command!))];
     for (const verb of verbs) {
       const cells = unanswered.filter(r => r.outcome.command === verb);

@@ -24,12 +24,16 @@ export interface InferenceInput {
 
 export const PASSIVE_SETUP = new Set(['EPSV', 'PASV']);
 export const ACTIVE_SETUP = new Set(['EPRT', 'PORT']);
+/** Commands that open a data connection (RFC 959 s4.1.3). */
+export const TRANSFER_VERBS = new Set(['LIST', 'NLST', 'MLSD', 'RETR', 'STOR', 'STOU', 'APPE']);
 
 export function verbOf(o: Outcome): string { return (o.phase ?? '').toUpperCase(); }
 
 /** The data connection (or its setup) is what failed, in either mode. */
 export function activeConnectBackFailed(o: Outcome): boolean {
   if (o.kind === 'timeout' && o.connection === 'data') return true;
+  // Servers that connect back before answering the transfer command (vsftpd) leave it unanswered meanwhile.
+  if (o.kind === 'timeout' && o.connection === 'control' && o.command !== undefined && TRANSFER_VERBS.has(o.command)) return true;
   // The server reports its failed connect-back as 425 (RFC 959 s4.2) on the transfer command.
   return o.kind === 'reply' && (o.replyCode === 425 || o.replyCode === 426) && !ACTIVE_SETUP.has(verbOf(o));
 }

@@ -87,7 +87,9 @@ function record(client: FtpClient, t0: number): Recorder {
 function clientOptions(t: SessionTarget, settings: ClientSettings): FtpClientOptions {
   return {
     host: t.host, port: t.port, user: t.user, password: t.password, ...settings,
-    timeouts: { connectMs: t.connectMs, greetingMs: t.connectMs, commandMs: Math.max(t.connectMs, 5000), dataMs: t.dataMs },
+    // The data wait ends before the command wait: a server connecting back in active mode answers the
+    // transfer command only after its connect, and "never connected back" is the observation we want.
+    timeouts: { connectMs: t.connectMs, greetingMs: t.connectMs, commandMs: Math.max(t.connectMs, t.dataMs + 2000, 5000), dataMs: t.dataMs },
   };
 }
 

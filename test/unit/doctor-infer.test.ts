@@ -317,3 +317,15 @@ test('cells that stalled in session setup under load are inconclusive, not evide
   const r = infer(input(m));
   assert.deepEqual(codes(r), ['epsv-unsupported']);
 });
+
+test('active: a transfer command left unanswered while the server connects back counts as a failed connect-back', () => {
+  const stalled: Outcome = { kind: 'timeout', ms: 5000, connection: 'control', phase: 'command', command: 'LIST' };
+  const m = matrix({ tls: false, portAddress: '198.18.1.2' }, {
+    'eprt-local': { outcome: reply('EPRT', 500, 'Illegal EPRT command.') },
+    'port-local': { outcome: reply('PORT', 500, 'Illegal PORT command.') },
+    'eprt-public': { outcome: stalled },
+    'port-public': { outcome: stalled },
+  });
+  const r = infer(input(m, { localAddress: '192.168.10.2', portAddress: '198.18.1.2' }));
+  assert.deepEqual(codes(r), ['client-nat-port-refused', 'client-nat-no-forward']);
+});

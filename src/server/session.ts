@@ -12,7 +12,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { CommandLineFramer, isPlausibleVerb, maskArgument, maskCommand, parseCommandLine } from '../protocol/commands.js';
+import { CommandLineFramer, isPlausibleVerb, maskArgument, maskCommand, maskVerb, parseCommandLine } from '../protocol/commands.js';
 import type { FtpCommand } from '../protocol/commands.js';
 import { DEFAULT_MLST_FACTS } from '../protocol/listing-format.js';
 import type { MlstFact } from '../protocol/listing-format.js';
@@ -340,7 +340,7 @@ export class Session {
   private emitCommand(cmd: FtpCommand, replyCode: number, started: number): void {
     this.context.events.emit('command', {
       sessionId: this.id, remoteAddress: this.remoteAddress, user: this.user?.name ?? this.pendingUser,
-      verb: cmd.verb, argument: maskArgument(cmd), replyCode, durationMs: Date.now() - started,
+      verb: maskVerb(cmd), argument: maskArgument(cmd), replyCode, durationMs: Date.now() - started,
     });
   }
 

@@ -365,3 +365,17 @@ test('MFMT is not offered (and answers 502) when the storage cannot set times', 
   assert.ok(!(await c.send('FEAT')).lines.some(l => l.trim() === 'MFMT'));
   assert.equal((await c.send('MFMT 20200101000000 f')).code, 502);
 });
+
+test('no event ever carries a password, even in a malformed PASS line', async t => {
+  const { h } = await setup(t);
+  const seen: string[] = [];
+  for (const ev of ['transcript', 'command', 'reply', 'login-failed'] as const) h.server.on(ev, (e: object) => seen.push(JSON.stringify(e)));
+  const c = await RawControl.connect(h.host, h.port);
+  t.after(() => c.close());
+  await c.send('USER test');
+  assert.equal((await c.send('PASS s3cr3t-one')).code, 530);
+  assert.equal((await c.send('pass\ts3cr3t-two')).code, 500);
+  assert.equal((await c.send('ACCT s3cr3t-three')).code, 202);
+  assert.ok(seen.length > 5);
+  assert.ok(!seen.join('\n').toLowerCase().includes('s3cr3t'), 'no secret in any event');
+});

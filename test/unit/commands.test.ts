@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CommandLineFramer, decodeLine, isPlausibleVerb, maskCommand, parseCommandLine } from '../../src/protocol/commands.js';
+import { CommandLineFramer, decodeLine, isPlausibleVerb, maskArgument, maskCommand, maskVerb, parseCommandLine } from '../../src/protocol/commands.js';
 import type { FramerEvent } from '../../src/protocol/commands.js';
 
 function lines(events: FramerEvent[]): string[] {
@@ -126,4 +126,9 @@ test('PASS and ACCT are masked for logs', () => {
   assert.equal(maskCommand({ verb: 'PASS', argument: 'secret' }), 'PASS ****');
   assert.equal(maskCommand({ verb: 'ACCT', argument: 'secret' }), 'ACCT ****');
   assert.equal(maskCommand({ verb: 'USER', argument: 'bob' }), 'USER bob');
+  // A tab instead of the space makes one odd verb; the secret inside it is still masked.
+  const odd = parseCommandLine('pass\tsecret')!;
+  assert.equal(maskCommand(odd), 'PASS ****');
+  assert.equal(maskVerb(odd), 'PASS');
+  assert.equal(maskArgument(odd), '****');
 });

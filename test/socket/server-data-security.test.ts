@@ -164,3 +164,20 @@ test('a data connection without progress for dataIdleMs is cut: 426, transfer-fa
   assert.deepEqual(failures, [`data connection idle timeout ${bytes.length}`]);
   assert.equal((await c.send('NOOP')).code, 200);
 });
+
+test('a passive port not claimed by a transfer command within dataConnectMs is given back', async t => {
+  const { storage, c } = await setup(t, { options: { timeouts: { dataConnectMs: 1000 } } });
+  storage.writeFile('/f.txt', 'x');
+  const r = await c.send('EPSV');
+  const port = parseEpsvReply(r.text);
+  const early = connect({ host: '127.0.0.1', port });
+  early.on('error', () => {});
+  await once(early, 'connect');
+  await once(early, 'close'); // the accepted but unclaimed connection is closed after the time
+  const again = connect({ host: '127.0.0.1', port });
+  const err = await new Promise<NodeJS.ErrnoException | undefined>(resolve => { again.on('error', resolve); again.on('connect', () => { again.destroy(); resolve(undefined); }); });
+  assert.equal(err?.code, 'ECONNREFUSED', 'the listener is closed');
+  assert.equal((await c.send('RETR f.txt')).code, 150);
+  assert.equal((await c.read()).code, 425);
+  assert.equal((await c.send('NOOP')).code, 200);
+});

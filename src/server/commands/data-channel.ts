@@ -40,6 +40,8 @@ async function openPassive(s: Session): Promise<PassiveDataChannel | Reply> {
       portRange: s.options.passive.portRange,
       expectedRemote: s.remoteAddress,
       wrapSocket: wrapper(s),
+      // Clients send the transfer command right after PASV/EPSV; one that does not, gives the port back.
+      unclaimedMs: Math.max(s.options.timeouts.dataConnectMs, 1000),
       onForeignConnection: addr => s.warn('foreign-data-connection',
         `dropped a passive data connection from ${addr}; the control connection comes from ${s.remoteAddress}`),
     });

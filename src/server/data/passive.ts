@@ -23,6 +23,11 @@ export interface PassiveChannelOptions {
   wrapSocket?: DataSocketWrapper;
   /** Told about each dropped foreign connection. */
   onForeignConnection?: (remoteAddress: string) => void;
+  /**
+   * Release the port if no transfer command claims the channel within this time (a client that sends
+   * PASV and never transfers must not hold a port of the range for the whole session). Default: never.
+   */
+  unclaimedMs?: number;
 }
 
 export class PassiveDataChannel implements DataChannel {
@@ -37,7 +42,12 @@ export class PassiveDataChannel implements DataChannel {
     this.server = server;
     server.on('connection', socket => this.onConnection(socket));
     server.on('error', () => this.close());
+    if (opts.unclaimedMs !== undefined && opts.unclaimedMs > 0) {
+      this.unclaimedTimer = setTimeout(() => this.discard(), opts.unclaimedMs);
+      this.unclaimedTimer.unref();
+    }
   }
+  private unclaimedTimer: NodeJS.Timeout | undefined;
 
   /**
    * Listen on a free port of the range, starting at a random one so concurrent sessions rarely collide;
@@ -87,6 +97,7 @@ export class PassiveDataChannel implements DataChannel {
   }
 
   connect(timeoutMs: number): Promise<Duplex> {
+    clearTimeout(this.unclaimedTimer);
     return new Promise<Duplex>((resolve, reject) => {
       const done = (socket: Socket): void => {
         clearTimeout(timer);
@@ -104,6 +115,7 @@ export class PassiveDataChannel implements DataChannel {
   }
 
   close(): void {
+    clearTimeout(this.unclaimedTimer);
     if (this.closed) return;
     this.closed = true;
     this.server?.close();

@@ -5,6 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CLI, Lab, OWN_SCENARIOS, labTestOptions, requireLab, shq } from '../support/lab.js';
 
@@ -53,7 +54,32 @@ async function doctor(lab: Lab): Promise<{ causes: Array<{ code: string; adminFi
   return JSON.parse(r.stdout);
 }
 
-describe('server NAT in the lab', { concurrency: 3 }, () => {
+describe('server NAT in the lab', { concurrency: 4 }, () => {
+  it('active mode from port 20 (own scenario N7): a client firewall admitting only ftp-data gets the connection', opts, async () => {
+    requireLab(NEEDS);
+    const lab = await Lab.up(path.join(OWN_SCENARIOS, 'N7-client-firewall-ftp-data-port.sh'));
+    try {
+      // The setting has no flag, it is a config key (docs/nat.md): active.sourcePort.
+      const config = path.join(lab.env.LAB_STATE!, 'ftpkit.yaml');
+      await writeFile(config, 'active:\n  sourcePort: 20\n');
+      await startServer(lab, ['--pasv-ports', '30000-30009', '-c', config]);
+      const [port, eprt] = await Promise.all([curlGet(lab, '-P - --disable-eprt'), curlGet(lab, '-P -')]);
+      assert.ok(port.ok, `curl active PORT with the server connecting from port 20:\n${explain(port)}`);
+      assert.ok(eprt.ok, `curl active EPRT with the server connecting from port 20:\n${explain(eprt)}`);
+    } finally {
+      await lab.down();
+    }
+    // Control: the same network without the setting drops the server's connection back.
+    const lab2 = await Lab.up(path.join(OWN_SCENARIOS, 'N7-client-firewall-ftp-data-port.sh'));
+    try {
+      await startServer(lab2, ['--pasv-ports', '30000-30009']);
+      const r = await curlGet(lab2, '-P - --disable-eprt');
+      assert.equal(r.ok, false, 'without active.sourcePort the firewall drops the connection back');
+    } finally {
+      await lab2.down();
+    }
+  });
+
   it('S14 topology: --pasv-address + --pasv-ports make every client mode work', opts, async () => {
     requireLab(NEEDS);
     const lab = await Lab.up('S14', { ftpd: 'none' });

@@ -365,6 +365,11 @@ export class Session {
     if (this.closed) channel?.discard();
   }
 
+  /** Empty the slot if it still holds `channel` (which released itself), so the next transfer hears 425. */
+  dropDataChannel(channel: DataChannel): void {
+    if (this.dataChannel === channel) this.dataChannel = undefined;
+  }
+
   private takeDataChannel(): DataChannel | undefined {
     const c = this.dataChannel;
     this.dataChannel = undefined;

@@ -35,13 +35,14 @@ function controlFamily(s: Session): 1 | 2 {
 async function openPassive(s: Session): Promise<PassiveDataChannel | Reply> {
   s.setDataChannel(undefined); // free the previous listener (and its port) first
   try {
-    const channel = await PassiveDataChannel.open({
+    const channel: PassiveDataChannel = await PassiveDataChannel.open({
       bindAddress: s.localAddress,
       portRange: s.options.passive.portRange,
       expectedRemote: s.remoteAddress,
       wrapSocket: wrapper(s),
       // Clients send the transfer command right after PASV/EPSV; one that does not, gives the port back.
       unclaimedMs: Math.max(s.options.timeouts.dataConnectMs, 1000),
+      onUnclaimed: () => s.dropDataChannel(channel),
       onForeignConnection: addr => s.warn('foreign-data-connection',
         `dropped a passive data connection from ${addr}; the control connection comes from ${s.remoteAddress}`),
     });

@@ -28,6 +28,8 @@ export interface PassiveChannelOptions {
    * PASV and never transfers must not hold a port of the range for the whole session). Default: never.
    */
   unclaimedMs?: number;
+  /** Called when the channel gave its port back because nothing claimed it (see unclaimedMs). */
+  onUnclaimed?: () => void;
 }
 
 export class PassiveDataChannel implements DataChannel {
@@ -43,7 +45,7 @@ export class PassiveDataChannel implements DataChannel {
     server.on('connection', socket => this.onConnection(socket));
     server.on('error', () => this.close());
     if (opts.unclaimedMs !== undefined && opts.unclaimedMs > 0) {
-      this.unclaimedTimer = setTimeout(() => this.discard(), opts.unclaimedMs);
+      this.unclaimedTimer = setTimeout(() => { this.discard(); opts.onUnclaimed?.(); }, opts.unclaimedMs);
       this.unclaimedTimer.unref();
     }
   }

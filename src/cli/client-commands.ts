@@ -11,8 +11,8 @@ import { mirror, type CompareMode, type MirrorResult, type TreeEvent } from '../
 import { FtpReplyError, FtpUsageError } from '../errors.js';
 import type { FileEntry } from '../protocol/listing-types.js';
 import { buildClientOptions, type ClientFlags } from './client-options.js';
-import { errorJson, exitCodeFor, formatTranscript, humanBytes, ProgressDisplay } from './client-output.js';
-import { ExitCode } from './exit-codes.js';
+import { errorJson, formatTranscript, humanBytes, ProgressDisplay } from './client-output.js';
+import { exitCodeFor, ExitCode } from './exit-codes.js';
 import { isFtpUrl, parseFtpUrl, redactUrl, remoteBaseName, type FtpUrl } from './url.js';
 import { promptHidden } from './prompt.js';
 

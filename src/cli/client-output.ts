@@ -1,15 +1,11 @@
 /**
  * What the client CLI prints: the FileZilla-style transcript on stderr (-v), progress bars on a terminal
- * (cli-progress) or a plain progress line otherwise (stderr), `--json` results on stdout, and the mapping of
- * errors to exit codes. Library code emits events; only this module writes to the terminal.
+ * (cli-progress) or a plain progress line otherwise (stderr) and `--json` results on stdout (exit codes: exit-codes.ts). Library code emits events; only this module writes to the terminal.
  */
 import cliProgress from 'cli-progress';
 import type { Writable } from 'node:stream';
-import {
-  FtpError, FtpNetworkError, FtpReplyError, FtpTlsError,
-} from '../errors.js';
+import { FtpError, FtpNetworkError, FtpReplyError } from '../errors.js';
 import type { ProgressEvent, TranscriptEvent } from '../client/events.js';
-import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 
 /** "Status: ...", "Command: ...", "Response: ..." as FileZilla shows them (PASS already masked by the client). */
 export function formatTranscript(e: TranscriptEvent): string {
@@ -25,29 +21,6 @@ export function humanBytes(n: number): string {
   let i = 0;
   while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
   return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
-}
-
-/** Exit code for an error, by what the user has to fix (src/cli/exit-codes.ts). */
-export function exitCodeFor(err: unknown, duringLogin = false): ExitCodeValue {
-  if (err instanceof FtpReplyError) {
-    const loginCommand = /^(login|USER|PASS|ACCT)\b/i.test(err.command ?? '');
-    // RFC 959 s4.2: 530 "Not logged in" answers USER/PASS when the credentials are refused.
-    if (err.replyCode === 530 && (duringLogin || loginCommand)) return ExitCode.LoginFailure;
-    return ExitCode.FtpRefusal;
-  }
-  if (err instanceof FtpTlsError) return ExitCode.TlsFailure;
-  if (err instanceof FtpNetworkError) return ExitCode.NetworkFailure;
-  if (err instanceof FtpError) {
-    switch (err.code) {
-      case 'ERR_FTP_USAGE': case 'ERR_FTP_CONFIG': return ExitCode.Usage;
-      case 'ERR_FTP_CLOSED': return ExitCode.NetworkFailure;
-      case 'ERR_FTP_TLS': return ExitCode.TlsFailure;
-      default: return ExitCode.Other;
-    }
-  }
-  const code = (err as { code?: string } | undefined)?.code;
-  if (typeof code === 'string' && code.startsWith('commander.')) return ExitCode.Usage;
-  return ExitCode.Other;
 }
 
 /** A JSON-friendly description of an error (for --json). */

@@ -1,3 +1,6 @@
+import { CommanderError } from 'commander';
+import { FtpError, FtpNetworkError, FtpReplyError, FtpTlsError } from '../errors.js';
+
 /**
  * Exit codes of every ftpkit command, stable for scripts (documented in docs/client.md and the README).
  * Distinct codes for what a user must fix differently: the command line, the credentials, the server's
@@ -20,3 +23,31 @@ export const ExitCode = {
 } as const;
 
 export type ExitCodeValue = typeof ExitCode[keyof typeof ExitCode];
+
+/**
+ * The exit code for an error that ended a command, by what the user has to fix. The one mapping for
+ * every subcommand (runCli and the client commands).
+ * `duringLogin`: the error ended the login, so a 530 means the credentials were refused.
+ */
+export function exitCodeFor(err: unknown, duringLogin = false): ExitCodeValue {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+  if (err instanceof FtpReplyError) {
+    const loginCommand = /^(login|USER|PASS|ACCT)\b/i.test(err.command ?? '');
+    // RFC 959 s4.2: 530 "Not logged in" answers USER/PASS when the credentials are refused;
+    // RFC 2228 s5 (430-style "invalid username or password") is used by some servers for the same.
+    if ((err.replyCode === 530 || err.replyCode === 430) && (duringLogin || loginCommand)) return ExitCode.LoginFailure;
+    return ExitCode.FtpRefusal;
+  }
+  if (err instanceof FtpTlsError) return ExitCode.TlsFailure;
+  if (err instanceof FtpNetworkError) return ExitCode.NetworkFailure;
+  if (err instanceof FtpError) {
+    switch (err.code) {
+      case 'ERR_FTP_USAGE': case 'ERR_FTP_CONFIG': return ExitCode.Usage;
+      case 'ERR_FTP_CLOSED': return ExitCode.NetworkFailure;
+      default: return ExitCode.Other;
+    }
+  }
+  const code = (err as { code?: string } | undefined)?.code;
+  if (typeof code === 'string' && code.startsWith('commander.')) return ExitCode.Usage;
+  return ExitCode.Other;
+}

@@ -6,8 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { FtpError, FtpNetworkError, FtpReplyError, FtpTlsError } from '../errors.js';
-import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
 
 function packageVersion(): string {
   try {
@@ -31,26 +30,6 @@ export function createProgram(): Command {
   return program;
 }
 
-/** Exit code for an error that ended a command. */
-export function exitCodeForError(err: unknown): ExitCodeValue {
-  if (err instanceof CommanderError) {
-    return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
-  }
-  if (err instanceof FtpReplyError) {
-    return err.replyCode === 530 || err.replyCode === 430 ? ExitCode.LoginFailure : ExitCode.FtpRefusal;
-  }
-  if (err instanceof FtpTlsError) return ExitCode.TlsFailure;
-  if (err instanceof FtpNetworkError) return ExitCode.NetworkFailure;
-  if (err instanceof FtpError) {
-    switch (err.code) {
-      case 'ERR_FTP_USAGE': case 'ERR_FTP_CONFIG': return ExitCode.Usage;
-      case 'ERR_FTP_CLOSED': return ExitCode.NetworkFailure;
-      default: return ExitCode.Other;
-    }
-  }
-  return ExitCode.Other;
-}
-
 /**
  * Parse argv and run the chosen subcommand. Never throws: prints "ftpkit: <message>" for errors (commander
  * prints its own usage messages) and sets process.exitCode.
@@ -61,7 +40,7 @@ export async function runCli(program: Command, argv: readonly string[] = process
     await program.parseAsync([...argv]);
     code = typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok;
   } catch (err) {
-    code = exitCodeForError(err);
+    code = exitCodeFor(err);
     if (!(err instanceof CommanderError)) {
       const message = err instanceof Error ? err.message : String(err);
       process.stderr.write(`ftpkit: ${message}\n`);

@@ -10,7 +10,7 @@ import { parseNetrc, findNetrcEntry } from '../../src/cli/netrc.js';
 import {
   applyFlags, buildClientOptions, parseSettingsJson, parsePortRange, resolveCredentials,
 } from '../../src/cli/client-options.js';
-import { exitCodeFor } from '../../src/cli/client-output.js';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import {
   FtpClosedError, FtpConfigError, FtpNetworkError, FtpProtocolError, FtpReplyError, FtpTlsError, FtpUsageError,

@@ -4,7 +4,8 @@
  *
  * "Private" here means "not reachable across the public Internet": RFC 1918 private ranges, RFC 6598
  * carrier-grade NAT space, loopback, link-local, "this network" 0/8, RFC 4193 unique-local IPv6.
- * Node's net.BlockList does the prefix matching (it also matches IPv4-mapped IPv6 forms).
+ * Node's net.BlockList does the prefix matching (it also matches IPv4-mapped IPv6 forms). The client's PASV
+ * address policy (address-policy.ts) classifies with this table too: one place for it.
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 
@@ -14,6 +15,7 @@ export type AddressScope =
   | 'link-local'   // 169.254/16, fe80::/10
   | 'private'      // RFC 1918, RFC 4193 (fc00::/7)
   | 'shared'       // RFC 6598 100.64/10: carrier-grade NAT, unroutable on the Internet as well
+  | 'reserved'     // multicast (224/4, ff00::/8) and 240/4: never a host to connect to
   | 'public';
 
 interface ScopeRule { scope: AddressScope; net: string; prefix: number; type: 'ipv4' | 'ipv6' }
@@ -30,6 +32,9 @@ const RULES: ScopeRule[] = [
   { scope: 'unspecified', net: '::', prefix: 128, type: 'ipv6' },
   { scope: 'link-local', net: 'fe80::', prefix: 10, type: 'ipv6' },
   { scope: 'private', net: 'fc00::', prefix: 7, type: 'ipv6' },           // RFC 4193
+  { scope: 'reserved', net: '224.0.0.0', prefix: 4, type: 'ipv4' },       // RFC 5771 multicast
+  { scope: 'reserved', net: '240.0.0.0', prefix: 4, type: 'ipv4' },       // RFC 1112 s4 reserved
+  { scope: 'reserved', net: 'ff00::', prefix: 8, type: 'ipv6' },          // RFC 4291 multicast
 ];
 
 const lists = RULES.map(r => {

@@ -24,6 +24,8 @@ test('address scopes', () => {
   assert.equal(addressScope('2001:2::1'), 'public');
   assert.equal(addressScope('198.18.2.2'), 'public');
   assert.equal(addressScope('example.com'), undefined);
+  assert.equal(addressScope('239.1.2.3'), 'reserved');
+  assert.equal(addressScope('255.255.255.255'), 'reserved');
   assert.equal(isNonPublicAddress('10.0.0.1'), true);
   assert.equal(isNonPublicAddress('8.8.8.8'), false);
   const s = new NetworkSet(['10.0.0.0/8', '2001:db8::/32', '192.0.2.1']);

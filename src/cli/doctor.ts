@@ -3,6 +3,7 @@
  * whole Finding, whose `recommended.settings` `ftpkit get|put|ls|mirror --settings` reads as is).
  * Exit code: 0 when some setting gets data through, 3 when the login is refused, 5 otherwise (network).
  */
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { FtpUsageError } from '../errors.js';
 import { diagnose, renderReport, type DiagnoseOptions } from '../doctor/index.js';
@@ -65,7 +66,7 @@ export function registerDoctor(program: Command): void {
         noActive: flags.active === false,
         ...(!flags.json && process.stderr.isTTY ? { onProgress: (l: string) => process.stderr.write(`  ${l}\n`) } : {}),
       };
-      if (flags.portAddress && !/^[\d.]+$|:/.test(flags.portAddress)) throw new FtpUsageError(`--port-address needs an IP address, got ${flags.portAddress}`);
+      if (flags.portAddress && isIP(flags.portAddress) === 0) throw new FtpUsageError(`--port-address needs an IP address, got ${flags.portAddress}`);
       const finding = await diagnose({
         host: url.host, port: url.port, user: creds.user, ...(creds.password !== undefined ? { password: creds.password } : {}),
         path: url.path, secure: url.protocol === 'ftps' ? 'implicit' : flags.tls ? 'explicit' : 'none',

@@ -54,6 +54,9 @@ test('doctor usage errors exit 2', async () => {
   assert.match(r.stderr, /--budget needs a duration/);
   const r2 = await runFtpkit(['doctor', '--port-range', '9-1', 'ftp://127.0.0.1/']);
   assert.equal(r2.code, 2, describeCli(r2));
+  const r3 = await runFtpkit(['doctor', '--port-address', 'my.router', 'ftp://127.0.0.1/']);
+  assert.equal(r3.code, 2, describeCli(r3));
+  assert.match(r3.stderr, /--port-address needs an IP address/);
 });
 
 test('determineSettings: the settings that work, or undefined', async t => {

@@ -101,6 +101,13 @@ export function inferData(input: InferenceInput, causes: Cause[], add: AddCause)
         detail: `PASV to ${adv}: ${describeOutcome(reply!.outcome)}; PASV to the control host: worked.`,
         adminFix: `check the server's passive address setting (it advertises ${adv}, clients connect to ${input.controlAddress ?? input.host})`,
         userFix: 'use PASV with the control host\'s address, or EPSV' });
+    } else if (scope === 'public' && reply?.outcome.kind === 'ok' && control && isDataPathFailure(control.outcome)) {
+      // Not a fault, but a trap: data served from another host than the control connection (FTP farms,
+      // some load balancers). Clients that replace the PASV address - curl's and ftplib's default - fail.
+      add({ code: 'pasv-other-host', side: 'none',
+        title: `the server sends data from another address (${adv}) than the control connection (${input.controlAddress ?? input.host})`,
+        detail: `PASV to ${adv}: worked; PASV to the control host: ${describeOutcome(control.outcome)}.`,
+        userFix: 'keep the PASV reply\'s address (curl --no-ftp-skip-pasv-ip; lftp set ftp:fix-pasv-address no; ftplib trust_server_pasv_ipv4_address)' });
     }
   }
 

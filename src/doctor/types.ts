@@ -106,6 +106,7 @@ export type CauseCode =
   | 'login-failed'
   | 'server-private-pasv-address'
   | 'pasv-address-unusable'
+  | 'pasv-other-host'
   | 'alg-blind-under-tls'
   | 'tls-data-blocked'
   | 'tls13-resumption'

@@ -329,3 +329,15 @@ test('active: a transfer command left unanswered while the server connects back 
   const r = infer(input(m, { localAddress: '192.168.10.2', portAddress: '198.18.1.2' }));
   assert.deepEqual(codes(r), ['client-nat-port-refused', 'client-nat-no-forward']);
 });
+
+test('data from another host than the control connection: PASV with the reply address recommended, trap named', () => {
+  const m = matrix({ tls: false }, {
+    epsv: { outcome: dataTimeout('198.18.2.2:30001'), advertised: { port: 30001 } },
+    'pasv-reply': { advertised: { host: '198.18.2.9', port: 30002 } },
+    'pasv-control': { outcome: dataTimeout('198.18.2.2:30003'), advertised: { host: '198.18.2.9', port: 30003 } },
+  });
+  const r = infer(input(m));
+  assert.ok(codes(r).includes('pasv-other-host'), codes(r).join(','));
+  assert.equal(r.recommended?.probeId, 'pasv-reply');
+  assert.deepEqual(r.recommended?.settings.data?.passive, { command: 'pasv', addressPolicy: 'reply' });
+});

@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FtpClient } from '../client/ftp-client.js';
 import { mirror, type CompareMode, type MirrorResult, type TreeEvent } from '../client/tree/index.js';
-import { FtpReplyError, FtpUsageError } from '../errors.js';
+import { FtpClosedError, FtpReplyError, FtpUsageError } from '../errors.js';
 import type { FileEntry } from '../protocol/listing-types.js';
 import { buildClientOptions, type ClientFlags } from './client-options.js';
 import { errorJson, formatTranscript, humanBytes, ProgressDisplay } from './client-output.js';
@@ -74,11 +74,24 @@ async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
   const clients: FtpClient[] = [];
   let duringLogin = false;
   const progress = new ProgressDisplay(io.stderr as never, !flags.json && !flags.verbose);
+  // Ctrl-C / SIGTERM: destroy the connections so the running operation fails through its own cleanup (a
+  // download's temporary file is removed) instead of the process dying with a stray .ftpkit-part file.
+  // A second signal exits at once.
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // Nothing to clean up yet (still reading options or prompting): exit like a process without handlers.
+    if (interrupted || clients.length === 0) process.exit(signalExitCode(signal));
+    interrupted = signal;
+    for (const c of clients) c.destroy();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const url = parseFtpUrl(urlText);
     const prompt = process.stdin.isTTY && io.stderr.isTTY ? (q: string) => promptHidden(q, io.stderr) : undefined;
     const built = await buildClientOptions(url, flags, { env: process.env, prompt });
     const open = async (label: string): Promise<FtpClient> => {
+      if (interrupted) throw new FtpClosedError(`interrupted (${interrupted})`);
       const c = new FtpClient(built.options);
       clients.push(c);
       if (flags.verbose) {
@@ -106,11 +119,26 @@ async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
   } catch (err) {
     progress.stop();
     for (const c of clients) c.destroy();
+    if (interrupted) {
+      const code = signalExitCode(interrupted);
+      if (flags.json) io.stdout.write(`${JSON.stringify({ ok: false, exitCode: code, error: { message: `interrupted (${interrupted})` } })}\n`);
+      io.stderr.write(`ftpkit: interrupted (${interrupted})\n`);
+      process.exitCode = code;
+      return;
+    }
     const code = exitCodeFor(err, duringLogin);
     if (flags.json) io.stdout.write(`${JSON.stringify({ ok: false, exitCode: code, error: errorJson(err) })}\n`);
     io.stderr.write(`ftpkit: ${(err as Error)?.message ?? String(err)}${code === ExitCode.LoginFailure ? ' (login refused)' : ''}\n`);
     process.exitCode = code;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
+}
+
+/** 128 + the signal number, as shells report a process ended by it (130 for SIGINT, 143 for SIGTERM). */
+function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (signal === 'SIGTERM' ? 15 : 2);
 }
 
 function parallelOf(flags: TreeFlags): number {

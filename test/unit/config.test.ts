@@ -53,7 +53,7 @@ test('a YAML file with users loads; relative roots are relative to the file', as
     '  ports: 50000-50100',
     '  address: 203.0.113.7',
     'timeouts: { idle: 5m, dataConnect: 30, dataIdle: "1.5s" }',
-    'limits: { maxSessions: 10, loginFailureDelay: 250ms }',
+    'limits: { maxSessions: 10, maxSessionsPerAddress: 4, loginFailureDelay: 250ms }',
     'users:',
     '  - name: alice',
     `    password: "${hash}"`,
@@ -72,6 +72,7 @@ test('a YAML file with users loads; relative roots are relative to the file', as
   assert.equal(plan.options.passive!.address, '203.0.113.7');
   assert.deepEqual(plan.options.timeouts, { idleMs: 300_000, dataConnectMs: 30_000, dataIdleMs: 1500 });
   assert.equal(plan.options.limits!.maxSessions, 10);
+  assert.equal(plan.options.limits!.maxSessionsPerAddress, 4);
   assert.equal(plan.options.limits!.loginFailureDelayMs, 250);
   assert.deepEqual(plan.log, { level: 'debug', file: join(d, 'logs', 'ftpkit.log') });
   assert.equal(plan.summary.anonymous, undefined, 'configured users turn anonymous off by default');

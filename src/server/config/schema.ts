@@ -110,6 +110,7 @@ const limitsSchema = z.strictObject({
   loginFailureDelay: durationSchema.optional(),
   maxLoginFailures: z.int().min(1).optional(),
   maxSessions: z.int().min(1).optional(),
+  maxSessionsPerAddress: z.int().min(1).optional(),
 });
 
 const anonymousSchema = z.strictObject({

@@ -113,6 +113,7 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
       loginFailureDelayMs: config.limits.loginFailureDelay,
       maxLoginFailures: config.limits.maxLoginFailures,
       maxSessions: config.limits.maxSessions,
+      maxSessionsPerAddress: config.limits.maxSessionsPerAddress,
     },
     // Paths are absolute by now (load.ts made file paths absolute; flags are relative to the current folder).
     tls: config.tls && tlsConfigToOptions(config.tls),

@@ -64,7 +64,9 @@ export function renderReport(f: Finding, opts: RenderOptions = {}): string {
     p(`  FileZilla: ${f.recommended.equivalents.filezilla}`);
     if (f.works.length > 1) p(`  also works: ${f.works.slice(1).join(', ')}`);
   } else {
-    p('Recommended: none - no combination of settings got a data connection through (see the diagnosis).');
+    p(f.matrix.length
+      ? 'Recommended: none - no combination of settings got a data connection through (see the diagnosis).'
+      : 'Recommended: none - no FTP session could be set up, so no data connection was tried (see the diagnosis).');
   }
   return out.join('\n') + '\n';
 }

@@ -61,7 +61,7 @@ test('closed control port: refused, told apart from a drop, in well under a seco
   assert.equal(f.steps.find(s => s.id === 'tcp')?.outcome.kind, 'refused');
   assert.ok(f.elapsedMs < 1000, `took ${f.elapsedMs} ms`);
   assert.equal(f.recommended, undefined);
-  assert.match(renderReport(f), /none - no combination/);
+  assert.match(renderReport(f), /none - no FTP session could be set up/);
 });
 
 test('a server that accepts but never greets: no greeting, implicit TLS tried, bounded', async t => {

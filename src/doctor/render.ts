@@ -37,6 +37,10 @@ export function renderReport(f: Finding, opts: RenderOptions = {}): string {
       if (opts.verbose && r.outcome.kind !== 'ok') for (const e of r.evidence.slice(-12)) p(`           ${secs(e.atMs).padStart(7)}  ${e.text}`);
     }
   }
+  const leftovers = f.matrix.filter(r => r.transfer?.upload === 'ok' && r.transfer.delete !== 'ok').length;
+  if (leftovers) {
+    p(`  note: ${leftovers} test file(s) .ftpkit-doctor-*.txt could not be deleted (the server allows upload but not delete)`);
+  }
   p();
   if (f.causes.length) {
     p('Diagnosis');

@@ -37,6 +37,19 @@ export function renderReport(f: Finding, opts: RenderOptions = {}): string {
       if (opts.verbose && r.outcome.kind !== 'ok') for (const e of r.evidence.slice(-12)) p(`           ${secs(e.atMs).padStart(7)}  ${e.text}`);
     }
   }
+  if (f.matrix.length) {
+    const short: Record<string, string> = {
+      epsv: 'EPSV', 'pasv-reply': 'PASV (reply address)', 'pasv-control': 'PASV (control host)', 'eprt-local': 'EPRT',
+      'port-local': 'PORT', 'eprt-range': 'EPRT (port range)', 'port-range': 'PORT (port range)',
+      'eprt-public': 'EPRT (public address)', 'port-public': 'PORT (public address)',
+    };
+    const group = (suffix: string) => f.works.filter(id => id.replace(/^[a-z-]+/, '') === suffix)
+      .map(id => short[id.replace(/\+tls(12)?$/, '')] ?? id);
+    const parts = [['cleartext', group('')], ['TLS', group('+tls')], ['TLS 1.2', group('+tls12')]] as const;
+    const text = parts.filter(([, l]) => l.length).map(([n, l]) => `${n}: ${l.join(', ')}`).join('; ');
+    p();
+    p(`What works: ${text || 'nothing'}`);
+  }
   const leftovers = f.matrix.filter(r => r.transfer?.upload === 'ok' && r.transfer.delete !== 'ok').length;
   if (leftovers) {
     p(`  note: ${leftovers} test file(s) .ftpkit-doctor-*.txt could not be deleted (the server allows upload but not delete)`);

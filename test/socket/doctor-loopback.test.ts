@@ -38,6 +38,7 @@ test('healthy server: every cell works, upload/download/delete checked, recommen
   assert.equal(Buffer.concat(chunks).toString(), 'hello from ftpkit\n');
   await client.close();
   const text = renderReport(f);
+  assert.match(text, /What works: cleartext: EPSV, PASV \(reply address\), PASV \(control host\), EPRT, PORT\n/);
   assert.match(text, /Recommended: EPSV/);
   assert.match(text, /curl: +curl --ftp-pasv ftp:\/\/127\.0\.0\.1:\d+\//);
 });

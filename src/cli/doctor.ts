@@ -12,6 +12,7 @@ import { ExitCode } from './exit-codes.js';
 import { parseFtpUrl } from './url.js';
 import { resolveCredentials } from './client-options.js';
 import { readNetrc } from './netrc.js';
+import { promptHidden } from './prompt.js';
 
 interface DoctorFlags {
   json?: boolean;
@@ -51,7 +52,9 @@ export function registerDoctor(program: Command): void {
     .action(async (urlText: string, flags: DoctorFlags) => {
       const url = parseFtpUrl(urlText);
       const netrc = flags.netrc === false ? [] : await readNetrc();
-      const creds = await resolveCredentials(url, flags.user, { env: process.env, netrc });
+      // Same credential sources as the client commands: URL, FTPKIT_PASSWORD, ~/.netrc, then a prompt on a TTY.
+      const prompt = process.stdin.isTTY && process.stderr.isTTY ? (q: string) => promptHidden(q, process.stderr) : undefined;
+      const creds = await resolveCredentials(url, flags.user, { env: process.env, netrc, ...(prompt ? { prompt } : {}) });
       const tls: TlsSettings = {};
       if (flags.ca) tls.caFile = flags.ca;
       if (flags.insecure) tls.rejectUnauthorized = false;

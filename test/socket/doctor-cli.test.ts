@@ -67,3 +67,13 @@ test('determineSettings: the settings that work, or undefined', async t => {
   const port = await closedPort();
   assert.equal(await determineSettings(`ftp://127.0.0.1:${port}/`, { connectTimeoutMs: 1000 }), undefined);
 });
+
+test('doctor takes the password from FTPKIT_PASSWORD like the client commands', async t => {
+  const h = await startServer({ users: { bob: { password: 'from-env-42' } } });
+  t.after(() => h.close());
+  const r = await runFtpkit(['doctor', '--json', '--no-write', '--connect-timeout', '2s', `ftp://bob@127.0.0.1:${h.port}/`],
+    { env: { FTPKIT_PASSWORD: 'from-env-42' } });
+  assert.equal(r.code, 0, describeCli(r));
+  assert.equal(JSON.parse(r.stdout).target.user, 'bob');
+  assert.ok(!r.stdout.includes('from-env-42'));
+});

@@ -226,6 +226,8 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
       ...(options.portRange ? { portRange: options.portRange } : {}),
       ...(options.portAddress ? { portAddress: options.portAddress } : {}),
       ...(options.noActive ? { noActive: true } : {}),
+      // FEAT need not list CCC (RFC 4217 s6): try it whenever TLS works; a refusal only removes these cells.
+      ccc: true,
     });
     const settingsOf = (id: string): ClientSettings => settingsFor(specs.find(s => s.id === id)!, { secure: secureFound, tls: tlsSettings });
     const runCell = async (i: number, staggerMs = 0): Promise<DataProbeResult> => {

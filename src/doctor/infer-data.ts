@@ -14,7 +14,9 @@ import {
 
 /** Returns the working cells' ids, best first. */
 export function inferData(input: InferenceInput, causes: Cause[], add: AddCause): string[] {
-  const m = input.matrix.filter(r => r.outcome.kind !== 'skipped' && !inconclusive(r));
+  // A server that refuses CCC just has no CCC cells (most do: vsftpd, and ours by default).
+  const m = input.matrix.filter(r => r.outcome.kind !== 'skipped' && !inconclusive(r)
+    && !(r.spec.ccc && r.outcome.kind === 'reply' && r.outcome.phase === 'CCC'));
   const byId = new Map(m.map(r => [r.spec.id, r]));
   const works = m.filter(isWorking).sort((a, b) => preferenceRank(a.spec) - preferenceRank(b.spec)).map(r => r.spec.id);
   const get = (id: string, tls: boolean): DataProbeResult | undefined => byId.get(tls ? `${id}+tls` : id);
@@ -49,7 +51,9 @@ export function inferData(input: InferenceInput, causes: Cause[], add: AddCause)
     const ok = mode === 'passive' ? passiveOk(false) : activeOk(false);
     // EPRT "not understood" is explained by epsv-unsupported, not by the path.
     const eprtUnsupported = causes.some(c => c.code === 'epsv-unsupported' && c.title.includes('EPRT'));
-    const tlsCells = m.filter(r => r.spec.tls && r.spec.mode === mode && !(eprtUnsupported && r.spec.command === 'eprt'));
+    // CCC cells give the ALG its cleartext back: they are the remedy, not part of the symptom.
+    const tlsCells = m.filter(r => r.spec.tls && !r.spec.ccc && r.spec.mode === mode && !(eprtUnsupported && r.spec.command === 'eprt'));
+    const cccWorks = m.some(r => r.spec.ccc && r.outcome.kind === 'ok');
     const tlsFailedNet = tlsCells.length > 0 && tlsCells.every(r => r.outcome.kind !== 'ok')
       // Active: an ALG on the client's router rewrites PORT/EPRT in cleartext; under TLS the private address
       // goes through and the server refuses it (or its connect-back hits the router).
@@ -69,7 +73,8 @@ export function inferData(input: InferenceInput, causes: Cause[], add: AddCause)
         ...(side === 'server'
           ? { adminFix: `don't rely on the router's FTP helper: forward the passive port range to the server and set its public passive address${tlsAddr && isNonPublicAddress(tlsAddr) ? ` (it advertises ${tlsAddr})` : ''}` }
           : { userFix: 'forward an active port range on your router and advertise your public address, or use passive mode' }),
-        ...(side === 'server' ? { userFix: activeOk(true) ? 'use active mode with TLS (it works), or cleartext passive' : 'use cleartext passive mode, or ask the admin to forward the passive ports' } : {}),
+        ...(side === 'server' ? { userFix: cccWorks ? 'use TLS with CCC after login (it works: the router can read PASV again, password and data stay encrypted)'
+          : activeOk(true) ? 'use active mode with TLS (it works), or cleartext passive' : 'use cleartext passive mode, or ask the admin to forward the passive ports' } : {}),
       });
     }
   }
@@ -240,7 +245,7 @@ export function inferData(input: InferenceInput, causes: Cause[], add: AddCause)
   // TLS 1.3 resumption: the default TLS cells fail for TLS reasons (or 522 "session reuse required") while
   // the TLS 1.2 cells work: the server (or our TLS stack against it) cannot resume with 1.3 tickets.
   {
-    const tls13 = m.filter(r => r.spec.tls && !r.spec.tlsVersion);
+    const tls13 = m.filter(r => r.spec.tls && !r.spec.tlsVersion && !r.spec.ccc);
     const tls12 = m.filter(r => r.spec.tlsVersion === 'TLSv1.2');
     const tlsFail = (o: Outcome) => o.kind === 'tls' || (o.kind === 'reply' && (o.replyCode === 522
       || (o.replyCode === 425 && /reuse|session|tls|ssl/i.test(o.replyText ?? ''))));

@@ -25,6 +25,8 @@ export interface PlanInput {
   portAddress?: string;
   /** Skip active mode entirely (e.g. --no-active). */
   noActive?: boolean;
+  /** Try passive with the control connection back in cleartext after login (CCC, RFC 4217 s6). */
+  ccc?: boolean;
 }
 
 export function planMatrix(input: PlanInput): DataProbeSpec[] {
@@ -63,6 +65,13 @@ export function planMatrix(input: PlanInput): DataProbeSpec[] {
     for (const b of base.filter(x => x.id === 'epsv' || x.id === 'pasv-control' || x.id === 'eprt-local')) {
       out.push({ ...b, id: `${b.id}+tls12`, label: `${b.label}, TLS 1.2`, tls: true, tlsVersion: 'TLSv1.2' });
     }
+    // CCC: login and PROT under TLS, then the control connection in cleartext, so a NAT router's FTP helper
+    // can rewrite 227 and open the data port while the password and the data stay encrypted.
+    if (input.ccc) {
+      for (const b of base.filter(x => x.id === 'epsv' || x.id === 'pasv-reply')) {
+        out.push({ ...b, id: `${b.id}+ccc`, label: `${b.label}, TLS then CCC`, tls: true, ccc: true });
+      }
+    }
   }
   return out;
 }
@@ -70,7 +79,10 @@ export function planMatrix(input: PlanInput): DataProbeSpec[] {
 /** The ClientSettings a cell stands for. `secure` is the TLS mode the control steps found to work. */
 export function settingsFor(spec: DataProbeSpec, ctx: { secure: 'explicit' | 'implicit'; tls?: TlsSettings }): ClientSettings {
   const settings: ClientSettings = { secure: spec.tls ? ctx.secure : 'none' };
-  if (spec.tls) settings.tls = { ...(ctx.tls ?? {}), protectData: true, ...(spec.tlsVersion ? { maxVersion: spec.tlsVersion } : {}) };
+  if (spec.tls) {
+    settings.tls = { ...(ctx.tls ?? {}), protectData: true, ...(spec.tlsVersion ? { maxVersion: spec.tlsVersion } : {}),
+      ...(spec.ccc ? { clearCommandChannel: true } : {}) };
+  }
   if (spec.mode === 'passive') {
     settings.data = {
       mode: 'passive',
@@ -98,7 +110,7 @@ export function settingsFor(spec: DataProbeSpec, ctx: { secure: 'explicit' | 'im
  */
 export function preferenceRank(spec: DataProbeSpec): number {
   const order = ['epsv', 'pasv-reply', 'pasv-control', 'eprt-local', 'port-local', 'eprt-range', 'port-range', 'eprt-public', 'port-public'];
-  const baseId = spec.id.replace(/\+tls(12)?$/, '');
+  const baseId = spec.id.replace(/\+(tls|tls12|ccc)$/, '');
   const i = order.indexOf(baseId);
-  return (!spec.tls ? 100 : spec.tlsVersion ? 20 : 0) + (i < 0 ? 15 : i);
+  return (!spec.tls ? 100 : spec.ccc ? 40 : spec.tlsVersion ? 20 : 0) + (i < 0 ? 15 : i);
 }

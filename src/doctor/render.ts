@@ -44,8 +44,8 @@ export function renderReport(f: Finding, opts: RenderOptions = {}): string {
       'eprt-public': 'EPRT (public address)', 'port-public': 'PORT (public address)',
     };
     const group = (suffix: string) => f.works.filter(id => id.replace(/^[a-z-]+/, '') === suffix)
-      .map(id => short[id.replace(/\+tls(12)?$/, '')] ?? id);
-    const parts = [['cleartext', group('')], ['TLS', group('+tls')], ['TLS 1.2', group('+tls12')]] as const;
+      .map(id => short[id.replace(/\+(tls|tls12|ccc)$/, '')] ?? id);
+    const parts = [['cleartext', group('')], ['TLS', group('+tls')], ['TLS 1.2', group('+tls12')], ['TLS then CCC', group('+ccc')]] as const;
     const text = parts.filter(([, l]) => l.length).map(([n, l]) => `${n}: ${l.join(', ')}`).join('; ');
     p();
     p(`What works: ${text || 'nothing'}`);

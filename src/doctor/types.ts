@@ -70,6 +70,8 @@ export interface DataProbeSpec {
   tls: boolean;
   /** TLS cells: cap the version (TLS 1.2 session reuse works differently from 1.3's tickets). */
   tlsVersion?: 'TLSv1.2';
+  /** TLS cells: CCC after login (RFC 4217 s6) so an FTP ALG can read PASV again; data stays protected. */
+  ccc?: boolean;
   /** Human label ("PASV, address from the reply, TLS"). */
   label: string;
 }

@@ -61,3 +61,17 @@ test('TLS only (--tls) with a wrong password: login-failed, no cleartext login s
   assert.deepEqual(f.causes.map(c => c.code), ['login-failed']);
   assert.ok(!f.steps.some(s => s.id === 'login'), 'no cleartext login step');
 });
+
+test('"TLS then CCC" cells: they work where the server allows CCC, and vanish where it refuses', async t => {
+  const h = await tlsServer({ allowCcc: true });
+  t.after(() => h.close());
+  const f = await diagnose(h.url, { connectTimeoutMs: 3000, tls: { caFile: pki.ca.certFile }, writeCheck: false });
+  assert.ok(f.works.includes('epsv+ccc') && f.works.includes('pasv-reply+ccc'), f.works.join(','));
+  assert.deepEqual(f.causes, []);
+  assert.equal(f.recommended?.probeId, 'epsv+tls');
+  const h2 = await tlsServer();
+  t.after(() => h2.close());
+  const f2 = await diagnose(h2.url, { connectTimeoutMs: 3000, tls: { caFile: pki.ca.certFile }, writeCheck: false });
+  assert.equal(f2.matrix.find(r => r.spec.id === 'epsv+ccc')?.outcome.replyCode, 534);
+  assert.deepEqual(f2.causes, []);
+});

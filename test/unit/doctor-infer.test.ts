@@ -341,3 +341,22 @@ test('data from another host than the control connection: PASV with the reply ad
   assert.equal(r.recommended?.probeId, 'pasv-reply');
   assert.deepEqual(r.recommended?.settings.data?.passive, { command: 'pasv', addressPolicy: 'reply' });
 });
+
+test('ALG blind under TLS, but CCC works: named as the remedy, recommended after TLS active', () => {
+  const m = matrix({}, {
+    'epsv+tls': { outcome: dataTimeout('198.18.2.2:30005') },
+    'pasv-reply+tls': { outcome: dataTimeout('10.0.20.2:30003'), advertised: { host: '10.0.20.2', port: 30003 } },
+    'pasv-control+tls': { outcome: dataTimeout('198.18.2.2:30004'), advertised: { host: '10.0.20.2', port: 30004 } },
+  });
+  const specs = planMatrix({ ipv6: false, cleartext: true, tls: true, ccc: true }).filter(s => s.ccc);
+  assert.deepEqual(specs.map(s => s.id), ['epsv+ccc', 'pasv-reply+ccc']);
+  for (const spec of specs) m.push({ spec, outcome: OK, evidence: [] });
+  const r = infer(input(m));
+  assert.deepEqual(codes(r), ['alg-blind-under-tls']);
+  assert.match(r.causes[0].userFix!, /CCC/);
+  assert.equal(r.recommended?.probeId, 'eprt-local+tls');   // fully encrypted beats CCC
+  assert.ok(r.works.includes('epsv+ccc'));
+  const noActive = infer(input(m.filter(x => x.spec.mode === 'passive')));
+  assert.equal(noActive.recommended?.probeId, 'epsv+ccc');
+  assert.equal(noActive.recommended?.settings.tls?.clearCommandChannel, true);
+});

@@ -55,6 +55,25 @@ async function doctor(lab: Lab): Promise<{ causes: Array<{ code: string; adminFi
 }
 
 describe('server NAT in the lab', { concurrency: 4 }, () => {
+  it('S3 (NAT + FTP ALG) with our server allowing CCC: the doctor finds TLS-then-CCC passive gets through', opts, async () => {
+    requireLab(NEEDS);
+    const lab = await Lab.up('S3', { ftpd: 'none' });
+    try {
+      const st = lab.env.LAB_STATE!;
+      const config = path.join(st, 'ftpkit.yaml');
+      await writeFile(config, `passive:\n  ports: 30000-30009\ntls:\n  cert: ${st}/cert.pem\n  key: ${st}/key.pem\n  allowCcc: true\n`);
+      await startServer(lab, ['-c', config]);
+      const r = await lab.sh('client', `node --import tsx ${shq(CLI)} doctor --json --insecure --connect-timeout 3s "ftp://anonymous:x@$FTP_HOST/upload/"`, { timeoutMs: 60_000 });
+      const f = JSON.parse(r.stdout) as { causes: Array<{ code: string; userFix?: string }>; works: string[] };
+      assert.deepEqual(f.causes.map(c => c.code), ['alg-blind-under-tls'], JSON.stringify(f.causes));
+      // After CCC the router reads the 227 again (rewritten to the public address) and opens the port.
+      assert.ok(f.works.includes('epsv+ccc') && f.works.includes('pasv-reply+ccc') && !f.works.includes('epsv+tls'), f.works.join(','));
+      assert.match(f.causes[0]!.userFix ?? '', /CCC/);
+    } finally {
+      await lab.down();
+    }
+  });
+
   it('active mode from port 20 (own scenario N7): a client firewall admitting only ftp-data gets the connection', opts, async () => {
     requireLab(NEEDS);
     const lab = await Lab.up(path.join(OWN_SCENARIOS, 'N7-client-firewall-ftp-data-port.sh'));

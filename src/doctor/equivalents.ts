@@ -25,6 +25,12 @@ export function equivalents(s: ClientSettings, target: { host: string; port: num
     fz.push('Encryption: "Only use plain FTP (insecure)"');
   }
   if (secure !== 'none') {
+    if (tls.clearCommandChannel) {
+      curl.push('--ftp-ssl-ccc');
+      lftp.push('set ftp:ssl-use-ccc yes');
+      fz.push('(FileZilla has no CCC: use active mode with TLS there, if it works)');
+    }
+    if (tls.maxVersion === 'TLSv1.2') { curl.push('--tls-max 1.2'); lftp.push('set ssl:priority "NORMAL:-VERS-TLS1.3"'); }
     if (tls.rejectUnauthorized === false) { curl.push('--insecure'); lftp.push('set ssl:verify-certificate no'); }
     if (tls.caFile) { curl.push(`--cacert ${tls.caFile}`); lftp.push(`set ssl:ca-file ${tls.caFile}`); }
   }

@@ -360,3 +360,11 @@ test('ALG blind under TLS, but CCC works: named as the remedy, recommended after
   assert.equal(noActive.recommended?.probeId, 'epsv+ccc');
   assert.equal(noActive.recommended?.settings.tls?.clearCommandChannel, true);
 });
+
+test('equivalents for CCC and TLS 1.2', () => {
+  const e = equivalents({ secure: 'explicit', tls: { clearCommandChannel: true, maxVersion: 'TLSv1.2' }, data: { mode: 'passive', passive: { command: 'epsv' } } },
+    { host: 'ftp.example.com', port: 21 });
+  assert.match(e.curl, /--ssl-reqd --ftp-ssl-ccc --tls-max 1\.2 /);
+  assert.match(e.lftp, /ftp:ssl-use-ccc yes.*VERS-TLS1\.3/);
+  assert.match(e.filezilla, /no CCC/);
+});

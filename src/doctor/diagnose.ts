@@ -206,6 +206,8 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
       tlsStepOutcome.kind === 'ok' ? `TLS works${authOffered ? ' (AUTH TLS offered in FEAT)' : ''}`
         : tlsBlockedAtAuth ? `TLS not available: ${describeOutcome(tlsStepOutcome)}` : describeOutcome(tlsStepOutcome),
       tlsLogin.evidence));
+    // A server without FTPS is a fact to report, not a failure, as long as cleartext gets in.
+    if (tlsBlockedAtAuth && plainLogin?.outcome.kind === 'ok') steps[steps.length - 1].absent = true;
     if (plainLogin) {
       addStep(step('login', `login as ${user} (cleartext)`, plainLogin.outcome,
         plainLogin.outcome.kind === 'ok' ? 'logged in' : describeOutcome(plainLogin.outcome), plainLogin.evidence));

@@ -11,7 +11,7 @@ export interface RenderOptions {
   verbose?: boolean;
 }
 
-function mark(ok: boolean | undefined): string { return ok === undefined ? ' - ' : ok ? ' ok' : 'FAIL'; }
+function mark(ok: boolean | undefined, absent = false): string { return ok === undefined ? ' - ' : ok ? ' ok' : absent ? ' no' : 'FAIL'; }
 
 export function renderReport(f: Finding, opts: RenderOptions = {}): string {
   const out: string[] = [];
@@ -22,7 +22,7 @@ export function renderReport(f: Finding, opts: RenderOptions = {}): string {
   p('Steps');
   for (const s of f.steps) {
     const ok = s.outcome.kind === 'ok' ? true : s.outcome.kind === 'skipped' ? undefined : false;
-    p(`  [${mark(ok).padStart(4)}] ${s.title}: ${s.summary}`);
+    p(`  [${mark(ok, s.absent).padStart(4)}] ${s.title}: ${s.summary}`);
     if (opts.verbose) for (const e of s.evidence) p(`           ${secs(e.atMs).padStart(7)}  ${e.text}`);
   }
   if (f.matrix.length) {

@@ -53,6 +53,11 @@ export interface StepResult {
   /** What this step learned, in words ("port 21 answers with 220 (vsFTPd 3.0.3)"). */
   summary: string;
   evidence: EvidenceLine[];
+  /**
+   * The step found something absent rather than broken (a server that offers no FTPS while cleartext
+   * works): reported as "no", not as a failure.
+   */
+  absent?: boolean;
 }
 
 /** One cell of the data-connection matrix. */

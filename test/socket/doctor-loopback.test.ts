@@ -40,6 +40,9 @@ test('healthy server: every cell works, upload/download/delete checked, recommen
   const text = renderReport(f);
   assert.match(text, /What works: cleartext: EPSV, PASV \(reply address\), PASV \(control host\), EPRT, PORT\n/);
   assert.match(text, /Recommended: EPSV/);
+  // A server without FTPS is reported as such, not as a failed step, when cleartext works.
+  assert.match(text, /\[  no\] AUTH TLS \+ login: TLS not available/);
+  assert.doesNotMatch(text, /FAIL/);
   assert.match(text, /curl: +curl --ftp-pasv ftp:\/\/127\.0\.0\.1:\d+\//);
 });
 

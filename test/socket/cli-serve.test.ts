@@ -8,12 +8,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile, mkdir, rename } from 'node:fs/promises';
+import { readFile, writeFile, mkdir, rename } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashPassword, parsePasswordHash, verifyPassword, type ParsedPasswordHash } from '../../src/server/auth/password-hash.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = join(REPO, 'src', 'cli', 'main.ts');
@@ -77,14 +77,8 @@ function curl(args: string[]): Promise<{ code: number; stdout: Buffer; stderr: s
   });
 }
 
-async function tempDir(t: { after(fn: () => unknown): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'ftpkit-cli-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 test('serve DIR --port 0: anonymous read-only, curl lists and downloads; SIGTERM closes cleanly', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'ftpkit-cli-');
   const data = randomBytes(3 * 1024 * 1024 + 5);
   await writeFile(join(dir, 'data.bin'), data);
   await mkdir(join(dir, 'sub folder'));
@@ -118,7 +112,7 @@ test('serve DIR --port 0: anonymous read-only, curl lists and downloads; SIGTERM
 });
 
 test('a YAML config with a scrypt user who uploads; log file without the password', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'ftpkit-cli-');
   const home = join(dir, 'alice-home');
   await mkdir(home);
   const password = 'correct horse "battery" staple';
@@ -162,7 +156,7 @@ test('a YAML config with a scrypt user who uploads; log file without the passwor
 });
 
 test('--user NAME:HASH:ROOT:PERMS and --write from flags', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'ftpkit-cli-');
   await writeFile(join(dir, 'f.txt'), 'content');
   const hash = await hashPassword('pw', { ln: 10, r: 8, p: 1 });
   const cli = runCli(t, ['serve', dir, '--host', '127.0.0.1', '--port', '0', '--anonymous', '--write', '--user', `bob:${hash}:${dir}:list,read,mkdir`, '--log-level', 'error']);
@@ -182,7 +176,7 @@ test('--user NAME:HASH:ROOT:PERMS and --write from flags', async (t) => {
 });
 
 test('bad configuration and bad flags exit with 2 and name the key', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'ftpkit-cli-');
   const hash = await hashPassword('pw', { ln: 10, r: 8, p: 1 });
   await writeFile(join(dir, 'bad.yaml'), `users:\n  - name: a\n    password: '${hash}'\n    root: .\n  - name: b\n    password: '${hash}'\n    root: .\n    permissions: { wirte: true }\n`);
   // Each spawn costs a Node start-up: the many ways a flag can be wrong are unit-tested
@@ -209,7 +203,7 @@ test('a port in use exits with 5 (network)', async (t) => {
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   t.after(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
   const { port } = blocker.address() as AddressInfo;
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'ftpkit-cli-');
   const cli = runCli(t, ['serve', dir, '--host', '127.0.0.1', '--port', String(port)]);
   const { code } = await cli.exit;
   assert.equal(code, 5, cli.stderr());
@@ -266,7 +260,7 @@ test('hash-password on a terminal: asked twice, never echoed', { skip: hasScript
 });
 
 test('serve --tls required: FTPS with a self-signed certificate in the state folder; cleartext refused', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'ftpkit-cli-');
   const root = join(dir, 'root');
   await mkdir(root);
   await writeFile(join(root, 'f.txt'), 'over tls');
@@ -285,7 +279,7 @@ test('serve --tls required: FTPS with a self-signed certificate in the state fol
 });
 
 test('SIGHUP reopens the log file (log rotation)', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'ftpkit-cli-');
   await writeFile(join(dir, 'one.txt'), '1');
   await writeFile(join(dir, 'two.txt'), '2');
   const log = join(dir, 'logs', 'ftpkit.log');

@@ -3,25 +3,20 @@
 // the scripted fake server, --fallback, and IPv6 literal URLs against our server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
+import { writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalStorage } from '../../src/server/storage/local.js';
 import { startServer, type Harness } from '../support/server-harness.js';
 import { startFakeServer, closedPort } from '../support/fake-server.js';
 import { runFtpkit, describeCli, type CliResult } from '../support/ftpkit-cli.js';
+import { tempDir } from '../support/temp-dir.js';
 
 type T = { after: (fn: () => unknown) => void };
 type RunResult = CliResult;
 
 function ftpkit(args: string[], env: Record<string, string> = {}, home?: string, input?: Buffer): Promise<RunResult> {
   return runFtpkit(args, { env, home, input });
-}
-
-async function tempDir(t: T, prefix: string): Promise<string> {
-  const d = await mkdtemp(path.join(tmpdir(), prefix));
-  t.after(() => rm(d, { recursive: true, force: true }));
-  return d;
 }
 
 async function server(t: T): Promise<{ h: Harness; root: string; base: string }> {

@@ -3,25 +3,19 @@
 // --json. Flags and exit codes: client-cli-flags.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, mkdir, writeFile, readFile, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, mkdir, writeFile, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LocalStorage } from '../../src/server/storage/local.js';
 import { startServer, type Harness } from '../support/server-harness.js';
 import { runFtpkit, describeCli, type CliResult } from '../support/ftpkit-cli.js';
+import { tempDir } from '../support/temp-dir.js';
 
 type T = { after: (fn: () => unknown) => void };
 type RunResult = CliResult;
 
 function ftpkit(args: string[], env: Record<string, string> = {}, home?: string, input?: Buffer): Promise<RunResult> {
   return runFtpkit(args, { env, home, input });
-}
-
-async function tempDir(t: T, prefix: string): Promise<string> {
-  const d = await mkdtemp(path.join(tmpdir(), prefix));
-  t.after(() => rm(d, { recursive: true, force: true }));
-  return d;
 }
 
 async function server(t: T): Promise<{ h: Harness; root: string; base: string }> {

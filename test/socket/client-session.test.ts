@@ -6,13 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { startFakeServer, type FakeServerOptions } from '../support/fake-server.js';
 import { FtpClient } from '../../src/client/index.js';
 import type { FtpClientOptions, TranscriptEvent, ProgressEvent } from '../../src/client/index.js';
 import type { TestContext } from 'node:test';
+import { tempDir } from '../support/temp-dir.js';
 
 const FAST = { connectMs: 5000, greetingMs: 5000, commandMs: 5000, dataMs: 5000 };
 
@@ -24,12 +24,6 @@ async function setup(t: TestContext, fakeOpts: FakeServerOptions, clientOpts: Pa
   t.after(async () => { client.destroy(); await fake.close(); });
   await client.connect();
   return { fake, client, transcript };
-}
-
-async function tempDir(t: TestContext): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftpkit-client-'));
-  t.after(() => fs.rm(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 function collect(): { stream: PassThrough; text(): string } {
@@ -112,7 +106,7 @@ test('TYPE A: CRLF on the wire, LF locally, both directions', async t => {
 });
 
 test('download to a path: temporary name, renamed on success; progress events throttled with a final one', async t => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'ftpkit-client-');
   const body = Buffer.alloc(2_000_000, 1);
   const { client } = await setup(t, { files: { big: body } });
   const events: ProgressEvent[] = [];
@@ -130,7 +124,7 @@ test('download to a path: temporary name, renamed on success; progress events th
 });
 
 test('resume: download sends REST with the local size; upload sends SIZE then APPE with the rest', async t => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'ftpkit-client-');
   const { client, fake } = await setup(t, {
     files: { f: '0123456789' },
     commands: { RETR: { transfer: { send: '456789' } }, SIZE: c => c.arg === 'up' ? '213 4' : '213 10' },

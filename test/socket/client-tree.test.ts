@@ -2,8 +2,7 @@
 // tree down and up, with parallel connections, unchanged files skipped, delete of extras, dry run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, mkdir, writeFile, readFile, readdir, utimes } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, mkdir, writeFile, readFile, readdir, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FtpClient } from '../../src/client/ftp-client.js';
@@ -11,14 +10,9 @@ import { mirror, downloadTree, type TreeEvent } from '../../src/client/tree/inde
 import { LocalStorage } from '../../src/server/storage/local.js';
 import { startServer } from '../support/server-harness.js';
 import { startFakeServer } from '../support/fake-server.js';
+import { tempDir } from '../support/temp-dir.js';
 
 type T = { after: (fn: () => unknown) => void };
-
-async function tempDir(t: T, prefix: string): Promise<string> {
-  const d = await mkdtemp(path.join(tmpdir(), prefix));
-  t.after(() => rm(d, { recursive: true, force: true }));
-  return d;
-}
 
 /** name -> content of every file below dir (relative, "/"-separated), and the folders with a trailing "/". */
 async function snapshot(dir: string): Promise<Record<string, string>> {

@@ -6,7 +6,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fsp from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { once } from 'node:events';
 import { X509Certificate } from 'node:crypto';
@@ -19,18 +18,13 @@ import { ClientTls } from '../../src/net/tls-client.js';
 import { FtpTlsError } from '../../src/errors.js';
 import { makeTestPki, type TestPki } from '../support/tls-certs.js';
 import { startTlsNetServer, readLine, readAll, connectTcp, type TlsNetHarness } from '../support/tls-net.js';
+import { tempDir } from '../support/temp-dir.js';
 
 let pki: TestPki;
 test.before(async () => { pki = await makeTestPki(); });
 test.after(async () => { await pki?.cleanup(); });
 
 type T = { after(fn: () => unknown): void };
-
-async function tempDir(t: T): Promise<string> {
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'ftpkit-tls-state-'));
-  t.after(() => fsp.rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function fingerprint(s: tls.TLSSocket): string {
   return s.getPeerX509Certificate()!.fingerprint256;
@@ -46,7 +40,7 @@ async function control(t: T, h: TlsNetHarness, settings: ConstructorParameters<t
 }
 
 test('self-signed: generated into the state dir (key 0600), then reused; a client trusting it verifies it', async (t) => {
-  const dir = path.join(await tempDir(t), 'state');
+  const dir = path.join(await tempDir(t, 'ftpkit-tls-state-'), 'state');
   const first = await ensureSelfSignedCertificate(dir);
   assert.equal(first.generated, true);
   assert.equal(first.keyFile, path.join(dir, SELF_SIGNED_KEY_FILE));
@@ -71,7 +65,7 @@ test('self-signed: generated into the state dir (key 0600), then reused; a clien
 });
 
 test('self-signed: an expired or mismatched pair in the state dir is replaced', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'ftpkit-tls-state-');
   await fsp.writeFile(path.join(dir, SELF_SIGNED_CERT_FILE), pki.expired.cert);
   await fsp.writeFile(path.join(dir, SELF_SIGNED_KEY_FILE), pki.expired.key);
   const renewed = await ensureSelfSignedCertificate(dir);
@@ -83,7 +77,7 @@ test('self-signed: an expired or mismatched pair in the state dir is replaced', 
 });
 
 test('reload: replaced PEM files serve the next control connection; established ones keep resuming', { timeout: 15_000 }, async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'ftpkit-tls-state-');
   const certFile = path.join(dir, 'cert.pem');
   const keyFile = path.join(dir, 'key.pem');
   await fsp.writeFile(certFile, pki.server.cert);
@@ -118,7 +112,7 @@ test('reload: replaced PEM files serve the next control connection; established 
 });
 
 test('reload: a half-done rotation (key does not match) keeps the old certificate and reports an error', { timeout: 15_000 }, async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'ftpkit-tls-state-');
   const certFile = path.join(dir, 'cert.pem');
   const keyFile = path.join(dir, 'key.pem');
   await fsp.writeFile(certFile, pki.server.cert);
@@ -166,8 +160,8 @@ test('config errors name the key', async (t) => {
   await assert.rejects(CertificateStore.open({ certFile: '/nonexistent/cert.pem', keyFile: pki.server.keyFile }), { code: 'ERR_FTP_CONFIG', key: 'tls.certFile' });
   await assert.rejects(CertificateStore.open({ certFile: pki.server.certFile, keyFile: pki.server2.keyFile }), { code: 'ERR_FTP_CONFIG', key: 'tls.certFile' });
   await assert.rejects(CertificateStore.open({ cert: pki.server.cert }), { code: 'ERR_FTP_CONFIG', key: 'tls.key' });
-  await assert.rejects(CertificateStore.open({ stateDir: await tempDir(t), minVersion: 'TLSv1' as never }), { code: 'ERR_FTP_CONFIG', key: 'tls.minVersion' });
-  await assert.rejects(CertificateStore.open({ stateDir: await tempDir(t), minVersion: 'TLSv1.3', maxVersion: 'TLSv1.2' }), { code: 'ERR_FTP_CONFIG', key: 'tls.maxVersion' });
-  await assert.rejects(CertificateStore.open({ stateDir: await tempDir(t), ciphers: 'NO-SUCH-CIPHER' }), { code: 'ERR_FTP_CONFIG', key: 'tls.ciphers' });
+  await assert.rejects(CertificateStore.open({ stateDir: await tempDir(t, 'ftpkit-tls-state-'), minVersion: 'TLSv1' as never }), { code: 'ERR_FTP_CONFIG', key: 'tls.minVersion' });
+  await assert.rejects(CertificateStore.open({ stateDir: await tempDir(t, 'ftpkit-tls-state-'), minVersion: 'TLSv1.3', maxVersion: 'TLSv1.2' }), { code: 'ERR_FTP_CONFIG', key: 'tls.maxVersion' });
+  await assert.rejects(CertificateStore.open({ stateDir: await tempDir(t, 'ftpkit-tls-state-'), ciphers: 'NO-SUCH-CIPHER' }), { code: 'ERR_FTP_CONFIG', key: 'tls.ciphers' });
   await assert.rejects(CertificateStore.open({}), { code: 'ERR_FTP_CONFIG', key: 'tls' });
 });

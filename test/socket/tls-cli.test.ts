@@ -6,26 +6,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LocalStorage } from '../../src/server/storage/local.js';
 import { startServer, type Harness } from '../support/server-harness.js';
 import { runFtpkit, describeCli } from '../support/ftpkit-cli.js';
 import { makeTestPki, type TestPki } from '../support/tls-certs.js';
+import { tempDir } from '../support/temp-dir.js';
 
 type T = { after: (fn: () => unknown) => void };
 
 let pki: TestPki;
 test.before(async () => { pki = await makeTestPki(); });
 test.after(async () => { await pki?.cleanup(); });
-
-async function tempDir(t: T, prefix: string): Promise<string> {
-  const d = await mkdtemp(path.join(tmpdir(), prefix));
-  t.after(() => rm(d, { recursive: true, force: true }));
-  return d;
-}
 
 async function server(t: T, pair = () => pki.server): Promise<{ h: Harness; root: string }> {
   const root = await tempDir(t, 'ftpkit-tls-cli-srv-');

@@ -2,14 +2,14 @@
 // the mirror plan (size/mtime/delete/conflicts), the connection pool, dry runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, readdir, readFile, writeFile, mkdir, symlink, utimes, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile, mkdir, symlink, utimes, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileEntry } from '../../src/protocol/listing-types.js';
 import { mirror, downloadTree, planMirror, unsafeNameReason, localPathFor } from '../../src/client/tree/index.js';
 import type { TreeClient, TreeEvent, TreeNode } from '../../src/client/tree/index.js';
 import { FtpReplyError } from '../../src/errors.js';
 import fc from 'fast-check';
+import { tempDir } from '../support/temp-dir.js';
 
 type MemNode = { type: 'file'; data: Buffer; mtime: Date } | { type: 'dir' } | { type: 'link' };
 
@@ -69,12 +69,6 @@ function memTree(files: Record<string, string>, dirs: string[] = []): Map<string
   return fs;
 }
 
-async function tempDir(t: { after: (fn: () => unknown) => void }): Promise<string> {
-  const d = await mkdtemp(path.join(tmpdir(), 'ftpkit-tree-'));
-  t.after(() => rm(d, { recursive: true, force: true }));
-  return d;
-}
-
 async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
@@ -115,7 +109,7 @@ test('property: localPathFor either refuses or returns a path strictly inside th
 });
 
 test('hostile listing: names with .., /, \\, NUL, absolute or empty are refused and nothing lands outside', async t => {
-  const base = await tempDir(t);
+  const base = await tempDir(t, 'ftpkit-tree-');
   const target = path.join(base, 'target');
   const outside = path.join(base, 'outside');
   await mkdir(outside);
@@ -141,7 +135,7 @@ test('hostile listing: names with .., /, \\, NUL, absolute or empty are refused 
 });
 
 test('a local symlink in the target folder cannot be used to write outside it', async t => {
-  const base = await tempDir(t);
+  const base = await tempDir(t, 'ftpkit-tree-');
   const target = path.join(base, 'target');
   const outside = path.join(base, 'outside');
   await mkdir(target); await mkdir(outside);
@@ -191,7 +185,7 @@ test('plan: new, size differs, newer beyond precision, unchanged, delete extras,
 });
 
 test('mirror down then again: second run transfers nothing; a change on the server is picked up; delete', async t => {
-  const target = await tempDir(t);
+  const target = await tempDir(t, 'ftpkit-tree-');
   const fs = memTree({ '/a.txt': 'aaa', '/d/b.txt': 'bb', '/d/e/c.txt': 'c' }, ['/empty']);
   const client = new MemClient(fs);
   const first = await mirror(client, { remoteDir: '/', localDir: target });
@@ -217,7 +211,7 @@ test('mirror down then again: second run transfers nothing; a change on the serv
 });
 
 test('mirror up: creates the remote root, sets remote mtimes, skips unchanged, deletes extras', async t => {
-  const src = await tempDir(t);
+  const src = await tempDir(t, 'ftpkit-tree-');
   await mkdir(path.join(src, 'x/y'), { recursive: true });
   await writeFile(path.join(src, 'top.txt'), 'top');
   await writeFile(path.join(src, 'x/y/deep.txt'), 'deep');
@@ -249,7 +243,7 @@ test('parallel: transfers spread over extra connections, which are closed; a ref
   const extras: MemClient[] = [];
   let attempts = 0;
   const events: TreeEvent[] = [];
-  const target = await tempDir(t);
+  const target = await tempDir(t, 'ftpkit-tree-');
   const r = await mirror(primary, {
     remoteDir: '/', localDir: target, parallel: 4, onEvent: e => events.push(e),
     connect: async () => {
@@ -272,7 +266,7 @@ test('parallel: transfers spread over extra connections, which are closed; a ref
 });
 
 test('a failing download is reported and the rest continues', async t => {
-  const target = await tempDir(t);
+  const target = await tempDir(t, 'ftpkit-tree-');
   const client = new MemClient(memTree({ '/a': '1', '/b': '2', '/c': '3' }));
   const orig = client.download.bind(client);
   client.download = async (r, d) => { if (r === '/b') throw new FtpReplyError(550, 'Permission denied', 'RETR /b'); return orig(r, d); };
@@ -284,7 +278,7 @@ test('a failing download is reported and the rest continues', async t => {
 });
 
 test('a missing remote folder fails the download instead of deleting local files', async t => {
-  const target = await tempDir(t);
+  const target = await tempDir(t, 'ftpkit-tree-');
   await writeFile(path.join(target, 'precious'), 'x');
   const client = new MemClient(memTree({}));
   await assert.rejects(mirror(client, { remoteDir: '/nope', localDir: target, delete: true }), FtpReplyError);
@@ -292,7 +286,7 @@ test('a missing remote folder fails the download instead of deleting local files
 });
 
 test('a folder whose name starts with "-" is listed as ./-name (LIST passes arguments to ls)', async t => {
-  const target = await tempDir(t);
+  const target = await tempDir(t, 'ftpkit-tree-');
   const seen: string[] = [];
   const client = new MemClient(new Map(), p => { seen.push(p); return p === './-opts' ? [{ name: 'f', type: 'file', size: 1 }] : []; });
   client.download = async (remote, dest) => { client.calls.push(`get ${remote}`); await writeFile(dest, 'x'); };

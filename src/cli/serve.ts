@@ -148,6 +148,31 @@ function tlsLine(plan: ServePlan, implicitPort: number | undefined): string | un
 }
 
 /**
+ * How to connect, with the TLS flags the first login needs: a plain `curl ftp://` is refused (530) when TLS
+ * is required, and a self-signed certificate needs curl's -k / ftpkit's --insecure.
+ */
+function tryLine(plan: ServePlan, url: string, host: string, implicitPort: number | undefined): string {
+  const { anonymous, users } = plan.summary;
+  const user = anonymous ? undefined : users[0]?.name;
+  const tls = plan.options.tls;
+  const requirement = !tls ? 'none'
+    : user === undefined ? tls.requireAnonymous ?? tls.require ?? 'none'
+      : tls.users?.[user] ?? tls.require ?? 'none';
+  const u = user !== undefined ? ` -u ${user}` : '';
+  if (!tls || requirement === 'none') {
+    return user !== undefined ? `  try: curl${u} ${url}/` : `  try: curl ${url}/   or   lftp ${url}`;
+  }
+  const insecure = tls.certFile ? '' : ' -k';
+  const ftpkitInsecure = tls.certFile ? '' : ' --insecure';
+  const userInUrl = user !== undefined ? `${encodeURIComponent(user)}@` : '';
+  if (tls.explicit === false && implicitPort !== undefined) {
+    const ftps = `ftps://${userInUrl}${host}:${implicitPort}/`;
+    return `  try: curl${insecure}${u} ftps://${host}:${implicitPort}/   or   ftpkit ls${ftpkitInsecure} ${ftps}`;
+  }
+  return `  try: curl --ssl-reqd${insecure}${u} ${url}/   or   ftpkit ls --tls-required${ftpkitInsecure} ${url.replace('ftp://', `ftp://${userInUrl}`)}/`;
+}
+
+/**
  * The banner. `boundAddress` is what the listener really got: without --host the server tries "::" (both
  * families) and falls back to 0.0.0.0 where the machine has no IPv6.
  */
@@ -169,8 +194,7 @@ export function bannerLines(plan: ServePlan, port: number, implicitPort?: number
   lines.push(`  listening on ${where}; passive ports ${pasv.min}-${pasv.max}${advertised}`);
   const tls = tlsLine(plan, implicitPort);
   if (tls) lines.push(tls);
-  if (anonymous) lines.push(`  try: curl ${url}/   or   lftp ${url}`);
-  else if (users[0]) lines.push(`  try: curl -u ${users[0].name} ${url}/`);
+  lines.push(tryLine(plan, url, host, implicitPort));
   lines.push('  stop with Ctrl-C');
   return lines;
 }

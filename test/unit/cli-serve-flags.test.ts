@@ -68,3 +68,18 @@ test('banner: where, who, how to connect', async () => {
   assert.deepEqual(users.summary.anonymous, undefined);
   assert.deepEqual(anon.summary.anonymous?.permissions, READ_ONLY);
 });
+
+test('banner: the "try" line carries the TLS flags a required-TLS server needs (plain curl would get 530)', async () => {
+  const line = (config: object, implicitPort?: number) =>
+    bannerLines(planServe(validateConfig(config), '/srv/pub'), 2121, implicitPort).find(l => l.includes('try:')) ?? '';
+  assert.equal(line({ tls: { explicit: true } }), '  try: curl ftp://127.0.0.1:2121/   or   lftp ftp://127.0.0.1:2121');
+  assert.equal(line({ tls: { require: 'data', requireAnonymous: 'data' } }),
+    '  try: curl --ssl-reqd -k ftp://127.0.0.1:2121/   or   ftpkit ls --tls-required --insecure ftp://127.0.0.1:2121/');
+  assert.equal(line({ tls: { cert: '/etc/ftpkit/cert.pem', requireAnonymous: 'login' } }),
+    '  try: curl --ssl-reqd ftp://127.0.0.1:2121/   or   ftpkit ls --tls-required ftp://127.0.0.1:2121/');
+  assert.equal(line({ tls: { explicit: false, implicitPort: 990, require: 'data' } }, 990),
+    '  try: curl -k ftps://127.0.0.1:990/   or   ftpkit ls --insecure ftps://127.0.0.1:990/');
+  const users = { users: [{ name: 'alice', password: await getHash(), root: '/srv/a' }] };
+  assert.equal(line({ ...users, tls: { require: 'data' } }),
+    '  try: curl --ssl-reqd -k -u alice ftp://127.0.0.1:2121/   or   ftpkit ls --tls-required --insecure ftp://alice@127.0.0.1:2121/');
+});

@@ -109,7 +109,7 @@ async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
     const result = await fn({
       url, flags, client, io,
       connect: () => open(`[${++n}] `),
-      say: line => { if (!flags.json) io.stdout.write(`${line}\n`); },
+      say: line => { if (!flags.json) progress.print(line, io.stdout); },
     });
     progress.stop();
     const failed = typeof result.exitCode === 'number' && result.exitCode !== 0;

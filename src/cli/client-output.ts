@@ -60,7 +60,10 @@ export class ProgressDisplay {
     if (this.bars) {
       let bar = this.active.get(key);
       const total = e.total ?? Math.max(done, 1);
-      const payload = { name: e.path, rate, value_h: humanBytes(done), total_h: e.total !== undefined ? humanBytes(e.total) : '?' };
+      const payload = {
+        name: e.path, rate, value_h: humanBytes(done), total_h: e.total !== undefined ? humanBytes(e.total) : '?',
+        eta_h: e.done ? '0s' : e.etaSeconds !== undefined ? formatEta(e.etaSeconds) : '?',
+      };
       if (!bar) { bar = this.bars.create(total, done, payload); this.active.set(key, bar); }
       bar.setTotal(total);
       bar.update(done, payload);
@@ -77,8 +80,29 @@ export class ProgressDisplay {
     if (e.done) this.lastPlain.delete(key);
   }
 
+  /**
+   * Print a result line on stdout. While bars are drawn on the same terminal, a direct write would be
+   * overwritten by the next redraw (the bars move the cursor up over it): the line goes above the bars.
+   */
+  print(line: string, stdout: NodeJS.WritableStream & { isTTY?: boolean }): void {
+    if (this.bars?.isActive && stdout.isTTY) {
+      this.bars.log(`${line}\n`);
+      this.bars.update();
+      return;
+    }
+    stdout.write(`${line}\n`);
+  }
+
   stop(): void {
     this.bars?.stop();
     this.active.clear();
   }
+}
+
+/** Seconds left for a progress bar: "42s", "3m05s", "1h02m". */
+export function formatEta(seconds: number): string {
+  const s = Math.max(0, Math.ceil(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

@@ -234,7 +234,10 @@ export function registerClientCommands(program: Command, io: Io = defaultIo()): 
   ).action(async (urlText: string, local: string | undefined, flags: TreeFlags & { resume?: boolean }) => {
     await runWithClient(urlText, flags, io, async ctx => {
       const name = remoteBaseName(ctx.url.path);
-      if (flags.recursive || ctx.url.isDir) {
+      // Like put and scp: a folder is copied only when asked (-r); a trailing "/" alone must not start a
+      // download of a whole server tree into the current folder.
+      if (ctx.url.isDir && !flags.recursive) throw new FtpUsageError('the URL names a folder: use -r to download it, or ls to list it');
+      if (flags.recursive) {
         const target = local ?? (name || '.');
         return runTree(ctx, 'download', remotePathOf(ctx.url), target, flags, 'always');
       }

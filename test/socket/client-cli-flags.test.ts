@@ -148,3 +148,16 @@ test('--settings takes `ftpkit doctor --json` output as is; flags override it', 
   ok(overridden);
   assert.match(overridden.stderr, mode === 'active' ? /Command:\t(EPSV|PASV)\b/ : /Command:\t(EPRT|PORT)\b/);
 });
+
+test('get of a folder URL without -r is a usage error (exit 2) and downloads nothing; with -r it copies the folder', async t => {
+  const { root, base } = await server(t);
+  await writeFile(path.join(root, 'f.txt'), 'content');
+  const local = await tempDir(t, 'ftpkit-cli-getdir-');
+  const u = base.replace('ftp://', 'ftp://test:s3cr%3Dt@');
+  const r = await ftpkit(['get', `${u}/`, local]);
+  assert.equal(r.code, 2, describeCli(r));
+  assert.match(r.stderr, /names a folder: use -r/);
+  await assert.rejects(readFile(path.join(local, 'f.txt')), { code: 'ENOENT' });
+  ok(await ftpkit(['get', '-r', `${u}/`, local]));
+  assert.equal(await readFile(path.join(local, 'f.txt'), 'utf8'), 'content');
+});

@@ -263,6 +263,7 @@ export function registerClientCommands(program: Command, io: Io = defaultIo()): 
     .option('--parallel <n>', 'connections for a recursive upload')
   ).action(async (local: string, urlText: string, flags: TreeFlags & { resume?: boolean; append?: boolean }) => {
     await runWithClient(urlText, flags, io, async ctx => {
+      if (local !== '-' && !await stat(local).catch(() => undefined)) throw new FtpUsageError(`${local}: no such local file or folder`);
       const localIsDir = local !== '-' && await isDirectory(local);
       if (localIsDir) {
         if (!flags.recursive) throw new FtpUsageError(`${local} is a folder: use -r`);

@@ -161,3 +161,12 @@ test('get of a folder URL without -r is a usage error (exit 2) and downloads not
   ok(await ftpkit(['get', '-r', `${u}/`, local]));
   assert.equal(await readFile(path.join(local, 'f.txt'), 'utf8'), 'content');
 });
+
+test('put of a missing local file is a usage error naming it (exit 2), not a raw ENOENT (exit 1)', async t => {
+  const { root, base } = await server(t);
+  const missing = path.join(await tempDir(t, 'ftpkit-cli-put-'), 'nope.txt');
+  const r = await ftpkit(['put', missing, `${base.replace('ftp://', 'ftp://test:s3cr%3Dt@')}/`]);
+  assert.equal(r.code, 2, describeCli(r));
+  assert.match(r.stderr, /nope\.txt: no such local file or folder/);
+  await assert.rejects(readFile(path.join(root, 'nope.txt')), { code: 'ENOENT' });
+});

@@ -112,6 +112,8 @@ async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
       say: line => { if (!flags.json) progress.print(line, io.stdout); },
     });
     progress.stop();
+    // A tree operation outlives its destroyed connections (each remaining action fails): still an interruption.
+    if (interrupted) throw new FtpClosedError(`interrupted (${interrupted})`);
     const failed = typeof result.exitCode === 'number' && result.exitCode !== 0;
     if (flags.json) io.stdout.write(`${JSON.stringify({ ok: !failed, url: redactUrl(url), ...result })}\n`);
     await Promise.all(clients.map(c => c.close().catch(() => undefined)));

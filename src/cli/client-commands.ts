@@ -96,7 +96,8 @@ async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
       clients.push(c);
       if (flags.verbose) {
         c.on('transcript', e => io.stderr.write(`${label}${formatTranscript(e)}\n`));
-        io.stderr.write(`${label}Status:\tpassword source: ${built.credentialSource}\n`);
+        const text = `password source: ${built.credentialSource}`;
+        io.stderr.write(`${label}${formatTranscript({ kind: 'status', text, connection: 'control', time: new Date() })}\n`);
       }
       c.on('progress', e => progress.update(e));
       await c.connect();

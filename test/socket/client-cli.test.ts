@@ -100,5 +100,7 @@ test('credentials from ~/.netrc; -v transcript masks the password', async t => {
   assert.match(r.stderr, /Command:\tPASS \*\*\*\*/);
   assert.match(r.stderr, /Response:\t230 /);
   assert.match(r.stderr, /password source: netrc/);
+  // Every transcript line has the same shape (time, label, tab), the first one too.
+  for (const line of r.stderr.split('\n').filter(l => /^\S.*:\t/.test(l))) assert.match(line, /^\d\d:\d\d:\d\d\.\d{3} (Status|Command|Response):\t/, line);
   assert.doesNotMatch(r.stderr + r.stdout, /s3cr=t/);
 });

@@ -121,8 +121,14 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   }
 
   private listenError(err: unknown, host: string, port: number): Error {
+    const failure = classifySocketError(err);
+    const endpoint = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    const why = failure === 'address-in-use' ? 'the port is already in use (another server listens on it)'
+      : failure === 'permission' ? 'permission denied (ports below 1024 need privileges)'
+        : (err as NodeJS.ErrnoException)?.code === 'EADDRNOTAVAIL' ? 'this machine has no such address'
+          : (err as Error)?.message ?? String(err);
     return new FtpNetworkError({
-      connection: 'control', phase: 'listen', failure: classifySocketError(err), endpoint: `${host}:${port}`, cause: err,
+      connection: 'control', phase: 'listen', failure, endpoint, cause: err, message: `cannot listen on ${endpoint}: ${why}`,
     });
   }
 

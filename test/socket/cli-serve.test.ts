@@ -207,7 +207,20 @@ test('a port in use exits with 5 (network)', async (t) => {
   const cli = runCli(t, ['serve', dir, '--host', '127.0.0.1', '--port', String(port)]);
   const { code } = await cli.exit;
   assert.equal(code, 5, cli.stderr());
-  assert.match(cli.stderr(), /address-in-use|in use/);
+  assert.match(cli.stderr(), new RegExp(`^ftpkit: cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use`, 'm'));
+});
+
+test('a port in use on the default all-addresses listener is named with brackets, not ":::PORT"', async (t) => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, resolve));
+  t.after(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+  const { port, address } = blocker.address() as AddressInfo;
+  const dir = await tempDir(t, 'ftpkit-cli-');
+  const cli = runCli(t, ['serve', dir, '--port', String(port)]);
+  const { code } = await cli.exit;
+  assert.equal(code, 5, cli.stderr());
+  const shown = address === '::' ? '\\[::\\]' : '0\\.0\\.0\\.0';
+  assert.match(cli.stderr(), new RegExp(`^ftpkit: cannot listen on ${shown}:${port}: the port is already in use`, 'm'));
 });
 
 test('hash-password reads stdin and prints a hash that verifies', async (t) => {

@@ -32,6 +32,9 @@ export type ExitCodeValue = typeof ExitCode[keyof typeof ExitCode];
 export function exitCodeFor(err: unknown, duringLogin = false): ExitCodeValue {
   if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
   if (err instanceof FtpReplyError) {
+    // A refused TLS negotiation (a server without FTPS answers AUTH with 500/502/530, PROT P with 534) is
+    // about TLS settings, not credentials: none were sent yet.
+    if (/^(AUTH|PBSZ|PROT|CCC)\b/i.test(err.command ?? '')) return ExitCode.TlsFailure;
     const loginCommand = /^(login|USER|PASS|ACCT)\b/i.test(err.command ?? '');
     // RFC 959 s4.2: 530 "Not logged in" answers USER/PASS when the credentials are refused;
     // RFC 2228 s5 (430-style "invalid username or password") is used by some servers for the same.

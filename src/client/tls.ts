@@ -97,7 +97,7 @@ export function createSecureHooks(options: Readonly<FtpClientOptions>): SessionH
       // RFC 4217 s4: 234 accepts; 334 is what servers of the pre-RFC draft answer to AUTH SSL.
       if (r.code !== ReplyCode.SecurityExchangeOk && r.code !== 334) {
         session.status(`the server refused ${verb}; not logging in without TLS (secure: 'explicit')`, 'control');
-        throw new FtpReplyError(r.code, `${r.message} (the server does not offer FTPS here; try secure: 'implicit' or another port)`, verb);
+        throw new FtpReplyError(r.code, `${r.message} (the server does not offer FTPS here; try implicit TLS (secure: 'implicit', an ftps:// URL) or another port)`, verb);
       }
       const control = session.control;
       const raw = control.socket;

@@ -188,6 +188,9 @@ test('exit codes: usage 2, login 3, refusal 4, network 5, TLS 6, other 1', () =>
   assert.equal(exitCodeFor(new FtpNetworkError({ connection: 'data', phase: 'connect', failure: 'refused' })), ExitCode.NetworkFailure);
   assert.equal(exitCodeFor(new FtpClosedError()), ExitCode.NetworkFailure);
   assert.equal(exitCodeFor(new FtpTlsError('control', 'bad cert')), ExitCode.TlsFailure);
+  // A server without FTPS refusing AUTH TLS (vsftpd: 530) during login is a TLS problem, not a refused password.
+  assert.equal(exitCodeFor(new FtpReplyError(530, 'Please login with USER and PASS.', 'AUTH TLS'), true), ExitCode.TlsFailure);
+  assert.equal(exitCodeFor(new FtpReplyError(534, 'PROT P refused', 'PROT P'), true), ExitCode.TlsFailure);
   assert.equal(exitCodeFor(new FtpProtocolError('bogus PASV')), ExitCode.Other);
   assert.equal(exitCodeFor(new Error('?')), ExitCode.Other);
 });

@@ -245,16 +245,19 @@ export class Transfer {
       // A caller's stream may serve many transfers (end: false): leave no listener behind.
       this.cleanups.push(() => local?.off('error', onLocalError));
       this.armIdle();
-      const meter = new Meter(n => { this.bytes += n; spec.progress?.add(n); this.armIdle(); });
+      // TYPE A: the wire carries CRLF, the local file LF. Progress counts the local side (its total is the
+      // local size or SIZE, so wire bytes would pass 100%); the idle timer and this.bytes count the wire.
+      const meter = new Meter(n => { this.bytes += n; if (!spec.ascii) spec.progress?.add(n); this.armIdle(); });
+      const localMeter = (): Meter => new Meter(n => spec.progress?.add(n));
       if (spec.direction === 'upload') {
         const source = spec.source!;
-        if (spec.ascii) await pipeline(source, new LfToCrlf(), meter, sock);
+        if (spec.ascii) await pipeline(source, localMeter(), new LfToCrlf(), meter, sock);
         else await pipeline(source, meter, sock);
       } else {
         // A stream the caller keeps (end: false) is fed through a Forwarder: pipeline() with end: false
         // leaves a 'close' listener on it per call.
         const sink = spec.endSink ?? true ? spec.sink! : new Forwarder(spec.sink!);
-        if (spec.ascii) await pipeline(sock, meter, new CrlfToLf(), sink);
+        if (spec.ascii) await pipeline(sock, meter, new CrlfToLf(), localMeter(), sink);
         else await pipeline(sock, meter, sink);
       }
       this.clearIdle();

@@ -181,3 +181,21 @@ test('our server: abort() of a running download and of a running upload; the ses
   assert.deepEqual(names, ['big.bin', 'partial.bin']);
   await c.close();
 });
+
+test('our server: TYPE A progress counts local bytes, so it ends at 100% of the local size / SIZE (not CRLF wire bytes)', async t => {
+  const { h, root, local } = await serve(t);
+  const text = 'a\nb\nc\n';
+  await fs.writeFile(path.join(local, 'lf.txt'), text);
+  const c = await FtpClient.connect({ host: '127.0.0.1', port: h.port, user: 'test', password: 'test' });
+  t.after(() => c.destroy());
+  const last: Record<string, { bytes: number; total?: number }> = {};
+  c.on('progress', p => { last[p.direction] = { bytes: p.bytes, total: p.total }; });
+  const up = await c.upload(path.join(local, 'lf.txt'), '/lf.txt', { type: 'ascii' });
+  assert.equal(up.bytes, text.length + 3, 'the result still reports the bytes on the wire (CRLF)');
+  assert.equal(await fs.readFile(path.join(root, 'lf.txt'), 'utf8'), text);
+  assert.deepEqual(last.upload, { bytes: text.length, total: text.length });
+  await c.download('/lf.txt', path.join(local, 'back.txt'), { type: 'ascii' });
+  assert.equal(await fs.readFile(path.join(local, 'back.txt'), 'utf8'), text);
+  assert.deepEqual(last.download, { bytes: text.length, total: text.length });
+  await c.close();
+});

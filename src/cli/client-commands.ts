@@ -61,8 +61,16 @@ function addClientFlags(cmd: Command): Command {
     .option('-u, --user <name>', 'user name (overrides the URL)')
     .option('--no-netrc', 'do not read ~/.netrc')
     .option('-v, --verbose', 'print the protocol transcript (Status/Command/Response) on stderr')
-    .option('--json', 'print a machine-readable result on stdout');
+    .option('--json', 'print a machine-readable result on stdout')
+    .addHelpText('after', CLIENT_HELP_FOOTER);
 }
+
+const CLIENT_HELP_FOOTER = `
+URL: ftp://[user[:password]@]host[:port]/path (ftps:// = implicit TLS, port 990); the path is relative to the
+login folder, a trailing "/" names a folder. Password: the URL, $FTPKIT_PASSWORD, ~/.netrc, else a prompt.
+
+Exit codes: 0 ok, 2 usage, 3 login refused, 4 the server refused (4xx/5xx), 5 network (refused, timed out,
+unreachable), 6 TLS, 1 other, 130 interrupted. Reference: docs/client.md.`;
 
 function defaultIo(): Io {
   return { stdout: process.stdout, stderr: process.stderr };

@@ -230,7 +230,17 @@ export function registerClientCommands(program: Command, io: Io = defaultIo()): 
     .option('-l, --long', 'type, size, date and name')
   ).action(async (urlText: string, flags: ClientFlags & { long?: boolean }) => {
     await runWithClient(urlText, flags, io, async ctx => {
-      const entries = await ctx.client.list(ctx.url.path || undefined);
+      let entries: FileEntry[];
+      try {
+        entries = await ctx.client.list(ctx.url.path || undefined);
+      } catch (e) {
+        // `ls URL/file`: MLSD answers 501 for a file (RFC 3659 s7.2.1) where LIST would list it; like ls(1),
+        // show that one entry (MLST) instead of failing.
+        if (!(e instanceof FtpReplyError) || e.replyCode !== 501 || !ctx.url.path || ctx.url.isDir) throw e;
+        const one = await ctx.client.stat(ctx.url.path).catch(() => undefined);
+        if (!one || one.type === 'dir') throw e;
+        entries = [one];
+      }
       for (const e of entries) ctx.say(flags.long ? longLine(e) : `${e.name}${e.type === 'dir' ? '/' : ''}`);
       return { entries: entries.map(({ raw: _raw, ...e }) => e) };
     });

@@ -179,3 +179,14 @@ test('--help of a client command lists the flags, the URL form, the password sou
     assert.ok(r.stdout.includes(needle), `missing ${needle}:\n${r.stdout}`);
   }
 });
+
+test('ls of a file shows that file (our server answers MLSD on a file with 501, RFC 3659 s7.2.1)', async t => {
+  const { root, base } = await server(t);
+  await writeFile(path.join(root, 'f.txt'), 'content');
+  const u = base.replace('ftp://', 'ftp://test:s3cr%3Dt@');
+  const r = await ftpkit(['ls', '--json', `${u}/f.txt`]);
+  assert.equal(r.code, 0, describeCli(r));
+  assert.deepEqual(JSON.parse(r.stdout).entries.map((e: { name: string; size: number; type: string }) => [e.name, e.type, e.size]), [['f.txt', 'file', 7]]);
+  const missing = await ftpkit(['ls', `${u}/nope.txt`]);
+  assert.equal(missing.code, 4, describeCli(missing));
+});

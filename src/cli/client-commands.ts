@@ -269,6 +269,10 @@ export function registerClientCommands(program: Command, io: Io = defaultIo()): 
       }
       let dest = local ?? name;
       if (await isDirectory(dest)) dest = path.join(dest, name);
+      // LOCAL "dir/" names a folder, like cp; a missing folder is the user's to fix, said before any transfer
+      // (not as a failed rename of a temporary file after downloading everything).
+      else if (/[\\/]$/.test(dest)) throw new FtpUsageError(`${dest}: no such local folder`);
+      else if (!await isDirectory(path.dirname(path.resolve(dest)))) throw new FtpUsageError(`${path.dirname(dest)}: no such local folder`);
       const r = await ctx.client.download(ctx.url.path, dest, { resume: !!flags.resume });
       ctx.say(`${ctx.url.path} -> ${dest}: ${humanBytes(r.bytes)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}`);
       return { bytes: r.bytes, startOffset: r.startOffset, destination: dest, mode: r.mode };

@@ -190,3 +190,21 @@ test('ls of a file shows that file (our server answers MLSD on a file with 501, 
   const missing = await ftpkit(['ls', `${u}/nope.txt`]);
   assert.equal(missing.code, 4, describeCli(missing));
 });
+
+test('get into a missing local folder is a usage error naming the folder, before anything is downloaded', async t => {
+  const { root, h, base } = await server(t);
+  await writeFile(path.join(root, 'f.txt'), 'content');
+  const work = await tempDir(t, 'ftpkit-cli-getmissing-');
+  const u = base.replace('ftp://', 'ftp://test:s3cr%3Dt@');
+  const retrs: string[] = [];
+  h.server.on('command', e => { if (e.verb === 'RETR') retrs.push(e.argument); });
+  for (const local of [path.join(work, 'nodir', 'f.txt'), path.join(work, 'nodir') + '/']) {
+    const r = await ftpkit(['get', `${u}/f.txt`, local]);
+    assert.equal(r.code, 2, describeCli(r));
+    assert.match(r.stderr, /nodir\/?: no such local folder/);
+    assert.doesNotMatch(r.stderr, /ftpkit-part/);
+  }
+  assert.deepEqual(retrs, [], 'nothing was downloaded');
+  ok(await ftpkit(['get', `${u}/f.txt`, work + '/']));
+  assert.equal(await readFile(path.join(work, 'f.txt'), 'utf8'), 'content');
+});

@@ -86,6 +86,7 @@ async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
   // download's temporary file is removed) instead of the process dying with a stray .ftpkit-part file.
   // A second signal exits at once.
   let interrupted: NodeJS.Signals | undefined;
+  let credentialSource: string | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     // Nothing to clean up yet (still reading options or prompting): exit like a process without handlers.
     if (interrupted || clients.length === 0) process.exit(signalExitCode(signal));
@@ -98,6 +99,7 @@ async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
     const url = parseFtpUrl(urlText);
     const prompt = process.stdin.isTTY && io.stderr.isTTY ? (q: string) => promptHidden(q, io.stderr) : undefined;
     const built = await buildClientOptions(url, flags, { env: process.env, prompt });
+    credentialSource = built.credentialSource;
     const open = async (label: string): Promise<FtpClient> => {
       if (interrupted) throw new FtpClosedError(`interrupted (${interrupted})`);
       const c = new FtpClient(built.options);
@@ -139,7 +141,10 @@ async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
     }
     const code = exitCodeFor(err, duringLogin);
     if (flags.json) io.stdout.write(`${JSON.stringify({ ok: false, exitCode: code, error: errorJson(err) })}\n`);
-    io.stderr.write(`ftpkit: ${(err as Error)?.message ?? String(err)}${code === ExitCode.LoginFailure ? ' (login refused)' : ''}\n`);
+    // No password from any source and no terminal to ask on: an empty PASS was sent; say where one can come from.
+    const noPassword = credentialSource === 'none'
+      ? '; no password was given: put it in $FTPKIT_PASSWORD or ~/.netrc (or the URL), or run on a terminal to be asked' : '';
+    io.stderr.write(`ftpkit: ${(err as Error)?.message ?? String(err)}${code === ExitCode.LoginFailure ? ` (login refused${noPassword})` : ''}\n`);
     process.exitCode = code;
   } finally {
     process.off('SIGINT', onSignal);

@@ -208,3 +208,13 @@ test('get into a missing local folder is a usage error naming the folder, before
   ok(await ftpkit(['get', `${u}/f.txt`, work + '/']));
   assert.equal(await readFile(path.join(work, 'f.txt'), 'utf8'), 'content');
 });
+
+test('a refused login without any password source (no terminal) says where a password can come from', async t => {
+  const { base } = await server(t);
+  const r = await ftpkit(['ls', `${base.replace('ftp://', 'ftp://test@')}/`]);
+  assert.equal(r.code, 3, describeCli(r));
+  assert.match(r.stderr, /login refused; no password was given: put it in \$FTPKIT_PASSWORD or ~\/\.netrc/);
+  const wrong = await ftpkit(['ls', `${base.replace('ftp://', 'ftp://test:wrong@')}/`]);
+  assert.equal(wrong.code, 3);
+  assert.doesNotMatch(wrong.stderr, /no password was given/);
+});

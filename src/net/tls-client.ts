@@ -15,9 +15,9 @@ import * as fsp from 'node:fs/promises';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { FtpConfigError, FtpTlsError, type ConnectionKind, type TlsFailure } from '../errors.js';
+import { FtpConfigError, FtpTlsError, type ConnectionKind } from '../errors.js';
 import type { TlsSettings } from '../client/options.js';
-import { classifyTlsError, describeHandshakeError, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from './tls-server.js';
+import { awaitTlsHandshake, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from './tls-handshake.js';
 import { DetachableStream, beginClearTls, type TlsClearing } from './tls-ccc.js';
 
 export interface ClientTlsOptions {
@@ -190,52 +190,13 @@ export class ClientTls {
   private handshake(
     raw: Duplex, connection: ConnectionKind, session: Buffer | undefined, onSocket?: (s: tls.TLSSocket) => void,
   ): Promise<tls.TLSSocket> {
-    return new Promise<tls.TLSSocket>((resolve, reject) => {
-      const started = Date.now();
-      const socket = tls.connect({ ...this.base, socket: raw, host: this.host, session });
-      onSocket?.(socket);
-      let settled = false;
-      const fail = (reason: TlsFailure, message: string, cause?: unknown): void => {
-        if (settled) return;
-        settled = true;
-        cleanup();
-        socket.destroy();
-        if (!raw.destroyed) raw.destroy();
-        reject(new FtpTlsError(connection, message, { reason, cause }));
-      };
-      const onSecure = (): void => {
-        if (settled) return;
-        settled = true;
-        cleanup();
-        resolve(socket);
-      };
-      const onError = (err: NodeJS.ErrnoException): void => {
-        const reason = classifyTlsError(err);
-        if (reason === 'certificate') return fail(reason, certificateMessage(err, this.host), err);
-        const detail = reason === 'not-tls'
-          ? 'the server did not answer with TLS (it sent cleartext or garbage); is this the right port and mode (explicit vs implicit)?'
-          : reason === 'closed'
-            ? 'the server closed the connection during the TLS handshake'
-            : `TLS handshake failed: ${describeHandshakeError(err)}`;
-        fail(reason, `${connection} connection: ${detail}`, err);
-      };
-      const onClose = (): void => fail('closed', `${connection} connection: the server closed the connection during the TLS handshake`);
-      const timer = setTimeout(() => {
-        fail('timeout', `${connection} connection: TLS handshake not completed within ${Date.now() - started} ms`);
-      }, this.handshakeTimeoutMs);
-      timer.unref();
-      function cleanup(): void {
-        clearTimeout(timer);
-        socket.off('secureConnect', onSecure);
-        socket.off('error', onError);
-        socket.off('close', onClose);
-        socket.on('error', noop);
-      }
-      socket.once('secureConnect', onSecure);
-      socket.on('error', onError);
-      socket.once('close', onClose);
+    const socket = tls.connect({ ...this.base, socket: raw, host: this.host, session });
+    onSocket?.(socket);
+    return awaitTlsHandshake({
+      socket, raw, connection, secureEvent: 'secureConnect', peer: 'server', timeoutMs: this.handshakeTimeoutMs,
+      notTlsDetail: 'the server did not answer with TLS (it sent cleartext or garbage); is this the right port and mode (explicit vs implicit)?',
+      messageFor: (reason, err) => (reason === 'certificate' ? certificateMessage(err, this.host) : undefined),
     });
   }
 }
 
-function noop(): void {}

@@ -35,13 +35,13 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { FtpTlsError, type ConnectionKind, type TlsFailure } from '../errors.js';
+import { FtpTlsError, type ConnectionKind } from '../errors.js';
 import { reply, type Reply } from '../protocol/reply.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import type { CertificateStore } from './certificates.js';
 import { DetachableStream, beginClearTls } from './tls-ccc.js';
+import { awaitTlsHandshake, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from './tls-handshake.js';
 
-export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export interface ServerTlsOptions {
   /**
@@ -246,86 +246,23 @@ interface HandshakeOptions {
   connection: ConnectionKind;
 }
 
-/** Map an OpenSSL/Node handshake error to a TlsFailure. */
-export function classifyTlsError(err: unknown): TlsFailure {
-  const e = err as NodeJS.ErrnoException & { reason?: string };
-  const code = e?.code ?? '';
-  if (/WRONG_VERSION_NUMBER|HTTP_REQUEST|HTTPS_PROXY_REQUEST|UNKNOWN_PROTOCOL|RECORD_LAYER_FAILURE|PACKET_LENGTH_TOO_LONG|UNEXPECTED_RECORD|RECORD_TOO_LARGE/.test(code)) return 'not-tls';
-  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_SOCKET_CLOSED') return 'closed';
-  if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT' || code === 'ETIMEDOUT') return 'timeout';
-  if (/CERT|UNABLE_TO_(GET|VERIFY)|SELF_SIGNED|ALTNAME|UNABLE_TO_DECRYPT_CERT/.test(code)) return 'certificate';
-  return 'handshake';
-}
-
-/** A short human explanation of a handshake error (OpenSSL's raw message names source files). */
-export function describeHandshakeError(err: unknown): string {
-  const e = err as NodeJS.ErrnoException & { reason?: string };
-  const code = e?.code ?? '';
-  if (/UNSUPPORTED_PROTOCOL|VERSION_TOO_LOW|VERSION_TOO_HIGH|PROTOCOL_VERSION/.test(code)) {
-    return `no TLS protocol version in common (${e.reason ?? code}); check minVersion/maxVersion on both sides`;
-  }
-  if (/NO_SHARED_CIPHER|HANDSHAKE_FAILURE|NO_CIPHERS/.test(code)) return `no cipher in common (${e.reason ?? code}); check the cipher settings`;
-  return e?.reason ?? e?.message ?? String(err);
-}
-
 function destroyQuietly(s: Duplex): void {
   if (!s.destroyed) s.destroy();
 }
 
 function serverHandshake(raw: Duplex, o: HandshakeOptions): Promise<tls.TLSSocket> {
-  return new Promise<tls.TLSSocket>((resolve, reject) => {
-    const started = Date.now();
-    // A net.Socket is wrapped at the handle level (fast path); any other Duplex goes through Node's
-    // JS stream adapter, which is what lets tests run a session over an in-memory pair.
-    const socket = new tls.TLSSocket(raw as net.Socket, {
-      isServer: true,
-      secureContext: o.secureContext,
-      // See the header: per-control-connection session-id cache (Node types this as net.Server).
-      server: o.sessions as unknown as net.Server,
-    });
-    let settled = false;
-    const fail = (reason: TlsFailure, message: string, cause?: unknown): void => {
-      if (settled) return;
-      settled = true;
-      cleanup();
-      socket.destroy();
-      destroyQuietly(raw);
-      reject(new FtpTlsError(o.connection, message, { reason, cause }));
-    };
-    const onSecure = (): void => {
-      if (settled) return;
-      settled = true;
-      cleanup();
-      resolve(socket);
-    };
-    const onError = (err: Error): void => {
-      const reason = classifyTlsError(err);
-      const detail = reason === 'not-tls'
-        ? 'the client did not start a TLS handshake (cleartext or garbage received)'
-        : reason === 'closed' ? 'the client closed the connection during the TLS handshake' : `TLS handshake failed: ${describeHandshakeError(err)}`;
-      fail(reason, `${o.connection} connection: ${detail}`, err);
-    };
-    const onClose = (): void => fail('closed', `${o.connection} connection: the client closed the connection during the TLS handshake`);
-    const timer = setTimeout(() => {
-      fail('timeout', `${o.connection} connection: TLS handshake not completed within ${Date.now() - started} ms`);
-    }, o.timeoutMs);
-    timer.unref();
-    const onRawError = (err: Error): void => onError(err);
-    function cleanup(): void {
-      clearTimeout(timer);
-      socket.off('secure', onSecure);
-      socket.off('error', onError);
-      socket.off('close', onClose);
-      raw.off('error', onRawError);
-      // After the handshake, errors are the owner's business; keep a no-op so a late one cannot crash us
-      // before the owner attaches its own handler.
-      socket.on('error', noop);
-    }
-    socket.once('secure', onSecure);
-    socket.on('error', onError);
-    socket.once('close', onClose);
-    raw.on('error', onRawError);
+  // A net.Socket is wrapped at the handle level (fast path); any other Duplex goes through Node's
+  // JS stream adapter, which is what lets tests run a session over an in-memory pair.
+  const socket = new tls.TLSSocket(raw as net.Socket, {
+    isServer: true,
+    secureContext: o.secureContext,
+    // See the header: per-control-connection session-id cache (Node types this as net.Server).
+    server: o.sessions as unknown as net.Server,
+  });
+  return awaitTlsHandshake({
+    socket, raw, connection: o.connection, secureEvent: 'secure', peer: 'client', timeoutMs: o.timeoutMs,
+    notTlsDetail: 'the client did not start a TLS handshake (cleartext or garbage received)',
+    watchRaw: true,
   });
 }
 
-function noop(): void {}

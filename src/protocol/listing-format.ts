@@ -5,22 +5,7 @@
  * every mainstream client has a parser for this one), NLST names (RFC 959 s4.1.3), MLSx fact lines
  * (RFC 3659 s7) and the fact selection of OPTS MLST (RFC 3659 s7.9).
  */
-/**
- * What a listing line needs to know about an entry. Structurally the server's storage FileInfo
- * (src/server/storage/types.ts), declared here so protocol/ does not depend on server/.
- */
-export interface FileInfo {
-  name: string;
-  type: 'file' | 'dir' | 'link' | 'other';
-  size: number;
-  modifiedAt: Date;
-  mode: number;
-  owner?: string;
-  group?: string;
-  links?: number;
-  unique?: string;
-  linkTarget?: string;
-}
+import type { FileInfo } from './file-info.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 /** `ls` shows the year instead of the time for entries older than about six months or in the future. */

@@ -4,7 +4,7 @@ import {
   DEFAULT_MLST_FACTS, formatFactLine, formatListLine, formatMlstFeature, formatMlstOptsReply, formatTimeVal,
   listDate, modeString, parseMlstOpts, parseTimeVal,
 } from '../../src/protocol/listing-format.js';
-import type { FileInfo } from '../../src/protocol/listing-format.js';
+import type { FileInfo } from '../../src/protocol/file-info.js';
 
 const now = new Date(Date.UTC(2024, 5, 15, 12, 0, 0));
 const file: FileInfo = { name: 'report.txt', type: 'file', size: 1234, modifiedAt: new Date(Date.UTC(2024, 2, 4, 9, 5, 7)), mode: 0o644 };

@@ -10,27 +10,9 @@
  * interfaces detected with the type guards below, so FEAT/HELP only announce what the backend can do.
  */
 import type { Readable, Writable } from 'node:stream';
+import type { FileInfo } from '../../protocol/file-info.js';
 
-export type EntryType = 'file' | 'dir' | 'link' | 'other';
-
-export interface FileInfo {
-  /** Base name ("" for the root). */
-  name: string;
-  type: EntryType;
-  size: number;
-  modifiedAt: Date;
-  /** POSIX permission bits (0o755 ...), for LIST and the MLSx unix.mode fact. */
-  mode: number;
-  /** Owner/group as shown in LIST ("ftp" when unknown). */
-  owner?: string;
-  group?: string;
-  /** Number of hard links, for LIST. */
-  links?: number;
-  /** Stable identity of the object for the MLSx "unique" fact (RFC 3659 s7.5.2). */
-  unique?: string;
-  /** Target of a symbolic link, when type === 'link'. */
-  linkTarget?: string;
-}
+export type { EntryType, FileInfo } from '../../protocol/file-info.js';
 
 export interface ReadOptions {
   /** Byte offset to start reading at (REST, RFC 3659 s5). */

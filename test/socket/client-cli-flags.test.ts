@@ -9,24 +9,9 @@ import path from 'node:path';
 import { LocalStorage } from '../../src/server/storage/local.js';
 import { startServer, type Harness } from '../support/server-harness.js';
 import { startFakeServer, closedPort } from '../support/fake-server.js';
-import { runFtpkit, describeCli, type CliResult } from '../support/ftpkit-cli.js';
+import { describeCli } from '../support/ftpkit-cli.js';
+import { ftpkit, server, ok } from '../support/cli-server.js';
 import { tempDir } from '../support/temp-dir.js';
-
-type T = { after: (fn: () => unknown) => void };
-type RunResult = CliResult;
-
-function ftpkit(args: string[], env: Record<string, string> = {}, home?: string, input?: Buffer): Promise<RunResult> {
-  return runFtpkit(args, { env, home, input });
-}
-
-async function server(t: T): Promise<{ h: Harness; root: string; base: string }> {
-  const root = await tempDir(t, 'ftpkit-cli-srv-');
-  const h = await startServer({ storage: new LocalStorage(root), users: { test: { password: 's3cr=t' } } });
-  t.after(() => h.close());
-  return { h, root, base: `ftp://127.0.0.1:${h.port}` };
-}
-
-const ok = (r: RunResult) => assert.equal(r.code, 0, describeCli(r));
 
 test('exit codes: 3 login refused, 4 FTP refusal, 5 network failure, 2 usage', async t => {
   const { base } = await server(t);

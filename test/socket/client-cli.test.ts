@@ -6,26 +6,8 @@ import assert from 'node:assert/strict';
 import { rm, mkdir, writeFile, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { LocalStorage } from '../../src/server/storage/local.js';
-import { startServer, type Harness } from '../support/server-harness.js';
-import { runFtpkit, describeCli, type CliResult } from '../support/ftpkit-cli.js';
+import { ftpkit, server, ok } from '../support/cli-server.js';
 import { tempDir } from '../support/temp-dir.js';
-
-type T = { after: (fn: () => unknown) => void };
-type RunResult = CliResult;
-
-function ftpkit(args: string[], env: Record<string, string> = {}, home?: string, input?: Buffer): Promise<RunResult> {
-  return runFtpkit(args, { env, home, input });
-}
-
-async function server(t: T): Promise<{ h: Harness; root: string; base: string }> {
-  const root = await tempDir(t, 'ftpkit-cli-srv-');
-  const h = await startServer({ storage: new LocalStorage(root), users: { test: { password: 's3cr=t' } } });
-  t.after(() => h.close());
-  return { h, root, base: `ftp://127.0.0.1:${h.port}` };
-}
-
-const ok = (r: RunResult) => assert.equal(r.code, 0, describeCli(r));
 
 test('put, ls --json, get, mv, mkdir, rm, rmdir with the password in the URL', async t => {
   const { root, base } = await server(t);

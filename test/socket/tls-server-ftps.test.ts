@@ -42,6 +42,22 @@ async function control(t: T, h: Harness, settings: TlsSettings = {}, implicit = 
 
 function sha256(b: Uint8Array): string { return createHash('sha256').update(b).digest('hex'); }
 
+/** AUTH TLS, login, PBSZ 0, PROT P: data connections of this session must be protected. */
+async function loginProtected(c: FtpsRawControl): Promise<void> {
+  await c.authTls();
+  await c.login();
+  await c.send('PBSZ 0');
+  await c.send('PROT P');
+}
+
+/** EPSV, then the transfer command (e.g. `RETR f.txt`) while the data connection does its TLS handshake. */
+async function transferOverTls(c: FtpsRawControl, command: string) {
+  const data = await c.epsv();
+  c.write(`${command}\r\n`);
+  const [d, pre] = await Promise.all([c.clientTls.secureData(data), c.read()]);
+  return { d, pre };
+}
+
 test('FEAT lists AUTH TLS, PBSZ and PROT when TLS is configured, and not otherwise', async (t) => {
   const h = await server(t);
   const c = await control(t, h);
@@ -70,9 +86,7 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     assert.equal((await c.send('TYPE I')).code, 200);
 
     const body = randomBytes(3 * 1024 * 1024 + 17);
-    const up = await c.epsv();
-    c.write('STOR big.bin\r\n');
-    const [secured, pre] = await Promise.all([c.clientTls.secureData(up), c.read()]);
+    const { d: secured, pre } = await transferOverTls(c, 'STOR big.bin');
     assert.equal(pre.code, 150);
     assert.equal(secured.resumed, true, 'the upload resumed the control session');
     secured.socket.end(body);
@@ -80,9 +94,7 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     assert.equal(sha256(h.storage.readFile('/big.bin')), sha256(body));
 
     for (let i = 0; i < 2; i++) {
-      const down = await c.epsv();
-      c.write('RETR big.bin\r\n');
-      const [d, pre2] = await Promise.all([c.clientTls.secureData(down), c.read()]);
+      const { d, pre: pre2 } = await transferOverTls(c, 'RETR big.bin');
       assert.equal(pre2.code, 150);
       assert.equal(d.resumed, true);
       assert.equal(sha256(await readStream(d.socket)), sha256(body));
@@ -95,10 +107,7 @@ test('a data connection that does not resume the control session is refused with
   const h = await server(t);
   h.storage.writeFile('/secret.txt', 'top secret\n');
   const c = await control(t, h);
-  await c.authTls();
-  await c.login();
-  await c.send('PBSZ 0');
-  await c.send('PROT P');
+  await loginProtected(c);
   const data = await c.epsv();
   c.write('RETR secret.txt\r\n');
   // Stock-ftplib behaviour: a fresh TLS client for the data connection, no session offered.
@@ -117,10 +126,7 @@ test('with requireSessionReuse off, a non-resuming data connection is accepted',
   const h = await server(t, { requireSessionReuse: false });
   h.storage.writeFile('/a.txt', 'hello\n');
   const c = await control(t, h);
-  await c.authTls();
-  await c.login();
-  await c.send('PBSZ 0');
-  await c.send('PROT P');
+  await loginProtected(c);
   const data = await c.epsv();
   c.write('RETR a.txt\r\n');
   const stranger = await ClientTls.create({ host: '127.0.0.1', settings: { ca: pki.ca.cert } });
@@ -170,9 +176,7 @@ test('AUTH SSL is accepted (old clients, curl); AUTH TLS-P implies protected dat
   const p = await control(t, h);
   await p.authTls('AUTH TLS-P');
   await p.login();
-  const data = await p.epsv();
-  p.write('RETR x.txt\r\n');
-  const [d, pre] = await Promise.all([p.clientTls.secureData(data), p.read()]);
+  const { d, pre } = await transferOverTls(p, 'RETR x.txt');
   assert.equal(pre.code, 150);
   assert.equal((await readStream(d.socket)).toString(), 'x\n');
   assert.equal((await p.read()).code, 226);
@@ -215,9 +219,7 @@ test('policy data: a transfer under PROT C gets 521, PROT C after login gets 534
   await c.send('PBSZ 0');
   assert.equal((await c.send('PROT C')).code, 534);
   assert.equal((await c.send('PROT P')).code, 200);
-  const data2 = await c.epsv();
-  c.write('RETR f.txt\r\n');
-  const [d] = await Promise.all([c.clientTls.secureData(data2), c.read()]);
+  const { d } = await transferOverTls(c, 'RETR f.txt');
   assert.equal((await readStream(d.socket)).toString(), 'data\n');
   assert.equal((await c.read()).code, 226);
 });
@@ -226,10 +228,7 @@ test('PROT P with a cleartext data connection: the transfer fails with 425, no d
   const h = await server(t);
   h.storage.writeFile('/f.txt', 'never in clear\n');
   const c = await control(t, h);
-  await c.authTls();
-  await c.login();
-  await c.send('PBSZ 0');
-  await c.send('PROT P');
+  await loginProtected(c);
   const data = await c.epsv();
   const received: Buffer[] = [];
   data.on('data', (b: Buffer) => received.push(b));
@@ -251,9 +250,7 @@ test('implicit TLS on its own port: TLS from the first byte, data protected by d
   assert.equal(c.greeting.code, 220);
   assert.ok(c.tlsSocket, 'greeting arrived over TLS');
   await c.login();
-  const data = await c.epsv();
-  c.write('RETR i.txt\r\n');
-  const [d, pre] = await Promise.all([c.clientTls.secureData(data), c.read()]);
+  const { d, pre } = await transferOverTls(c, 'RETR i.txt');
   assert.equal(pre.code, 150);
   assert.equal(d.resumed, true);
   assert.equal((await readStream(d.socket)).toString(), 'implicit\n');
@@ -358,10 +355,7 @@ test('implicit port: connections still in their handshake count toward the sessi
 test('security.describe() says how a session is protected', async (t) => {
   const h = await server(t);
   const c = await control(t, h);
-  await c.authTls();
-  await c.login();
-  await c.send('PBSZ 0');
-  await c.send('PROT P');
+  await loginProtected(c);
   const session = [...(h.server as unknown as { sessions: Set<import('../../src/server/session.js').Session> }).sessions][0];
   assert.match(h.server.security!.describe(session), /^control connection protected \(TLSv1\.3, .*\); data protected \(PROT P\)$/);
 });

@@ -16,7 +16,7 @@ import {
 import { ServerTls } from '../../src/net/tls-server.js';
 import { ClientTls } from '../../src/net/tls-client.js';
 import { FtpTlsError } from '../../src/errors.js';
-import { makeTestPki, type TestPki } from '../support/tls-certs.js';
+import { makeTestPki, pemFilesToRotate, type TestPki } from '../support/tls-certs.js';
 import { startTlsNetServer, readLine, readAll, connectTcp, type TlsNetHarness } from '../support/tls-net.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -77,11 +77,7 @@ test('self-signed: an expired or mismatched pair in the state dir is replaced', 
 });
 
 test('reload: replaced PEM files serve the next control connection; established ones keep resuming', { timeout: 15_000 }, async (t) => {
-  const dir = await tempDir(t, 'ftpkit-tls-state-');
-  const certFile = path.join(dir, 'cert.pem');
-  const keyFile = path.join(dir, 'key.pem');
-  await fsp.writeFile(certFile, pki.server.cert);
-  await fsp.writeFile(keyFile, pki.server.key);
+  const { certFile, keyFile } = await pemFilesToRotate(t, pki.server, 'ftpkit-tls-state-');
   const store = await CertificateStore.open({ certFile, keyFile });
   const reloads: KeyMaterial[] = [];
   store.on('reload', (m) => reloads.push(m));
@@ -112,11 +108,7 @@ test('reload: replaced PEM files serve the next control connection; established 
 });
 
 test('reload: a half-done rotation (key does not match) keeps the old certificate and reports an error', { timeout: 15_000 }, async (t) => {
-  const dir = await tempDir(t, 'ftpkit-tls-state-');
-  const certFile = path.join(dir, 'cert.pem');
-  const keyFile = path.join(dir, 'key.pem');
-  await fsp.writeFile(certFile, pki.server.cert);
-  await fsp.writeFile(keyFile, pki.server.key);
+  const { certFile, keyFile } = await pemFilesToRotate(t, pki.server, 'ftpkit-tls-state-');
   const store = await CertificateStore.open({ certFile, keyFile });
   const errors: Error[] = [];
   store.on('error', (e) => errors.push(e));

@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { MemoryStorage } from '../../src/server/index.js';
 import type { FtpServerTlsOptions } from '../../src/server/tls/options.js';
 import { startServer, type Harness } from '../support/server-harness.js';
-import { makeTestPki, type TestPki } from '../support/tls-certs.js';
+import { makeTestPki, pemFilesToRotate, type TestPki } from '../support/tls-certs.js';
 import { FtpsRawControl, readStream } from '../support/tls-raw-control.js';
 import { ClientTls } from '../../src/net/tls-client.js';
 import type { TlsSettings } from '../../src/client/options.js';
@@ -301,14 +301,7 @@ test('garbage after 234 closes that session only', { timeout: 20_000 }, async (t
 
 test('a half-done certificate rotation is reported as a server warning; the old certificate keeps serving', { timeout: 20_000 }, async (t) => {
   const fsp = await import('node:fs/promises');
-  const os = await import('node:os');
-  const path = await import('node:path');
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'ftpkit-rotate-'));
-  t.after(() => fsp.rm(dir, { recursive: true, force: true }));
-  const certFile = path.join(dir, 'cert.pem');
-  const keyFile = path.join(dir, 'key.pem');
-  await fsp.writeFile(certFile, pki.server.cert);
-  await fsp.writeFile(keyFile, pki.server.key);
+  const { certFile, keyFile } = await pemFilesToRotate(t, pki.server, 'ftpkit-rotate-');
   const h = await server(t, { certFile, keyFile });
   const warnings: string[] = [];
   h.server.on('warning', (w) => warnings.push(`${w.code}: ${w.message}`));

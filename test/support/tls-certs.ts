@@ -7,6 +7,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { generate } from 'selfsigned';
+import { tempDir } from './temp-dir.js';
 
 export interface PemPair {
   cert: string;
@@ -113,4 +114,14 @@ export async function makeTestPki(): Promise<TestPki> {
     expired: await write(dir, 'expired', expired.cert, expired.key),
     cleanup: () => fsp.rm(dir, { recursive: true, force: true }),
   };
+}
+
+/** A pair's PEM text in cert.pem and key.pem of a fresh temp folder (removed after the test), for tests that rewrite them. */
+export async function pemFilesToRotate(t: { after: (fn: () => unknown) => void }, pair: { cert: string; key: string }, prefix: string): Promise<{ certFile: string; keyFile: string }> {
+  const dir = await tempDir(t, prefix);
+  const certFile = path.join(dir, 'cert.pem');
+  const keyFile = path.join(dir, 'key.pem');
+  await fsp.writeFile(certFile, pair.cert);
+  await fsp.writeFile(keyFile, pair.key);
+  return { certFile, keyFile };
 }

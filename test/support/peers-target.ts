@@ -7,13 +7,10 @@
  * FTPKIT_INTEROP_TARGET=pyftpdlib|vsftpd|pure-ftpd|proftpd runs the same tests against a reference server
  * instead: when a test fails there too, the test (or the client) is wrong, not our server.
  */
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { freePortRange, makeTempDir, urlHost } from './peers-common.js';
+import { freePortRange, urlHost } from './peers-common.js';
+import { servedRoot, keepServerLog } from './ftpkit-target.js';
 import { startProftpd, startPureFtpd, startPyftpdlib, startVsftpd, type PeerServer } from './peers-servers.js';
 import { FtpServer } from '../../src/server/ftp-server.js';
-import { LocalStorage } from '../../src/server/storage/local.js';
-import { READ_WRITE, type Authenticator } from '../../src/server/auth/types.js';
 import type { TransferEvent, TransferFailedEvent } from '../../src/server/events.js';
 
 export interface InteropTarget {
@@ -74,17 +71,7 @@ export function waitForTransfer<T>(target: InteropTarget, pick: () => T | undefi
 export async function startTarget(opts: { family?: 4 | 6; listenHost?: string } = {}): Promise<InteropTarget> {
   const family = opts.family ?? 4;
   if (TARGET !== 'ftpkit') return fromPeer(await startReference(TARGET, family === 6));
-  const { dir, cleanup } = await makeTempDir('target');
-  const root = path.join(dir, 'root');
-  await mkdir(root);
-  const user = 'ftpkit';
-  const password = 'ftpkit-secret';
-  const storage = new LocalStorage(root);
-  const authenticator: Authenticator = {
-    async authenticate(name, pass) {
-      return name === user && pass === password ? { name: user, storage, permissions: { ...READ_WRITE } } : null;
-    },
-  };
+  const { root, cleanup, user, password, authenticator } = await servedRoot('target');
   const range = await freePortRange(20);
   const server = new FtpServer({
     host: opts.listenHost,
@@ -93,13 +80,9 @@ export async function startTarget(opts: { family?: 4 | 6; listenHost?: string } 
     passive: { portRange: { min: range.min, max: range.max } },
     limits: { loginFailureDelayMs: 10 },
   });
-  const lines: string[] = [];
-  const keep = (line: string) => { lines.push(line); if (lines.length > 600) lines.splice(0, lines.length - 600); };
+  const { lines, keep } = keepServerLog(server, 600);
   const transfers: InteropTarget['transfers'] = [];
   const failedTransfers: TransferFailedEvent[] = [];
-  server.on('transcript', (e) => keep(`${e.sessionId} ${e.direction === 'in' ? '>' : '<'} ${e.line}`));
-  server.on('warning', (e) => keep(`warning ${e.code}: ${e.message}`));
-  server.on('session-error', (e) => keep(`session-error ${e.sessionId}: ${e.error.message}`));
   server.on('transfer-failed', (e) => failedTransfers.push(e));
   server.on('transfer-failed', (e) => keep(`transfer-failed ${e.sessionId} ${e.direction} ${e.path}: ${e.reason} after ${e.bytes} bytes`));
   server.on('upload', (e) => transfers.push({ ...e, kind: 'upload' }));

@@ -5,13 +5,10 @@
  * on a second one, session reuse required (the default). The server's transcript and warnings are kept
  * for assertion messages.
  */
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { freePortRange, makeTempDir } from './peers-common.js';
+import { freePortRange } from './peers-common.js';
+import { servedRoot, keepServerLog } from './ftpkit-target.js';
 import { makeTestPki, type TestPki } from './tls-certs.js';
 import { FtpServer } from '../../src/server/ftp-server.js';
-import { LocalStorage } from '../../src/server/storage/local.js';
-import { READ_WRITE, type Authenticator } from '../../src/server/auth/types.js';
 import type { FtpServerTlsOptions } from '../../src/server/tls/options.js';
 
 export interface FtpsTarget {
@@ -31,18 +28,8 @@ export interface FtpsTarget {
 }
 
 export async function startFtpsTarget(tls: Partial<FtpServerTlsOptions> = {}): Promise<FtpsTarget> {
-  const { dir, cleanup } = await makeTempDir('ftps-target');
-  const root = path.join(dir, 'root');
-  await mkdir(root);
+  const { root, cleanup, user, password, authenticator } = await servedRoot('ftps-target');
   const pki = await makeTestPki();
-  const user = 'ftpkit';
-  const password = 'ftpkit-secret';
-  const storage = new LocalStorage(root);
-  const authenticator: Authenticator = {
-    async authenticate(name, pass) {
-      return name === user && pass === password ? { name: user, storage, permissions: { ...READ_WRITE } } : null;
-    },
-  };
   const range = await freePortRange(20);
   const server = new FtpServer({
     host: '127.0.0.1',
@@ -52,11 +39,7 @@ export async function startFtpsTarget(tls: Partial<FtpServerTlsOptions> = {}): P
     limits: { loginFailureDelayMs: 10 },
     tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, implicitPort: 0, handshakeTimeoutMs: 5000, ...tls },
   });
-  const lines: string[] = [];
-  const keep = (line: string): void => { lines.push(line); if (lines.length > 400) lines.splice(0, lines.length - 400); };
-  server.on('transcript', (e) => keep(`${e.sessionId} ${e.direction === 'in' ? '>' : '<'} ${e.line}`));
-  server.on('warning', (e) => keep(`warning ${e.code}: ${e.message}`));
-  server.on('session-error', (e) => keep(`session-error ${e.sessionId}: ${e.error.message}`));
+  const { lines, keep } = keepServerLog(server, 400);
   server.on('transfer-failed', (e) => keep(`transfer-failed ${e.sessionId} ${e.direction} ${e.path}: ${e.reason}`));
   await server.listen();
   let stopped: Promise<void> | undefined;

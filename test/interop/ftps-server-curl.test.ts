@@ -6,15 +6,14 @@
  * passing transfer proves curl's data connections resumed the control session; `--no-sessionid` shows the
  * refusal (522) when they do not.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  BIG_FILE_SIZE, curlCommands, describeRun, makeTempDir, peerSkip, requirePeer, runCurl, sha256File,
-  writeRandomFile, type RunResult,
+  curlCommands, describeRun, peerSkip, requirePeer, runCurl, sha256File, type RunResult,
 } from '../support/peers.js';
-import { startFtpsTarget, type FtpsTarget } from '../support/tls-target.js';
+import { startFtpsTarget } from '../support/tls-target.js';
+import { targetWithBigFile } from '../support/big-file-target.js';
 
 const VERSIONS = {
   'TLSv1.2': ['--tlsv1.2', '--tls-max', '1.2'],
@@ -23,36 +22,21 @@ const VERSIONS = {
 
 for (const serverVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
   describe(`curl -> ftpkit FTPS server forced to ${serverVersion}`, peerSkip('curl'), () => {
-    let target: FtpsTarget;
-    let work: { dir: string; cleanup: () => Promise<void> };
-    let big: string;
-    let bigSha: string;
-
-    before(async () => {
-      target = await startFtpsTarget({ minVersion: serverVersion, maxVersion: serverVersion });
-      work = await makeTempDir('curl-ftps');
-      big = path.join(work.dir, 'big.bin');
-      bigSha = await writeRandomFile(big, BIG_FILE_SIZE);
-      await copyFile(big, path.join(target.root, 'big.bin'));
-    });
-    after(async () => {
-      await target?.stop();
-      await work?.cleanup();
-    });
+    const fx = targetWithBigFile(() => startFtpsTarget({ minVersion: serverVersion, maxVersion: serverVersion }), 'curl-ftps', { inRoot: true });
 
     const url = (implicit: boolean, rel: string): string =>
-      `${implicit ? 'ftps' : 'ftp'}://127.0.0.1:${implicit ? target.implicitPort : target.port}/${rel}`;
+      `${implicit ? 'ftps' : 'ftp'}://127.0.0.1:${implicit ? fx.target.implicitPort : fx.target.port}/${rel}`;
 
     async function curl(args: string[], implicit: boolean): Promise<RunResult> {
       return runCurl([
-        '-u', `${target.user}:${target.password}`, '--cacert', target.caFile,
+        '-u', `${fx.target.user}:${fx.target.password}`, '--cacert', fx.target.caFile,
         ...(implicit ? [] : ['--ssl-reqd']), ...VERSIONS[serverVersion], ...args,
       ], { timeoutMs: 60000, verbose: true });
     }
 
     async function curlOk(args: string[], implicit: boolean): Promise<RunResult> {
       const r = await curl(args, implicit);
-      if (r.code !== 0) assert.fail(`curl failed: ${describeRun(r)}\n${target.logs()}`);
+      if (r.code !== 0) assert.fail(`curl failed: ${describeRun(r)}\n${fx.target.logs()}`);
       return r;
     }
 
@@ -60,9 +44,9 @@ for (const serverVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
       const name = implicit ? 'implicit (ftps://)' : 'explicit (--ssl-reqd)';
       test(`${name}: 24 MiB download and upload over protected data, SHA-256 equal`, async (t) => {
         if (!requirePeer(t, 'curl')) return;
-        const out = path.join(work.dir, `down-${implicit}.bin`);
+        const out = path.join(fx.work.dir, `down-${implicit}.bin`);
         const down = await curlOk(['-o', out, url(implicit, 'big.bin')], implicit);
-        assert.equal(await sha256File(out), bigSha);
+        assert.equal(await sha256File(out), fx.bigSha);
         const sent = curlCommands(down.stderr);
         // curl tries AUTH SSL first (and AUTH TLS if refused).
         if (!implicit) assert.ok(sent.includes('AUTH SSL') || sent.includes('AUTH TLS'), sent.join(' | '));
@@ -70,19 +54,19 @@ for (const serverVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
         assert.match(down.stderr, new RegExp(`SSL connection using ${serverVersion.replace('.', '\\.')}`));
 
         const remote = `up-${implicit}.bin`;
-        await curlOk(['-T', big, url(implicit, remote)], implicit);
-        assert.equal(await sha256File(path.join(target.root, remote)), bigSha);
+        await curlOk(['-T', fx.big, url(implicit, remote)], implicit);
+        assert.equal(await sha256File(path.join(fx.target.root, remote)), fx.bigSha);
       });
     }
 
     test('explicit: without session reuse (--no-sessionid) the data connection is refused (522)', async (t) => {
       if (!requirePeer(t, 'curl')) return;
-      const failed = new Promise<string>((resolve) => target.server.once('transfer-failed', (e) => resolve(e.reason)));
+      const failed = new Promise<string>((resolve) => fx.target.server.once('transfer-failed', (e) => resolve(e.reason)));
       const replies: string[] = [];
       const onReply = (e: { code: number; lines: string[] }): void => { replies.push(`${e.code} ${e.lines.join(' ')}`); };
-      target.server.on('reply', onReply);
-      t.after(() => target.server.off('reply', onReply));
-      const out = path.join(work.dir, 'nosession.bin');
+      fx.target.server.on('reply', onReply);
+      t.after(() => fx.target.server.off('reply', onReply));
+      const out = path.join(fx.work.dir, 'nosession.bin');
       const r = await curl(['--no-sessionid', '-o', out, url(false, 'big.bin')], false);
       assert.notEqual(r.code, 0, `curl succeeded without session reuse:\n${describeRun(r)}`);
       // curl sees the data connection die (TLS 1.2: in SSL_connect; TLS 1.3: after its side of the
@@ -93,7 +77,7 @@ for (const serverVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
 
     test('the server certificate is verified: without --cacert curl refuses it', async (t) => {
       if (!requirePeer(t, 'curl')) return;
-      const r = await runCurl(['-u', `${target.user}:${target.password}`, '--ssl-reqd', url(false, '')], { timeoutMs: 30000 });
+      const r = await runCurl(['-u', `${fx.target.user}:${fx.target.password}`, '--ssl-reqd', url(false, '')], { timeoutMs: 30000 });
       assert.equal(r.code, 60, `expected curl's certificate error (60): ${describeRun(r)}`);
     });
   });

@@ -8,38 +8,23 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { copyFile } from 'node:fs/promises';
 import {
-  BIG_FILE_SIZE, describeRun, makeTempDir, peerSkip, requirePeer, runFtplib, runPython, sha256File, writeRandomFile,
+  describeRun, makeTempDir, peerSkip, requirePeer, runFtplib, runPython, sha256File, writeRandomFile,
   type FtplibSpec, type FtplibResult,
 } from '../support/peers.js';
 import { startFtpsTarget, type FtpsTarget } from '../support/tls-target.js';
+import { targetWithBigFile } from '../support/big-file-target.js';
 
 for (const version of ['1.2', '1.3'] as const) {
   describe(`ftplib FTP_TLS -> ftpkit FTPS server, TLS ${version}`, peerSkip('python3'), () => {
-    let target: FtpsTarget;
-    let work: { dir: string; cleanup: () => Promise<void> };
-    let big: string;
-    let bigSha: string;
-
-    before(async () => {
-      target = await startFtpsTarget({ minVersion: `TLSv${version}`, maxVersion: `TLSv${version}` });
-      work = await makeTempDir('ftplib-ftps');
-      big = path.join(work.dir, 'big.bin');
-      bigSha = await writeRandomFile(big, BIG_FILE_SIZE);
-      await copyFile(big, path.join(target.root, 'big.bin'));
-    });
-    after(async () => {
-      await target?.stop();
-      await work?.cleanup();
-    });
+    const fx = targetWithBigFile(() => startFtpsTarget({ minVersion: `TLSv${version}`, maxVersion: `TLSv${version}` }), 'ftplib-ftps', { inRoot: true });
 
     function spec(over: Partial<FtplibSpec>): FtplibSpec {
       const implicit = over.tls === 'implicit';
       return {
-        host: '127.0.0.1', port: implicit ? target.implicitPort : target.port,
-        user: target.user, password: target.password,
-        tls: 'explicit', reuseSession: true, caFile: target.caFile, tlsVersion: version, socketTimeout: 20,
+        host: '127.0.0.1', port: implicit ? fx.target.implicitPort : fx.target.port,
+        user: fx.target.user, password: fx.target.password,
+        tls: 'explicit', reuseSession: true, caFile: fx.target.caFile, tlsVersion: version, socketTimeout: 20,
         actions: [], ...over,
       };
     }
@@ -52,15 +37,15 @@ for (const version of ['1.2', '1.3'] as const) {
       for (const mode of ['pasv', 'active'] as const) {
         test(`${tls} ${mode} with session reuse: 24 MiB retr and stor, SHA-256 equal`, async (t) => {
           if (!requirePeer(t, 'python3')) return;
-          const local = path.join(work.dir, `down-${tls}-${mode}.bin`);
+          const local = path.join(fx.work.dir, `down-${tls}-${mode}.bin`);
           const remote = `up-${tls}-${mode}.bin`;
           const r = await ftplib(spec({
             tls, mode,
-            actions: [{ op: 'retr', remote: 'big.bin', local }, { op: 'stor', local: big, remote }, { op: 'nlst' }],
+            actions: [{ op: 'retr', remote: 'big.bin', local }, { op: 'stor', local: fx.big, remote }, { op: 'nlst' }],
           }));
-          if (!r.report?.ok) assert.fail(`ftplib failed: ${describeRun(r)}\n${target.logs()}`);
-          assert.equal(await sha256File(local), bigSha);
-          assert.equal(await sha256File(path.join(target.root, remote)), bigSha);
+          if (!r.report?.ok) assert.fail(`ftplib failed: ${describeRun(r)}\n${fx.target.logs()}`);
+          assert.equal(await sha256File(local), fx.bigSha);
+          assert.equal(await sha256File(path.join(fx.target.root, remote)), fx.bigSha);
           const transcript = r.report.transcript.join('\n');
           if (tls === 'explicit') assert.match(transcript, /AUTH TLS/);
           assert.match(transcript, /PROT P/);
@@ -72,9 +57,9 @@ for (const version of ['1.2', '1.3'] as const) {
       if (!requirePeer(t, 'python3')) return;
       const replies: string[] = [];
       const onReply = (e: { code: number; lines: string[] }): void => { replies.push(`${e.code} ${e.lines.join(' ')}`); };
-      target.server.on('reply', onReply);
-      t.after(() => target.server.off('reply', onReply));
-      const r = await ftplib(spec({ reuseSession: false, actions: [{ op: 'retr', remote: 'big.bin', local: path.join(work.dir, 'refused.bin') }] }));
+      fx.target.server.on('reply', onReply);
+      t.after(() => fx.target.server.off('reply', onReply));
+      const r = await ftplib(spec({ reuseSession: false, actions: [{ op: 'retr', remote: 'big.bin', local: path.join(fx.work.dir, 'refused.bin') }] }));
       assert.equal(r.report?.ok, false, `expected a refusal: ${describeRun(r)}`);
       // TLS 1.3: ftplib reads our 522. TLS 1.2: the hang-up right after the handshake raises first.
       const failed = r.report!.steps.find((s) => !s.ok);

@@ -5,15 +5,14 @@
  * server certificate verified against our test CA. The server requires session reuse, so each passing
  * transfer shows lftp's data connections resumed the control session.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  BIG_FILE_SIZE, describeRun, lftpCommands, lftpQuote, makeTempDir, peerSkip, requirePeer, runLftp,
-  sha256File, writeRandomFile, type RunResult,
+  describeRun, lftpCommands, lftpQuote, peerSkip, requirePeer, runLftp, sha256File, type RunResult,
 } from '../support/peers.js';
-import { startFtpsTarget, type FtpsTarget } from '../support/tls-target.js';
-import { copyFile } from 'node:fs/promises';
+import { startFtpsTarget } from '../support/tls-target.js';
+import { targetWithBigFile } from '../support/big-file-target.js';
 
 const PRIORITY = {
   'TLSv1.2': 'NORMAL:-VERS-ALL:+VERS-TLS1.2',
@@ -22,30 +21,15 @@ const PRIORITY = {
 
 for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
   describe(`lftp -> ftpkit FTPS server, ${version} forced on both sides`, peerSkip('lftp'), () => {
-    let target: FtpsTarget;
-    let work: { dir: string; cleanup: () => Promise<void> };
-    let big: string;
-    let bigSha: string;
-
-    before(async () => {
-      target = await startFtpsTarget({ minVersion: version, maxVersion: version });
-      work = await makeTempDir('lftp-ftps');
-      big = path.join(work.dir, 'big.bin');
-      bigSha = await writeRandomFile(big, BIG_FILE_SIZE);
-      await copyFile(big, path.join(target.root, 'big.bin'));
-    });
-    after(async () => {
-      await target?.stop();
-      await work?.cleanup();
-    });
+    const fx = targetWithBigFile(() => startFtpsTarget({ minVersion: version, maxVersion: version }), 'lftp-ftps', { inRoot: true });
 
     async function lftp(implicit: boolean, mode: 'passive' | 'active', commands: string[]): Promise<RunResult> {
-      const url = implicit ? `ftps://127.0.0.1:${target.implicitPort}` : `ftp://127.0.0.1:${target.port}`;
-      const r = await runLftp([`open -u ${lftpQuote(target.user)},${lftpQuote(target.password)} ${url}`, ...commands], {
+      const url = implicit ? `ftps://127.0.0.1:${fx.target.implicitPort}` : `ftp://127.0.0.1:${fx.target.port}`;
+      const r = await runLftp([`open -u ${lftpQuote(fx.target.user)},${lftpQuote(fx.target.password)} ${url}`, ...commands], {
         timeoutMs: 90000,
         verifyCertificate: true,
         settings: {
-          'ssl:ca-file': target.caFile,
+          'ssl:ca-file': fx.target.caFile,
           'ssl:priority': PRIORITY[version],
           'ftp:ssl-force': true,
           'ftp:ssl-protect-data': true,
@@ -54,7 +38,7 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
           'ftp:auto-passive-mode': false,
         },
       });
-      if (r.code !== 0) assert.fail(`lftp failed: ${describeRun(r)}\n${target.logs()}`);
+      if (r.code !== 0) assert.fail(`lftp failed: ${describeRun(r)}\n${fx.target.logs()}`);
       return r;
     }
 
@@ -62,15 +46,15 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
       for (const mode of ['passive', 'active'] as const) {
         test(`${implicit ? 'implicit' : 'explicit'} ${mode}: 24 MiB get and put with protected data, SHA-256 equal`, async (t) => {
           if (!requirePeer(t, 'lftp')) return;
-          const local = path.join(work.dir, `down-${implicit}-${mode}.bin`);
+          const local = path.join(fx.work.dir, `down-${implicit}-${mode}.bin`);
           const remote = `up-${implicit}-${mode}.bin`;
           const r = await lftp(implicit, mode, [
             `get big.bin -o ${lftpQuote(local)}`,
-            `put ${lftpQuote(big)} -o ${lftpQuote(remote)}`,
+            `put ${lftpQuote(fx.big)} -o ${lftpQuote(remote)}`,
             'cls -1',
           ]);
-          assert.equal(await sha256File(local), bigSha);
-          assert.equal(await sha256File(path.join(target.root, remote)), bigSha);
+          assert.equal(await sha256File(local), fx.bigSha);
+          assert.equal(await sha256File(path.join(fx.target.root, remote)), fx.bigSha);
           const sent = lftpCommands(r.stderr);
           if (!implicit) assert.ok(sent.includes('AUTH TLS'), sent.join(' | '));
           assert.ok(sent.includes('PROT P'), sent.join(' | '));

@@ -5,16 +5,16 @@
  * resume both ways (REST, APPE); -Q for MKD, RNFR/RNTO, DELE; IPv4 and IPv6 (curl always uses EPSV/EPRT on
  * IPv6). A failure message carries curl's trace and our server's transcript.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, copyFile, mkdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
-  BIG_FILE_SIZE, curlCommands, describeRun, makeTempDir, peerSkip, requirePeer, runCurl, sha256File,
-  writeRandomFile, type RunResult,
+  BIG_FILE_SIZE, curlCommands, describeRun, peerSkip, requirePeer, runCurl, sha256File, type RunResult,
 } from '../support/peers.js';
-import { startTarget, type InteropTarget } from '../support/peers-target.js';
+import { startTarget } from '../support/peers-target.js';
+import { targetWithBigFile } from '../support/big-file-target.js';
 
 const MODES = {
   epsv: { args: [], sent: 'EPSV', notSent: ['PASV', 'EPRT', 'PORT'] },
@@ -29,29 +29,15 @@ type Mode = keyof typeof MODES;
 
 for (const family of [4, 6] as const) {
   describe(`curl -> ftpkit server over IPv${family}`, peerSkip('curl'), () => {
-    let target: InteropTarget;
-    let work: { dir: string; cleanup: () => Promise<void> };
-    let big: string;
-    let bigSha: string;
+    const fx = targetWithBigFile(() => startTarget({ family }), 'curl');
 
-    before(async () => {
-      target = await startTarget({ family });
-      work = await makeTempDir('curl');
-      big = path.join(work.dir, 'big.bin');
-      bigSha = await writeRandomFile(big, BIG_FILE_SIZE);
-    });
-    after(async () => {
-      await target?.stop();
-      await work?.cleanup();
-    });
-
-    const auth = () => ['-u', `${target.user}:${target.password}`];
-    const remote = (rel: string) => `${target.url}${target.base}/${rel.split('/').map(encodeURIComponent).join('/')}`;
+    const auth = () => ['-u', `${fx.target.user}:${fx.target.password}`];
+    const remote = (rel: string) => `${fx.target.url}${fx.target.base}/${rel.split('/').map(encodeURIComponent).join('/')}`;
 
     /** Runs curl and fails with curl's trace and our server's transcript unless it exits 0. */
     async function curlOk(args: string[], input?: string): Promise<RunResult> {
       const r = await runCurl([...auth(), ...args], { timeoutMs: 90000, verbose: true, input });
-      if (r.code !== 0) assert.fail(`curl failed: ${describeRun(r)}\n${await target.logs()}`);
+      if (r.code !== 0) assert.fail(`curl failed: ${describeRun(r)}\n${await fx.target.logs()}`);
       return r;
     }
 
@@ -62,7 +48,7 @@ for (const family of [4, 6] as const) {
     }
 
     async function prepareDir(name: string): Promise<string> {
-      const dir = path.join(target.root, `v${family}-${name}`);
+      const dir = path.join(fx.target.root, `v${family}-${name}`);
       await mkdir(dir, { recursive: true });
       // World-writable so a reference server that runs as another account (vsftpd's ftp) can write too.
       await chmod(dir, 0o777);
@@ -76,21 +62,21 @@ for (const family of [4, 6] as const) {
       test(`${mode}: 24 MiB download and upload, SHA-256 equal`, async (t) => {
         if (!requirePeer(t, 'curl')) return;
         const dir = await prepareDir(mode);
-        await copyFile(big, path.join(dir, 'big.bin'));
-        const out = path.join(work.dir, `down-${family}-${mode}.bin`);
+        await copyFile(fx.big, path.join(dir, 'big.bin'));
+        const out = path.join(fx.work.dir, `down-${family}-${mode}.bin`);
         const down = await curlOk([...MODES[mode].args, '-o', out, remote(`v${family}-${mode}/big.bin`)]);
         assertCommands(down, mode);
-        assert.equal(await sha256File(out), bigSha, 'downloaded file differs');
+        assert.equal(await sha256File(out), fx.bigSha, 'downloaded file differs');
         if (mode === 'pasv-address') {
           // Our server listens on "::": the session's local address is ::ffff:127.0.0.1, the 227 must say 127,0,0,1.
           assert.match(down.stderr, /< 227 [^\n]*\(127,0,0,1,\d+,\d+\)/, 'PASV advertises the address the client connected to');
         }
 
-        const up = await curlOk([...MODES[mode].args, '-T', big, remote(`v${family}-${mode}/uploaded.bin`)]);
+        const up = await curlOk([...MODES[mode].args, '-T', fx.big, remote(`v${family}-${mode}/uploaded.bin`)]);
         assertCommands(up, mode);
         const stored = path.join(dir, 'uploaded.bin');
         assert.equal((await stat(stored)).size, BIG_FILE_SIZE);
-        assert.equal(await sha256File(stored), bigSha, 'uploaded file differs');
+        assert.equal(await sha256File(stored), fx.bigSha, 'uploaded file differs');
       });
     }
 
@@ -118,7 +104,7 @@ for (const family of [4, 6] as const) {
       const dir = await prepareDir('quote');
       await writeFile(path.join(dir, 'old.txt'), 'rename me');
       await writeFile(path.join(dir, 'gone.txt'), 'delete me');
-      const cwd = `${target.base}/v${family}-quote`;
+      const cwd = `${fx.target.base}/v${family}-quote`;
       await curlOk([
         '-Q', `MKD ${cwd}/new dir`,
         '-Q', `RNFR ${cwd}/old.txt`, '-Q', `RNTO ${cwd}/renamed file.txt`,
@@ -139,24 +125,24 @@ for (const family of [4, 6] as const) {
     test('resume: -C - download (REST) and upload (APPE) finish a partial file', async (t) => {
       if (!requirePeer(t, 'curl')) return;
       const dir = await prepareDir('resume');
-      await copyFile(big, path.join(dir, 'big.bin'));
+      await copyFile(fx.big, path.join(dir, 'big.bin'));
       // Download: a local copy cut at 10 MiB plus a bit; curl asks for the rest with REST.
-      const partial = path.join(work.dir, `partial-${family}.bin`);
-      await copyFile(big, partial);
+      const partial = path.join(fx.work.dir, `partial-${family}.bin`);
+      await copyFile(fx.big, partial);
       const cut = 10 * 1024 * 1024 + 12345;
       await truncate(partial, cut);
       const down = await curlOk(['-C', '-', '-o', partial, remote(`v${family}-resume/big.bin`)]);
       assert.ok(curlCommands(down.stderr).includes(`REST ${cut}`), curlCommands(down.stderr).join(', '));
-      assert.equal(await sha256File(partial), bigSha);
+      assert.equal(await sha256File(partial), fx.bigSha);
 
       // Upload: the server holds a cut copy; curl asks SIZE and APPEnds the rest.
       const serverCopy = path.join(dir, 'up.bin');
-      await copyFile(big, serverCopy);
+      await copyFile(fx.big, serverCopy);
       await truncate(serverCopy, cut);
-      const up = await curlOk(['-C', '-', '-T', big, remote(`v${family}-resume/up.bin`)]);
+      const up = await curlOk(['-C', '-', '-T', fx.big, remote(`v${family}-resume/up.bin`)]);
       const verbs = curlCommands(up.stderr).map((c) => c.split(' ')[0]);
       assert.ok(verbs.includes('APPE'), verbs.join(', '));
-      assert.equal(await sha256File(serverCopy), bigSha);
+      assert.equal(await sha256File(serverCopy), fx.bigSha);
     });
 
     test('--ftp-method multicwd, singlecwd and nocwd reach the same nested file', async (t) => {
@@ -180,7 +166,7 @@ for (const family of [4, 6] as const) {
       await prepareDir('mkdirs');
       const body = 'deep file\n';
       await curlOk(['--ftp-create-dirs', '-T', '-', remote(`v${family}-mkdirs/a/b c/d.txt`)], body);
-      assert.equal(await readFile(path.join(target.root, `v${family}-mkdirs`, 'a', 'b c', 'd.txt'), 'utf8'), body);
+      assert.equal(await readFile(path.join(fx.target.root, `v${family}-mkdirs`, 'a', 'b c', 'd.txt'), 'utf8'), body);
     });
   });
 }

@@ -4,15 +4,16 @@
  * default) — STOR and RETR of a 24 MiB random file (SHA-256), MLSD facts (RFC 3659 s7), REST for RETR and
  * for STOR, SIZE; TYPE A line-ending conversion both ways; UTF-8 names in MLSD (RFC 2640). IPv4 and IPv6.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, copyFile, mkdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  BIG_FILE_SIZE, describeRun, makeTempDir, peerSkip, requirePeer, runFtplib, sha256File, writeRandomFile,
+  BIG_FILE_SIZE, describeRun, peerSkip, requirePeer, runFtplib, sha256File,
   writeTree, ODD_TREE, type FtplibAction, type FtplibResult, type FtplibSpec,
 } from '../support/peers.js';
-import { startTarget, type InteropTarget } from '../support/peers-target.js';
+import { startTarget } from '../support/peers-target.js';
+import { targetWithBigFile } from '../support/big-file-target.js';
 
 type Mode = NonNullable<FtplibSpec['mode']>;
 /** The data-connection verb each mode must put on the wire, per family. */
@@ -24,39 +25,25 @@ const VERB: Record<4 | 6, Partial<Record<Mode, string>>> = {
 
 for (const family of [4, 6] as const) {
   describe(`Python ftplib -> ftpkit server over IPv${family}`, peerSkip('python3'), () => {
-    let target: InteropTarget;
-    let work: { dir: string; cleanup: () => Promise<void> };
-    let big: string;
-    let bigSha: string;
-
-    before(async () => {
-      target = await startTarget({ family });
-      work = await makeTempDir('ftplib');
-      big = path.join(work.dir, 'big.bin');
-      bigSha = await writeRandomFile(big, BIG_FILE_SIZE);
-    });
-    after(async () => {
-      await target?.stop();
-      await work?.cleanup();
-    });
+    const fx = targetWithBigFile(() => startTarget({ family }), 'ftplib');
 
     async function ftplibOk(mode: Mode, actions: FtplibAction[]): Promise<NonNullable<FtplibResult['report']>> {
       // trustPasvAddress: a wrong 227 address (0.0.0.0, mapped form) fails instead of being papered over.
       const r = await runFtplib({
-        host: target.host, port: target.port, user: target.user, password: target.password, mode, actions, trustPasvAddress: true,
+        host: fx.target.host, port: fx.target.port, user: fx.target.user, password: fx.target.password, mode, actions, trustPasvAddress: true,
       }, { timeoutMs: 120000 });
       if (r.report?.ok !== true) {
         const transcript = r.report?.transcript.slice(-40).join('\n') ?? '';
-        assert.fail(`ftplib failed: ${r.report?.error ?? ''}\n${transcript}\n${describeRun(r)}\n${await target.logs()}`);
+        assert.fail(`ftplib failed: ${r.report?.error ?? ''}\n${transcript}\n${describeRun(r)}\n${await fx.target.logs()}`);
       }
       return r.report;
     }
 
     async function serverDir(name: string): Promise<{ local: string; remote: string }> {
-      const local = path.join(target.root, `v${family}-${name}`);
+      const local = path.join(fx.target.root, `v${family}-${name}`);
       await mkdir(local, { recursive: true });
       await chmod(local, 0o777);
-      return { local, remote: `${target.base}/v${family}-${name}` };
+      return { local, remote: `${fx.target.base}/v${family}-${name}` };
     }
 
     for (const [mode, verb] of Object.entries(VERB[family]) as [Mode, string][]) {
@@ -66,13 +53,13 @@ for (const family of [4, 6] as const) {
         await mkdir(path.join(dir.local, 'sub'));
         const cut = 7 * 1024 * 1024 + 321;
         // Local partial download: the first `cut` bytes are already here.
-        const partial = path.join(work.dir, `partial-${family}-${mode}.bin`);
-        await copyFile(big, partial);
+        const partial = path.join(fx.work.dir, `partial-${family}-${mode}.bin`);
+        await copyFile(fx.big, partial);
         await truncate(partial, cut);
-        const full = path.join(work.dir, `full-${family}-${mode}.bin`);
+        const full = path.join(fx.work.dir, `full-${family}-${mode}.bin`);
 
         const report = await ftplibOk(mode, [
-          { op: 'stor', local: big, remote: `${dir.remote}/big.bin` },
+          { op: 'stor', local: fx.big, remote: `${dir.remote}/big.bin` },
           { op: 'mlsd', path: dir.remote },
           { op: 'retr', remote: `${dir.remote}/big.bin`, local: full },
           { op: 'retr', remote: `${dir.remote}/big.bin`, local: partial, rest: cut },
@@ -81,7 +68,7 @@ for (const family of [4, 6] as const) {
         const [stor, mlsd, retr, rest, size] = report.steps;
 
         assert.match(stor!.reply ?? '', /^226/);
-        assert.equal(await sha256File(path.join(dir.local, 'big.bin')), bigSha, 'STOR: stored file differs');
+        assert.equal(await sha256File(path.join(dir.local, 'big.bin')), fx.bigSha, 'STOR: stored file differs');
 
         const entries = Object.fromEntries(mlsd!.entries!.map(([name, facts]) => [name, lowerKeys(facts)]));
         assert.equal(entries['big.bin']?.type, 'file', JSON.stringify(entries));
@@ -90,17 +77,17 @@ for (const family of [4, 6] as const) {
         assert.ok(entries['big.bin']?.perm !== undefined, 'perm fact present');
         assert.equal(entries.sub?.type, 'dir');
 
-        assert.equal(retr!.sha256, bigSha, 'RETR: downloaded file differs');
+        assert.equal(retr!.sha256, fx.bigSha, 'RETR: downloaded file differs');
         assert.equal(rest!.bytes, BIG_FILE_SIZE - cut, 'REST+RETR sends only the rest');
-        assert.equal(rest!.sha256, bigSha, 'REST+RETR: resumed file differs');
+        assert.equal(rest!.sha256, fx.bigSha, 'REST+RETR: resumed file differs');
         assert.equal(size!.value, BIG_FILE_SIZE);
 
         // REST + STOR: the server holds the first `cut` bytes; the client sends the rest.
         const serverPartial = path.join(dir.local, 'resumed.bin');
-        await copyFile(big, serverPartial);
+        await copyFile(fx.big, serverPartial);
         await truncate(serverPartial, cut);
-        await ftplibOk(mode, [{ op: 'stor', local: big, remote: `${dir.remote}/resumed.bin`, rest: cut }]);
-        assert.equal(await sha256File(serverPartial), bigSha, 'REST+STOR: resumed upload differs');
+        await ftplibOk(mode, [{ op: 'stor', local: fx.big, remote: `${dir.remote}/resumed.bin`, rest: cut }]);
+        assert.equal(await sha256File(serverPartial), fx.bigSha, 'REST+STOR: resumed upload differs');
 
         const sent = report.transcript.filter((l) => l.startsWith('> ')).map((l) => l.slice(2).split(' ')[0]);
         assert.ok(sent.includes(verb), `expected ${verb}; ftplib sent ${[...new Set(sent)].join(' ')}`);
@@ -115,9 +102,9 @@ for (const family of [4, 6] as const) {
       if (!requirePeer(t, 'python3')) return;
       const dir = await serverDir('ascii');
       const text = 'line one\nline two\n\nlast line\n';
-      const local = path.join(work.dir, `text-${family}.txt`);
+      const local = path.join(fx.work.dir, `text-${family}.txt`);
       await writeFile(local, text);
-      const back = path.join(work.dir, `text-back-${family}.txt`);
+      const back = path.join(fx.work.dir, `text-back-${family}.txt`);
       await ftplibOk('pasv', [
         // storlines sends CRLF on the wire; a Unix server stores LF.
         { op: 'stor', local, remote: `${dir.remote}/a.txt`, ascii: true },
@@ -128,7 +115,7 @@ for (const family of [4, 6] as const) {
       assert.equal(await readFile(back, 'utf8'), text);
       // Binary keeps bytes: a file with CRLF stays CRLF.
       await writeFile(path.join(dir.local, 'crlf.txt'), 'a\r\nb\r\n');
-      const bin = path.join(work.dir, `crlf-${family}.txt`);
+      const bin = path.join(fx.work.dir, `crlf-${family}.txt`);
       await ftplibOk('pasv', [{ op: 'retr', remote: `${dir.remote}/crlf.txt`, local: bin }]);
       assert.equal(await readFile(bin, 'utf8'), 'a\r\nb\r\n');
     });

@@ -203,16 +203,7 @@ export class MemoryStorage implements Storage, SetModifiedTimeCapability, ChmodC
     const segs = this.segments(path);
     const name = segs.pop();
     if (!name) throw new FtpStorageError('invalid-name', 'no file name', path);
-    let dir = this.root;
-    for (const seg of segs) {
-      let next = dir.children.get(seg);
-      if (!next) {
-        next = { type: 'dir', children: new Map(), mtime: new Date(), mode: 0o755, id: this.nextId++ };
-        dir.children.set(seg, next);
-      }
-      if (next.type !== 'dir') throw new FtpStorageError('not-a-directory', 'not a directory', path);
-      dir = next;
-    }
+    const dir = this.ensureDirs(segs, path);
     const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content);
     const old = dir.children.get(name);
     dir.children.set(name, {
@@ -230,8 +221,13 @@ export class MemoryStorage implements Storage, SetModifiedTimeCapability, ChmodC
 
   /** Create a directory and its parents (tests). */
   mkdirp(path: string): void {
+    this.ensureDirs(this.segments(path), path);
+  }
+
+  /** Walk the folders named by segs from the root, creating missing ones; returns the last one. */
+  private ensureDirs(segs: string[], path: string) {
     let dir = this.root;
-    for (const seg of this.segments(path)) {
+    for (const seg of segs) {
       let next = dir.children.get(seg);
       if (!next) {
         next = { type: 'dir', children: new Map(), mtime: new Date(), mode: 0o755, id: this.nextId++ };
@@ -240,6 +236,7 @@ export class MemoryStorage implements Storage, SetModifiedTimeCapability, ChmodC
       if (next.type !== 'dir') throw new FtpStorageError('not-a-directory', 'not a directory', path);
       dir = next;
     }
+    return dir;
   }
 
   /** True when the path exists (tests). */

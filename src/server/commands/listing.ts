@@ -12,6 +12,7 @@ import {
   formatFactLine, formatListLine, formatMlstFeature, formatMlstOptsReply, formatNameLine, parseMlstOpts,
 } from '../../protocol/listing-format.js';
 import { baseName, parentPath } from '../../protocol/paths.js';
+import { compileWildcard, MAX_WILDCARD_LENGTH } from '../../protocol/wildcard.js';
 import type { Permissions } from '../auth/types.js';
 import type { CommandModule, TransferRequest } from '../command-table.js';
 import type { Session } from '../session.js';
@@ -44,32 +45,35 @@ function linesSource(lines: string[]): Readable {
   return Readable.from([Buffer.from(text, 'utf8')], { objectMode: false });
 }
 
-/** "*" and "?" in the last segment of a LIST/NLST argument, as classic `ftp` clients send for mget/mdelete. */
-export function globPattern(name: string): RegExp | undefined {
-  if (!/[*?]/.test(name)) return undefined;
-  const body = name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 's');
-}
-
 interface Entries { dir: boolean; glob: boolean; entries: FileInfo[] }
 
 /**
  * Entries for LIST/NLST/STAT: the directory's children, or the file itself. When nothing has the given
- * name and its last segment holds "*" or "?", the parent directory's entries matching the pattern.
+ * name and its last segment holds "*" or "?", the parent directory's entries matching the pattern
+ * (protocol/wildcard.ts: linear, never a regular expression). A pattern over the bound is answered 501.
  */
-async function entriesOf(s: Session, path: string): Promise<Entries> {
+async function entriesOf(s: Session, path: string): Promise<Entries | Reply> {
   let info: FileInfo;
   try {
     info = await s.storage.stat(path);
   } catch (err) {
-    const pattern = globPattern(baseName(path));
-    if (!pattern) throw err;
-    const entries = (await s.storage.list(parentPath(path))).filter(e => pattern.test(e.name)).sort(byName);
+    const pattern = compileWildcard(baseName(path));
+    if (pattern.kind === 'literal') throw err;
+    if (pattern.kind === 'too-long') {
+      return reply(ReplyCode.SyntaxErrorInParameters,
+        `Wildcard pattern too long: ${pattern.length} characters, at most ${MAX_WILDCARD_LENGTH}`);
+    }
+    const { wildcard } = pattern;
+    const entries = (await s.storage.list(parentPath(path))).filter(e => wildcard.matches(e.name)).sort(byName);
     if (!entries.length) throw err;
     return { dir: false, glob: true, entries };
   }
   if (info.type === 'dir') return { dir: true, glob: false, entries: (await s.storage.list(path)).sort(byName) };
   return { dir: false, glob: false, entries: [info] };
+}
+
+function isReply(x: Entries | Reply): x is Reply {
+  return !('entries' in x);
 }
 
 function listTransfer(path: string, lines: string[], what: string): TransferRequest {
@@ -83,7 +87,9 @@ function listTransfer(path: string, lines: string[], what: string): TransferRequ
 export async function statPath(s: Session, arg: string): Promise<Reply> {
   const path = s.resolve(stripListFlags(arg));
   try {
-    const { dir, entries } = await entriesOf(s, path);
+    const found = await entriesOf(s, path);
+    if (isReply(found)) return found;
+    const { dir, entries } = found;
     const now = new Date();
     const code = dir ? ReplyCode.DirectoryStatus : ReplyCode.FileStatus;
     return reply(code, `Status of ${path}:`, ...entries.map(e => formatListLine(e, now)), 'End of status');
@@ -99,7 +105,9 @@ export const listingCommands: CommandModule = {
       verb: 'LIST', argument: 'optional', permission: 'list', transfer: true, help: 'LIST [<sp> pathname]',
       async handler(s, arg) {
         const path = s.resolve(stripListFlags(arg));
-        const { entries } = await entriesOf(s, path);
+        const found = await entriesOf(s, path);
+        if (isReply(found)) return found;
+        const { entries } = found;
         const now = new Date();
         return listTransfer(path, entries.map(e => formatListLine(e, now)), 'directory listing');
       },
@@ -109,7 +117,9 @@ export const listingCommands: CommandModule = {
       async handler(s, arg) {
         const given = stripListFlags(arg);
         const path = s.resolve(given);
-        const { dir, glob, entries } = await entriesOf(s, path);
+        const found = await entriesOf(s, path);
+        if (isReply(found)) return found;
+        const { dir, glob, entries } = found;
         // A directory lists its entries' names; a file argument the name as the client gave it; a pattern
         // the matching names with the directory part the client gave, so they can be passed to RETR.
         const prefix = given.includes('/') ? given.slice(0, given.lastIndexOf('/') + 1) : '';

@@ -7,31 +7,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { createHash } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LocalStorage } from '../../src/server/storage/local.js';
 import { FtpStorageError } from '../../src/errors.js';
+import { snapshotTree as snapshot } from '../support/tree-snapshot.js';
 
 const MARKER = 'SENTINEL-OUTSIDE-7f3a';
-
-/** Everything under dir (not following links): path -> description. */
-async function snapshot(dir: string, skip: string, into = new Map<string, string>(), prefix = ''): Promise<Map<string, string>> {
-  for (const name of (await readdir(dir)).sort()) {
-    if (prefix === '' && name === skip) continue;
-    const path = join(dir, name);
-    const st = await lstat(path);
-    let desc = `${st.mode.toString(8)} ${st.size} ${st.mtimeMs}`;
-    if (st.isSymbolicLink()) desc += ` -> ${await readlink(path)}`;
-    else if (st.isFile()) desc += ` ${createHash('sha1').update(await readFile(path)).digest('hex')}`;
-    into.set(prefix + name, desc);
-    if (st.isDirectory()) await snapshot(path, skip, into, `${prefix}${name}/`);
-  }
-  return into;
-}
 
 const segment = fc.constantFrom(
   '..', '.', '', '%2e%2e', '%2E%2e%2f', '..%2f', 'a', 'b', 'sub', 'new', 'x\0y', '...', '.hidden',

@@ -1,18 +1,22 @@
 /**
  * Owns LocalStorage: the Storage backend on the local file system, confined to a root directory.
  *
- * Confinement lives in local-jail.ts (every access resolves symlinks and checks the result against the
- * root's realpath); errno translation in local-errors.ts; Stats -> FileInfo in local-info.ts.
+ * Confinement lives in local-jail*.ts: every operation runs on a host path the jail resolved inside the root
+ * (on Linux, descriptor by descriptor, so that concurrent renames in the served tree cannot redirect it) and
+ * never follows a final symlink itself; errno translation in local-errors.ts; Stats -> FileInfo in
+ * local-info.ts.
  * Data is streamed end to end with large buffers (DESIGN.md "Performance habits"): the server pipes these
  * streams to and from sockets, so backpressure is the stream's own.
  */
-import { constants as fsc, type ReadStream, type WriteStream } from 'node:fs';
-import { chmod, lstat, mkdir, open, readdir, rename, rmdir, stat, statfs, unlink, utimes, realpath, type FileHandle } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { constants as fsc, type ReadStream, type Stats, type WriteStream } from 'node:fs';
+import { chmod, lstat, mkdir, open, readdir, realpath, rename, rmdir, stat, statfs, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { join, posix, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { storageError, toStorageError } from './local-errors.js';
 import { loadOwnerNames, toFileInfo } from './local-info.js';
-import { RootJail, SAFE_OPEN_FLAGS } from './local-jail.js';
+import { FOLLOW, SAFE_OPEN_FLAGS, virtualSegments, type Jail } from './local-jail.js';
+import { DescriptorJail } from './local-jail-descriptor.js';
+import { RealpathJail } from './local-jail-realpath.js';
 import type {
   AvailableSpaceCapability, ChmodCapability, FileInfo, ReadOptions, SetModifiedTimeCapability, Storage, WriteOptions,
 } from './types.js';
@@ -49,7 +53,7 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   /** The root as given (absolute). */
   readonly root: string;
   private readonly highWaterMark: number;
-  private jailPromise: Promise<RootJail> | undefined;
+  private jailPromise: Promise<Jail> | undefined;
 
   constructor(root: string, options: LocalStorageOptions = {}) {
     this.root = resolve(root);
@@ -66,13 +70,18 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
     return storage;
   }
 
-  /** The root's realpath is taken once: the jail is the directory the root named when first used. */
-  private jail(): Promise<RootJail> {
+  /**
+   * The root is taken once: the jail is the directory the root named when first used (on Linux it holds
+   * that directory open). DescriptorJail where /proc/self/fd works, else the realpath fallback.
+   */
+  private jail(): Promise<Jail> {
     this.jailPromise ??= (async () => {
       try {
+        const pinned = await DescriptorJail.open(this.root);
+        if (pinned) return pinned;
         const real = await realpath(this.root);
         if (!(await stat(real)).isDirectory()) throw storageError('not-a-directory', '/');
-        return new RootJail(real);
+        return new RealpathJail(real);
       } catch (err) {
         this.jailPromise = undefined; // let a later call retry (the folder may be created later)
         throw toStorageError(err, '/');
@@ -81,13 +90,19 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
     return this.jailPromise;
   }
 
+  /** Stats of the object (symlinks inside the root followed). */
+  private async statOf(jail: Jail, path: string): Promise<Stats> {
+    return jail.object(path, async (host) => {
+      const st = await lstat(host);
+      return st.isSymbolicLink() ? FOLLOW : st;
+    });
+  }
+
   async stat(path: string): Promise<FileInfo> {
     const jail = await this.jail();
-    const real = await jail.existing(path);
     try {
-      const [st, names] = await Promise.all([stat(real), loadOwnerNames()]);
-      const segments = jail.segments(path);
-      return toFileInfo(segments.at(-1) ?? '', st, names);
+      const [st, names] = await Promise.all([this.statOf(jail, path), loadOwnerNames()]);
+      return toFileInfo(virtualSegments(path).at(-1) ?? '', st, names);
     } catch (err) {
       throw toStorageError(err, path);
     }
@@ -95,38 +110,37 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
 
   async list(path: string): Promise<FileInfo[]> {
     const jail = await this.jail();
-    const dir = await jail.existing(path);
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch (err) {
-      throw toStorageError(err, path);
-    }
     const owners = await loadOwnerNames();
     const infos: FileInfo[] = [];
-    const describe = async (name: string): Promise<FileInfo | undefined> => {
-      const host = join(dir, name);
-      let st;
-      try {
-        st = await lstat(host);
-        if (!st.isSymbolicLink()) return toFileInfo(name, st, owners);
-      } catch {
-        return undefined; // vanished since readdir: not part of the listing
-      }
-      // A symlink whose target is inside the root is shown as what it points to, so clients can walk
-      // into linked folders. One pointing outside (or nowhere) is shown as a bare link, target withheld:
-      // its host path is none of the client's business, and every access to it is refused.
-      try {
-        const real = await realpath(host);
-        if (jail.contains(real)) return toFileInfo(name, await stat(real), owners);
-      } catch {
-        // dangling or looping
-      }
-      return toFileInfo(name, st, owners);
-    };
-    for (let i = 0; i < names.length; i += LIST_CONCURRENCY) {
-      const batch = await Promise.all(names.slice(i, i + LIST_CONCURRENCY).map(describe));
-      for (const info of batch) if (info) infos.push(info);
+    try {
+      // pinned(): the folder listed is the one resolved, even if its name is swapped meanwhile.
+      await jail.pinned(path, async (dir, st) => {
+        if (!st.isDirectory()) throw storageError('not-a-directory', path);
+        const names = await readdir(dir);
+        const describe = async (name: string): Promise<FileInfo | undefined> => {
+          let entry;
+          try {
+            entry = await lstat(join(dir, name));
+            if (!entry.isSymbolicLink()) return toFileInfo(name, entry, owners);
+          } catch {
+            return undefined; // vanished since readdir: not part of the listing
+          }
+          // A symlink whose target is inside the root is shown as what it points to, so clients can walk
+          // into linked folders. One pointing outside (or nowhere) is shown as a bare link, target withheld:
+          // its host path is none of the client's business, and every access to it is refused.
+          try {
+            return toFileInfo(name, await this.statOf(jail, posix.join(path, name)), owners);
+          } catch {
+            return toFileInfo(name, entry, owners);
+          }
+        };
+        for (let i = 0; i < names.length; i += LIST_CONCURRENCY) {
+          const batch = await Promise.all(names.slice(i, i + LIST_CONCURRENCY).map(describe));
+          for (const info of batch) if (info) infos.push(info);
+        }
+      });
+    } catch (err) {
+      throw toStorageError(err, path);
     }
     infos.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return infos;
@@ -135,12 +149,10 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   async openRead(path: string, options: ReadOptions = {}): Promise<Readable> {
     const start = checkOffset(options.start, path);
     const jail = await this.jail();
-    const real = await jail.existing(path);
     let handle: FileHandle | undefined;
     try {
-      handle = await open(real, fsc.O_RDONLY | SAFE_OPEN_FLAGS);
+      handle = await jail.object(path, (host) => open(host, fsc.O_RDONLY | SAFE_OPEN_FLAGS));
       await this.requireRegularFile(handle, path);
-      await jail.verifyHandle(handle, path);
     } catch (err) {
       await handle?.close().catch(() => undefined);
       throw toStorageError(err, path);
@@ -151,7 +163,6 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   async openWrite(path: string, options: WriteOptions = {}): Promise<Writable> {
     const start = checkOffset(options.start, path);
     const jail = await this.jail();
-    const target = await jail.writeTarget(path);
     let flags = fsc.O_WRONLY | fsc.O_CREAT | SAFE_OPEN_FLAGS;
     if (options.exclusive) flags |= fsc.O_EXCL;
     if (options.append) flags |= fsc.O_APPEND;
@@ -159,9 +170,11 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
     else if (start === 0) flags |= fsc.O_TRUNC;
     let handle: FileHandle | undefined;
     try {
-      handle = await open(target, flags, 0o666);
+      // A final symlink whose target exists inside the root is written through; a dangling one is refused:
+      // creating through it would create a file wherever it points (hence no O_CREAT via a link).
+      handle = await jail.object(path, (host, viaLink) => open(host, viaLink ? flags & ~fsc.O_CREAT : flags, 0o666),
+        { refuseDangling: true });
       await this.requireRegularFile(handle, path);
-      await jail.verifyHandle(handle, path);
       if (!options.append && start > 0) await handle.truncate(start);
     } catch (err) {
       await handle?.close().catch(() => undefined);
@@ -175,29 +188,36 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   }
 
   async mkdir(path: string): Promise<void> {
-    const { host } = await (await this.jail()).entry(path);
+    const jail = await this.jail();
     try {
-      await mkdir(host, 0o777);
+      await jail.entry(path, (host) => mkdir(host, 0o777));
     } catch (err) {
       throw toStorageError(err, path);
     }
   }
 
   async rmdir(path: string): Promise<void> {
-    const { host } = await (await this.jail()).entry(path);
+    const jail = await this.jail();
     try {
-      await rmdir(host);
+      await jail.entry(path, (host) => rmdir(host));
     } catch (err) {
       throw toStorageError(err, path);
     }
   }
 
   async delete(path: string): Promise<void> {
-    const { host } = await (await this.jail()).entry(path);
+    const jail = await this.jail();
     try {
-      // unlink() removes a symlink itself, never its target.
-      if ((await lstat(host)).isDirectory()) throw storageError('is-a-directory', path);
-      await unlink(host);
+      await jail.entry(path, async (host) => {
+        try {
+          // unlink() removes a symlink itself, never its target.
+          await unlink(host);
+        } catch (err) {
+          // A folder: EISDIR on Linux, EPERM elsewhere (POSIX).
+          if ((await lstat(host).catch(() => undefined))?.isDirectory()) throw storageError('is-a-directory', path);
+          throw err;
+        }
+      });
     } catch (err) {
       throw toStorageError(err, path);
     }
@@ -205,25 +225,27 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
 
   async rename(from: string, to: string): Promise<void> {
     const jail = await this.jail();
-    const source = await jail.entry(from);
-    const target = await jail.entry(to);
     try {
-      await lstat(source.host);
-    } catch (err) {
-      throw toStorageError(err, from);
-    }
-    try {
-      await rename(source.host, target.host);
+      // Both parents stay pinned while rename() runs.
+      await jail.entry(from, (source) => jail.entry(to, async (target) => {
+        try {
+          await rename(source, target);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !(await lstat(source).catch(() => undefined))) {
+            throw storageError('not-found', from);
+          }
+          throw err;
+        }
+      }));
     } catch (err) {
       throw toStorageError(err, to);
     }
   }
 
   async setModifiedAt(path: string, date: Date): Promise<void> {
-    const real = await (await this.jail()).existing(path);
+    const jail = await this.jail();
     try {
-      const st = await stat(real);
-      await utimes(real, st.atime, date);
+      await jail.pinned(path, (host, st) => utimes(host, st.atime, date));
     } catch (err) {
       throw toStorageError(err, path);
     }
@@ -231,19 +253,19 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
 
   async chmod(path: string, mode: number): Promise<void> {
     if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw storageError('invalid-name', path);
-    const real = await (await this.jail()).existing(path);
+    const jail = await this.jail();
     try {
       // SECURITY: only the rwx bits; setuid/setgid/sticky are not for FTP users to hand out.
-      await chmod(real, mode & 0o777);
+      await jail.pinned(path, (host) => chmod(host, mode & 0o777));
     } catch (err) {
       throw toStorageError(err, path);
     }
   }
 
   async availableBytes(path: string): Promise<number> {
-    const real = await (await this.jail()).existing(path);
+    const jail = await this.jail();
     try {
-      const fs = await statfs(real);
+      const fs = await jail.pinned(path, (host) => statfs(host));
       return fs.bavail * fs.bsize;
     } catch (err) {
       throw toStorageError(err, path);

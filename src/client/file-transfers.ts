@@ -4,14 +4,15 @@
  * the total when known. The transfer (both halves, ABOR, fallback) is FtpClient.transfer() / transfer.ts.
  */
 import type { Readable, Writable } from 'node:stream';
-import { FtpProtocolError, FtpReplyError, FtpUsageError } from '../errors.js';
+import { FtpAbortedError, FtpClosedError, FtpProtocolError, FtpReplyError, FtpUsageError } from '../errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import type { FtpResponse } from '../protocol/reply-parser.js';
 import type { ProgressEvent } from './events.js';
 import type { DataMode } from './data-channel.js';
 import type { TransferSpec } from './transfer.js';
 import { ProgressTracker } from './progress.js';
-import { localSize, openLocalSink, openLocalSource } from './local-files.js';
+import { localSize, openLocalSink, openLocalSource, type LocalSink } from './local-files.js';
+import { assertResumable, inspectLocalTarget, type LocalTarget } from './local-target.js';
 import { readSize, type RemoteOps } from './remote-ops.js';
 
 export type TransferType = 'binary' | 'ascii';
@@ -59,6 +60,8 @@ export interface FileTransferOps extends RemoteOps {
     : Promise<{ reply: FtpResponse; bytes: number; mode: DataMode }>;
   progress(e: ProgressEvent): void;
   wantsProgress(): boolean;
+  /** Aborted when the client is destroyed (Ctrl-C in the CLI): ends a wait for a FIFO's reader. */
+  readonly destroyedSignal: AbortSignal;
 }
 
 export async function downloadFile(ops: FileTransferOps, remotePath: string, destination: string | Writable,
@@ -67,7 +70,10 @@ export async function downloadFile(ops: FileTransferOps, remotePath: string, des
   let startAt = opts.startAt ?? 0;
   if (opts.resume && typeof destination !== 'string') throw new FtpUsageError('resume needs a local file path as destination');
   if ((opts.resume || startAt > 0) && type === 'ascii') throw new FtpUsageError('resuming needs binary type: TYPE A offsets are not byte offsets');
-  if (opts.resume) startAt = await localSize(destination as string);
+  // What the destination is decides how it is written (local-target.ts); decided before anything is sent.
+  const target = typeof destination === 'string' ? await inspectLocalTarget(destination) : undefined;
+  if (target && (opts.resume || startAt > 0)) assertResumable(target);
+  if (opts.resume) startAt = target!.size;
   let total: number | undefined;
   if (ops.features.has('SIZE') && (opts.resume || ops.wantsProgress())) {
     total = await readSize(ops, remotePath).catch(e => { if (e instanceof FtpReplyError) return undefined; throw e; });
@@ -77,7 +83,7 @@ export async function downloadFile(ops: FileTransferOps, remotePath: string, des
     return { bytes: 0, startOffset: startAt };
   }
   await ops.ensureType(type === 'ascii' ? 'A' : 'I');
-  const local = typeof destination === 'string' ? await openLocalSink(destination, startAt, !!opts.resume || startAt > 0) : undefined;
+  const local = target ? await openSink(ops, target, startAt, !!opts.resume || startAt > 0, opts.signal) : undefined;
   const sink = local ? local.stream : destination as Writable;
   const progress = new ProgressTracker(e => ops.progress(e), { direction: 'download', path: remotePath, startOffset: startAt, total });
   try {
@@ -89,6 +95,21 @@ export async function downloadFile(ops: FileTransferOps, remotePath: string, des
     return { bytes, startOffset: startAt, reply, mode };
   } catch (e) {
     await local?.discard();
+    throw e;
+  }
+}
+
+/** Open the local side; a wait for a FIFO's reader ends with the caller's signal or when the client is destroyed. */
+async function openSink(ops: FileTransferOps, target: LocalTarget, startAt: number, inPlace: boolean,
+  signal: AbortSignal | undefined): Promise<LocalSink> {
+  try {
+    return await openLocalSink(target, startAt, inPlace, {
+      signal: signal ? AbortSignal.any([signal, ops.destroyedSignal]) : ops.destroyedSignal,
+      onWaitingForReader: () => ops.status(`${target.path} is a FIFO with no reader yet: waiting for one to open it`),
+    });
+  } catch (e) {
+    if (ops.destroyedSignal.aborted) throw new FtpClosedError(`the client was destroyed while waiting for a reader of ${target.path}`, { cause: e });
+    if (signal?.aborted) throw new FtpAbortedError(`the download was aborted while waiting for a reader of ${target.path}`, { cause: e });
     throw e;
   }
 }

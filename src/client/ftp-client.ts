@@ -363,7 +363,11 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
 
   // ------------------------------------------------------------------ transfers
 
-  /** Download to a local path (temporary name, renamed on success) or into a stream. */
+  /**
+   * Download to a local path or into a stream. A regular file (or a new one) is written under a temporary
+   * name and renamed on success; a device or FIFO is written directly; a symbolic link is followed
+   * (local-target.ts).
+   */
   download(remotePath: string, destination: string | Writable, opts: DownloadOptions = {}): Promise<TransferResult> {
     return this.run(() => downloadFile(this.fileOps(), remotePath, destination, opts));
   }
@@ -380,6 +384,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
       transfer: (makeSpec, path, signal) => this.transfer(makeSpec, path, signal),
       progress: e => this.emit('progress', e),
       wantsProgress: () => this.listenerCount('progress') > 0,
+      destroyedSignal: this.lifetime.signal,
     };
   }
 

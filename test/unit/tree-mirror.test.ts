@@ -144,11 +144,28 @@ test('a local symlink in the target folder cannot be used to write outside it', 
   const events: TreeEvent[] = [];
   const result = await downloadTree(client, '/', target, { onEvent: e => events.push(e) });
   assert.deepEqual(await readdir(outside), []);
-  assert.equal(result.failures.length, 1);
-  assert.match(result.failures[0].error.message, /outside/);
-  assert.equal(result.failures[0].action.rel, 'sub/x.txt');
+  // The folder itself is refused (it is a link leading outside), and so is every file under it.
+  assert.deepEqual(result.failures.map(f => f.action.rel), ['sub', 'sub/x.txt']);
+  for (const f of result.failures) assert.match(f.error.message, /outside/);
   assert.equal(await readFile(path.join(target, 'y.txt'), 'utf8'), 'y');
   assert.ok(events.some(e => e.type === 'skipped-entry' && e.side === 'local' && e.reason === 'symbolic link'));
+});
+
+test('a local symlink to a file outside the target folder is not written through; one inside is', async t => {
+  const base = await tempDir(t, 'ftpkit-tree-');
+  const target = path.join(base, 'target');
+  const outside = path.join(base, 'outside');
+  await mkdir(path.join(target, 'real'), { recursive: true }); await mkdir(outside);
+  await writeFile(path.join(outside, 'victim.txt'), 'precious');
+  await writeFile(path.join(target, 'real/in.txt'), 'old');
+  await symlink(path.join(outside, 'victim.txt'), path.join(target, 'out.txt'));
+  await symlink('real/in.txt', path.join(target, 'in.txt'));
+  const client = new MemClient(memTree({ '/out.txt': 'from the server', '/in.txt': 'new' }));
+  const result = await downloadTree(client, '/', target);
+  assert.equal(await readFile(path.join(outside, 'victim.txt'), 'utf8'), 'precious');
+  assert.deepEqual(result.failures.map(f => f.action.rel), ['out.txt']);
+  assert.match(result.failures[0].error.message, /out\.txt resolves to .*victim\.txt, outside/);
+  assert.equal(await readFile(path.join(target, 'real/in.txt'), 'utf8'), 'new');
 });
 
 const node = (rel: string, type: 'file' | 'dir', size?: number, mtime?: Date, precisionMs = 1000): TreeNode =>

@@ -7,7 +7,8 @@
  * A failed action is reported and the rest goes on; the result lists every failure.
  *
  * SECURITY: every local path goes through localPathFor (single-segment names + path.resolve containment)
- * and assertRealInside (existing folders resolved with realpath) right before it is written or deleted.
+ * and assertRealInside (the existing target or folders resolved with realpath: a symbolic link already in
+ * the folder is followed only while it stays inside) right before it is written or deleted.
  */
 import { mkdir, rm, utimes, stat } from 'node:fs/promises';
 import { FtpReplyError, FtpUsageError } from '../../errors.js';
@@ -85,6 +86,10 @@ export async function mirror(client: TreeClient, options: MirrorOptions): Promis
     remoteMissing = !(await remoteRootExists(client, remoteDir));
     remote = remoteMissing ? new Map() : await walkRemote(client, remoteDir, counting, maxDepth, signal);
   } else {
+    // A target that exists must be a folder (a symbolic link to one is followed: the user named it). A file,
+    // device or FIFO there is refused before anything is listed or written, never replaced by a folder.
+    const st = await stat(localDir).catch(() => undefined);
+    if (st && !st.isDirectory()) throw new FtpUsageError(`${localDir} exists and is not a folder`);
     remote = await walkRemote(client, remoteDir, counting, maxDepth, signal);
   }
   const local = await walkLocal(localDir, counting, maxDepth, signal);
@@ -117,12 +122,16 @@ export async function mirror(client: TreeClient, options: MirrorOptions): Promis
           await rm(target, { recursive: action.kind === 'delete-dir', force: true });
           result.deleted++;
         } else if (action.kind === 'transfer') {
+          // A device or FIFO already in the folder (walkLocal skips them, so they plan as new) is written
+          // through, never replaced: the download decides that (client/local-target.ts).
           await c.download(remotePath, target, { signal });
+          const written = await stat(target);
           const mtime = source.get(action.rel)?.modifiedAt;
-          // Same mtime as the server's, so the next mirror sees the file as unchanged.
-          if (mtime) await utimes(target, mtime, mtime);
+          // Same mtime as the server's, so the next mirror sees the file as unchanged. A device or FIFO
+          // has no content to compare: its times are left alone.
+          if (mtime && written.isFile()) await utimes(target, mtime, mtime);
           result.transferred++;
-          result.bytes += (await stat(target)).size;
+          result.bytes += written.isFile() ? written.size : action.size ?? 0;
         }
       } else {
         const localPath = localPathFor(localDir, segs);

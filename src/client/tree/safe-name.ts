@@ -53,26 +53,35 @@ export function localPathFor(root: string, segments: readonly string[]): string 
 }
 
 /**
- * Check that the existing part of `target`'s parent chain resolves (symlinks followed) inside root's real
- * path. Call right before writing or deleting.
+ * Check that `target` itself, when it exists (a symbolic link is followed), and otherwise the existing part
+ * of its parent chain resolve (symlinks followed) inside root's real path. Call right before writing or
+ * deleting.
+ *
+ * SECURITY: a download writes through a symbolic link that is already in the target folder (so a link to a
+ * file, a device or a FIFO keeps working, see client/local-target.ts), but a tree operation writes names
+ * chosen by the server: a pre-existing link pointing outside the folder (left by an unpacked archive, or
+ * planted by another local user with write access there) would let those names overwrite ~/.bashrc.
+ * So tree operations follow links only while they stay inside; a single `get` to a path the user typed
+ * follows it wherever it goes, like cp and curl -o.
  */
 export async function assertRealInside(root: string, target: string): Promise<void> {
   const realRoot = await realpath(root);
-  let dir = path.dirname(target);
-  // Find the deepest existing ancestor.
+  let p = target;
+  // Find the deepest existing path: the target itself, else its deepest existing ancestor. A dangling
+  // link resolves as missing here; the download refuses it with its own message.
   for (;;) {
     try {
-      const real = await realpath(dir);
+      const real = await realpath(p);
       if (real !== realRoot && !isStrictlyInside(realRoot, real)) {
-        throw new UnsafePathError(`refused ${target}: ${dir} resolves to ${real}, outside ${realRoot}`);
+        throw new UnsafePathError(`refused ${target}: ${p} resolves to ${real}, outside ${realRoot}`);
       }
       return;
     } catch (err) {
       if (err instanceof UnsafePathError) throw err;
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      const up = path.dirname(dir);
-      if (up === dir) return;
-      dir = up;
+      const up = path.dirname(p);
+      if (up === p) return;
+      p = up;
     }
   }
 }

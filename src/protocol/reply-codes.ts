@@ -53,6 +53,7 @@ export const ReplyCode = {
   PageTypeUnknown: 551,               // RFC 959 s4.2
   ExceededStorageAllocation: 552,     // RFC 959 s4.2
   FileNameNotAllowed: 553,            // RFC 959 s4.2
+  InvalidRestParameter: 554,          // RFC 3659 s5.4: requested action not taken, invalid REST parameter
 } as const;
 
 export type ReplyCodeName = keyof typeof ReplyCode;

@@ -62,6 +62,11 @@ export interface ActiveOptions {
 export interface TimeoutOptions {
   /** Idle control connection (no command). Default 300 s (vsftpd's idle_session_timeout). */
   idleMs?: number;
+  /**
+   * From the greeting (or REIN) to a successful login, whatever the client sends meanwhile. Default 60 s
+   * (proftpd's TimeoutLogin, shorter: a client logs in within seconds); 0 disables it.
+   */
+  loginMs?: number;
   /** Waiting for the client to open a passive connection, or for an active connect. Default 30 s. */
   dataConnectMs?: number;
   /** A data connection with no progress. Default 300 s. */

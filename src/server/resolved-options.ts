@@ -12,7 +12,7 @@ export interface ResolvedServerOptions {
   greeting: string;
   passive: { portRange: PortRange; address: string | undefined };
   active: { requireSameAddress: boolean; refusePrivilegedPorts: boolean; sourceAddress?: string; sourcePort?: number };
-  timeouts: { idleMs: number; dataConnectMs: number; dataIdleMs: number };
+  timeouts: { idleMs: number; loginMs: number; dataConnectMs: number; dataIdleMs: number };
   limits: {
     maxLineLength: number; loginFailureDelayMs: number; maxLoginFailures: number; maxSessions: number;
     maxSessionsPerAddress: number;
@@ -43,6 +43,7 @@ export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
     },
     timeouts: {
       idleMs: o.timeouts?.idleMs ?? 300_000,
+      loginMs: o.timeouts?.loginMs ?? 60_000,
       dataConnectMs: o.timeouts?.dataConnectMs ?? 30_000,
       dataIdleMs: o.timeouts?.dataIdleMs ?? 300_000,
     },

@@ -84,6 +84,10 @@ export class Session {
   /** After EPSV ALL only EPSV may set up data connections (RFC 2428 s4). */
   epsvAll = false;
   mlstFacts: Set<MlstFact> = new Set(DEFAULT_MLST_FACTS);
+  /**
+   * Failed PASS attempts on this connection. SECURITY: not reset by REIN, which is allowed before login:
+   * otherwise USER/PASS/REIN loops would get unlimited guesses per connection.
+   */
   loginFailures = 0;
   /** Whether the control connection is protected by TLS (set by the FTPS module). */
   secure = false;
@@ -103,6 +107,7 @@ export class Session {
   private busy = false;
   private closed = false;
   private idleTimer: NodeJS.Timeout | undefined;
+  private loginTimer: NodeJS.Timeout | undefined;
   private readonly onData = (chunk: Buffer): void => this.onBytes(chunk);
   private readonly onEnd = (): void => this.close('client closed the connection');
   private readonly onError = (err: Error): void => this.close(`control connection error: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
@@ -139,6 +144,7 @@ export class Session {
   start(): void {
     this.attach(this.socket);
     this.resetIdleTimer();
+    this.startLoginDeadline();
     void this.send(reply(ReplyCode.ServiceReady, this.options.greeting));
   }
 
@@ -384,6 +390,7 @@ export class Session {
     this.phase = 'logged-in';
     this.pendingUser = undefined;
     this.cwd = normalizePath(user.home ?? '/');
+    this.clearLoginDeadline();
     this.context.events.emit('login', { sessionId: this.id, remoteAddress: this.remoteAddress, user: user.name });
   }
 
@@ -402,10 +409,10 @@ export class Session {
     this.renameFrom = undefined;
     this.epsvAll = false;
     this.mlstFacts = new Set(DEFAULT_MLST_FACTS);
-    this.loginFailures = 0;
     this.ext.clear();
     this.wrapDataSocket = undefined;
     for (const hook of this.resetHooks) hook(this);
+    this.startLoginDeadline();
   }
 
   // ---- lifetime ----------------------------------------------------------------------------------
@@ -413,20 +420,40 @@ export class Session {
   private resetIdleTimer(): void {
     this.clearIdleTimer();
     if (this.closed || this.transfer) return;
-    const ms = this.options.timeouts.idleMs;
-    if (ms > 0 && Number.isFinite(ms)) {
-      this.idleTimer = setTimeout(() => {
-        void this.send(reply(ReplyCode.ServiceNotAvailable, 'Idle timeout, closing control connection'))
-          .then(() => this.close('idle timeout', true));
-      }, ms);
-      // The connection keeps the process alive, not this timer (an embedding app can exit cleanly).
-      this.idleTimer.unref();
-    }
+    this.idleTimer = this.closingTimer(this.options.timeouts.idleMs, 'Idle');
   }
 
   private clearIdleTimer(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
+  }
+
+  /**
+   * SECURITY: an absolute deadline for logging in, from the greeting (or REIN) on; loggedIn() clears it.
+   * The idle timer alone does not bound a connection that never logs in: any line, NOOP included,
+   * restarts it.
+   */
+  private startLoginDeadline(): void {
+    this.clearLoginDeadline();
+    if (this.closed) return;
+    this.loginTimer = this.closingTimer(this.options.timeouts.loginMs, 'Login');
+  }
+
+  /** A timer that answers 421 "<what> timeout" and closes the session; undefined when `ms` disables it. */
+  private closingTimer(ms: number, what: string): NodeJS.Timeout | undefined {
+    if (!(ms > 0) || !Number.isFinite(ms)) return undefined;
+    const timer = setTimeout(() => {
+      void this.send(reply(ReplyCode.ServiceNotAvailable, `${what} timeout, closing control connection`))
+        .then(() => this.close(`${what.toLowerCase()} timeout`, true));
+    }, ms);
+    // The connection keeps the process alive, not this timer (an embedding app can exit cleanly).
+    timer.unref();
+    return timer;
+  }
+
+  private clearLoginDeadline(): void {
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.loginTimer = undefined;
   }
 
   /**
@@ -437,6 +464,7 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     this.clearIdleTimer();
+    this.clearLoginDeadline();
     this.queue.length = 0;
     this.transfer?.abort('session closed');
     this.setDataChannel(undefined);

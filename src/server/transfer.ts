@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import { Transform } from 'node:stream';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { FtpStorageError, FtpTlsError } from '../errors.js';
+import { FtpNetworkError, FtpStorageError, FtpTlsError } from '../errors.js';
 import { dataTlsFailureReply } from '../net/tls-server.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { reply } from '../protocol/reply.js';
@@ -90,7 +90,10 @@ export function runTransfer(session: Session, req: TransferRequest, channel: Dat
       if (err instanceof AbortedError) return fail(abortReason ?? 'aborted', reply(ReplyCode.ConnectionClosedTransferAborted, 'Transfer aborted'));
       // FTPS (PROT P): 522 when the data connection did not resume the control TLS session, 425 otherwise.
       if (err instanceof FtpTlsError) return fail(`data connection TLS: ${err.message}`, dataTlsFailureReply(err));
-      const why = (err as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? 'timed out' : 'failed';
+      const timedOut = err instanceof FtpNetworkError ? err.failure === 'timeout' : (err as NodeJS.ErrnoException).code === 'ETIMEDOUT';
+      const why = timedOut ? 'timed out' : 'failed';
+      // The operator learns the cause (e.g. binding source port 20 needs privileges); the client only 425.
+      if (err instanceof FtpNetworkError && channel.kind === 'active') session.warn('active-connect-failed', err.message);
       return fail(`data connection ${why}`, reply(ReplyCode.CantOpenDataConnection, `Can't open data connection (${why})`));
     }
 

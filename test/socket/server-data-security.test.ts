@@ -24,10 +24,10 @@ async function setup(t: TestContext, opts: HarnessOptions = {}): Promise<{ h: Ha
 test('PORT/EPRT to another host than the client is refused (bounce attack, RFC 2577)', async t => {
   const { c } = await setup(t);
   let r = await c.send('PORT 127,0,0,2,156,64');
-  assert.equal(r.code, 500);
+  assert.equal(r.code, 504, 'one code for both refusals (RFC 2577 s3)');
   assert.match(r.text, /127\.0\.0\.2.*only to 127\.0\.0\.1/);
-  assert.equal((await c.send('PORT 10,0,0,1,156,64')).code, 500);
-  assert.equal((await c.send('EPRT |1|192.0.2.1|40000|')).code, 500);
+  assert.equal((await c.send('PORT 10,0,0,1,156,64')).code, 504);
+  assert.equal((await c.send('EPRT |1|192.0.2.1|40000|')).code, 504);
   r = await c.send('PORT 127,0,0,1,0,25');
   assert.equal(r.code, 504, 'privileged port');
   assert.match(r.text, /below 1024/);
@@ -39,7 +39,7 @@ test('PORT/EPRT to another host than the client is refused (bounce attack, RFC 2
 
 test('EPRT to another IPv6 host is refused', async t => {
   const { c } = await setup(t, { host: '::1' });
-  assert.equal((await c.send('EPRT |2|::2|40000|')).code, 500);
+  assert.equal((await c.send('EPRT |2|::2|40000|')).code, 504);
   assert.equal((await c.send('EPRT |2|0:0:0:0:0:0:0:1|40000|')).code, 200, 'another spelling of the client address');
 });
 

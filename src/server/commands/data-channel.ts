@@ -18,6 +18,7 @@ import type { CommandModule } from '../command-table.js';
 import { ActiveDataChannel } from '../data/active.js';
 import { sameAddress } from '../data/data-channel.js';
 import { PassiveDataChannel } from '../data/passive.js';
+import { activeConnectOptions } from '../nat/active-source.js';
 import type { Session } from '../session.js';
 
 const EPSV_ALL_REFUSAL = (): Reply => reply(ReplyCode.BadSequence, 'EPSV ALL in effect: only EPSV may set up data connections');
@@ -63,20 +64,19 @@ function activeChannel(s: Session, requested: HostPort, verb: string): Reply {
   const unspecified = requested.host === '::' || requested.host === '0.0.0.0' || /^[0:]+$/.test(requested.host);
   const target = unspecified ? { host: s.remoteAddress, port: requested.port } : requested;
   // SECURITY: RFC 2577 s3 (FTP bounce attack): connect only back to the client that sent the command,
-  // never to a third host the client names.
+  // never to a third host the client names. Both refusals below answer 504 ("command not implemented for
+  // that parameter"), the code RFC 2577 s3 proposes for a refused port: the syntax was fine, the target is
+  // not allowed, and a client that reads 500 as "EPRT unknown" must not fall back to PORT with it.
   if (s.options.active.requireSameAddress && !sameAddress(target.host, s.remoteAddress)) {
-    return reply(ReplyCode.SyntaxError, `${verb} refused: I won't open a connection to ${target.host} (only to ${s.remoteAddress})`);
+    return reply(ReplyCode.ParameterNotImplemented, `${verb} refused: I won't open a connection to ${target.host} (only to ${s.remoteAddress})`);
   }
-  // SECURITY: RFC 2577 s3: refuse privileged ports, where a bounced connection could reach a well-known
-  // service (SMTP, ...) speaking with the server's address.
+  // SECURITY: refuse privileged ports, where a bounced connection could reach a well-known service (SMTP,
+  // ...) speaking with the server's address.
   if (s.options.active.refusePrivilegedPorts && target.port < 1024) {
     return reply(ReplyCode.ParameterNotImplemented, `${verb} refused: port ${target.port} is below 1024`);
   }
-  const sourceAddress = s.options.active.sourceAddress;
   s.setDataChannel(new ActiveDataChannel({
-    target,
-    localAddress: sourceAddress ?? s.localAddress,
-    localPort: s.options.active.sourcePort,
+    connect: activeConnectOptions(s.options.active, { ...target, controlLocalAddress: s.localAddress }),
     wrapSocket: wrapper(s),
   }));
   return reply(ReplyCode.Ok, `${verb} command successful. Consider using EPSV`);

@@ -9,6 +9,10 @@ import { formatTimeVal, parseTimeVal } from '../../protocol/listing-format.js';
 import type { CommandModule } from '../command-table.js';
 import { canReportSpace, canSetModifiedTime } from '../storage/types.js';
 import { storageErrorReply } from '../storage-replies.js';
+import { crlfSize } from '../data/ascii.js';
+
+/** Largest file whose TYPE A size SIZE counts (a full read): 16 MiB, a fraction of a second. */
+const ASCII_SIZE_LIMIT = 16 * 1024 * 1024;
 
 export const fileCommands: CommandModule = {
   name: 'files',
@@ -61,15 +65,20 @@ export const fileCommands: CommandModule = {
       },
     },
     {
-      // RFC 3659 s4: the size is the number of octets a RETR in the current TYPE would send. In TYPE A that
-      // would need a full read to count line ends; like vsftpd we answer the stored (binary) size.
+      // RFC 3659 s4: the size is the number of octets a RETR in the current TYPE would send. In TYPE A
+      // that means reading the file to count line ends: done up to ASCII_SIZE_LIMIT, refused above it (550,
+      // as proftpd does) rather than answering a number the transfer would not match.
       verb: 'SIZE', argument: 'required', permission: 'list', help: 'SIZE <sp> pathname', feat: ['SIZE'],
       async handler(s, arg) {
         const path = s.resolve(arg);
         try {
           const info = await s.storage.stat(path);
           if (info.type !== 'file') return reply(ReplyCode.FileUnavailable, `${path}: not a regular file`);
-          return reply(ReplyCode.FileStatus, String(info.size));
+          if (s.type !== 'A') return reply(ReplyCode.FileStatus, String(info.size));
+          if (info.size > ASCII_SIZE_LIMIT) {
+            return reply(ReplyCode.FileUnavailable, `${path}: SIZE in ASCII mode is only counted up to ${ASCII_SIZE_LIMIT} bytes; send TYPE I first`);
+          }
+          return reply(ReplyCode.FileStatus, String(await crlfSize(await s.storage.openRead(path))));
         } catch (err) { return storageErrorReply(err, path); }
       },
     },
@@ -104,10 +113,10 @@ export const fileCommands: CommandModule = {
       },
     },
     {
-      // draft-peterson-streamlined-ftp-command-extensions s4: AVBL [path] -> 213 free bytes. Offered (FEAT)
-      // only when the logged-in user's storage can tell.
+      // draft-peterson-streamlined-ftp-command-extensions s4: AVBL [path] -> 213 free bytes. Like MFMT, FEAT
+      // offers it before login (clients ask FEAT first) and, after login, when the user's storage can tell.
       verb: 'AVBL', argument: 'optional', permission: 'list', help: 'AVBL [<sp> pathname]',
-      feat: s => (s.user && canReportSpace(s.user.storage) ? ['AVBL'] : []),
+      feat: s => (!s.user || canReportSpace(s.user.storage) ? ['AVBL'] : []),
       async handler(s, arg) {
         const storage = s.storage;
         if (!canReportSpace(storage)) return reply(ReplyCode.CommandNotImplemented, 'Not supported by this storage');

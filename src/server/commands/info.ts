@@ -65,11 +65,12 @@ export const infoCommands: CommandModule = {
     {
       verb: 'HELP', needsLogin: false, argument: 'optional', help: 'HELP [<sp> command]',
       handler(s, arg) {
-        const verb = arg.trim().toUpperCase();
+        // "HELP SITE CHMOD": the first word names the command; its help line covers the subcommands.
+        const verb = arg.trim().toUpperCase().split(/\s+/)[0] ?? '';
         const table = s.context.table;
         if (verb) {
           const spec = table.lookup(verb);
-          if (!spec) return reply(ReplyCode.CommandNotImplemented, `Unknown command ${verb}`);
+          if (!spec) return reply(ReplyCode.CommandNotImplemented, `Unknown command ${arg.trim().toUpperCase()}`);
           return reply(ReplyCode.HelpMessage, `Syntax: ${spec.help}`);
         }
         const verbs = table.verbs().sort();

@@ -10,6 +10,7 @@ import { FtpStorageError } from '../../errors.js';
 import { ReplyCode } from '../../protocol/reply-codes.js';
 import { reply } from '../../protocol/reply.js';
 import { baseName, joinPath } from '../../protocol/paths.js';
+import type { Reply } from '../../protocol/reply.js';
 import type { CommandModule, TransferRequest } from '../command-table.js';
 import type { Session } from '../session.js';
 import { storageErrorReply } from '../storage-replies.js';
@@ -18,8 +19,26 @@ function modeName(s: Session): string {
   return s.type === 'A' ? 'ASCII' : 'BINARY';
 }
 
-async function upload(s: Session, path: string, opts: { append?: boolean; exclusive?: boolean }, openingText?: string, completeText?: string): Promise<TransferRequest> {
-  const offset = s.restOffset;
+/**
+ * REST + STOR resumes an upload: the bytes before the offset must already be stored, or the file would get
+ * a hole of NUL bytes where the lost partial upload was (silent corruption). Refused with 554 (RFC 3659
+ * s5.4's "invalid REST parameter") when the file is missing or shorter; undefined when the offset is fine.
+ */
+async function restBeyondEnd(s: Session, path: string, offset: number): Promise<Reply | undefined> {
+  let size = 0;
+  try {
+    const info = await s.storage.stat(path);
+    if (info.type !== 'file') return undefined; // openWrite answers for a folder
+    size = info.size;
+  } catch (err) {
+    if (!(err instanceof FtpStorageError && err.failure === 'not-found')) throw err;
+  }
+  if (offset <= size) return undefined;
+  return reply(ReplyCode.InvalidRestParameter, `Restart offset ${offset} is beyond the end of ${path} (${size} bytes)`);
+}
+
+/** Open the storage side of an upload. `offset` is where writing starts (REST); STOU and APPE pass 0. */
+async function upload(s: Session, path: string, offset: number, opts: { append?: boolean; exclusive?: boolean }, openingText?: string, completeText?: string): Promise<TransferRequest> {
   const sink = await s.storage.openWrite(path, { start: opts.append ? undefined : offset || undefined, append: opts.append, exclusive: opts.exclusive });
   return {
     kind: 'transfer', direction: 'upload', path, offset, sink, ascii: s.type === 'A',
@@ -39,6 +58,10 @@ export const transferCommands: CommandModule = {
         try {
           const info = await s.storage.stat(path);
           if (info.type !== 'file') return reply(ReplyCode.FileUnavailable, `${path}: not a regular file`);
+          // RFC 3659 s5.4: a restart point past the end is an invalid REST parameter, not an empty 226.
+          if (offset > info.size) {
+            return reply(ReplyCode.InvalidRestParameter, `Restart offset ${offset} is beyond the end of ${path} (${info.size} bytes)`);
+          }
           const source = await s.storage.openRead(path, { start: offset || undefined });
           return {
             kind: 'transfer', direction: 'download', path, offset, source, ascii: s.type === 'A',
@@ -55,14 +78,21 @@ export const transferCommands: CommandModule = {
         const path = s.resolve(arg);
         // Resuming an upload (REST + STOR) modifies an existing file: it needs the append permission too.
         if (s.restOffset > 0 && !s.user!.permissions.append) return reply(ReplyCode.FileUnavailable, 'Permission denied');
-        try { return await upload(s, path, {}); } catch (err) { return storageErrorReply(err, path); }
+        try {
+          const offset = s.restOffset;
+          if (offset > 0) {
+            const refusal = await restBeyondEnd(s, path, offset);
+            if (refusal) return refusal;
+          }
+          return await upload(s, path, offset, {});
+        } catch (err) { return storageErrorReply(err, path); }
       },
     },
     {
       verb: 'APPE', argument: 'required', permission: 'append', transfer: true, help: 'APPE <sp> pathname',
       async handler(s, arg) {
         const path = s.resolve(arg);
-        try { return await upload(s, path, { append: true }); } catch (err) { return storageErrorReply(err, path); }
+        try { return await upload(s, path, 0, { append: true }); } catch (err) { return storageErrorReply(err, path); }
       },
     },
     {
@@ -74,7 +104,8 @@ export const transferCommands: CommandModule = {
           const name = `${stem}.${randomBytes(4).toString('hex')}`;
           const path = joinPath(s.cwd, name);
           try {
-            return await upload(s, path, { exclusive: true }, `FILE: ${name}`, `Transfer complete (unique file name: ${name})`);
+            // A new unique file has no earlier part to resume: a REST offset does not apply to it.
+            return await upload(s, path, 0, { exclusive: true }, `FILE: ${name}`, `Transfer complete (unique file name: ${name})`);
           } catch (err) {
             if (err instanceof FtpStorageError && err.failure === 'exists') continue;
             return storageErrorReply(err, path);

@@ -101,6 +101,7 @@ const activeSchema = z.strictObject({
 
 const timeoutsSchema = z.strictObject({
   idle: durationSchema.optional(),
+  login: durationSchema.optional(),
   dataConnect: durationSchema.optional(),
   dataIdle: durationSchema.optional(),
 });

@@ -36,6 +36,11 @@ const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null 
  * Overlay `over` (from flags) on `base` (from the file): objects merge key by key, `undefined` means "not
  * given", users are concatenated (a --user adds to the file's users), other arrays and values replace.
  */
+/** The keys that the configuration sets (an unset one falls back to the server's default). */
+function withoutUnset<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 export function mergeConfig(base: ServeConfig, over: ServeConfig): ServeConfig {
   const merge = (a: unknown, b: unknown, key: string): unknown => {
     if (b === undefined) return a;
@@ -103,11 +108,12 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
       advertisedPortRange: config.passive.advertisedPorts,
     },
     active: config.active && { ...config.active },
-    timeouts: config.timeouts && {
+    timeouts: config.timeouts && withoutUnset({
       idleMs: config.timeouts.idle,
+      loginMs: config.timeouts.login,
       dataConnectMs: config.timeouts.dataConnect,
       dataIdleMs: config.timeouts.dataIdle,
-    },
+    }),
     limits: config.limits && {
       maxLineLength: config.limits.maxLineLength,
       loginFailureDelayMs: config.limits.loginFailureDelay,

@@ -7,15 +7,13 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { HostPort } from '../../protocol/hostport.js';
+import { FtpNetworkError } from '../../errors.js';
+import { activeConnectError, type ActiveConnectOptions } from '../nat/active-source.js';
 import type { DataChannel, DataSocketWrapper } from './data-channel.js';
 
 export interface ActiveChannelOptions {
-  target: HostPort;
-  /** Local address to connect from (the control connection's local address, same family). */
-  localAddress?: string;
-  /** Local port to connect from (RFC 959 s3.2 port L-1 = 20), when configured. */
-  localPort?: number;
+  /** Where to connect and from where: built by activeConnectOptions() (src/server/nat/active-source.ts). */
+  connect: ActiveConnectOptions;
   wrapSocket?: DataSocketWrapper;
 }
 
@@ -26,21 +24,23 @@ export class ActiveDataChannel implements DataChannel {
 
   constructor(private readonly opts: ActiveChannelOptions) {}
 
+  /** Rejects with an FtpNetworkError that names the cause (activeConnectError: source port privilege...). */
   connect(timeoutMs: number): Promise<Duplex> {
     return new Promise<Duplex>((resolve, reject) => {
       if (this.closed) { reject(new Error('data channel closed')); return; }
-      const socket = connect({
-        host: this.opts.target.host,
-        port: this.opts.target.port,
-        localAddress: this.opts.localAddress,
-        localPort: this.opts.localPort,
-      });
+      const target = this.opts.connect;
+      const started = Date.now();
+      const socket = connect(target);
       this.socket = socket;
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(Object.assign(new Error('timed out connecting to the client'), { code: 'ETIMEDOUT' }));
+        reject(new FtpNetworkError({
+          connection: 'data', phase: 'connect', failure: 'timeout', elapsedMs: Date.now() - started,
+          endpoint: `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`,
+          message: `timed out connecting back to the client after ${timeoutMs} ms`,
+        }));
       }, timeoutMs);
-      socket.once('error', err => { clearTimeout(timer); reject(err); });
+      socket.once('error', err => { clearTimeout(timer); reject(activeConnectError(err, target, Date.now() - started)); });
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
@@ -62,6 +62,6 @@ export class ActiveDataChannel implements DataChannel {
   }
 
   describe(): string {
-    return `active to ${this.opts.target.host}:${this.opts.target.port}`;
+    return `active to ${this.opts.connect.host}:${this.opts.connect.port}`;
   }
 }

@@ -6,7 +6,7 @@
  * LF whose CR came in the previous chunk) and copy only when a chunk actually contains a line end.
  */
 import { Transform } from 'node:stream';
-import type { TransformCallback } from 'node:stream';
+import type { Readable, TransformCallback } from 'node:stream';
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -71,4 +71,14 @@ export class FromCrlf extends Transform {
   override _flush(cb: TransformCallback): void {
     cb(null, this.pendingCr ? Buffer.from([CR]) : undefined);
   }
+}
+
+/**
+ * How many octets a TYPE A download of `source` sends (RFC 3659 s4: SIZE counts what RETR in the current
+ * TYPE would transfer). Runs the same converter as the transfer, so the count matches it by construction.
+ */
+export async function crlfSize(source: Readable): Promise<number> {
+  let total = 0;
+  for await (const chunk of source.pipe(new ToCrlf())) total += (chunk as Buffer).length;
+  return total;
 }

@@ -44,7 +44,7 @@ function addClientFlags(cmd: Command): Command {
     .option('--no-epsv', 'passive mode: PASV only (never EPSV)')
     .option('--epsv-only', 'passive mode: EPSV only (never PASV)')
     .option('--no-eprt', 'active mode: PORT only (never EPRT)')
-    .addOption(new Option('--pasv-host <policy>', 'address for PASV data connections: the reply\'s, the control host\'s, or auto')
+    .addOption(new Option('--pasv-host <policy>', 'address for PASV data connections: the control host\'s (default), the reply\'s, or auto (the reply\'s unless unroutable)')
       .choices(['reply', 'control', 'auto']))
     .option('--fallback', 'if the data connection fails, retry once in the other mode')
     .option('--ascii', 'TYPE A transfers (line ends converted)')

@@ -18,7 +18,7 @@ import { parseListing, parseMlsd } from '../protocol/listing-parse.js';
 import type { FileEntry } from '../protocol/listing-types.js';
 import { connectTcp, formatEndpoint } from '../net/connect.js';
 import { ControlConnection, type SocketLike } from './control-connection.js';
-import { isDataConnectionFailure, type DataMode } from './data-channel.js';
+import { isDataConnectionFailure, type DataMode, type SessionMemory } from './data-channel.js';
 import { Transfer, type TransferContext, type TransferSpec } from './transfer.js';
 import { TaskQueue } from './task-queue.js';
 import { parseFeatures } from './features.js';
@@ -54,7 +54,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   private currentType: 'A' | 'I' | undefined;
   private currentTransfer: Transfer | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
-  private readonly memory: { passive?: 'EPSV' | 'PASV'; active?: 'EPRT' | 'PORT' } = {};
+  private readonly memory: SessionMemory = {};
   private closing = false;
   private mlsdRefused = false;
   /** Aborted by destroy(): stops connects in progress (control or data) at once. */
@@ -81,7 +81,10 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   get control(): ControlConnection | undefined { return this.controlConnection; }
 
   /** What worked in this session: the passive and active commands remembered by 'auto'. */
-  get dataCommandsUsed(): Readonly<{ passive?: 'EPSV' | 'PASV'; active?: 'EPRT' | 'PORT' }> { return { ...this.memory }; }
+  get dataCommandsUsed(): Readonly<{ passive?: 'EPSV' | 'PASV'; active?: 'EPRT' | 'PORT' }> {
+    const { passive, active } = this.memory;
+    return { ...(passive ? { passive } : {}), ...(active ? { active } : {}) };
+  }
 
   // ------------------------------------------------------------------ session
 
@@ -98,8 +101,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
       this.features.clear();
       this.mlsdRefused = false;
       // What worked is remembered per session: a new connection may reach another server behind the name.
-      delete this.memory.passive;
-      delete this.memory.active;
+      for (const key of Object.keys(this.memory)) delete this.memory[key as keyof SessionMemory];
       const o = this.options;
       const secure = o.secure ?? 'none';
       this.hooks = o.hooks ?? (secure !== 'none' ? secureHooksFor(o) : undefined);

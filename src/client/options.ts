@@ -15,9 +15,10 @@ export type PassiveCommand =
 /** What to do with the address in a 227 reply. */
 export type PasvAddressPolicy =
   | 'reply'       // use the address the server sends (needed when data is served from another host)
-  | 'control'     // always connect to the control connection's host (Chilkat PassiveUseHostAddr)
+  | 'control'     // connect to the control connection's host (Chilkat PassiveUseHostAddr, curl >= 7.74); default:
+                  // a hostile server cannot point our data connection at another host (CVE-2020-8284)
   | 'auto';       // use the reply's address unless it is unroutable/private while the control host is not,
-                  // then use the control host (FileZilla "replace unroutable PASV address"); default
+                  // then use the control host (FileZilla "replace unroutable PASV address")
 
 /** Which active command to use. */
 export type ActiveCommand =

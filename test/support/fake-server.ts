@@ -83,6 +83,11 @@ export interface FakeServerOptions {
     port?: number | 'closed';
     /** Do not open a data listener at all (data connections are refused). */
     listen?: boolean;
+    /**
+     * Called with what the 227 reply is about to advertise and the port the real listener has on 127.0.0.1,
+     * before the reply is sent (e.g. to put a trap listener on the advertised host).
+     */
+    beforeReply?: (advertised: { host: string; port: number }, listenerPort: number | undefined) => Promise<void> | void;
   };
   /** Data connection behaviour (passive accept and active connect). */
   data?: {
@@ -353,9 +358,12 @@ export class FakeFtpServer extends EventEmitter {
       port = (srv.address() as AddressInfo).port;
       session.dataSource = { kind: 'passive', server: srv, pending, waiters };
     }
+    const listenerPort = pasv.listen === false ? undefined : port;
     if (pasv.port === 'closed') port = await closedPort();
     else if (typeof pasv.port === 'number') port = pasv.port;
-    return { host: pasv.host ?? this.host, port };
+    const advertised = { host: pasv.host ?? this.host, port };
+    await pasv.beforeReply?.(advertised, listenerPort);
+    return advertised;
   }
 
   private async defaultAnswer(cmd: ReceivedCommand, session: FakeSession): Promise<Step | Step[]> {

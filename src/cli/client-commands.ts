@@ -11,7 +11,7 @@ import { mirror, type CompareMode, type MirrorResult, type TreeEvent } from '../
 import { FtpClosedError, FtpReplyError, FtpUsageError } from '../errors.js';
 import type { FileEntry } from '../protocol/listing-types.js';
 import { buildClientOptions, type ClientFlags } from './client-options.js';
-import { errorJson, formatTranscript, humanBytes, ProgressDisplay } from './client-output.js';
+import { errorJson, escapeControls, formatTranscript, humanBytes, ProgressDisplay } from './client-output.js';
 import { exitCodeFor, ExitCode } from './exit-codes.js';
 import { isFtpUrl, parseFtpUrl, redactUrl, remoteBaseName, type FtpUrl } from './url.js';
 import { promptHidden } from './prompt.js';
@@ -120,7 +120,8 @@ async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
     const result = await fn({
       url, flags, client, io,
       connect: () => open(`[${++n}] `),
-      say: line => { if (!flags.json) progress.print(line, io.stdout); },
+      // Every human line carries names or text from the server: escaped for the terminal (--json keeps them exact).
+      say: line => { if (!flags.json) progress.print(escapeControls(line), io.stdout); },
     });
     progress.stop();
     // A tree operation outlives its destroyed connections (each remaining action fails): still an interruption.
@@ -144,7 +145,7 @@ async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
     // No password from any source and no terminal to ask on: an empty PASS was sent; say where one can come from.
     const noPassword = credentialSource === 'none'
       ? '; no password was given: put it in $FTPKIT_PASSWORD or ~/.netrc (or the URL), or run on a terminal to be asked' : '';
-    io.stderr.write(`ftpkit: ${(err as Error)?.message ?? String(err)}${code === ExitCode.LoginFailure ? ` (login refused${noPassword})` : ''}\n`);
+    io.stderr.write(`ftpkit: ${escapeControls((err as Error)?.message ?? String(err))}${code === ExitCode.LoginFailure ? ` (login refused${noPassword})` : ''}\n`);
     process.exitCode = code;
   } finally {
     process.off('SIGINT', onSignal);
@@ -168,19 +169,19 @@ function treeEventPrinter(ctx: RunContext): (e: TreeEvent) => void {
   return e => {
     switch (e.type) {
       case 'refused':
-        ctx.io.stderr.write(`ftpkit: refused ${e.side} name ${JSON.stringify(e.name)} in ${e.dir}: ${e.reason}\n`);
+        ctx.io.stderr.write(`ftpkit: refused ${e.side} name ${escapeControls(JSON.stringify(e.name))} in ${escapeControls(e.dir)}: ${e.reason}\n`);
         break;
       case 'skipped-entry':
-        if (ctx.flags.verbose) ctx.io.stderr.write(`Status:\tskipped ${e.rel}: ${e.reason}\n`);
+        if (ctx.flags.verbose) ctx.io.stderr.write(`Status:\tskipped ${escapeControls(e.rel)}: ${escapeControls(e.reason)}\n`);
         break;
       case 'action-failed':
-        ctx.io.stderr.write(`ftpkit: ${e.action.kind} ${e.action.rel} failed: ${e.error.message}\n`);
+        ctx.io.stderr.write(`ftpkit: ${e.action.kind} ${escapeControls(e.action.rel)} failed: ${escapeControls(e.error.message)}\n`);
         break;
       case 'connection-failed':
-        ctx.io.stderr.write(`ftpkit: parallel connection ${e.worker} failed (${e.error.message}); continuing with fewer\n`);
+        ctx.io.stderr.write(`ftpkit: parallel connection ${e.worker} failed (${escapeControls(e.error.message)}); continuing with fewer\n`);
         break;
       case 'mtime-not-set':
-        if (ctx.flags.verbose) ctx.io.stderr.write(`Status:\tcannot set remote modification times (${e.error.message})\n`);
+        if (ctx.flags.verbose) ctx.io.stderr.write(`Status:\tcannot set remote modification times (${escapeControls(e.error.message)})\n`);
         break;
       case 'action-done':
         if (e.action.kind !== 'skip') ctx.say(`${e.action.kind} ${e.action.rel}`);

@@ -8,9 +8,9 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FtpClient } from '../client/ftp-client.js';
 import { mirror, type CompareMode, type MirrorResult, type TreeEvent } from '../client/tree/index.js';
-import { FtpClosedError, FtpReplyError, FtpUsageError } from '../errors.js';
+import { FtpClosedError, FtpNetworkError, FtpReplyError, FtpUsageError } from '../errors.js';
 import type { FileEntry } from '../protocol/listing-types.js';
-import { buildClientOptions, type ClientFlags } from './client-options.js';
+import { buildClientOptions, maxTimeMs, type ClientFlags } from './client-options.js';
 import { errorJson, escapeControls, formatTranscript, humanBytes, ProgressDisplay } from './client-output.js';
 import { exitCodeFor, ExitCode } from './exit-codes.js';
 import { isFtpUrl, parseFtpUrl, redactUrl, remoteBaseName, type FtpUrl } from './url.js';
@@ -50,6 +50,9 @@ function addClientFlags(cmd: Command): Command {
     .option('--ascii', 'TYPE A transfers (line ends converted)')
     .option('--binary', 'TYPE I transfers (byte exact; the default)')
     .option('--connect-timeout <seconds>', 'control connection and greeting timeout')
+    .option('--speed-limit <bytes>', 'fail a transfer slower than this many bytes/s over --speed-time (default 10; 0: off)')
+    .option('--speed-time <seconds>', 'the window for --speed-limit (default 60)')
+    .option('--max-time <seconds>', 'the longest the whole command may take (default: no limit)')
     .option('--timeout <seconds>', 'reply and data connection timeout')
     .option('--tls', 'explicit TLS (AUTH TLS, RFC 4217)')
     .option('--tls-required', 'explicit TLS, never cleartext')
@@ -95,13 +98,27 @@ async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // --max-time (curl's name): the whole command, connect to last reply. When it runs out the connections are
+  // destroyed like on Ctrl-C, so a download's temporary file is removed, and the command fails with this error.
+  let deadline: FtpNetworkError | undefined;
+  let deadlineTimer: NodeJS.Timeout | undefined;
   try {
     const url = parseFtpUrl(urlText);
     const prompt = process.stdin.isTTY && io.stderr.isTTY ? (q: string) => promptHidden(q, io.stderr) : undefined;
     const built = await buildClientOptions(url, flags, { env: process.env, prompt });
     credentialSource = built.credentialSource;
+    const limitMs = maxTimeMs(flags);
+    if (limitMs !== undefined) {
+      const started = performance.now();
+      deadlineTimer = setTimeout(() => {
+        deadline = new FtpNetworkError({ connection: 'control', phase: 'command', failure: 'timeout',
+          elapsedMs: performance.now() - started, message: `the command took longer than --max-time ${flags.maxTime} s` });
+        for (const c of clients) c.destroy();
+      }, limitMs);
+    }
     const open = async (label: string): Promise<FtpClient> => {
       if (interrupted) throw new FtpClosedError(`interrupted (${interrupted})`);
+      if (deadline) throw deadline;
       const c = new FtpClient(built.options);
       clients.push(c);
       if (flags.verbose) {
@@ -126,11 +143,13 @@ async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
     progress.stop();
     // A tree operation outlives its destroyed connections (each remaining action fails): still an interruption.
     if (interrupted) throw new FtpClosedError(`interrupted (${interrupted})`);
+    if (deadline) throw deadline;
     const failed = typeof result.exitCode === 'number' && result.exitCode !== 0;
     if (flags.json) io.stdout.write(`${JSON.stringify({ ok: !failed, url: redactUrl(url), ...result })}\n`);
     await Promise.all(clients.map(c => c.close().catch(() => undefined)));
     if (failed) process.exitCode = result.exitCode as number;
-  } catch (err) {
+  } catch (caught) {
+    const err = deadline ?? caught;
     progress.stop();
     for (const c of clients) c.destroy();
     if (interrupted) {
@@ -148,6 +167,7 @@ async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
     io.stderr.write(`ftpkit: ${escapeControls((err as Error)?.message ?? String(err))}${code === ExitCode.LoginFailure ? ` (login refused${noPassword})` : ''}\n`);
     process.exitCode = code;
   } finally {
+    clearTimeout(deadlineTimer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

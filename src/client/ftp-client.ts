@@ -37,6 +37,7 @@ export type { TransferType, DownloadOptions, UploadOptions, TransferResult } fro
 
 const DEFAULT_TIMEOUTS: Required<TimeoutSettings> = {
   connectMs: 10_000, greetingMs: 10_000, commandMs: 30_000, dataMs: 30_000, keepaliveMs: 0,
+  stall: { minBytesPerSecond: 10, seconds: 60 }, maxTimeMs: 0,
 };
 
 /** Largest listing accepted into memory (DESIGN principle 12: bound every input). */
@@ -65,6 +66,11 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
     if (!options || typeof options.host !== 'string' || !options.host) throw new FtpUsageError('FtpClient needs a host');
     this.options = options;
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...stripUndefined(options.timeouts ?? {}) };
+    const { stall, maxTimeMs } = this.timeouts;
+    if (!(stall.minBytesPerSecond >= 0) || !(stall.seconds > 0) || !Number.isFinite(stall.minBytesPerSecond) || !Number.isFinite(stall.seconds)) {
+      throw new FtpUsageError(`timeouts.stall needs minBytesPerSecond >= 0 and seconds > 0, got ${JSON.stringify(stall)}`);
+    }
+    if (!(maxTimeMs >= 0) || !Number.isFinite(maxTimeMs)) throw new FtpUsageError(`timeouts.maxTimeMs must be >= 0, got ${maxTimeMs}`);
     this.connector = options.connector ?? connectTcp;
   }
 
@@ -444,6 +450,8 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
         signal: t.signal ? AbortSignal.any([t.signal, this.lifetime.signal]) : this.lifetime.signal }),
       dataTimeoutMs: this.timeouts.dataMs,
       commandTimeoutMs: this.timeouts.commandMs,
+      stall: this.timeouts.stall,
+      maxTimeMs: this.timeouts.maxTimeMs,
       command: l => this.command(l),
       status: (t, c) => this.status(t, c),
       memory: this.memory,

@@ -42,6 +42,8 @@ export interface TransferSpec {
   finalFirst?: boolean;
   /** What to do with the data connection once it exists; overrides the server-wide `data.onConnect`. */
   onConnect?: DataBehaviour;
+  /** Send `send` slowly: `bytes` at a time, one chunk every `everyMs` (a trickling server). */
+  trickle?: { bytes: number; everyMs: number };
 }
 
 /** What the fake does with an accepted (passive) or established (active) data connection. */
@@ -326,6 +328,18 @@ export class FakeFtpServer extends EventEmitter {
       sock.on('data', (c: Buffer) => chunks.push(c));
       await once(sock, 'close').catch(() => undefined);
       this.uploads.set(spec.receiveAs, Buffer.concat(chunks));
+    } else if (spec.trickle) {
+      const data = Buffer.from(spec.send ?? '');
+      const { bytes, everyMs } = spec.trickle;
+      for (let at = 0; at < data.length && !sock.destroyed; at += bytes) {
+        sock.write(data.subarray(at, at + bytes));
+        await delay(everyMs);
+      }
+      if (!sock.destroyed) {
+        const closed = once(sock, 'close').catch(() => undefined);
+        sock.end();
+        await closed;
+      }
     } else {
       const closed = once(sock, 'close').catch(() => undefined);
       sock.end(spec.send ?? '');

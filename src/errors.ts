@@ -53,6 +53,7 @@ export type NetworkPhase = 'resolve' | 'connect' | 'listen' | 'accept' | 'greeti
 export type NetworkFailure =
   | 'refused'       // RST on connect: something actively rejects (closed port, REJECT rule)
   | 'timeout'       // nothing answered: silently dropped packets, or a peer that never replies
+  | 'stalled'       // data moves, but slower than the stall limit (timeouts.stall, curl --speed-limit)
   | 'reset'         // an established connection was reset
   | 'closed'        // the peer closed the connection early
   | 'unreachable'   // no route / host unreachable / network unreachable (ICMP)

@@ -8,10 +8,10 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FtpClient } from '../client/ftp-client.js';
 import { mirror, type CompareMode, type MirrorResult, type TreeEvent } from '../client/tree/index.js';
-import { FtpClosedError, FtpReplyError, FtpUsageError } from '../errors.js';
+import { FtpClosedError, FtpNetworkError, FtpReplyError, FtpUsageError } from '../errors.js';
 import type { FileEntry } from '../protocol/listing-types.js';
-import { buildClientOptions, type ClientFlags } from './client-options.js';
-import { errorJson, formatTranscript, humanBytes, ProgressDisplay } from './client-output.js';
+import { buildClientOptions, maxTimeMs, type ClientFlags } from './client-options.js';
+import { errorJson, escapeControls, formatTranscript, humanBytes, ProgressDisplay } from './client-output.js';
 import { exitCodeFor, ExitCode } from './exit-codes.js';
 import { isFtpUrl, parseFtpUrl, redactUrl, remoteBaseName, type FtpUrl } from './url.js';
 import { promptHidden } from './prompt.js';
@@ -44,12 +44,15 @@ function addClientFlags(cmd: Command): Command {
     .option('--no-epsv', 'passive mode: PASV only (never EPSV)')
     .option('--epsv-only', 'passive mode: EPSV only (never PASV)')
     .option('--no-eprt', 'active mode: PORT only (never EPRT)')
-    .addOption(new Option('--pasv-host <policy>', 'address for PASV data connections: the reply\'s, the control host\'s, or auto')
+    .addOption(new Option('--pasv-host <policy>', 'address for PASV data connections: the control host\'s (default), the reply\'s, or auto (the reply\'s unless unroutable)')
       .choices(['reply', 'control', 'auto']))
     .option('--fallback', 'if the data connection fails, retry once in the other mode')
     .option('--ascii', 'TYPE A transfers (line ends converted)')
     .option('--binary', 'TYPE I transfers (byte exact; the default)')
     .option('--connect-timeout <seconds>', 'control connection and greeting timeout')
+    .option('--speed-limit <bytes>', 'fail a transfer slower than this many bytes/s over --speed-time (default 10; 0: off)')
+    .option('--speed-time <seconds>', 'the window for --speed-limit (default 60)')
+    .option('--max-time <seconds>', 'the longest the whole command may take (default: no limit)')
     .option('--timeout <seconds>', 'reply and data connection timeout')
     .option('--tls', 'explicit TLS (AUTH TLS, RFC 4217)')
     .option('--tls-required', 'explicit TLS, never cleartext')
@@ -95,13 +98,27 @@ async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // --max-time (curl's name): the whole command, connect to last reply. When it runs out the connections are
+  // destroyed like on Ctrl-C, so a download's temporary file is removed, and the command fails with this error.
+  let deadline: FtpNetworkError | undefined;
+  let deadlineTimer: NodeJS.Timeout | undefined;
   try {
     const url = parseFtpUrl(urlText);
     const prompt = process.stdin.isTTY && io.stderr.isTTY ? (q: string) => promptHidden(q, io.stderr) : undefined;
     const built = await buildClientOptions(url, flags, { env: process.env, prompt });
     credentialSource = built.credentialSource;
+    const limitMs = maxTimeMs(flags);
+    if (limitMs !== undefined) {
+      const started = performance.now();
+      deadlineTimer = setTimeout(() => {
+        deadline = new FtpNetworkError({ connection: 'control', phase: 'command', failure: 'timeout',
+          elapsedMs: performance.now() - started, message: `the command took longer than --max-time ${flags.maxTime} s` });
+        for (const c of clients) c.destroy();
+      }, limitMs);
+    }
     const open = async (label: string): Promise<FtpClient> => {
       if (interrupted) throw new FtpClosedError(`interrupted (${interrupted})`);
+      if (deadline) throw deadline;
       const c = new FtpClient(built.options);
       clients.push(c);
       if (flags.verbose) {
@@ -120,16 +137,19 @@ async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
     const result = await fn({
       url, flags, client, io,
       connect: () => open(`[${++n}] `),
-      say: line => { if (!flags.json) progress.print(line, io.stdout); },
+      // Every human line carries names or text from the server: escaped for the terminal (--json keeps them exact).
+      say: line => { if (!flags.json) progress.print(escapeControls(line), io.stdout); },
     });
     progress.stop();
     // A tree operation outlives its destroyed connections (each remaining action fails): still an interruption.
     if (interrupted) throw new FtpClosedError(`interrupted (${interrupted})`);
+    if (deadline) throw deadline;
     const failed = typeof result.exitCode === 'number' && result.exitCode !== 0;
     if (flags.json) io.stdout.write(`${JSON.stringify({ ok: !failed, url: redactUrl(url), ...result })}\n`);
     await Promise.all(clients.map(c => c.close().catch(() => undefined)));
     if (failed) process.exitCode = result.exitCode as number;
-  } catch (err) {
+  } catch (caught) {
+    const err = deadline ?? caught;
     progress.stop();
     for (const c of clients) c.destroy();
     if (interrupted) {
@@ -144,9 +164,10 @@ async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
     // No password from any source and no terminal to ask on: an empty PASS was sent; say where one can come from.
     const noPassword = credentialSource === 'none'
       ? '; no password was given: put it in $FTPKIT_PASSWORD or ~/.netrc (or the URL), or run on a terminal to be asked' : '';
-    io.stderr.write(`ftpkit: ${(err as Error)?.message ?? String(err)}${code === ExitCode.LoginFailure ? ` (login refused${noPassword})` : ''}\n`);
+    io.stderr.write(`ftpkit: ${escapeControls((err as Error)?.message ?? String(err))}${code === ExitCode.LoginFailure ? ` (login refused${noPassword})` : ''}\n`);
     process.exitCode = code;
   } finally {
+    clearTimeout(deadlineTimer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -168,19 +189,19 @@ function treeEventPrinter(ctx: RunContext): (e: TreeEvent) => void {
   return e => {
     switch (e.type) {
       case 'refused':
-        ctx.io.stderr.write(`ftpkit: refused ${e.side} name ${JSON.stringify(e.name)} in ${e.dir}: ${e.reason}\n`);
+        ctx.io.stderr.write(`ftpkit: refused ${e.side} name ${escapeControls(JSON.stringify(e.name))} in ${escapeControls(e.dir)}: ${e.reason}\n`);
         break;
       case 'skipped-entry':
-        if (ctx.flags.verbose) ctx.io.stderr.write(`Status:\tskipped ${e.rel}: ${e.reason}\n`);
+        if (ctx.flags.verbose) ctx.io.stderr.write(`Status:\tskipped ${escapeControls(e.rel)}: ${escapeControls(e.reason)}\n`);
         break;
       case 'action-failed':
-        ctx.io.stderr.write(`ftpkit: ${e.action.kind} ${e.action.rel} failed: ${e.error.message}\n`);
+        ctx.io.stderr.write(`ftpkit: ${e.action.kind} ${escapeControls(e.action.rel)} failed: ${escapeControls(e.error.message)}\n`);
         break;
       case 'connection-failed':
-        ctx.io.stderr.write(`ftpkit: parallel connection ${e.worker} failed (${e.error.message}); continuing with fewer\n`);
+        ctx.io.stderr.write(`ftpkit: parallel connection ${e.worker} failed (${escapeControls(e.error.message)}); continuing with fewer\n`);
         break;
       case 'mtime-not-set':
-        if (ctx.flags.verbose) ctx.io.stderr.write(`Status:\tcannot set remote modification times (${e.error.message})\n`);
+        if (ctx.flags.verbose) ctx.io.stderr.write(`Status:\tcannot set remote modification times (${escapeControls(e.error.message)})\n`);
         break;
       case 'action-done':
         if (e.action.kind !== 'skip') ctx.say(`${e.action.kind} ${e.action.rel}`);

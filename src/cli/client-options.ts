@@ -31,6 +31,11 @@ export interface ClientFlags {
   binary?: boolean;
   connectTimeout?: string;
   timeout?: string;
+  /** curl's --speed-limit (bytes per second) and --speed-time (seconds): the stall limit. */
+  speedLimit?: string;
+  speedTime?: string;
+  /** curl's --max-time: the whole command's deadline, in seconds (enforced by the CLI, see maxTimeMs()). */
+  maxTime?: string;
   tls?: boolean;
   tlsRequired?: boolean;
   ca?: string;
@@ -176,8 +181,23 @@ export function applyFlags(base: ClientSettings, flags: ClientFlags): ClientSett
     const ms = seconds('--timeout', flags.timeout);
     out.timeouts = { ...out.timeouts, commandMs: ms, dataMs: ms };
   }
+  if (flags.speedLimit !== undefined || flags.speedTime !== undefined) {
+    // Like curl: --speed-time alone means 1 B/s, --speed-limit alone means over 30 s; --speed-limit 0 turns it off.
+    const minBytesPerSecond = flags.speedLimit === undefined ? 1 : Number(flags.speedLimit);
+    if (!Number.isFinite(minBytesPerSecond) || minBytesPerSecond < 0) {
+      throw new FtpUsageError(`--speed-limit needs a number of bytes per second (0 turns the stall limit off), got ${flags.speedLimit}`);
+    }
+    const ms = flags.speedTime === undefined ? 30_000 : seconds('--speed-time', flags.speedTime);
+    out.timeouts = { ...out.timeouts, stall: { minBytesPerSecond, seconds: ms / 1000 } };
+  }
+  if (flags.maxTime !== undefined) seconds('--max-time', flags.maxTime);
   if (Object.keys(data).length === 0) delete out.data;
   return out;
+}
+
+/** --max-time in ms, or undefined; checked by applyFlags. */
+export function maxTimeMs(flags: ClientFlags): number | undefined {
+  return flags.maxTime === undefined ? undefined : seconds('--max-time', flags.maxTime);
 }
 
 export interface CredentialSources {

@@ -7,12 +7,32 @@ import type { Writable } from 'node:stream';
 import { FtpError, FtpNetworkError, FtpReplyError } from '../errors.js';
 import type { ProgressEvent, TranscriptEvent } from '../client/events.js';
 
+/**
+ * Characters a terminal may act on instead of showing: C0 controls (ESC starts escape sequences that can
+ * rewrite the screen or the window title, BEL rings, NUL and CR hide what precedes them), DEL, C1 controls
+ * (U+009B is a one-character CSI on some terminals), the Unicode line/paragraph separators, and the bidi
+ * controls that reorder what is shown (Trojan Source, CVE-2021-42574).
+ */
+const TERMINAL_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED_ESCAPES: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r', '\u001b': '\\e' };
+
+/**
+ * Text from a server (names, reply text) made safe to print on a terminal, in the style of GNU ls's
+ * --quoting-style=escape: \t \n \r and \e by name, other controls as \xHH (below U+0100) or \uHHHH.
+ * Human output only: --json keeps the exact names. A name that itself contains "\e" prints the same as one
+ * with ESC; --json tells them apart.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(TERMINAL_UNSAFE, ch => NAMED_ESCAPES[ch]
+    ?? (ch.charCodeAt(0) < 0x100 ? `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}` : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
 /** "Status: ...", "Command: ...", "Response: ..." as FileZilla shows them (PASS already masked by the client). */
 export function formatTranscript(e: TranscriptEvent): string {
   const label = e.kind === 'command' ? 'Command' : e.kind === 'response' ? 'Response' : 'Status';
   const time = e.time.toISOString().slice(11, 23);
   const data = e.connection === 'data' && e.kind === 'status' ? '[data] ' : '';
-  return `${time} ${label}:\t${data}${e.text}`;
+  return `${time} ${label}:\t${data}${escapeControls(e.text)}`;
 }
 
 export function humanBytes(n: number): string {
@@ -61,7 +81,7 @@ export class ProgressDisplay {
       let bar = this.active.get(key);
       const total = e.total ?? Math.max(done, 1);
       const payload = {
-        name: e.path, rate, value_h: humanBytes(done), total_h: e.total !== undefined ? humanBytes(e.total) : '?',
+        name: escapeControls(e.path), rate, value_h: humanBytes(done), total_h: e.total !== undefined ? humanBytes(e.total) : '?',
         eta_h: e.done ? '0s' : e.etaSeconds !== undefined ? formatEta(e.etaSeconds) : '?',
       };
       if (!bar) { bar = this.bars.create(total, done, payload); this.active.set(key, bar); }
@@ -76,7 +96,7 @@ export class ProgressDisplay {
     this.lastPlain.set(key, now);
     const pct = e.total ? ` ${Math.floor((done / e.total) * 100)}%` : '';
     const eta = e.etaSeconds !== undefined && !e.done ? ` ETA ${Math.ceil(e.etaSeconds)}s` : '';
-    this.out.write(`${e.direction} ${e.path}: ${humanBytes(done)}${e.total !== undefined ? `/${humanBytes(e.total)}` : ''}${pct} ${rate}${eta}${e.done ? ' done' : ''}\n`);
+    this.out.write(`${e.direction} ${escapeControls(e.path)}: ${humanBytes(done)}${e.total !== undefined ? `/${humanBytes(e.total)}` : ''}${pct} ${rate}${eta}${e.done ? ' done' : ''}\n`);
     if (e.done) this.lastPlain.delete(key);
   }
 

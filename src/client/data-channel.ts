@@ -13,13 +13,21 @@ import type { FtpResponse } from '../protocol/reply-parser.js';
 import {
   parsePasvReply, parseEpsvReply, formatPortArgument, formatEprtArgument, unmapIPv4,
 } from '../protocol/hostport.js';
-import { choosePasvTarget, classifyAddress } from '../protocol/address-policy.js';
+import { choosePasvTarget, classifyAddress, DEFAULT_PASV_ADDRESS_POLICY } from '../protocol/address-policy.js';
 import { formatEndpoint, networkError } from '../net/connect.js';
 import type { DataConnectionSettings } from './options.js';
 import type { ControlConnection } from './control-connection.js';
 import type { Connector } from './transport.js';
 
 export type DataMode = 'passive' | 'active';
+
+/** What a session remembers between data connections; cleared on every new connect. */
+export interface SessionMemory {
+  passive?: 'EPSV' | 'PASV';
+  active?: 'EPRT' | 'PORT';
+  /** The PASV reply's address was ignored and the transcript said so (said once per session). */
+  pasvAddressIgnoredSaid?: boolean;
+}
 
 /** What the data layer needs from the client. */
 export interface DataContext {
@@ -33,7 +41,7 @@ export interface DataContext {
   command(line: string): Promise<FtpResponse>;
   status(text: string, connection?: 'control' | 'data'): void;
   /** Per-session memory of what worked ("the winner is remembered"). */
-  readonly memory: { passive?: 'EPSV' | 'PASV'; active?: 'EPRT' | 'PORT' };
+  readonly memory: SessionMemory;
 }
 
 export interface PreparedData {
@@ -115,8 +123,15 @@ async function preparePassive(ctx: DataContext): Promise<PreparedData> {
     if (r.code !== ReplyCode.EnteringPassive) throw new FtpReplyError(r.code, r.message, 'PASV');
     const hp = parsePasvReply(r.message);
     if (setting === 'auto') ctx.memory.passive = 'PASV';
-    const decision = choosePasvTarget(ctx.settings.passive?.addressPolicy ?? 'auto', hp.host, control);
-    ctx.status(decision.reason, 'data');
+    const policy = ctx.settings.passive?.addressPolicy ?? DEFAULT_PASV_ADDRESS_POLICY;
+    const decision = choosePasvTarget(policy, hp.host, control);
+    // The default ignoring the reply's address is said once per session, not before every transfer.
+    if (policy === 'control' && decision.replaced && ctx.memory.pasvAddressIgnoredSaid) {
+      ctx.status(`PASV: connecting to the control host ${decision.host} (addressPolicy control)`, 'data');
+    } else {
+      ctx.status(decision.reason, 'data');
+      if (policy === 'control' && decision.replaced) ctx.memory.pasvAddressIgnoredSaid = true;
+    }
     target = { host: decision.host, port: hp.port, context: decision.source };
   }
   const socket = await ctx.connector({

@@ -18,7 +18,7 @@ import { parseListing, parseMlsd } from '../protocol/listing-parse.js';
 import type { FileEntry } from '../protocol/listing-types.js';
 import { connectTcp, formatEndpoint } from '../net/connect.js';
 import { ControlConnection, type SocketLike } from './control-connection.js';
-import { isDataConnectionFailure, type DataMode } from './data-channel.js';
+import { isDataConnectionFailure, type DataMode, type SessionMemory } from './data-channel.js';
 import { Transfer, type TransferContext, type TransferSpec } from './transfer.js';
 import { TaskQueue } from './task-queue.js';
 import { parseFeatures } from './features.js';
@@ -37,6 +37,7 @@ export type { TransferType, DownloadOptions, UploadOptions, TransferResult } fro
 
 const DEFAULT_TIMEOUTS: Required<TimeoutSettings> = {
   connectMs: 10_000, greetingMs: 10_000, commandMs: 30_000, dataMs: 30_000, keepaliveMs: 0,
+  stall: { minBytesPerSecond: 10, seconds: 60 }, maxTimeMs: 0,
 };
 
 /** Largest listing accepted into memory (DESIGN principle 12: bound every input). */
@@ -54,7 +55,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   private currentType: 'A' | 'I' | undefined;
   private currentTransfer: Transfer | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
-  private readonly memory: { passive?: 'EPSV' | 'PASV'; active?: 'EPRT' | 'PORT' } = {};
+  private readonly memory: SessionMemory = {};
   private closing = false;
   private mlsdRefused = false;
   /** Aborted by destroy(): stops connects in progress (control or data) at once. */
@@ -65,6 +66,11 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
     if (!options || typeof options.host !== 'string' || !options.host) throw new FtpUsageError('FtpClient needs a host');
     this.options = options;
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...stripUndefined(options.timeouts ?? {}) };
+    const { stall, maxTimeMs } = this.timeouts;
+    if (!(stall.minBytesPerSecond >= 0) || !(stall.seconds > 0) || !Number.isFinite(stall.minBytesPerSecond) || !Number.isFinite(stall.seconds)) {
+      throw new FtpUsageError(`timeouts.stall needs minBytesPerSecond >= 0 and seconds > 0, got ${JSON.stringify(stall)}`);
+    }
+    if (!(maxTimeMs >= 0) || !Number.isFinite(maxTimeMs)) throw new FtpUsageError(`timeouts.maxTimeMs must be >= 0, got ${maxTimeMs}`);
     this.connector = options.connector ?? connectTcp;
   }
 
@@ -81,7 +87,10 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   get control(): ControlConnection | undefined { return this.controlConnection; }
 
   /** What worked in this session: the passive and active commands remembered by 'auto'. */
-  get dataCommandsUsed(): Readonly<{ passive?: 'EPSV' | 'PASV'; active?: 'EPRT' | 'PORT' }> { return { ...this.memory }; }
+  get dataCommandsUsed(): Readonly<{ passive?: 'EPSV' | 'PASV'; active?: 'EPRT' | 'PORT' }> {
+    const { passive, active } = this.memory;
+    return { ...(passive ? { passive } : {}), ...(active ? { active } : {}) };
+  }
 
   // ------------------------------------------------------------------ session
 
@@ -98,8 +107,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
       this.features.clear();
       this.mlsdRefused = false;
       // What worked is remembered per session: a new connection may reach another server behind the name.
-      delete this.memory.passive;
-      delete this.memory.active;
+      for (const key of Object.keys(this.memory)) delete this.memory[key as keyof SessionMemory];
       const o = this.options;
       const secure = o.secure ?? 'none';
       this.hooks = o.hooks ?? (secure !== 'none' ? secureHooksFor(o) : undefined);
@@ -447,6 +455,8 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
         signal: t.signal ? AbortSignal.any([t.signal, this.lifetime.signal]) : this.lifetime.signal }),
       dataTimeoutMs: this.timeouts.dataMs,
       commandTimeoutMs: this.timeouts.commandMs,
+      stall: this.timeouts.stall,
+      maxTimeMs: this.timeouts.maxTimeMs,
       command: l => this.command(l),
       status: (t, c) => this.status(t, c),
       memory: this.memory,

@@ -8,5 +8,5 @@ export type { FileEntry } from '../protocol/listing-types.js';
 export { ControlConnection, type SocketLike } from './control-connection.js';
 export { registerSecureHooks, type Connector, type SessionHooks, type SessionContext, type DataSocketInfo } from './transport.js';
 export { connectTcp, formatEndpoint, type ConnectTarget } from '../net/connect.js';
-export { classifyAddress, choosePasvTarget, type AddressClass, type PasvTargetDecision } from '../protocol/address-policy.js';
+export { classifyAddress, choosePasvTarget, DEFAULT_PASV_ADDRESS_POLICY, type AddressClass, type PasvTargetDecision } from '../protocol/address-policy.js';
 export * from './tree/index.js';

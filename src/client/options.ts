@@ -15,9 +15,10 @@ export type PassiveCommand =
 /** What to do with the address in a 227 reply. */
 export type PasvAddressPolicy =
   | 'reply'       // use the address the server sends (needed when data is served from another host)
-  | 'control'     // always connect to the control connection's host (Chilkat PassiveUseHostAddr)
+  | 'control'     // connect to the control connection's host (Chilkat PassiveUseHostAddr, curl >= 7.74); default:
+                  // a hostile server cannot point our data connection at another host (CVE-2020-8284)
   | 'auto';       // use the reply's address unless it is unroutable/private while the control host is not,
-                  // then use the control host (FileZilla "replace unroutable PASV address"); default
+                  // then use the control host (FileZilla "replace unroutable PASV address")
 
 /** Which active command to use. */
 export type ActiveCommand =
@@ -93,6 +94,24 @@ export interface TimeoutSettings {
   dataMs?: number;
   /** Send NOOP when the connection is idle this long (0 = no keepalive). Default 0. */
   keepaliveMs?: number;
+  /**
+   * A transfer moving data slower than `minBytesPerSecond` on average over the last `seconds` fails
+   * (FtpNetworkError, failure 'stalled'), like curl's --speed-limit/--speed-time. The idle timeout (dataMs)
+   * only catches a transfer that moves nothing; a server trickling one byte every few seconds keeps it
+   * alive forever. Default 10 B/s over 60 s: slower than a 300-baud modem (30 B/s), so no working link
+   * is cut, while a trickle ends within a minute. `minBytesPerSecond: 0` turns it off.
+   */
+  stall?: StallLimit;
+  /**
+   * Longest a single transfer (data connection, command, data and final reply) may take, in ms
+   * (FtpNetworkError, failure 'timeout'). Default 0 = no limit: big files legitimately take hours.
+   */
+  maxTimeMs?: number;
+}
+
+export interface StallLimit {
+  minBytesPerSecond: number;
+  seconds: number;
 }
 
 /** The part of the client's options that the doctor recommends and `--settings` accepts. */

@@ -21,9 +21,14 @@ import { prepareData, markDataFailure, type DataContext, type DataMode, type Pre
 import { CrlfToLf, LfToCrlf } from './ascii.js';
 import type { ProgressTracker } from './progress.js';
 import type { DataSocketInfo, SessionContext } from './transport.js';
+import type { StallLimit } from './options.js';
 
 export interface TransferContext extends DataContext {
   readonly commandTimeoutMs: number;
+  /** Fail when data moves slower than this on average over the window (minBytesPerSecond 0: off). */
+  readonly stall?: StallLimit;
+  /** Longest the whole transfer may take (0 or undefined: no limit). */
+  readonly maxTimeMs?: number;
   readonly session: SessionContext;
   readonly wrapDataSocket?: (socket: net.Socket, info: DataSocketInfo) => Promise<SocketLike>;
 }
@@ -85,6 +90,8 @@ export class Transfer {
   private settled = false;
   private finalTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private maxTimer: NodeJS.Timeout | undefined;
   private socketError: Error | undefined;
   private localError: Error | undefined;
   private readonly cleanups: Array<() => void> = [];
@@ -108,11 +115,13 @@ export class Transfer {
   get movedData(): boolean { return this.bytes > 0; }
 
   async run(): Promise<FtpResponse> {
+    this.armMaxTime();
     try {
       await this.start();
     } catch (e) {
       // Nothing runs on the wire for this transfer: settle its promise too (abort() waits on it).
       this.settled = true;
+      this.clearMaxTime();
       this.rejectPromise(e as Error);
       throw e;
     }
@@ -127,10 +136,11 @@ export class Transfer {
     try {
       this.data = await prepareData({ ...ctx, signal: this.preparing.signal }, this.mode);
     } catch (e) {
-      if (this.aborted) throw this.failure ?? e;
+      if (this.aborted || this.failure) throw this.failure ?? e;
       throw e;
     }
     try {
+      if (this.failure) throw this.failure; // the maximum time ran out while the data connection opened
       if (this.aborted) throw new FtpAbortedError(`${maskCommand(spec.command)} aborted before it started`);
       if (spec.restAt !== undefined && spec.restAt > 0) {
         const r = await ctx.command(`REST ${spec.restAt}`);
@@ -245,6 +255,7 @@ export class Transfer {
       // A caller's stream may serve many transfers (end: false): leave no listener behind.
       this.cleanups.push(() => local?.off('error', onLocalError));
       this.armIdle();
+      this.watchStall();
       // TYPE A: the wire carries CRLF, the local file LF. Progress counts the local side (its total is the
       // local size or SIZE, so wire bytes would pass 100%); the idle timer and this.bytes count the wire.
       const meter = new Meter(n => { this.bytes += n; if (!spec.ascii) spec.progress?.add(n); this.armIdle(); });
@@ -300,6 +311,57 @@ export class Transfer {
 
   private clearIdle(): void {
     if (this.idleTimer) { clearTimeout(this.idleTimer); this.idleTimer = undefined; }
+    if (this.stallTimer) { clearInterval(this.stallTimer); this.stallTimer = undefined; }
+  }
+
+  /**
+   * The stall limit (curl's --speed-limit/--speed-time): every tick, the average rate since the newest
+   * sample at least one window old; below the minimum, the transfer fails. Sliding, so a stall is caught
+   * one window after it starts, whatever the phase of the ticks.
+   */
+  private watchStall(): void {
+    const limit = this.ctx.stall;
+    if (!limit || limit.minBytesPerSecond <= 0) return;
+    const windowMs = limit.seconds * 1000;
+    const samples = [{ t: performance.now(), bytes: this.bytes }];
+    this.stallTimer = setInterval(() => {
+      const now = performance.now();
+      samples.push({ t: now, bytes: this.bytes });
+      while (samples.length > 2 && now - samples[1].t >= windowMs) samples.shift();
+      const from = samples[0];
+      const spanMs = now - from.t;
+      if (spanMs < windowMs) return;
+      const moved = this.bytes - from.bytes;
+      const rate = moved / (spanMs / 1000);
+      if (rate >= limit.minBytesPerSecond) return;
+      this.fail(networkError({ connection: 'data', phase: 'transfer', failure: 'stalled', elapsedMs: spanMs,
+        endpoint: this.data?.description,
+        detail: `${moved} bytes in the last ${(spanMs / 1000).toFixed(1)} s (${rate.toFixed(1)} B/s), below the minimum of `
+          + `${limit.minBytesPerSecond} B/s over ${limit.seconds} s, after ${this.bytes} bytes (${maskCommand(this.spec.command)})` }), 'data');
+    }, Math.max(50, Math.min(1000, windowMs / 4)));
+  }
+
+  /** The whole transfer's deadline (timeouts.maxTimeMs, curl's --max-time for one transfer). */
+  private armMaxTime(): void {
+    const ms = this.ctx.maxTimeMs ?? 0;
+    if (ms <= 0) return;
+    this.maxTimer = setTimeout(() => {
+      this.maxTimer = undefined;
+      const err = networkError({ connection: 'data', phase: 'transfer', failure: 'timeout', elapsedMs: ms,
+        endpoint: this.data?.description,
+        detail: `the transfer took longer than the maximum time of ${ms / 1000} s, after ${this.bytes} bytes (${maskCommand(this.spec.command)})` });
+      if (!this.data) {
+        // Still opening the data connection: stop it; start() throws this failure.
+        this.failure ??= err;
+        this.preparing.abort();
+        return;
+      }
+      this.fail(err, 'data');
+    }, ms);
+  }
+
+  private clearMaxTime(): void {
+    if (this.maxTimer) { clearTimeout(this.maxTimer); this.maxTimer = undefined; }
   }
 
   private stopData(): void {
@@ -332,6 +394,7 @@ export class Transfer {
     }
     this.settled = true;
     this.clearIdle();
+    this.clearMaxTime();
     for (const c of this.cleanups.splice(0)) c();
     if (this.finalTimer) { clearTimeout(this.finalTimer); this.finalTimer = undefined; }
     if (failed) {

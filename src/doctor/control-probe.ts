@@ -11,7 +11,7 @@ import { isIP, type Socket } from 'node:net';
 import tls from 'node:tls';
 import { connectTcp, formatEndpoint } from '../net/connect.js';
 import { FtpNetworkError, classifySocketError } from '../errors.js';
-import type { EvidenceLine, Outcome } from './types.js';
+import { outcomeKindOf, type EvidenceLine, type Outcome } from './types.js';
 
 export interface ResolveResult {
   outcome: Outcome;
@@ -73,11 +73,11 @@ export interface GreetingProbeOptions {
 
 function outcomeOfError(err: unknown, ms: number, connection: 'control' | 'data', phase: string, endpoint: string): Outcome {
   if (err instanceof FtpNetworkError) {
-    return { kind: err.failure === 'permission' || err.failure === 'address-in-use' ? 'other' : err.failure, ms: err.elapsedMs ?? ms,
+    return { kind: outcomeKindOf(err.failure), ms: err.elapsedMs ?? ms,
       connection, phase, endpoint: err.endpoint ?? endpoint, message: err.message };
   }
   const f = classifySocketError(err);
-  return { kind: f === 'permission' || f === 'address-in-use' ? 'other' : f, ms, connection, phase, endpoint, message: (err as Error)?.message };
+  return { kind: outcomeKindOf(f), ms, connection, phase, endpoint, message: (err as Error)?.message };
 }
 
 /** Read one complete FTP reply (RFC 959 s4.2: multi-line ends with "NNN "), bounded in size and time. */

@@ -3,6 +3,7 @@
  * options. Pure. Tool facts (curl 7.88, lftp 4.9, FileZilla 3) are in ../shared/PEERS.md and lab/EXPECTED.md.
  */
 import type { ClientSettings } from '../client/options.js';
+import { DEFAULT_PASV_ADDRESS_POLICY } from '../protocol/address-policy.js';
 
 export function equivalents(s: ClientSettings, target: { host: string; port: number; localAddress?: string }): { curl: string; lftp: string; filezilla: string } {
   const curl: string[] = [];
@@ -38,7 +39,7 @@ export function equivalents(s: ClientSettings, target: { host: string; port: num
   const d = s.data ?? {};
   if ((d.mode ?? 'passive') === 'passive') {
     const cmd = d.passive?.command ?? 'auto';
-    const policy = d.passive?.addressPolicy ?? 'auto';
+    const policy = d.passive?.addressPolicy ?? DEFAULT_PASV_ADDRESS_POLICY;
     fz.push('Transfer mode: Passive');
     lftp.push('set ftp:passive-mode yes');
     if (cmd === 'pasv') {

@@ -11,6 +11,7 @@
  */
 import type { ClientSettings, TlsSettings } from '../client/options.js';
 import type { DataProbeSpec } from './types.js';
+import { DEFAULT_PASV_ADDRESS_POLICY } from '../protocol/address-policy.js';
 
 export interface PlanInput {
   /** The control connection is IPv6 (no PASV/PORT possible, RFC 2428 s1). */
@@ -86,7 +87,7 @@ export function settingsFor(spec: DataProbeSpec, ctx: { secure: 'explicit' | 'im
   if (spec.mode === 'passive') {
     settings.data = {
       mode: 'passive',
-      passive: spec.command === 'epsv' ? { command: 'epsv' } : { command: 'pasv', addressPolicy: spec.addressPolicy ?? 'auto' },
+      passive: spec.command === 'epsv' ? { command: 'epsv' } : { command: 'pasv', addressPolicy: spec.addressPolicy ?? DEFAULT_PASV_ADDRESS_POLICY },
       fallback: false,
     };
   } else {

@@ -13,7 +13,7 @@ import type { ClientSettings, FtpClientOptions } from '../client/options.js';
 import type { TranscriptEvent } from '../client/events.js';
 import { FtpError, FtpNetworkError, FtpReplyError, FtpTlsError, FtpProtocolError } from '../errors.js';
 import { parsePasvReply, parseEpsvReply } from '../protocol/hostport.js';
-import type { DataProbeResult, DataProbeSpec, EvidenceLine, Outcome } from './types.js';
+import { outcomeKindOf, type DataProbeResult, type DataProbeSpec, type EvidenceLine, type Outcome } from './types.js';
 
 export interface SessionTarget {
   host: string;
@@ -32,7 +32,7 @@ export interface SessionTarget {
 /** Map a client error to an Outcome (which connection, which phase, refused vs dropped, how long). */
 export function outcomeOf(err: unknown, ms: number): Outcome {
   if (err instanceof FtpNetworkError) {
-    const kind = err.failure === 'permission' || err.failure === 'address-in-use' ? 'other' : err.failure;
+    const kind = outcomeKindOf(err.failure);
     // The client says which command a control timeout waited on ("no reply to EPSV").
     const waited = err.connection === 'control' && err.phase === 'command' ? /no reply to ([A-Z]{3,4})\b/.exec(err.message)?.[1] : undefined;
     return { kind, ms: err.elapsedMs ?? ms, connection: err.connection, phase: err.phase,

@@ -4,6 +4,7 @@
  * Plain JSON throughout: `ftpkit doctor --json` prints a `Finding`.
  */
 import type { ClientSettings } from '../client/options.js';
+import type { NetworkFailure } from '../errors.js';
 
 /** How an attempt ended, as far as the sockets and replies can tell. */
 export type OutcomeKind =
@@ -19,6 +20,12 @@ export type OutcomeKind =
   | 'protocol'      // unusable reply (bogus PASV numbers...)
   | 'skipped'       // not run (budget exhausted, not applicable)
   | 'other';
+
+/** A client network failure as a probe outcome: a stalled transfer reads as dropped data (timeout). */
+export function outcomeKindOf(failure: NetworkFailure): OutcomeKind {
+  if (failure === 'permission' || failure === 'address-in-use') return 'other';
+  return failure === 'stalled' ? 'timeout' : failure;
+}
 
 export interface Outcome {
   kind: OutcomeKind;

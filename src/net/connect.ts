@@ -29,6 +29,7 @@ export function formatEndpoint(host: string, port: number): string {
 const FAILURE_WORDS: Record<NetworkFailure, string> = {
   refused: 'was refused',
   timeout: 'timed out',
+  stalled: 'was too slow',
   reset: 'was reset',
   closed: 'was closed',
   unreachable: 'failed: host or network unreachable',

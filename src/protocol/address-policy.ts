@@ -23,6 +23,14 @@ export function isUnroutable(cls: AddressClass): boolean {
 
 export type PasvAddressPolicyName = 'reply' | 'control' | 'auto';
 
+/**
+ * The default is the control host: a hostile or compromised server could otherwise name any host and port
+ * in its 227 reply and have the client connect there and deliver an upload's bytes to it (FTP bounce in
+ * reverse; curl ignores the PASV address by default since 7.74, CVE-2020-8284; RFC 2577 s3). The reply's
+ * address is used only when the user or the doctor's settings ask for 'reply' (or 'auto').
+ */
+export const DEFAULT_PASV_ADDRESS_POLICY: PasvAddressPolicyName = 'control';
+
 export interface PasvTargetDecision {
   /** Host to connect the data connection to. */
   host: string;
@@ -46,8 +54,11 @@ export function choosePasvTarget(policy: PasvAddressPolicyName, replyHost: strin
       reason: `using the PASV reply address ${replyHost} (addressPolicy reply)` };
   }
   if (policy === 'control') {
-    return { host: control, replaced: replyHost !== control, source: 'control host',
-      reason: `ignoring the PASV reply address ${replyHost}: connecting to the control host ${control} (addressPolicy control)` };
+    const replaced = replyHost !== control;
+    return { host: control, replaced, source: 'control host',
+      reason: replaced
+        ? `PASV reply names ${replyHost}; using the control connection's host ${control} (--pasv-host reply to use it)`
+        : `PASV reply address ${replyHost} is the control host (addressPolicy control)` };
   }
   const replyClass = classifyAddress(replyHost);
   const controlClass = classifyAddress(control);

@@ -6,7 +6,7 @@
  * A fact value never contains a space, so the facts end at the first space and everything after it is
  * the name, which may contain spaces and ';'. Fact names are case-insensitive (s7.1).
  */
-import type { FileEntry } from './listing-types.js';
+import { MAX_LISTING_LINE_CHARS, type FileEntry } from './listing-types.js';
 
 /** A FileEntry from MLSD/MLST, with every fact kept (names lower-cased). */
 export interface MlsxEntry extends FileEntry {
@@ -94,13 +94,13 @@ export function isSelfOrParent(entry: MlsxEntry): boolean {
   return entry.mlsxType === 'cdir' || entry.mlsxType === 'pdir';
 }
 
-/** Parse a whole MLSD body; skips cdir/pdir entries, blank and unparsable lines. */
+/** Parse a whole MLSD body; skips cdir/pdir entries, blank and unparsable lines, and lines over MAX_LISTING_LINE_CHARS. */
 export function parseMlsd(text: string | string[]): MlsxEntry[] {
   const lines = Array.isArray(text) ? text : text.split('\n');
   const out: MlsxEntry[] = [];
   for (const raw of lines) {
     const line = raw.replace(/\r$/, '');
-    if (!line.trim()) continue;
+    if (!line.trim() || line.length > MAX_LISTING_LINE_CHARS) continue;
     const e = parseMlsxLine(line);
     if (e && !isSelfOrParent(e)) out.push(e);
   }

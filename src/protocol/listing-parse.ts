@@ -6,7 +6,7 @@
  * Dates without a year (`Nov 21 11:37`) are in the last twelve months (that is what `ls` means by them);
  * dates in LIST output carry no zone, so they are read as UTC (vsftpd's default, use_localtime=NO).
  */
-import type { FileEntry } from './listing-types.js';
+import { MAX_LISTING_LINE_CHARS, type FileEntry } from './listing-types.js';
 
 export { parseMlsxLine, parseMlsd, parseMlsxTime, isSelfOrParent } from './listing-parse-mlsx.js';
 export type { MlsxEntry } from './listing-parse-mlsx.js';
@@ -108,7 +108,10 @@ export function parseUnixLine(line: string, now: Date = new Date()): FileEntry |
   if (!head) return undefined;
   const [, typeChar, perms, rest] = head;
   // Walk the whitespace-separated tokens; try each position as "size date name".
-  const tokens = [...rest.matchAll(/\S+/g)];
+  // Only the first seven tokens can matter (size at most the sixth, plus a device minor): don't split a
+  // long line into all of its tokens.
+  const tokens: RegExpExecArray[] = [];
+  for (const t of rest.matchAll(/\S+/g)) { tokens.push(t); if (tokens.length === 7) break; }
   for (let i = 0; i < tokens.length && i < 6; i++) {
     const tok = tokens[i];
     let size: number | undefined;
@@ -148,12 +151,93 @@ export function parseUnixLine(line: string, now: Date = new Date()): FileEntry |
 }
 
 // IIS / DOS: "01-15-24  10:30AM       <DIR>          name", 24-hour "01-15-2024  22:30  1234 name".
-const DOS = /^\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})\s+(\d{1,2}):(\d{2})\s*([AaPp][Mm])?\s+(<DIR>|<JUNCTION>|\d[\d,]*)\s+(.+)$/;
+// Grammar: \s* MM[-/.]DD[-/.](YY|YYYY) \s+ H:MM \s* [AP]M? \s+ (<DIR>|<JUNCTION>|\d[\d,]*) \s+ name.
+// Read by a cursor, not a regex: the regex for it (\s*([AaPp][Mm])?\s+) backtracked quadratically over a
+// long run of spaces (a 300,000-space line took ~50 s). Every character is looked at a bounded number of times.
+
+/** True for what a regex's \s matches (Unicode white space and line terminators). */
+function isSpace(ch: string | undefined): boolean {
+  return ch !== undefined && /\s/.test(ch);
+}
+
+function isDigit(ch: string | undefined): boolean {
+  return ch !== undefined && ch >= '0' && ch <= '9';
+}
+
+/** A cursor over one line: each step moves forward only, so a whole parse is linear in the line length. */
+class LineCursor {
+  pos = 0;
+  constructor(readonly text: string) {}
+  get ch(): string | undefined { return this.text[this.pos]; }
+  /** Skip white space; returns how much was skipped. */
+  spaces(): number {
+    const from = this.pos;
+    while (isSpace(this.text[this.pos])) this.pos++;
+    return this.pos - from;
+  }
+  /** Read a run of digits of one of the allowed lengths (the whole run must fit, like \d{1,2} before a non-digit). */
+  digits(min: number, max: number): string | undefined {
+    const from = this.pos;
+    while (isDigit(this.text[this.pos])) this.pos++;
+    const len = this.pos - from;
+    return len >= min && len <= max ? this.text.slice(from, this.pos) : undefined;
+  }
+  oneOf(chars: string): boolean {
+    if (this.ch === undefined || !chars.includes(this.ch)) return false;
+    this.pos++;
+    return true;
+  }
+  word(w: string): boolean {
+    if (!this.text.startsWith(w, this.pos)) return false;
+    this.pos += w.length;
+    return true;
+  }
+}
+
+/** A regex's `.` does not match these: a name holding one was never a DOS line (the old `(.+)$`). */
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 
 export function parseDosLine(line: string): FileEntry | undefined {
-  const m = DOS.exec(line);
-  if (!m) return undefined;
-  const [, mo, d, yText, hText, mi, ampm, sizeOrDir, name] = m;
+  const c = new LineCursor(line);
+  c.spaces();
+  const mo = c.digits(1, 2);
+  if (mo === undefined || !c.oneOf('-/.')) return undefined;
+  const d = c.digits(1, 2);
+  if (d === undefined || !c.oneOf('-/.')) return undefined;
+  const yText = c.digits(2, 4);
+  if (yText === undefined || yText.length === 3 || c.spaces() === 0) return undefined;
+  const hText = c.digits(1, 2);
+  if (hText === undefined || !c.oneOf(':')) return undefined;
+  const mi = c.digits(2, 2);
+  if (mi === undefined) return undefined;
+  let gap = c.spaces();
+  let ampm: string | undefined;
+  if (c.ch !== undefined && 'AaPp'.includes(c.ch) && 'Mm'.includes(line[c.pos + 1] ?? '')) {
+    ampm = line.slice(c.pos, c.pos + 2);
+    c.pos += 2;
+    gap = c.spaces();
+  }
+  if (gap === 0) return undefined;
+  let sizeOrDir: string;
+  if (c.word('<DIR>')) sizeOrDir = '<DIR>';
+  else if (c.word('<JUNCTION>')) sizeOrDir = '<JUNCTION>';
+  else {
+    const from = c.pos;
+    if (!isDigit(c.ch)) return undefined;
+    while (isDigit(c.ch) || c.ch === ',') c.pos++;
+    sizeOrDir = line.slice(from, c.pos);
+  }
+  const nameGap = c.spaces();
+  if (nameGap === 0) return undefined;
+  // The name is the rest; a name of spaces only keeps the last one (what `\s+(.+)$` matched).
+  let nameStart = c.pos;
+  if (nameStart === line.length) {
+    if (nameGap < 2) return undefined;
+    nameStart--;
+  }
+  const name = line.slice(nameStart);
+  if (LINE_TERMINATOR.test(name)) return undefined;
+
   let year = Number(yText);
   // Two-digit years: the IIS convention (and POSIX strptime %y) of 69/70 as the pivot.
   if (yText.length === 2) year += year < 70 ? 2000 : 1900;
@@ -202,7 +286,7 @@ export function parseListingLine(line: string, options: ParseListingOptions = {}
 }
 
 /**
- * Parse LIST output. Blank lines, `total N` lines, and the `.`/`..` entries (`LIST -a`) are skipped;
+ * Parse LIST output. Lines longer than MAX_LISTING_LINE_CHARS are not parsed (reported as unparsed). Blank lines, `total N` lines, and the `.`/`..` entries (`LIST -a`) are skipped;
  * a line no format recognises is skipped too (servers add banners; see parseListingDetailed to see them).
  */
 export function parseListing(text: string | string[], options: ParseListingOptions = {}): FileEntry[] {
@@ -222,6 +306,7 @@ export function parseListingDetailed(text: string | string[], options: ParseList
   const unparsed: string[] = [];
   for (const raw of lines) {
     const line = raw.replace(/\r$/, '');
+    if (line.length > MAX_LISTING_LINE_CHARS) { unparsed.push(line); continue; }
     if (!line.trim() || /^total\s+\d+/i.test(line.trim())) continue;
     const entry = parseListingLine(line, { now });
     if (!entry) { unparsed.push(line); continue; }

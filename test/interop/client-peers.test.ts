@@ -190,7 +190,7 @@ for (const { name, start } of SERVERS) {
 
       if (name === 'vsftpd' && family === 'IPv6') {
         test("PASV over IPv6: vsftpd answers 0,0,0,0 and addressPolicy 'auto' connects to the control host", async t => {
-          const s = await open(t, server, { data: { passive: { command: 'pasv' } } });
+          const s = await open(t, server, { data: { passive: { command: 'pasv', addressPolicy: 'auto' } } });
           await explain(s, async () => {
             assert.ok((await s.client.list('/')).some(e => e.name === 'hello.txt'));
             await s.client.close();

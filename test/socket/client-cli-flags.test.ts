@@ -159,7 +159,7 @@ test('put of a missing local file is a usage error naming it (exit 2), not a raw
 test('--help of a client command lists the flags, the URL form, the password sources and the exit codes', async () => {
   const r = await ftpkit(['get', '--help']);
   assert.equal(r.code, 0, describeCli(r));
-  for (const needle of ['--active', '--no-epsv', '--port-range', '--pasv-host', '--tls', '--resume', '-v, --verbose', '--json',
+  for (const needle of ['--active', '--no-epsv', '--port-range', '--pasv-host', '--speed-limit', '--speed-time', '--max-time', '--tls', '--resume', '-v, --verbose', '--json',
     'ftp://[user[:password]@]host[:port]/path', 'FTPKIT_PASSWORD', '~/.netrc', 'Exit codes: 0 ok, 2 usage, 3 login refused']) {
     assert.ok(r.stdout.includes(needle), `missing ${needle}:\n${r.stdout}`);
   }

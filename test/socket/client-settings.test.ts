@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { startFakeServer, type FakeServerOptions } from '../support/fake-server.js';
 import { FtpClient } from '../../src/client/index.js';
 import { FtpNetworkError, FtpReplyError } from '../../src/errors.js';
@@ -67,11 +67,35 @@ test("PASV address policies: 'reply' connects to the advertised address, 'contro
 
   const c = await setup(t, { pasv: { host: '127.0.0.2' } }, { data: { passive: { command: 'pasv', addressPolicy: 'control' } } });
   assert.equal((await c.client.list()).length, 1);
-  assert.match(c.status(), /ignoring the PASV reply address 127\.0\.0\.2: connecting to the control host 127\.0\.0\.1 \(addressPolicy control\)/);
+  assert.match(c.status(), /PASV reply names 127\.0\.0\.2; using the control connection's host 127\.0\.0\.1 \(--pasv-host reply to use it\)/);
 
-  const a = await setup(t, { pasv: { host: '0.0.0.0' } }, { data: { passive: { command: 'pasv' } } });
+  const a = await setup(t, { pasv: { host: '0.0.0.0' } }, { data: { passive: { command: 'pasv', addressPolicy: 'auto' } } });
   assert.equal((await a.client.list()).length, 1);
   assert.match(a.status(), /PASV reply address 0\.0\.0\.0 is unspecified: connecting to the control host 127\.0\.0\.1 \(addressPolicy auto\)/);
+});
+
+test('default PASV policy: a hostile 227 naming another host and port gets no connection; the upload goes to the control host', async t => {
+  // The trap: a listener of our own on 127.0.0.2 at the port the 227 names (think of it as an SSH server on
+  // another host). The fake's real data listener has the same port number on 127.0.0.1, the control host.
+  const trapConnections: Buffer[] = [];
+  const traps: net.Server[] = [];
+  t.after(() => { for (const s of traps) s.close(); });
+  const beforeReply = async (advertised: { host: string; port: number }): Promise<void> => {
+    const trap = net.createServer(sock => { const got: Buffer[] = []; trapConnections.push(Buffer.alloc(0));
+      sock.on('data', c => got.push(c)); sock.on('close', () => { trapConnections.push(Buffer.concat(got)); }); });
+    traps.push(trap);
+    trap.listen(advertised.port, advertised.host);
+    await once(trap, 'listening');
+  };
+  const { client, fake, status } = await setup(t, { pasv: { host: '127.0.0.2', beforeReply } }, { data: { passive: { command: 'pasv' } } });
+  await client.upload(Readable.from([Buffer.from('secret bytes')]), 'up1.txt');
+  await client.upload(Readable.from([Buffer.from('more bytes')]), 'up2.txt');
+  assert.equal(trapConnections.length, 0, 'nothing may connect to the host named in the 227 reply');
+  assert.equal(fake.uploads.get('up1.txt')?.toString(), 'secret bytes');
+  assert.equal(fake.uploads.get('up2.txt')?.toString(), 'more bytes');
+  const said = status().split('\n').filter(l => l.startsWith('PASV reply names 127.0.0.2'));
+  assert.deepEqual(said.map(l => l.replace(/127\.0\.0\.1/, 'CONTROL')),
+    ["PASV reply names 127.0.0.2; using the control connection's host CONTROL (--pasv-host reply to use it)"], 'said once per session');
 });
 
 test("active 'auto': EPRT first, PORT on 500, remembered; 'port' sends PORT only", async t => {

@@ -42,6 +42,8 @@ export interface TransferSpec {
   finalFirst?: boolean;
   /** What to do with the data connection once it exists; overrides the server-wide `data.onConnect`. */
   onConnect?: DataBehaviour;
+  /** Send `send` slowly: `bytes` at a time, one chunk every `everyMs` (a trickling server). */
+  trickle?: { bytes: number; everyMs: number };
 }
 
 /** What the fake does with an accepted (passive) or established (active) data connection. */
@@ -83,6 +85,11 @@ export interface FakeServerOptions {
     port?: number | 'closed';
     /** Do not open a data listener at all (data connections are refused). */
     listen?: boolean;
+    /**
+     * Called with what the 227 reply is about to advertise and the port the real listener has on 127.0.0.1,
+     * before the reply is sent (e.g. to put a trap listener on the advertised host).
+     */
+    beforeReply?: (advertised: { host: string; port: number }, listenerPort: number | undefined) => Promise<void> | void;
   };
   /** Data connection behaviour (passive accept and active connect). */
   data?: {
@@ -321,6 +328,18 @@ export class FakeFtpServer extends EventEmitter {
       sock.on('data', (c: Buffer) => chunks.push(c));
       await once(sock, 'close').catch(() => undefined);
       this.uploads.set(spec.receiveAs, Buffer.concat(chunks));
+    } else if (spec.trickle) {
+      const data = Buffer.from(spec.send ?? '');
+      const { bytes, everyMs } = spec.trickle;
+      for (let at = 0; at < data.length && !sock.destroyed; at += bytes) {
+        sock.write(data.subarray(at, at + bytes));
+        await delay(everyMs);
+      }
+      if (!sock.destroyed) {
+        const closed = once(sock, 'close').catch(() => undefined);
+        sock.end();
+        await closed;
+      }
     } else {
       const closed = once(sock, 'close').catch(() => undefined);
       sock.end(spec.send ?? '');
@@ -353,9 +372,12 @@ export class FakeFtpServer extends EventEmitter {
       port = (srv.address() as AddressInfo).port;
       session.dataSource = { kind: 'passive', server: srv, pending, waiters };
     }
+    const listenerPort = pasv.listen === false ? undefined : port;
     if (pasv.port === 'closed') port = await closedPort();
     else if (typeof pasv.port === 'number') port = pasv.port;
-    return { host: pasv.host ?? this.host, port };
+    const advertised = { host: pasv.host ?? this.host, port };
+    await pasv.beforeReply?.(advertised, listenerPort);
+    return advertised;
   }
 
   private async defaultAnswer(cmd: ReceivedCommand, session: FakeSession): Promise<Step | Step[]> {

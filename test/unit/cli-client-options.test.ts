@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseFtpUrl, redactUrl, isFtpUrl } from '../../src/cli/url.js';
 import { parseNetrc, findNetrcEntry } from '../../src/cli/netrc.js';
 import {
-  applyFlags, buildClientOptions, parseSettingsJson, parsePortRange, resolveCredentials,
+  applyFlags, buildClientOptions, maxTimeMs, parseSettingsJson, parsePortRange, resolveCredentials,
 } from '../../src/cli/client-options.js';
 import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
@@ -135,6 +135,18 @@ test('flags map onto every data-connection setting; flags override --settings', 
     assert.throws(() => applyFlags({}, bad), FtpUsageError, JSON.stringify(bad));
   }
   assert.deepEqual(parsePortRange('2121'), { min: 2121, max: 2121 });
+});
+
+test('--speed-limit/--speed-time map onto timeouts.stall with curl\'s defaults for the one not given; --max-time is checked', () => {
+  assert.deepEqual(applyFlags({}, { speedLimit: '100', speedTime: '1.5' }).timeouts, { stall: { minBytesPerSecond: 100, seconds: 1.5 } });
+  assert.deepEqual(applyFlags({}, { speedLimit: '100' }).timeouts, { stall: { minBytesPerSecond: 100, seconds: 30 } });
+  assert.deepEqual(applyFlags({}, { speedTime: '20' }).timeouts, { stall: { minBytesPerSecond: 1, seconds: 20 } });
+  assert.deepEqual(applyFlags({}, { speedLimit: '0' }).timeouts, { stall: { minBytesPerSecond: 0, seconds: 30 } });
+  assert.equal(maxTimeMs({ maxTime: '2.5' }), 2500);
+  assert.equal(maxTimeMs({}), undefined);
+  for (const bad of [{ speedLimit: '-1' }, { speedLimit: 'fast' }, { speedTime: '0' }, { maxTime: '0' }, { maxTime: 'x' }]) {
+    assert.throws(() => applyFlags({}, bad), FtpUsageError, JSON.stringify(bad));
+  }
 });
 
 test('--settings accepts ClientSettings or the doctor --json output, and names a bad key', () => {

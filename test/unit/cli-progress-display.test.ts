@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { formatEta, ProgressDisplay } from '../../src/cli/client-output.js';
+import { escapeControls, formatEta, ProgressDisplay } from '../../src/cli/client-output.js';
 import type { ProgressEvent } from '../../src/client/events.js';
 
 class FakeTty extends Writable {
@@ -47,4 +47,12 @@ test('without bars (stdout not a terminal, or no TTY), result lines go to stdout
   p.print('result', stdout);
   p.stop();
   assert.equal(stdout.text, 'result\n');
+});
+
+test('escapeControls: C0, DEL, C1, separators and bidi controls escaped; printable text (UTF-8 too) kept', () => {
+  assert.equal(escapeControls('a\x1b[2Jb\x07c\0d\te\nf\rg\x7fh\x9bi'), 'a\\e[2Jb\\x07c\\x00d\\te\\nf\\rg\\x7fh\\x9bi');
+  assert.equal(escapeControls('x\u202ey\u2028z\u2066'), 'x\\u202ey\\u2028z\\u2066');
+  assert.equal(escapeControls('Grüße, 日本語 \\ "q" 😀'), 'Grüße, 日本語 \\ "q" 😀');
+  const all = Array.from({ length: 0xa0 }, (_, i) => String.fromCharCode(i)).join('');
+  assert.doesNotMatch(escapeControls(all), /[\x00-\x1f\x7f-\x9f]/);
 });

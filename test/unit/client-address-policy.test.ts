@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyAddress, choosePasvTarget } from '../../src/protocol/address-policy.js';
+import { classifyAddress, choosePasvTarget, DEFAULT_PASV_ADDRESS_POLICY } from '../../src/protocol/address-policy.js';
 
 test('address classes', () => {
   const cases: Array<[string, string]> = [
@@ -23,7 +23,13 @@ test("policy 'control' always uses the control host", () => {
   const d = choosePasvTarget('control', '198.18.9.9', '::ffff:198.18.2.2');
   assert.equal(d.host, '198.18.2.2');
   assert.equal(d.source, 'control host');
-  assert.match(d.reason, /addressPolicy control/);
+  assert.equal(d.replaced, true);
+  assert.equal(d.reason, "PASV reply names 198.18.9.9; using the control connection's host 198.18.2.2 (--pasv-host reply to use it)");
+  assert.match(choosePasvTarget('control', '198.18.2.2', '198.18.2.2').reason, /is the control host \(addressPolicy control\)/);
+});
+
+test("the default policy is 'control' (CVE-2020-8284: a hostile 227 must not pick the data host)", () => {
+  assert.equal(DEFAULT_PASV_ADDRESS_POLICY, 'control');
 });
 
 test("policy 'auto' replaces a private/unspecified address when the control host is public", () => {

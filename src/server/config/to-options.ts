@@ -107,6 +107,8 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
       idleMs: config.timeouts.idle,
       dataConnectMs: config.timeouts.dataConnect,
       dataIdleMs: config.timeouts.dataIdle,
+      commandLineMs: config.timeouts.commandLine,
+      passiveReclaimMs: config.timeouts.passiveReclaim,
     },
     limits: config.limits && {
       maxLineLength: config.limits.maxLineLength,

@@ -48,7 +48,7 @@ export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
     throw new FtpConfigError('limits.maxLineLength', 'must be an integer >= 64');
   }
   const maxSessionsPerAddress = o.limits?.maxSessionsPerAddress ?? DEFAULT_MAX_SESSIONS_PER_ADDRESS;
-  if (!Number.isInteger(maxSessionsPerAddress) && maxSessionsPerAddress !== Infinity || maxSessionsPerAddress < 0) {
+  if ((!Number.isInteger(maxSessionsPerAddress) && maxSessionsPerAddress !== Infinity) || maxSessionsPerAddress < 0) {
     throw new FtpConfigError('limits.maxSessionsPerAddress', 'must be an integer >= 0 (0: no per-address limit)');
   }
   const active = o.active as (FtpServerOptions['active'] & { sourceAddress?: string; sourcePort?: number }) | undefined;

@@ -17,6 +17,7 @@ import { loadConfigFile, validateConfig } from '../server/config/load.js';
 import { checkRoots, mergeConfig, planServe, type ServePlan } from '../server/config/to-options.js';
 import type { ServeConfig, ServeConfigInput } from '../server/config/schema.js';
 import { FtpServer } from '../server/ftp-server.js';
+import { DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_ADDRESS, DEFAULT_PASSIVE_PORT_RANGE } from '../server/resolved-options.js';
 import { JsonLogger, LOG_LEVELS, openLogFile, type LogLevel } from '../server/log/json-logger.js';
 import { PERMISSION_NAMES } from '../server/auth/permissions.js';
 import { tlsFlagsToConfig, type TlsFlagMode } from '../server/tls/config.js';
@@ -40,6 +41,8 @@ export interface ServeFlags {
   cert?: string;
   key?: string;
   implicitPort?: number;
+  maxSessions?: number;
+  maxSessionsPerAddress?: number;
 }
 
 /** Config key -> the flag that sets it, so a bad flag value is reported under the flag's name. */
@@ -48,7 +51,17 @@ const FLAG_FOR_KEY: Record<string, string> = {
   'passive.advertisedPorts': '--pasv-advertised-ports',
   'log.level': '--log-level', 'log.file': '--log-file',
   'tls.cert': '--cert', 'tls.key': '--key', 'tls.implicitPort': '--implicit-port',
+  'limits.maxSessions': '--max-sessions', 'limits.maxSessionsPerAddress': '--max-sessions-per-address',
 };
+
+/** A count flag (--max-sessions, --max-sessions-per-address): an integer >= `min`. */
+function countParser(flag: string, min: number): (text: string) => number {
+  return (text) => {
+    const n = Number(text);
+    if (!/^\d{1,9}$/.test(text.trim()) || n < min) throw new FtpUsageError(`${flag} must be an integer >= ${min}, got ${JSON.stringify(text)}`);
+    return n;
+  };
+}
 
 function portParser(flag: string): (text: string) => number {
   return (text) => {
@@ -100,6 +113,11 @@ export function flagsToConfig(flags: ServeFlags): ServeConfig {
       }
     }
     if (flags.pasvAdvertisedPorts !== undefined) input.passive.advertisedPorts = flags.pasvAdvertisedPorts;
+  }
+  if (flags.maxSessions !== undefined || flags.maxSessionsPerAddress !== undefined) {
+    input.limits = {};
+    if (flags.maxSessions !== undefined) input.limits.maxSessions = flags.maxSessions;
+    if (flags.maxSessionsPerAddress !== undefined) input.limits.maxSessionsPerAddress = flags.maxSessionsPerAddress;
   }
   if (flags.write !== undefined || flags.anonymous !== undefined) {
     input.anonymous = {};
@@ -189,7 +207,7 @@ export function bannerLines(plan: ServePlan, port: number, implicitPort?: number
   for (const u of users) lines.push(`  user ${u.name}: ${u.root} (${u.description})`);
   const where = plan.options.host !== undefined ? `${plan.options.host} port ${port}`
     : boundAddress === '0.0.0.0' ? `all IPv4 addresses (no IPv6 here), port ${port}` : `all addresses, IPv4 and IPv6, port ${port}`;
-  const pasv = plan.options.passive?.portRange ?? { min: 50000, max: 50100 };
+  const pasv = plan.options.passive?.portRange ?? DEFAULT_PASSIVE_PORT_RANGE;
   const advertised = plan.options.passive?.address ? `, advertising ${plan.options.passive.address}` : '';
   lines.push(`  listening on ${where}; passive ports ${pasv.min}-${pasv.max}${advertised}`);
   const tls = tlsLine(plan, implicitPort);
@@ -264,10 +282,12 @@ export function registerServe(program: Command): void {
     .argument('[dir]', 'folder served to anonymous users')
     .option('-p, --port <port>', 'control port; 0 picks a free port and the banner shows it (default 2121)', portParser('--port'))
     .option('--host <address>', 'address to listen on (default: all addresses, IPv4 and IPv6)')
-    .option('--pasv-ports <range>', 'passive data ports, e.g. 50000-50100 (the default)')
+    .option('--pasv-ports <range>', `passive data ports (default ${DEFAULT_PASSIVE_PORT_RANGE.min}-${DEFAULT_PASSIVE_PORT_RANGE.max}); as many as --max-sessions, or a warning at start`)
     .option('--pasv-address <address>', 'IPv4 address or hostname to advertise in PASV replies (server behind NAT)')
     .option('--pasv-address-map <networks=address>', 'per client network, e.g. private=local or 10.0.0.0/8=10.0.0.5 (repeatable; first match wins)', collect)
     .option('--pasv-advertised-ports <range>', 'ports to advertise for --pasv-ports behind a port-mapping NAT (same size)')
+    .option('--max-sessions <n>', `concurrent sessions (default ${DEFAULT_MAX_SESSIONS})`, countParser('--max-sessions', 1))
+    .option('--max-sessions-per-address <n>', `concurrent sessions from one client address (default ${DEFAULT_MAX_SESSIONS_PER_ADDRESS}; 0: no limit)`, countParser('--max-sessions-per-address', 0))
     .option('-w, --write', 'anonymous users may upload, create, rename and delete')
     .option('--anonymous', 'allow anonymous logins even when users are configured')
     .option('--no-anonymous', 'refuse anonymous logins')

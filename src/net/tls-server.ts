@@ -31,7 +31,7 @@
  * after handshakeTimeoutMs ('timeout'); both end as FtpTlsError and the sockets are destroyed.
  */
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
+import { constants, randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -138,6 +138,12 @@ export class ControlTls {
         // ticket keys) dies with the control connection anyway, so a long lifetime opens no window beyond
         // the session itself.
         sessionTimeout: SESSION_LIFETIME_S,
+        // SECURITY: refuse client-initiated TLS 1.2 renegotiation (OpenSSL answers a no_renegotiation alert,
+        // RFC 5246 s7.2.2) on the control and data connections alike: each one costs the server a full
+        // handshake, so a client could keep a core busy on one connection (CVE-2011-1473). Node's own limit
+        // (tls.CLIENT_RENEG_LIMIT) only works for sockets of a tls.Server; ours are standalone TLSSockets.
+        // FTPS needs no renegotiation (RFC 4217 has none; TLS 1.3 removed it).
+        secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
       });
       // Own ticket keys (name 16 + HMAC 16 + AES 16 bytes) so no other control connection's ticket decrypts.
       (ctx.context as { setTicketKeys(keys: Buffer): void }).setTicketKeys(randomBytes(48));
@@ -259,6 +265,7 @@ function serverHandshake(raw: Duplex, o: HandshakeOptions): Promise<tls.TLSSocke
     // See the header: per-control-connection session-id cache (Node types this as net.Server).
     server: o.sessions as unknown as net.Server,
   });
+  surfaceTlsErrorsAfterHandshake(socket);
   return awaitTlsHandshake({
     socket, raw, connection: o.connection, secureEvent: 'secure', peer: 'client', timeoutMs: o.timeoutMs,
     notTlsDetail: 'the client did not start a TLS handshake (cleartext or garbage received)',
@@ -266,3 +273,17 @@ function serverHandshake(raw: Duplex, o: HandshakeOptions): Promise<tls.TLSSocke
   });
 }
 
+
+/**
+ * A TLSSocket made without a tls.Server never "releases control", so Node reports a TLS error that comes
+ * after the handshake (a fatal alert from the client, e.g. after a refused renegotiation) only as the
+ * internal '_tlsError' event, which tls.Server listens to, and leaves the socket open with its writes
+ * stuck. The session would then never see the error and hang on its next reply. Destroying the socket
+ * with the error turns it into the usual 'error' + 'close' its owner handles.
+ */
+function surfaceTlsErrorsAfterHandshake(socket: tls.TLSSocket): void {
+  socket.on('_tlsError', (err: Error) => {
+    // During the handshake Node destroys the socket itself and awaitTlsHandshake reports the failure.
+    if (!socket.destroyed) socket.destroy(err);
+  });
+}

@@ -64,6 +64,8 @@ export class CommandLineFramer {
   private len = 0;
   private discarding = false;
   private state: TelnetState = 'data';
+  /** Lines ended so far (discarded too-long ones included): lets a caller see a new line begin. */
+  completedLines = 0;
 
   /** @param maxLineLength longest accepted line in bytes, counting the CRLF (default 4096). */
   constructor(maxLineLength = 4096) {
@@ -133,7 +135,13 @@ export class CommandLineFramer {
     this.buf[this.len++] = b;
   }
 
+  /** True while bytes of a line that has not ended yet are held (or a Telnet sequence is half read). */
+  get hasPartialLine(): boolean {
+    return this.len > 0 || this.discarding || this.state !== 'data';
+  }
+
   private endLine(out: FramerEvent[]): void {
+    this.completedLines++;
     if (this.discarding) {
       this.discarding = false;
       this.len = 0;

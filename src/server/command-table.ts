@@ -135,9 +135,10 @@ export const permissionGate: Gate = (session, spec) =>
     : undefined;
 
 /** 425 for a transfer without a prepared data channel (RFC 959 s4.1.2: PASV/PORT come first). */
-export const dataChannelGate: Gate = (session, spec) =>
-  spec.transfer && !session.hasDataChannel()
-    ? reply(ReplyCode.CantOpenDataConnection, 'Use PORT, PASV, EPRT or EPSV first')
-    : undefined;
+export const dataChannelGate: Gate = (session, spec) => {
+  if (!spec.transfer || session.hasDataChannel()) return undefined;
+  const lost = session.lostDataChannelReason;
+  return reply(ReplyCode.CantOpenDataConnection, lost ? `No data connection: ${lost}` : 'Use PORT, PASV, EPRT or EPSV first');
+};
 
 export const DEFAULT_GATES: Gate[] = [loginGate, argumentGate, permissionGate, dataChannelGate];

@@ -11,7 +11,10 @@ export interface PortRange {
 }
 
 export interface PassiveOptions {
-  /** Ports to listen on for passive data connections. Default 50000-50100. */
+  /**
+   * Ports to listen on for passive data connections. Default 50000-50999 (as many ports as the default
+   * maxSessions). A range with fewer ports than limits.maxSessions gets a 'warning' at listen().
+   */
   portRange?: PortRange;
   /**
    * IPv4 address to advertise in the 227 reply instead of the control connection's local address
@@ -71,6 +74,17 @@ export interface TimeoutOptions {
   dataConnectMs?: number;
   /** A data connection with no progress. Default 300 s. */
   dataIdleMs?: number;
+  /**
+   * A command line must be complete (end with CRLF) this long after its first byte; otherwise 421 and the
+   * connection is closed. Bounds clients that trickle a line without ever ending it. Default 30 s.
+   */
+  commandLineMs?: number;
+  /**
+   * Under pressure (the passive range nearly used up), a passive listener that no transfer command has
+   * claimed for this long is closed to make room for other sessions; that session's transfer command then
+   * gets 425. Without pressure an unclaimed listener lasts dataConnectMs. Default 2 s.
+   */
+  passiveReclaimMs?: number;
 }
 
 export interface LimitOptions {
@@ -82,7 +96,10 @@ export interface LimitOptions {
   maxLoginFailures?: number;
   /** Concurrent sessions. Default 1000. */
   maxSessions?: number;
-  /** Concurrent sessions from one client address (DESIGN.md principle 12). Default: no per-address limit. */
+  /**
+   * Concurrent sessions from one client address (DESIGN.md principle 12); one more is answered 421.
+   * Default 20 (like SFTPGo); 0 means no per-address limit.
+   */
   maxSessionsPerAddress?: number;
 }
 

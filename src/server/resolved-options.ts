@@ -6,13 +6,33 @@
 import { FtpConfigError } from '../errors.js';
 import type { FtpServerOptions, PortRange } from './options.js';
 
+/**
+ * Default passive range: 1000 ports, as many as the default session limit (DEFAULT_MAX_SESSIONS), so a
+ * server full of sessions can still give each one a passive port (101 ports for 1000 sessions failed 86% of
+ * transfers with 425 under load). It starts where the former default (50000-50100) did.
+ */
+export const DEFAULT_PASSIVE_PORT_RANGE: Readonly<PortRange> = Object.freeze({ min: 50000, max: 50999 });
+export const DEFAULT_MAX_SESSIONS = 1000;
+/**
+ * Default per-address session limit, like SFTPGo's max_per_host_connections: one address must not be
+ * able to take every session (DESIGN.md principle 12); NAT'd offices with many users raise it.
+ */
+export const DEFAULT_MAX_SESSIONS_PER_ADDRESS = 20;
+
+/** Number of ports in a range. */
+export function portCount(range: PortRange): number {
+  return range.max - range.min + 1;
+}
+
 export interface ResolvedServerOptions {
   host: string | undefined;
   port: number;
   greeting: string;
   passive: { portRange: PortRange; address: string | undefined };
   active: { requireSameAddress: boolean; refusePrivilegedPorts: boolean; sourceAddress?: string; sourcePort?: number };
-  timeouts: { idleMs: number; loginMs: number; dataConnectMs: number; dataIdleMs: number };
+  timeouts: {
+    idleMs: number; loginMs: number; dataConnectMs: number; dataIdleMs: number; commandLineMs: number; passiveReclaimMs: number;
+  };
   limits: {
     maxLineLength: number; loginFailureDelayMs: number; maxLoginFailures: number; maxSessions: number;
     maxSessionsPerAddress: number;
@@ -20,7 +40,7 @@ export interface ResolvedServerOptions {
 }
 
 export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
-  const portRange = o.passive?.portRange ?? { min: 50000, max: 50100 };
+  const portRange = o.passive?.portRange ?? DEFAULT_PASSIVE_PORT_RANGE;
   if (!Number.isInteger(portRange.min) || !Number.isInteger(portRange.max) || portRange.min < 1 ||
       portRange.max > 65535 || portRange.min > portRange.max) {
     throw new FtpConfigError('passive.portRange', `invalid port range ${portRange.min}-${portRange.max}`);
@@ -28,6 +48,10 @@ export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
   const maxLineLength = o.limits?.maxLineLength ?? 4096;
   if (!Number.isInteger(maxLineLength) || maxLineLength < 64) {
     throw new FtpConfigError('limits.maxLineLength', 'must be an integer >= 64');
+  }
+  const maxSessionsPerAddress = o.limits?.maxSessionsPerAddress ?? DEFAULT_MAX_SESSIONS_PER_ADDRESS;
+  if ((!Number.isInteger(maxSessionsPerAddress) && maxSessionsPerAddress !== Infinity) || maxSessionsPerAddress < 0) {
+    throw new FtpConfigError('limits.maxSessionsPerAddress', 'must be an integer >= 0 (0: no per-address limit)');
   }
   const active = o.active as (FtpServerOptions['active'] & { sourceAddress?: string; sourcePort?: number }) | undefined;
   return {
@@ -46,13 +70,16 @@ export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
       loginMs: o.timeouts?.loginMs ?? 60_000,
       dataConnectMs: o.timeouts?.dataConnectMs ?? 30_000,
       dataIdleMs: o.timeouts?.dataIdleMs ?? 300_000,
+      commandLineMs: o.timeouts?.commandLineMs ?? 30_000,
+      passiveReclaimMs: o.timeouts?.passiveReclaimMs ?? 2_000,
     },
     limits: {
       maxLineLength,
       loginFailureDelayMs: o.limits?.loginFailureDelayMs ?? 1000,
       maxLoginFailures: o.limits?.maxLoginFailures ?? 3,
-      maxSessions: o.limits?.maxSessions ?? 1000,
-      maxSessionsPerAddress: o.limits?.maxSessionsPerAddress ?? Infinity,
+      maxSessions: o.limits?.maxSessions ?? DEFAULT_MAX_SESSIONS,
+      // 0 = no per-address limit.
+      maxSessionsPerAddress: maxSessionsPerAddress === 0 ? Infinity : maxSessionsPerAddress,
     },
   };
 }

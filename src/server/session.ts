@@ -26,6 +26,7 @@ import type { Storage } from './storage/types.js';
 import type { CommandSpec, CommandTable, HandlerResult, TransferRequest } from './command-table.js';
 import type { DataChannel, DataSocketWrapper } from './data/data-channel.js';
 import type { PassiveAddressResolver } from './data/passive-address.js';
+import type { PassivePortPool } from './data/passive-pool.js';
 import type { FtpServerEvents } from './events.js';
 import type { ResolvedServerOptions } from './resolved-options.js';
 import { storageErrorReply, isExpectedStorageError } from './storage-replies.js';
@@ -39,6 +40,8 @@ export interface ServerContext {
   events: EventEmitter<FtpServerEvents>;
   table: CommandTable;
   passiveAddressResolver: PassiveAddressResolver;
+  /** The server's passive listeners (reclaimed under pressure); none: each listener on its own. */
+  passivePool?: PassivePortPool;
   /** Called once when the session has closed. */
   onSessionClosed?(session: Session): void;
 }
@@ -99,6 +102,8 @@ export class Session {
   readonly resetHooks: Array<(session: Session) => void> = [];
 
   private dataChannel: DataChannel | undefined;
+  /** Why the prepared data channel went away by itself (told in the 425 of the next transfer command). */
+  private dataChannelLost: string | undefined;
   transfer: RunningTransfer | undefined;
 
   private socket: Duplex;
@@ -108,6 +113,8 @@ export class Session {
   private closed = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private loginTimer: NodeJS.Timeout | undefined;
+  /** Runs while a command line has begun but not ended (timeouts.commandLineMs). */
+  private lineTimer: NodeJS.Timeout | undefined;
   private readonly onData = (chunk: Buffer): void => this.onBytes(chunk);
   private readonly onEnd = (): void => this.close('client closed the connection');
   private readonly onError = (err: Error): void => this.close(`control connection error: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
@@ -185,6 +192,7 @@ export class Session {
   discardPendingInput(): void {
     this.queue.length = 0;
     this.framer = new CommandLineFramer(this.framer.maxLineLength);
+    this.clearLineTimer();
   }
 
   /** Stop reading the control socket without closing it (the FTPS module then hands it to TLS). */
@@ -195,7 +203,10 @@ export class Session {
 
   private onBytes(chunk: Buffer): void {
     if (this.closed) return;
-    for (const ev of this.framer.push(chunk)) {
+    const linesBefore = this.framer.completedLines;
+    const events = this.framer.push(chunk);
+    this.watchPartialLine(this.framer.completedLines !== linesBefore);
+    for (const ev of events) {
       if (this.closed) return;
       this.resetIdleTimer();
       if (ev.kind === 'too-long') {
@@ -215,6 +226,28 @@ export class Session {
       this.queue.push(cmd);
     }
     void this.pump();
+  }
+
+  /**
+   * A line must end within timeouts.commandLineMs of its first byte. Without this bound a client trickling
+   * a line that never ends (one byte now and then) holds the session until the idle timeout (300 s):
+   * 1000 such connections locked real clients out for that long. Real clients send a line in one go.
+   */
+  private watchPartialLine(lineEnded: boolean): void {
+    if (lineEnded) this.clearLineTimer();
+    if (!this.framer.hasPartialLine) { this.clearLineTimer(); return; }
+    if (this.lineTimer) return;
+    const ms = this.options.timeouts.commandLineMs;
+    this.lineTimer = sessionTimer(ms, () => {
+      this.lineTimer = undefined;
+      this.context.events.emit('transcript', { sessionId: this.id, direction: 'in', line: '<command line not completed in time>' });
+      this.closeWith421(`Command line not completed within ${Math.round(ms / 100) / 10} s, closing control connection`, 'command line not completed in time');
+    });
+  }
+
+  private clearLineTimer(): void {
+    if (this.lineTimer) clearTimeout(this.lineTimer);
+    this.lineTimer = undefined;
   }
 
   // ---- dispatcher ----------------------------------------------------------------------------------
@@ -368,13 +401,22 @@ export class Session {
   setDataChannel(channel: DataChannel | undefined): void {
     if (this.dataChannel && this.dataChannel !== channel) this.dataChannel.discard();
     this.dataChannel = channel;
+    this.dataChannelLost = undefined;
     if (this.closed) channel?.discard();
   }
 
-  /** Empty the slot if it still holds `channel` (which released itself), so the next transfer hears 425. */
-  dropDataChannel(channel: DataChannel): void {
-    if (this.dataChannel === channel) this.dataChannel = undefined;
+  /**
+   * Empty the slot if it still holds `channel` (which released itself), so the next transfer hears 425;
+   * `why` is said in that 425.
+   */
+  dropDataChannel(channel: DataChannel, why?: string): void {
+    if (this.dataChannel !== channel) return;
+    this.dataChannel = undefined;
+    this.dataChannelLost = why;
   }
+
+  /** Why the data channel prepared by PASV/EPSV is gone, if it went away by itself. */
+  get lostDataChannelReason(): string | undefined { return this.dataChannelLost; }
 
   private takeDataChannel(): DataChannel | undefined {
     const c = this.dataChannel;
@@ -420,7 +462,13 @@ export class Session {
   private resetIdleTimer(): void {
     this.clearIdleTimer();
     if (this.closed || this.transfer) return;
-    this.idleTimer = this.closingTimer(this.options.timeouts.idleMs, 'Idle');
+    this.idleTimer = sessionTimer(this.options.timeouts.idleMs,
+      () => this.closeWith421('Idle timeout, closing control connection', 'idle timeout'));
+  }
+
+  /** 421 (RFC 959 s4.2: service closing the control connection), then close once it went out. */
+  private closeWith421(text: string, reason: string): void {
+    void this.send(reply(ReplyCode.ServiceNotAvailable, text)).then(() => this.close(reason, true));
   }
 
   private clearIdleTimer(): void {
@@ -436,19 +484,8 @@ export class Session {
   private startLoginDeadline(): void {
     this.clearLoginDeadline();
     if (this.closed) return;
-    this.loginTimer = this.closingTimer(this.options.timeouts.loginMs, 'Login');
-  }
-
-  /** A timer that answers 421 "<what> timeout" and closes the session; undefined when `ms` disables it. */
-  private closingTimer(ms: number, what: string): NodeJS.Timeout | undefined {
-    if (!(ms > 0) || !Number.isFinite(ms)) return undefined;
-    const timer = setTimeout(() => {
-      void this.send(reply(ReplyCode.ServiceNotAvailable, `${what} timeout, closing control connection`))
-        .then(() => this.close(`${what.toLowerCase()} timeout`, true));
-    }, ms);
-    // The connection keeps the process alive, not this timer (an embedding app can exit cleanly).
-    timer.unref();
-    return timer;
+    this.loginTimer = sessionTimer(this.options.timeouts.loginMs,
+      () => this.closeWith421('Login timeout, closing control connection', 'login timeout'));
   }
 
   private clearLoginDeadline(): void {
@@ -465,6 +502,7 @@ export class Session {
     this.closed = true;
     this.clearIdleTimer();
     this.clearLoginDeadline();
+    this.clearLineTimer();
     this.queue.length = 0;
     this.transfer?.abort('session closed');
     this.setDataChannel(undefined);
@@ -492,4 +530,15 @@ export class Session {
     if (this.closed) return Promise.resolve();
     return new Promise(resolve => this.closeWaiters.push(resolve));
   }
+}
+
+/**
+ * A session timeout of `ms` (0 or Infinity: none). Unref'd: the connection keeps the process alive, not
+ * this timer (an embedding app can exit cleanly).
+ */
+function sessionTimer(ms: number, onExpiry: () => void): NodeJS.Timeout | undefined {
+  if (!(ms > 0) || !Number.isFinite(ms)) return undefined;
+  const timer = setTimeout(onExpiry, ms);
+  timer.unref();
+  return timer;
 }

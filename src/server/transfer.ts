@@ -18,6 +18,7 @@ import { reply } from '../protocol/reply.js';
 import type { Reply } from '../protocol/reply.js';
 import type { TransferRequest } from './command-table.js';
 import { FromCrlf, ToCrlf } from './data/ascii.js';
+import { DataSocketSink } from './data/socket-sink.js';
 import type { DataChannel } from './data/data-channel.js';
 import type { Session } from './session.js';
 import { storageErrorReply } from './storage-replies.js';
@@ -98,9 +99,11 @@ export function runTransfer(session: Session, req: TransferRequest, channel: Dat
     }
 
     const net = socket as Partial<Socket>;
+    // A download's pending write fails with whatever the socket reports once destroyed, not our error.
+    let timedOut = false;
     const idleMs = session.options.timeouts.dataIdleMs;
     if (typeof net.setTimeout === 'function' && idleMs > 0) {
-      net.setTimeout(idleMs, () => socket.destroy(new DataTimeoutError('data connection idle timeout')));
+      net.setTimeout(idleMs, () => { timedOut = true; socket.destroy(new DataTimeoutError('data connection idle timeout')); });
     }
     // Big writes, few syscalls (DESIGN.md performance habits): no Nagle delay on the last partial segment.
     if (typeof net.setNoDelay === 'function') net.setNoDelay(true);
@@ -120,13 +123,14 @@ export function runTransfer(session: Session, req: TransferRequest, channel: Dat
       } else {
         const source = req.source as Readable;
         const stages: Duplex[] = req.ascii ? [new ToCrlf(), counter] : [counter];
-        await pipeline([source, ...stages, socket], { signal: controller.signal });
+        // Not the socket itself: a client closing right after the last byte must not turn 226 into 426.
+        await pipeline([source, ...stages, new DataSocketSink(socket)], { signal: controller.signal });
       }
     } catch (err) {
       socket.destroy();
       destroyStorage();
       if (abortReason !== undefined) return fail(abortReason, reply(ReplyCode.ConnectionClosedTransferAborted, 'Transfer aborted'));
-      if (err instanceof DataTimeoutError) return fail('data connection idle timeout', reply(ReplyCode.ConnectionClosedTransferAborted, 'Data connection timed out; transfer aborted'));
+      if (timedOut || err instanceof DataTimeoutError) return fail('data connection idle timeout', reply(ReplyCode.ConnectionClosedTransferAborted, 'Data connection timed out; transfer aborted'));
       const fromStorage = err instanceof FtpStorageError ? err : !socketFailedFirst ? storageError : undefined;
       if (fromStorage !== undefined) {
         // Raw OS text stays in the event (for the operator), never on the wire.
@@ -138,8 +142,9 @@ export function runTransfer(session: Session, req: TransferRequest, channel: Dat
       return fail(`data connection lost${code ? ` (${code})` : ''}`,
         reply(ReplyCode.ConnectionClosedTransferAborted, 'Connection closed; transfer aborted'));
     }
-    // Downloads: pipeline resolved on the socket's 'finish' (everything handed to the kernel, FIN queued).
-    // Uploads: the client's EOF arrived and the storage stream finished. Either way the data is done.
+    // Downloads: the source ended and the socket accepted every byte (socket-sink.ts), even if the client
+    // closed the data connection first. Uploads: the client's EOF arrived and the storage stream finished.
+    // Either way the data is done.
     socket.destroy();
     if (req.direction === 'upload') session.context.events.emit('upload', base());
     else if (req.direction === 'download') session.context.events.emit('download', base());

@@ -1,12 +1,18 @@
 /**
  * The control connection during a transfer: STAT, NOOP and ABOR (RFC 959 s4.1.3: 426 then 226), queued
- * commands, clients vanishing mid-transfer (server stays healthy, partial byte count reported), graceful
- * server close waiting for a running transfer.
+ * commands, clients vanishing mid-transfer (server stays healthy, partial byte count reported), clients
+ * closing the data connection right after the last byte (226, not 426), graceful server close waiting for
+ * a running transfer.
  */
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import path from 'node:path';
+import { LocalStorage } from '../../src/server/index.js';
+import { tempDir } from '../support/temp-dir.js';
 import { MemoryStorage, RawControl, openPassive, readAll, startServer } from '../support/server-harness.js';
 import type { Harness } from '../support/server-harness.js';
 import type { TransferFailedEvent } from '../../src/server/index.js';
@@ -172,4 +178,50 @@ test('ABOR while the server still waits for the passive data connection: 426 the
   const s = connect({ host: '127.0.0.1', port });
   const err = await new Promise<NodeJS.ErrnoException | undefined>(resolve => { s.on('error', resolve); s.on('connect', () => { s.destroy(); resolve(undefined); }); });
   assert.equal(err?.code, 'ECONNREFUSED', 'the passive listener was released');
+});
+
+/**
+ * Read a download to its known size, then close the data connection at once (FIN), or reset it (RST),
+ * before the server's own end of file: all bytes arrived, so the reply must be 226 (not 426).
+ */
+function readSizeThenClose(data: Socket, size: number, how: 'close' | 'reset'): Promise<number> {
+  return new Promise(resolve => {
+    let got = 0;
+    data.on('data', (chunk: Buffer) => {
+      got += chunk.length;
+      if (got < size) return;
+      if (how === 'reset') data.resetAndDestroy(); else data.destroy();
+      resolve(got);
+    });
+    data.on('close', () => resolve(got));
+  });
+}
+
+test('a client closing or resetting the data connection right after the last byte gets 226 (30 tries each, LocalStorage)', { timeout: 120_000 }, async t => {
+  // LocalStorage: a file stream reports its end of file only after the last chunk went out, which is the
+  // window the client's close falls into.
+  const root = await tempDir(t);
+  const files = { 'big.bin': 4 * 1024 * 1024, 'small.bin': 100 };
+  for (const [name, size] of Object.entries(files)) await writeFile(path.join(root, name), Buffer.alloc(size, 0x62));
+  const h = await startServer({ storage: await LocalStorage.open(root) });
+  t.after(() => h.close());
+  const c = await RawControl.login(h);
+  t.after(() => c.close());
+  await c.send('TYPE I');
+  const finals: Record<string, number[]> = {};
+  for (const [name, size] of Object.entries(files)) {
+    for (const how of ['close', 'reset'] as const) {
+      const codes: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const data = await openPassive(c);
+        const received = readSizeThenClose(data, size, how);
+        assert.equal((await c.send(`RETR ${name}`)).code, 150);
+        assert.equal(await received, size, 'every byte arrived');
+        codes.push((await c.read()).code);
+      }
+      finals[`${name} ${how}`] = codes;
+    }
+  }
+  const count426 = Object.fromEntries(Object.entries(finals).map(([k, codes]) => [k, codes.filter(x => x !== 226).length]));
+  assert.deepEqual(count426, { 'big.bin close': 0, 'big.bin reset': 0, 'small.bin close': 0, 'small.bin reset': 0 });
 });

@@ -36,6 +36,7 @@ test('flags become a validated overlay; errors name the flag', async () => {
   assert.deepEqual(overlay.anonymous, { write: true });
   assert.deepEqual(overlay.log, { level: 'debug' });
   assert.deepEqual(flagsToConfig({}), {}, 'no flags: nothing overrides the file');
+  assert.deepEqual(flagsToConfig({ maxSessions: 50, maxSessionsPerAddress: 0 }).limits, { maxSessions: 50, maxSessionsPerAddress: 0 });
   const cases: [Parameters<typeof flagsToConfig>[0], RegExp][] = [
     [{ pasvPorts: 'lots' }, /^--pasv-ports: /],
     [{ logLevel: 'chatty' }, /^--log-level: /],
@@ -51,7 +52,7 @@ test('banner: where, who, how to connect', async () => {
   const anon = planServe(validateConfig({}), '/srv/pub');
   const lines = bannerLines(anon, 2121);
   assert.equal(lines[0], 'ftpkit serving /srv/pub read-only on ftp://127.0.0.1:2121 (anonymous)');
-  assert.match(lines.join('\n'), /all addresses, IPv4 and IPv6, port 2121; passive ports 50000-50100/);
+  assert.match(lines.join('\n'), /all addresses, IPv4 and IPv6, port 2121; passive ports 50000-50999/);
   assert.match(lines.join('\n'), /try: curl ftp:\/\/127\.0\.0\.1:2121\//);
   assert.match(bannerLines(anon, 2121, undefined, '0.0.0.0').join('\n'), /all IPv4 addresses \(no IPv6 here\), port 2121/);
 

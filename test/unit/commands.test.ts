@@ -132,3 +132,22 @@ test('PASS and ACCT are masked for logs', () => {
   assert.equal(maskVerb(odd), 'PASS');
   assert.equal(maskArgument(odd), '****');
 });
+
+test('framer: hasPartialLine while a line (or a Telnet sequence) has begun and not ended; completedLines counts ends', () => {
+  const f = new CommandLineFramer(64);
+  assert.equal(f.hasPartialLine, false);
+  f.push(Buffer.from('NO'));
+  assert.equal(f.hasPartialLine, true);
+  f.push(Buffer.from('OP\r'));
+  assert.equal(f.hasPartialLine, true, 'CR waits for its LF');
+  f.push(Buffer.from('\n'));
+  assert.deepEqual([f.hasPartialLine, f.completedLines], [false, 1]);
+  f.push(Buffer.from([0xff]));
+  assert.equal(f.hasPartialLine, true, 'half a Telnet command');
+  f.push(Buffer.from([0xf1]));
+  assert.equal(f.hasPartialLine, false);
+  f.push(Buffer.from('x'.repeat(100)));
+  assert.equal(f.hasPartialLine, true, 'a too-long line being discarded has not ended either');
+  f.push(Buffer.from('\r\n'));
+  assert.deepEqual([f.hasPartialLine, f.completedLines], [false, 2]);
+});

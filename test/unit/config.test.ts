@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { resolveOptions } from '../../src/server/resolved-options.js';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +53,7 @@ test('a YAML file with users loads; relative roots are relative to the file', as
     'passive:',
     '  ports: 50000-50100',
     '  address: 203.0.113.7',
-    'timeouts: { idle: 5m, dataConnect: 30, dataIdle: "1.5s" }',
+    'timeouts: { idle: 5m, dataConnect: 30, dataIdle: "1.5s", commandLine: 20s, passiveReclaim: 500ms }',
     'limits: { maxSessions: 10, maxSessionsPerAddress: 4, loginFailureDelay: 250ms }',
     'users:',
     '  - name: alice',
@@ -70,7 +71,7 @@ test('a YAML file with users loads; relative roots are relative to the file', as
   assert.equal(plan.options.port, 2121);
   assert.deepEqual(plan.options.passive!.portRange, { min: 50000, max: 50100 });
   assert.equal(plan.options.passive!.address, '203.0.113.7');
-  assert.deepEqual(plan.options.timeouts, { idleMs: 300_000, dataConnectMs: 30_000, dataIdleMs: 1500 });
+  assert.deepEqual(plan.options.timeouts, { idleMs: 300_000, dataConnectMs: 30_000, dataIdleMs: 1500, commandLineMs: 20_000, passiveReclaimMs: 500 });
   assert.equal(plan.options.limits!.maxSessions, 10);
   assert.equal(plan.options.limits!.maxSessionsPerAddress, 4);
   assert.equal(plan.options.limits!.loginFailureDelayMs, 250);
@@ -190,7 +191,9 @@ test('the example in docs/configuration.md is valid', async () => {
   const yaml = block[1]!.replace(/\$scrypt\$[^\s#]*/g, hash);
   const config = validateConfig(parseYaml(yaml));
   assert.equal(config.users!.length, 3);
-  assert.deepEqual(config.passive!.ports, { min: 50000, max: 50100 });
+  assert.deepEqual(config.passive!.ports, { min: 50000, max: 50199 });
+  // The example follows its own advice: one passive port per possible session.
+  assert.equal(config.passive!.ports!.max - config.passive!.ports!.min + 1, config.limits!.maxSessions);
   const plan = planServe(config, '/srv');
   assert.ok(plan.summary.anonymous);
   assert.deepEqual(plan.summary.users.map((u) => u.description), ['read-write', 'list,write,mkdir', 'read-only']);
@@ -230,4 +233,18 @@ test('the tls section: file-relative paths, mapped onto options.tls, errors name
   const err = configError(() => validateConfig({ tls: { minVersion: 'TLSv1.0' } }));
   assert.equal(err.key, 'tls.minVersion');
   assert.equal(configError(() => validateConfig({ tls: { requireSessionReus: true } })).key, 'tls.requireSessionReus');
+});
+
+test('server defaults: 20 sessions per address (0: no limit), a passive range as large as the session limit, 30 s per command line', () => {
+  const auth = { authenticate: async () => null };
+  const d = resolveOptions({ authenticator: auth });
+  assert.equal(d.limits.maxSessionsPerAddress, 20);
+  assert.equal(d.limits.maxSessions, 1000);
+  assert.equal(d.passive.portRange.max - d.passive.portRange.min + 1, d.limits.maxSessions, 'one passive port per possible session');
+  assert.equal(d.timeouts.commandLineMs, 30_000);
+  assert.equal(resolveOptions({ authenticator: auth, limits: { maxSessionsPerAddress: 0 } }).limits.maxSessionsPerAddress, Infinity);
+  assert.throws(() => resolveOptions({ authenticator: auth, limits: { maxSessionsPerAddress: -1 } }), /limits\.maxSessionsPerAddress/);
+  // The config file accepts 0 (no per-address limit) and maps it through.
+  const plan = planServe(validateConfig({ limits: { maxSessionsPerAddress: 0 } }), '/srv');
+  assert.equal(plan.options.limits!.maxSessionsPerAddress, 0);
 });

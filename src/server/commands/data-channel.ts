@@ -23,6 +23,10 @@ import type { Session } from '../session.js';
 
 const EPSV_ALL_REFUSAL = (): Reply => reply(ReplyCode.BadSequence, 'EPSV ALL in effect: only EPSV may set up data connections');
 
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
 /** The session's data-socket wrapper, looked up when the connection is made (PROT may change in between). */
 function wrapper(s: Session) {
   return (socket: Socket) => (s.wrapDataSocket ? s.wrapDataSocket(socket) : Promise.resolve(socket));
@@ -35,6 +39,7 @@ function controlFamily(s: Session): 1 | 2 {
 
 async function openPassive(s: Session): Promise<PassiveDataChannel | Reply> {
   s.setDataChannel(undefined); // free the previous listener (and its port) first
+  const unclaimedMs = Math.max(s.options.timeouts.dataConnectMs, 1000);
   try {
     const channel: PassiveDataChannel = await PassiveDataChannel.open({
       bindAddress: s.localAddress,
@@ -42,8 +47,13 @@ async function openPassive(s: Session): Promise<PassiveDataChannel | Reply> {
       expectedRemote: s.remoteAddress,
       wrapSocket: wrapper(s),
       // Clients send the transfer command right after PASV/EPSV; one that does not, gives the port back.
-      unclaimedMs: Math.max(s.options.timeouts.dataConnectMs, 1000),
-      onUnclaimed: () => s.dropDataChannel(channel),
+      unclaimedMs,
+      onUnclaimed: () => s.dropDataChannel(channel,
+        `the passive port was closed after ${seconds(unclaimedMs)} without a transfer command; send PASV or EPSV again`),
+      // Under pressure the server's pool takes the port back sooner (src/server/data/passive-pool.ts).
+      pool: s.context.passivePool,
+      onReclaimed: () => s.dropDataChannel(channel,
+        'the server ran short of passive ports and reclaimed yours, unused; send PASV or EPSV again, then the transfer command at once'),
       onForeignConnection: addr => s.warn('foreign-data-connection',
         `dropped a passive data connection from ${addr}; the control connection comes from ${s.remoteAddress}`),
     });

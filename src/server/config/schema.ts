@@ -14,6 +14,7 @@ import { PERMISSION_NAMES } from '../auth/permissions.js';
 import type { Permission } from '../auth/types.js';
 import { tlsConfigSchema } from '../tls/config.js';
 import { parseCidr } from '../../protocol/address-class.js';
+import { DEFAULT_PASSIVE_PORT_RANGE } from '../resolved-options.js';
 
 // ---- value types -------------------------------------------------------------------------------------
 
@@ -75,7 +76,7 @@ const logLevelSchema = z.enum(['error', 'warn', 'info', 'debug'], { error: 'expe
 // ---- sections ----------------------------------------------------------------------------------------
 
 const passiveSchema = z.strictObject({
-  /** Listened port range, "50000-50100". */
+  /** Listened port range, "50000-50999". */
   ports: portRangeSchema.optional(),
   /** IPv4 address or hostname to advertise in 227 replies. */
   address: nonEmpty.optional(),
@@ -104,6 +105,10 @@ const timeoutsSchema = z.strictObject({
   login: durationSchema.optional(),
   dataConnect: durationSchema.optional(),
   dataIdle: durationSchema.optional(),
+  /** A command line must end this long after its first byte. */
+  commandLine: durationSchema.optional(),
+  /** Under passive-port pressure, an unclaimed passive listener older than this is reclaimed. */
+  passiveReclaim: durationSchema.optional(),
 });
 
 const limitsSchema = z.strictObject({
@@ -111,7 +116,8 @@ const limitsSchema = z.strictObject({
   loginFailureDelay: durationSchema.optional(),
   maxLoginFailures: z.int().min(1).optional(),
   maxSessions: z.int().min(1).optional(),
-  maxSessionsPerAddress: z.int().min(1).optional(),
+  /** 0: no per-address limit. */
+  maxSessionsPerAddress: z.int().min(0).optional(),
 });
 
 const anonymousSchema = z.strictObject({
@@ -167,7 +173,7 @@ export const configSchema = z.strictObject(configSections).superRefine((config, 
   });
   const { ports, advertisedPorts } = config.passive ?? {};
   if (advertisedPorts) {
-    const listened = ports ?? { min: 50000, max: 50100 };
+    const listened = ports ?? DEFAULT_PASSIVE_PORT_RANGE;
     if (advertisedPorts.max - advertisedPorts.min !== listened.max - listened.min) {
       ctx.addIssue({ code: 'custom', path: ['passive', 'advertisedPorts'], message: 'must have as many ports as passive.ports' });
     }

@@ -113,6 +113,8 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
       loginMs: config.timeouts.login,
       dataConnectMs: config.timeouts.dataConnect,
       dataIdleMs: config.timeouts.dataIdle,
+      commandLineMs: config.timeouts.commandLine,
+      passiveReclaimMs: config.timeouts.passiveReclaim,
     }),
     limits: config.limits && {
       maxLineLength: config.limits.maxLineLength,

@@ -2,7 +2,8 @@
  * Passive data channel (PASV, RFC 959 s4.1.2; EPSV, RFC 2428 s3): the server listens, the client connects.
  *
  * Owns: picking a free port from the configured range, accepting exactly one connection from the
- * control connection's peer, and dropping connections from anywhere else.
+ * control connection's peer, and dropping connections from anywhere else. The server's PassivePortPool
+ * (passive-pool.ts) knows every listener and may reclaim an unclaimed one when the range runs short.
  */
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
@@ -11,6 +12,7 @@ import { unmapIPv4 } from '../../protocol/hostport.js';
 import type { PortRange } from '../options.js';
 import { sameAddress } from './data-channel.js';
 import type { DataChannel, DataSocketWrapper } from './data-channel.js';
+import type { PassivePortPool, PooledListener } from './passive-pool.js';
 
 export interface PassiveChannelOptions {
   /** Address to bind (the control connection's local address, so the listener is on the same family). */
@@ -30,10 +32,15 @@ export interface PassiveChannelOptions {
   unclaimedMs?: number;
   /** Called when the channel gave its port back because nothing claimed it (see unclaimedMs). */
   onUnclaimed?: () => void;
+  /** The server's pool of passive listeners (passive-pool.ts): under pressure it reclaims unclaimed ones. */
+  pool?: PassivePortPool;
+  /** Called when the pool took this channel's port back before any transfer command claimed it. */
+  onReclaimed?: () => void;
 }
 
-export class PassiveDataChannel implements DataChannel {
+export class PassiveDataChannel implements DataChannel, PooledListener {
   readonly kind = 'passive' as const;
+  readonly openedAt = Date.now();
   private server: Server | undefined;
   private accepted: Socket | undefined;
   private waiter: ((s: Socket) => void) | undefined;
@@ -44,6 +51,7 @@ export class PassiveDataChannel implements DataChannel {
     this.server = server;
     server.on('connection', socket => this.onConnection(socket));
     server.on('error', () => this.close());
+    opts.pool?.add(this);
     if (opts.unclaimedMs !== undefined && opts.unclaimedMs > 0) {
       this.unclaimedTimer = setTimeout(() => { this.discard(); opts.onUnclaimed?.(); }, opts.unclaimedMs);
       this.unclaimedTimer.unref();
@@ -56,6 +64,17 @@ export class PassiveDataChannel implements DataChannel {
    * on EADDRINUSE the next port is tried. Rejects (-> 425) when every port is taken.
    */
   static async open(opts: PassiveChannelOptions): Promise<PassiveDataChannel> {
+    opts.pool?.relieve();
+    try {
+      return await PassiveDataChannel.listenInRange(opts);
+    } catch (err) {
+      // Every port taken (also by other programs): one more try if the pool could free one.
+      if (opts.pool?.relieve(true)) return PassiveDataChannel.listenInRange(opts);
+      throw err;
+    }
+  }
+
+  private static async listenInRange(opts: PassiveChannelOptions): Promise<PassiveDataChannel> {
     const { min, max } = opts.portRange;
     const count = max - min + 1;
     const first = Math.floor(Math.random() * count);
@@ -92,14 +111,16 @@ export class PassiveDataChannel implements DataChannel {
     if (this.accepted || this.closed) { socket.destroy(); return; }
     this.accepted = socket;
     socket.on('error', () => { /* reported by the transfer that uses it */ });
-    // One data connection per channel: stop listening once it is here.
+    // One data connection per channel: stop listening once it is here (the port goes back to the pool).
     this.server?.close();
     this.server = undefined;
+    this.opts.pool?.remove(this);
     this.waiter?.(socket);
   }
 
   connect(timeoutMs: number): Promise<Duplex> {
     clearTimeout(this.unclaimedTimer);
+    this.opts.pool?.claim(this);
     return new Promise<Duplex>((resolve, reject) => {
       const done = (socket: Socket): void => {
         clearTimeout(timer);
@@ -120,10 +141,18 @@ export class PassiveDataChannel implements DataChannel {
     clearTimeout(this.unclaimedTimer);
     if (this.closed) return;
     this.closed = true;
+    this.opts.pool?.remove(this);
     this.server?.close();
     this.server = undefined;
     this.waiter = undefined;
     for (const l of this.closeListeners.splice(0)) l();
+  }
+
+  /** The pool needs the port back (passive-pool.ts): close, and let the session know. */
+  reclaim(): void {
+    if (this.closed) return;
+    this.discard();
+    this.opts.onReclaimed?.();
   }
 
   /** Destroy a connection accepted but never used (a new PASV replaced this channel). */

@@ -13,6 +13,7 @@ import { isIPv4 } from 'node:net';
 import { FtpConfigError } from '../../errors.js';
 import { LOCAL_NETWORKS, NetworkSet, isNonPublicAddress } from '../../protocol/address-class.js';
 import type { PassiveOptions, PortRange } from '../options.js';
+import { DEFAULT_PASSIVE_PORT_RANGE } from '../resolved-options.js';
 
 /** What the server knows about the control connection when it answers PASV/EPSV. */
 export interface PassiveContext {
@@ -133,8 +134,8 @@ export class PassiveAdvertiser {
     this.#default = options.address ? parseTarget(options.address, 'passive.address') : undefined;
     this.#refreshMs = options.addressRefreshMs ?? DEFAULT_REFRESH_MS;
     if (!(this.#refreshMs > 0)) throw new FtpConfigError('passive.addressRefreshMs', 'must be > 0');
-    // The listened range defaults like the server's (src/server/resolved-options.ts: 50000-50100).
-    this.#portMap = new PassivePortMap(options.portRange ?? (options.advertisedPortRange ? { min: 50000, max: 50100 } : undefined),
+    // The listened range defaults like the server's (src/server/resolved-options.ts).
+    this.#portMap = new PassivePortMap(options.portRange ?? (options.advertisedPortRange ? DEFAULT_PASSIVE_PORT_RANGE : undefined),
       options.advertisedPortRange);
     this.#lookup = resolverOptions.lookup ?? (async h => (await dnsLookup(h, { family: 4 })).address);
     this.#onWarning = resolverOptions.onWarning ?? (() => {});

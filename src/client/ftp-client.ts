@@ -14,7 +14,7 @@ import {
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { isPreliminary, type FtpResponse } from '../protocol/reply-parser.js';
 import { unquotePath } from '../protocol/reply.js';
-import { parseListing, parseMlsd } from '../protocol/listing-parse.js';
+import { parseListingDetailed, parseMlsd } from '../protocol/listing-parse.js';
 import type { FileEntry } from '../protocol/listing-types.js';
 import { connectTcp, formatEndpoint } from '../net/connect.js';
 import { ControlConnection, type SocketLike } from './control-connection.js';
@@ -350,7 +350,13 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
       }
     }
     const text = await this.transferText(path ? `LIST ${path}` : 'LIST', path ?? '.');
-    return parseListing(text);
+    const { entries, unparsed } = parseListingDetailed(text);
+    // Said in the transcript (-v), so a listing that looks short has a visible reason.
+    if (unparsed.length) {
+      const longest = Math.max(...unparsed.map(l => l.length));
+      this.status(`LIST: ${unparsed.length} line(s) not understood and left out (longest ${longest} characters)`);
+    }
+    return entries;
   }
 
   /** NLST (RFC 959 s4.1.3): names only. */

@@ -201,3 +201,11 @@ test('fallback: an active transfer answered 425 is retried in passive mode; a 55
   await client.download('missing', out).catch(e => assert.ok(e instanceof FtpReplyError && e.replyCode === 550));
   assert.deepEqual(dataVerbs().slice(4), ['EPRT', 'RETR']);
 });
+
+test('LIST lines no parser understands (e.g. over the 64 Ki-character bound) are left out and said in the transcript', async t => {
+  const long = `01-02-24  10:00AM       ${' '.repeat(70_000)}x\r\n`;
+  const { client, status } = await setup(t, { listing: LISTING + long });
+  const entries = await client.list();
+  assert.deepEqual(entries.map(e => e.name), ['a.txt']);
+  assert.match(status(), /LIST: 1 line\(s\) not understood and left out \(longest 70\d{3} characters\)/);
+});

@@ -276,7 +276,8 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
 
 /**
  * Running every cell at once can exceed what the server allows one client: a session cap (421 at connect or
- * login, or the connection closed), a small passive range (4xx to PASV/EPSV: no free port), a listen backlog
+ * login, or the connection closed), a small passive range (4xx to PASV/EPSV: no free port; vsftpd's session
+ * exits with a cleartext "500 OOPS" instead, see inconclusive()), a listen backlog
  * that drops a burst (no connect / no greeting, while the same port just answered). Those outcomes are about
  * capacity, not the network path. Such a cell goes back in a queue and starts again when another cell ends
  * (one out, one in: the pool shrinks to what the server accepts), at most twice more.

@@ -55,16 +55,26 @@ export const SESSION_SETUP = new Set(['AUTH', 'USER', 'PASS', 'FEAT', 'PBSZ', 'P
 
 /**
  * A cell that never reached its data connection for reasons that do not depend on its settings: the server
- * was busy (421, no free passive port, a stalled greeting or session setup under a burst of connections).
- * The inference ignores it like a skipped cell.
+ * was busy (421, no free passive port, a stalled greeting or session setup under a burst of connections)
+ * or its session process died. The inference ignores it like a skipped cell.
+ *
+ * vsftpd is the common case of the last: with every port of a small passive range held by the other cells,
+ * it gives up after ten random picks and exits with "500 OOPS: vsf_sysutil_bind, maximum number of attempts
+ * to find a listening port exceeded", written in cleartext and then the connection closed. In a cleartext
+ * session that is a 500 reply to PASV/EPSV (not a refusal of the command); under TLS the client reads it as
+ * a broken record ("wrong version number") and the control connection ends with a reset.
  */
 export function inconclusive(r: DataProbeResult): boolean {
   const o = r.outcome;
-  if (o.kind === 'reply') return o.replyCode === 421 || (o.replyCode! >= 400 && o.replyCode! < 500 && (o.phase === 'PASV' || o.phase === 'EPSV'));
+  if (o.kind === 'reply') {
+    if (o.replyCode === 421 || /^OOPS\b/i.test(o.replyText ?? '')) return true;
+    return o.replyCode! >= 400 && o.replyCode! < 500 && (o.phase === 'PASV' || o.phase === 'EPSV');
+  }
   if (o.connection !== 'control') return false;
   if (o.kind === 'timeout' && (o.phase === 'connect' || o.phase === 'greeting' || o.phase === 'tls-handshake')) return true;
   if (o.kind === 'timeout' && o.phase === 'command' && o.command !== undefined && SESSION_SETUP.has(o.command)) return true;
-  return o.kind === 'closed' && o.phase !== 'transfer';
+  // The server ended the session between commands: nothing was learned about the data connection.
+  return (o.kind === 'closed' || o.kind === 'reset') && o.phase !== 'transfer';
 }
 
 /** Whether the cell's transcript shows an answer to `verb` (a "Response:" after "Command: VERB"). */

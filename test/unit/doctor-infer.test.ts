@@ -204,6 +204,27 @@ test('control port dropped vs refused, with times', () => {
   assert.match(r2.causes[0].detail, /2 ms/);
 });
 
+test('a session the server ended while others held its passive ports does not hide the dropped ports', () => {
+  // vsftpd with a 10-port range and 15 concurrent cells: one cell's EPSV hits "500 OOPS: vsf_sysutil_bind"
+  // (cleartext) and the process exits; under TLS that cleartext line breaks the record layer.
+  const ids = ['epsv', 'pasv-reply', 'pasv-control', 'epsv+tls', 'pasv-reply+tls', 'pasv-control+tls', 'epsv+tls12', 'pasv-control+tls12'];
+  const m = matrix({}, Object.fromEntries(ids
+    .map((id, i) => [id, { outcome: dataTimeout(`198.18.20.2:${30000 + i}`), advertised: { host: '198.18.20.2', port: 30000 + i } }])));
+  const oops = reply('EPSV', 500, 'OOPS: vsf_sysutil_bind, maximum number of attempts to find a listening port exceeded');
+  const brokenRecord: Outcome = { kind: 'reset', ms: 40, connection: 'control', phase: 'command',
+    message: 'control connection reset: 1C0A0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number' };
+  const at = (id: string) => m.find(r => r.spec.id === id)!;
+  Object.assign(at('epsv'), { outcome: oops, advertised: undefined });
+  Object.assign(at('epsv+tls12'), { outcome: brokenRecord, advertised: undefined });
+  const r = infer(input(m, { controlAddress: '198.18.20.2', host: '198.18.20.2' }));
+  assert.deepEqual(codes(r), ['server-passive-ports-dropped']);
+  // A 500 that is not vsftpd's OOPS still means "EPSV not understood".
+  Object.assign(at('epsv'), { outcome: reply('EPSV', 500, 'Command "EPSV" not understood.') });
+  Object.assign(at('epsv+tls'), { outcome: reply('EPSV', 500, 'Command "EPSV" not understood.') });
+  Object.assign(at('epsv+tls12'), { outcome: reply('EPSV', 500, 'Command "EPSV" not understood.') });
+  assert.ok(codes(infer(input(m, { controlAddress: '198.18.20.2', host: '198.18.20.2' }))).includes('epsv-unsupported'));
+});
+
 test('no greeting but implicit TLS answers -> implicit FTPS port', () => {
   const steps: StepResult[] = [
     { id: 'tcp', title: '', outcome: OK, summary: '', evidence: [] },

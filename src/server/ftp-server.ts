@@ -31,6 +31,7 @@ import type { ResolvedServerOptions } from './resolved-options.js';
 import { Session } from './session/session.js';
 import type { ConnectionInfo, ServerContext, SessionHandle } from './session/session.js';
 import type { SessionInfo } from './session/session-info.js';
+import type { SessionState } from './session/state.js';
 import { ServerSecurity } from './tls/security.js';
 
 /** Extension points (extra commands, NAT resolver, a shared failed-login record); not configuration for users. */
@@ -258,7 +259,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       socket.end(formatReply(reply(ReplyCode.ServiceNotAvailable, refusal.client)));
       return;
     }
-    this.handleConnection(socket, {
+    this.startSession(socket, {
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
       localAddress: socket.localAddress ?? '',
@@ -275,7 +276,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   }
 
   /** `prepare` sets up the state before the greeting (implicit FTPS: the connection is already protected). */
-  private startSession(stream: Duplex, info: ConnectionInfo, prepare?: (state: Session['state']) => void): Session {
+  private startSession(stream: Duplex, info: ConnectionInfo, prepare?: (state: SessionState) => void): Session {
     const session = new Session(this.context, stream, info, `${this.tag}-${++this.sessionCounter}`);
     this.open.add(session);
     prepare?.(session.state);

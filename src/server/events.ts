@@ -1,5 +1,5 @@
 /**
- * The typed event map of FtpServer (DESIGN.md principle 15: observability through events).
+ * The typed event map of FtpServer: the server is observed through events, never through console output.
  *
  * Owns: the names and payloads of every event the server emits. The JSON-lines logger (src/server/log/)
  * and host applications subscribe to these. Per-session problems are reported as 'session-error' or
@@ -39,7 +39,25 @@ export interface LoginFailedEvent extends SessionEventBase {
   failures: number;
 }
 
-export interface CommandEvent extends SessionEventBase {
+/** What PASV/EPSV advertised, and why (RFC 959 s4.1.2, RFC 2428 s3; NAT rules in docs/nat.md). */
+export interface PassiveDecision {
+  /** The IPv4 address in the 227 reply; absent for EPSV, whose 229 carries only the port. */
+  address?: string;
+  /** The port in the reply (after a listened -> advertised port map). */
+  port: number;
+  /** The port the server listens on. */
+  listenPort: number;
+  /** Which rule chose the address (or the port, for EPSV): "passive.address", "passive.addressMap[0] (...)", "local"... */
+  rule: string;
+}
+
+/** Extra fields of a 'command' event, set by the commands they concern. */
+export interface CommandEventDetail {
+  /** PASV and EPSV: what was advertised and why. */
+  passive?: PassiveDecision;
+}
+
+export interface CommandEvent extends SessionEventBase, CommandEventDetail {
   verb: string;
   /** The argument as received; "****" for PASS. */
   argument: string;

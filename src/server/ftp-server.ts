@@ -1,9 +1,10 @@
 /**
  * FtpServer: the library entry point of `ftpkit/server`.
  *
- * Owns: the listening socket(s), the set of sessions, the session limit, graceful close, and building the
- * per-server context (resolved options, command table, passive address resolver, event emitter) that each
- * Session receives. Nothing is global: two FtpServer instances in one process share no state.
+ * Owns: the listening socket(s), the set of sessions (and their read-only snapshots, sessions()), the
+ * session limits, graceful close, and building the per-server context (resolved options, command table,
+ * services: authenticator, failed-login record, passive address resolver and port pool; event emitter) that
+ * each session receives. Nothing is global: two FtpServer instances in one process share no state.
  */
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
@@ -15,26 +16,32 @@ import { formatReply, reply } from '../protocol/reply.js';
 import { unmapIPv4 } from '../protocol/hostport.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { CommandTable } from './command-table.js';
-import type { CommandModule } from './command-table.js';
+import type { CommandModule } from './commands/contract.js';
 import { defaultCommandModules } from './commands/index.js';
+import { MemoryFailedLoginRecord } from './auth/failed-logins.js';
+import type { FailedLoginRecord } from './auth/failed-logins.js';
 import { natPassiveAddressResolver } from './nat/seam.js';
 import { checkActiveSourcePrivilege } from './nat/active-source.js';
-import type { PassiveAddressResolver } from './data/passive-address.js';
+import type { PassiveAddressResolver } from './data/passive-address-resolver.js';
 import type { FtpServerEvents } from './events.js';
 import type { FtpServerOptions } from './options.js';
 import { portCount, resolveOptions } from './resolved-options.js';
 import { PassivePortPool } from './data/passive-pool.js';
 import type { ResolvedServerOptions } from './resolved-options.js';
-import { Session } from './session.js';
-import { ServerSecurity } from './commands/security.js';
-import type { ConnectionInfo, ServerContext } from './session.js';
+import { Session } from './session/session.js';
+import type { ConnectionInfo, ServerContext, SessionHandle } from './session/session.js';
+import type { SessionInfo } from './session/session-info.js';
+import type { SessionState } from './session/state.js';
+import { ServerSecurity } from './tls/security.js';
 
-/** Extension points for other parts of ftpkit (FTPS module, NAT resolver); not configuration for users. */
+/** Extension points (extra commands, NAT resolver, a shared failed-login record); not configuration for users. */
 export interface FtpServerExtensions {
   /** Extra command modules, after the defaults (a row with an existing verb replaces it). */
   commandModules?: CommandModule[];
-  /** What PASV advertises (src/server/nat/ supplies a NAT-aware one). Default: defaultPassiveAddressResolver. */
+  /** What PASV advertises (src/server/nat/ supplies a NAT-aware one). Default: the NAT resolver of options.passive. */
   passiveAddressResolver?: PassiveAddressResolver;
+  /** Where failed logins of every session are recorded. Default: a MemoryFailedLoginRecord of this server. */
+  failedLoginRecord?: FailedLoginRecord;
 }
 
 export interface CloseOptions {
@@ -46,12 +53,14 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   readonly options: ResolvedServerOptions;
   private readonly context: ServerContext;
   private readonly servers: Server[] = [];
-  private readonly sessions = new Set<Session>();
+  private readonly open = new Set<Session>();
   private readonly tag = randomBytes(3).toString('hex');
   private sessionCounter = 0;
   private closing = false;
   /** FTPS (options.tls): AUTH/PBSZ/PROT commands, policies, certificates, implicit TLS. */
   readonly security: ServerSecurity | undefined;
+  /** Failed logins of every session of this server (extensions.failedLoginRecord, or in memory). */
+  readonly failedLogins: FailedLoginRecord;
   private implicitServer: Server | undefined;
   private implicitHandshakes = 0;
   /** Implicit-FTPS connections still in their TLS handshake (destroyed by close()). */
@@ -64,26 +73,37 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     }
     this.options = resolveOptions(options);
     this.security = options.tls ? new ServerSecurity(options.tls) : undefined;
+    this.failedLogins = extensions.failedLoginRecord ?? new MemoryFailedLoginRecord();
+    const table = new CommandTable([
+      ...defaultCommandModules, ...(this.security ? [this.security.module] : []), ...(extensions.commandModules ?? []),
+    ]);
     this.context = {
       options: this.options,
-      authenticator: options.authenticator,
       events: this,
-      table: new CommandTable([
-        ...defaultCommandModules, ...(this.security ? [this.security.module] : []), ...(extensions.commandModules ?? []),
-      ]),
-      // NAT seam: the resolver decides what 227 advertises (src/server/data/passive-address.ts).
-      // NAT (src/server/nat/): fixed / hostname / per-network address, port map, and a 'warning' when a private
-      // address would be advertised to a public client. Same result as the default when nothing is configured.
-      passiveAddressResolver: extensions.passiveAddressResolver ?? natPassiveAddressResolver(options.passive, w => this.emit('warning', {
-        code: w.code, message: w.message, ...(w.remoteAddress ? { remoteAddress: w.remoteAddress } : {}) })),
-      // One pool per server: under pressure unclaimed passive listeners give their ports back sooner.
-      passivePool: new PassivePortPool(this.options.passive.portRange, this.options.timeouts.passiveReclaimMs),
-      onSessionClosed: s => this.sessions.delete(s),
+      table,
+      services: {
+        authenticator: options.authenticator,
+        failedLogins: this.failedLogins,
+        commands: table,
+        // The seam for NAT (src/server/data/passive-address-resolver.ts): what 227 advertises. The NAT resolver
+        // (src/server/nat/): fixed / hostname / per-network address, port map, and a 'warning' when a private
+        // address would be advertised to a public client. Same result as the default when nothing is configured.
+        passiveAddressResolver: extensions.passiveAddressResolver ?? natPassiveAddressResolver(options.passive, w => this.emit('warning', {
+          code: w.code, message: w.message, ...(w.remoteAddress ? { remoteAddress: w.remoteAddress } : {}) })),
+        // One pool per server: under pressure unclaimed passive listeners give their ports back sooner.
+        passivePool: new PassivePortPool(this.options.passive.portRange, this.options.timeouts.passiveReclaimMs),
+      },
+      onSessionClosed: s => this.open.delete(s),
     };
   }
 
   /** Sessions currently open. */
-  get sessionCount(): number { return this.sessions.size; }
+  get sessionCount(): number { return this.open.size; }
+
+  /** A read-only snapshot of every open session (addresses, user, TLS, the running transfer with its bytes). */
+  sessions(): SessionInfo[] {
+    return [...this.open].map(s => s.info());
+  }
 
   /**
    * Start listening. Default host "::" accepts both IPv4 (as mapped addresses) and IPv6; where IPv6 is
@@ -198,8 +218,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     };
     this.security!.acceptImplicit(socket).finally(() => { this.implicitHandshakes--; this.implicitPending.delete(socket); }).then(({ socket: tlsSocket, adopt }) => {
       if (this.closing) { tlsSocket.destroy(); return; }
-      const session = this.handleConnection(tlsSocket, info);
-      adopt(session);
+      this.startSession(tlsSocket, info, adopt);
     }, (err: Error) => {
       this.emit('warning', { code: 'tls-handshake-failed', remoteAddress: info.remoteAddress, message: `implicit FTPS: ${err.message}` });
     });
@@ -212,13 +231,13 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   private admissionRefusal(remoteAddress: string | undefined, pending = 0): { log: string; client: string } | undefined {
     if (this.closing) return { log: 'server closing', client: 'Server shutting down' };
     const { maxSessions, maxSessionsPerAddress } = this.options.limits;
-    if (this.sessions.size + pending >= maxSessions) {
+    if (this.open.size + pending >= maxSessions) {
       return { log: `too many sessions (limits.maxSessions ${maxSessions})`, client: 'Too many connections, try again later' };
     }
     if (Number.isFinite(maxSessionsPerAddress)) {
       const addr = unmapIPv4(remoteAddress ?? '');
       let n = 0;
-      for (const s of this.sessions) if (s.remoteAddress === addr) n++;
+      for (const s of this.open) if (s.remoteAddress === addr) n++;
       // Implicit-FTPS connections still in their handshake count too (they become sessions).
       for (const s of this.implicitPending) if (unmapIPv4(s.remoteAddress ?? '') === addr) n++;
       if (n >= maxSessionsPerAddress) {
@@ -240,7 +259,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       socket.end(formatReply(reply(ReplyCode.ServiceNotAvailable, refusal.client)));
       return;
     }
-    this.handleConnection(socket, {
+    this.startSession(socket, {
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
       localAddress: socket.localAddress ?? '',
@@ -250,15 +269,17 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
 
   /**
    * Serve one control connection on any Duplex (TCP socket, an in-memory pair in tests, a TLS socket for
-   * implicit FTPS). Returns the session.
+   * implicit FTPS). Returns a handle: the connection facts, a snapshot (info()) and closedPromise().
    */
-  handleConnection(stream: Duplex, info: ConnectionInfo): Session {
+  handleConnection(stream: Duplex, info: ConnectionInfo): SessionHandle {
+    return this.startSession(stream, info).handle();
+  }
+
+  /** `prepare` sets up the state before the greeting (implicit FTPS: the connection is already protected). */
+  private startSession(stream: Duplex, info: ConnectionInfo, prepare?: (state: SessionState) => void): Session {
     const session = new Session(this.context, stream, info, `${this.tag}-${++this.sessionCounter}`);
-    this.sessions.add(session);
-    this.emit('session-open', {
-      sessionId: session.id, remoteAddress: session.remoteAddress, remotePort: session.remotePort,
-      localAddress: session.localAddress, localPort: session.localPort,
-    });
+    this.open.add(session);
+    prepare?.(session.state);
     session.start();
     return session;
   }
@@ -279,7 +300,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       s.close('server shutdown', true);
     };
     // Idle sessions are told at once; a session with a running transfer right after its 226 (or its 426).
-    const sessions = [...this.sessions];
+    const sessions = [...this.open];
     await Promise.all(sessions.filter(s => !s.transfer).map(shutDown));
     const running = sessions.filter(s => s.transfer).map(s => s.transfer!.done.then(() => shutDown(s)));
     if (running.length) {
@@ -291,7 +312,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       clearTimeout(timer);
     }
     // Whatever still runs after the timeout is cut.
-    await Promise.all([...this.sessions].map(shutDown));
+    await Promise.all([...this.open].map(shutDown));
     await Promise.all(serversClosed);
     this.emit('close');
   }

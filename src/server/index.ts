@@ -3,17 +3,27 @@ export type * from './options.js';
 export type * from './auth/types.js';
 export { READ_ONLY, READ_WRITE } from './auth/types.js';
 export type * from './storage/types.js';
-export { canChmod, canReportSpace, canSetModifiedTime } from './storage/types.js';
+export { canAppend, canChmod, canReportSpace, canSetModifiedTime, canWriteAtOffset } from './storage/types.js';
 export type * from './events.js';
 export { FtpServer } from './ftp-server.js';
 export type { FtpServerExtensions, CloseOptions } from './ftp-server.js';
 export { MemoryStorage } from './storage/memory.js';
 export type { MemoryStorageOptions } from './storage/memory.js';
-export { Session } from './session.js';
-export type { ConnectionInfo } from './session.js';
-export type { CommandModule, CommandSpec, Gate, HandlerResult, Outcome, TransferRequest } from './command-table.js';
-export { defaultPassiveAddressResolver } from './data/passive-address.js';
-export type { PassiveAddressResolver, PassiveAddressContext, PassiveAdvertisement } from './data/passive-address.js';
+export type { ConnectionInfo, SessionHandle } from './session/session.js';
+export type { SessionInfo, SessionTlsInfo, SessionTransferInfo } from './session/session-info.js';
+export type {
+  AnyCommandSpec, ArgumentRule, ArgumentSyntax, CommandContext, CommandModule, CommandSpec, ConnectionFacts, ControlSocketSwap,
+  Gate, Handler, HandlerEvents, HandlerResult, Outcome, Parsed, SessionServices, TransferRequest,
+} from './commands/contract.js';
+export { command } from './commands/contract.js';
+export type { SessionState, TlsState, LoginPhase, TransferType, HashAlgorithm } from './session/state.js';
+export type { DataChannelSlot } from './session/data-slot.js';
+export { MemoryFailedLoginRecord } from './auth/failed-logins.js';
+export type { FailedLoginRecord, LoginAttempt, MemoryFailedLoginRecordOptions } from './auth/failed-logins.js';
+export { defaultPassiveAddressResolver } from './data/passive-address-resolver.js';
+export type {
+  PassiveAddressResolver, PassiveAddressContext, PassiveAdvertisement,
+} from './data/passive-address-resolver.js';
 export * from '../errors.js';
 // Operations: local storage, users, configuration file, JSON-lines log (server operations part).
 export { LocalStorage } from './storage/local.js';

@@ -97,7 +97,7 @@ export interface LimitOptions {
   /** Concurrent sessions. Default 1000. */
   maxSessions?: number;
   /**
-   * Concurrent sessions from one client address (DESIGN.md principle 12); one more is answered 421.
+   * Concurrent sessions from one client address (every input is bounded); one more is answered 421.
    * Default 20 (like SFTPGo); 0 means no per-address limit.
    */
   maxSessionsPerAddress?: number;

@@ -15,7 +15,7 @@ export const DEFAULT_PASSIVE_PORT_RANGE: Readonly<PortRange> = Object.freeze({ m
 export const DEFAULT_MAX_SESSIONS = 1000;
 /**
  * Default per-address session limit, like SFTPGo's max_per_host_connections: one address must not be
- * able to take every session (DESIGN.md principle 12); NAT'd offices with many users raise it.
+ * able to take every session; NAT'd offices with many users raise it.
  */
 export const DEFAULT_MAX_SESSIONS_PER_ADDRESS = 20;
 

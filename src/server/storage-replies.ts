@@ -1,5 +1,5 @@
 /**
- * The ONE place where storage failures become FTP replies (DESIGN.md principle 6).
+ * The ONE place where storage failures become FTP replies (RFC 959 s4.2 reply codes).
  *
  * Owns: the mapping FtpStorageError.failure -> reply code and a fixed, client-safe text. Raw OS error text
  * (which can name host paths) never reaches the wire: only the virtual path and our own wording do.

@@ -1,27 +1,65 @@
 /**
- * Running one transfer over a data channel (DESIGN.md principle 10).
+ * Running one transfer over a data channel.
  *
  * Owns: the sequence 150 -> data connection -> stream the bytes (with TYPE A conversion, byte counting,
  * backpressure, idle timeout) -> final reply, and the events 'upload' / 'download' / 'transfer-failed'.
  * A transfer is complete only when the data is done AND the reply is sent: 226 goes out after the data
  * socket has flushed everything (downloads) or the storage stream has finished (uploads), never before.
  * ABOR (RFC 959 s4.1.3) aborts it: the transfer answers 426, then the ABOR handler answers 226.
+ *
+ * A transfer talks to a small TransferHost (send a reply, emit events, options), never to the session.
  */
 import type { Socket } from 'node:net';
 import { Transform } from 'node:stream';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FtpNetworkError, FtpStorageError, FtpTlsError } from '../errors.js';
-import { dataTlsFailureReply } from '../net/tls-server.js';
+import { dataTlsFailureReply } from './tls/server-tls.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { reply } from '../protocol/reply.js';
 import type { Reply } from '../protocol/reply.js';
-import type { TransferRequest } from './command-table.js';
+import type { ResolvedServerOptions } from './resolved-options.js';
 import { FromCrlf, ToCrlf } from './data/ascii.js';
 import { DataSocketSink } from './data/socket-sink.js';
 import type { DataChannel } from './data/data-channel.js';
-import type { Session } from './session.js';
+import type { TransferEvent, TransferFailedEvent } from './events.js';
 import { storageErrorReply } from './storage-replies.js';
+
+/** A transfer to run over the session's data channel; the session sends 150, moves the data, then 226. */
+export interface TransferRequest {
+  kind: 'transfer';
+  direction: 'download' | 'upload' | 'list';
+  /** Virtual path (file, or listed directory). */
+  path: string;
+  /** REST offset the transfer starts at. */
+  offset: number;
+  /** For downloads and listings: what to send. Already open (storage errors became replies before 150). */
+  source?: Readable;
+  /** For uploads: where to write. Already open. */
+  sink?: Writable;
+  /** Convert line ends (TYPE A, RFC 959 s3.1.1.1). Listings are produced with CRLF already. */
+  ascii: boolean;
+  /** Text of the 150 reply. */
+  openingText: string;
+  /** Text of the 226 reply on success. */
+  completeText?: string;
+}
+
+/** What a transfer needs from the session that runs it. */
+export interface TransferHost {
+  readonly options: ResolvedServerOptions;
+  /** Fields every transfer event carries: the session, the client's address, the user. */
+  eventBase(): Pick<TransferEvent, 'sessionId' | 'remoteAddress' | 'user'>;
+  /** Send a reply on the control connection (the session's one writer); resolves once handed to the socket. */
+  send(r: Reply): Promise<void>;
+  /** 'upload' or 'download' after a transfer completed. */
+  transferred(kind: 'upload' | 'download', event: TransferEvent): void;
+  transferFailed(event: TransferFailedEvent): void;
+  /** A 'warning' for the operator. */
+  warn(code: string, message: string): void;
+  /** A 'session-error'. */
+  reportError(err: unknown): void;
+}
 
 export interface RunningTransfer {
   readonly direction: TransferRequest['direction'];
@@ -40,7 +78,7 @@ export interface RunningTransfer {
 class AbortedError extends Error {}
 class DataTimeoutError extends Error {}
 
-export function runTransfer(session: Session, req: TransferRequest, channel: DataChannel): RunningTransfer {
+export function runTransfer(host: TransferHost, req: TransferRequest, channel: DataChannel): RunningTransfer {
   const controller = new AbortController();
   let abortReason: string | undefined;
   let bytes = 0;
@@ -64,10 +102,8 @@ export function runTransfer(session: Session, req: TransferRequest, channel: Dat
     req.sink?.destroy();
   };
 
-  const base = () => ({
-    sessionId: session.id,
-    remoteAddress: session.remoteAddress,
-    user: session.user?.name ?? '',
+  const base = (): TransferEvent => ({
+    ...host.eventBase(),
     path: req.path,
     bytes,
     durationMs: Date.now() - startedAt,
@@ -76,15 +112,15 @@ export function runTransfer(session: Session, req: TransferRequest, channel: Dat
   });
 
   const fail = (reason: string, final: Reply): Reply => {
-    session.context.events.emit('transfer-failed', { ...base(), direction: req.direction, reason });
+    host.transferFailed({ ...base(), direction: req.direction, reason });
     return final;
   };
 
   const run = async (): Promise<Reply> => {
-    await session.send(reply(ReplyCode.FileStatusOk, req.openingText));
+    await host.send(reply(ReplyCode.FileStatusOk, req.openingText));
     let socket: Duplex;
     try {
-      socket = await Promise.race([channel.connect(session.options.timeouts.dataConnectMs), aborted]);
+      socket = await Promise.race([channel.connect(host.options.timeouts.dataConnectMs), aborted]);
     } catch (err) {
       channel.discard();
       destroyStorage();
@@ -94,18 +130,18 @@ export function runTransfer(session: Session, req: TransferRequest, channel: Dat
       const timedOut = err instanceof FtpNetworkError ? err.failure === 'timeout' : (err as NodeJS.ErrnoException).code === 'ETIMEDOUT';
       const why = timedOut ? 'timed out' : 'failed';
       // The operator learns the cause (e.g. binding source port 20 needs privileges); the client only 425.
-      if (err instanceof FtpNetworkError && channel.kind === 'active') session.warn('active-connect-failed', err.message);
+      if (err instanceof FtpNetworkError && channel.kind === 'active') host.warn('active-connect-failed', err.message);
       return fail(`data connection ${why}`, reply(ReplyCode.CantOpenDataConnection, `Can't open data connection (${why})`));
     }
 
     const net = socket as Partial<Socket>;
     // A download's pending write fails with whatever the socket reports once destroyed, not our error.
     let timedOut = false;
-    const idleMs = session.options.timeouts.dataIdleMs;
+    const idleMs = host.options.timeouts.dataIdleMs;
     if (typeof net.setTimeout === 'function' && idleMs > 0) {
       net.setTimeout(idleMs, () => { timedOut = true; socket.destroy(new DataTimeoutError('data connection idle timeout')); });
     }
-    // Big writes, few syscalls (DESIGN.md performance habits): no Nagle delay on the last partial segment.
+    // Big writes, few syscalls: no Nagle delay on the last partial segment.
     if (typeof net.setNoDelay === 'function') net.setNoDelay(true);
 
     // Which side failed first decides the reply: the storage (451/452/552...) or the data connection (426).
@@ -134,7 +170,7 @@ export function runTransfer(session: Session, req: TransferRequest, channel: Dat
       const fromStorage = err instanceof FtpStorageError ? err : !socketFailedFirst ? storageError : undefined;
       if (fromStorage !== undefined) {
         // Raw OS text stays in the event (for the operator), never on the wire.
-        if (!(fromStorage instanceof FtpStorageError)) session.reportError(fromStorage);
+        if (!(fromStorage instanceof FtpStorageError)) host.reportError(fromStorage);
         const kind = fromStorage instanceof FtpStorageError ? fromStorage.failure : 'io';
         return fail(`storage error: ${kind}`, storageErrorReply(fromStorage, req.path));
       }
@@ -146,17 +182,16 @@ export function runTransfer(session: Session, req: TransferRequest, channel: Dat
     // closed the data connection first. Uploads: the client's EOF arrived and the storage stream finished.
     // Either way the data is done.
     socket.destroy();
-    if (req.direction === 'upload') session.context.events.emit('upload', base());
-    else if (req.direction === 'download') session.context.events.emit('download', base());
+    if (req.direction !== 'list') host.transferred(req.direction, base());
     return reply(ReplyCode.ClosingData, req.completeText ?? 'Transfer complete');
   };
 
   const done = (async () => {
     const final = await run().catch(err => {
-      session.reportError(err);
+      host.reportError(err);
       return reply(ReplyCode.LocalError, 'Local error in processing');
     });
-    await session.send(final);
+    await host.send(final);
     return final;
   })();
 

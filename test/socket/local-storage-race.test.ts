@@ -99,7 +99,7 @@ test('LocalStorage operations racing a folder/symlink exchange never touch the o
       await step(() => storage.delete(`/d/s${k}`));
       await step(async () => pipeline(Readable.from([Buffer.from(`rewritten ${w}`)]), await storage.openWrite(`/d/s${k}`)));
       await step(async () => pipeline(Readable.from([Buffer.from('t')]), await storage.openWrite('/d/victim')));
-      await step(async () => pipeline(Readable.from([Buffer.from('a')]), await storage.openWrite('/d/victim', { append: true })));
+      await step(async () => pipeline(Readable.from([Buffer.from('a')]), await storage.openAppend('/d/victim')));
       await step(() => storage.mkdir(`/d/m${w}-${i}`));
       await step(() => storage.rmdir(`/d/e${e}`));
       await step(() => storage.mkdir(`/d/e${e}`));

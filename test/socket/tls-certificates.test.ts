@@ -1,5 +1,5 @@
 /**
- * Certificates for the FTPS server (src/net/certificates.ts): the self-signed certificate kept in a state
+ * Certificates for the FTPS server (src/server/tls/certificates.ts): the self-signed certificate kept in a state
  * directory (generated once, reused, regenerated when expired), reload of PEM files without restart
  * (including a half-done rotation), protocol settings (minimum version) and config errors naming the key.
  */
@@ -12,8 +12,8 @@ import { X509Certificate } from 'node:crypto';
 import type * as tls from 'node:tls';
 import {
   CertificateStore, ensureSelfSignedCertificate, SELF_SIGNED_CERT_FILE, SELF_SIGNED_KEY_FILE, type KeyMaterial,
-} from '../../src/net/certificates.js';
-import { ServerTls } from '../../src/net/tls-server.js';
+} from '../../src/server/tls/certificates.js';
+import { ServerTls } from '../../src/server/tls/server-tls.js';
 import { ClientTls } from '../../src/net/tls-client.js';
 import { FtpTlsError } from '../../src/errors.js';
 import { makeTestPki, pemFilesToRotate, type TestPki } from '../support/tls-certs.js';

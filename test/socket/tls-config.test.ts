@@ -9,7 +9,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tlsConfigSchema, tlsConfigToOptions, tlsFlagsToConfig, defaultTlsStateDir } from '../../src/server/tls/config.js';
-import { SELF_SIGNED_CERT_FILE } from '../../src/net/certificates.js';
+import { SELF_SIGNED_CERT_FILE } from '../../src/server/tls/certificates.js';
 import { FtpClient } from '../../src/client/ftp-client.js';
 import { startServer } from '../support/server-harness.js';
 

@@ -1,5 +1,5 @@
 /**
- * FTPS in FtpServer (src/server/commands/security.ts + the net TLS machinery), over real sockets with
+ * FTPS in FtpServer (src/server/tls/: commands, policies and the TLS machinery), over real sockets with
  * transcript-style checks of the reply codes: AUTH TLS/SSL (RFC 4217 s4), PBSZ (s8), PROT (s9), CCC,
  * FEAT, session reuse enforced on data connections (522), TLS policies (530 before login, 521 for
  * cleartext data, anonymous separately), implicit TLS on its own port, and the STARTTLS injection guard.
@@ -349,7 +349,7 @@ test('security.describe() says how a session is protected', async (t) => {
   const h = await server(t);
   const c = await control(t, h);
   await loginProtected(c);
-  const session = [...(h.server as unknown as { sessions: Set<import('../../src/server/session.js').Session> }).sessions][0];
+  const session = h.server.sessions()[0];
   assert.match(h.server.security!.describe(session), /^control connection protected \(TLSv1\.3, .*\); data protected \(PROT P\)$/);
 });
 

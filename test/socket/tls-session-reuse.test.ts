@@ -1,5 +1,5 @@
 /**
- * Session-reuse enforcement and honouring, at the net level (src/net/tls-server.ts + tls-client.ts), with
+ * Session-reuse enforcement and honouring, at the net level (src/server/tls/server-tls.ts + src/net/tls-client.ts), with
  * TLS 1.2 and TLS 1.3 forced: a data connection that resumes its own control connection's session is
  * accepted; a full handshake, a session from ANOTHER control connection, or a TLS 1.2 session id from
  * another control connection is refused with reason 'session-not-reused' (reply 522).
@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tls from 'node:tls';
 import { constants as cryptoConstants } from 'node:crypto';
-import { CertificateStore } from '../../src/net/certificates.js';
-import { ServerTls, dataTlsFailureReply } from '../../src/net/tls-server.js';
+import { CertificateStore } from '../../src/server/tls/certificates.js';
+import { ServerTls, dataTlsFailureReply } from '../../src/server/tls/server-tls.js';
 import { ClientTls } from '../../src/net/tls-client.js';
 import { FtpTlsError } from '../../src/errors.js';
 import { makeTestPki, type TestPki } from '../support/tls-certs.js';

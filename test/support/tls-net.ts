@@ -12,8 +12,8 @@
 import * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { once } from 'node:events';
-import { ServerTls } from '../../src/net/tls-server.js';
-import type { ControlTls } from '../../src/net/tls-server.js';
+import { ServerTls } from '../../src/server/tls/server-tls.js';
+import type { ControlTls } from '../../src/server/tls/server-tls.js';
 import { FtpTlsError } from '../../src/errors.js';
 
 export type DataOutcome = { ok: true; reused: boolean; protocol: string | null } | { ok: false; error: FtpTlsError };

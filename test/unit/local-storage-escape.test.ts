@@ -82,9 +82,10 @@ test('no sequence of operations on any path escapes the root', async (t) => {
                 break;
               }
               case 'write': {
-                const options = o.mode === 'append' ? { append: true } : o.mode === 'exclusive' ? { exclusive: true }
-                  : o.mode === 'rest' ? { start: 2 } : {};
-                await pipeline(Readable.from([Buffer.from('written')]), await storage.openWrite(o.path, options));
+                const sink = o.mode === 'append' ? await storage.openAppend(o.path)
+                  : o.mode === 'rest' ? await storage.openWriteAt(o.path, 2)
+                    : await storage.openWrite(o.path, o.mode === 'exclusive' ? { exclusive: true } : {});
+                await pipeline(Readable.from([Buffer.from('written')]), sink);
                 break;
               }
               case 'mkdir': await storage.mkdir(o.path); break;

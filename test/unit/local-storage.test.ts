@@ -98,11 +98,11 @@ test('openWrite: replace, REST offset, append, exclusive', async (t) => {
   await writeAll(await storage.openWrite('/f.txt'), 'bye');
   assert.equal(await readFile(file, 'utf8'), 'bye', 'a plain STOR truncates');
   await writeAll(await storage.openWrite('/f.txt'), '0123456789');
-  await writeAll(await storage.openWrite('/f.txt', { start: 4 }), 'AB');
+  await writeAll(await storage.openWriteAt('/f.txt', 4), 'AB');
   assert.equal(await readFile(file, 'utf8'), '0123AB', 'REST keeps the first bytes and truncates there');
-  await writeAll(await storage.openWrite('/f.txt', { append: true }), '++');
+  await writeAll(await storage.openAppend('/f.txt'), '++');
   assert.equal(await readFile(file, 'utf8'), '0123AB++');
-  await writeAll(await storage.openWrite('/new.txt', { append: true }), 'n');
+  await writeAll(await storage.openAppend('/new.txt'), 'n');
   assert.equal(await readFile(join(root, 'new.txt'), 'utf8'), 'n', 'APPE creates');
   await rejectsWith(storage.openWrite('/f.txt', { exclusive: true }), 'exists');
   await writeAll(await storage.openWrite('/u.txt', { exclusive: true }), 'u');

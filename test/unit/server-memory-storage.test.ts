@@ -10,8 +10,10 @@ async function failure(p: Promise<unknown>): Promise<StorageFailure> {
   assert.fail('expected a storage error');
 }
 
-async function write(s: MemoryStorage, path: string, data: string, opts = {}): Promise<void> {
-  await pipeline(Readable.from([Buffer.from(data)]), await s.openWrite(path, opts));
+/** `opts` as the storage's write calls take it: a REST offset (openWriteAt), APPE (openAppend) or a plain write. */
+async function write(s: MemoryStorage, path: string, data: string, opts: { start?: number; append?: boolean } = {}): Promise<void> {
+  const sink = opts.append ? await s.openAppend(path) : opts.start !== undefined ? await s.openWriteAt(path, opts.start) : await s.openWrite(path);
+  await pipeline(Readable.from([Buffer.from(data)]), sink);
 }
 
 async function read(s: MemoryStorage, path: string, start?: number): Promise<string> {

@@ -1,15 +1,16 @@
 /**
  * File and directory management commands: MKD RMD DELE RNFR RNTO (RFC 959 s4.1.3), SIZE MDTM (RFC 3659
  * s4, s3), MFMT (draft-somers-ftp-mfxx), AVBL (draft-peterson-streamlined-ftp-command-extensions), with the
- * X-aliases XMKD XRMD (RFC 775).
+ * X-aliases XMKD XRMD (RFC 775). Their storage failures are answered by the dispatcher, naming the path.
  */
 import { ReplyCode } from '../../protocol/reply-codes.js';
 import { quotePath, reply } from '../../protocol/reply.js';
-import { formatTimeVal, parseTimeVal } from '../../protocol/listing-format.js';
-import type { CommandModule } from '../command-table.js';
+import { formatTimeVal } from '../../protocol/listing-format.js';
 import { canReportSpace, canSetModifiedTime } from '../storage/types.js';
-import { storageErrorReply } from '../storage-replies.js';
 import { crlfSize } from '../data/ascii.js';
+import { modifyTimeArgument, pathArgument } from './arguments.js';
+import { command } from './contract.js';
+import type { CommandModule } from './contract.js';
 
 /** Largest file whose TYPE A size SIZE counts (a full read): 16 MiB, a fraction of a second. */
 const ASCII_SIZE_LIMIT = 16 * 1024 * 1024;
@@ -17,116 +18,97 @@ const ASCII_SIZE_LIMIT = 16 * 1024 * 1024;
 export const fileCommands: CommandModule = {
   name: 'files',
   commands: [
-    {
-      verb: 'MKD', aliases: ['XMKD'], argument: 'required', permission: 'mkdir', help: 'MKD <sp> pathname',
-      async handler(s, arg) {
-        const path = s.resolve(arg);
-        try { await s.storage.mkdir(path); } catch (err) { return storageErrorReply(err, path); }
+    command({
+      verb: 'MKD', aliases: ['XMKD'], argument: 'required', syntax: pathArgument, permission: 'mkdir', help: 'MKD <sp> pathname',
+      async handler(ctx, path) {
+        await ctx.storage.mkdir(path);
         // RFC 959 s7: 257 with the quoted path, embedded quotes doubled.
         return reply(ReplyCode.PathCreated, `${quotePath(path)} created`);
       },
-    },
-    {
-      verb: 'RMD', aliases: ['XRMD'], argument: 'required', permission: 'rmdir', help: 'RMD <sp> pathname',
-      async handler(s, arg) {
-        const path = s.resolve(arg);
+    }),
+    command({
+      verb: 'RMD', aliases: ['XRMD'], argument: 'required', syntax: pathArgument, permission: 'rmdir', help: 'RMD <sp> pathname',
+      async handler(ctx, path) {
         if (path === '/') return reply(ReplyCode.FileUnavailable, 'Permission denied');
-        try { await s.storage.rmdir(path); } catch (err) { return storageErrorReply(err, path); }
+        await ctx.storage.rmdir(path);
         return reply(ReplyCode.FileActionOk, 'Directory removed');
       },
-    },
-    {
-      verb: 'DELE', argument: 'required', permission: 'delete', help: 'DELE <sp> pathname',
-      async handler(s, arg) {
-        const path = s.resolve(arg);
-        try { await s.storage.delete(path); } catch (err) { return storageErrorReply(err, path); }
+    }),
+    command({
+      verb: 'DELE', argument: 'required', syntax: pathArgument, permission: 'delete', help: 'DELE <sp> pathname',
+      async handler(ctx, path) {
+        await ctx.storage.delete(path);
         return reply(ReplyCode.FileActionOk, 'File deleted');
       },
-    },
-    {
-      verb: 'RNFR', argument: 'required', permission: 'rename', help: 'RNFR <sp> pathname',
-      async handler(s, arg) {
-        const path = s.resolve(arg);
+    }),
+    command({
+      verb: 'RNFR', argument: 'required', syntax: pathArgument, permission: 'rename', help: 'RNFR <sp> pathname',
+      async handler(ctx, path) {
         if (path === '/') return reply(ReplyCode.FileUnavailable, 'Permission denied');
-        try { await s.storage.stat(path); } catch (err) { return storageErrorReply(err, path); }
-        s.renameFrom = path;
+        await ctx.storage.stat(path);
+        // The dispatcher forgets it after any command but RNTO (RFC 959 s4.1.3).
+        ctx.state.renameFrom = path;
         return reply(ReplyCode.PendingFurtherInformation, 'Ready for RNTO');
       },
-    },
-    {
-      verb: 'RNTO', argument: 'required', permission: 'rename', help: 'RNTO <sp> pathname',
-      async handler(s, arg) {
-        const from = s.renameFrom;
+    }),
+    command({
+      verb: 'RNTO', argument: 'required', syntax: pathArgument, permission: 'rename', help: 'RNTO <sp> pathname',
+      async handler(ctx, to) {
+        const from = ctx.state.renameFrom;
         if (from === undefined) return reply(ReplyCode.BadSequence, 'RNFR required first');
-        const to = s.resolve(arg);
         if (to === '/') return reply(ReplyCode.FileNameNotAllowed, 'File name not allowed');
-        try { await s.storage.rename(from, to); } catch (err) { return storageErrorReply(err, to); }
+        await ctx.storage.rename(from, to);
         return reply(ReplyCode.FileActionOk, 'Rename successful');
       },
-    },
-    {
+    }),
+    command({
       // RFC 3659 s4: the size is the number of octets a RETR in the current TYPE would send. In TYPE A
       // that means reading the file to count line ends: done up to ASCII_SIZE_LIMIT, refused above it (550,
       // as proftpd does) rather than answering a number the transfer would not match.
-      verb: 'SIZE', argument: 'required', permission: 'list', help: 'SIZE <sp> pathname', feat: ['SIZE'],
-      async handler(s, arg) {
-        const path = s.resolve(arg);
-        try {
-          const info = await s.storage.stat(path);
-          if (info.type !== 'file') return reply(ReplyCode.FileUnavailable, `${path}: not a regular file`);
-          if (s.type !== 'A') return reply(ReplyCode.FileStatus, String(info.size));
-          if (info.size > ASCII_SIZE_LIMIT) {
-            return reply(ReplyCode.FileUnavailable, `${path}: SIZE in ASCII mode is only counted up to ${ASCII_SIZE_LIMIT} bytes; send TYPE I first`);
-          }
-          return reply(ReplyCode.FileStatus, String(await crlfSize(await s.storage.openRead(path))));
-        } catch (err) { return storageErrorReply(err, path); }
+      verb: 'SIZE', argument: 'required', syntax: pathArgument, permission: 'list', help: 'SIZE <sp> pathname', feat: ['SIZE'],
+      async handler(ctx, path) {
+        const info = await ctx.storage.stat(path);
+        if (info.type !== 'file') return reply(ReplyCode.FileUnavailable, `${path}: not a regular file`);
+        if (ctx.state.type !== 'A') return reply(ReplyCode.FileStatus, String(info.size));
+        if (info.size > ASCII_SIZE_LIMIT) {
+          return reply(ReplyCode.FileUnavailable, `${path}: SIZE in ASCII mode is only counted up to ${ASCII_SIZE_LIMIT} bytes; send TYPE I first`);
+        }
+        return reply(ReplyCode.FileStatus, String(await crlfSize(await ctx.storage.openRead(path))));
       },
-    },
-    {
-      verb: 'MDTM', argument: 'required', permission: 'list', help: 'MDTM <sp> pathname', feat: ['MDTM'],
-      async handler(s, arg) {
-        const path = s.resolve(arg);
-        try {
-          const info = await s.storage.stat(path);
-          if (info.type !== 'file') return reply(ReplyCode.FileUnavailable, `${path}: not a regular file`);
-          return reply(ReplyCode.FileStatus, formatTimeVal(info.modifiedAt)); // RFC 3659 s3.2: UTC time-val
-        } catch (err) { return storageErrorReply(err, path); }
+    }),
+    command({
+      verb: 'MDTM', argument: 'required', syntax: pathArgument, permission: 'list', help: 'MDTM <sp> pathname', feat: ['MDTM'],
+      async handler(ctx, path) {
+        const info = await ctx.storage.stat(path);
+        if (info.type !== 'file') return reply(ReplyCode.FileUnavailable, `${path}: not a regular file`);
+        return reply(ReplyCode.FileStatus, formatTimeVal(info.modifiedAt)); // RFC 3659 s3.2: UTC time-val
       },
-    },
-    {
-      verb: 'MFMT', argument: 'required', permission: 'chmod', help: 'MFMT <sp> YYYYMMDDHHMMSS <sp> pathname',
+    }),
+    command({
+      verb: 'MFMT', argument: 'required', syntax: modifyTimeArgument, permission: 'chmod', help: 'MFMT <sp> YYYYMMDDHHMMSS <sp> pathname',
       // Offered unless the logged-in user's storage cannot set times (before login we cannot know yet).
-      feat: s => (!s.user || canSetModifiedTime(s.user.storage) ? ['MFMT'] : []),
-      async handler(s, arg) {
-        const m = /^(\S+) (.+)$/.exec(arg);
-        const date = m ? parseTimeVal(m[1]) : undefined;
-        if (!m || !date) return reply(ReplyCode.SyntaxErrorInParameters, 'Usage: MFMT YYYYMMDDHHMMSS path');
-        const storage = s.storage;
+      feat: ctx => (!ctx.user || canSetModifiedTime(ctx.user.storage) ? ['MFMT'] : []),
+      async handler(ctx, { date, path }) {
+        const storage = ctx.storage;
         if (!canSetModifiedTime(storage)) return reply(ReplyCode.CommandNotImplemented, 'Not supported by this storage');
-        const path = s.resolve(m[2]);
-        try {
-          const info = await storage.stat(path);
-          if (info.type !== 'file') return reply(ReplyCode.FileUnavailable, `${path}: not a regular file`);
-          await storage.setModifiedAt(path, date);
-        } catch (err) { return storageErrorReply(err, path); }
+        const info = await storage.stat(path);
+        if (info.type !== 'file') return reply(ReplyCode.FileUnavailable, `${path}: not a regular file`);
+        await storage.setModifiedAt(path, date);
         return reply(ReplyCode.FileStatus, `Modify=${formatTimeVal(date)}; ${path}`);
       },
-    },
-    {
+    }),
+    command({
       // draft-peterson-streamlined-ftp-command-extensions s4: AVBL [path] -> 213 free bytes. Like MFMT, FEAT
       // offers it before login (clients ask FEAT first) and, after login, when the user's storage can tell.
-      verb: 'AVBL', argument: 'optional', permission: 'list', help: 'AVBL [<sp> pathname]',
-      feat: s => (!s.user || canReportSpace(s.user.storage) ? ['AVBL'] : []),
-      async handler(s, arg) {
-        const storage = s.storage;
+      verb: 'AVBL', argument: 'optional', syntax: pathArgument, permission: 'list', help: 'AVBL [<sp> pathname]',
+      feat: ctx => (!ctx.user || canReportSpace(ctx.user.storage) ? ['AVBL'] : []),
+      async handler(ctx, path) {
+        const storage = ctx.storage;
         if (!canReportSpace(storage)) return reply(ReplyCode.CommandNotImplemented, 'Not supported by this storage');
-        const path = s.resolve(arg);
-        try {
-          const info = await storage.stat(path);
-          if (info.type !== 'dir') return reply(ReplyCode.FileUnavailable, `${path}: not a directory`);
-          return reply(ReplyCode.FileStatus, String(await storage.availableBytes(path)));
-        } catch (err) { return storageErrorReply(err, path); }
+        const info = await storage.stat(path);
+        if (info.type !== 'dir') return reply(ReplyCode.FileUnavailable, `${path}: not a directory`);
+        return reply(ReplyCode.FileStatus, String(await storage.availableBytes(path)));
       },
-    },
+    }),
   ],
 };

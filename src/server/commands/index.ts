@@ -2,9 +2,9 @@
  * The default command modules, composed into the server's one command table.
  * A new concern (FTPS: AUTH/PBSZ/PROT/CCC) is one more module in this list (or passed to FtpServer).
  */
-import type { CommandModule } from '../command-table.js';
+import type { CommandModule } from './contract.js';
 import { authCommands } from './auth.js';
-import { dataChannelCommands } from './data-channel.js';
+import { dataSetupCommands } from './data-setup.js';
 import { fileCommands } from './files.js';
 import { hashCommands } from './hash.js';
 import { infoCommands } from './info.js';
@@ -20,7 +20,7 @@ export const defaultCommandModules: readonly CommandModule[] = Object.freeze([
   fileCommands,
   listingCommands,
   transferCommands,
-  dataChannelCommands,
+  dataSetupCommands,
   siteCommands,
   hashCommands,
 ]);

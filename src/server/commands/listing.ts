@@ -11,13 +11,15 @@ import type { Reply } from '../../protocol/reply.js';
 import {
   formatFactLine, formatListLine, formatMlstFeature, formatMlstOptsReply, formatNameLine, parseMlstOpts,
 } from '../../protocol/listing-format.js';
-import { baseName, parentPath } from '../../protocol/paths.js';
+import { baseName, parentPath, resolvePath } from '../../protocol/paths.js';
 import { compileWildcard, MAX_WILDCARD_LENGTH } from '../../protocol/wildcard.js';
 import type { Permissions } from '../auth/types.js';
-import type { CommandModule, TransferRequest } from '../command-table.js';
-import type { Session } from '../session.js';
 import type { FileInfo } from '../storage/types.js';
 import { storageErrorReply } from '../storage-replies.js';
+import type { TransferRequest } from '../transfer.js';
+import { listedDirectoryArgument, listingArgument, pathArgument, stripListFlags } from './arguments.js';
+import { command } from './contract.js';
+import type { CommandContext, CommandModule } from './contract.js';
 
 /** RFC 3659 s7.5.5 perm fact for an entry, from what the user may do. */
 export function permFact(info: FileInfo, p: Permissions): string {
@@ -25,14 +27,6 @@ export function permFact(info: FileInfo, p: Permissions): string {
     return 'e' + (p.list ? 'l' : '') + (p.write ? 'c' : '') + (p.mkdir ? 'm' : '') + (p.rmdir ? 'd' : '') + (p.rename ? 'f' : '');
   }
   return (p.append ? 'a' : '') + (p.delete ? 'd' : '') + (p.rename ? 'f' : '') + (p.read ? 'r' : '') + (p.write ? 'w' : '');
-}
-
-/**
- * LIST/NLST arguments may start with ls-style flags ("-la", "-a dir") that many clients send; they are
- * dropped. A name that really starts with "-" can be listed as "./-name".
- */
-export function stripListFlags(arg: string): string {
-  return arg.replace(/^(?:-[A-Za-z0-9]+(?: +|$))+/, '');
 }
 
 function byName(a: FileInfo, b: FileInfo): number {
@@ -52,10 +46,10 @@ interface Entries { dir: boolean; glob: boolean; entries: FileInfo[] }
  * name and its last segment holds "*" or "?", the parent directory's entries matching the pattern
  * (protocol/wildcard.ts: linear, never a regular expression). A pattern over the bound is answered 501.
  */
-async function entriesOf(s: Session, path: string): Promise<Entries | Reply> {
+async function entriesOf(ctx: CommandContext, path: string): Promise<Entries | Reply> {
   let info: FileInfo;
   try {
-    info = await s.storage.stat(path);
+    info = await ctx.storage.stat(path);
   } catch (err) {
     const pattern = compileWildcard(baseName(path));
     if (pattern.kind === 'literal') throw err;
@@ -64,11 +58,11 @@ async function entriesOf(s: Session, path: string): Promise<Entries | Reply> {
         `Wildcard pattern too long: ${pattern.length} characters, at most ${MAX_WILDCARD_LENGTH}`);
     }
     const { wildcard } = pattern;
-    const entries = (await s.storage.list(parentPath(path))).filter(e => wildcard.matches(e.name)).sort(byName);
+    const entries = (await ctx.storage.list(parentPath(path))).filter(e => wildcard.matches(e.name)).sort(byName);
     if (!entries.length) throw err;
     return { dir: false, glob: true, entries };
   }
-  if (info.type === 'dir') return { dir: true, glob: false, entries: (await s.storage.list(path)).sort(byName) };
+  if (info.type === 'dir') return { dir: true, glob: false, entries: (await ctx.storage.list(path)).sort(byName) };
   return { dir: false, glob: false, entries: [info] };
 }
 
@@ -84,10 +78,10 @@ function listTransfer(path: string, lines: string[], what: string): TransferRequ
 }
 
 /** STAT <path> (RFC 959 s4.1.3): the LIST lines over the control connection, 212 for a directory, 213 a file. */
-export async function statPath(s: Session, arg: string): Promise<Reply> {
-  const path = s.resolve(stripListFlags(arg));
+export async function statPath(ctx: CommandContext, arg: string): Promise<Reply> {
+  const path = resolvePath(ctx.state.cwd, stripListFlags(arg));
   try {
-    const found = await entriesOf(s, path);
+    const found = await entriesOf(ctx, path);
     if (isReply(found)) return found;
     const { dir, entries } = found;
     const now = new Date();
@@ -101,23 +95,20 @@ export async function statPath(s: Session, arg: string): Promise<Reply> {
 export const listingCommands: CommandModule = {
   name: 'listing',
   commands: [
-    {
-      verb: 'LIST', argument: 'optional', permission: 'list', transfer: true, help: 'LIST [<sp> pathname]',
-      async handler(s, arg) {
-        const path = s.resolve(stripListFlags(arg));
-        const found = await entriesOf(s, path);
+    command({
+      verb: 'LIST', argument: 'optional', syntax: listingArgument, permission: 'list', transfer: true, help: 'LIST [<sp> pathname]',
+      async handler(ctx, { path }) {
+        const found = await entriesOf(ctx, path);
         if (isReply(found)) return found;
         const { entries } = found;
         const now = new Date();
         return listTransfer(path, entries.map(e => formatListLine(e, now)), 'directory listing');
       },
-    },
-    {
-      verb: 'NLST', argument: 'optional', permission: 'list', transfer: true, help: 'NLST [<sp> pathname]',
-      async handler(s, arg) {
-        const given = stripListFlags(arg);
-        const path = s.resolve(given);
-        const found = await entriesOf(s, path);
+    }),
+    command({
+      verb: 'NLST', argument: 'optional', syntax: listingArgument, permission: 'list', transfer: true, help: 'NLST [<sp> pathname]',
+      async handler(ctx, { path, given }) {
+        const found = await entriesOf(ctx, path);
         if (isReply(found)) return found;
         const { dir, glob, entries } = found;
         // A directory lists its entries' names; a file argument the name as the client gave it; a pattern
@@ -127,42 +118,37 @@ export const listingCommands: CommandModule = {
           : glob ? entries.map(e => formatNameLine(prefix + e.name)) : [formatNameLine(given)];
         return listTransfer(path, names, 'name list');
       },
-    },
-    {
-      verb: 'MLSD', argument: 'optional', permission: 'list', transfer: true, help: 'MLSD [<sp> pathname]',
-      async handler(s, arg) {
-        const path = s.resolve(arg);
-        const info = await s.storage.stat(path);
+    }),
+    command({
+      verb: 'MLSD', argument: 'optional', syntax: listedDirectoryArgument, permission: 'list', transfer: true, help: 'MLSD [<sp> pathname]',
+      async handler(ctx, path) {
+        const info = await ctx.storage.stat(path);
         // RFC 3659 s7.2.1: MLSD of something that is not a directory is answered 501.
         if (info.type !== 'dir') return reply(ReplyCode.SyntaxErrorInParameters, `${path}: not a directory`);
-        const entries = (await s.storage.list(path)).sort(byName);
-        const perms = s.user!.permissions;
+        const entries = (await ctx.storage.list(path)).sort(byName);
+        const perms = ctx.user!.permissions;
+        const facts = ctx.state.mlstFacts;
         const lines = [
-          formatFactLine(info, { facts: s.mlstFacts, typeOverride: 'cdir', perm: permFact(info, perms), name: '.' }),
-          ...entries.map(e => formatFactLine(e, { facts: s.mlstFacts, perm: permFact(e, perms), name: e.name })),
+          formatFactLine(info, { facts, typeOverride: 'cdir', perm: permFact(info, perms), name: '.' }),
+          ...entries.map(e => formatFactLine(e, { facts, perm: permFact(e, perms), name: e.name })),
         ];
         return listTransfer(path, lines, 'MLSD listing');
       },
-    },
-    {
-      verb: 'MLST', argument: 'optional', permission: 'list', help: 'MLST [<sp> pathname]',
-      feat: s => [formatMlstFeature(s.mlstFacts)],
+    }),
+    command({
+      verb: 'MLST', argument: 'optional', syntax: pathArgument, permission: 'list', help: 'MLST [<sp> pathname]',
+      feat: ctx => [formatMlstFeature(ctx.state.mlstFacts)],
       // RFC 3659 s7.9: select the facts sent by MLST and MLSD.
-      opts(s, value) {
-        s.mlstFacts = parseMlstOpts(value);
-        return reply(ReplyCode.Ok, formatMlstOptsReply(s.mlstFacts));
+      opts(ctx, value) {
+        ctx.state.mlstFacts = parseMlstOpts(value);
+        return reply(ReplyCode.Ok, formatMlstOptsReply(ctx.state.mlstFacts));
       },
-      async handler(s, arg) {
-        const path = s.resolve(arg);
-        try {
-          const info = await s.storage.stat(path);
-          // RFC 3659 s7.2: the fact line goes on the control connection, starting with one space.
-          const line = formatFactLine(info, { facts: s.mlstFacts, perm: permFact(info, s.user!.permissions), name: path });
-          return reply(ReplyCode.FileActionOk, `Listing ${path}`, ` ${line}`, 'End');
-        } catch (err) {
-          return storageErrorReply(err, path);
-        }
+      async handler(ctx, path) {
+        const info = await ctx.storage.stat(path);
+        // RFC 3659 s7.2: the fact line goes on the control connection, starting with one space.
+        const line = formatFactLine(info, { facts: ctx.state.mlstFacts, perm: permFact(info, ctx.user!.permissions), name: path });
+        return reply(ReplyCode.FileActionOk, `Listing ${path}`, ` ${line}`, 'End');
       },
-    },
+    }),
   ],
 };

@@ -7,37 +7,33 @@
 import { ReplyCode } from '../../protocol/reply-codes.js';
 import { quotePath, reply } from '../../protocol/reply.js';
 import { parentPath } from '../../protocol/paths.js';
-import type { CommandModule } from '../command-table.js';
-import { storageErrorReply } from '../storage-replies.js';
+import { pathArgument } from './arguments.js';
+import { command } from './contract.js';
+import type { CommandModule } from './contract.js';
 
 export const navigationCommands: CommandModule = {
   name: 'navigation',
   commands: [
-    {
-      verb: 'CWD', aliases: ['XCWD'], argument: 'required', help: 'CWD <sp> pathname',
-      async handler(s, arg) {
-        const path = s.resolve(arg);
-        try {
-          const info = await s.storage.stat(path);
-          if (info.type !== 'dir') return reply(ReplyCode.FileUnavailable, `${path}: Not a directory`);
-        } catch (err) {
-          return storageErrorReply(err, path);
-        }
-        s.cwd = path;
+    command({
+      verb: 'CWD', aliases: ['XCWD'], argument: 'required', syntax: pathArgument, help: 'CWD <sp> pathname',
+      async handler(ctx, path) {
+        const info = await ctx.storage.stat(path);
+        if (info.type !== 'dir') return reply(ReplyCode.FileUnavailable, `${path}: Not a directory`);
+        ctx.state.cwd = path;
         return reply(ReplyCode.FileActionOk, `Directory changed to ${path}`);
       },
-    },
-    {
+    }),
+    command({
       verb: 'CDUP', aliases: ['XCUP'], argument: 'none', help: 'CDUP (change to parent directory)',
-      handler(s) {
-        s.cwd = parentPath(s.cwd);
+      handler(ctx) {
+        ctx.state.cwd = parentPath(ctx.state.cwd);
         // RFC 959 s5.4 lists 200 for CDUP; 250 is what most servers send and every client accepts (2xx).
-        return reply(ReplyCode.FileActionOk, `Directory changed to ${s.cwd}`);
+        return reply(ReplyCode.FileActionOk, `Directory changed to ${ctx.state.cwd}`);
       },
-    },
-    {
+    }),
+    command({
       verb: 'PWD', aliases: ['XPWD'], argument: 'none', help: 'PWD (print working directory)',
-      handler: s => reply(ReplyCode.PathCreated, `${quotePath(s.cwd)} is the current directory`),
-    },
+      handler: ctx => reply(ReplyCode.PathCreated, `${quotePath(ctx.state.cwd)} is the current directory`),
+    }),
   ],
 };

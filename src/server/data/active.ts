@@ -2,7 +2,7 @@
  * Active data channel (PORT, RFC 959 s4.1.2; EPRT, RFC 2428 s2): the server connects to the client.
  *
  * Owns: opening the connection back to the client. The address checks (RFC 2577 bounce protection) are
- * done by the PORT/EPRT handlers before a channel is made (src/server/commands/data-channel.ts).
+ * done by the PORT/EPRT handlers before a channel is made (src/server/commands/data-setup.ts).
  */
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';

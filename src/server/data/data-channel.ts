@@ -1,5 +1,5 @@
 /**
- * The one data-channel interface of the server (DESIGN.md principle 10), with passive (passive.ts) and
+ * The one data-channel interface of the server, with passive (passive.ts) and
  * active (active.ts) implementations.
  *
  * Owns: the contract a transfer uses to get its data socket, and address comparison helpers used by the
@@ -25,7 +25,7 @@ export interface DataChannel {
   describe(): string;
 }
 
-/** Wraps a freshly connected data socket (the FTPS issue plugs TLS in here). */
+/** Wraps a freshly connected data socket (FTPS plugs TLS in here: tls/data-protection.ts). */
 export type DataSocketWrapper = (socket: Socket) => Promise<Duplex>;
 
 /** True when two textual IP addresses denote the same host (mapped IPv4 and IPv6 spellings normalized). */

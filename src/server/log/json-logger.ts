@@ -1,9 +1,10 @@
 /**
  * Owns the server's structured log: one JSON object per line, written by subscribing to FtpServer's events
- * (DESIGN.md principle 15: library code never prints; logging is a subscriber).
+ * (library code never prints; logging is a subscriber).
  *
  * Levels: error < warn < info < debug. At info: listening, session open/close, login (and failures),
- * each command with its reply code and duration, each transfer with bytes and duration. At debug, in
+ * each command with its reply code and duration (PASV/EPSV also with the address and port advertised and
+ * the rule that chose them), each transfer with bytes and duration. At debug, in
  * addition, the protocol transcript line by line. A password never appears: PASS and ACCT arguments are
  * masked here again, whatever the emitter did (defence in depth).
  */
@@ -116,6 +117,8 @@ export class JsonLogger {
           sessionId: e.sessionId, user: e.user, remoteAddress: e.remoteAddress,
           command: verb, argument: SECRET_VERBS.has(verb) ? (e.argument ? MASK : '') : e.argument,
           replyCode: e.replyCode, durationMs: e.durationMs,
+          // PASV/EPSV: what was advertised and the rule that chose it (docs/nat.md).
+          passive: e.passive,
         });
       },
       upload: (e) => this.log('info', 'upload', transferFields(e)),

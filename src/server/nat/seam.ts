@@ -1,10 +1,10 @@
 /**
- * Adapter from the NAT features to the server's passive-address seam (src/server/data/passive-address.ts):
+ * Adapter from the NAT features to the server's passive-address seam (src/server/data/passive-address-resolver.ts):
  * FtpServer uses `natPassiveAddressResolver(options.passive, warn)` in place of the default strategy, which it
  * extends (same result when nothing is configured, plus the private-address warning).
  */
 import { isIPv4 } from 'node:net';
-import type { PassiveAddressResolver } from '../data/passive-address.js';
+import type { PassiveAddressResolver } from '../data/passive-address-resolver.js';
 import type { PassiveOptions } from '../options.js';
 import { PassiveAdvertiser, type PassiveAdvertiserOptions, type PassiveWarning } from './passive-address.js';
 
@@ -30,5 +30,6 @@ export function natPassiveAddressResolver(
     resolvePort(ctx) {
       return advertiser.epsvPort(ctx.listenPort);
     },
+    portRule: 'passive.advertisedPortRange',
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Owns the translation of operating-system errors (errno codes) into FtpStorageError kinds for the
- * local-filesystem storage. The server maps the kind to a reply code in one place (DESIGN.md principle 6);
+ * local-filesystem storage. The server maps the kind to a reply code in one place (storage-replies.ts);
  * the raw OS message, which names host paths, never reaches the wire: only the virtual path does.
  */
 import { FtpError, FtpStorageError, type StorageFailure } from '../../errors.js';

@@ -1,7 +1,7 @@
 /**
- * Owns the contract of the local-filesystem storage's confinement to its root directory (DESIGN.md
- * principle 8), and what both implementations share: virtual-path validation, the symlink budget, the
- * open flags.
+ * Owns the contract of the local-filesystem storage's confinement to its root directory (a user's view
+ * can never be widened beyond it), and what both implementations share: virtual-path validation, the
+ * symlink budget, the open flags.
  *
  * Storage receives virtual paths that protocol/paths.ts already normalized, but the jail does not trust
  * that: it is the last line between a client's text and the host file system, so it enforces on its own

@@ -5,7 +5,7 @@
  * (on Linux, descriptor by descriptor, so that concurrent renames in the served tree cannot redirect it) and
  * never follows a final symlink itself; errno translation in local-errors.ts; Stats -> FileInfo in
  * local-info.ts.
- * Data is streamed end to end with large buffers (DESIGN.md "Performance habits"): the server pipes these
+ * Data is streamed end to end with large buffers: the server pipes these
  * streams to and from sockets, so backpressure is the stream's own.
  */
 import { constants as fsc, type ReadStream, type Stats, type WriteStream } from 'node:fs';
@@ -161,6 +161,20 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   }
 
   async openWrite(path: string, options: WriteOptions = {}): Promise<Writable> {
+    return this.openForWrite(path, { exclusive: options.exclusive });
+  }
+
+  /** REST + STOR: keep the first `offset` bytes, write from there. */
+  async openWriteAt(path: string, offset: number): Promise<Writable> {
+    return this.openForWrite(path, { start: offset });
+  }
+
+  /** APPE. */
+  async openAppend(path: string): Promise<Writable> {
+    return this.openForWrite(path, { append: true });
+  }
+
+  private async openForWrite(path: string, options: { exclusive?: boolean; start?: number; append?: boolean }): Promise<Writable> {
     const start = checkOffset(options.start, path);
     const jail = await this.jail();
     let flags = fsc.O_WRONLY | fsc.O_CREAT | SAFE_OPEN_FLAGS;

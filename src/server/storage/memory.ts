@@ -119,6 +119,20 @@ export class MemoryStorage implements Storage, SetModifiedTimeCapability, ChmodC
   }
 
   async openWrite(path: string, options: WriteOptions = {}): Promise<Writable> {
+    return this.openForWrite(path, { exclusive: options.exclusive });
+  }
+
+  /** REST + STOR: keep the first `offset` bytes, write from there. */
+  async openWriteAt(path: string, offset: number): Promise<Writable> {
+    return this.openForWrite(path, { start: offset });
+  }
+
+  /** APPE. */
+  async openAppend(path: string): Promise<Writable> {
+    return this.openForWrite(path, { append: true });
+  }
+
+  private openForWrite(path: string, options: { exclusive?: boolean; start?: number; append?: boolean }): Writable {
     const { dir, name } = this.parentOf(path);
     let node = dir.children.get(name);
     if (node?.type === 'dir') throw new FtpStorageError('is-a-directory', 'is a directory', path);

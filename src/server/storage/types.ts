@@ -1,5 +1,5 @@
 /**
- * The storage interface behind the server (DESIGN.md principle 7).
+ * The storage interface behind the server.
  *
  * Paths given to a Storage are *virtual*: absolute, normalized POSIX paths ("/", "/a/b.txt") produced by
  * protocol/paths.ts. A Storage never sees "..", relative paths or client text. Implementations map them
@@ -20,10 +20,6 @@ export interface ReadOptions {
 }
 
 export interface WriteOptions {
-  /** Byte offset to start writing at (REST before STOR): the file is truncated there and then written. */
-  start?: number;
-  /** APPE: append to the end, creating the file if needed. */
-  append?: boolean;
   /** STOU: fail with 'exists' rather than replace an existing file. */
   exclusive?: boolean;
 }
@@ -35,8 +31,9 @@ export interface Storage {
   /** Resolves once the file is open (so "not found" becomes a reply before 150 is sent). */
   openRead(path: string, options?: ReadOptions): Promise<Readable>;
   /**
-   * Resolves once the file is open for writing. The returned stream's 'finish'/'close' mean the data is
-   * committed; an 'error' means it is not.
+   * Resolves once the file is open for writing, replacing what it held (or, with `exclusive`, refusing an
+   * existing file). The returned stream's 'finish'/'close' mean the data is committed; an 'error' means it
+   * is not.
    */
   openWrite(path: string, options?: WriteOptions): Promise<Writable>;
   mkdir(path: string): Promise<void>;
@@ -62,6 +59,20 @@ export interface AvailableSpaceCapability {
   availableBytes(path: string): Promise<number>;
 }
 
+/**
+ * REST + STOR (RFC 3659 s5: resuming an upload): keep the first `offset` bytes of the file, drop the rest,
+ * and write from there. An object store cannot; without this capability REST + STOR is refused (554) and
+ * FEAT does not offer REST STREAM.
+ */
+export interface WriteAtOffsetCapability {
+  openWriteAt(path: string, offset: number): Promise<Writable>;
+}
+
+/** APPE (RFC 959 s4.1.3): write at the end of the file, creating it if needed. Without it APPE answers 502. */
+export interface AppendCapability {
+  openAppend(path: string): Promise<Writable>;
+}
+
 export function canSetModifiedTime(s: Storage): s is Storage & SetModifiedTimeCapability {
   return typeof (s as Partial<SetModifiedTimeCapability>).setModifiedAt === 'function';
 }
@@ -70,4 +81,10 @@ export function canChmod(s: Storage): s is Storage & ChmodCapability {
 }
 export function canReportSpace(s: Storage): s is Storage & AvailableSpaceCapability {
   return typeof (s as Partial<AvailableSpaceCapability>).availableBytes === 'function';
+}
+export function canWriteAtOffset(s: Storage): s is Storage & WriteAtOffsetCapability {
+  return typeof (s as Partial<WriteAtOffsetCapability>).openWriteAt === 'function';
+}
+export function canAppend(s: Storage): s is Storage & AppendCapability {
+  return typeof (s as Partial<AppendCapability>).openAppend === 'function';
 }

@@ -3,7 +3,7 @@
  * TLS policies (per server, per user, anonymous separately). The config file's `tls` section and
  * `ftpkit serve --tls ...` map onto this.
  */
-import type { CertificateSource, TlsProtocolOptions } from '../../net/certificates.js';
+import type { CertificateSource, TlsProtocolOptions } from './certificates.js';
 
 /**
  * What a user must protect:

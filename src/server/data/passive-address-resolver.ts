@@ -3,11 +3,12 @@
  *
  * Owns: the PassiveAddressResolver strategy type and the default strategy. The default advertises
  * `options.passive.address` when it is an IPv4 literal, else the IPv4 address the client connected to,
- * and the port actually listened on. The NAT issue (src/server/nat/) supplies a richer resolver
- * (hostname re-resolution, per-client-network rules, port mapping) through FtpServer's internal
- * `passiveAddressResolver` hook; the session only ever calls the resolver.
+ * and the port actually listened on. src/server/nat/ supplies a richer resolver (hostname re-resolution,
+ * per-client-network rules, port mapping) through FtpServer's `passiveAddressResolver` extension; the
+ * PASV/EPSV handlers (commands/data-setup.ts) only ever call the resolver.
  *
- * EPSV (RFC 2428 s3) carries no address, only the port, which still goes through `resolvePort`.
+ * EPSV (RFC 2428 s3) carries no address, only the port, which still goes through `resolvePort`. Both say
+ * which rule they applied: the 'command' event of PASV/EPSV carries it (events.ts PassiveDecision).
  */
 import { isIPv4 } from 'node:net';
 import { unmapIPv4 } from '../../protocol/hostport.js';
@@ -36,6 +37,17 @@ export interface PassiveAddressResolver {
   resolve(ctx: PassiveAddressContext): PassiveAdvertisement | Promise<PassiveAdvertisement>;
   /** For EPSV (229): only the port matters. Default identity. */
   resolvePort?(ctx: PassiveAddressContext): number;
+  /** The setting that maps listened ports to advertised ones in resolvePort (the rule an EPSV log names). */
+  readonly portRule?: string;
+}
+
+/** The rule of an EPSV port that nothing mapped. */
+export const LISTENED_PORT_RULE = 'listened port';
+
+/** EPSV's port (the listened one when the resolver has no resolvePort) and the rule that chose it. */
+export function resolveEpsvPort(resolver: PassiveAddressResolver, ctx: PassiveAddressContext): { port: number; rule: string } {
+  const port = resolver.resolvePort?.(ctx) ?? ctx.listenPort;
+  return { port, rule: port === ctx.listenPort ? LISTENED_PORT_RULE : resolver.portRule ?? 'passive address resolver' };
 }
 
 /** The default strategy: fixed IPv4 from options, else the control connection's local IPv4. */

@@ -35,12 +35,12 @@ import { constants, randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { FtpTlsError, type ConnectionKind } from '../errors.js';
-import { reply, type Reply } from '../protocol/reply.js';
-import { ReplyCode } from '../protocol/reply-codes.js';
+import { FtpTlsError, type ConnectionKind } from '../../errors.js';
+import { reply, type Reply } from '../../protocol/reply.js';
+import { ReplyCode } from '../../protocol/reply-codes.js';
 import type { CertificateStore } from './certificates.js';
-import { DetachableStream, beginClearTls } from './tls-ccc.js';
-import { awaitTlsHandshake, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from './tls-handshake.js';
+import { DetachableStream, beginClearTls } from '../../net/tls-ccc.js';
+import { awaitTlsHandshake, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from '../../net/tls-handshake.js';
 
 
 export interface ServerTlsOptions {

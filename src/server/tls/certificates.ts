@@ -3,8 +3,8 @@
  * self-signed certificate generated once and kept in a state directory (for the embedded default and for
  * tests), and the TLS protocol settings (minimum version, ciphers) with secure defaults.
  *
- * This module owns the *material*; tls-server.ts builds one SecureContext per control connection from it
- * (that is what makes session-reuse enforcement per connection possible, see tls-server.ts). Because a new
+ * This module owns the *material*; server-tls.ts builds one SecureContext per control connection from it
+ * (that is what makes session-reuse enforcement per connection possible, see server-tls.ts). Because a new
  * context is built for every control connection anyway, reloading is simply "the next control connection
  * gets the new files": we stat the files when a context is asked for (a few microseconds) and re-read them
  * when their identity (inode, size, mtime) changed. Connections already established keep their context,
@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { generate } from 'selfsigned';
-import { FtpConfigError } from '../errors.js';
+import { FtpConfigError } from '../../errors.js';
 
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
 
@@ -171,7 +171,7 @@ export class CertificateStore extends EventEmitter<CertificateStoreEvents> {
   }
 
   /**
-   * A new SecureContext from the current material. `extra` adds per-connection settings (tls-server.ts
+   * A new SecureContext from the current material. `extra` adds per-connection settings (server-tls.ts
    * passes a unique sessionIdContext and client-certificate options).
    */
   createSecureContext(extra: tls.SecureContextOptions = {}): tls.SecureContext {

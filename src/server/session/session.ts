@@ -1,0 +1,281 @@
+/**
+ * One FTP session: ties the control channel (socket side), the dispatcher, the protocol state, the
+ * data-channel slot and the running transfer together, and owns the session's lifetime (idle timeout,
+ * login deadline, close).
+ *
+ * Handlers never see this class: they get its narrow CommandContext (commands/contract.ts); transfers get
+ * a TransferHost (transfer.ts). A session works on any Duplex: FtpServer hands it TCP or TLS sockets, tests
+ * an in-memory pair.
+ */
+import type { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import type { FtpCommand } from '../../protocol/commands.js';
+import { normalizePath } from '../../protocol/paths.js';
+import { ReplyCode } from '../../protocol/reply-codes.js';
+import { reply } from '../../protocol/reply.js';
+import type { Reply } from '../../protocol/reply.js';
+import { unmapIPv4 } from '../../protocol/hostport.js';
+import { FtpStorageError } from '../../errors.js';
+import type { AuthenticatedUser } from '../auth/types.js';
+import type { CommandTable } from '../command-table.js';
+import type { CommandContext, ConnectionFacts, SessionServices } from '../commands/contract.js';
+import type { FtpServerEvents } from '../events.js';
+import type { ResolvedServerOptions } from '../resolved-options.js';
+import type { Storage } from '../storage/types.js';
+import { runTransfer } from '../transfer.js';
+import type { RunningTransfer, TransferHost, TransferRequest } from '../transfer.js';
+import { ControlChannel } from './control-channel.js';
+import { DataChannelSlot } from './data-slot.js';
+import { Dispatcher } from './dispatcher.js';
+import { SessionEvents } from './session-events.js';
+import { sessionInfo } from './session-info.js';
+import type { SessionInfo } from './session-info.js';
+import { SessionState } from './state.js';
+import { sessionTimer } from './timers.js';
+
+/** What a session needs from its server. Passed in, never global: two servers never share state. */
+export interface ServerContext {
+  options: ResolvedServerOptions;
+  events: EventEmitter<FtpServerEvents>;
+  table: CommandTable;
+  services: SessionServices;
+  /** Called once when the session has closed. */
+  onSessionClosed?(session: Session): void;
+}
+
+/** Addresses of the control connection (a Duplex that is not a socket has none, so they are passed in). */
+export interface ConnectionInfo {
+  remoteAddress: string;
+  remotePort: number;
+  localAddress: string;
+  localPort: number;
+}
+
+/** What FtpServer.handleConnection() gives its caller: the session's facts, a snapshot, its end. */
+export interface SessionHandle extends ConnectionFacts {
+  readonly id: string;
+  /** A read-only snapshot of the session now. */
+  info(): SessionInfo;
+  /** Resolves when the session has closed. */
+  closedPromise(): Promise<void>;
+}
+
+export class Session {
+  readonly id: string;
+  /** Addresses (IPv4-mapped ones unmapped) and family of the control connection. */
+  readonly connection: ConnectionFacts;
+  readonly startedAt = Date.now();
+  readonly state = new SessionState();
+  /** What handlers may touch (commands/contract.ts). */
+  readonly context: CommandContext;
+
+  private readonly server: ServerContext;
+  private readonly events: SessionEvents;
+  private readonly channel: ControlChannel;
+  private readonly dispatcher: Dispatcher;
+  private readonly dataChannel = new DataChannelSlot();
+  private running: { transfer: RunningTransfer; command: string } | undefined;
+  private closed = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private loginTimer: NodeJS.Timeout | undefined;
+  private closeWaiters: Array<() => void> = [];
+
+  constructor(server: ServerContext, socket: Duplex, info: ConnectionInfo, id: string) {
+    this.server = server;
+    this.id = id;
+    const localAddress = unmapIPv4(info.localAddress);
+    this.connection = Object.freeze({
+      sessionId: id, remoteAddress: unmapIPv4(info.remoteAddress), remotePort: info.remotePort,
+      localAddress, localPort: info.localPort, isIPv6: localAddress.includes(':'),
+    });
+    this.events = new SessionEvents(server.events, id, this.connection.remoteAddress, () => this.state.user?.name);
+    const { limits, timeouts } = server.options;
+    this.channel = new ControlChannel(socket, { maxLineLength: limits.maxLineLength, commandLineMs: timeouts.commandLineMs }, this.events, {
+      lineReceived: () => this.resetIdleTimer(),
+      commandsQueued: () => void this.dispatcher.pump(),
+      lineTimedOut: ms => this.closeWith421(`Command line not completed within ${Math.round(ms / 100) / 10} s, closing control connection`, 'command line not completed in time'),
+      end: reason => this.close(reason),
+    });
+    this.context = this.commandContext();
+    const session = this;
+    this.dispatcher = new Dispatcher({
+      context: this.context, table: server.table, channel: this.channel, events: this.events,
+      get isClosed() { return session.closed; },
+      get transferRunning() { return session.running !== undefined; },
+      send: r => this.send(r),
+      beginTransfer: (req, cmd, started) => this.beginTransfer(req, cmd, started),
+      close: (reason, graceful) => this.close(reason, graceful),
+    });
+  }
+
+  get isClosed(): boolean { return this.closed; }
+
+  /** The client's address (unmapped). */
+  get remoteAddress(): string { return this.connection.remoteAddress; }
+
+  /** What handleConnection() hands out: no way into the session beyond its facts, a snapshot and its end. */
+  handle(): SessionHandle {
+    return Object.freeze({
+      ...this.connection, id: this.id, info: () => this.info(), closedPromise: () => this.closedPromise(),
+    });
+  }
+
+  /** The running transfer, if any. */
+  get transfer(): RunningTransfer | undefined { return this.running?.transfer; }
+
+  /** Send the greeting and start reading commands. */
+  start(): void {
+    const { remotePort, localAddress, localPort } = this.connection;
+    this.events.sessionOpen(remotePort, localAddress, localPort);
+    this.channel.start();
+    this.resetIdleTimer();
+    this.startLoginDeadline();
+    void this.send(reply(ReplyCode.ServiceReady, this.server.options.greeting));
+  }
+
+  /** Send a reply (the control channel's one writer). Resolves once handed to the socket. Never rejects. */
+  send(r: Reply): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return this.channel.send(r);
+  }
+
+  info(): SessionInfo {
+    return sessionInfo(this.connection, this.startedAt, this.state, this.running && { running: this.running.transfer, command: this.running.command });
+  }
+
+  private commandContext(): CommandContext {
+    const session = this;
+    const storage = (): Storage => {
+      const user = session.state.user;
+      if (!user) throw new FtpStorageError('permission', 'no user is logged in');
+      return user.storage;
+    };
+    return {
+      state: this.state,
+      connection: this.connection,
+      options: this.server.options,
+      services: this.server.services,
+      get user() { return session.state.user; },
+      get storage() { return storage(); },
+      dataChannel: this.dataChannel,
+      get transfer() { return session.transfer; },
+      events: this.events,
+      control: this.channel,
+      get isClosed() { return session.closed; },
+      completeLogin: user => this.completeLogin(user),
+      reinitialize: () => this.reinitialize(),
+      close: reason => this.close(reason),
+    };
+  }
+
+  private beginTransfer(req: TransferRequest, cmd: FtpCommand, started: number): void {
+    const channel = this.dataChannel.take();
+    if (!channel) {
+      // The gate checked it; only a concurrent REIN/close could get here.
+      req.source?.destroy();
+      req.sink?.destroy();
+      void this.send(reply(ReplyCode.CantOpenDataConnection, 'No data connection'));
+      return;
+    }
+    this.clearIdleTimer();
+    const transfer = runTransfer(this.transferHost(), req, channel);
+    this.running = { transfer, command: cmd.verb };
+    void transfer.done.then(finalReply => {
+      this.running = undefined;
+      this.dispatcher.commandDone(cmd, finalReply.code, started);
+      this.resetIdleTimer();
+      void this.dispatcher.pump();
+    });
+  }
+
+  private transferHost(): TransferHost {
+    const { events } = this;
+    return {
+      options: this.server.options,
+      eventBase: () => ({ sessionId: this.id, remoteAddress: this.connection.remoteAddress, user: this.state.user?.name ?? '' }),
+      send: r => this.send(r),
+      transferred: (kind, e) => events.transferred(kind, e),
+      transferFailed: e => events.transferFailed(e),
+      warn: (code, message) => events.warn(code, message),
+      reportError: err => events.reportError(err),
+    };
+  }
+
+  // ---- login and REIN -----------------------------------------------------------------------------
+
+  private completeLogin(user: AuthenticatedUser): void {
+    const { state } = this;
+    state.user = user;
+    state.phase = 'logged-in';
+    state.pendingUser = undefined;
+    state.cwd = normalizePath(user.home ?? '/');
+    this.clearLoginDeadline();
+    this.events.login(user.name);
+  }
+
+  /** REIN (RFC 959 s4.1.1): the state's one reset path, the prepared data connection, a new login deadline. */
+  private reinitialize(): void {
+    this.dataChannel.install(undefined);
+    this.state.reset();
+    this.startLoginDeadline();
+  }
+
+  // ---- lifetime ----------------------------------------------------------------------------------
+
+  private resetIdleTimer(): void {
+    this.clearIdleTimer();
+    if (this.closed || this.running) return;
+    this.idleTimer = sessionTimer(this.server.options.timeouts.idleMs,
+      () => this.closeWith421('Idle timeout, closing control connection', 'idle timeout'));
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  /** 421 (RFC 959 s4.2: service closing the control connection), then close once it went out. */
+  private closeWith421(text: string, reason: string): void {
+    void this.send(reply(ReplyCode.ServiceNotAvailable, text)).then(() => this.close(reason, true));
+  }
+
+  /**
+   * SECURITY: an absolute deadline for logging in, from the greeting (or REIN) on; completeLogin() clears
+   * it. The idle timer alone does not bound a connection that never logs in: any line, NOOP included,
+   * restarts it.
+   */
+  private startLoginDeadline(): void {
+    this.clearLoginDeadline();
+    if (this.closed) return;
+    this.loginTimer = sessionTimer(this.server.options.timeouts.loginMs,
+      () => this.closeWith421('Login timeout, closing control connection', 'login timeout'));
+  }
+
+  private clearLoginDeadline(): void {
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.loginTimer = undefined;
+  }
+
+  /**
+   * Close the session: abort a transfer, release the data channel, close the control connection.
+   * `graceful` lets already written replies (221, 421) flush first.
+   */
+  close(reason: string, graceful = false): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearIdleTimer();
+    this.clearLoginDeadline();
+    void this.running?.transfer.abort('session closed');
+    this.dataChannel.close();
+    this.channel.close(graceful);
+    this.events.sessionClose(Date.now() - this.startedAt, reason);
+    this.server.onSessionClosed?.(this);
+    for (const w of this.closeWaiters.splice(0)) w();
+  }
+
+  /** Resolves when the session has closed. */
+  closedPromise(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise(resolve => this.closeWaiters.push(resolve));
+  }
+}

@@ -95,7 +95,7 @@ export interface PassiveTargetEvent {
   source: 'control host' | 'PASV reply address';
   /** True when the reply named another host than the target. */
   replaced: boolean;
-  /** The rule's reason, in words (also the transcript line). */
+  /** The rule's reason, in words (the transcript line for PASV). */
   reason: string;
 }
 

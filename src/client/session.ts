@@ -1,7 +1,7 @@
 /**
  * The client session: everything one FtpClient knows about its connection, in one object that the helpers
  * (listings, remote-ops, file-transfers), the data channel and the transfers take. FtpClient itself is the
- * queue and the public methods on top of it (docs/architecture.md, "A client download").
+ * queue and the public methods on top of it (docs/client.md, "Inside the client").
  *
  * State, field by field:
  * - `control`: the control connection (undefined before connect()); `lifetime`: aborted by destroy(), it

@@ -2,8 +2,8 @@
  * One data transfer (RETR, STOR, APPE, LIST, MLSD, NLST) on a prepared data connection.
  *
  * The transfer is complete only when BOTH the data stream has ended and the final control reply (226/250)
- * has arrived, in either order (RFC 959 s3.2: the server closes the data connection, s4.2: then replies;
- * real servers race the two). Its life is one state field with checked transitions:
+ * has arrived, in either order: servers send the 226 before or after closing the data connection. Its life
+ * is one state field with checked transitions:
  *
  *   preparing --(transfer command written)--> running --(one half over, or a failure)--> draining --> settled
  *   preparing --> settled: nothing was sent (the data connection failed, REST was refused, abort() came)

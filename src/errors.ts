@@ -70,9 +70,14 @@ export class FtpNetworkError extends FtpError {
   readonly endpoint: string | undefined;
   /** Milliseconds from the start of the phase to the failure, when known (the doctor reports it). */
   readonly elapsedMs: number | undefined;
+  /**
+   * The command whose reply a control-connection timeout waited for (PASS masked, e.g. "EPSV"); undefined
+   * when the wait was for no command (the greeting) or the failure is not a wait for a reply.
+   */
+  readonly command: string | undefined;
   constructor(init: {
     connection: ConnectionKind; phase: NetworkPhase; failure: NetworkFailure;
-    endpoint?: string; elapsedMs?: number; message?: string; cause?: unknown;
+    endpoint?: string; elapsedMs?: number; message?: string; cause?: unknown; command?: string;
   }) {
     const where = init.endpoint ? ` to ${init.endpoint}` : '';
     super('ERR_FTP_NETWORK',
@@ -83,6 +88,7 @@ export class FtpNetworkError extends FtpError {
     this.failure = init.failure;
     this.endpoint = init.endpoint;
     this.elapsedMs = init.elapsedMs;
+    this.command = init.command;
   }
 }
 
@@ -97,7 +103,7 @@ export type TlsFailure =
 
 export class FtpTlsError extends FtpError {
   readonly connection: ConnectionKind;
-  /** Added by the FTPS issue; undefined when the cause is not classified. */
+  /** What went wrong; undefined when the cause is not classified. */
   readonly reason: TlsFailure | undefined;
   constructor(connection: ConnectionKind, message: string, options?: { cause?: unknown; reason?: TlsFailure }) {
     super('ERR_FTP_TLS', message, options);

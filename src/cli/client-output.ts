@@ -4,7 +4,6 @@
  */
 import cliProgress from 'cli-progress';
 import type { Writable } from 'node:stream';
-import { FtpError, FtpNetworkError, FtpReplyError } from '../errors.js';
 import type { ProgressEvent, TranscriptEvent } from '../client/events.js';
 
 /**

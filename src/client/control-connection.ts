@@ -4,14 +4,14 @@
  * Owns: writing command lines (refusing CR/LF/NUL, masking PASS in the transcript), reading replies through
  * the bounded ReplyParser, bounded waits for the next reply, and `replaceSocket()` so the TLS layer can swap
  * the TCP socket for a TLS socket after AUTH TLS (RFC 4217 s4) without anything else noticing.
- * It does not order commands: FtpClient runs one command at a time on top of it.
+ * It does not order commands: FtpClient runs one command at a time on top of it. It reports every command
+ * written and every reply read, with the command the reply answers, to its observer (the client's events).
  */
 import type { Duplex } from 'node:stream';
 import { FtpClosedError, FtpProtocolError, FtpUsageError, classifySocketError, type NetworkPhase } from '../errors.js';
-import { ReplyParser, type FtpResponse, type ReplyParserLimits } from '../protocol/reply-parser.js';
+import { ReplyParser, isPreliminary, type FtpResponse, type ReplyParserLimits } from '../protocol/reply-parser.js';
 import { unmapIPv4 } from '../protocol/hostport.js';
 import { networkError, formatEndpoint } from '../net/connect.js';
-import type { TranscriptEvent } from './events.js';
 
 /** A control or data socket: a net.Socket, a tls.TLSSocket, or any Duplex a test connector provides. */
 export type SocketLike = Duplex & {
@@ -23,6 +23,14 @@ export type SocketLike = Duplex & {
 };
 
 type Waiter = { resolve: (r: FtpResponse) => void; reject: (e: Error) => void };
+
+/** Who hears what crosses the control connection (FtpClient's event publisher). */
+export interface ControlObserver {
+  /** A command line was written; PASS/ACCT arguments are masked. */
+  command(masked: string): void;
+  /** A reply was read; `answers` is the (masked) command it answers, undefined for the greeting or unasked. */
+  reply(reply: FtpResponse, answers: string | undefined): void;
+}
 
 /** Mask the argument of commands that carry secrets, for transcripts and error messages. */
 export function maskCommand(command: string): string {
@@ -44,12 +52,17 @@ export class ControlConnection {
   private failure: Error | undefined;
   private readonly limits: ReplyParserLimits;
   private detach: () => void = () => {};
+  /**
+   * Commands written whose final reply has not arrived, oldest first (masked). Replies come in command
+   * order (RFC 959 s4.2): a 1xx answers the oldest without completing it, any other reply completes it.
+   */
+  private readonly unanswered: string[] = [];
   /** The remote IP of the first (TCP) socket, kept when TLS replaces it. */
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;
 
-  constructor(socket: SocketLike, private readonly emit: (e: Omit<TranscriptEvent, 'time'>) => void,
+  constructor(socket: SocketLike, private readonly observer: ControlObserver,
     private readonly endpoint: string, limits: ReplyParserLimits = {}) {
     this.sock = socket;
     this.limits = limits;
@@ -112,7 +125,9 @@ export class ControlConnection {
   }
 
   private deliver(r: FtpResponse): void {
-    this.emit({ kind: 'response', text: r.lines.join('\n'), connection: 'control' });
+    const answers = this.unanswered[0];
+    if (!isPreliminary(r.code)) this.unanswered.shift();
+    this.observer.reply(r, answers);
     const w = this.waiter;
     if (w) {
       this.waiter = undefined;
@@ -134,25 +149,32 @@ export class ControlConnection {
     this.sock.destroy();
   }
 
-  /** Replies that arrived while nobody waited (e.g. a 421 before closing); taken out of the queue. */
+  /**
+   * Replies that arrived while nobody waited (e.g. a 421 before closing); taken out of the queue. Called
+   * before a new exchange, when every earlier command has had its reply or never will (a server that
+   * folds the two replies after ABOR into one): those are forgotten, so the next reply answers the next command.
+   */
   takeUnsolicited(): FtpResponse[] {
+    this.unanswered.length = 0;
     return this.queue.splice(0, this.queue.length);
   }
 
-  /** Write one command line. Masks PASS/ACCT in the transcript. */
+  /** Write one command line. Masks PASS/ACCT for the observer. */
   write(command: string): void {
     assertSafeCommand(command);
     if (this.failure) throw this.failure;
-    this.emit({ kind: 'command', text: maskCommand(command), connection: 'control' });
+    const masked = maskCommand(command);
+    this.unanswered.push(masked);
+    this.observer.command(masked);
     this.sock.write(`${command}\r\n`);
   }
 
   /**
    * The next reply. With timeoutMs > 0 the wait is bounded: on expiry the connection is failed (a late reply
    * would be taken for the answer to the next command), with FtpProtocolError when a multi-line reply was
-   * left open, else FtpNetworkError timeout.
+   * left open, else FtpNetworkError timeout. `command` (masked) names the command waited for on the error.
    */
-  nextReply(timeoutMs: number, phase: NetworkPhase, what: string): Promise<FtpResponse> {
+  nextReply(timeoutMs: number, phase: NetworkPhase, what: string, command?: string): Promise<FtpResponse> {
     const queued = this.queue.shift();
     if (queued) return Promise.resolve(queued);
     if (this.failure) return Promise.reject(this.failure);
@@ -172,7 +194,7 @@ export class ControlConnection {
           const err = pending
             ? new FtpProtocolError(`${pending} after ${Math.round(elapsedMs)} ms (waiting for the reply to ${what})`)
             : networkError({ connection: 'control', phase, failure: 'timeout', endpoint: this.endpoint, elapsedMs,
-              detail: `no reply to ${what}` });
+              detail: `no reply to ${what}`, command });
           this.fail(err);
         }, timeoutMs);
       }

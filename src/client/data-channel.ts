@@ -1,48 +1,24 @@
 /**
  * Opening data connections for the client: passive (EPSV RFC 2428 s3 / PASV RFC 959 s4.1.2) and active
- * (EPRT RFC 2428 s2 / PORT RFC 959 s4.1.2), with every DataConnectionSettings option and a 'status'
- * transcript line for each decision (which command, which address, why).
+ * (EPRT RFC 2428 s2 / PORT RFC 959 s4.1.2), with every DataConnectionSettings option. Each decision (which
+ * command, which address, by which rule, which fallback) is published as a structured event
+ * ('dataChannel', 'fallback'); the transcript says it in words (transcript.ts).
  *
  * Both modes return a PreparedData: `socket()` gives the connected (passive) or accepted (active) TCP socket.
  * The transfer (transfer.ts) decides when to send the transfer command and how to move bytes.
  */
 import net from 'node:net';
-import { FtpReplyError, FtpUsageError, FtpNetworkError, type FtpError } from '../errors.js';
+import { FtpReplyError, FtpUsageError, FtpNetworkError } from '../errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
-import type { FtpResponse } from '../protocol/reply-parser.js';
 import {
   parsePasvReply, parseEpsvReply, formatPortArgument, formatEprtArgument, unmapIPv4,
 } from '../protocol/hostport.js';
 import { choosePasvTarget, classifyAddress, DEFAULT_PASV_ADDRESS_POLICY } from '../protocol/address-policy.js';
 import { formatEndpoint, networkError } from '../net/connect.js';
-import type { DataConnectionSettings } from './options.js';
-import type { ControlConnection } from './control-connection.js';
-import type { Connector } from './transport.js';
+import type { ClientSession } from './session.js';
+import { isTransferCommand } from '../protocol/transfer-verbs.js';
 
 export type DataMode = 'passive' | 'active';
-
-/** What a session remembers between data connections; cleared on every new connect. */
-export interface SessionMemory {
-  passive?: 'EPSV' | 'PASV';
-  active?: 'EPRT' | 'PORT';
-  /** The PASV reply's address was ignored and the transcript said so (said once per session). */
-  pasvAddressIgnoredSaid?: boolean;
-}
-
-/** What the data layer needs from the client. */
-export interface DataContext {
-  readonly control: ControlConnection;
-  readonly settings: DataConnectionSettings;
-  readonly connector: Connector;
-  readonly dataTimeoutMs: number;
-  /** Stops a data connect in progress (abort() during preparation). */
-  readonly signal?: AbortSignal;
-  /** Send a command and read its final reply (bounded); never throws on 4xx/5xx. */
-  command(line: string): Promise<FtpResponse>;
-  status(text: string, connection?: 'control' | 'data'): void;
-  /** Per-session memory of what worked ("the winner is remembered"). */
-  readonly memory: SessionMemory;
-}
 
 export interface PreparedData {
   readonly mode: DataMode;
@@ -63,35 +39,38 @@ const EXTENDED_REFUSED = new Set<number>([
   ReplyCode.ProtocolNotSupported,
 ]);
 
-export function prepareData(ctx: DataContext, mode: DataMode): Promise<PreparedData> {
-  return mode === 'active' ? prepareActive(ctx) : preparePassive(ctx);
+/** Open a data connection; `signal` stops a passive connect in progress (abort() during preparation). */
+export function prepareData(session: ClientSession, mode: DataMode, signal?: AbortSignal): Promise<PreparedData> {
+  return mode === 'active' ? prepareActive(session) : preparePassive(session, signal);
 }
 
-/** Marks an error as a failure of the data connection itself (a fallback to the other mode may help). */
-export function markDataFailure<E extends FtpError>(err: E): E {
-  (err as E & { dataConnectionFailure?: boolean }).dataConnectionFailure = true;
-  return err;
-}
-
+/**
+ * Whether a transfer failed because its data connection could not be established, so the other mode may
+ * work (data.fallback): our connect, listen or accept failed, or the server answered the transfer command
+ * with 425 "can't open data connection" (RFC 959 s4.2, the server's connect-back in active mode).
+ */
 export function isDataConnectionFailure(err: unknown): boolean {
-  if ((err as { dataConnectionFailure?: boolean } | undefined)?.dataConnectionFailure) return true;
+  if (err instanceof FtpReplyError) {
+    return err.replyCode === ReplyCode.CantOpenDataConnection && isTransferCommand(err.command ?? '');
+  }
   return err instanceof FtpNetworkError && err.connection === 'data'
     && (err.phase === 'connect' || err.phase === 'accept' || err.phase === 'listen');
 }
 
 // ---------------------------------------------------------------- passive
 
-async function preparePassive(ctx: DataContext): Promise<PreparedData> {
-  const setting = ctx.settings.passive?.command ?? 'auto';
-  const control = ctx.control.remoteAddress;
+async function preparePassive(session: ClientSession, signal: AbortSignal | undefined): Promise<PreparedData> {
+  const { events, memory } = session;
+  const settings = session.options.data ?? {};
+  const setting = settings.passive?.command ?? 'auto';
+  const control = session.control.remoteAddress;
   let target: { host: string; port: number; context: string };
-  const useEpsvFirst = setting === 'epsv' || (setting === 'auto' && ctx.memory.passive !== 'PASV');
+  const useEpsvFirst = setting === 'epsv' || (setting === 'auto' && memory.passive !== 'PASV');
   let epsvTarget: { host: string; port: number; context: string } | undefined;
   if (useEpsvFirst) {
-    ctx.status(setting === 'auto'
-      ? `passive mode: trying EPSV${ctx.memory.passive === 'EPSV' ? ' (worked before in this session)' : ' first (passive command auto)'}`
-      : 'passive mode: EPSV (passive command epsv)');
-    const r = await ctx.command('EPSV');
+    events.dataChannel({ step: 'command', mode: 'passive', command: 'EPSV',
+      why: setting === 'epsv' ? 'setting' : memory.passive === 'EPSV' ? 'worked-before' : 'first' });
+    const r = await session.command('EPSV');
     if (r.code === ReplyCode.EnteringExtendedPassive) {
       try {
         const port = parseEpsvReply(r.message);
@@ -99,46 +78,43 @@ async function preparePassive(ctx: DataContext): Promise<PreparedData> {
         epsvTarget = { host: control, port, context: 'EPSV port on the control host' };
       } catch (e) {
         if (setting === 'epsv') throw e;
-        ctx.status(`EPSV reply is unusable (${(e as Error).message}): falling back to PASV`);
+        events.fallback({ from: 'EPSV', to: 'PASV', reason: 'unusable-reply', error: e as Error });
       }
     } else if (setting === 'epsv' || !EXTENDED_REFUSED.has(r.code)) {
       throw new FtpReplyError(r.code, r.message, 'EPSV');
     } else {
-      ctx.status(`EPSV refused with ${r.code}: falling back to PASV`);
+      events.fallback({ from: 'EPSV', to: 'PASV', reason: 'refused', replyCode: r.code });
     }
   }
   if (epsvTarget) {
-    if (setting === 'auto') ctx.memory.passive = 'EPSV';
+    if (setting === 'auto') memory.passive = 'EPSV';
     target = epsvTarget;
-    ctx.status(`EPSV: connecting to ${formatEndpoint(target.host, target.port)}`, 'data');
+    events.dataChannel({ step: 'target', mode: 'passive', command: 'EPSV', advertised: { port: target.port },
+      target: { host: target.host, port: target.port }, rule: 'epsv', source: 'control host', replaced: false,
+      reason: 'EPSV carries only a port: the data connection goes to the control host (RFC 2428 s3)' });
   } else {
     if (!useEpsvFirst) {
-      ctx.status(setting === 'pasv' ? 'passive mode: PASV (passive command pasv)'
-        : 'passive mode: PASV (EPSV failed earlier in this session)');
+      events.dataChannel({ step: 'command', mode: 'passive', command: 'PASV', why: setting === 'pasv' ? 'setting' : 'failed-before' });
     }
     if (net.isIPv6(control) && !net.isIPv4(unmapIPv4(control))) {
-      ctx.status(`the control connection is IPv6: PASV can only describe an IPv4 address (RFC 2428 s1)`);
+      session.status(`the control connection is IPv6: PASV can only describe an IPv4 address (RFC 2428 s1)`);
     }
-    const r = await ctx.command('PASV');
+    const r = await session.command('PASV');
     if (r.code !== ReplyCode.EnteringPassive) throw new FtpReplyError(r.code, r.message, 'PASV');
     const hp = parsePasvReply(r.message);
-    if (setting === 'auto') ctx.memory.passive = 'PASV';
-    const policy = ctx.settings.passive?.addressPolicy ?? DEFAULT_PASV_ADDRESS_POLICY;
+    if (setting === 'auto') memory.passive = 'PASV';
+    const policy = settings.passive?.addressPolicy ?? DEFAULT_PASV_ADDRESS_POLICY;
     const decision = choosePasvTarget(policy, hp.host, control);
-    // The default ignoring the reply's address is said once per session, not before every transfer.
-    if (policy === 'control' && decision.replaced && ctx.memory.pasvAddressIgnoredSaid) {
-      ctx.status(`PASV: connecting to the control host ${decision.host} (addressPolicy control)`, 'data');
-    } else {
-      ctx.status(decision.reason, 'data');
-      if (policy === 'control' && decision.replaced) ctx.memory.pasvAddressIgnoredSaid = true;
-    }
     target = { host: decision.host, port: hp.port, context: decision.source };
+    events.dataChannel({ step: 'target', mode: 'passive', command: 'PASV', advertised: { host: hp.host, port: hp.port },
+      target: { host: target.host, port: target.port }, rule: policy, source: decision.source, replaced: decision.replaced,
+      reason: decision.reason });
   }
-  const socket = await ctx.connector({
-    host: target.host, port: target.port, timeoutMs: ctx.dataTimeoutMs, connection: 'data', context: target.context,
-    signal: ctx.signal,
+  const socket = await session.connect({
+    host: target.host, port: target.port, timeoutMs: session.timeouts.dataMs, connection: 'data', context: target.context,
+    signal,
   });
-  ctx.status(`data connection established to ${formatEndpoint(target.host, target.port)}`, 'data');
+  events.dataChannel({ step: 'connected', mode: 'passive', remote: { host: target.host, port: target.port } });
   const description = `${formatEndpoint(target.host, target.port)} (${target.context})`;
   return {
     mode: 'passive',
@@ -163,8 +139,8 @@ async function listenInRange(host: string, range: { min: number; max: number } |
     try {
       return await tryListen(0);
     } catch (e) {
-      throw markDataFailure(networkError({ connection: 'data', phase: 'listen', failure: 'other', endpoint: formatEndpoint(host, 0),
-        cause: e, detail: (e as Error).message }));
+      throw networkError({ connection: 'data', phase: 'listen', failure: 'other', endpoint: formatEndpoint(host, 0),
+        cause: e, detail: (e as Error).message });
     }
   }
   const { min, max } = range;
@@ -190,26 +166,27 @@ async function listenInRange(host: string, range: { min: number; max: number } |
     detail: `no free port in the active port range ${min}-${max} (${(lastError as Error | undefined)?.message ?? 'none tried'})` });
 }
 
-async function prepareActive(ctx: DataContext): Promise<PreparedData> {
-  const a = ctx.settings.active ?? {};
+async function prepareActive(session: ClientSession): Promise<PreparedData> {
+  const { events, memory } = session;
+  const a = session.options.data?.active ?? {};
   const setting = a.command ?? 'auto';
-  const localControl = ctx.control.localAddress;
+  const localControl = session.control.localAddress;
   const bindHost = a.bindAddress ?? localControl;
   // Default: the control connection's local address — or the bind address when that names one specific
   // interface, since that is where we listen. An explicit advertiseAddress ('local' or an IP) always wins.
   const bindIsSpecific = a.bindAddress !== undefined && net.isIP(a.bindAddress) !== 0
     && classifyAddress(a.bindAddress) !== 'unspecified';
   const advertiseSource = a.advertiseAddress !== undefined && a.advertiseAddress !== 'local' ? 'advertiseAddress'
-    : a.advertiseAddress === undefined && bindIsSpecific ? 'bindAddress' : 'local address of the control connection';
+    : a.advertiseAddress === undefined && bindIsSpecific ? 'bindAddress' : 'control-local-address';
   const advertise = advertiseSource === 'advertiseAddress' ? a.advertiseAddress!
     : advertiseSource === 'bindAddress' ? a.bindAddress! : localControl;
   if (!net.isIP(unmapIPv4(advertise))) throw new FtpUsageError(`active advertiseAddress must be an IP address, got ${advertise}`);
   const server = await listenInRange(bindHost, a.portRange);
   const port = (server.address() as net.AddressInfo).port;
   const hp = { host: unmapIPv4(advertise), port };
-  ctx.status(`active mode: listening on ${formatEndpoint(bindHost, port)}${a.portRange ? ` (port range ${a.portRange.min}-${a.portRange.max})` : ''}, `
-    + `advertising ${formatEndpoint(hp.host, port)} (${advertiseSource})`, 'data');
-  const serverIp = ctx.control.remoteAddress;
+  events.dataChannel({ step: 'listen', mode: 'active', listening: { host: bindHost, port },
+    ...(a.portRange ? { portRange: { min: a.portRange.min, max: a.portRange.max } } : {}), advertised: hp, rule: advertiseSource });
+  const serverIp = session.control.remoteAddress;
   const description = `${formatEndpoint(hp.host, port)} (active, advertised)`;
   let closed = false;
   let accepted: net.Socket | undefined;
@@ -226,37 +203,40 @@ async function prepareActive(ctx: DataContext): Promise<PreparedData> {
     const peer = unmapIPv4(sock.remoteAddress ?? '');
     // SECURITY: only the server we talk to may deliver or take our data (RFC 2577 s3, port theft).
     if (peer !== serverIp || accepted) {
-      ctx.status(`active mode: refused a data connection from ${peer}: only ${serverIp} may connect, once`, 'data');
+      events.dataChannel({ step: 'refused-peer', mode: 'active', peer, allowed: serverIp });
       sock.destroy();
       return;
     }
     accepted = sock;
     close();
-    ctx.status(`data connection accepted from ${formatEndpoint(peer, sock.remotePort ?? 0)}`, 'data');
+    events.dataChannel({ step: 'connected', mode: 'active', remote: { host: peer, port: sock.remotePort ?? 0 } });
     onAccepted?.(sock);
   });
   try {
     const v4 = net.isIPv4(hp.host);
-    let useEprt = setting === 'eprt' || (setting === 'auto' && ctx.memory.active !== 'PORT');
+    let useEprt = setting === 'eprt' || (setting === 'auto' && memory.active !== 'PORT');
     if (setting === 'port' && !v4) throw new FtpUsageError(`PORT cannot advertise the IPv6 address ${hp.host}: use EPRT (RFC 2428)`);
     if (setting === 'auto' && !v4) useEprt = true;
     let done = false;
     if (useEprt) {
-      const r = await ctx.command(`EPRT ${formatEprtArgument(hp)}`);
+      const arg = formatEprtArgument(hp);
+      events.dataChannel({ step: 'offer', mode: 'active', command: 'EPRT', argument: arg, advertised: hp });
+      const r = await session.command(`EPRT ${arg}`);
       if (r.code === ReplyCode.Ok) {
         done = true;
-        if (setting === 'auto') ctx.memory.active = 'EPRT';
+        if (setting === 'auto') memory.active = 'EPRT';
       } else if (setting === 'eprt' || !EXTENDED_REFUSED.has(r.code) || !v4) {
-        throw new FtpReplyError(r.code, r.message, `EPRT ${formatEprtArgument(hp)}`);
+        throw new FtpReplyError(r.code, r.message, `EPRT ${arg}`);
       } else {
-        ctx.status(`EPRT refused with ${r.code}: falling back to PORT`);
+        events.fallback({ from: 'EPRT', to: 'PORT', reason: 'refused', replyCode: r.code });
       }
     }
     if (!done) {
       const arg = formatPortArgument(hp);
-      const r = await ctx.command(`PORT ${arg}`);
+      events.dataChannel({ step: 'offer', mode: 'active', command: 'PORT', argument: arg, advertised: hp });
+      const r = await session.command(`PORT ${arg}`);
       if (r.code !== ReplyCode.Ok) throw new FtpReplyError(r.code, r.message, `PORT ${arg}`);
-      if (setting === 'auto') ctx.memory.active = 'PORT';
+      if (setting === 'auto') memory.active = 'PORT';
     }
   } catch (e) {
     close();
@@ -272,10 +252,10 @@ async function prepareActive(ctx: DataContext): Promise<PreparedData> {
       const timer = setTimeout(() => {
         onAccepted = undefined;
         close();
-        reject(markDataFailure(networkError({ connection: 'data', phase: 'accept', failure: 'timeout',
+        reject(networkError({ connection: 'data', phase: 'accept', failure: 'timeout',
           endpoint: formatEndpoint(hp.host, port), elapsedMs: performance.now() - started,
-          context: 'active mode: the server never connected back' })));
-      }, ctx.dataTimeoutMs);
+          context: 'active mode: the server never connected back' }));
+      }, session.timeouts.dataMs);
       onAccepted = sock => { clearTimeout(timer); onAccepted = undefined; stopWaiting = undefined; resolve(sock); };
       stopWaiting = () => {
         clearTimeout(timer);

@@ -1,19 +1,19 @@
 /**
  * download() and upload() of FtpClient: everything around the transfer itself — local temporary files and
  * in-place resume, REST offsets (RFC 3659 s5), resume of uploads with SIZE + APPE, TYPE A/I, progress with
- * the total when known. The transfer (both halves, ABOR, fallback) is FtpClient.transfer() / transfer.ts.
+ * the total when known. The transfer itself (both halves, ABOR, fallback) is run-transfer.ts / transfer.ts.
  */
 import type { Readable, Writable } from 'node:stream';
 import { FtpAbortedError, FtpClosedError, FtpProtocolError, FtpReplyError, FtpUsageError } from '../errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import type { FtpResponse } from '../protocol/reply-parser.js';
-import type { ProgressEvent } from './events.js';
 import type { DataMode } from './data-channel.js';
-import type { TransferSpec } from './transfer.js';
 import { ProgressTracker } from './progress.js';
 import { localSize, openLocalSink, openLocalSource, type LocalSink } from './local-files.js';
 import { assertResumable, inspectLocalTarget, type LocalTarget } from './local-target.js';
-import { readSize, type RemoteOps } from './remote-ops.js';
+import { readSize } from './remote-ops.js';
+import { runTransfer } from './run-transfer.js';
+import type { ClientSession } from './session.js';
 
 export type TransferType = 'binary' | 'ascii';
 
@@ -53,20 +53,9 @@ export interface TransferResult {
   mode?: DataMode;
 }
 
-export interface FileTransferOps extends RemoteOps {
-  readonly defaultType: TransferType;
-  /** Run one transfer (with fallback); makeSpec is called again for a retry. */
-  transfer(makeSpec: () => TransferSpec | Promise<TransferSpec>, path: string, signal?: AbortSignal)
-    : Promise<{ reply: FtpResponse; bytes: number; mode: DataMode }>;
-  progress(e: ProgressEvent): void;
-  wantsProgress(): boolean;
-  /** Aborted when the client is destroyed (Ctrl-C in the CLI): ends a wait for a FIFO's reader. */
-  readonly destroyedSignal: AbortSignal;
-}
-
-export async function downloadFile(ops: FileTransferOps, remotePath: string, destination: string | Writable,
+export async function downloadFile(session: ClientSession, remotePath: string, destination: string | Writable,
   opts: DownloadOptions): Promise<TransferResult> {
-  const type = opts.type ?? ops.defaultType;
+  const type = opts.type ?? session.options.transferType ?? 'binary';
   let startAt = opts.startAt ?? 0;
   if (opts.resume && typeof destination !== 'string') throw new FtpUsageError('resume needs a local file path as destination');
   if ((opts.resume || startAt > 0) && type === 'ascii') throw new FtpUsageError('resuming needs binary type: TYPE A offsets are not byte offsets');
@@ -75,19 +64,19 @@ export async function downloadFile(ops: FileTransferOps, remotePath: string, des
   if (target && (opts.resume || startAt > 0)) assertResumable(target);
   if (opts.resume) startAt = target!.size;
   let total: number | undefined;
-  if (ops.features.has('SIZE') && (opts.resume || ops.wantsProgress())) {
-    total = await readSize(ops, remotePath).catch(e => { if (e instanceof FtpReplyError) return undefined; throw e; });
+  if (session.features.has('SIZE') && (opts.resume || session.events.wantsProgress)) {
+    total = await readSize(session, remotePath).catch(e => { if (e instanceof FtpReplyError) return undefined; throw e; });
   }
   if (opts.resume && total !== undefined && startAt >= total) {
-    ops.status(`${remotePath}: the local file already has ${startAt} of ${total} bytes: nothing to download`);
+    session.status(`${remotePath}: the local file already has ${startAt} of ${total} bytes: nothing to download`);
     return { bytes: 0, startOffset: startAt };
   }
-  await ops.ensureType(type === 'ascii' ? 'A' : 'I');
-  const local = target ? await openSink(ops, target, startAt, !!opts.resume || startAt > 0, opts.signal) : undefined;
+  await session.ensureType(type === 'ascii' ? 'A' : 'I');
+  const local = target ? await openSink(session, target, startAt, !!opts.resume || startAt > 0, opts.signal) : undefined;
   const sink = local ? local.stream : destination as Writable;
-  const progress = new ProgressTracker(e => ops.progress(e), { direction: 'download', path: remotePath, startOffset: startAt, total });
+  const progress = new ProgressTracker(e => session.events.progress(e), { direction: 'download', path: remotePath, startOffset: startAt, total });
   try {
-    const { reply, bytes, mode } = await ops.transfer(() => ({
+    const { reply, bytes, mode } = await runTransfer(session, () => ({
       command: `RETR ${remotePath}`, direction: 'download', restAt: startAt, sink, endSink: local ? true : opts.end ?? true,
       ascii: type === 'ascii', progress,
     }), remotePath, opts.signal);
@@ -100,49 +89,51 @@ export async function downloadFile(ops: FileTransferOps, remotePath: string, des
 }
 
 /** Open the local side; a wait for a FIFO's reader ends with the caller's signal or when the client is destroyed. */
-async function openSink(ops: FileTransferOps, target: LocalTarget, startAt: number, inPlace: boolean,
+async function openSink(session: ClientSession, target: LocalTarget, startAt: number, inPlace: boolean,
   signal: AbortSignal | undefined): Promise<LocalSink> {
+  // The session's lifetime ends when the client is destroyed (Ctrl-C in the CLI): that ends the wait too.
+  const destroyed = session.lifetime;
   try {
     return await openLocalSink(target, startAt, inPlace, {
-      signal: signal ? AbortSignal.any([signal, ops.destroyedSignal]) : ops.destroyedSignal,
-      onWaitingForReader: () => ops.status(`${target.path} is a FIFO with no reader yet: waiting for one to open it`),
+      signal: signal ? AbortSignal.any([signal, destroyed]) : destroyed,
+      onWaitingForReader: () => session.status(`${target.path} is a FIFO with no reader yet: waiting for one to open it`),
     });
   } catch (e) {
-    if (ops.destroyedSignal.aborted) throw new FtpClosedError(`the client was destroyed while waiting for a reader of ${target.path}`, { cause: e });
+    if (destroyed.aborted) throw new FtpClosedError(`the client was destroyed while waiting for a reader of ${target.path}`, { cause: e });
     if (signal?.aborted) throw new FtpAbortedError(`the download was aborted while waiting for a reader of ${target.path}`, { cause: e });
     throw e;
   }
 }
 
-export async function uploadFile(ops: FileTransferOps, source: string | Readable, remotePath: string,
+export async function uploadFile(session: ClientSession, source: string | Readable, remotePath: string,
   opts: UploadOptions): Promise<TransferResult> {
-  const type = opts.type ?? ops.defaultType;
+  const type = opts.type ?? session.options.transferType ?? 'binary';
   let startAt = opts.startAt ?? 0;
   let append = !!opts.append;
   if (opts.resume && typeof source !== 'string') throw new FtpUsageError('resume needs a local file path as source');
   if ((opts.resume || startAt > 0) && type === 'ascii') throw new FtpUsageError('resuming needs binary type: TYPE A offsets are not byte offsets');
   const total = typeof source === 'string' ? await localSize(source) : undefined;
   if (opts.resume) {
-    await ops.ensureType('I');
-    const r = await ops.command(`SIZE ${remotePath}`);
+    await session.ensureType('I');
+    const r = await session.command(`SIZE ${remotePath}`);
     // No such file yet (550): start from the beginning.
     startAt = r.code === ReplyCode.FileStatus ? Number(r.message.trim()) : 0;
     if (!Number.isSafeInteger(startAt) || startAt < 0) throw new FtpProtocolError(`unusable SIZE reply: ${r.message}`);
     if (total !== undefined && startAt >= total) {
-      ops.status(`${remotePath}: the server already has ${startAt} of ${total} bytes: nothing to upload`);
+      session.status(`${remotePath}: the server already has ${startAt} of ${total} bytes: nothing to upload`);
       return { bytes: 0, startOffset: startAt };
     }
     // APPE is more widely supported than REST before STOR (RFC 959 s4.1.3 vs RFC 3659 s5).
     if (startAt > 0) {
       append = true;
-      ops.status(`resuming the upload of ${remotePath} at byte ${startAt} with APPE`);
+      session.status(`resuming the upload of ${remotePath} at byte ${startAt} with APPE`);
     }
   }
-  await ops.ensureType(type === 'ascii' ? 'A' : 'I');
-  const progress = new ProgressTracker(e => ops.progress(e), { direction: 'upload', path: remotePath, startOffset: startAt, total });
+  await session.ensureType(type === 'ascii' ? 'A' : 'I');
+  const progress = new ProgressTracker(e => session.events.progress(e), { direction: 'upload', path: remotePath, startOffset: startAt, total });
   let opened: Readable | undefined;
   try {
-    const { reply, bytes, mode } = await ops.transfer(async () => {
+    const { reply, bytes, mode } = await runTransfer(session, async () => {
       // A retry (fallback) reopens a local file; a caller's stream was not consumed by the failed attempt.
       if (typeof source === 'string') opened?.destroy();
       opened = typeof source === 'string' ? await openLocalSource(source, startAt) : source;

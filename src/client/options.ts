@@ -1,8 +1,18 @@
 /**
  * Settings of FtpClient. Every data-connection setting says which situation it fixes, because choosing
- * them is what users of FTP fight with (seeds 000-004). The doctor produces a `ClientSettings` object that
- * the library and `ftpkit get|put|ls|mirror --settings FILE` accept as is, so keep it plain JSON.
+ * them is what users of FTP fight with. The doctor produces a `ClientSettings` object that the library and
+ * `ftpkit get|put|ls|mirror --settings FILE` accept as is, so keep it plain JSON.
+ *
+ * The two seams that are not JSON (`connector`, `hooks`) are typed at the end; transport.ts registers the
+ * FTPS module's hooks.
  */
+import type net from 'node:net';
+import type { TlsSettings } from '../net/tls-client.js';
+import type { ConnectTarget } from '../net/connect.js';
+import type { FtpResponse } from '../protocol/reply-parser.js';
+import type { ControlConnection, SocketLike } from './control-connection.js';
+
+export type { TlsSettings };
 
 export type SecureMode = 'none' | 'explicit' | 'implicit';
 
@@ -60,29 +70,6 @@ export interface DataConnectionSettings {
   fallback?: boolean;
 }
 
-export interface TlsSettings {
-  /** AUTH verb for explicit TLS. Default 'TLS' (RFC 4217); 'SSL' for old servers. */
-  authCommand?: 'TLS' | 'SSL';
-  /** PROT P (default) protects data connections; 'C' leaves them in cleartext (RFC 4217 s9). */
-  protectData?: boolean;
-  /** Verify the server certificate (default true). */
-  rejectUnauthorized?: boolean;
-  /** PEM CA certificate(s) or a path, for servers with private CAs. */
-  ca?: string | string[];
-  caFile?: string;
-  /** Client certificate and key (PEM text or paths). */
-  cert?: string;
-  key?: string;
-  certFile?: string;
-  keyFile?: string;
-  /** Server name for SNI and certificate checks (default: host). */
-  servername?: string;
-  minVersion?: 'TLSv1.2' | 'TLSv1.3';
-  maxVersion?: 'TLSv1.2' | 'TLSv1.3';
-  /** Send CCC after login to return the control connection to cleartext (RFC 4217 s6; for NAT ALGs). */
-  clearCommandChannel?: boolean;
-}
-
 export interface TimeoutSettings {
   /** TCP connect of the control connection. Default 10 s. */
   connectMs?: number;
@@ -125,9 +112,9 @@ export interface ClientSettings {
 
 export interface FtpClientOptions extends ClientSettings {
   /** Seam for tests and embedding: how TCP sockets are opened (default: src/net/connect.ts). Not JSON. */
-  connector?: import('./transport.js').Connector;
+  connector?: Connector;
   /** Session hooks (TLS); default: those registered by the FTPS module when `secure` is not 'none'. Not JSON. */
-  hooks?: import('./transport.js').SessionHooks;
+  hooks?: SessionHooks;
   host: string;
   /** Default 21, or 990 for secure 'implicit'. */
   port?: number;
@@ -136,4 +123,54 @@ export interface FtpClientOptions extends ClientSettings {
   /** Default 'anonymous@' for anonymous. */
   password?: string;
   timeouts?: TimeoutSettings;
+}
+
+// ---------------------------------------------------------------- the seams (not JSON)
+// Declared here, beside the options that carry them, because a hook sees the options again: keeping both
+// in one module is what keeps the import graph free of circles. transport.ts registers the FTPS hooks.
+
+/** Opens a TCP socket (default: connectTcp from src/net/connect.ts). Must reject with FtpNetworkError. */
+export type Connector = (target: ConnectTarget) => Promise<net.Socket>;
+
+/** What a hook may use of the session. */
+export interface SessionContext {
+  readonly options: Readonly<FtpClientOptions>;
+  /** The control connection; `replaceSocket()` swaps in a TLS socket after AUTH TLS. */
+  readonly control: ControlConnection;
+  /** FEAT result (upper-case keys). */
+  readonly features: Map<string, string>;
+  /** Host name given by the user (for SNI / certificate checks). */
+  readonly host: string;
+  /** Send a command and read its final reply (bounded by the command timeout). Never throws on 4xx/5xx. */
+  command(line: string): Promise<FtpResponse>;
+  /** Emit a 'status' transcript line. */
+  status(text: string, connection?: 'control' | 'data'): void;
+}
+
+export interface DataSocketInfo {
+  readonly session: SessionContext;
+  /** 'download' | 'upload' | 'list'. */
+  readonly direction: 'download' | 'upload' | 'list';
+  /** Resolves when the server's preliminary reply (125/150) to the transfer command has arrived. */
+  readonly preliminary: Promise<void>;
+  readonly mode: 'passive' | 'active';
+  /**
+   * Report how the data connection's TLS handshake went: published as the client's 'dataTls' event (and
+   * the transcript line that says whether the control session was resumed).
+   */
+  reportTls(outcome: { protocol: string; resumed: boolean; sessionOffered: boolean }): void;
+}
+
+export interface SessionHooks {
+  /** Right after the TCP connect, before the greeting (implicit TLS). Returns the socket to use. */
+  onControlConnected?(socket: net.Socket, session: Omit<SessionContext, 'control' | 'command'>): Promise<SocketLike>;
+  /** After the greeting and FEAT, before USER (explicit TLS: AUTH TLS, then control.replaceSocket()). */
+  beforeLogin?(session: SessionContext): Promise<void>;
+  /** After a successful login (PBSZ 0 / PROT P). */
+  afterLogin?(session: SessionContext): Promise<void>;
+  /**
+   * Each data socket once connected (passive) or accepted (active): return the socket to transfer on, e.g. a
+   * TLS socket resuming the control session. Called before the transfer's data is read or written.
+   */
+  wrapDataSocket?(socket: net.Socket, info: DataSocketInfo): Promise<SocketLike>;
 }

@@ -1,7 +1,7 @@
 /**
  * Small helpers for remote names and listing bodies.
  *
- * Bad input (issue 3): nothing a server sends in a listing may make the client act outside the directory it
+ * Bad input: nothing a server sends in a listing may make the client act outside the directory it
  * listed — names with "/", "\\", NUL, CR/LF, "." or ".." are not plain names and are refused here.
  */
 import { Writable } from 'node:stream';
@@ -20,7 +20,7 @@ export function remoteChildPath(dir: string, name: string): string {
   return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
 }
 
-/** A Writable that keeps a listing in memory, bounded (DESIGN principle 12). */
+/** A Writable that keeps a listing in memory, bounded: a server must not make the client buffer without end. */
 export function collectListing(maxBytes: number): { sink: Writable; text(): string } {
   const chunks: Buffer[] = [];
   let size = 0;

@@ -134,11 +134,10 @@ export function createSecureHooks(options: Readonly<FtpClientOptions>): SessionH
         socket.destroy();
         throw err;
       }
-      const offered = clientTls.session !== undefined;
+      const sessionOffered = clientTls.session !== undefined;
       const { socket: s, resumed } = await clientTls.secureData(socket);
-      info.session.status(resumed
-        ? `data connection: TLS ${s.getProtocol()} resumed the control connection's session`
-        : `data connection: TLS ${s.getProtocol()} did NOT resume the control session${offered ? ' (the server declined it)' : ' (no session to offer yet)'}; servers that require reuse will refuse it`, 'data');
+      // Published as the 'dataTls' event; the transcript says whether the control session was resumed.
+      info.reportTls({ protocol: s.getProtocol() ?? 'unknown', resumed, sessionOffered });
       return s;
     },
   };

@@ -1,37 +1,32 @@
 /**
  * One data transfer (RETR, STOR, APPE, LIST, MLSD, NLST) on a prepared data connection.
  *
- * Owns DESIGN principle 10: the transfer is complete only when BOTH the data stream has ended and the final
- * control reply (226/250) has arrived, in either order. Also owns the failure paths, so the control
- * connection stays in step with the server:
- * - a data-side failure (reset, stall, local write error) or abort() before the final reply sends ABOR and
- *   reads the transfer's final reply plus the ABOR reply (RFC 959 s4.1.3: 426 then 226, or 226 then 225/226);
- * - every wait is bounded: accept (data timeout), data idle (data timeout), preliminary and final replies
- *   (command timeout). If the server does not answer in time, the control connection is failed.
+ * The transfer is complete only when BOTH the data stream has ended and the final control reply (226/250)
+ * has arrived, in either order: servers send the 226 before or after closing the data connection. Its life
+ * is one state field with checked transitions:
+ *
+ *   preparing --(transfer command written)--> running --(one half over, or a failure)--> draining --> settled
+ *   preparing --> settled: nothing was sent (the data connection failed, REST was refused, abort() came)
+ *   running --> settled: a refusal, or the control connection failed (nothing left to wait for)
+ *
+ * Failure paths keep the control connection in step with the server:
+ * - a data-side failure (reset, stall, local write error) or abort() while running sends ABOR and reads the
+ *   transfer's final reply plus the ABOR reply (RFC 959 s4.1.3: 426 then 226, or 226 then 225/226);
+ * - every wait is bounded (transfer-clocks.ts): accept and data idle (data timeout), preliminary and final
+ *   replies (command timeout). If the server does not answer in time, the control connection is failed.
  */
 import { pipeline } from 'node:stream/promises';
 import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
-import type net from 'node:net';
 import { FtpAbortedError, FtpError, FtpNetworkError, FtpReplyError, FtpUsageError, classifySocketError } from '../errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { isPreliminary, isPositive, type FtpResponse } from '../protocol/reply-parser.js';
 import { networkError } from '../net/connect.js';
-import { maskCommand, type SocketLike } from './control-connection.js';
-import { prepareData, markDataFailure, type DataContext, type DataMode, type PreparedData } from './data-channel.js';
+import { maskCommand, type ControlConnection, type SocketLike } from './control-connection.js';
+import { prepareData, type DataMode, type PreparedData } from './data-channel.js';
 import { CrlfToLf, LfToCrlf } from './ascii.js';
 import type { ProgressTracker } from './progress.js';
-import type { DataSocketInfo, SessionContext } from './transport.js';
-import type { StallLimit } from './options.js';
-
-export interface TransferContext extends DataContext {
-  readonly commandTimeoutMs: number;
-  /** Fail when data moves slower than this on average over the window (minBytesPerSecond 0: off). */
-  readonly stall?: StallLimit;
-  /** Longest the whole transfer may take (0 or undefined: no limit). */
-  readonly maxTimeMs?: number;
-  readonly session: SessionContext;
-  readonly wrapDataSocket?: (socket: net.Socket, info: DataSocketInfo) => Promise<SocketLike>;
-}
+import type { ClientSession } from './session.js';
+import { TransferClocks } from './transfer-clocks.js';
 
 export interface TransferSpec {
   /** The transfer command line, e.g. "RETR /a/b.bin". */
@@ -79,21 +74,33 @@ class Forwarder extends Writable {
   }
 }
 
+type TransferState = 'preparing' | 'running' | 'draining' | 'settled';
+
+/** The transitions a transfer may make (see the module header). */
+const NEXT_STATES: Record<TransferState, readonly TransferState[]> = {
+  preparing: ['running', 'settled'],
+  running: ['draining', 'settled'],
+  draining: ['settled'],
+  settled: [],
+};
+
+/** Which end of the data pipeline failed first (pipeline() then destroys every stream with that error). */
+interface FailureOrigin { socket?: Error; local?: Error }
+
 export class Transfer {
+  private state: TransferState = 'preparing';
+  private readonly control: ControlConnection;
+  private readonly clocks: TransferClocks;
   private data: PreparedData | undefined;
   private dataSocket: SocketLike | undefined;
+  /** The two halves: the final reply, and the data stream's end. */
   private final: FtpResponse | undefined;
   private dataDone = false;
+  /** The first failure; the transfer rejects with it once the control connection is back in step. */
   private failure: Error | undefined;
+  /** abort() was called: the transfer rejects with FtpAbortedError whatever else failed. */
   private aborted = false;
   private aborSent = false;
-  private settled = false;
-  private finalTimer: NodeJS.Timeout | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
-  private stallTimer: NodeJS.Timeout | undefined;
-  private maxTimer: NodeJS.Timeout | undefined;
-  private socketError: Error | undefined;
-  private localError: Error | undefined;
   private readonly cleanups: Array<() => void> = [];
   private resolvePromise!: (r: FtpResponse) => void;
   private rejectPromise!: (e: Error) => void;
@@ -105,7 +112,10 @@ export class Transfer {
   /** Bytes moved on the data connection (before TYPE A conversion on downloads). */
   bytes = 0;
 
-  constructor(private readonly ctx: TransferContext, readonly mode: DataMode, private readonly spec: TransferSpec) {
+  constructor(private readonly session: ClientSession, readonly mode: DataMode, private readonly spec: TransferSpec) {
+    this.control = session.control;
+    const { dataMs, commandMs, stall, maxTimeMs } = session.timeouts;
+    this.clocks = new TransferClocks({ dataMs, commandMs, stall, maxTimeMs });
     this.promise = new Promise((resolve, reject) => { this.resolvePromise = resolve; this.rejectPromise = reject; });
     this.promise.catch(() => {}); // the caller awaits run(); avoid an unhandled rejection in between
     this.preliminary = new Promise(resolve => { this.preliminaryResolve = resolve; });
@@ -114,14 +124,24 @@ export class Transfer {
   /** Whether any data moved: a transfer that moved data must not be retried from scratch. */
   get movedData(): boolean { return this.bytes > 0; }
 
+  /** Settled, or failed: a data socket arriving now is not used. */
+  private isOver(): boolean { return this.state === 'settled' || this.failure !== undefined; }
+
+  private moveTo(next: TransferState): void {
+    if (!NEXT_STATES[this.state].includes(next)) throw new Error(`internal: a transfer cannot go from ${this.state} to ${next}`);
+    this.state = next;
+  }
+
   async run(): Promise<FtpResponse> {
-    this.armMaxTime();
+    this.clocks.armMaxTime(ms => this.fail(networkError({ connection: 'data', phase: 'transfer', failure: 'timeout',
+      elapsedMs: ms, endpoint: this.data?.description,
+      detail: `the transfer took longer than the maximum time of ${ms / 1000} s, after ${this.bytes} bytes (${maskCommand(this.spec.command)})` }), 'data'));
     try {
       await this.start();
     } catch (e) {
       // Nothing runs on the wire for this transfer: settle its promise too (abort() waits on it).
-      this.settled = true;
-      this.clearMaxTime();
+      this.moveTo('settled');
+      this.clocks.clearAll();
       this.rejectPromise(e as Error);
       throw e;
     }
@@ -132,22 +152,22 @@ export class Transfer {
 
   /** Prepare the data connection, REST, and send the transfer command. */
   private async start(): Promise<void> {
-    const { ctx, spec } = this;
+    const { session, spec } = this;
     try {
-      this.data = await prepareData({ ...ctx, signal: this.preparing.signal }, this.mode);
+      this.data = await prepareData(session, this.mode, this.preparing.signal);
     } catch (e) {
-      if (this.aborted || this.failure) throw this.failure ?? e;
-      throw e;
+      throw this.failure ?? e; // abort() or the maximum time stopped the connect
     }
     try {
-      if (this.failure) throw this.failure; // the maximum time ran out while the data connection opened
-      if (this.aborted) throw new FtpAbortedError(`${maskCommand(spec.command)} aborted before it started`);
+      if (this.failure) throw this.failure; // abort() or the maximum time came while the data connection opened
       if (spec.restAt !== undefined && spec.restAt > 0) {
-        const r = await ctx.command(`REST ${spec.restAt}`);
+        const r = await session.command(`REST ${spec.restAt}`);
         if (r.code !== ReplyCode.PendingFurtherInformation) throw new FtpReplyError(r.code, r.message, `REST ${spec.restAt}`);
       }
       if (this.aborted) throw new FtpAbortedError(`${maskCommand(spec.command)} aborted before it started`);
-      ctx.control.write(spec.command);
+      if (this.failure) throw this.failure;
+      this.control.write(spec.command);
+      this.moveTo('running');
     } catch (e) {
       this.data.close();
       throw e;
@@ -156,11 +176,11 @@ export class Transfer {
 
   /** Abort the transfer (ABOR, RFC 959 s4.1.3); the run() promise rejects with FtpAbortedError. */
   abort(reason = 'the transfer was aborted'): void {
-    if (this.settled || this.aborted) return;
+    if (this.state === 'settled' || this.aborted) return;
     this.aborted = true;
     this.failure ??= new FtpAbortedError(reason);
-    if (!this.data) {
-      // Still preparing: stop a data connect in progress; start() checks the flag before sending anything.
+    if (this.state === 'preparing') {
+      // Nothing sent yet: stop a data connect in progress; start() checks before sending anything.
       this.preparing.abort();
       return;
     }
@@ -169,15 +189,16 @@ export class Transfer {
       // The server already finished: nothing to abort on its side.
       this.settle();
     } else {
+      this.drain();
       this.sendAbor();
     }
   }
 
   private sendAbor(): void {
-    if (this.aborSent || this.ctx.control.closed) return;
+    if (this.aborSent || this.control.closed) return;
     this.aborSent = true;
     try {
-      this.ctx.control.write('ABOR');
+      this.control.write('ABOR');
     } catch (e) {
       this.fail(e as Error, 'control');
       return;
@@ -186,19 +207,18 @@ export class Transfer {
   }
 
   private armFinalTimer(what: string): void {
-    if (this.finalTimer) return;
-    const started = performance.now();
-    this.finalTimer = setTimeout(() => {
-      this.ctx.control.fail(networkError({ connection: 'control', phase: 'transfer', failure: 'timeout',
-        elapsedMs: performance.now() - started, detail: `no reply: waiting for ${what} (${maskCommand(this.spec.command)})` }));
-    }, this.ctx.commandTimeoutMs);
+    this.clocks.armFinal(elapsedMs => {
+      this.control.fail(networkError({ connection: 'control', phase: 'transfer', failure: 'timeout',
+        elapsedMs, detail: `no reply: waiting for ${what} (${maskCommand(this.spec.command)})` }));
+    });
   }
 
   private async readReplies(): Promise<void> {
-    const { control, commandTimeoutMs } = this.ctx;
+    const { control } = this;
+    const commandTimeoutMs = this.session.timeouts.commandMs;
     const what = maskCommand(this.spec.command);
     try {
-      let r = await control.nextReply(commandTimeoutMs, 'command', what);
+      let r = await control.nextReply(commandTimeoutMs, 'command', what, what);
       while (isPreliminary(r.code)) {
         this.preliminaryResolve();
         // While data flows there is no bound here; the data idle timer and armFinalTimer() bound it.
@@ -210,9 +230,9 @@ export class Transfer {
         // back to back. pure-ftpd folds them into one: wait briefly for the second instead of forever; a
         // later straggler is dropped as unsolicited before the next command.
         const second = await control.maybeNextReply(Math.min(commandTimeoutMs, ABOR_SECOND_REPLY_MS));
-        if (!second) this.ctx.status('ABOR: the server sent a single reply for the transfer and ABOR');
+        if (!second) this.session.status('ABOR: the server sent a single reply for the transfer and ABOR');
       }
-      if (this.finalTimer) { clearTimeout(this.finalTimer); this.finalTimer = undefined; }
+      this.clocks.clearFinal();
       if (!isPositive(r.code)) {
         // A server that cuts the data connection (reset/close) and then says why (552 quota, 451 disk
         // error) is best explained by its reply; our own timeouts, and the 426 that answers our ABOR, are not.
@@ -220,8 +240,6 @@ export class Transfer {
           && (this.failure.failure === 'reset' || this.failure.failure === 'closed')
           && r.code !== ReplyCode.ConnectionClosedTransferAborted;
         const err = new FtpReplyError(r.code, r.message, what, dataSideFailure ? { cause: this.failure } : undefined);
-        // 425: the server could not open the data connection (active mode) — a data-connection failure.
-        if (r.code === ReplyCode.CantOpenDataConnection) markDataFailure(err);
         if (dataSideFailure && !this.aborted) this.failure = err; // the reset stays as its cause
         this.failure ??= err;
         this.stopData();
@@ -233,29 +251,38 @@ export class Transfer {
   }
 
   private async runData(): Promise<void> {
-    const { spec, ctx } = this;
+    const { spec, session } = this;
     const data = this.data!;
+    const origin: FailureOrigin = {};
     try {
       const raw = await data.socket();
-      if (this.settled || this.failure) { raw.destroy(); return; }
+      if (this.isOver()) { raw.destroy(); return; }
       raw.setNoDelay?.(true);
       let sock: SocketLike = raw;
-      if (ctx.wrapDataSocket) {
-        sock = await ctx.wrapDataSocket(raw, { session: ctx.session, direction: spec.direction,
-          preliminary: this.preliminary, mode: this.mode });
-        if (this.settled || this.failure) { sock.destroy(); return; }
+      const wrap = session.hooks?.wrapDataSocket;
+      if (wrap) {
+        const { mode } = this;
+        sock = await wrap.call(session.hooks, raw, { session, direction: spec.direction, preliminary: this.preliminary, mode,
+          reportTls: tls => session.events.dataTls({ ...tls, mode, direction: spec.direction }) });
+        if (this.isOver()) { sock.destroy(); return; }
       }
       this.dataSocket = sock;
       // Who failed first? pipeline() then destroys every other stream with the same error, so only the
       // first 'error' event names the origin (these listeners run before pipeline's own).
-      sock.on('error', e => { if (!this.localError) this.socketError ??= e; });
+      sock.on('error', e => { if (!origin.local) origin.socket ??= e; });
       const local = spec.direction === 'upload' ? spec.source : spec.sink;
-      const onLocalError = (e: Error): void => { if (!this.socketError) this.localError ??= e; };
+      const onLocalError = (e: Error): void => { if (!origin.socket) origin.local ??= e; };
       local?.once('error', onLocalError);
       // A caller's stream may serve many transfers (end: false): leave no listener behind.
       this.cleanups.push(() => local?.off('error', onLocalError));
       this.armIdle();
-      this.watchStall();
+      this.clocks.watchStall(() => this.bytes, ({ moved, spanMs, rate }) => {
+        const limit = this.clocks.limits.stall!;
+        this.fail(networkError({ connection: 'data', phase: 'transfer', failure: 'stalled', elapsedMs: spanMs,
+          endpoint: this.data?.description,
+          detail: `${moved} bytes in the last ${(spanMs / 1000).toFixed(1)} s (${rate.toFixed(1)} B/s), below the minimum of `
+            + `${limit.minBytesPerSecond} B/s over ${limit.seconds} s, after ${this.bytes} bytes (${maskCommand(this.spec.command)})` }), 'data');
+      });
       // TYPE A: the wire carries CRLF, the local file LF. Progress counts the local side (its total is the
       // local size or SIZE, so wire bytes would pass 100%); the idle timer and this.bytes count the wire.
       const meter = new Meter(n => { this.bytes += n; if (!spec.ascii) spec.progress?.add(n); this.armIdle(); });
@@ -271,132 +298,83 @@ export class Transfer {
         if (spec.ascii) await pipeline(sock, meter, new CrlfToLf(), localMeter(), sink);
         else await pipeline(sock, meter, sink);
       }
-      this.clearIdle();
+      this.clocks.stopDataClocks();
       this.dataDone = true;
       if (!this.final) this.armFinalTimer('the final reply after the data connection closed');
       this.settle();
     } catch (e) {
-      this.clearIdle();
-      if (this.settled) return;
+      this.clocks.stopDataClocks();
+      if (this.state === 'settled') return;
       if (this.aborted) { this.settle(); return; }
-      this.fail(this.classifyDataError(e as Error), 'data');
+      this.fail(this.classifyDataError(e as Error, origin), 'data');
     }
   }
 
-  private classifyDataError(e: Error): Error {
+  private classifyDataError(e: Error, origin: FailureOrigin): Error {
     if (e instanceof FtpError) return e;
+    const side = this.spec.direction === 'upload' ? 'source' : 'destination';
     // pipeline() destroys every stream with the first error, so the socket may re-emit a local error.
-    if (this.localError) {
-      return new FtpUsageError(`local ${this.spec.direction === 'upload' ? 'source' : 'destination'} failed: ${this.localError.message}`, { cause: this.localError });
-    }
-    const sockErr = this.socketError;
-    if (sockErr || (e as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') {
-      const cause = sockErr ?? e;
+    if (origin.local) return new FtpUsageError(`local ${side} failed: ${origin.local.message}`, { cause: origin.local });
+    if (origin.socket || (e as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') {
+      const cause = origin.socket ?? e;
       const failure = classifySocketError(cause);
       return networkError({ connection: 'data', phase: 'transfer', failure: failure === 'other' ? 'closed' : failure,
         endpoint: this.data?.description, cause, detail: `after ${this.bytes} bytes (${maskCommand(this.spec.command)})` });
     }
-    return new FtpUsageError(`local ${this.spec.direction === 'upload' ? 'source' : 'destination'} failed: ${e.message}`, { cause: e });
+    return new FtpUsageError(`local ${side} failed: ${e.message}`, { cause: e });
   }
 
+  /** The data idle timeout: no byte for timeouts.dataMs fails the transfer. */
   private armIdle(): void {
-    if (this.idleTimer) { this.idleTimer.refresh(); return; }
-    const ms = this.ctx.dataTimeoutMs;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
+    this.clocks.armIdle(() => {
+      const ms = this.clocks.limits.dataMs;
       this.fail(networkError({ connection: 'data', phase: 'transfer', failure: 'timeout', elapsedMs: ms,
         endpoint: this.data?.description, detail: `no data moved for ${ms} ms after ${this.bytes} bytes` }), 'data');
-    }, ms);
-  }
-
-  private clearIdle(): void {
-    if (this.idleTimer) { clearTimeout(this.idleTimer); this.idleTimer = undefined; }
-    if (this.stallTimer) { clearInterval(this.stallTimer); this.stallTimer = undefined; }
-  }
-
-  /**
-   * The stall limit (curl's --speed-limit/--speed-time): every tick, the average rate since the newest
-   * sample at least one window old; below the minimum, the transfer fails. Sliding, so a stall is caught
-   * one window after it starts, whatever the phase of the ticks.
-   */
-  private watchStall(): void {
-    const limit = this.ctx.stall;
-    if (!limit || limit.minBytesPerSecond <= 0) return;
-    const windowMs = limit.seconds * 1000;
-    const samples = [{ t: performance.now(), bytes: this.bytes }];
-    this.stallTimer = setInterval(() => {
-      const now = performance.now();
-      samples.push({ t: now, bytes: this.bytes });
-      while (samples.length > 2 && now - samples[1].t >= windowMs) samples.shift();
-      const from = samples[0];
-      const spanMs = now - from.t;
-      if (spanMs < windowMs) return;
-      const moved = this.bytes - from.bytes;
-      const rate = moved / (spanMs / 1000);
-      if (rate >= limit.minBytesPerSecond) return;
-      this.fail(networkError({ connection: 'data', phase: 'transfer', failure: 'stalled', elapsedMs: spanMs,
-        endpoint: this.data?.description,
-        detail: `${moved} bytes in the last ${(spanMs / 1000).toFixed(1)} s (${rate.toFixed(1)} B/s), below the minimum of `
-          + `${limit.minBytesPerSecond} B/s over ${limit.seconds} s, after ${this.bytes} bytes (${maskCommand(this.spec.command)})` }), 'data');
-    }, Math.max(50, Math.min(1000, windowMs / 4)));
-  }
-
-  /** The whole transfer's deadline (timeouts.maxTimeMs, curl's --max-time for one transfer). */
-  private armMaxTime(): void {
-    const ms = this.ctx.maxTimeMs ?? 0;
-    if (ms <= 0) return;
-    this.maxTimer = setTimeout(() => {
-      this.maxTimer = undefined;
-      const err = networkError({ connection: 'data', phase: 'transfer', failure: 'timeout', elapsedMs: ms,
-        endpoint: this.data?.description,
-        detail: `the transfer took longer than the maximum time of ${ms / 1000} s, after ${this.bytes} bytes (${maskCommand(this.spec.command)})` });
-      if (!this.data) {
-        // Still opening the data connection: stop it; start() throws this failure.
-        this.failure ??= err;
-        this.preparing.abort();
-        return;
-      }
-      this.fail(err, 'data');
-    }, ms);
-  }
-
-  private clearMaxTime(): void {
-    if (this.maxTimer) { clearTimeout(this.maxTimer); this.maxTimer = undefined; }
+    });
   }
 
   private stopData(): void {
-    this.clearIdle();
+    this.clocks.stopDataClocks();
     this.dataSocket?.destroy();
     this.data?.close();
   }
 
+  /** One half is over, or the transfer failed: wait for the other half (the control side) to finish. */
+  private drain(): void {
+    if (this.state === 'running') this.moveTo('draining');
+  }
+
   /** A failure on one side: release the data side; resynchronise the control connection if it is alive. */
   private fail(err: Error, side: 'data' | 'control'): void {
-    if (this.settled) return;
+    if (this.state === 'settled') return;
     this.failure ??= err;
+    if (this.state === 'preparing') {
+      // Nothing sent yet (the maximum time ran out while the data connection opened): start() throws it.
+      this.preparing.abort();
+      return;
+    }
     this.stopData();
-    if (side === 'control' || this.ctx.control.closed) {
+    if (side === 'control' || this.control.closed) {
       this.settle(true);
       return;
     }
+    this.drain();
     if (!this.final) this.sendAbor(); // then readReplies() settles after the final + ABOR replies
     else this.settle();
   }
 
   private settle(force = false): void {
-    if (this.settled) return;
+    if (this.state === 'settled') return;
     const failed = this.failure !== undefined;
     if (!force) {
       // Success needs both halves; a failure needs the control side back in step (final reply read).
-      if (!failed && !(this.dataDone && this.final)) return;
-      if (failed && !this.final && !this.ctx.control.closed) return;
-      if (failed && this.final && this.aborSent && this.finalTimer) return; // ABOR reply still due
+      if (!failed && !(this.dataDone && this.final)) { this.drain(); return; }
+      if (failed && !this.final && !this.control.closed) return;
+      if (failed && this.final && this.aborSent && this.clocks.finalPending) return; // ABOR reply still due
     }
-    this.settled = true;
-    this.clearIdle();
-    this.clearMaxTime();
+    this.moveTo('settled');
+    this.clocks.clearAll();
     for (const c of this.cleanups.splice(0)) c();
-    if (this.finalTimer) { clearTimeout(this.finalTimer); this.finalTimer = undefined; }
     if (failed) {
       this.stopData();
       this.preliminaryResolve(); // a hook waiting for it proceeds and meets the destroyed socket

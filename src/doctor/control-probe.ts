@@ -10,7 +10,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP, type Socket } from 'node:net';
 import tls from 'node:tls';
 import { connectTcp, formatEndpoint } from '../net/connect.js';
-import { FtpNetworkError, classifySocketError } from '../errors.js';
+import { FtpNetworkError, FtpProtocolError, FtpTlsError, classifySocketError } from '../errors.js';
 import { outcomeKindOf, type EvidenceLine, type Outcome } from './types.js';
 
 export interface ResolveResult {
@@ -30,19 +30,21 @@ export async function probeResolve(host: string, timeoutMs: number, resolver: Re
     return { outcome: { kind: 'ok', ms: 0 }, addresses: [bare], evidence: [{ atMs: 0, text: `${bare} is an IP address: nothing to resolve` }] };
   }
   let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new FtpNetworkError({ connection: 'control', phase: 'resolve', failure: 'timeout',
+      elapsedMs: performance.now() - t0, message: 'DNS timeout' })), timeoutMs);
+  });
   try {
-    const res = await Promise.race([
-      resolver(bare),
-      new Promise<never>((_, rej) => { timer = setTimeout(() => rej(Object.assign(new Error('DNS timeout'), { code: 'ETIMEDOUT' })), timeoutMs); }),
-    ]);
+    const addresses = await Promise.race([resolver(bare), deadline]);
     const ms = performance.now() - t0;
-    const addresses = res;
     return { outcome: { kind: 'ok', ms }, addresses, evidence: [{ atMs: ms, text: `${bare} resolves to ${addresses.join(', ')}` }] };
   } catch (err) {
     const ms = performance.now() - t0;
-    const code = (err as NodeJS.ErrnoException).code;
+    // Our own deadline, or the resolver's error (ENOTFOUND, EAI_AGAIN... from node:dns).
+    const timedOut = err instanceof FtpNetworkError && err.failure === 'timeout';
+    const code = timedOut ? 'ETIMEDOUT' : (err as NodeJS.ErrnoException).code;
     return {
-      outcome: { kind: code === 'ETIMEDOUT' ? 'timeout' : 'not-found', ms, message: `${code ?? ''} ${(err as Error).message}`.trim() },
+      outcome: { kind: timedOut ? 'timeout' : 'not-found', ms, message: `${code ?? ''} ${(err as Error).message}`.trim() },
       addresses: [], evidence: [{ atMs: ms, text: `lookup ${bare} failed: ${code ?? (err as Error).message}` }],
     };
   } finally { clearTimeout(timer); }
@@ -80,20 +82,25 @@ function outcomeOfError(err: unknown, ms: number, connection: 'control' | 'data'
   return { kind: outcomeKindOf(f), ms, connection, phase, endpoint, message: (err as Error)?.message };
 }
 
+/** A failed greeting: FtpNetworkError (timeout, closed, reset...) or FtpProtocolError (too long). */
+type GreetingFailure = FtpNetworkError | FtpProtocolError;
+
 /** Read one complete FTP reply (RFC 959 s4.2: multi-line ends with "NNN "), bounded in size and time. */
-function readReply(socket: Socket | tls.TLSSocket, timeoutMs: number): Promise<{ lines: string[] } | { error: unknown; timeout?: boolean; closed?: boolean }> {
+function readReply(socket: Socket | tls.TLSSocket, timeoutMs: number): Promise<{ lines: string[] } | { error: GreetingFailure }> {
   return new Promise(resolve => {
     let buf = '';
     const lines: string[] = [];
     let code: string | undefined;
-    const done = (r: { lines: string[] } | { error: unknown; timeout?: boolean; closed?: boolean }) => {
+    const fail = (failure: FtpNetworkError['failure'], message: string, cause?: unknown) =>
+      done({ error: new FtpNetworkError({ connection: 'control', phase: 'greeting', failure, message, cause }) });
+    const done = (r: { lines: string[] } | { error: GreetingFailure }) => {
       clearTimeout(timer);
       socket.off('data', onData); socket.off('error', onError); socket.off('end', onEnd); socket.off('close', onEnd);
       resolve(r);
     };
     const onData = (d: Buffer | string) => {
       buf += d.toString('latin1');
-      if (buf.length > 16384) { done({ error: new Error('greeting longer than 16 KiB') }); return; }
+      if (buf.length > 16384) { done({ error: new FtpProtocolError('greeting longer than 16 KiB') }); return; }
       let i: number;
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i).replace(/\r$/, '');
@@ -107,9 +114,9 @@ function readReply(socket: Socket | tls.TLSSocket, timeoutMs: number): Promise<{
         } else if (line.startsWith(`${code} `)) { done({ lines }); return; }
       }
     };
-    const onError = (e: Error) => done({ error: e });
-    const onEnd = () => done({ error: new Error('connection closed before a greeting'), closed: true });
-    const timer = setTimeout(() => done({ error: new Error('no greeting'), timeout: true }), timeoutMs);
+    const onError = (e: Error) => fail(classifySocketError(e), e.message, e);
+    const onEnd = () => fail('closed', 'connection closed before a greeting');
+    const timer = setTimeout(() => fail('timeout', 'no greeting'), timeoutMs);
     socket.on('data', onData); socket.once('error', onError); socket.once('end', onEnd); socket.once('close', onEnd);
   });
 }
@@ -144,7 +151,8 @@ export async function probeGreeting(o: GreetingProbeOptions): Promise<GreetingPr
       const t1 = performance.now();
       const secure = tls.connect({ socket, servername: o.servername ?? (isIP(o.host) ? undefined : o.host), rejectUnauthorized: false });
       const hs = await new Promise<{ ok: true } | { ok: false; err: unknown; timeout?: boolean }>(resolve => {
-        const timer = setTimeout(() => resolve({ ok: false, err: new Error('TLS handshake timed out'), timeout: true }), o.greetingTimeoutMs);
+        const timer = setTimeout(() => resolve({ ok: false, timeout: true,
+          err: new FtpTlsError('control', 'TLS handshake timed out', { reason: 'timeout' }) }), o.greetingTimeoutMs);
         secure.once('secureConnect', () => { clearTimeout(timer); resolve({ ok: true }); });
         secure.once('error', err => { clearTimeout(timer); resolve({ ok: false, err }); });
       });
@@ -170,9 +178,10 @@ export async function probeGreeting(o: GreetingProbeOptions): Promise<GreetingPr
         : { kind: 'reply', ms: gMs, phase: 'greeting', replyCode: code, replyText: r.lines[r.lines.length - 1]!.slice(4) };
       return { tcp, greeting, greetingLines: r.lines, localAddress, remoteAddress, ...(tlsProtocol ? { tlsProtocol } : {}), evidence };
     }
-    const kind = r.timeout ? 'timeout' : r.closed ? 'closed' : classifySocketError(r.error) === 'reset' ? 'reset' : 'other';
-    evidence.push({ atMs: at(), text: r.timeout ? `no greeting within ${Math.round(gMs)} ms` : `greeting failed after ${Math.round(gMs)} ms: ${(r.error as Error).message}` });
-    return { tcp, greeting: { kind, ms: gMs, connection: 'control', phase: 'greeting', endpoint, message: (r.error as Error).message },
+    const failure = r.error instanceof FtpNetworkError ? r.error.failure : undefined;
+    const kind = failure === 'timeout' || failure === 'closed' || failure === 'reset' ? failure : 'other';
+    evidence.push({ atMs: at(), text: failure === 'timeout' ? `no greeting within ${Math.round(gMs)} ms` : `greeting failed after ${Math.round(gMs)} ms: ${r.error.message}` });
+    return { tcp, greeting: { kind, ms: gMs, connection: 'control', phase: 'greeting', endpoint, message: r.error.message },
       greetingLines: [], localAddress, remoteAddress, evidence };
   } finally {
     o.signal?.removeEventListener('abort', onAbort);

@@ -86,7 +86,7 @@ export function inferControl(input: InferenceInput, causes: Cause[], add: AddCau
       userFix: `use ftp://${input.host}:${input.port}/ with explicit TLS (--tls), not ftps://` });
   }
   const auth = step(input.steps, 'auth-tls');
-  if (auth && auth.outcome.kind === 'tls' && /certificate|self.signed|verify|altname|hostname/i.test(auth.outcome.message ?? '')) {
+  if (auth && auth.outcome.kind === 'tls' && auth.outcome.tlsFailure === 'certificate') {
     add({ code: 'tls-certificate', side: 'server', title: 'the server\'s TLS certificate is not trusted',
       detail: describeOutcome(auth.outcome),
       adminFix: 'install a certificate from a public CA that names this host',

@@ -3,6 +3,7 @@
  * knowledge (which reply means what). Pure.
  */
 import type { TlsSettings } from '../client/options.js';
+import { TRANSFER_VERBS } from '../protocol/transfer-verbs.js';
 import type { Cause, DataProbeResult, Outcome, StepResult } from './types.js';
 
 export interface InferenceInput {
@@ -24,8 +25,7 @@ export interface InferenceInput {
 
 export const PASSIVE_SETUP = new Set(['EPSV', 'PASV']);
 export const ACTIVE_SETUP = new Set(['EPRT', 'PORT']);
-/** Commands that open a data connection (RFC 959 s4.1.3). */
-export const TRANSFER_VERBS = new Set(['LIST', 'NLST', 'MLSD', 'RETR', 'STOR', 'STOU', 'APPE']);
+export { TRANSFER_VERBS };
 
 export function verbOf(o: Outcome): string { return (o.phase ?? '').toUpperCase(); }
 
@@ -77,8 +77,7 @@ export function inconclusive(r: DataProbeResult): boolean {
   return (o.kind === 'closed' || o.kind === 'reset') && o.phase !== 'transfer';
 }
 
-/** Whether the cell's transcript shows an answer to `verb` (a "Response:" after "Command: VERB"). */
+/** Whether `verb` got a reply in the cell's session. */
 export function answered(r: DataProbeResult, verb: string): boolean {
-  const i = r.evidence.findIndex(e => e.text.startsWith(`Command: ${verb}`));
-  return i >= 0 && r.evidence.slice(i + 1).some(e => e.text.startsWith('Response:'));
+  return r.answered?.includes(verb) ?? false;
 }

@@ -3,8 +3,10 @@
  * matrix cell (login, a listing, and where writable a small upload + download + delete).
  *
  * Evidence is the client's own transcript ('transcript' events), so the report shows the same
- * "Command:/Response:" lines a user would paste from FileZilla. What a cell learned about addresses
- * (the 227 address as received, the address we offered in PORT/EPRT) is read from those lines.
+ * "Command:/Response:" lines a user would paste from FileZilla; it is only shown, never read back. What a
+ * cell learned comes from the client's structured events: the address a 227/229 advertised and the one we
+ * offered in PORT/EPRT ('dataChannel'), which commands got a reply ('reply'), the features (FEAT), and the
+ * typed fields of the client's errors.
  */
 import { Readable, Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +14,6 @@ import { FtpClient } from '../client/ftp-client.js';
 import type { ClientSettings, FtpClientOptions } from '../client/options.js';
 import type { TranscriptEvent } from '../client/events.js';
 import { FtpError, FtpNetworkError, FtpReplyError, FtpTlsError, FtpProtocolError } from '../errors.js';
-import { parsePasvReply, parseEpsvReply } from '../protocol/hostport.js';
 import { outcomeKindOf, type DataProbeResult, type DataProbeSpec, type EvidenceLine, type Outcome } from './types.js';
 
 export interface SessionTarget {
@@ -33,55 +34,53 @@ export interface SessionTarget {
 export function outcomeOf(err: unknown, ms: number): Outcome {
   if (err instanceof FtpNetworkError) {
     const kind = outcomeKindOf(err.failure);
-    // The client says which command a control timeout waited on ("no reply to EPSV").
-    const waited = err.connection === 'control' && err.phase === 'command' ? /no reply to ([A-Z]{3,4})\b/.exec(err.message)?.[1] : undefined;
+    // The client names the command a control timeout waited on.
+    const waited = err.connection === 'control' && err.phase === 'command' && err.command ? verbOf(err.command) : undefined;
     return { kind, ms: err.elapsedMs ?? ms, connection: err.connection, phase: err.phase,
       ...(err.endpoint ? { endpoint: err.endpoint } : {}), ...(waited ? { command: waited } : {}), message: err.message };
   }
   if (err instanceof FtpReplyError) {
-    const verb = (err.command ?? '').split(' ')[0]!.toUpperCase();
+    const verb = verbOf(err.command ?? '');
     return { kind: 'reply', ms, phase: verb === 'LOGIN' ? 'PASS' : verb, replyCode: err.replyCode, replyText: err.replyText, message: err.message };
   }
-  if (err instanceof FtpTlsError) return { kind: 'tls', ms, connection: err.connection, message: err.message };
+  if (err instanceof FtpTlsError) {
+    return { kind: 'tls', ms, connection: err.connection, ...(err.reason ? { tlsFailure: err.reason } : {}), message: err.message };
+  }
   if (err instanceof FtpProtocolError) return { kind: 'protocol', ms, message: err.message };
   if (err instanceof FtpError && err.code === 'ERR_FTP_ABORTED') return { kind: 'skipped', ms, message: 'time budget exhausted' };
   if (err instanceof FtpError && err.code === 'ERR_FTP_CLOSED') return { kind: 'skipped', ms, message: 'time budget exhausted' };
   return { kind: 'other', ms, message: (err as Error)?.message ?? String(err) };
 }
 
+function verbOf(command: string): string {
+  return command.split(' ')[0]!.toUpperCase();
+}
+
 interface Recorder {
   evidence: EvidenceLine[];
   advertised?: { host?: string; port: number };
   offered?: string;
-  features: string[];
+  /** Verbs that got a reply, in the order of their first reply. */
+  answered: Set<string>;
 }
 
 function record(client: FtpClient, t0: number): Recorder {
-  const rec: Recorder = { evidence: [], features: [] };
-  let inFeat = false;
+  const rec: Recorder = { evidence: [], answered: new Set() };
   client.on('transcript', (e: TranscriptEvent) => {
     const label = e.kind === 'command' ? 'Command' : e.kind === 'response' ? 'Response' : 'Status';
     if (rec.evidence.length < 200) rec.evidence.push({ atMs: performance.now() - t0, text: `${label}: ${e.text}` });
-    if (e.kind === 'command') {
-      const m = /^(PORT|EPRT)\s+(.*)$/i.exec(e.text);
-      if (m) rec.offered = m[2]!.trim();
-      inFeat = /^FEAT\b/i.test(e.text);
-    } else if (e.kind === 'response') {
-      try {
-        if (/^227[ -]/.test(e.text)) rec.advertised = parsePasvReply(e.text.slice(4));
-        else if (/^229[ -]/.test(e.text)) rec.advertised = { port: parseEpsvReply(e.text.slice(4)) };
-      } catch { /* an unusable reply is the client's error to report */ }
-      if (inFeat) {
-        // One event per line or one per reply (multi-line text): handle both.
-        for (const raw of e.text.split(/\r?\n/)) {
-          const line = raw.replace(/^211[ -]/, '').trim();
-          if (line && !/^(extensions supported|features|end)\b/i.test(line)) rec.features.push(line.toUpperCase());
-          if (/^211 /.test(raw)) inFeat = false;
-        }
-      }
-    }
+  });
+  client.on('reply', e => { if (e.command) rec.answered.add(verbOf(e.command)); });
+  client.on('dataChannel', e => {
+    if (e.step === 'target') rec.advertised = { ...e.advertised };
+    else if (e.step === 'offer') rec.offered = e.argument;
   });
   return rec;
+}
+
+/** FEAT as the client parsed it (RFC 2389), one "NAME PARAMETERS" string per feature, upper case. */
+function featuresOf(client: FtpClient): string[] {
+  return [...client.features].map(([k, v]) => (v ? `${k} ${v}` : k).toUpperCase());
 }
 
 function clientOptions(t: SessionTarget, settings: ClientSettings): FtpClientOptions {
@@ -128,10 +127,10 @@ export async function probeLogin(t: SessionTarget, settings: ClientSettings): Pr
       }
     }
     await client.close().catch(() => {});
-    const feats = [...client.features].map(([k, v]) => (v ? `${k} ${v}` : k).toUpperCase());
-    return { outcome, features: feats.length ? feats : rec.features, evidence: rec.evidence, ...(pathProblem ? { pathProblem } : {}) };
+    return { outcome, features: featuresOf(client), evidence: rec.evidence, ...(pathProblem ? { pathProblem } : {}) };
   } catch (err) {
-    return { outcome: outcomeOf(err, performance.now() - t0), features: rec.features, evidence: rec.evidence };
+    // A login that fails after FEAT still tells which features the server offers.
+    return { outcome: outcomeOf(err, performance.now() - t0), features: featuresOf(client), evidence: rec.evidence };
   } finally {
     unbind();
     client.destroy();
@@ -150,7 +149,7 @@ export async function probeDataCell(t: SessionTarget, spec: DataProbeSpec, setti
   const rec = record(client, t0);
   const unbind = bindAbort(client, t.signal);
   const result = (outcome: Outcome, transfer?: DataProbeResult['transfer']): DataProbeResult => ({
-    spec, outcome, evidence: rec.evidence,
+    spec, outcome, evidence: rec.evidence, answered: [...rec.answered],
     ...(rec.advertised ? { advertised: rec.advertised } : {}),
     ...(rec.offered ? { offered: rec.offered } : {}),
     ...(transfer ? { transfer } : {}),

@@ -4,7 +4,7 @@
  * Plain JSON throughout: `ftpkit doctor --json` prints a `Finding`.
  */
 import type { ClientSettings } from '../client/options.js';
-import type { NetworkFailure } from '../errors.js';
+import type { NetworkFailure, TlsFailure } from '../errors.js';
 
 /** How an attempt ended, as far as the sockets and replies can tell. */
 export type OutcomeKind =
@@ -41,6 +41,8 @@ export interface Outcome {
   replyText?: string;
   /** The command a control-connection timeout was waiting on ("EPSV"), when known. */
   command?: string;
+  /** kind 'tls': what went wrong in TLS (FtpTlsError.reason), when the client classified it. */
+  tlsFailure?: TlsFailure;
   /** Short human text of the error. */
   message?: string;
 }
@@ -96,8 +98,10 @@ export interface DataProbeResult {
   outcome: Outcome;
   /** PASV: the address and port the server advertised (as this client received it). */
   advertised?: { host?: string; port: number };
-  /** Active: the address:port we advertised in PORT/EPRT. */
+  /** Active: the argument of the PORT/EPRT we sent last (the address and port we advertised). */
   offered?: string;
+  /** Verbs that got a reply on this cell's control connection (from the client's 'reply' events). */
+  answered?: string[];
   /** Upload + download + delete of a small file, where writable. */
   transfer?: { upload: TransferCheck; download: TransferCheck; delete: TransferCheck; note?: string };
   evidence: EvidenceLine[];

@@ -42,7 +42,7 @@ const FAILURE_WORDS: Record<NetworkFailure, string> = {
 /** Build the standard message: "data connection to 10.0.20.2:30001 timed out after 3002 ms (PASV reply address)". */
 export function networkError(init: {
   connection: ConnectionKind; phase: NetworkPhase; failure: NetworkFailure; endpoint?: string;
-  elapsedMs?: number; context?: string; cause?: unknown; detail?: string;
+  elapsedMs?: number; context?: string; cause?: unknown; detail?: string; command?: string;
 }): FtpNetworkError {
   const where = init.endpoint ? ` to ${init.endpoint}` : '';
   const after = init.elapsedMs !== undefined ? ` after ${Math.round(init.elapsedMs)} ms` : '';

@@ -16,9 +16,35 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { FtpConfigError, FtpTlsError, type ConnectionKind } from '../errors.js';
-import type { TlsSettings } from '../client/options.js';
 import { awaitTlsHandshake, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from './tls-handshake.js';
 import { DetachableStream, beginClearTls, type TlsClearing } from './tls-ccc.js';
+
+/**
+ * The client's FTPS settings (`FtpClientOptions.tls`, plain JSON). Declared here, below the client, because
+ * this module applies most of them; src/client/options.ts re-exports it as part of the public API.
+ */
+export interface TlsSettings {
+  /** AUTH verb for explicit TLS. Default 'TLS' (RFC 4217); 'SSL' for old servers. */
+  authCommand?: 'TLS' | 'SSL';
+  /** PROT P (default) protects data connections; 'C' leaves them in cleartext (RFC 4217 s9). */
+  protectData?: boolean;
+  /** Verify the server certificate (default true). */
+  rejectUnauthorized?: boolean;
+  /** PEM CA certificate(s) or a path, for servers with private CAs. */
+  ca?: string | string[];
+  caFile?: string;
+  /** Client certificate and key (PEM text or paths). */
+  cert?: string;
+  key?: string;
+  certFile?: string;
+  keyFile?: string;
+  /** Server name for SNI and certificate checks (default: host). */
+  servername?: string;
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** Send CCC after login to return the control connection to cleartext (RFC 4217 s6; for NAT ALGs). */
+  clearCommandChannel?: boolean;
+}
 
 export interface ClientTlsOptions {
   /** The host as the user named it: checked against the certificate, and sent as SNI when a name. */

@@ -1,0 +1,46 @@
+/**
+ * The flags every client command of the CLI takes (data-connection settings, TLS, credentials, output) and
+ * the help text after them. docs/client.md ("CLI") describes them; client-options.ts turns them into options.
+ */
+import { Command, Option } from 'commander';
+
+export function addClientFlags(cmd: Command): Command {
+  return cmd
+    .option('--active', 'active mode: the server connects back to us (PORT/EPRT)')
+    .option('--passive', 'passive mode: we connect to the server (PASV/EPSV); the default')
+    .option('--port-range <low-high>', 'active mode: listen on a port of this range (e.g. 50000-50010)')
+    .option('--port-address <ip>', 'active mode: address to advertise in PORT/EPRT (public IP behind NAT)')
+    .option('--bind-address <ip>', 'active mode: local address to listen on')
+    .option('--no-epsv', 'passive mode: PASV only (never EPSV)')
+    .option('--epsv-only', 'passive mode: EPSV only (never PASV)')
+    .option('--no-eprt', 'active mode: PORT only (never EPRT)')
+    .addOption(new Option('--pasv-host <policy>', 'address for PASV data connections: the control host\'s (default), the reply\'s, or auto (the reply\'s unless unroutable)')
+      .choices(['reply', 'control', 'auto']))
+    .option('--fallback', 'if the data connection fails, retry once in the other mode')
+    .option('--ascii', 'TYPE A transfers (line ends converted)')
+    .option('--binary', 'TYPE I transfers (byte exact; the default)')
+    .option('--connect-timeout <seconds>', 'control connection and greeting timeout')
+    .option('--speed-limit <bytes>', 'fail a transfer slower than this many bytes/s over --speed-time (0: off; without either flag: 10 B/s over 60 s)')
+    .option('--speed-time <seconds>', 'the window for --speed-limit in seconds (30 when only --speed-limit is given; given alone, the limit is 1 B/s)')
+    .option('--max-time <seconds>', 'the longest the whole command may take (default: no limit)')
+    .option('--timeout <seconds>', 'reply and data connection timeout')
+    .option('--tls', 'explicit TLS (AUTH TLS, RFC 4217)')
+    .option('--tls-required', 'explicit TLS, never cleartext')
+    .option('--ca <file>', 'trust this CA certificate (PEM)')
+    .option('--insecure', 'do not verify the server certificate (encrypts, but anyone can pretend to be the server)')
+    .option('--cert <file>', 'client certificate (PEM)')
+    .option('--key <file>', 'client certificate key (PEM)')
+    .option('--settings <file>', 'JSON client settings, or the output of `ftpkit doctor --json` (flags override it)')
+    .option('-u, --user <name>', 'user name (overrides the URL)')
+    .option('--no-netrc', 'do not read ~/.netrc')
+    .option('-v, --verbose', 'print the protocol transcript (Status/Command/Response) on stderr')
+    .option('--json', 'print a machine-readable result on stdout')
+    .addHelpText('after', CLIENT_HELP_FOOTER);
+}
+
+const CLIENT_HELP_FOOTER = `
+URL: ftp://[user[:password]@]host[:port]/path (ftps:// = implicit TLS, port 990); the path is relative to the
+login folder, a trailing "/" names a folder. Password: the URL, $FTPKIT_PASSWORD, ~/.netrc, else a prompt.
+
+Exit codes: 0 ok, 2 usage, 3 login refused, 4 the server refused (4xx/5xx), 5 network (refused, timed out,
+unreachable), 6 TLS, 1 other, 130 interrupted. Reference: docs/client.md.`;

@@ -1,0 +1,56 @@
+/**
+ * Directory listings on a session: MLSD when FEAT offers MLST (RFC 3659 s7), else LIST parsed (Unix, DOS/IIS,
+ * EPLF); NLST for names only (RFC 959 s4.1.3). Bodies are collected in memory, bounded.
+ */
+import { FtpReplyError } from '../errors.js';
+import { parseListingDetailed, parseMlsd } from '../protocol/listing-parse.js';
+import type { FileEntry } from '../protocol/listing-types.js';
+import { collectListing } from './remote-paths.js';
+import { runTransfer } from './run-transfer.js';
+import type { ClientSession } from './session.js';
+
+/** Largest listing accepted into memory: a server must not make the client buffer without end. */
+const MAX_LISTING_BYTES = 64 * 1024 * 1024;
+
+/** Replies to MLSD that mean "not here" although FEAT lists MLST: LIST is used for the rest of the session. */
+const MLSD_REFUSED = new Set([500, 502, 504]);
+
+export async function listEntries(session: ClientSession, path?: string): Promise<FileEntry[]> {
+  if (session.features.has('MLST') && !session.memory.mlsdRefused) {
+    try {
+      const text = await transferText(session, path ? `MLSD ${path}` : 'MLSD', path ?? '.');
+      return parseMlsd(text).map(stripFacts);
+    } catch (e) {
+      if (!(e instanceof FtpReplyError) || !MLSD_REFUSED.has(e.replyCode)) throw e;
+      session.memory.mlsdRefused = true;
+      session.events.fallback({ from: 'MLSD', to: 'LIST', reason: 'refused', replyCode: e.replyCode });
+    }
+  }
+  const text = await transferText(session, path ? `LIST ${path}` : 'LIST', path ?? '.');
+  const { entries, unparsed } = parseListingDetailed(text);
+  // Said in the transcript (-v), so a listing that looks short has a visible reason.
+  if (unparsed.length) {
+    const longest = Math.max(...unparsed.map(l => l.length));
+    session.status(`LIST: ${unparsed.length} line(s) not understood and left out (longest ${longest} characters)`);
+  }
+  return entries;
+}
+
+export async function listNames(session: ClientSession, path?: string): Promise<string[]> {
+  const text = await transferText(session, path ? `NLST ${path}` : 'NLST', path ?? '.');
+  return text.split('\n').map(l => l.replace(/\r$/, '')).filter(l => l.length > 0);
+}
+
+async function transferText(session: ClientSession, command: string, path: string): Promise<string> {
+  // Listings go in TYPE A by RFC 959; servers send the same bytes in TYPE I and CRLF is stripped here,
+  // so no TYPE switch is needed.
+  const chunks = collectListing(MAX_LISTING_BYTES);
+  await runTransfer(session, () => ({ command, direction: 'list', sink: chunks.sink }), path);
+  return chunks.text();
+}
+
+/** MlsxEntry -> FileEntry (drop parser-only fields). */
+export function stripFacts(e: FileEntry & { facts?: unknown; mlsxType?: unknown }): FileEntry {
+  const { facts: _f, mlsxType: _m, ...rest } = e;
+  return rest;
+}

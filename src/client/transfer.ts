@@ -21,9 +21,9 @@ import { FtpAbortedError, FtpError, FtpNetworkError, FtpReplyError, FtpUsageErro
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { isPreliminary, isPositive, type FtpResponse } from '../protocol/reply-parser.js';
 import { networkError } from '../net/connect.js';
+import { TypeADecoder, TypeAEncoder } from '../protocol/codecs/type-a.js';
 import { maskCommand, type ControlConnection, type SocketLike } from './control-connection.js';
 import { prepareData, type DataMode, type PreparedData } from './data-channel.js';
-import { CrlfToLf, LfToCrlf } from './ascii.js';
 import type { ProgressTracker } from './progress.js';
 import type { ClientSession } from './session.js';
 import { TransferClocks } from './transfer-clocks.js';
@@ -289,13 +289,13 @@ export class Transfer {
       const localMeter = (): Meter => new Meter(n => spec.progress?.add(n));
       if (spec.direction === 'upload') {
         const source = spec.source!;
-        if (spec.ascii) await pipeline(source, localMeter(), new LfToCrlf(), meter, sock);
+        if (spec.ascii) await pipeline(source, localMeter(), new TypeAEncoder(), meter, sock);
         else await pipeline(source, meter, sock);
       } else {
         // A stream the caller keeps (end: false) is fed through a Forwarder: pipeline() with end: false
         // leaves a 'close' listener on it per call.
         const sink = spec.endSink ?? true ? spec.sink! : new Forwarder(spec.sink!);
-        if (spec.ascii) await pipeline(sock, meter, new CrlfToLf(), localMeter(), sink);
+        if (spec.ascii) await pipeline(sock, meter, new TypeADecoder(), localMeter(), sink);
         else await pipeline(sock, meter, sink);
       }
       this.clocks.stopDataClocks();

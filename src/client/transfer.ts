@@ -20,9 +20,10 @@ import { Transform, Writable, type Readable, type TransformCallback } from 'node
 import { FtpAbortedError, FtpError, FtpNetworkError, FtpReplyError, FtpUsageError, classifySocketError } from '../errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { isPreliminary, isPositive, type FtpResponse } from '../protocol/reply-parser.js';
+import { maskOutgoingCommand } from '../protocol/masking.js';
 import { networkError } from '../net/connect.js';
 import { TypeADecoder, TypeAEncoder } from '../protocol/codecs/type-a.js';
-import { maskCommand, type ControlConnection, type SocketLike } from './control-connection.js';
+import type { ControlConnection, SocketLike } from './control-connection.js';
 import { prepareData, type DataMode, type PreparedData } from './data-channel.js';
 import type { ProgressTracker } from './progress.js';
 import type { ClientSession } from './session.js';
@@ -135,7 +136,7 @@ export class Transfer {
   async run(): Promise<FtpResponse> {
     this.clocks.armMaxTime(ms => this.fail(networkError({ connection: 'data', phase: 'transfer', failure: 'timeout',
       elapsedMs: ms, endpoint: this.data?.description,
-      detail: `the transfer took longer than the maximum time of ${ms / 1000} s, after ${this.bytes} bytes (${maskCommand(this.spec.command)})` }), 'data'));
+      detail: `the transfer took longer than the maximum time of ${ms / 1000} s, after ${this.bytes} bytes (${maskOutgoingCommand(this.spec.command)})` }), 'data'));
     try {
       await this.start();
     } catch (e) {
@@ -164,7 +165,7 @@ export class Transfer {
         const r = await session.command(`REST ${spec.restAt}`);
         if (r.code !== ReplyCode.PendingFurtherInformation) throw new FtpReplyError(r.code, r.message, `REST ${spec.restAt}`);
       }
-      if (this.aborted) throw new FtpAbortedError(`${maskCommand(spec.command)} aborted before it started`);
+      if (this.aborted) throw new FtpAbortedError(`${maskOutgoingCommand(spec.command)} aborted before it started`);
       if (this.failure) throw this.failure;
       this.control.write(spec.command);
       this.moveTo('running');
@@ -209,14 +210,14 @@ export class Transfer {
   private armFinalTimer(what: string): void {
     this.clocks.armFinal(elapsedMs => {
       this.control.fail(networkError({ connection: 'control', phase: 'transfer', failure: 'timeout',
-        elapsedMs, detail: `no reply: waiting for ${what} (${maskCommand(this.spec.command)})` }));
+        elapsedMs, detail: `no reply: waiting for ${what} (${maskOutgoingCommand(this.spec.command)})` }));
     });
   }
 
   private async readReplies(): Promise<void> {
     const { control } = this;
     const commandTimeoutMs = this.session.timeouts.commandMs;
-    const what = maskCommand(this.spec.command);
+    const what = maskOutgoingCommand(this.spec.command);
     try {
       let r = await control.nextReply(commandTimeoutMs, 'command', what, what);
       while (isPreliminary(r.code)) {
@@ -281,7 +282,7 @@ export class Transfer {
         this.fail(networkError({ connection: 'data', phase: 'transfer', failure: 'stalled', elapsedMs: spanMs,
           endpoint: this.data?.description,
           detail: `${moved} bytes in the last ${(spanMs / 1000).toFixed(1)} s (${rate.toFixed(1)} B/s), below the minimum of `
-            + `${limit.minBytesPerSecond} B/s over ${limit.seconds} s, after ${this.bytes} bytes (${maskCommand(this.spec.command)})` }), 'data');
+            + `${limit.minBytesPerSecond} B/s over ${limit.seconds} s, after ${this.bytes} bytes (${maskOutgoingCommand(this.spec.command)})` }), 'data');
       });
       // TYPE A: the wire carries CRLF, the local file LF. Progress counts the local side (its total is the
       // local size or SIZE, so wire bytes would pass 100%); the idle timer and this.bytes count the wire.
@@ -319,7 +320,7 @@ export class Transfer {
       const cause = origin.socket ?? e;
       const failure = classifySocketError(cause);
       return networkError({ connection: 'data', phase: 'transfer', failure: failure === 'other' ? 'closed' : failure,
-        endpoint: this.data?.description, cause, detail: `after ${this.bytes} bytes (${maskCommand(this.spec.command)})` });
+        endpoint: this.data?.description, cause, detail: `after ${this.bytes} bytes (${maskOutgoingCommand(this.spec.command)})` });
     }
     return new FtpUsageError(`local ${side} failed: ${e.message}`, { cause: e });
   }

@@ -8,7 +8,8 @@ import { TaskQueue } from '../../src/client/task-queue.js';
 import { ProgressTracker } from '../../src/client/progress.js';
 import { parseFeatures } from '../../src/client/features.js';
 import { safeEntryName, remoteChildPath, collectListing } from '../../src/client/remote-paths.js';
-import { maskCommand, assertSafeCommand } from '../../src/client/control-connection.js';
+import { assertSafeCommand } from '../../src/client/control-connection.js';
+import { maskOutgoingCommand } from '../../src/protocol/masking.js';
 import { ReplyParser } from '../../src/protocol/reply-parser.js';
 import { FtpUsageError } from '../../src/errors.js';
 import type { ProgressEvent } from '../../src/client/events.js';
@@ -103,9 +104,9 @@ test('listing collector is bounded', async () => {
 });
 
 test('commands: PASS/ACCT masked, CR/LF/NUL refused', () => {
-  assert.equal(maskCommand('PASS hunter2'), 'PASS ****');
-  assert.equal(maskCommand('pass hunter2'), 'PASS ****');
-  assert.equal(maskCommand('USER bob'), 'USER bob');
+  assert.equal(maskOutgoingCommand('PASS hunter2'), 'PASS ****');
+  assert.equal(maskOutgoingCommand('pass hunter2'), 'PASS ****');
+  assert.equal(maskOutgoingCommand('USER bob'), 'USER bob');
   assert.throws(() => assertSafeCommand('RETR a\r\nDELE b'), FtpUsageError);
   assert.throws(() => assertSafeCommand('PASS se\ncret'), (e: Error) => e instanceof FtpUsageError && !e.message.includes('cret'));
   assert.doesNotThrow(() => assertSafeCommand('RETR a b'));

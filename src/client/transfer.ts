@@ -16,12 +16,13 @@
  *   replies (command timeout). If the server does not answer in time, the control connection is failed.
  */
 import { pipeline } from 'node:stream/promises';
-import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { FtpAbortedError, FtpError, FtpNetworkError, FtpReplyError, FtpUsageError, classifySocketError } from '../errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { isPreliminary, isPositive, type FtpResponse } from '../protocol/reply-parser.js';
 import { maskOutgoingCommand } from '../protocol/masking.js';
 import { networkError } from '../net/connect.js';
+import { ByteMeter, StreamForwarder } from '../net/data-stages.js';
 import { TypeADecoder, TypeAEncoder } from '../protocol/codecs/type-a.js';
 import type { ControlConnection, SocketLike } from './control-connection.js';
 import { prepareData, type DataMode, type PreparedData } from './data-channel.js';
@@ -48,32 +49,6 @@ export interface TransferSpec {
 
 /** How long to wait for the second reply after ABOR (normally it arrives with the first). */
 const ABOR_SECOND_REPLY_MS = 2000;
-
-/** Counts bytes and re-arms the idle timer: one add and one timer refresh per chunk. */
-class Meter extends Transform {
-  constructor(private readonly onChunk: (n: number) => void) { super({ highWaterMark: 256 * 1024 }); }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.onChunk(chunk.length);
-    cb(null, chunk);
-  }
-}
-
-/** Writes into a caller's stream with backpressure, without ending it or leaving listeners on it. */
-class Forwarder extends Writable {
-  constructor(private readonly dest: Writable) { super({ highWaterMark: 256 * 1024 }); }
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    const dest = this.dest;
-    if (dest.destroyed || dest.writableEnded) { cb(new Error('the destination stream is closed')); return; }
-    if (dest.write(chunk)) { cb(); return; }
-    const cleanup = (): void => { dest.off('drain', onDrain); dest.off('error', onError); dest.off('close', onClose); };
-    const onDrain = (): void => { cleanup(); cb(); };
-    const onError = (e: Error): void => { cleanup(); cb(e); };
-    const onClose = (): void => { cleanup(); cb(new Error('the destination stream was closed')); };
-    dest.once('drain', onDrain);
-    dest.once('error', onError);
-    dest.once('close', onClose);
-  }
-}
 
 type TransferState = 'preparing' | 'running' | 'draining' | 'settled';
 
@@ -286,16 +261,17 @@ export class Transfer {
       });
       // TYPE A: the wire carries CRLF, the local file LF. Progress counts the local side (its total is the
       // local size or SIZE, so wire bytes would pass 100%); the idle timer and this.bytes count the wire.
-      const meter = new Meter(n => { this.bytes += n; if (!spec.ascii) spec.progress?.add(n); this.armIdle(); });
-      const localMeter = (): Meter => new Meter(n => spec.progress?.add(n));
+      // One add and one timer refresh per chunk.
+      const meter = new ByteMeter(n => { this.bytes += n; if (!spec.ascii) spec.progress?.add(n); this.armIdle(); });
+      const localMeter = (): ByteMeter => new ByteMeter(n => spec.progress?.add(n));
       if (spec.direction === 'upload') {
         const source = spec.source!;
         if (spec.ascii) await pipeline(source, localMeter(), new TypeAEncoder(), meter, sock);
         else await pipeline(source, meter, sock);
       } else {
-        // A stream the caller keeps (end: false) is fed through a Forwarder: pipeline() with end: false
+        // A stream the caller keeps (end: false) is fed through a StreamForwarder: pipeline() with end: false
         // leaves a 'close' listener on it per call.
-        const sink = spec.endSink ?? true ? spec.sink! : new Forwarder(spec.sink!);
+        const sink = spec.endSink ?? true ? spec.sink! : new StreamForwarder(spec.sink!);
         if (spec.ascii) await pipeline(sock, meter, new TypeADecoder(), localMeter(), sink);
         else await pipeline(sock, meter, sink);
       }

@@ -84,26 +84,40 @@ export function encodedTypeALength(chunk: Buffer, state: TypeAEncodeState): numb
   return chunk.length + added;
 }
 
+/**
+ * Short lines: one pass, byte by byte, into room for the worst case (every byte an LF); counting first
+ * would cost a second pass.
+ */
+function encodeDense(chunk: Buffer, crBefore: boolean): Buffer {
+  const len = chunk.length;
+  const out = Buffer.allocUnsafe(len * 2);
+  let afterCr = crBefore;
+  let o = 0;
+  for (let i = 0; i < len; i++) {
+    const c = chunk[i];
+    if (c === LF && !afterCr) out[o++] = CR;
+    out[o++] = c;
+    afterCr = c === CR;
+  }
+  return out.subarray(0, o);
+}
+
 /** Local -> wire: every LF not already preceded by CR becomes CRLF. Returns `chunk` itself when unchanged. */
 export function encodeTypeA(chunk: Buffer, state: TypeAEncodeState): Buffer {
   const len = chunk.length;
   if (len === 0) return chunk;
   const crBefore = state.lastWasCr;
-  const added = countBareLf(chunk, crBefore);
   state.lastWasCr = chunk[len - 1] === CR;
+  // Long lines: count the bare LFs with indexOf, then copy the runs between them.
+  let added = 0;
+  let seen = 0;
+  for (let i = chunk.indexOf(LF); i !== -1; i = chunk.indexOf(LF, i + 1)) {
+    const prev = i > 0 ? chunk[i - 1] : (crBefore ? CR : -1);
+    if (prev !== CR) added++;
+    if (isDense(++seen, i)) return encodeDense(chunk, crBefore);
+  }
   if (added === 0) return chunk;
   const out = Buffer.allocUnsafe(len + added);
-  if (added * DENSE_RUN > len) {
-    let prev = crBefore ? CR : -1;
-    let o = 0;
-    for (let i = 0; i < len; i++) {
-      const c = chunk[i];
-      if (c === LF && prev !== CR) out[o++] = CR;
-      out[o++] = c;
-      prev = c;
-    }
-    return out;
-  }
   let o = 0;
   let from = 0;
   for (let i = chunk.indexOf(LF); i !== -1; i = chunk.indexOf(LF, i + 1)) {
@@ -138,14 +152,16 @@ export function decodeTypeA(chunk: Buffer, state: TypeADecodeState): Buffer {
     i = cr + 1;
     if (isDense(++seen, i)) break;
   }
-  // Dense (or nothing left): byte by byte.
-  for (; i < len; i++) {
+  // Dense: byte by byte; the last byte apart, since a CR there waits for the next chunk.
+  const last = len - 1;
+  for (; i < last; i++) {
     const c = chunk[i];
-    if (c === CR) {
-      if (i === len - 1) { state.pendingCr = true; break; }
-      if (chunk[i + 1] === LF) continue;
-    }
+    if (c === CR && chunk[i + 1] === LF) continue; // the CR of a CRLF is dropped
     out[o++] = c;
+  }
+  if (i === last) {
+    if (chunk[last] === CR) state.pendingCr = true;
+    else out[o++] = chunk[last];
   }
   return out.subarray(0, o);
 }

@@ -9,6 +9,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FtpReplyError, FtpUsageError } from '../errors.js';
 import type { FileEntry } from '../protocol/listing-types.js';
+import { maskOutgoingCommand } from '../protocol/masking.js';
 import type { ClientFlags } from './client-options.js';
 import { humanBytes } from './client-output.js';
 import { exitCodeFor, ExitCode } from './exit-codes.js';
@@ -213,7 +214,7 @@ export function registerClientCommands(program: Command, io: Io = defaultIo()): 
       const replies = [];
       for (const command of commands) {
         const r = await ctx.client.send(command);
-        replies.push({ command: /^(PASS|ACCT)\b/i.test(command) ? `${command.slice(0, 4)} ****` : command, code: r.code, lines: r.lines });
+        replies.push({ command: maskOutgoingCommand(command), code: r.code, lines: r.lines });
         for (const l of r.lines) ctx.say(l);
         // Raw commands go through as given; a refusal still sets the exit code (4) so scripts notice.
         if (r.code >= 400) {

@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { FtpClosedError, FtpProtocolError, FtpUsageError, classifySocketError, type NetworkPhase } from '../errors.js';
 import { ReplyParser, isPreliminary, type FtpResponse, type ReplyParserLimits } from '../protocol/reply-parser.js';
 import { unmapIPv4 } from '../protocol/hostport.js';
+import { maskOutgoingCommand } from '../protocol/masking.js';
 import { networkError, formatEndpoint } from '../net/connect.js';
 
 /** A control or data socket: a net.Socket, a tls.TLSSocket, or any Duplex a test connector provides. */
@@ -32,15 +33,10 @@ export interface ControlObserver {
   reply(reply: FtpResponse, answers: string | undefined): void;
 }
 
-/** Mask the argument of commands that carry secrets, for transcripts and error messages. */
-export function maskCommand(command: string): string {
-  return /^(PASS|ACCT)\b/i.test(command) ? `${command.slice(0, 4).toUpperCase()} ****` : command;
-}
-
 /** RFC 959 s4.1: a command line ends at CRLF; an argument with CR, LF or NUL would inject a second command. */
 export function assertSafeCommand(command: string): void {
   if (/[\r\n\0]/.test(command)) {
-    throw new FtpUsageError(`refusing to send a command containing CR, LF or NUL: ${JSON.stringify(maskCommand(command))}`);
+    throw new FtpUsageError(`refusing to send a command containing CR, LF or NUL: ${JSON.stringify(maskOutgoingCommand(command))}`);
   }
 }
 
@@ -163,7 +159,7 @@ export class ControlConnection {
   write(command: string): void {
     assertSafeCommand(command);
     if (this.failure) throw this.failure;
-    const masked = maskCommand(command);
+    const masked = maskOutgoingCommand(command);
     this.unanswered.push(masked);
     this.observer.command(masked);
     this.sock.write(`${command}\r\n`);

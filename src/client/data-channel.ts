@@ -14,7 +14,8 @@ import {
   parsePasvReply, parseEpsvReply, formatPortArgument, formatEprtArgument, unmapIPv4,
 } from '../protocol/hostport.js';
 import { choosePasvTarget, classifyAddress, DEFAULT_PASV_ADDRESS_POLICY } from '../protocol/address-policy.js';
-import { formatEndpoint, networkError } from '../net/connect.js';
+import { formatEndpoint } from '../net/connect.js';
+import { PortRangeListener } from '../net/port-range-listener.js';
 import type { ClientSession } from './session.js';
 import { isTransferCommand } from '../protocol/transfer-verbs.js';
 
@@ -126,46 +127,6 @@ async function preparePassive(session: ClientSession, signal: AbortSignal | unde
 
 // ---------------------------------------------------------------- active
 
-async function listenInRange(host: string, range: { min: number; max: number } | undefined): Promise<net.Server> {
-  const tryListen = (port: number): Promise<net.Server> => new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen({ host, port, exclusive: true, backlog: 4 }, () => {
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
-  if (!range) {
-    try {
-      return await tryListen(0);
-    } catch (e) {
-      throw networkError({ connection: 'data', phase: 'listen', failure: 'other', endpoint: formatEndpoint(host, 0),
-        cause: e, detail: (e as Error).message });
-    }
-  }
-  const { min, max } = range;
-  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max > 65535 || min > max) {
-    throw new FtpUsageError(`invalid active port range ${min}-${max}`);
-  }
-  const count = max - min + 1;
-  // Start at a random port so parallel connections don't all fight for the first one.
-  const first = Math.floor(Math.random() * count);
-  let lastError: unknown;
-  for (let i = 0; i < count; i++) {
-    const port = min + ((first + i) % count);
-    try {
-      return await tryListen(port);
-    } catch (e) {
-      lastError = e;
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EADDRINUSE' && code !== 'EACCES') break;
-    }
-  }
-  throw networkError({ connection: 'data', phase: 'listen', failure: 'address-in-use',
-    endpoint: `${host} ports ${min}-${max}`, cause: lastError,
-    detail: `no free port in the active port range ${min}-${max} (${(lastError as Error | undefined)?.message ?? 'none tried'})` });
-}
-
 async function prepareActive(session: ClientSession): Promise<PreparedData> {
   const { events, memory } = session;
   const a = session.options.data?.active ?? {};
@@ -181,37 +142,28 @@ async function prepareActive(session: ClientSession): Promise<PreparedData> {
   const advertise = advertiseSource === 'advertiseAddress' ? a.advertiseAddress!
     : advertiseSource === 'bindAddress' ? a.bindAddress! : localControl;
   if (!net.isIP(unmapIPv4(advertise))) throw new FtpUsageError(`active advertiseAddress must be an IP address, got ${advertise}`);
-  const server = await listenInRange(bindHost, a.portRange);
-  const port = (server.address() as net.AddressInfo).port;
+  const serverIp = session.control.remoteAddress;
+  // Listening starts before PORT/EPRT is sent: some servers (pyftpdlib) connect while handling the
+  // command, before their 200 reply; the listener holds that connection until socket() asks for it.
+  const listener = await PortRangeListener.open({
+    host: bindHost,
+    portRange: a.portRange,
+    rangeName: 'active port range',
+    // SECURITY: only the server we talk to may deliver or take our data (RFC 2577 s3, port theft).
+    allowedPeer: serverIp,
+    onRefused: peer => events.dataChannel({ step: 'refused-peer', mode: 'active', peer, allowed: serverIp }),
+    onAccepted: sock => events.dataChannel({ step: 'connected', mode: 'active',
+      remote: { host: unmapIPv4(sock.remoteAddress ?? ''), port: sock.remotePort ?? 0 } }),
+  });
+  const port = listener.port;
   const hp = { host: unmapIPv4(advertise), port };
   events.dataChannel({ step: 'listen', mode: 'active', listening: { host: bindHost, port },
     ...(a.portRange ? { portRange: { min: a.portRange.min, max: a.portRange.max } } : {}), advertised: hp, rule: advertiseSource });
-  const serverIp = session.control.remoteAddress;
   const description = `${formatEndpoint(hp.host, port)} (active, advertised)`;
-  let closed = false;
-  let accepted: net.Socket | undefined;
-  let onAccepted: ((s: net.Socket) => void) | undefined;
-  let stopWaiting: (() => void) | undefined;
   const close = (): void => {
-    if (closed) return;
-    closed = true;
-    server.close();
+    listener.close();
+    listener.accepted?.destroy();
   };
-  // Listen for the connection before PORT/EPRT is sent: some servers (pyftpdlib) connect while handling
-  // the command, before their 200 reply; a net.Server without a 'connection' listener would drop it.
-  server.on('connection', (sock: net.Socket) => {
-    const peer = unmapIPv4(sock.remoteAddress ?? '');
-    // SECURITY: only the server we talk to may deliver or take our data (RFC 2577 s3, port theft).
-    if (peer !== serverIp || accepted) {
-      events.dataChannel({ step: 'refused-peer', mode: 'active', peer, allowed: serverIp });
-      sock.destroy();
-      return;
-    }
-    accepted = sock;
-    close();
-    events.dataChannel({ step: 'connected', mode: 'active', remote: { host: peer, port: sock.remotePort ?? 0 } });
-    onAccepted?.(sock);
-  });
   try {
     const v4 = net.isIPv4(hp.host);
     let useEprt = setting === 'eprt' || (setting === 'auto' && memory.active !== 'PORT');
@@ -240,35 +192,14 @@ async function prepareActive(session: ClientSession): Promise<PreparedData> {
     }
   } catch (e) {
     close();
-    accepted?.destroy();
     throw e;
   }
   return {
     mode: 'active',
     description,
-    socket: () => new Promise<net.Socket>((resolve, reject) => {
-      if (accepted) { resolve(accepted); return; }
-      const started = performance.now();
-      const timer = setTimeout(() => {
-        onAccepted = undefined;
-        close();
-        reject(networkError({ connection: 'data', phase: 'accept', failure: 'timeout',
-          endpoint: formatEndpoint(hp.host, port), elapsedMs: performance.now() - started,
-          context: 'active mode: the server never connected back' }));
-      }, session.timeouts.dataMs);
-      onAccepted = sock => { clearTimeout(timer); onAccepted = undefined; stopWaiting = undefined; resolve(sock); };
-      stopWaiting = () => {
-        clearTimeout(timer);
-        onAccepted = undefined;
-        reject(networkError({ connection: 'data', phase: 'accept', failure: 'closed', endpoint: formatEndpoint(hp.host, port),
-          detail: 'stopped waiting for the server to connect' }));
-      };
-    }),
-    close: () => {
-      close();
-      stopWaiting?.();
-      stopWaiting = undefined;
-      if (accepted && !accepted.destroyed) accepted.destroy();
-    },
+    // Its failures have phase 'accept': isDataConnectionFailure() counts them as data-connection failures.
+    socket: () => listener.accept({ timeoutMs: session.timeouts.dataMs, endpoint: formatEndpoint(hp.host, port),
+      context: 'active mode: the server never connected back' }),
+    close,
   };
 }

@@ -5,6 +5,7 @@
  */
 import { FtpClosedError, FtpReplyError, FtpUsageError } from '../errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
+import { maskOutgoingCommand } from '../protocol/masking.js';
 import { formatEndpoint } from '../net/connect.js';
 import { ControlConnection, type SocketLike } from './control-connection.js';
 import { parseFeatures } from './features.js';
@@ -79,8 +80,9 @@ async function login(session: ClientSession): Promise<void> {
   let r = await session.command(`USER ${user}`);
   let command = `USER ${user}`;
   if (r.code === ReplyCode.NeedPassword) {
-    r = await session.command(`PASS ${password}`);
-    command = 'PASS ****';
+    const pass = `PASS ${password}`;
+    r = await session.command(pass);
+    command = maskOutgoingCommand(pass);
   }
   // RFC 959 s5.4: 332 asks for ACCT, which we have no setting for.
   if (r.code !== ReplyCode.LoggedIn && r.code !== ReplyCode.NotImplementedSuperfluous) {

@@ -17,9 +17,10 @@ import { FtpClosedError, FtpProtocolError, FtpReplyError } from '../errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { isPreliminary, type FtpResponse } from '../protocol/reply-parser.js';
 import { unquotePath } from '../protocol/reply.js';
+import { maskOutgoingCommand } from '../protocol/masking.js';
 import type { ConnectTarget } from '../net/connect.js';
 import type net from 'node:net';
-import { maskCommand, type ControlConnection } from './control-connection.js';
+import type { ControlConnection } from './control-connection.js';
 import type { ClientEventPublisher } from './diagnostics.js';
 import type { Connector, FtpClientOptions, SessionContext, SessionHooks, TimeoutSettings } from './options.js';
 
@@ -132,7 +133,7 @@ export class ClientSession implements SessionContext {
     }
     control.write(line);
     const verb = line.split(' ')[0];
-    const masked = maskCommand(line);
+    const masked = maskOutgoingCommand(line);
     let r = await control.nextReply(this.timeouts.commandMs, 'command', verb, masked);
     while (isPreliminary(r.code)) r = await control.nextReply(this.timeouts.commandMs, 'command', verb, masked);
     return r;

@@ -16,14 +16,16 @@
  *   replies (command timeout). If the server does not answer in time, the control connection is failed.
  */
 import { pipeline } from 'node:stream/promises';
-import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { FtpAbortedError, FtpError, FtpNetworkError, FtpReplyError, FtpUsageError, classifySocketError } from '../errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { isPreliminary, isPositive, type FtpResponse } from '../protocol/reply-parser.js';
+import { maskOutgoingCommand } from '../protocol/masking.js';
 import { networkError } from '../net/connect.js';
-import { maskCommand, type ControlConnection, type SocketLike } from './control-connection.js';
+import { ByteMeter, StreamForwarder } from '../net/data-stages.js';
+import { TypeADecoder, TypeAEncoder } from '../protocol/codecs/type-a.js';
+import type { ControlConnection, SocketLike } from './control-connection.js';
 import { prepareData, type DataMode, type PreparedData } from './data-channel.js';
-import { CrlfToLf, LfToCrlf } from './ascii.js';
 import type { ProgressTracker } from './progress.js';
 import type { ClientSession } from './session.js';
 import { TransferClocks } from './transfer-clocks.js';
@@ -47,32 +49,6 @@ export interface TransferSpec {
 
 /** How long to wait for the second reply after ABOR (normally it arrives with the first). */
 const ABOR_SECOND_REPLY_MS = 2000;
-
-/** Counts bytes and re-arms the idle timer: one add and one timer refresh per chunk. */
-class Meter extends Transform {
-  constructor(private readonly onChunk: (n: number) => void) { super({ highWaterMark: 256 * 1024 }); }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.onChunk(chunk.length);
-    cb(null, chunk);
-  }
-}
-
-/** Writes into a caller's stream with backpressure, without ending it or leaving listeners on it. */
-class Forwarder extends Writable {
-  constructor(private readonly dest: Writable) { super({ highWaterMark: 256 * 1024 }); }
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    const dest = this.dest;
-    if (dest.destroyed || dest.writableEnded) { cb(new Error('the destination stream is closed')); return; }
-    if (dest.write(chunk)) { cb(); return; }
-    const cleanup = (): void => { dest.off('drain', onDrain); dest.off('error', onError); dest.off('close', onClose); };
-    const onDrain = (): void => { cleanup(); cb(); };
-    const onError = (e: Error): void => { cleanup(); cb(e); };
-    const onClose = (): void => { cleanup(); cb(new Error('the destination stream was closed')); };
-    dest.once('drain', onDrain);
-    dest.once('error', onError);
-    dest.once('close', onClose);
-  }
-}
 
 type TransferState = 'preparing' | 'running' | 'draining' | 'settled';
 
@@ -135,7 +111,7 @@ export class Transfer {
   async run(): Promise<FtpResponse> {
     this.clocks.armMaxTime(ms => this.fail(networkError({ connection: 'data', phase: 'transfer', failure: 'timeout',
       elapsedMs: ms, endpoint: this.data?.description,
-      detail: `the transfer took longer than the maximum time of ${ms / 1000} s, after ${this.bytes} bytes (${maskCommand(this.spec.command)})` }), 'data'));
+      detail: `the transfer took longer than the maximum time of ${ms / 1000} s, after ${this.bytes} bytes (${maskOutgoingCommand(this.spec.command)})` }), 'data'));
     try {
       await this.start();
     } catch (e) {
@@ -164,7 +140,7 @@ export class Transfer {
         const r = await session.command(`REST ${spec.restAt}`);
         if (r.code !== ReplyCode.PendingFurtherInformation) throw new FtpReplyError(r.code, r.message, `REST ${spec.restAt}`);
       }
-      if (this.aborted) throw new FtpAbortedError(`${maskCommand(spec.command)} aborted before it started`);
+      if (this.aborted) throw new FtpAbortedError(`${maskOutgoingCommand(spec.command)} aborted before it started`);
       if (this.failure) throw this.failure;
       this.control.write(spec.command);
       this.moveTo('running');
@@ -209,14 +185,14 @@ export class Transfer {
   private armFinalTimer(what: string): void {
     this.clocks.armFinal(elapsedMs => {
       this.control.fail(networkError({ connection: 'control', phase: 'transfer', failure: 'timeout',
-        elapsedMs, detail: `no reply: waiting for ${what} (${maskCommand(this.spec.command)})` }));
+        elapsedMs, detail: `no reply: waiting for ${what} (${maskOutgoingCommand(this.spec.command)})` }));
     });
   }
 
   private async readReplies(): Promise<void> {
     const { control } = this;
     const commandTimeoutMs = this.session.timeouts.commandMs;
-    const what = maskCommand(this.spec.command);
+    const what = maskOutgoingCommand(this.spec.command);
     try {
       let r = await control.nextReply(commandTimeoutMs, 'command', what, what);
       while (isPreliminary(r.code)) {
@@ -281,21 +257,22 @@ export class Transfer {
         this.fail(networkError({ connection: 'data', phase: 'transfer', failure: 'stalled', elapsedMs: spanMs,
           endpoint: this.data?.description,
           detail: `${moved} bytes in the last ${(spanMs / 1000).toFixed(1)} s (${rate.toFixed(1)} B/s), below the minimum of `
-            + `${limit.minBytesPerSecond} B/s over ${limit.seconds} s, after ${this.bytes} bytes (${maskCommand(this.spec.command)})` }), 'data');
+            + `${limit.minBytesPerSecond} B/s over ${limit.seconds} s, after ${this.bytes} bytes (${maskOutgoingCommand(this.spec.command)})` }), 'data');
       });
       // TYPE A: the wire carries CRLF, the local file LF. Progress counts the local side (its total is the
       // local size or SIZE, so wire bytes would pass 100%); the idle timer and this.bytes count the wire.
-      const meter = new Meter(n => { this.bytes += n; if (!spec.ascii) spec.progress?.add(n); this.armIdle(); });
-      const localMeter = (): Meter => new Meter(n => spec.progress?.add(n));
+      // One add and one timer refresh per chunk.
+      const meter = new ByteMeter(n => { this.bytes += n; if (!spec.ascii) spec.progress?.add(n); this.armIdle(); });
+      const localMeter = (): ByteMeter => new ByteMeter(n => spec.progress?.add(n));
       if (spec.direction === 'upload') {
         const source = spec.source!;
-        if (spec.ascii) await pipeline(source, localMeter(), new LfToCrlf(), meter, sock);
+        if (spec.ascii) await pipeline(source, localMeter(), new TypeAEncoder(), meter, sock);
         else await pipeline(source, meter, sock);
       } else {
-        // A stream the caller keeps (end: false) is fed through a Forwarder: pipeline() with end: false
+        // A stream the caller keeps (end: false) is fed through a StreamForwarder: pipeline() with end: false
         // leaves a 'close' listener on it per call.
-        const sink = spec.endSink ?? true ? spec.sink! : new Forwarder(spec.sink!);
-        if (spec.ascii) await pipeline(sock, meter, new CrlfToLf(), localMeter(), sink);
+        const sink = spec.endSink ?? true ? spec.sink! : new StreamForwarder(spec.sink!);
+        if (spec.ascii) await pipeline(sock, meter, new TypeADecoder(), localMeter(), sink);
         else await pipeline(sock, meter, sink);
       }
       this.clocks.stopDataClocks();
@@ -319,7 +296,7 @@ export class Transfer {
       const cause = origin.socket ?? e;
       const failure = classifySocketError(cause);
       return networkError({ connection: 'data', phase: 'transfer', failure: failure === 'other' ? 'closed' : failure,
-        endpoint: this.data?.description, cause, detail: `after ${this.bytes} bytes (${maskCommand(this.spec.command)})` });
+        endpoint: this.data?.description, cause, detail: `after ${this.bytes} bytes (${maskOutgoingCommand(this.spec.command)})` });
     }
     return new FtpUsageError(`local ${side} failed: ${e.message}`, { cause: e });
   }

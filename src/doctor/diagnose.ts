@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isIP } from 'node:net';
 import type { ClientSettings, TlsSettings } from '../client/options.js';
 import { FtpUsageError } from '../errors.js';
+import { unmapIPv4 } from '../protocol/hostport.js';
 import { probeGreeting, probeResolve, type GreetingProbe } from './control-probe.js';
 import { planMatrix, settingsFor } from './plan.js';
 import { probeDataCell, probeLogin, type SessionTarget } from './session-probe.js';
@@ -165,8 +166,8 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
         o.evidence));
     };
     if (first.tcp.kind !== 'ok') { await reportAlt(); return finish(); }
-    controlAddress = first.remoteAddress?.replace(/^::ffff:/, '');
-    localAddress = first.localAddress?.replace(/^::ffff:/, '');
+    controlAddress = first.remoteAddress === undefined ? undefined : unmapIPv4(first.remoteAddress);
+    localAddress = first.localAddress === undefined ? undefined : unmapIPv4(first.localAddress);
     if (plain) {
       addStep(step('greeting', 'greeting', plain.greeting,
         plain.greeting.kind === 'ok' ? plain.greetingLines.join(' / ') : describeOutcome(plain.greeting), plain.evidence));

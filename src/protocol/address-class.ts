@@ -8,6 +8,7 @@
  * address policy (address-policy.ts) classifies with this table too: one place for it.
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { unmapIPv4 } from './hostport.js';
 
 export type AddressScope =
   | 'unspecified'  // 0.0.0.0 / :: : a server that did not know its own address (vsftpd on IPv6 sends 0,0,0,0)
@@ -43,11 +44,9 @@ const lists = RULES.map(r => {
   return { scope: r.scope, list: b };
 });
 
-/** Strip an IPv4-mapped prefix and an IPv6 zone id. */
+/** Strip an IPv6 zone id and an IPv4-mapped prefix. */
 function normalize(address: string): string {
-  const noZone = address.replace(/%.*$/, '');
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(noZone);
-  return m ? m[1] : noZone;
+  return unmapIPv4(address.replace(/%.*$/, ''));
 }
 
 /** Scope of an IP address; undefined when it is not an IP literal. */

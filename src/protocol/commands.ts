@@ -171,26 +171,3 @@ export function parseCommandLine(line: string): FtpCommand | undefined {
 export function isPlausibleVerb(verb: string): boolean {
   return /^[A-Z]{3,4}$/.test(verb);
 }
-
-/**
- * Verbs whose argument is a secret: PASS, and ACCT (RFC 959 s4.1.1: account information, often a password).
- * Matched as a prefix, so a malformed "PASS<TAB>secret" (one odd verb) is masked too.
- */
-const SECRET_VERB = /^(PASS|ACCT)/;
-
-/** The verb as it may be logged ("PASS" for a malformed "PASS<TAB>secret"). */
-export function maskVerb(cmd: FtpCommand): string {
-  const m = SECRET_VERB.exec(cmd.verb);
-  return m ? m[1] : cmd.verb;
-}
-
-/** The argument as it may be logged: "****" for PASS and ACCT. */
-export function maskArgument(cmd: FtpCommand): string {
-  return SECRET_VERB.test(cmd.verb) ? '****' : cmd.argument;
-}
-
-/** The text of a command line for logs and transcripts: PASS/ACCT arguments masked (never log a password). */
-export function maskCommand(cmd: FtpCommand): string {
-  if (SECRET_VERB.test(cmd.verb)) return `${maskVerb(cmd)} ****`;
-  return cmd.argument === '' ? cmd.verb : `${cmd.verb} ${cmd.argument}`;
-}

@@ -4,7 +4,7 @@
  * Pure: no sockets. Parsers return a typed result or throw FtpProtocolError (for replies from a server)
  * or return undefined (for command arguments, which the server answers with 501).
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { FtpProtocolError } from '../errors.js';
 
 export interface HostPort {
@@ -27,6 +27,20 @@ function isPort(n: number): boolean {
 export function unmapIPv4(address: string): string {
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   return m ? m[1] : address;
+}
+
+/** True when two textual IP addresses denote the same host (mapped IPv4 and IPv6 spellings normalized). */
+export function sameAddress(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b) return false;
+  const x = unmapIPv4(a);
+  const y = unmapIPv4(b);
+  if (isIPv4(x) && isIPv4(y)) return x === y;
+  if (isIPv6(x) && isIPv6(y)) {
+    const list = new BlockList();
+    list.addAddress(x, 'ipv6');
+    return list.check(y, 'ipv6');
+  }
+  return false;
 }
 
 /** "h1,h2,h3,h4,p1,p2" for PORT and the 227 reply. Host must be IPv4 (mapped form accepted). */

@@ -15,11 +15,11 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FtpNetworkError, FtpStorageError, FtpTlsError } from '../errors.js';
 import { dataTlsFailureReply } from './tls/server-tls.js';
+import { TypeADecoder, TypeAEncoder } from '../protocol/codecs/type-a.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { reply } from '../protocol/reply.js';
 import type { Reply } from '../protocol/reply.js';
 import type { ResolvedServerOptions } from './resolved-options.js';
-import { FromCrlf, ToCrlf } from './data/ascii.js';
 import { DataSocketSink } from './data/socket-sink.js';
 import type { DataChannel } from './data/data-channel.js';
 import type { TransferEvent, TransferFailedEvent } from './events.js';
@@ -154,11 +154,11 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
     try {
       if (req.direction === 'upload') {
         const sink = req.sink as Writable;
-        const stages: Array<Duplex | Writable> = req.ascii ? [counter, new FromCrlf(), sink] : [counter, sink];
+        const stages: Array<Duplex | Writable> = req.ascii ? [counter, new TypeADecoder(), sink] : [counter, sink];
         await pipeline([socket, ...stages], { signal: controller.signal });
       } else {
         const source = req.source as Readable;
-        const stages: Duplex[] = req.ascii ? [new ToCrlf(), counter] : [counter];
+        const stages: Duplex[] = req.ascii ? [new TypeAEncoder(), counter] : [counter];
         // Not the socket itself: a client closing right after the last byte must not turn 226 into 426.
         await pipeline([source, ...stages, new DataSocketSink(socket)], { signal: controller.signal });
       }

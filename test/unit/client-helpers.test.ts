@@ -3,29 +3,30 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import fc from 'fast-check';
-import { CrlfToLf, LfToCrlf } from '../../src/client/ascii.js';
+import { TypeADecoder, TypeAEncoder } from '../../src/protocol/codecs/type-a.js';
 import { TaskQueue } from '../../src/client/task-queue.js';
 import { ProgressTracker } from '../../src/client/progress.js';
 import { parseFeatures } from '../../src/client/features.js';
 import { safeEntryName, remoteChildPath, collectListing } from '../../src/client/remote-paths.js';
-import { maskCommand, assertSafeCommand } from '../../src/client/control-connection.js';
+import { assertSafeCommand } from '../../src/client/control-connection.js';
+import { maskOutgoingCommand } from '../../src/protocol/masking.js';
 import { ReplyParser } from '../../src/protocol/reply-parser.js';
 import { FtpUsageError } from '../../src/errors.js';
 import type { ProgressEvent } from '../../src/client/events.js';
 
-async function through(chunks: string[], t: CrlfToLf | LfToCrlf): Promise<string> {
+async function through(chunks: string[], t: TypeADecoder | TypeAEncoder): Promise<string> {
   return (await buffer(Readable.from(chunks.map(c => Buffer.from(c, 'latin1'))).pipe(t))).toString('latin1');
 }
 
 test('TYPE A download: CRLF -> LF across chunk boundaries; a lone CR stays', async () => {
-  assert.equal(await through(['a\r', '\nb\r\n'], new CrlfToLf()), 'a\nb\n');
-  assert.equal(await through(['a\r', 'b\r'], new CrlfToLf()), 'a\rb\r');
-  assert.equal(await through(['\r', '\r', '\n'], new CrlfToLf()), '\r\n');
+  assert.equal(await through(['a\r', '\nb\r\n'], new TypeADecoder()), 'a\nb\n');
+  assert.equal(await through(['a\r', 'b\r'], new TypeADecoder()), 'a\rb\r');
+  assert.equal(await through(['\r', '\r', '\n'], new TypeADecoder()), '\r\n');
 });
 
 test('TYPE A upload: LF -> CRLF, an existing CRLF is not doubled, across chunks', async () => {
-  assert.equal(await through(['a\nb\r', '\nc\n'], new LfToCrlf()), 'a\r\nb\r\nc\r\n');
-  assert.equal(await through(['\n', '\n'], new LfToCrlf()), '\r\n\r\n');
+  assert.equal(await through(['a\nb\r', '\nc\n'], new TypeAEncoder()), 'a\r\nb\r\nc\r\n');
+  assert.equal(await through(['\n', '\n'], new TypeAEncoder()), '\r\n\r\n');
 });
 
 test('property: LF text survives upload conversion then download conversion, whatever the chunking', async () => {
@@ -34,9 +35,9 @@ test('property: LF text survives upload conversion then download conversion, wha
     fc.integer({ min: 1, max: 7 }),
     async (text, size) => {
       const split = (s: string) => { const out = []; for (let i = 0; i < s.length; i += size) out.push(s.slice(i, i + size)); return out; };
-      const wire = await through(split(text), new LfToCrlf());
+      const wire = await through(split(text), new TypeAEncoder());
       assert.ok(!/[^\r]\n/.test(wire) && !wire.startsWith('\n'));
-      assert.equal(await through(split(wire), new CrlfToLf()), text);
+      assert.equal(await through(split(wire), new TypeADecoder()), text);
     }));
 });
 
@@ -103,9 +104,9 @@ test('listing collector is bounded', async () => {
 });
 
 test('commands: PASS/ACCT masked, CR/LF/NUL refused', () => {
-  assert.equal(maskCommand('PASS hunter2'), 'PASS ****');
-  assert.equal(maskCommand('pass hunter2'), 'PASS ****');
-  assert.equal(maskCommand('USER bob'), 'USER bob');
+  assert.equal(maskOutgoingCommand('PASS hunter2'), 'PASS ****');
+  assert.equal(maskOutgoingCommand('pass hunter2'), 'PASS ****');
+  assert.equal(maskOutgoingCommand('USER bob'), 'USER bob');
   assert.throws(() => assertSafeCommand('RETR a\r\nDELE b'), FtpUsageError);
   assert.throws(() => assertSafeCommand('PASS se\ncret'), (e: Error) => e instanceof FtpUsageError && !e.message.includes('cret'));
   assert.doesNotThrow(() => assertSafeCommand('RETR a b'));

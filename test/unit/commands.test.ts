@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CommandLineFramer, decodeLine, isPlausibleVerb, maskArgument, maskCommand, maskVerb, parseCommandLine } from '../../src/protocol/commands.js';
+import { CommandLineFramer, decodeLine, isPlausibleVerb, parseCommandLine } from '../../src/protocol/commands.js';
+import { maskArgument, maskCommand, maskVerb } from '../../src/protocol/masking.js';
 import type { FramerEvent } from '../../src/protocol/commands.js';
 
 function lines(events: FramerEvent[]): string[] {

@@ -50,3 +50,10 @@ test('EPSV reply and argument (RFC 2428 s3)', () => {
   assert.equal(parseEpsvArgument('x'), undefined);
   assert.equal(unmapIPv4('::ffff:127.0.0.1'), '127.0.0.1');
 });
+
+test('unmapIPv4: only the dotted IPv4-mapped form is unmapped, in any case; other addresses stay', () => {
+  assert.equal(unmapIPv4('::FFFF:10.0.0.1'), '10.0.0.1');
+  for (const kept of ['10.0.0.1', '::1', '2001:db8::ffff:1.2.3.4', '::ffff:7f00:1', '::ffff:1.2.3', 'ftp.example.com', '']) {
+    assert.equal(unmapIPv4(kept), kept);
+  }
+});

@@ -10,10 +10,9 @@
 import { ReplyCode } from '../../protocol/reply-codes.js';
 import { reply } from '../../protocol/reply.js';
 import type { Reply } from '../../protocol/reply.js';
-import { formatEpsvReplyText, formatPasvReplyText } from '../../protocol/hostport.js';
+import { formatEpsvReplyText, formatPasvReplyText, sameAddress } from '../../protocol/hostport.js';
 import type { HostPort } from '../../protocol/hostport.js';
 import { ActiveDataChannel } from '../data/active.js';
-import { sameAddress } from '../data/data-channel.js';
 import { PassiveDataChannel } from '../data/passive.js';
 import { resolveEpsvPort } from '../data/passive-address-resolver.js';
 import { activeConnectOptions } from '../nat/active-source.js';

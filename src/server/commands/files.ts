@@ -7,7 +7,7 @@ import { ReplyCode } from '../../protocol/reply-codes.js';
 import { quotePath, reply } from '../../protocol/reply.js';
 import { formatTimeVal } from '../../protocol/listing-format.js';
 import { canReportSpace, canSetModifiedTime } from '../storage/types.js';
-import { crlfSize } from '../data/ascii.js';
+import { crlfSize } from '../../protocol/codecs/type-a.js';
 import { modifyTimeArgument, pathArgument } from './arguments.js';
 import { command } from './contract.js';
 import type { CommandModule } from './contract.js';

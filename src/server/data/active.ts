@@ -27,7 +27,10 @@ export class ActiveDataChannel implements DataChannel {
   /** Rejects with an FtpNetworkError that names the cause (activeConnectError: source port privilege...). */
   connect(timeoutMs: number): Promise<Duplex> {
     return new Promise<Duplex>((resolve, reject) => {
-      if (this.closed) { reject(new Error('data channel closed')); return; }
+      if (this.closed) {
+        reject(new FtpNetworkError({ connection: 'data', phase: 'connect', failure: 'closed', message: 'the data channel was closed' }));
+        return;
+      }
       const target = this.opts.connect;
       const started = Date.now();
       const socket = connect(target);

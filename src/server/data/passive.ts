@@ -1,16 +1,14 @@
 /**
  * Passive data channel (PASV, RFC 959 s4.1.2; EPSV, RFC 2428 s3): the server listens, the client connects.
  *
- * Owns: picking a free port from the configured range, accepting exactly one connection from the
- * control connection's peer, and dropping connections from anywhere else. The server's PassivePortPool
- * (passive-pool.ts) knows every listener and may reclaim an unclaimed one when the range runs short.
+ * Owns: one listener on a port of the configured range (net/port-range-listener.ts: a free port, exactly
+ * one connection from the control connection's peer, others dropped), the deadline for a transfer command
+ * to claim it, and its place in the server's PassivePortPool (passive-pool.ts), which may reclaim an
+ * unclaimed listener when the range runs short.
  */
-import { createServer } from 'node:net';
-import type { Server, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { unmapIPv4 } from '../../protocol/hostport.js';
+import { PortRangeListener } from '../../net/port-range-listener.js';
 import type { PortRange } from '../options.js';
-import { sameAddress } from './data-channel.js';
 import type { DataChannel, DataSocketWrapper } from './data-channel.js';
 import type { PassivePortPool, PooledListener } from './passive-pool.js';
 
@@ -41,100 +39,66 @@ export interface PassiveChannelOptions {
 export class PassiveDataChannel implements DataChannel, PooledListener {
   readonly kind = 'passive' as const;
   readonly openedAt = Date.now();
-  private server: Server | undefined;
-  private accepted: Socket | undefined;
-  private waiter: ((s: Socket) => void) | undefined;
   private closed = false;
-  private closeListeners: Array<() => void> = [];
+  private unclaimedTimer: NodeJS.Timeout | undefined;
 
-  private constructor(private readonly opts: PassiveChannelOptions, readonly port: number, server: Server) {
-    this.server = server;
-    server.on('connection', socket => this.onConnection(socket));
-    server.on('error', () => this.close());
+  private constructor(private readonly opts: PassiveChannelOptions, private readonly listener: PortRangeListener) {
     opts.pool?.add(this);
     if (opts.unclaimedMs !== undefined && opts.unclaimedMs > 0) {
       this.unclaimedTimer = setTimeout(() => { this.discard(); opts.onUnclaimed?.(); }, opts.unclaimedMs);
       this.unclaimedTimer.unref();
     }
   }
-  private unclaimedTimer: NodeJS.Timeout | undefined;
+
+  get port(): number { return this.listener.port; }
 
   /**
-   * Listen on a free port of the range, starting at a random one so concurrent sessions rarely collide;
-   * on EADDRINUSE the next port is tried. Rejects (-> 425) when every port is taken.
+   * Listen on a free port of the range (PortRangeListener: random start, ports in use skipped). Rejects
+   * with an FtpNetworkError (phase 'listen') when every port is taken (-> 425).
    */
   static async open(opts: PassiveChannelOptions): Promise<PassiveDataChannel> {
     opts.pool?.relieve();
     try {
-      return await PassiveDataChannel.listenInRange(opts);
+      return await PassiveDataChannel.listen(opts);
     } catch (err) {
       // Every port taken (also by other programs): one more try if the pool could free one.
-      if (opts.pool?.relieve(true)) return PassiveDataChannel.listenInRange(opts);
+      if (opts.pool?.relieve(true)) return PassiveDataChannel.listen(opts);
       throw err;
     }
   }
 
-  private static async listenInRange(opts: PassiveChannelOptions): Promise<PassiveDataChannel> {
-    const { min, max } = opts.portRange;
-    const count = max - min + 1;
-    const first = Math.floor(Math.random() * count);
-    const host = unmapIPv4(opts.bindAddress);
-    let lastError: unknown;
-    for (let i = 0; i < count; i++) {
-      const port = min + ((first + i) % count);
-      const server = createServer({ pauseOnConnect: false });
-      try {
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          // backlog: one data connection is expected; a few more so foreign ones can be accepted and dropped.
-          server.listen({ host, port, backlog: 8, exclusive: true }, () => { server.off('error', reject); resolve(); });
-        });
-        return new PassiveDataChannel(opts, port, server);
-      } catch (err) {
-        lastError = err;
-        server.close();
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'EADDRINUSE' && code !== 'EACCES') break;
-      }
-    }
-    throw Object.assign(new Error(`no free passive port in ${min}-${max}`), { cause: lastError, code: 'ERR_NO_PASSIVE_PORT' });
+  private static async listen(opts: PassiveChannelOptions): Promise<PassiveDataChannel> {
+    let channel: PassiveDataChannel | undefined;
+    const listener = await PortRangeListener.open({
+      host: opts.bindAddress,
+      portRange: opts.portRange,
+      rangeName: 'passive port range',
+      allowedPeer: opts.allowForeignAddress ? undefined : opts.expectedRemote,
+      onRefused: (address, reason) => { if (reason === 'foreign-address') opts.onForeignConnection?.(address); },
+      // The port went back to the range with the connection: the pool no longer counts it.
+      onAccepted: () => { if (channel) opts.pool?.remove(channel); },
+    });
+    channel = new PassiveDataChannel(opts, listener);
+    return channel;
   }
 
-  private onConnection(socket: Socket): void {
-    // SECURITY: only the control connection's peer may open the data connection (RFC 2577 s4, "port
-    // stealing"): anyone else is dropped and we keep waiting for the right client.
-    if (!this.opts.allowForeignAddress && !sameAddress(socket.remoteAddress, this.opts.expectedRemote)) {
-      socket.destroy();
-      this.opts.onForeignConnection?.(unmapIPv4(socket.remoteAddress ?? '?'));
-      return;
-    }
-    if (this.accepted || this.closed) { socket.destroy(); return; }
-    this.accepted = socket;
-    socket.on('error', () => { /* reported by the transfer that uses it */ });
-    // One data connection per channel: stop listening once it is here (the port goes back to the pool).
-    this.server?.close();
-    this.server = undefined;
-    this.opts.pool?.remove(this);
-    this.waiter?.(socket);
-  }
-
-  connect(timeoutMs: number): Promise<Duplex> {
+  async connect(timeoutMs: number): Promise<Duplex> {
     clearTimeout(this.unclaimedTimer);
     this.opts.pool?.claim(this);
-    return new Promise<Duplex>((resolve, reject) => {
-      const done = (socket: Socket): void => {
-        clearTimeout(timer);
-        this.closeListeners = this.closeListeners.filter(l => l !== onClose);
-        if (this.opts.wrapSocket) this.opts.wrapSocket(socket).then(resolve, err => { socket.destroy(); reject(err); });
-        else resolve(socket);
-      };
-      const onClose = (): void => { clearTimeout(timer); reject(new Error('data channel closed')); };
-      const timer = setTimeout(() => { reject(Object.assign(new Error('timed out waiting for the data connection'), { code: 'ETIMEDOUT' })); this.close(); }, timeoutMs);
-      if (this.closed) { onClose(); return; }
-      this.closeListeners.push(onClose);
-      if (this.accepted) done(this.accepted);
-      else this.waiter = done;
-    });
+    let socket;
+    try {
+      socket = await this.listener.accept({ timeoutMs });
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+    if (!this.opts.wrapSocket) return socket;
+    try {
+      return await this.opts.wrapSocket(socket);
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    }
   }
 
   close(): void {
@@ -142,10 +106,7 @@ export class PassiveDataChannel implements DataChannel, PooledListener {
     if (this.closed) return;
     this.closed = true;
     this.opts.pool?.remove(this);
-    this.server?.close();
-    this.server = undefined;
-    this.waiter = undefined;
-    for (const l of this.closeListeners.splice(0)) l();
+    this.listener.close();
   }
 
   /** The pool needs the port back (passive-pool.ts): close, and let the session know. */
@@ -158,7 +119,7 @@ export class PassiveDataChannel implements DataChannel, PooledListener {
   /** Destroy a connection accepted but never used (a new PASV replaced this channel). */
   discard(): void {
     this.close();
-    this.accepted?.destroy();
+    this.listener.accepted?.destroy();
   }
 
   describe(): string {

@@ -12,6 +12,7 @@ import type { EventEmitter } from 'node:events';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
+import { MASK, isSecretVerb, maskCommandLine } from '../../protocol/masking.js';
 import type { FtpServerEvents } from '../events.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -34,16 +35,8 @@ export interface JsonLoggerOptions {
   onError?: (error: Error) => void;
 }
 
-/** Verbs whose argument is a secret (RFC 959 s4.1.1: PASS, and ACCT which may carry a password). */
-const SECRET_VERBS = new Set(['PASS', 'ACCT']);
-const MASK = '****';
-
-/** Mask the argument of a command line that carries a secret ("PASS hunter2" -> "PASS ****"). */
-export function maskCommandLine(line: string): string {
-  const m = /^\s*(\S+)(\s?)/.exec(line);
-  if (m && SECRET_VERBS.has(m[1]!.toUpperCase()) && line.length > m[0].length) return `${m[1]}${m[2] || ' '}${MASK}`;
-  return line;
-}
+/** The log masks lines itself (defence in depth); its importers find the masker here too. */
+export { maskCommandLine };
 
 export class JsonLogger {
   readonly level: LogLevel;
@@ -115,7 +108,7 @@ export class JsonLogger {
         const verb = e.verb.toUpperCase();
         this.log('info', 'command', {
           sessionId: e.sessionId, user: e.user, remoteAddress: e.remoteAddress,
-          command: verb, argument: SECRET_VERBS.has(verb) ? (e.argument ? MASK : '') : e.argument,
+          command: verb, argument: isSecretVerb(verb) ? (e.argument ? MASK : '') : e.argument,
           replyCode: e.replyCode, durationMs: e.durationMs,
           // PASV/EPSV: what was advertised and the rule that chose it (docs/nat.md).
           passive: e.passive,

@@ -7,6 +7,7 @@
  */
 import { isIP } from 'node:net';
 import { FtpConfigError, FtpNetworkError, classifySocketError } from '../../errors.js';
+import { unmapIPv4 } from '../../protocol/hostport.js';
 import type { ActiveOptions } from '../options.js';
 
 export interface ActiveConnectTarget {
@@ -23,11 +24,6 @@ export interface ActiveConnectOptions {
   port: number;
   localAddress?: string;
   localPort?: number;
-}
-
-function unmap(a: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a);
-  return m ? m[1] : a;
 }
 
 /** Validate ActiveOptions' source settings (throws FtpConfigError naming the key). */
@@ -47,11 +43,11 @@ export function validateActiveSource(active: ActiveOptions = {}): void {
  * matches on it). A configured sourceAddress of the other family than the target is not used.
  */
 export function activeConnectOptions(active: ActiveOptions, target: ActiveConnectTarget): ActiveConnectOptions {
-  const host = unmap(target.host);
+  const host = unmapIPv4(target.host);
   const family = isIP(host);
   const out: ActiveConnectOptions = { host, port: target.port };
   const configured = active.sourceAddress;
-  const local = configured !== undefined && isIP(unmap(configured)) === family ? unmap(configured) : unmap(target.controlLocalAddress);
+  const local = configured !== undefined && isIP(unmapIPv4(configured)) === family ? unmapIPv4(configured) : unmapIPv4(target.controlLocalAddress);
   if (isIP(local) === family) out.localAddress = local;
   if (active.sourcePort !== undefined) out.localPort = active.sourcePort;
   return out;

@@ -12,6 +12,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
 import { FtpConfigError } from '../../errors.js';
 import { LOCAL_NETWORKS, NetworkSet, isNonPublicAddress } from '../../protocol/address-class.js';
+import { unmapIPv4 } from '../../protocol/hostport.js';
 import type { PassiveOptions, PortRange } from '../options.js';
 import { DEFAULT_PASSIVE_PORT_RANGE } from '../resolved-options.js';
 
@@ -73,11 +74,6 @@ function parseTarget(text: string, key: string): Target {
 
 function expandNetworks(networks: readonly string[]): string[] {
   return networks.flatMap(n => (n.trim() === 'private' ? [...LOCAL_NETWORKS] : [n.trim()]));
-}
-
-function unmap(a: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a);
-  return m ? m[1] : a;
 }
 
 /** Validate and apply a listened -> advertised port map. */
@@ -155,8 +151,8 @@ export class PassiveAdvertiser {
 
   /** Address and port for a 227 reply. */
   async pasv(ctx: PassiveContext): Promise<NatAdvertisement> {
-    const client = unmap(ctx.clientAddress);
-    const local = unmap(ctx.localAddress);
+    const client = unmapIPv4(ctx.clientAddress);
+    const local = unmapIPv4(ctx.localAddress);
     const port = this.#portMap.map(ctx.listenPort);
     // An IPv6 client has no IPv4 address to be told about (RFC 2428 s1): the server answers "use EPSV".
     if (!isIPv4(client)) {

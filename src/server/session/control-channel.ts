@@ -8,7 +8,8 @@
  * socket, or an in-memory pair in tests. Running the commands is the dispatcher's (session/dispatcher.ts).
  */
 import type { Duplex } from 'node:stream';
-import { CommandLineFramer, maskCommand, parseCommandLine } from '../../protocol/commands.js';
+import { CommandLineFramer, parseCommandLine } from '../../protocol/commands.js';
+import { maskCommand } from '../../protocol/masking.js';
 import type { FtpCommand } from '../../protocol/commands.js';
 import { ReplyCode } from '../../protocol/reply-codes.js';
 import { formatReply, reply } from '../../protocol/reply.js';

@@ -6,7 +6,8 @@
  * handler's result turns into (replies, a transfer, a close), and the per-command state rules that follow
  * every command (REST and RNFR).
  */
-import { isPlausibleVerb, maskArgument, maskVerb } from '../../protocol/commands.js';
+import { isPlausibleVerb } from '../../protocol/commands.js';
+import { maskArgument, maskVerb } from '../../protocol/masking.js';
 import type { FtpCommand } from '../../protocol/commands.js';
 import { ReplyCode } from '../../protocol/reply-codes.js';
 import { reply } from '../../protocol/reply.js';

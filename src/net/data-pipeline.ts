@@ -1,0 +1,189 @@
+/**
+ * One data pipeline for both sides: the bytes of one transfer between the data connection (the wire) and
+ * the local end (a storage stream on the server, a file or the caller's stream on the client), built from
+ * {direction, type, mode, metering, idle timeout}, so metering and timing happen in one place and the speed
+ * work has one place to optimise.
+ *
+ * Owns: the order of the stages (net/data-stages.ts, the TYPE A codec of protocol/codecs/), counting the
+ * bytes on each side, the idle deadline, and telling which end failed first. Not here: opening the data
+ * connection, replies, events and retries, which stay with each side's transfer.
+ *
+ * Stages (MODE S, RFC 959 s3.4.1: the bytes as they are, the end of data is the sender's close):
+ *   send:    local source -> [local meter -> TYPE A encoder] -> wire writer (counts the wire)
+ *   receive: wire -> wire meter -> [TYPE A decoder -> local meter] -> local sink (or a forwarder, end: false)
+ * The bracketed stages exist only in TYPE A (RFC 959 s3.1.1.1); in TYPE I the local side counts the same
+ * bytes as the wire. MODE B and MODE Z codecs will sit next to the TYPE A codec, a rate limit next to
+ * the wire meter.
+ */
+import type { Duplex, Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { FtpAbortedError } from '../errors.js';
+import { TypeADecoder, TypeAEncoder } from '../protocol/codecs/type-a.js';
+import { networkError } from './connect.js';
+import { ByteMeter, StreamForwarder, WireWriter } from './data-stages.js';
+
+/** Which way the bytes go, seen from this side: 'send' writes to the wire, 'receive' reads from it. */
+export type DataDirection = 'send' | 'receive';
+/** Representation type (RFC 959 s3.1.1): TYPE I (image, the bytes as they are) or TYPE A (line ends converted). */
+export type DataType = 'binary' | 'ascii';
+/** Transmission mode (RFC 959 s3.4): MODE S only, for now. */
+export type DataMode = 'stream';
+/** Which end made the transfer fail first. */
+export type FailedEnd = 'wire' | 'local' | 'idle' | 'aborted';
+
+interface CommonOptions {
+  /** The data connection, connected (and TLS-wrapped under PROT P). Destroyed when the pipeline fails. */
+  wire: Duplex;
+  /** Default 'binary'. */
+  type?: DataType;
+  /** Default 'stream'. */
+  mode?: DataMode;
+  /**
+   * Fail when no byte moved on the wire for this long (0 or undefined: never). The failure is an
+   * FtpNetworkError (connection 'data', phase 'transfer', failure 'timeout').
+   */
+  idleTimeoutMs?: number;
+  /** Where the data connection goes, for messages (e.g. "127.0.0.1:50012 (EPSV port on the control host)"). */
+  endpoint?: string;
+  /** Called for each chunk that moved on the wire (after TYPE A encoding when sending, before decoding when receiving). */
+  onWireBytes?: (bytes: number) => void;
+  /** Called for each chunk that moved at the local end (the file's bytes: no CR added or removed). */
+  onLocalBytes?: (bytes: number) => void;
+  /** Abort the transfer: the pipeline fails with FtpAbortedError (failedEnd 'aborted'). */
+  signal?: AbortSignal;
+}
+
+export interface SendOptions extends CommonOptions {
+  direction: 'send';
+  source: Readable;
+}
+
+export interface ReceiveOptions extends CommonOptions {
+  direction: 'receive';
+  sink: Writable;
+  /**
+   * End the sink when the data ends (default true). false: a stream the caller keeps for more (the
+   * client's end: false); it is then neither ended, nor destroyed on failure, nor left with listeners.
+   */
+  endSink?: boolean;
+}
+
+export type DataPipelineOptions = SendOptions | ReceiveOptions;
+
+export interface DataPipeline {
+  /**
+   * Resolves when the data is complete: sending, every byte was accepted by the wire and its end queued;
+   * receiving, the wire ended and the sink took every byte. Rejects with the error of the end that failed
+   * first (as that end reported it), the idle FtpNetworkError, or FtpAbortedError.
+   */
+  readonly done: Promise<void>;
+  /** Bytes moved on the wire so far. */
+  readonly wireBytes: number;
+  /** Bytes moved at the local end so far (equal to wireBytes in TYPE I). */
+  readonly localBytes: number;
+  /** Once done rejected: which end failed first. */
+  readonly failedEnd: FailedEnd | undefined;
+}
+
+/** Build the pipeline for one transfer and start it. */
+export function runDataPipeline(options: DataPipelineOptions): DataPipeline {
+  return new DataPipelineRun(options);
+}
+
+class DataPipelineRun implements DataPipeline {
+  wireBytes = 0;
+  localBytes = 0;
+  failedEnd: FailedEnd | undefined;
+  readonly done: Promise<void>;
+  /** The first failure seen; it becomes failedEnd only if the pipeline fails (a late wire error may not). */
+  private first: { end: FailedEnd; err: unknown } | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private forwarder: StreamForwarder | undefined;
+  private readonly cleanups: Array<() => void> = [];
+
+  constructor(private readonly options: DataPipelineOptions) {
+    this.done = this.run();
+  }
+
+  private get ascii(): boolean { return this.options.type === 'ascii'; }
+
+  private countWire = (bytes: number): void => {
+    this.wireBytes += bytes;
+    this.idleTimer?.refresh();
+    this.options.onWireBytes?.(bytes);
+    if (!this.ascii) this.countLocal(bytes);
+  };
+
+  private countLocal = (bytes: number): void => {
+    this.localBytes += bytes;
+    this.options.onLocalBytes?.(bytes);
+  };
+
+  /** The first end to fail names the cause: pipeline() then destroys the other stages with that same error. */
+  private noteFailure(end: FailedEnd, err: unknown): void {
+    this.first ??= { end, err };
+  }
+
+  private async run(): Promise<void> {
+    const { options } = this;
+    const { wire } = options;
+    // Listeners before pipeline()'s own, so the first 'error' event names the origin. The wire's stays: a
+    // later error on a socket without a listener would be thrown.
+    wire.on('error', err => this.noteFailure('wire', err));
+    const local = options.direction === 'send' ? options.source : options.sink;
+    const onLocalError = (err: Error): void => this.noteFailure('local', err);
+    local.once('error', onLocalError);
+    this.cleanups.push(() => local.off('error', onLocalError));
+    this.armIdle();
+    const onAbort = (): void => this.noteFailure('aborted', new FtpAbortedError(abortReason(options.signal)));
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    this.cleanups.push(() => options.signal?.removeEventListener('abort', onAbort));
+    try {
+      await pipeline(this.stages(), { signal: options.signal });
+    } catch (err) {
+      // No end reported an error event: a stage did (the forwarder: the caller's stream closed; the wire
+      // writer or a premature close: the data connection).
+      this.noteFailure(this.forwarder?.failure === err ? 'local' : 'wire', err);
+      wire.destroy();
+      this.failedEnd = this.first!.end;
+      throw this.first!.err;
+    } finally {
+      clearTimeout(this.idleTimer);
+      for (const cleanup of this.cleanups.splice(0)) cleanup();
+    }
+  }
+
+  private stages(): Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> {
+    const { options } = this;
+    if (options.direction === 'send') {
+      const toWire = new WireWriter(options.wire, this.countWire);
+      return this.ascii
+        ? [options.source, new ByteMeter(this.countLocal), new TypeAEncoder(), toWire]
+        : [options.source, toWire];
+    }
+    const sink = options.endSink ?? true ? options.sink : (this.forwarder = new StreamForwarder(options.sink));
+    const fromWire = new ByteMeter(this.countWire);
+    return this.ascii
+      ? [options.wire, fromWire, new TypeADecoder(), new ByteMeter(this.countLocal), sink]
+      : [options.wire, fromWire, sink];
+  }
+
+  private armIdle(): void {
+    const ms = this.options.idleTimeoutMs ?? 0;
+    if (ms <= 0) return;
+    this.idleTimer = setTimeout(() => {
+      const err = networkError({ connection: 'data', phase: 'transfer', failure: 'timeout', elapsedMs: ms,
+        endpoint: this.options.endpoint, detail: `no data moved for ${ms} ms after ${this.wireBytes} bytes` });
+      this.noteFailure('idle', err);
+      this.options.wire.destroy(err);
+    }, ms);
+  }
+}
+
+function abortReason(signal: AbortSignal | undefined): string {
+  const reason: unknown = signal?.reason;
+  if (typeof reason === 'string') return reason;
+  if (reason instanceof Error && reason.name !== 'AbortError') return reason.message;
+  return 'the transfer was aborted';
+}

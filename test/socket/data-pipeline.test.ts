@@ -1,0 +1,253 @@
+/**
+ * The data pipeline both sides' transfers are built on (src/net/data-pipeline.ts), through real TCP
+ * sockets: TYPE A both ways, what is metered on each side, the idle deadline, failures from either end,
+ * abort, backpressure, and completion by what the wire accepted.
+ */
+import { test } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { FtpAbortedError, FtpNetworkError } from '../../src/errors.js';
+import { runDataPipeline } from '../../src/net/data-pipeline.js';
+
+/** A broken pipeline waits forever on its peer: fail the test instead. */
+const BOUNDED = { timeout: 20_000 };
+
+/** Two ends of one loopback TCP connection: `wire` for the pipeline, `peer` for the test. */
+async function socketPair(t: TestContext): Promise<{ wire: net.Socket; peer: net.Socket }> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const accepted = once(server, 'connection') as Promise<[net.Socket]>;
+  const wire = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  const [[peer]] = await Promise.all([accepted, once(wire, 'connect')]);
+  server.close();
+  for (const s of [wire, peer]) { s.on('error', () => {}); t.after(() => s.destroy()); }
+  return { wire, peer };
+}
+
+function readAll(s: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  s.on('data', (c: Buffer) => chunks.push(c));
+  return new Promise((resolve, reject) => {
+    s.once('end', () => resolve(Buffer.concat(chunks)));
+    s.once('error', reject);
+  });
+}
+
+function collector(): { sink: Writable; data: () => Buffer } {
+  const chunks: Buffer[] = [];
+  const sink = new Writable({ write(c: Buffer, _e, cb) { chunks.push(c); cb(); } });
+  return { sink, data: () => Buffer.concat(chunks) };
+}
+
+/** Waits until `value()` has not changed for `quietMs` (bounded by `maxMs`): a stalled flow has settled. */
+async function settled(value: () => number, quietMs = 150, maxMs = 5000): Promise<number> {
+  const started = Date.now();
+  let last = value();
+  let since = Date.now();
+  while (Date.now() - since < quietMs && Date.now() - started < maxMs) {
+    await new Promise(resolve => setTimeout(resolve, 20));
+    if (value() !== last) { last = value(); since = Date.now(); }
+  }
+  return last;
+}
+
+test('TYPE A send: LF becomes CRLF on the wire; the wire and the local side are metered apart', BOUNDED, async t => {
+  const { wire, peer } = await socketPair(t);
+  const received = readAll(peer);
+  const wireChunks: number[] = [];
+  const p = runDataPipeline({ direction: 'send', wire, type: 'ascii', source: Readable.from([Buffer.from('a\nb\r'), Buffer.from('\nc\n')]),
+    onWireBytes: n => wireChunks.push(n) });
+  await p.done;
+  assert.equal((await received).toString(), 'a\r\nb\r\nc\r\n');
+  assert.deepEqual([p.wireBytes, p.localBytes, p.failedEnd], [9, 7, undefined]);
+  assert.equal(wireChunks.reduce((a, b) => a + b, 0), 9);
+});
+
+test('TYPE A receive: CRLF becomes LF locally, also split across chunks; a lone CR stays', BOUNDED, async t => {
+  const { wire, peer } = await socketPair(t);
+  const { sink, data } = collector();
+  let local = 0;
+  const p = runDataPipeline({ direction: 'receive', wire, type: 'ascii', sink, onLocalBytes: n => { local += n; } });
+  peer.write('a\r\nb\r');
+  peer.end('\nc\rd');
+  await p.done;
+  assert.equal(data().toString(), 'a\nb\nc\rd');
+  assert.deepEqual([p.wireBytes, p.localBytes, local], [9, 7, 7]);
+});
+
+test('TYPE I both ways: the bytes as they are, one count for both sides', BOUNDED, async t => {
+  const body = randomBytes(3 * 1024 * 1024 + 17);
+  const a = await socketPair(t);
+  const received = readAll(a.peer);
+  const send = runDataPipeline({ direction: 'send', wire: a.wire, source: Readable.from([body.subarray(0, 1000), body.subarray(1000)]) });
+  await send.done;
+  assert.ok((await received).equals(body));
+  assert.deepEqual([send.wireBytes, send.localBytes], [body.length, body.length]);
+
+  const b = await socketPair(t);
+  const { sink, data } = collector();
+  const receive = runDataPipeline({ direction: 'receive', wire: b.wire, sink });
+  b.peer.end(body);
+  await receive.done;
+  assert.ok(data().equals(body));
+  assert.deepEqual([receive.wireBytes, receive.localBytes], [body.length, body.length]);
+});
+
+test('idle timeout: no byte for idleTimeoutMs fails with a typed error and closes the wire', BOUNDED, async t => {
+  const { wire, peer } = await socketPair(t);
+  const { sink } = collector();
+  const p = runDataPipeline({ direction: 'receive', wire, sink, idleTimeoutMs: 200, endpoint: '127.0.0.1:1 (test)' });
+  peer.write('hello');
+  const err = await p.done.catch(e => e);
+  assert.ok(err instanceof FtpNetworkError, String(err));
+  assert.deepEqual([err.connection, err.phase, err.failure, p.failedEnd], ['data', 'transfer', 'timeout', 'idle']);
+  assert.match(err.message, /127\.0\.0\.1:1 \(test\).*no data moved for 200 ms after 5 bytes/);
+  assert.ok(wire.destroyed);
+  await once(peer, 'close');
+});
+
+test('idle timeout: bytes that keep moving keep the transfer alive', BOUNDED, async t => {
+  const { wire, peer } = await socketPair(t);
+  const { sink, data } = collector();
+  const p = runDataPipeline({ direction: 'receive', wire, sink, idleTimeoutMs: 250 });
+  for (let i = 0; i < 8; i++) {
+    peer.write('x');
+    await new Promise(resolve => setTimeout(resolve, 80)); // the scenario: a slow sender, 8 x 80 ms > 250 ms
+  }
+  peer.end();
+  await p.done;
+  assert.equal(data().toString(), 'xxxxxxxx');
+});
+
+test('a local source that fails mid-send: its error, failedEnd local, the wire closed', BOUNDED, async t => {
+  const { wire, peer } = await socketPair(t);
+  const boom = new Error('disk read failed');
+  let sent = false;
+  const source = new Readable({
+    read() {
+      if (!sent) { sent = true; this.push(Buffer.alloc(1000)); } else this.destroy(boom);
+    },
+  });
+  const received = readAll(peer).catch(() => Buffer.alloc(0));
+  const p = runDataPipeline({ direction: 'send', wire, source });
+  await assert.rejects(p.done, e => e === boom);
+  assert.equal(p.failedEnd, 'local');
+  assert.ok(wire.destroyed);
+  await received;
+});
+
+test('a wire reset mid-receive: the socket error, failedEnd wire, the sink destroyed', BOUNDED, async t => {
+  const { wire, peer } = await socketPair(t);
+  const sink = new PassThrough();
+  sink.resume();
+  const p = runDataPipeline({ direction: 'receive', wire, sink });
+  peer.write('partial');
+  await once(sink, 'data');
+  peer.resetAndDestroy();
+  const err = await p.done.catch(e => e);
+  assert.equal((err as NodeJS.ErrnoException).code, 'ECONNRESET', String(err));
+  assert.equal(p.failedEnd, 'wire');
+  assert.ok(sink.destroyed);
+});
+
+test('end: false: the caller keeps its stream, intact and without leftover listeners, even on failure', BOUNDED, async t => {
+  const kept = new PassThrough();
+  kept.resume();
+  const before = ['error', 'close', 'drain', 'finish'].map(e => kept.listenerCount(e));
+  const a = await socketPair(t);
+  const ok = runDataPipeline({ direction: 'receive', wire: a.wire, sink: kept, endSink: false });
+  a.peer.end('first');
+  await ok.done;
+  const b = await socketPair(t);
+  const failing = runDataPipeline({ direction: 'receive', wire: b.wire, sink: kept, endSink: false });
+  b.peer.write('second');
+  await new Promise(resolve => kept.once('data', resolve));
+  b.peer.resetAndDestroy();
+  await assert.rejects(failing.done);
+  assert.equal(failing.failedEnd, 'wire');
+  assert.ok(!kept.destroyed && !kept.writableEnded, 'the caller stream is neither destroyed nor ended');
+  assert.deepEqual(['error', 'close', 'drain', 'finish'].map(e => kept.listenerCount(e)), before);
+});
+
+test('a local sink that fails mid-receive: its error, failedEnd local, the wire closed', BOUNDED, async t => {
+  const { wire, peer } = await socketPair(t);
+  const full = Object.assign(new Error('no space left'), { code: 'ENOSPC' });
+  const sink = new Writable({ write(_c, _e, cb) { cb(full); } });
+  const p = runDataPipeline({ direction: 'receive', wire, sink });
+  peer.write('data');
+  await assert.rejects(p.done, e => e === full);
+  assert.equal(p.failedEnd, 'local');
+  await once(peer, 'close');
+});
+
+test('abort: FtpAbortedError with the reason, failedEnd aborted, the wire closed', BOUNDED, async t => {
+  const { wire, peer } = await socketPair(t);
+  const { sink } = collector();
+  const ac = new AbortController();
+  const p = runDataPipeline({ direction: 'receive', wire, sink, signal: ac.signal });
+  peer.write('some');
+  await settled(() => p.wireBytes, 50);
+  ac.abort('ABOR from the client');
+  const err = await p.done.catch(e => e);
+  assert.ok(err instanceof FtpAbortedError, String(err));
+  assert.match(err.message, /ABOR from the client/);
+  assert.equal(p.failedEnd, 'aborted');
+  assert.ok(wire.destroyed);
+  const pre = new AbortController();
+  pre.abort();
+  const c = await socketPair(t);
+  const early = runDataPipeline({ direction: 'send', wire: c.wire, source: Readable.from([Buffer.from('x')]), signal: pre.signal });
+  await assert.rejects(early.done, FtpAbortedError);
+});
+
+test('backpressure: a sink that does not take data stops reading from the wire; all of it comes when it does', BOUNDED, async t => {
+  const { wire, peer } = await socketPair(t);
+  const total = 16 * 1024 * 1024;
+  let held: (() => void) | undefined;
+  let sinkBytes = 0;
+  const sink = new Writable({
+    highWaterMark: 16 * 1024,
+    write(c: Buffer, _e, cb) { sinkBytes += c.length; if (sinkBytes > 64 * 1024 && !released) held = cb; else cb(); },
+  });
+  let released = false;
+  const p = runDataPipeline({ direction: 'receive', wire, sink });
+  peer.end(Buffer.alloc(total, 7));
+  const metered = await settled(() => p.wireBytes);
+  assert.ok(metered < 4 * 1024 * 1024, `read ${metered} bytes from the wire while the sink held one write`);
+  released = true;
+  held?.();
+  await p.done;
+  assert.deepEqual([p.wireBytes, sinkBytes], [total, total]);
+});
+
+test('backpressure when sending: a peer that does not read stops the source', BOUNDED, async t => {
+  const { wire, peer } = await socketPair(t);
+  peer.pause();
+  let produced = 0;
+  const source = new Readable({ read() { produced += 65536; this.push(Buffer.alloc(65536)); } });
+  const p = runDataPipeline({ direction: 'send', wire, source });
+  const pulled = await settled(() => produced);
+  assert.ok(pulled < 64 * 1024 * 1024, `pulled ${pulled} bytes from a source the peer did not read`);
+  source.destroy(new Error('stop'));
+  await assert.rejects(p.done);
+});
+
+test('send: complete once the wire accepted every byte, even if the peer resets before our end of file', BOUNDED, async t => {
+  const { wire, peer } = await socketPair(t);
+  const body = randomBytes(256 * 1024);
+  let got = 0;
+  // A peer that knows the size resets the moment the last byte arrives; our source's end of file comes later.
+  peer.on('data', (c: Buffer) => { got += c.length; if (got === body.length) peer.resetAndDestroy(); });
+  const source = new Readable({ read() {} });
+  source.push(body);
+  wire.once('close', () => source.push(null));
+  const p = runDataPipeline({ direction: 'send', wire, source });
+  await p.done;
+  assert.equal(p.wireBytes, body.length);
+  assert.equal(p.failedEnd, undefined);
+});

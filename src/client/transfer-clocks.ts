@@ -1,5 +1,5 @@
 /**
- * The clocks of one client transfer (transfer.ts): the data idle timeout (timeouts.dataMs), the stall limit
+ * The clocks of one client transfer (transfer.ts; the data idle timeout is the pipeline's, net/data-pipeline.ts): the stall limit
  * (timeouts.stall, curl's --speed-limit/--speed-time), the whole transfer's deadline (timeouts.maxTimeMs,
  * curl's --max-time for one transfer) and the wait for the final reply once the data is over or ABOR went
  * out (timeouts.commandMs). They only measure; the transfer decides what an expiry means.
@@ -17,18 +17,11 @@ export interface TransferLimits {
 export interface StallReading { moved: number; spanMs: number; rate: number }
 
 export class TransferClocks {
-  private idle: NodeJS.Timeout | undefined;
   private stall: NodeJS.Timeout | undefined;
   private max: NodeJS.Timeout | undefined;
   private final: NodeJS.Timeout | undefined;
 
   constructor(readonly limits: TransferLimits) {}
-
-  /** (Re)start the idle clock: one refresh per chunk. */
-  armIdle(onIdle: () => void): void {
-    if (this.idle) { this.idle.refresh(); return; }
-    this.idle = setTimeout(() => { this.idle = undefined; onIdle(); }, this.limits.dataMs);
-  }
 
   /**
    * Every tick, the average rate since the newest sample at least one window old; below the minimum,
@@ -54,9 +47,8 @@ export class TransferClocks {
     }, Math.max(50, Math.min(1000, windowMs / 4)));
   }
 
-  /** Stop the idle and stall clocks (the data is over). */
+  /** Stop the stall clock (the data is over). */
   stopDataClocks(): void {
-    if (this.idle) { clearTimeout(this.idle); this.idle = undefined; }
     if (this.stall) { clearInterval(this.stall); this.stall = undefined; }
   }
 

@@ -22,8 +22,7 @@ import { ReplyCode } from '../protocol/reply-codes.js';
 import { isPreliminary, isPositive, type FtpResponse } from '../protocol/reply-parser.js';
 import { maskOutgoingCommand } from '../protocol/masking.js';
 import { networkError } from '../net/connect.js';
-import { ByteMeter, StreamForwarder } from '../net/data-stages.js';
-import { TypeADecoder, TypeAEncoder } from '../protocol/codecs/type-a.js';
+import { runDataPipeline, type FailedEnd } from '../net/data-pipeline.js';
 import type { ControlConnection, SocketLike } from './control-connection.js';
 import { prepareData, type DataMode, type PreparedData } from './data-channel.js';
 import type { ProgressTracker } from './progress.js';
@@ -59,9 +58,6 @@ const NEXT_STATES: Record<TransferState, readonly TransferState[]> = {
   draining: ['settled'],
   settled: [],
 };
-
-/** Which end of the data pipeline failed first (pipeline() then destroys every stream with that error). */
-interface FailureOrigin { socket?: Error; local?: Error }
 
 export class Transfer {
   private state: TransferState = 'preparing';
@@ -229,7 +225,7 @@ export class Transfer {
   private async runData(): Promise<void> {
     const { spec, session } = this;
     const data = this.data!;
-    const origin: FailureOrigin = {};
+    let failedEnd: FailedEnd | undefined;
     try {
       const raw = await data.socket();
       if (this.isOver()) { raw.destroy(); return; }
@@ -243,15 +239,6 @@ export class Transfer {
         if (this.isOver()) { sock.destroy(); return; }
       }
       this.dataSocket = sock;
-      // Who failed first? pipeline() then destroys every other stream with the same error, so only the
-      // first 'error' event names the origin (these listeners run before pipeline's own).
-      sock.on('error', e => { if (!origin.local) origin.socket ??= e; });
-      const local = spec.direction === 'upload' ? spec.source : spec.sink;
-      const onLocalError = (e: Error): void => { if (!origin.socket) origin.local ??= e; };
-      local?.once('error', onLocalError);
-      // A caller's stream may serve many transfers (end: false): leave no listener behind.
-      this.cleanups.push(() => local?.off('error', onLocalError));
-      this.armIdle();
       this.clocks.watchStall(() => this.bytes, ({ moved, spanMs, rate }) => {
         const limit = this.clocks.limits.stall!;
         this.fail(networkError({ connection: 'data', phase: 'transfer', failure: 'stalled', elapsedMs: spanMs,
@@ -259,21 +246,19 @@ export class Transfer {
           detail: `${moved} bytes in the last ${(spanMs / 1000).toFixed(1)} s (${rate.toFixed(1)} B/s), below the minimum of `
             + `${limit.minBytesPerSecond} B/s over ${limit.seconds} s, after ${this.bytes} bytes (${maskOutgoingCommand(this.spec.command)})` }), 'data');
       });
-      // TYPE A: the wire carries CRLF, the local file LF. Progress counts the local side (its total is the
-      // local size or SIZE, so wire bytes would pass 100%); the idle timer and this.bytes count the wire.
-      // One add and one timer refresh per chunk.
-      const meter = new ByteMeter(n => { this.bytes += n; if (!spec.ascii) spec.progress?.add(n); this.armIdle(); });
-      const localMeter = (): ByteMeter => new ByteMeter(n => spec.progress?.add(n));
-      if (spec.direction === 'upload') {
-        const source = spec.source!;
-        if (spec.ascii) await pipeline(source, localMeter(), new TypeAEncoder(), meter, sock);
-        else await pipeline(source, meter, sock);
-      } else {
-        // A stream the caller keeps (end: false) is fed through a StreamForwarder: pipeline() with end: false
-        // leaves a 'close' listener on it per call.
-        const sink = spec.endSink ?? true ? spec.sink! : new StreamForwarder(spec.sink!);
-        if (spec.ascii) await pipeline(sock, meter, new TypeADecoder(), localMeter(), sink);
-        else await pipeline(sock, meter, sink);
+      // TYPE A: progress counts the local side (its total is the local size or SIZE, so wire bytes would
+      // pass 100%); this.bytes, the stall watch and the idle deadline count the wire.
+      const common = { wire: sock, type: spec.ascii ? 'ascii' as const : 'binary' as const,
+        idleTimeoutMs: this.clocks.limits.dataMs, endpoint: this.data?.description,
+        onWireBytes: (n: number) => { this.bytes += n; }, onLocalBytes: (n: number) => spec.progress?.add(n) };
+      const run = runDataPipeline(spec.direction === 'upload'
+        ? { direction: 'send', source: spec.source!, ...common }
+        : { direction: 'receive', sink: spec.sink!, endSink: spec.endSink ?? true, ...common });
+      try {
+        await run.done;
+      } catch (e) {
+        failedEnd = run.failedEnd;
+        throw e;
       }
       this.clocks.stopDataClocks();
       this.dataDone = true;
@@ -283,31 +268,19 @@ export class Transfer {
       this.clocks.stopDataClocks();
       if (this.state === 'settled') return;
       if (this.aborted) { this.settle(); return; }
-      this.fail(this.classifyDataError(e as Error, origin), 'data');
+      this.fail(this.classifyDataError(e as Error, failedEnd), 'data');
     }
   }
 
-  private classifyDataError(e: Error, origin: FailureOrigin): Error {
+  private classifyDataError(e: Error, failedEnd: FailedEnd | undefined): Error {
     if (e instanceof FtpError) return e;
     const side = this.spec.direction === 'upload' ? 'source' : 'destination';
-    // pipeline() destroys every stream with the first error, so the socket may re-emit a local error.
-    if (origin.local) return new FtpUsageError(`local ${side} failed: ${origin.local.message}`, { cause: origin.local });
-    if (origin.socket || (e as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') {
-      const cause = origin.socket ?? e;
-      const failure = classifySocketError(cause);
+    if (failedEnd === 'wire') {
+      const failure = classifySocketError(e);
       return networkError({ connection: 'data', phase: 'transfer', failure: failure === 'other' ? 'closed' : failure,
-        endpoint: this.data?.description, cause, detail: `after ${this.bytes} bytes (${maskOutgoingCommand(this.spec.command)})` });
+        endpoint: this.data?.description, cause: e, detail: `after ${this.bytes} bytes (${maskOutgoingCommand(this.spec.command)})` });
     }
     return new FtpUsageError(`local ${side} failed: ${e.message}`, { cause: e });
-  }
-
-  /** The data idle timeout: no byte for timeouts.dataMs fails the transfer. */
-  private armIdle(): void {
-    this.clocks.armIdle(() => {
-      const ms = this.clocks.limits.dataMs;
-      this.fail(networkError({ connection: 'data', phase: 'transfer', failure: 'timeout', elapsedMs: ms,
-        endpoint: this.data?.description, detail: `no data moved for ${ms} ms after ${this.bytes} bytes` }), 'data');
-    });
   }
 
   private stopData(): void {

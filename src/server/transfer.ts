@@ -10,17 +10,14 @@
  * A transfer talks to a small TransferHost (send a reply, emit events, options), never to the session.
  */
 import type { Socket } from 'node:net';
-import { Transform } from 'node:stream';
 import type { Duplex, Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { FtpNetworkError, FtpStorageError, FtpTlsError } from '../errors.js';
 import { dataTlsFailureReply } from './tls/server-tls.js';
-import { TypeADecoder, TypeAEncoder } from '../protocol/codecs/type-a.js';
+import { runDataPipeline, type DataPipeline } from '../net/data-pipeline.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { reply } from '../protocol/reply.js';
 import type { Reply } from '../protocol/reply.js';
 import type { ResolvedServerOptions } from './resolved-options.js';
-import { DataSocketSink } from './data/socket-sink.js';
 import type { DataChannel } from './data/data-channel.js';
 import type { TransferEvent, TransferFailedEvent } from './events.js';
 import { storageErrorReply } from './storage-replies.js';
@@ -76,12 +73,10 @@ export interface RunningTransfer {
 }
 
 class AbortedError extends Error {}
-class DataTimeoutError extends Error {}
 
 export function runTransfer(host: TransferHost, req: TransferRequest, channel: DataChannel): RunningTransfer {
   const controller = new AbortController();
   let abortReason: string | undefined;
-  let bytes = 0;
   const startedAt = Date.now();
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
@@ -89,13 +84,7 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
   });
   aborted.catch(() => { /* observed through Promise.race */ });
 
-  const counter = new Transform({
-    highWaterMark: 64 * 1024,
-    transform(chunk: Buffer, _enc, cb) {
-      bytes += chunk.length;
-      cb(null, chunk);
-    },
-  });
+  let pipelineRun: DataPipeline | undefined;
 
   const destroyStorage = (): void => {
     req.source?.destroy();
@@ -105,7 +94,7 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
   const base = (): TransferEvent => ({
     ...host.eventBase(),
     path: req.path,
-    bytes,
+    bytes: pipelineRun?.wireBytes ?? 0,
     durationMs: Date.now() - startedAt,
     offset: req.offset,
     dataMode: channel.kind,
@@ -134,51 +123,32 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
       return fail(`data connection ${why}`, reply(ReplyCode.CantOpenDataConnection, `Can't open data connection (${why})`));
     }
 
-    const net = socket as Partial<Socket>;
-    // A download's pending write fails with whatever the socket reports once destroyed, not our error.
-    let timedOut = false;
-    const idleMs = host.options.timeouts.dataIdleMs;
-    if (typeof net.setTimeout === 'function' && idleMs > 0) {
-      net.setTimeout(idleMs, () => { timedOut = true; socket.destroy(new DataTimeoutError('data connection idle timeout')); });
-    }
     // Big writes, few syscalls: no Nagle delay on the last partial segment.
-    if (typeof net.setNoDelay === 'function') net.setNoDelay(true);
-
-    // Which side failed first decides the reply: the storage (451/452/552...) or the data connection (426).
-    let storageError: unknown;
-    const onStorageError = (err: unknown): void => { storageError ??= err; };
-    req.source?.once('error', onStorageError);
-    req.sink?.once('error', onStorageError);
-    let socketFailedFirst = false;
-    socket.once('error', () => { if (storageError === undefined) socketFailedFirst = true; });
+    (socket as Partial<Socket>).setNoDelay?.(true);
+    const common = { wire: socket, type: req.ascii ? 'ascii' as const : 'binary' as const,
+      idleTimeoutMs: host.options.timeouts.dataIdleMs, signal: controller.signal };
+    const data = runDataPipeline(req.direction === 'upload'
+      ? { direction: 'receive', sink: req.sink as Writable, ...common }
+      : { direction: 'send', source: req.source as Readable, ...common });
+    pipelineRun = data;
     try {
-      if (req.direction === 'upload') {
-        const sink = req.sink as Writable;
-        const stages: Array<Duplex | Writable> = req.ascii ? [counter, new TypeADecoder(), sink] : [counter, sink];
-        await pipeline([socket, ...stages], { signal: controller.signal });
-      } else {
-        const source = req.source as Readable;
-        const stages: Duplex[] = req.ascii ? [new TypeAEncoder(), counter] : [counter];
-        // Not the socket itself: a client closing right after the last byte must not turn 226 into 426.
-        await pipeline([source, ...stages, new DataSocketSink(socket)], { signal: controller.signal });
-      }
+      await data.done;
     } catch (err) {
       socket.destroy();
       destroyStorage();
       if (abortReason !== undefined) return fail(abortReason, reply(ReplyCode.ConnectionClosedTransferAborted, 'Transfer aborted'));
-      if (timedOut || err instanceof DataTimeoutError) return fail('data connection idle timeout', reply(ReplyCode.ConnectionClosedTransferAborted, 'Data connection timed out; transfer aborted'));
-      const fromStorage = err instanceof FtpStorageError ? err : !socketFailedFirst ? storageError : undefined;
-      if (fromStorage !== undefined) {
+      if (data.failedEnd === 'idle') return fail('data connection idle timeout', reply(ReplyCode.ConnectionClosedTransferAborted, 'Data connection timed out; transfer aborted'));
+      if (data.failedEnd === 'local') {
         // Raw OS text stays in the event (for the operator), never on the wire.
-        if (!(fromStorage instanceof FtpStorageError)) host.reportError(fromStorage);
-        const kind = fromStorage instanceof FtpStorageError ? fromStorage.failure : 'io';
-        return fail(`storage error: ${kind}`, storageErrorReply(fromStorage, req.path));
+        if (!(err instanceof FtpStorageError)) host.reportError(err);
+        const kind = err instanceof FtpStorageError ? err.failure : 'io';
+        return fail(`storage error: ${kind}`, storageErrorReply(err, req.path));
       }
       const code = (err as NodeJS.ErrnoException).code;
       return fail(`data connection lost${code ? ` (${code})` : ''}`,
         reply(ReplyCode.ConnectionClosedTransferAborted, 'Connection closed; transfer aborted'));
     }
-    // Downloads: the source ended and the socket accepted every byte (socket-sink.ts), even if the client
+    // Downloads: the source ended and the socket accepted every byte (net/data-stages.ts WireWriter), even if the client
     // closed the data connection first. Uploads: the client's EOF arrived and the storage stream finished.
     // Either way the data is done.
     socket.destroy();
@@ -201,7 +171,7 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
     offset: req.offset,
     dataMode: channel.kind,
     startedAt,
-    get bytes() { return bytes; },
+    get bytes() { return pipelineRun?.wireBytes ?? 0; },
     async abort(reason: string) {
       if (abortReason === undefined) {
         abortReason = reason;

@@ -38,8 +38,9 @@ test('REIN keeps the failed-login count: the limit closes the connection anyway'
 test('a connection that never logs in is closed after the login deadline, NOOPs or not', async t => {
   const loginMs = 400;
   const h = await setup(t, { timeouts: { loginMs, idleMs: 60_000 } });
-  const c = await connect(t, h);
+  // The server's deadline starts when it accepts, so the clock here starts before connecting.
   const started = Date.now();
+  const c = await connect(t, h);
   let last = 0;
   // Keep the connection busy (each NOOP restarts the idle timer) until the server closes it; bounded.
   while (!c.closed && Date.now() - started < 20_000) {

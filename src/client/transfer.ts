@@ -15,7 +15,6 @@
  * - every wait is bounded (transfer-clocks.ts): accept and data idle (data timeout), preliminary and final
  *   replies (command timeout). If the server does not answer in time, the control connection is failed.
  */
-import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
 import { FtpAbortedError, FtpError, FtpNetworkError, FtpReplyError, FtpUsageError, classifySocketError } from '../errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';

@@ -2,7 +2,7 @@
  * Address classification and the client's PASV address policy (what to do with the host in a 227 reply).
  *
  * Owns the pure decision "connect to the address in the PASV reply or to the control host?", with the reason
- * in words, so the client's transcript and the doctor can say which rule applied (DESIGN principle 13).
+ * in words, so the client's transcript and the doctor can say which rule applied (docs/architecture.md#nat-is-explicit).
  * A server behind NAT often advertises its private address (RFC 1918) in PASV; FileZilla's "replace unroutable
  * PASV address" and Chilkat's PassiveUseHostAddr are the settings users know for it.
  */

@@ -2,7 +2,7 @@
  * Control-connection framing and command parsing on the server side (RFC 959 s4.1, s5.3; RFC 854 Telnet).
  *
  * Owns: turning the bytes a client sends on the control connection into lines, and each line into a typed
- * FtpCommand once (DESIGN.md principle 1). Pure: bytes in, values out, no sockets.
+ * FtpCommand once (docs/architecture.md#parse-once). Pure: bytes in, values out, no sockets.
  *
  * Quirks handled, each with a unit test in test/unit/commands.test.ts:
  * - Lines end with CRLF (RFC 959 s4.1.3); LF alone is accepted too (many scripts send it), and any CRs

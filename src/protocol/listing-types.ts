@@ -19,6 +19,6 @@ export interface FileEntry {
 /**
  * Longest listing line the parsers look at, in UTF-16 code units. A real entry is a name (255 bytes on
  * most file systems) plus a symlink target (PATH_MAX 4096) plus columns; a longer line is reported as
- * unparsed instead (DESIGN principle 12: bound every input). The parsers are linear anyway.
+ * unparsed instead (docs/architecture.md#bound-every-input). The parsers are linear anyway.
  */
 export const MAX_LISTING_LINE_CHARS = 64 * 1024;

@@ -1,5 +1,5 @@
 /**
- * Virtual path resolution (DESIGN.md principle 8).
+ * Virtual path resolution (docs/architecture.md#virtual-paths-never-escape).
  *
  * Owns: turning the working directory and a client-supplied path argument into the one normalized
  * absolute POSIX path that storage backends receive ("/", "/a/b"). Pure string code, no file system.

@@ -4,9 +4,10 @@
  *
  * Why: checking a path (realpath) and then using it (unlink, mkdir, rename, open(O_CREAT)) lets a local
  * process that renames folders inside the served tree in between redirect the use outside the root; a
- * descriptor check after open() comes after the damage (issue 8: a renameat2(RENAME_EXCHANGE) loop made the
- * realpath jail delete, create and truncate files outside the root). A descriptor names a folder, not a
- * path: once open, renaming or replacing names around it does not change what it is.
+ * descriptor check after open() comes after the damage (measured: a renameat2(RENAME_EXCHANGE) loop made the
+ * realpath jail delete, create and truncate files outside the root; test/socket/local-storage-race.test.ts).
+ * A descriptor names a folder, not a path: once open, renaming or replacing names around it does not change
+ * what it is.
  *
  * How, and why this way:
  * - The root is opened once (O_PATH|O_DIRECTORY) and held for the jail's life (closed by a finalizer).

@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { FtpNetworkError, classifySocketError } from '../errors.js';
+import { FtpNetworkError, FtpUsageError, classifySocketError } from '../errors.js';
 import { formatReply, reply } from '../protocol/reply.js';
 import { unmapIPv4 } from '../protocol/hostport.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
@@ -110,7 +110,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
    * unavailable it falls back to 0.0.0.0. Resolves with the bound address(es).
    */
   async listen(): Promise<AddressInfo[]> {
-    if (this.servers.length) throw new Error('already listening');
+    if (this.servers.length) throw new FtpUsageError('the server is already listening: call close() before listen() again');
     const { host, port } = this.options;
     // NAT/active: connecting back from port 20 (RFC 959 s3.2) needs the privilege; say so now, not at the first transfer.
     await checkActiveSourcePrivilege(this.options.active);

@@ -22,8 +22,6 @@ import { TypeADecoder, TypeAEncoder } from '../protocol/codecs/type-a.js';
 import { networkError } from './connect.js';
 import { ByteMeter, StreamForwarder, WireWriter } from './data-stages.js';
 
-/** Which way the bytes go, seen from this side: 'send' writes to the wire, 'receive' reads from it. */
-export type DataDirection = 'send' | 'receive';
 /** Representation type (RFC 959 s3.1.1): TYPE I (image, the bytes as they are) or TYPE A (line ends converted). */
 export type DataType = 'binary' | 'ascii';
 /** Transmission mode (RFC 959 s3.4): MODE S only, for now. */
@@ -39,8 +37,9 @@ interface CommonOptions {
   /** Default 'stream'. */
   mode?: DataMode;
   /**
-   * Fail when no byte moved on the wire for this long (0 or undefined: never). The failure is an
-   * FtpNetworkError (connection 'data', phase 'transfer', failure 'timeout').
+   * Fail when no byte moved on the wire for this long (0 or undefined: never), in both directions, also
+   * when the local source is the one that stalls. The failure is an FtpNetworkError (connection 'data',
+   * phase 'transfer', failure 'timeout').
    */
   idleTimeoutMs?: number;
   /** Where the data connection goes, for messages (e.g. "127.0.0.1:50012 (EPSV port on the control host)"). */
@@ -99,6 +98,8 @@ class DataPipelineRun implements DataPipeline {
   private first: { end: FailedEnd; err: unknown } | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private forwarder: StreamForwarder | undefined;
+  /** Sending: the last stage, which alone writes into the wire. */
+  private toWire: WireWriter | undefined;
   private readonly cleanups: Array<() => void> = [];
 
   constructor(private readonly options: DataPipelineOptions) {
@@ -157,7 +158,7 @@ class DataPipelineRun implements DataPipeline {
   private stages(): Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> {
     const { options } = this;
     if (options.direction === 'send') {
-      const toWire = new WireWriter(options.wire, this.countWire);
+      const toWire = this.toWire = new WireWriter(options.wire, this.countWire);
       return this.ascii
         ? [options.source, new ByteMeter(this.countLocal), new TypeAEncoder(), toWire]
         : [options.source, toWire];
@@ -177,6 +178,10 @@ class DataPipelineRun implements DataPipeline {
         endpoint: this.options.endpoint, detail: `no data moved for ${ms} ms after ${this.wireBytes} bytes` });
       this.noteFailure('idle', err);
       this.options.wire.destroy(err);
+      // Sending, the wire is not a stage: a source that stalls would leave pipeline() waiting for ever, and
+      // a wire reset meanwhile is only noted (WireWriter fails on a failed write, so that a peer closing
+      // right after the last byte is no failure). The idle deadline ends both cases here.
+      this.toWire?.destroy(err);
     }, ms);
   }
 }

@@ -13,6 +13,7 @@ import { FtpNetworkError } from '../../src/errors.js';
 import { describeCli } from '../support/ftpkit-cli.js';
 import { ftpkit } from '../support/cli-server.js';
 import { tempDir } from '../support/temp-dir.js';
+import { startServer } from '../support/server-harness.js';
 import type { TestContext } from 'node:test';
 
 const TRICKLE = 'x'.repeat(100);
@@ -101,4 +102,19 @@ test('CLI: get --speed-limit/--speed-time and --max-time end a trickling downloa
   const bad = await ftpkit(['get', '--speed-time', '0', url, path.join(work, 'slow.bin')]);
   assert.equal(bad.code, 2, describeCli(bad));
   assert.match(bad.stderr, /--speed-time needs a positive number of seconds/);
+});
+
+test('an upload whose source stops producing fails after timeouts.dataMs, and no 226 is taken as success', async t => {
+  const h = await startServer();
+  t.after(() => h.close());
+  const client = new FtpClient({ host: h.host, port: h.port, user: 'test', password: 'test',
+    timeouts: { dataMs: 500, commandMs: 5000, stall: { minBytesPerSecond: 0, seconds: 60 } } });
+  t.after(() => client.destroy());
+  await client.connect();
+  const source = new PassThrough();
+  source.write(Buffer.alloc(1000));   // then nothing, never ended
+  const err = await client.upload(source, '/stalled.bin').catch(e => e);
+  assert.ok(err instanceof FtpNetworkError, String(err));
+  assert.deepEqual([err.connection, err.failure], ['data', 'timeout']);
+  assert.match(err.message, /no data moved for 500 ms after 1000 bytes/);
 });

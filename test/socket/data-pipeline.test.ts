@@ -111,6 +111,31 @@ test('idle timeout: no byte for idleTimeoutMs fails with a typed error and close
   await once(peer, 'close');
 });
 
+test('idle timeout when sending: a local source that stalls fails the transfer too, source destroyed', BOUNDED, async t => {
+  const { wire, peer } = await socketPair(t);
+  peer.resume();
+  const source = new PassThrough();
+  source.write(Buffer.alloc(1000));   // then nothing, never ended
+  const p = runDataPipeline({ direction: 'send', wire, source, idleTimeoutMs: 200 });
+  const err = await p.done.catch(e => e);
+  assert.ok(err instanceof FtpNetworkError, String(err));
+  assert.deepEqual([err.failure, p.failedEnd, p.wireBytes], ['timeout', 'idle', 1000]);
+  assert.ok(wire.destroyed && source.destroyed);
+});
+
+test('sending: a wire reset while the source is idle ends the transfer at the idle deadline', BOUNDED, async t => {
+  const { wire, peer } = await socketPair(t);
+  const source = new PassThrough();
+  source.write(Buffer.alloc(10));
+  const p = runDataPipeline({ direction: 'send', wire, source, idleTimeoutMs: 300 });
+  await once(peer, 'data');   // the 10 bytes arrived; the source now stays silent
+  peer.resetAndDestroy();
+  const err = await p.done.catch(e => e);
+  assert.ok(err instanceof Error, String(err));
+  assert.ok(p.failedEnd === 'wire' || p.failedEnd === 'idle', String(p.failedEnd));
+  assert.ok(source.destroyed);
+});
+
 test('idle timeout: bytes that keep moving keep the transfer alive', BOUNDED, async t => {
   const { wire, peer } = await socketPair(t);
   const { sink, data } = collector();

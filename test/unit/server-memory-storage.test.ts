@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { FtpStorageError, MemoryStorage } from '../../src/server/index.js';
 import type { StorageFailure } from '../../src/server/index.js';
+import { FtpUsageError } from '../../src/errors.js';
 
 async function failure(p: Promise<unknown>): Promise<StorageFailure> {
   try { await p; } catch (err) { assert.ok(err instanceof FtpStorageError); return err.failure; }
@@ -96,4 +97,12 @@ test('two instances share nothing', async () => {
   const b = new MemoryStorage();
   a.writeFile('/x', '1');
   assert.equal(b.exists('/x'), false);
+});
+
+test('openWrite refuses the retired start/append options instead of replacing the file', async () => {
+  const s = new MemoryStorage();
+  await pipeline(Readable.from([Buffer.from('abc')]), await s.openWrite('/f'));
+  await assert.rejects(s.openWrite('/f', { append: true } as never), FtpUsageError);
+  await assert.rejects(s.openWrite('/f', { start: 1 } as never), FtpUsageError);
+  assert.equal((await s.stat('/f')).size, 3);
 });

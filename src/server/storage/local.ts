@@ -20,6 +20,7 @@ import { RealpathJail } from './local-jail-realpath.js';
 import type {
   AvailableSpaceCapability, ChmodCapability, FileInfo, ReadOptions, SetModifiedTimeCapability, Storage, WriteOptions,
 } from './types.js';
+import { refuseRetiredWriteOptions } from './types.js';
 
 export interface LocalStorageOptions {
   /** Buffer size of file streams. Default 256 KiB: few syscalls per MB, still small per session. */
@@ -161,6 +162,7 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   }
 
   async openWrite(path: string, options: WriteOptions = {}): Promise<Writable> {
+    refuseRetiredWriteOptions(options);
     return this.openForWrite(path, { exclusive: options.exclusive });
   }
 

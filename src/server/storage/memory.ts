@@ -11,6 +11,7 @@ import { FtpStorageError } from '../../errors.js';
 import type {
   ChmodCapability, FileInfo, ReadOptions, SetModifiedTimeCapability, Storage, WriteOptions,
 } from './types.js';
+import { refuseRetiredWriteOptions } from './types.js';
 
 interface FileNode {
   type: 'file';
@@ -119,6 +120,7 @@ export class MemoryStorage implements Storage, SetModifiedTimeCapability, ChmodC
   }
 
   async openWrite(path: string, options: WriteOptions = {}): Promise<Writable> {
+    refuseRetiredWriteOptions(options);
     return this.openForWrite(path, { exclusive: options.exclusive });
   }
 

@@ -11,6 +11,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { FileInfo } from '../../protocol/file-info.js';
+import { FtpUsageError } from '../../errors.js';
 
 export type { EntryType, FileInfo } from '../../protocol/file-info.js';
 
@@ -22,6 +23,17 @@ export interface ReadOptions {
 export interface WriteOptions {
   /** STOU: fail with 'exists' rather than replace an existing file. */
   exclusive?: boolean;
+}
+
+/**
+ * openWrite() once took { start } and { append }; those are the capabilities openWriteAt() and openAppend()
+ * now. A caller still passing them would silently replace the file, so the bundled storages refuse them.
+ */
+export function refuseRetiredWriteOptions(options: WriteOptions): void {
+  const o = options as WriteOptions & { start?: unknown; append?: unknown };
+  if (o.start !== undefined || o.append !== undefined) {
+    throw new FtpUsageError('openWrite() takes no start or append any more: use openWriteAt(path, offset) or openAppend(path)');
+  }
 }
 
 export interface Storage {

@@ -16,7 +16,8 @@ import { ClientTls } from '../net/tls-client.js';
 import type { TLSSocket } from 'node:tls';
 import type { SocketLike } from './control-connection.js';
 import type { FtpClientOptions } from './options.js';
-import { registerSecureHooks, type DataSocketInfo, type SessionContext, type SessionHooks } from './transport.js';
+import { registerSecureHooks } from './transport.js';
+import type { DataSocketInfo, SessionContext, SessionHooks } from './options.js';
 
 const DEFAULT_HANDSHAKE_MS = 10_000;
 

@@ -12,8 +12,8 @@
  * Failure paths keep the control connection in step with the server:
  * - a data-side failure (reset, stall, local write error) or abort() while running sends ABOR and reads the
  *   transfer's final reply plus the ABOR reply (RFC 959 s4.1.3: 426 then 226, or 226 then 225/226);
- * - every wait is bounded (transfer-clocks.ts): accept and data idle (data timeout), preliminary and final
- *   replies (command timeout). If the server does not answer in time, the control connection is failed.
+ * - every wait is bounded: accept (data-channel.ts) and data idle (net/data-pipeline.ts) by the data
+ *   timeout, preliminary and final replies by the command timeout (transfer-clocks.ts). If the server does not answer in time, the control connection is failed.
  */
 import type { Readable, Writable } from 'node:stream';
 import { FtpAbortedError, FtpError, FtpNetworkError, FtpReplyError, FtpUsageError, classifySocketError } from '../errors.js';

@@ -6,8 +6,6 @@
  */
 import type { FtpClientOptions, SessionHooks } from './options.js';
 
-export type { Connector, SessionContext, SessionHooks, DataSocketInfo } from './options.js';
-
 let secureHooksFactory: ((options: Readonly<FtpClientOptions>) => SessionHooks) | undefined;
 
 /** The FTPS module registers how to make hooks for `secure: 'explicit' | 'implicit'`. */

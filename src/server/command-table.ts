@@ -16,11 +16,6 @@ import type {
 } from './commands/contract.js';
 import { isExpectedStorageError, storageErrorReply } from './storage-replies.js';
 
-export type {
-  ArgumentRule, ArgumentSyntax, AnyCommandSpec, CommandContext, CommandModule, CommandSpec, Gate, Handler,
-  HandlerResult, Outcome, Parsed, TransferRequest,
-} from './commands/contract.js';
-
 export class CommandTable implements CommandDirectory {
   private readonly byVerb = new Map<string, AnyCommandSpec>();
   /** Rows in definition order (HELP and FEAT list them in this order). */

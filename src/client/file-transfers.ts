@@ -67,7 +67,13 @@ export async function downloadFile(session: ClientSession, remotePath: string, d
   if (session.features.has('SIZE') && (opts.resume || session.events.wantsProgress)) {
     total = await readSize(session, remotePath).catch(e => { if (e instanceof FtpReplyError) return undefined; throw e; });
   }
-  if (opts.resume && total !== undefined && startAt >= total) {
+  if (opts.resume && total !== undefined && startAt > total) {
+    // Not a partial copy of the remote file (curl: "bad download resume", exit 36): appending nothing and
+    // reporting success would leave a wrong file in place. Nothing is written.
+    throw new FtpUsageError(`${destination as string} has ${startAt} bytes, more than the ${total} of ${remotePath}: `
+      + 'it is not a partial copy of it, so it cannot be resumed (remove it, or download without resume)');
+  }
+  if (opts.resume && total !== undefined && startAt === total) {
     session.status(`${remotePath}: the local file already has ${startAt} of ${total} bytes: nothing to download`);
     return { bytes: 0, startOffset: startAt };
   }

@@ -129,6 +129,23 @@ test('our server: an interrupted download and upload are resumed (REST / APPE), 
   await c.close();
 });
 
+test('resume refuses a local file larger than the remote one, and leaves it as it was', async t => {
+  const { h, root } = await serve(t);
+  await fs.writeFile(path.join(root, 'small.txt'), 'remote');
+  const { c } = await client(t, '127.0.0.1', h.port);
+  const local = await fs.mkdtemp(path.join(os.tmpdir(), 'ftpkit-resume-'));
+  t.after(() => fs.rm(local, { recursive: true, force: true }));
+  const target = path.join(local, 'small.txt');
+  await fs.writeFile(target, 'a longer local file');
+  await assert.rejects(c.download('/small.txt', target, { resume: true }),
+    (e: Error & { code?: string }) => e.code === 'ERR_FTP_USAGE' && /19 bytes, more than the 6/.test(e.message));
+  assert.equal(await fs.readFile(target, 'utf8'), 'a longer local file');
+  // Same size: complete already, nothing to do.
+  await fs.writeFile(target, 'remote');
+  assert.equal((await c.download('/small.txt', target, { resume: true })).bytes, 0);
+  await c.close();
+});
+
 test('our server: mkdir/rmdir recursive, rename, delete, stat, size, MFMT, pwd/cd', async t => {
   const { h, root } = await serve(t);
   const { c } = await client(t, '127.0.0.1', h.port);

@@ -3,6 +3,7 @@
  * EPLF); NLST for names only (RFC 959 s4.1.3). Bodies are collected in memory, bounded.
  */
 import { FtpReplyError } from '../errors.js';
+import { ReplyCode } from '../protocol/reply-codes.js';
 import { parseListingDetailed, parseMlsd } from '../protocol/listing-parse.js';
 import type { FileEntry } from '../protocol/listing-types.js';
 import { collectListing } from './remote-paths.js';
@@ -26,7 +27,8 @@ export async function listEntries(session: ClientSession, path?: string): Promis
       session.events.fallback({ from: 'MLSD', to: 'LIST', reason: 'refused', replyCode: e.replyCode });
     }
   }
-  const text = await transferText(session, path ? `LIST ${path}` : 'LIST', path ?? '.');
+  const text = path && /\s/.test(path) ? await listInside(session, path)
+    : await transferText(session, path ? `LIST ${path}` : 'LIST', path ?? '.');
   const { entries, unparsed } = parseListingDetailed(text);
   // Said in the transcript (-v), so a listing that looks short has a visible reason.
   if (unparsed.length) {
@@ -34,6 +36,27 @@ export async function listEntries(session: ClientSession, path?: string): Promis
     session.status(`LIST: ${unparsed.length} line(s) not understood and left out (longest ${longest} characters)`);
   }
   return entries;
+}
+
+/**
+ * LIST of a folder whose name has white space: servers that hand LIST's argument to /bin/ls (inetutils-ftpd
+ * and others) split it into several names and answer an empty listing with 226, which reads as an empty
+ * folder: a mirror then misses files or proposes deleting local ones. Enter the folder and list it without
+ * an argument (what curl and lftp do), then come back; a folder that cannot be entered is the CWD's error.
+ */
+async function listInside(session: ClientSession, path: string): Promise<string> {
+  const here = await session.pwd();
+  await session.expect(`CWD ${path}`, ReplyCode.FileActionOk, ReplyCode.Ok);
+  let text: string;
+  try {
+    text = await transferText(session, 'LIST', path);
+  } catch (e) {
+    // The listing's error is the one to report; going back is tried all the same.
+    await session.expect(`CWD ${here}`, ReplyCode.FileActionOk, ReplyCode.Ok).catch(() => undefined);
+    throw e;
+  }
+  await session.expect(`CWD ${here}`, ReplyCode.FileActionOk, ReplyCode.Ok);
+  return text;
 }
 
 export async function listNames(session: ClientSession, path?: string): Promise<string[]> {

@@ -29,6 +29,14 @@ async function isDirectory(p: string): Promise<boolean> {
   return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
 }
 
+/** The error (or one of its causes) says the reader of a pipe went away (EPIPE). */
+function isClosedPipe(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return true;
+  }
+  return false;
+}
+
 function remotePathOf(url: FtpUrl): string {
   return url.path === '' ? '.' : url.path;
 }
@@ -74,8 +82,17 @@ export function registerClientCommands(program: Command, io: Io = defaultIo()): 
       }
       if (!name) throw new FtpUsageError('the URL names no file (use -r for a folder)');
       if (local === '-') {
-        const r = await ctx.client.download(ctx.url.path, process.stdout, { end: false });
-        return { bytes: r.bytes, destination: '-' };
+        try {
+          const r = await ctx.client.download(ctx.url.path, process.stdout, { end: false });
+          return { bytes: r.bytes, destination: '-' };
+        } catch (e) {
+          if (!isClosedPipe(e)) throw e;
+          // `get URL - | head`: the reader took what it wanted and left. Like curl, not a failure: the transfer
+          // is already stopped (ABOR, RFC 959 s4.1.3), and nothing more can reach stdout, so later writes
+          // (--json) must not turn into an unhandled EPIPE.
+          process.stdout.on('error', () => undefined);
+          return { destination: '-', stdoutClosed: true };
+        }
       }
       let dest = local ?? name;
       if (await isDirectory(dest)) dest = path.join(dest, name);

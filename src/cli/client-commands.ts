@@ -15,7 +15,7 @@ import { humanBytes } from './client-output.js';
 import { exitCodeFor, ExitCode } from './exit-codes.js';
 import { isFtpUrl, parseFtpUrl, remoteBaseName, type FtpUrl } from './url.js';
 import { addClientFlags } from './client-flags.js';
-import { defaultIo, runWithClient, type Io } from './client-run.js';
+import { defaultIo, runWithClient, type Io, type RunContext } from './client-run.js';
 import { runTree, type TreeFlags } from './client-tree.js';
 
 function longLine(e: FileEntry): string {
@@ -27,6 +27,31 @@ function longLine(e: FileEntry): string {
 
 async function isDirectory(p: string): Promise<boolean> {
   return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+/** The remote path exists and is a folder; a refusal (550: no such file) means it is not. */
+async function isRemoteFolder(ctx: RunContext, remotePath: string): Promise<boolean> {
+  try {
+    return (await ctx.client.stat(remotePath)).type === 'dir';
+  } catch (e) {
+    if (e instanceof FtpReplyError) return false;
+    throw e;
+  }
+}
+
+/** `folder/name`, keeping an absolute root ("/" + name) and the login folder ("" + name). */
+function joinRemote(folder: string, name: string): string {
+  const trimmed = folder.replace(/\/+$/, '');
+  if (trimmed) return `${trimmed}/${name}`;
+  return folder.startsWith('/') ? `/${name}` : name;
+}
+
+/** The error (or one of its causes) says the reader of a pipe went away (EPIPE). */
+function isClosedPipe(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return true;
+  }
+  return false;
 }
 
 function remotePathOf(url: FtpUrl): string {
@@ -74,8 +99,17 @@ export function registerClientCommands(program: Command, io: Io = defaultIo()): 
       }
       if (!name) throw new FtpUsageError('the URL names no file (use -r for a folder)');
       if (local === '-') {
-        const r = await ctx.client.download(ctx.url.path, process.stdout, { end: false });
-        return { bytes: r.bytes, destination: '-' };
+        try {
+          const r = await ctx.client.download(ctx.url.path, process.stdout, { end: false });
+          return { bytes: r.bytes, destination: '-' };
+        } catch (e) {
+          if (!isClosedPipe(e)) throw e;
+          // `get URL - | head`: the reader took what it wanted and left. Like curl, not a failure: the transfer
+          // is already stopped (ABOR, RFC 959 s4.1.3), and nothing more can reach stdout, so later writes
+          // (--json) must not turn into an unhandled EPIPE.
+          process.stdout.on('error', () => undefined);
+          return { destination: '-', stdoutClosed: true };
+        }
       }
       let dest = local ?? name;
       if (await isDirectory(dest)) dest = path.join(dest, name);
@@ -160,21 +194,30 @@ export function registerClientCommands(program: Command, io: Io = defaultIo()): 
   });
 
   addClientFlags(program.command('mv')
-    .description('rename a remote file or folder; TO without "/" is a new name in the same folder')
+    .description('rename a remote file or folder; TO without "/" is a new name in the same folder; an existing folder (or TO ending in "/") receives it under its own name, like mv')
     .argument('<url>').argument('<to>', 'new name, a path, or a URL on the same server')
   ).action(async (urlText: string, to: string, flags: ClientFlags) => {
     await runWithClient(urlText, flags, io, async ctx => {
       if (!ctx.url.path) throw new FtpUsageError('the URL names nothing to rename');
       let target: string;
+      let namesFolder: boolean;
       if (isFtpUrl(to)) {
         const t = parseFtpUrl(to);
         if (t.host !== ctx.url.host || t.port !== ctx.url.port) throw new FtpUsageError('mv works within one server');
         target = t.path;
+        namesFolder = t.isDir;
       } else if (!to.includes('/')) {
         const dir = ctx.url.path.includes('/') ? ctx.url.path.slice(0, ctx.url.path.lastIndexOf('/') + 1) : '';
         target = dir + to;
-      } else target = to;
+        namesFolder = false;
+      } else {
+        target = to;
+        namesFolder = to.endsWith('/');
+      }
       if (/[\r\n\0]/.test(target)) throw new FtpUsageError('the new name contains CR, LF or NUL');
+      // Like mv(1): a target that is an existing folder (or written as one, ending in "/") receives the file
+      // under its own name; RNTO onto the folder itself is refused by servers ("550 Is a directory").
+      if (namesFolder || await isRemoteFolder(ctx, target)) target = joinRemote(target, remoteBaseName(ctx.url.path));
       await ctx.client.rename(ctx.url.path, target);
       ctx.say(`${ctx.url.path} -> ${target}`);
       return { from: ctx.url.path, to: target };

@@ -41,6 +41,24 @@ test('put, ls --json, get, mv, mkdir, rm, rmdir with the password in the URL', a
   assert.deepEqual(await readdir(path.join(root, 'd1')), []);
 });
 
+test('mv into an existing folder keeps the name, like mv(1): a URL or path naming the folder, with or without "/"', async t => {
+  const { root, base } = await server(t);
+  const u = `${base.replace('ftp://', 'ftp://test:s3cr%3Dt@')}`;
+  await mkdir(path.join(root, 'in/deeper'), { recursive: true });
+  for (const f of ['a.txt', 'b.txt', 'c.txt', 'd.txt']) await writeFile(path.join(root, f), f);
+  ok(await ftpkit(['mv', `${u}/a.txt`, `${u}/in`]));
+  ok(await ftpkit(['mv', `${u}/b.txt`, `${u}/in/`]));
+  ok(await ftpkit(['mv', `${u}/c.txt`, 'in']));
+  const moved = await ftpkit(['mv', '--json', `${u}/d.txt`, 'in/deeper']);
+  ok(moved);
+  assert.equal(JSON.parse(moved.stdout).to, 'in/deeper/d.txt');
+  assert.deepEqual((await readdir(path.join(root, 'in'))).sort(), ['a.txt', 'b.txt', 'c.txt', 'deeper']);
+  assert.equal(await readFile(path.join(root, 'in/deeper/d.txt'), 'utf8'), 'd.txt');
+  // A target that is not a folder is still a new name.
+  ok(await ftpkit(['mv', `${u}/in/a.txt`, 'in/e.txt']));
+  assert.equal(await readFile(path.join(root, 'in/e.txt'), 'utf8'), 'a.txt');
+});
+
 test('mirror down and --reverse up with --parallel and --delete; second run transfers nothing', async t => {
   const { root, base } = await server(t);
   await mkdir(path.join(root, 'site/a/b'), { recursive: true });

@@ -4,6 +4,7 @@
  * Exit code: 0 when some setting gets data through, 3 when the login is refused, 5 otherwise (network).
  */
 import { isIP } from 'node:net';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { FtpUsageError } from '../errors.js';
 import { diagnose, renderReport, type DiagnoseOptions } from '../doctor/index.js';
@@ -56,7 +57,8 @@ export function registerDoctor(program: Command): void {
       const prompt = process.stdin.isTTY && process.stderr.isTTY ? (q: string) => promptHidden(q, process.stderr) : undefined;
       const creds = await resolveCredentials(url, flags.user, { env: process.env, netrc, ...(prompt ? { prompt } : {}) });
       const tls: TlsSettings = {};
-      if (flags.ca) tls.caFile = flags.ca;
+      // Absolute: the recommended settings are saved and used from other folders (get/put --settings).
+      if (flags.ca) tls.caFile = path.resolve(flags.ca);
       if (flags.insecure) tls.rejectUnauthorized = false;
       if (flags.servername) tls.servername = flags.servername;
       const options: DiagnoseOptions = {

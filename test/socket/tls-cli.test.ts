@@ -11,7 +11,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LocalStorage } from '../../src/server/storage/local.js';
 import { startServer, type Harness } from '../support/server-harness.js';
-import { runFtpkit, describeCli } from '../support/ftpkit-cli.js';
+import { runFtpkit, describeCli, REPO_ROOT } from '../support/ftpkit-cli.js';
 import { makeTestPki, type TestPki } from '../support/tls-certs.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -73,4 +73,13 @@ test('without --tls a TLS-required server refuses the cleartext login', { timeou
   const r = await runFtpkit(['ls', `ftp://test:pw@127.0.0.1:${h.port}/`]);
   assert.notEqual(r.code, 0, describeCli(r));
   assert.match(r.stderr, /AUTH TLS/);
+});
+
+test('doctor --ca with a relative path recommends settings that name the CA file absolutely', { timeout: 90_000 }, async (t) => {
+  const { h } = await server(t);
+  const relative = path.relative(REPO_ROOT, pki.ca.certFile);
+  assert.ok(!path.isAbsolute(relative));
+  const r = await runFtpkit(['doctor', '--json', '--no-write', '--ca', relative, `ftp://test:pw@127.0.0.1:${h.port}/`], { timeoutMs: 80_000 });
+  const finding = JSON.parse(r.stdout) as { recommended?: { settings: { tls?: { caFile?: string } } } };
+  assert.equal(finding.recommended?.settings.tls?.caFile, pki.ca.certFile, describeCli(r));
 });

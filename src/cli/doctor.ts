@@ -78,7 +78,9 @@ export function registerDoctor(program: Command): void {
       }, options);
       process.stdout.write(flags.json ? `${JSON.stringify(finding, null, 2)}\n` : renderReport(finding, { verbose: !!flags.verbose }));
       process.exitCode = finding.recommended?.probeId ? ExitCode.Ok
-        : finding.causes.some(c => c.code === 'login-failed') ? ExitCode.LoginFailure : ExitCode.NetworkFailure;
+        : finding.causes.some(c => c.code === 'login-failed') ? ExitCode.LoginFailure
+          // The certificate is what the user must fix (or pin, or --insecure), not the network.
+          : finding.causes.some(c => c.code === 'tls-certificate') ? ExitCode.TlsFailure : ExitCode.NetworkFailure;
     });
 }
 

@@ -83,3 +83,12 @@ test('doctor --ca with a relative path recommends settings that name the CA file
   const finding = JSON.parse(r.stdout) as { recommended?: { settings: { tls?: { caFile?: string } } } };
   assert.equal(finding.recommended?.settings.tls?.caFile, pki.ca.certFile, describeCli(r));
 });
+
+test('doctor without trust in the certificate, where only TLS data is allowed: exit 6 (TLS), not 5 (network)', { timeout: 90_000 }, async (t) => {
+  const { h } = await server(t);
+  const r = await runFtpkit(['doctor', '--json', '--no-write', `ftp://test:pw@127.0.0.1:${h.port}/`], { timeoutMs: 80_000 });
+  const finding = JSON.parse(r.stdout) as { recommended?: unknown; causes: Array<{ code: string }> };
+  assert.equal(finding.recommended, undefined, describeCli(r));
+  assert.ok(finding.causes.some(c => c.code === 'tls-certificate'), describeCli(r));
+  assert.equal(r.code, 6, describeCli(r));
+});

@@ -9,4 +9,5 @@ export { renderReport, type RenderOptions } from './render.js';
 export { infer, type Inference, type InferenceInput } from './infer.js';
 export { planMatrix, settingsFor } from './plan.js';
 export { equivalents } from './equivalents.js';
+export { fixesFor, SUGGESTED_PASSIVE_PORTS, type Fixes, type FixBlock, type FixOptions } from './fixes/index.js';
 export type * from './types.js';

@@ -7,7 +7,8 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { FtpUsageError } from '../errors.js';
-import { diagnose, renderReport, type DiagnoseOptions } from '../doctor/index.js';
+import { writeFile } from 'node:fs/promises';
+import { diagnose, renderHtml, renderReport, type DiagnoseOptions } from '../doctor/index.js';
 import type { TlsSettings } from '../client/options.js';
 import { ExitCode } from './exit-codes.js';
 import { parseFtpUrl } from './url.js';
@@ -17,6 +18,7 @@ import { promptHidden } from './prompt.js';
 
 interface DoctorFlags {
   json?: boolean;
+  html?: string;
   portRange?: string;
   portAddress?: string;
   budget?: string;
@@ -37,6 +39,7 @@ export function registerDoctor(program: Command): void {
     .description('find out which connection settings work with a server, and why the others fail (NAT, firewalls, ALGs, TLS)')
     .argument('<url>', 'ftp://[user[:password]@]host[:port][/folder] (ftps:// for implicit TLS); a writable folder enables the upload check')
     .option('--json', 'print the whole finding as JSON (recommended.settings works with --settings)')
+    .option('--html <file>', 'also write the report as one self-contained HTML file (grid, evidence, fixes, timeline)')
     .option('--port-range <low-high>', 'active mode: also try listening on this range (ports your firewall/router opens)')
     .option('--port-address <ip>', 'active mode: also try advertising this address (your public IP behind NAT)')
     .option('--budget <time>', 'total time limit, e.g. 20s (default 20s)')
@@ -76,6 +79,7 @@ export function registerDoctor(program: Command): void {
         host: url.host, port: url.port, user: creds.user, ...(creds.password !== undefined ? { password: creds.password } : {}),
         path: url.path, secure: url.protocol === 'ftps' ? 'implicit' : flags.tls ? 'explicit' : 'none',
       }, options);
+      if (flags.html) await writeFile(flags.html, renderHtml(finding));
       process.stdout.write(flags.json ? `${JSON.stringify(finding, null, 2)}\n` : renderReport(finding, { verbose: !!flags.verbose }));
       process.exitCode = finding.recommended?.probeId ? ExitCode.Ok
         : finding.causes.some(c => c.code === 'login-failed') ? ExitCode.LoginFailure

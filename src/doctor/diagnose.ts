@@ -99,7 +99,12 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
   let controlAddress: string | undefined;
   let localAddress: string | undefined;
   let secureFound: 'explicit' | 'implicit' = t.secure === 'implicit' ? 'implicit' : 'explicit';
-  const addStep = (s: StepResult) => { steps.push(s); progress(`${s.title}: ${s.summary}`); };
+  const addStep = (s: StepResult) => {
+    // A step is added when it ends; its outcome says how long it took (the report's timeline).
+    const endMs = Math.round(performance.now() - t0);
+    steps.push({ ...s, at: { startMs: Math.max(0, endMs - Math.round(s.outcome.ms)), endMs } });
+    progress(`${s.title}: ${s.summary}`);
+  };
 
   try {
     // 1. Name resolution.
@@ -239,7 +244,9 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
       // retried after 1 s, 3 s... A few milliseconds between starts keep every cell concurrent without that.
       if (staggerMs > 0) await sleep(staggerMs, undefined, { signal: ac.signal }).catch(() => {});
       if (remaining() < 500) return { spec, outcome: { kind: 'skipped', ms: 0, message: 'time budget exhausted' }, evidence: [] };
-      const r = await probeDataCell(session, spec, settingsOf(spec.id));
+      const startMs = Math.round(performance.now() - t0);
+      const r = { ...await probeDataCell(session, spec, settingsOf(spec.id)), at: { startMs, endMs: 0 } };
+      r.at.endMs = Math.round(performance.now() - t0);
       progress(`${spec.label}: ${describeOutcome(r.outcome)}`);
       return r;
     };
@@ -262,7 +269,8 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
     });
     return {
       version: 1,
-      target: { host: t.host, port, user, secure: secureFound === 'implicit' ? 'implicit' : (t.secure ?? 'none'), addresses },
+      target: { host: t.host, port, user, secure: secureFound === 'implicit' ? 'implicit' : (t.secure ?? 'none'), addresses,
+        ...(controlAddress ? { controlAddress } : {}), ...(localAddress ? { localAddress } : {}) },
       startedAt: startedAt.toISOString(),
       elapsedMs: Math.round(performance.now() - t0),
       budgetMs,

@@ -1,11 +1,14 @@
 /**
- * The same data-connection settings in the words of other tools: curl flags, lftp `set` commands, FileZilla
- * options. Pure. Tool facts (curl 7.88, lftp 4.9, FileZilla 3) are in ../shared/PEERS.md and lab/EXPECTED.md.
+ * The same data-connection settings in the words of other tools: curl flags (curl(1)), lftp `set` commands
+ * (lftp(1)), FileZilla options, and (fixes/client-tools.ts) WinSCP, basic-ftp and ftpkit's own flags. Pure.
+ * curl 7.88 and lftp 4.9 run the printed words in test/interop/doctor-fixes-peers.test.ts.
  */
 import type { ClientSettings } from '../client/options.js';
 import { DEFAULT_PASV_ADDRESS_POLICY } from '../protocol/address-policy.js';
+import { basicFtpWords, ftpkitWords, winscpWords } from './fixes/client-tools.js';
+import type { Recommendation } from './types.js';
 
-export function equivalents(s: ClientSettings, target: { host: string; port: number; localAddress?: string }): { curl: string; lftp: string; filezilla: string } {
+export function equivalents(s: ClientSettings, target: { host: string; port: number; localAddress?: string; user?: string }): Recommendation['equivalents'] {
   const curl: string[] = [];
   const lftp: string[] = [];
   const fz: string[] = [];
@@ -79,9 +82,13 @@ export function equivalents(s: ClientSettings, target: { host: string; port: num
   const url = `${scheme}://${host}:${target.port}/`;
   const curlFlags = curl.filter(x => !x.startsWith('#'));
   const note = curl.find(x => x.startsWith('#'));
+  const tool = { host: target.host, port: target.port, ...(target.user ? { user: target.user } : {}) };
   return {
     curl: `curl ${[...curlFlags, url].join(' ')}${note ? `   ${note}` : ''}`,
     lftp: `lftp -e '${lftp.join('; ')}' ${url}`,
     filezilla: fz.join('; '),
+    winscp: winscpWords(s, tool),
+    basicFtp: basicFtpWords(s, tool),
+    ftpkit: ftpkitWords(s, tool),
   };
 }

@@ -1,14 +1,17 @@
 /**
  * The human report of a Finding: the steps with their evidence, the matrix (what works, how the rest
- * failed and how long it took), the causes in the user's words, what the server's admin should fix, the
- * recommended settings and their curl / lftp / FileZilla equivalents. Pure (returns a string).
+ * failed and how long it took), the causes in the user's words, what the server's admin should fix (with
+ * lines to paste, fixes/), the recommended settings and the same settings in other tools' words. Pure.
  */
 import type { Finding } from './types.js';
 import { describeOutcome, secs } from './words.js';
+import { fixesFor, type FixBlock, type FixOptions } from './fixes/index.js';
 
 export interface RenderOptions {
   /** Include transcript evidence of each step and of failed cells. */
   verbose?: boolean;
+  /** The server's passive range when the admin has one (the fixes suggest one otherwise). */
+  fixes?: FixOptions;
 }
 
 function mark(ok: boolean | undefined, absent = false): string { return ok === undefined ? ' - ' : ok ? ' ok' : absent ? ' no' : 'FAIL'; }
@@ -55,6 +58,7 @@ export function renderReport(f: Finding, opts: RenderOptions = {}): string {
     p(`  note: ${leftovers} test file(s) .ftpkit-doctor-*.txt could not be deleted (the server allows upload but not delete)`);
   }
   p();
+  const fixes = fixesFor(f, opts.fixes);
   if (f.causes.length) {
     p('Diagnosis');
     for (const c of f.causes) {
@@ -62,28 +66,38 @@ export function renderReport(f: Finding, opts: RenderOptions = {}): string {
       p(`    why: ${c.detail}`);
       if (c.userFix) p(`    you: ${c.userFix}`);
     }
-    const admin = f.causes.filter(c => c.adminFix);
-    if (admin.length) {
-      p();
-      p('For the server\'s admin');
-      for (const c of admin) p(`  * ${c.adminFix}`);
-    }
   } else if (f.recommended?.probeId) {
     p('Diagnosis: no problem found.');
+  }
+  const adminTexts = f.causes.filter(c => c.adminFix).map(c => c.adminFix!);
+  // A heading only over something: the causes' words for the admin, or lines to paste.
+  if (adminTexts.length || fixes.admin.length) {
+    p();
+    p('For the server\'s admin');
+    for (const t of adminTexts) p(`  * ${t}`);
+    for (const b of fixes.admin) pasteBlock(p, b);
   }
   p();
   if (f.recommended?.probeId) {
     p(`Recommended: ${f.recommended.reason}`);
     p(`  settings:  ${JSON.stringify(f.recommended.settings)}`);
-    p(`  ftpkit:    ftpkit doctor --json URL > f.json; ftpkit get --settings f.json URL`);
-    p(`  curl:      ${f.recommended.equivalents.curl}`);
-    p(`  lftp:      ${f.recommended.equivalents.lftp}`);
-    p(`  FileZilla: ${f.recommended.equivalents.filezilla}`);
     if (f.works.length > 1) p(`  also works: ${f.works.slice(1).join(', ')}`);
   } else {
     p(f.matrix.length
       ? 'Recommended: none - no combination of settings got a data connection through (see the diagnosis).'
       : 'Recommended: none - no FTP session could be set up, so no data connection was tried (see the diagnosis).');
   }
+  if (fixes.user.length) {
+    p();
+    p(f.recommended?.probeId ? 'For you, the same settings in other tools (ready to paste)' : 'For you (ready to paste)');
+    for (const b of fixes.user) pasteBlock(p, b);
+  }
   return out.join('\n') + '\n';
+}
+
+/** "  vsftpd (/etc/vsftpd.conf, then restart vsftpd):" and the lines under it, indented for copying. */
+function pasteBlock(p: (s?: string) => void, b: FixBlock): void {
+  p(`  ${b.product} (${b.where}):`);
+  for (const l of b.lines) p(`      ${l}`);
+  if (b.note) p(`      note: ${b.note}`);
 }

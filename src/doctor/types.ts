@@ -67,6 +67,14 @@ export interface StepResult {
    * works): reported as "no", not as a failure.
    */
   absent?: boolean;
+  /** When the step ran, in ms since the doctor started (the report's timeline). */
+  at?: ProbeTiming;
+}
+
+/** Start and end of a step or cell, in ms since the doctor started. */
+export interface ProbeTiming {
+  startMs: number;
+  endMs: number;
 }
 
 /** One cell of the data-connection matrix. */
@@ -105,6 +113,8 @@ export interface DataProbeResult {
   /** Upload + download + delete of a small file, where writable. */
   transfer?: { upload: TransferCheck; download: TransferCheck; delete: TransferCheck; note?: string };
   evidence: EvidenceLine[];
+  /** When the cell ran (its last attempt), in ms since the doctor started (the report's timeline). */
+  at?: ProbeTiming;
 }
 
 /** Stable cause codes (the words are in `Cause.title`/`detail`). */
@@ -164,14 +174,19 @@ export interface Recommendation {
   probeId?: string;
   /** Why these settings (one line). */
   reason: string;
-  /** Equivalent settings of other tools. */
-  equivalents: { curl: string; lftp: string; filezilla: string };
+  /** Equivalent settings of other tools (a WinSCP script's `open` line, basic-ftp code, ftpkit flags). */
+  equivalents: { curl: string; lftp: string; filezilla: string; winscp: string; basicFtp: string; ftpkit: string };
 }
 
 export interface Finding {
   /** ftpkit-doctor finding format version. */
   version: 1;
-  target: { host: string; port: number; user: string; secure: 'none' | 'explicit' | 'implicit'; addresses: string[] };
+  target: {
+    host: string; port: number; user: string; secure: 'none' | 'explicit' | 'implicit'; addresses: string[];
+    /** The address the control connection reached, and ours on it (the values the fixes print). */
+    controlAddress?: string;
+    localAddress?: string;
+  };
   startedAt: string;
   elapsedMs: number;
   budgetMs: number;

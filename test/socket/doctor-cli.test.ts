@@ -38,7 +38,7 @@ test('doctor --json, then get --settings with the finding file', async t => {
   assert.equal(human.code, 0, describeCli(human));
   assert.match(human.stdout, /Steps\n/);
   assert.match(human.stdout, /Recommended: EPSV/);
-  assert.match(human.stdout, /lftp: +lftp -e /);
+  assert.match(human.stdout, /lftp \(shell\):\n +lftp -e /);
 });
 
 test('doctor exit code 5 and a named cause when the control port is closed', async () => {

@@ -43,7 +43,7 @@ test('healthy server: every cell works, upload/download/delete checked, recommen
   // A server without FTPS is reported as such, not as a failed step, when cleartext works.
   assert.match(text, /\[  no\] AUTH TLS \+ login: TLS not available/);
   assert.doesNotMatch(text, /FAIL/);
-  assert.match(text, /curl: +curl --ftp-pasv ftp:\/\/127\.0\.0\.1:\d+\//);
+  assert.match(text, /curl \(shell\):\n +curl --ftp-pasv ftp:\/\/127\.0\.0\.1:\d+\//);
 });
 
 test('passive ports advertised through a port map that points nowhere: refused at once, active recommended', async t => {

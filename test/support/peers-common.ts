@@ -19,6 +19,8 @@ import type { TestContext } from 'node:test';
 
 export type PeerName =
   | 'curl' | 'lftp' | 'python3' | 'pyftpdlib' | 'pyftpdlib-tls' | 'vsftpd' | 'pure-ftpd' | 'proftpd' | 'openssl'
+  /** ftp-srv, the npm FTP server (a devDependency), run by test/support/peers-ftp-srv.ts. */
+  | 'ftp-srv'
   /** A private network namespace (unshare/nsenter/ip as root), for tests that need a non-loopback address. */
   | 'netns';
 
@@ -81,6 +83,9 @@ export function peerProblem(name: PeerName): string | null {
       break;
     case 'python3':
       if (spawnSync(PYTHON, ['-c', 'import ftplib, ssl'], { stdio: 'ignore' }).status !== 0) problem = `${PYTHON} with ftplib/ssl not found`;
+      break;
+    case 'ftp-srv':
+      if (!existsSync(path.resolve(SUPPORT_DIR, '../../node_modules/ftp-srv/package.json'))) problem = 'the ftp-srv devDependency is not installed (npm ci)';
       break;
     case 'pyftpdlib':
       if (!pythonHas('pyftpdlib')) problem = `python3-pyftpdlib is not importable by ${PYTHON}; ${hint}`;

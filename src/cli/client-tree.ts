@@ -30,6 +30,9 @@ function treeEventPrinter(ctx: RunContext): (e: TreeEvent) => void {
       case 'action-failed':
         ctx.io.stderr.write(`ftpkit: ${e.action.kind} ${escapeControls(e.action.rel)} failed: ${escapeControls(e.error.message)}\n`);
         break;
+      case 'retrying':
+        if (ctx.flags.verbose) ctx.io.stderr.write(`Status:\tupload of ${escapeControls(e.action.rel)} failed (${escapeControls(e.error.message)}); creating its folder and trying once more\n`);
+        break;
       case 'connection-failed':
         ctx.io.stderr.write(`ftpkit: parallel connection ${e.worker} failed (${escapeControls(e.error.message)}); continuing with fewer\n`);
         break;

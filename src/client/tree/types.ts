@@ -57,6 +57,8 @@ export type TreeEvent =
   | { type: 'action-start'; action: TreeAction; worker: number }
   | { type: 'action-done'; action: TreeAction; worker: number }
   | { type: 'action-failed'; action: TreeAction; worker: number; error: Error }
+  /** An upload failed as if its remote folder were missing: the folder is created and the file sent once more. */
+  | { type: 'retrying'; action: TreeAction; worker: number; error: Error }
   /** A parallel connection could not be opened; the work continues on fewer connections. */
   | { type: 'connection-failed'; worker: number; error: Error }
   /** MFMT is not available: the remote mtime will be the upload time. */

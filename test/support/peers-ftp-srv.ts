@@ -8,21 +8,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  SUPPORT_DIR, assertPeer, freePortRange, makeTempDir, spawnManaged, waitForGreeting, writeCertificate,
+  SUPPORT_DIR, assertPeer, freePortRange, makeTempDir, listeningPort, spawnManaged, waitForGreeting, writeCertificate,
 } from './peers-common.js';
+import type { PeerServer } from './peers-servers.js';
 
-export interface FtpSrvPeer {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  /** Local folder served as "/". */
-  root: string;
-  /** PEM of the server certificate when started with TLS (a verifying client's CA file). */
-  certFile?: string;
-  logs(): Promise<string>;
-  stop(): Promise<void>;
-}
+/** `root` is the local folder served as "/"; `certFile` the certificate's PEM when started with TLS. */
+export type FtpSrvPeer = Pick<PeerServer, 'host' | 'port' | 'user' | 'password' | 'root' | 'certFile' | 'logs' | 'stop'>;
 
 export interface FtpSrvOptions {
   /** Offer explicit TLS (AUTH TLS, PROT P) with a self-signed certificate for localhost/127.0.0.1. */
@@ -53,14 +44,7 @@ export async function startFtpSrv(opts: FtpSrvOptions = {}): Promise<FtpSrvPeer>
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopped ??= proc.stop().then(cleanup));
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      const onData = (): void => {
-        const m = /listening (\d+)/.exec(proc.output());
-        if (m) { proc.child.stdout!.off('data', onData); resolve(Number(m[1])); }
-      };
-      proc.child.stdout!.on('data', onData);
-      void proc.exited.then(({ code, signal }) => reject(new Error(`ftp-srv exited (${signal ?? code}): ${proc.output()}`)));
-    });
+    const port = await listeningPort(proc);
     await waitForGreeting(host, port, { proc });
     return { host, port, user, password, root, certFile: certs?.cert, logs: async () => `--- ftp-srv output ---\n${proc.output()}`, stop };
   } catch (err) {

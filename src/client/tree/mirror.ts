@@ -2,7 +2,8 @@
  * Recursive download/upload of a tree and `mirror` (one-way sync, either direction, by size and mtime,
  * optional delete, N parallel connections, dry run).
  *
- * Flow: snapshot both sides (walk.ts, where unsafe names are refused), plan (plan.ts, pure), then run:
+ * Flow: snapshot both sides (walk.ts, where unsafe names are refused and empty listings checked), plan
+ * (plan.ts, pure), check deletions under folders that listed empty (deletion-check.ts), then run:
  * clear conflicting entries, create folders, transfer files on a small pool of connections, delete extras.
  * A failed action is reported and the rest goes on; the result lists every failure.
  *
@@ -14,6 +15,7 @@ import { mkdir, rm, utimes, stat } from 'node:fs/promises';
 import { FtpReplyError, FtpUsageError } from '../../errors.js';
 import { ReplyCode } from '../../protocol/reply-codes.js';
 import { allActions, planMirror } from './plan.js';
+import { checkDeletionsUnderEmptyFolders } from './deletion-check.js';
 import { assertRealInside, localPathFor } from './safe-name.js';
 import type { MirrorOptions, MirrorResult, TreeAction, TreeClient, TreeEvent } from './types.js';
 import { remoteJoin, walkLocal, walkRemote, type Tree } from './walk.js';
@@ -70,7 +72,7 @@ function mayBeMissingFolder(err: unknown): boolean {
  */
 async function remoteRootExists(client: TreeClient, root: string, dryRun: boolean): Promise<boolean> {
   try {
-    await client.list(root);
+    await client.list(root, { mustExist: true });
     return true;
   } catch (err) {
     if (!mayBeMissingFolder(err)) throw err;
@@ -92,6 +94,8 @@ export async function mirror(client: TreeClient, options: MirrorOptions): Promis
 
   let remote: Tree;
   let remoteMissing = false;
+  /** Remote folders that listed empty (relative paths): nothing local under them is deleted unchecked. */
+  const emptyDirs: string[] = [];
   if (direction === 'upload') {
     // The remote root may not exist yet; it is created before the first upload.
     // A missing local root would look like an empty tree and, with delete, empty the server.
@@ -104,11 +108,12 @@ export async function mirror(client: TreeClient, options: MirrorOptions): Promis
     // device or FIFO there is refused before anything is listed or written, never replaced by a folder.
     const st = await stat(localDir).catch(() => undefined);
     if (st && !st.isDirectory()) throw new FtpUsageError(`${localDir} exists and is not a folder`);
-    remote = await walkRemote(client, remoteDir, counting, maxDepth, signal);
+    remote = await walkRemote(client, remoteDir, counting, maxDepth, signal, emptyDirs);
   }
   const local = await walkLocal(localDir, counting, maxDepth, signal);
   const [source, dest] = direction === 'download' ? [remote, local] : [local, remote];
   const plan = planMirror(source, dest, { compare: options.compare, delete: options.delete });
+  if (direction === 'download') await checkDeletionsUnderEmptyFolders(client, plan, remoteDir, emptyDirs, local);
   const result: MirrorResult = {
     actions: allActions(plan), failures: [], transferred: 0, skipped: plan.skips.length, deleted: 0,
     created: 0, bytes: 0, refused, dryRun: !!options.dryRun,

@@ -46,6 +46,23 @@ export class FtpProtocolError extends FtpError {
   constructor(message: string, options?: { cause?: unknown }) { super('ERR_FTP_PROTOCOL', message, options); }
 }
 
+/**
+ * A folder's listing came back empty although the server shows that the folder is not (the parent's link
+ * count, or SIZE of a file in it). Tree operations stop on it rather than miss or delete files.
+ */
+export class FtpEmptyListingError extends FtpProtocolError {
+  /** The remote folder whose listing was empty. */
+  readonly path: string;
+  /** What shows it is not empty. */
+  readonly evidence: string;
+  constructor(path: string, evidence: string) {
+    super(`the listing of ${path} came back empty, but ${evidence}: the server's listing cannot be trusted here `
+      + '(a folder it may not read, or a name its LIST mishandles)');
+    this.path = path;
+    this.evidence = evidence;
+  }
+}
+
 export type ConnectionKind = 'control' | 'data';
 /** When the failure happened. */
 export type NetworkPhase = 'resolve' | 'connect' | 'listen' | 'accept' | 'greeting' | 'tls-handshake' | 'command' | 'transfer' | 'close';

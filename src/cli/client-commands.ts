@@ -62,7 +62,8 @@ export function registerClientCommands(program: Command, io: Io = defaultIo()): 
   addClientFlags(program.command('ls')
     .description('list a remote folder')
     .argument('<url>', 'ftp://[user[:password]@]host[:port]/path')
-    .option('-l, --long', 'type, size, date and name')
+    .option('-l, --long', 'type, size, date and name'),
+  { data: true }
   ).action(async (urlText: string, flags: ClientFlags & { long?: boolean }) => {
     await runWithClient(urlText, flags, io, async ctx => {
       let entries: FileEntry[];
@@ -86,7 +87,8 @@ export function registerClientCommands(program: Command, io: Io = defaultIo()): 
     .argument('<url>').argument('[local]')
     .option('-r, --recursive', 'download a whole folder')
     .option('--resume', 'continue a partial local file (REST)')
-    .option('--parallel <n>', 'connections for a recursive download')
+    .option('--parallel <n>', 'connections for a recursive download'),
+  { data: true, transferType: true }
   ).action(async (urlText: string, local: string | undefined, flags: TreeFlags & { resume?: boolean }) => {
     await runWithClient(urlText, flags, io, async ctx => {
       const name = remoteBaseName(ctx.url.path);
@@ -129,7 +131,8 @@ export function registerClientCommands(program: Command, io: Io = defaultIo()): 
     .option('-r, --recursive', 'upload a whole folder')
     .option('--resume', 'continue a partial remote file (SIZE + APPE)')
     .option('--append', 'append to the remote file (APPE)')
-    .option('--parallel <n>', 'connections for a recursive upload')
+    .option('--parallel <n>', 'connections for a recursive upload'),
+  { data: true, transferType: true }
   ).action(async (local: string, urlText: string, flags: TreeFlags & { resume?: boolean; append?: boolean }) => {
     await runWithClient(urlText, flags, io, async ctx => {
       if (local !== '-' && !await stat(local).catch(() => undefined)) throw new FtpUsageError(`${local}: no such local file or folder`);
@@ -156,7 +159,8 @@ export function registerClientCommands(program: Command, io: Io = defaultIo()): 
   addClientFlags(program.command('rm')
     .description('delete a remote file (or a folder with -r)')
     .argument('<url>')
-    .option('-r, --recursive', 'delete a folder and everything in it')
+    .option('-r, --recursive', 'delete a folder and everything in it'),
+  { data: true } // -r lists folders
   ).action(async (urlText: string, flags: ClientFlags & { recursive?: boolean }) => {
     await runWithClient(urlText, flags, io, async ctx => {
       if (!ctx.url.path) throw new FtpUsageError('the URL names nothing to delete');
@@ -183,7 +187,8 @@ export function registerClientCommands(program: Command, io: Io = defaultIo()): 
   addClientFlags(program.command('rmdir')
     .description('remove a remote folder (empty, or with -r everything in it)')
     .argument('<url>')
-    .option('-r, --recursive', 'remove the content too')
+    .option('-r, --recursive', 'remove the content too'),
+  { data: true } // -r lists folders
   ).action(async (urlText: string, flags: ClientFlags & { recursive?: boolean }) => {
     await runWithClient(urlText, flags, io, async ctx => {
       if (!ctx.url.path) throw new FtpUsageError('the URL names no folder');
@@ -231,7 +236,8 @@ export function registerClientCommands(program: Command, io: Io = defaultIo()): 
     .option('--delete', 'delete destination files and folders that the source does not have')
     .option('--parallel <n>', 'transfer on this many connections (default 1)')
     .option('-n, --dry-run', 'print what would be done, do nothing')
-    .option('--size-only', 'compare sizes only, not times (LIST-only servers listing in another time zone)')
+    .option('--size-only', 'compare sizes only, not times (LIST-only servers listing in another time zone)'),
+  { data: true, transferType: true }
   ).action(async (src: string, dst: string, flags: TreeFlags & { reverse?: boolean }) => {
     const srcUrl = isFtpUrl(src);
     const dstUrl = isFtpUrl(dst);

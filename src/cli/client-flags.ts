@@ -1,27 +1,27 @@
 /**
- * The flags every client command of the CLI takes (data-connection settings, TLS, credentials, output) and
- * the help text after them. docs/client.md ("CLI") describes them; client-options.ts turns them into options.
+ * The flags of the client commands of the CLI and the help text after them: every command takes the
+ * connection's (timeouts, TLS, credentials, output); those that open data connections also the
+ * data-connection settings, and those that transfer files the transfer type, so help lists only flags that
+ * do something there. docs/client.md ("CLI") describes them; client-options.ts turns them into options.
  */
 import { Command, Option } from 'commander';
 
-export function addClientFlags(cmd: Command): Command {
+/** Which groups of flags a command uses beyond the connection's: help lists only what has an effect. */
+export interface FlagGroups {
+  /** It opens data connections (listings, transfers): passive/active settings and the stall limit. */
+  data?: boolean;
+  /** It transfers files: TYPE A or I. */
+  transferType?: boolean;
+}
+
+export function addClientFlags(cmd: Command, groups: FlagGroups = {}): Command {
+  if (groups.data) addDataFlags(cmd);
+  if (groups.transferType) {
+    cmd.option('--ascii', 'TYPE A transfers (line ends converted)')
+      .option('--binary', 'TYPE I transfers (byte exact; the default)');
+  }
   return cmd
-    .option('--active', 'active mode: the server connects back to us (PORT/EPRT)')
-    .option('--passive', 'passive mode: we connect to the server (PASV/EPSV); the default')
-    .option('--port-range <low-high>', 'active mode: listen on a port of this range (e.g. 50000-50010)')
-    .option('--port-address <ip>', 'active mode: address to advertise in PORT/EPRT (public IP behind NAT)')
-    .option('--bind-address <ip>', 'active mode: local address to listen on')
-    .option('--no-epsv', 'passive mode: PASV only (never EPSV)')
-    .option('--epsv-only', 'passive mode: EPSV only (never PASV)')
-    .option('--no-eprt', 'active mode: PORT only (never EPRT)')
-    .addOption(new Option('--pasv-host <policy>', 'address for PASV data connections: the control host\'s (default), the reply\'s, or auto (the reply\'s unless unroutable)')
-      .choices(['reply', 'control', 'auto']))
-    .option('--fallback', 'if the data connection fails, retry once in the other mode')
-    .option('--ascii', 'TYPE A transfers (line ends converted)')
-    .option('--binary', 'TYPE I transfers (byte exact; the default)')
     .option('--connect-timeout <seconds>', 'control connection and greeting timeout')
-    .option('--speed-limit <bytes>', 'fail a transfer slower than this many bytes/s over --speed-time (0: off; without either flag: 10 B/s over 60 s)')
-    .option('--speed-time <seconds>', 'the window for --speed-limit in seconds (30 when only --speed-limit is given; given alone, the limit is 1 B/s)')
     .option('--max-time <seconds>', 'the longest the whole command may take (default: no limit)')
     .option('--timeout <seconds>', 'reply and data connection timeout')
     .option('--tls', 'explicit TLS (AUTH TLS, RFC 4217)')
@@ -36,6 +36,23 @@ export function addClientFlags(cmd: Command): Command {
     .option('-v, --verbose', 'print the protocol transcript (Status/Command/Response) on stderr')
     .option('--json', 'print a machine-readable result on stdout')
     .addHelpText('after', CLIENT_HELP_FOOTER);
+}
+
+function addDataFlags(cmd: Command): void {
+  cmd
+    .option('--active', 'active mode: the server connects back to us (PORT/EPRT)')
+    .option('--passive', 'passive mode: we connect to the server (PASV/EPSV); the default')
+    .option('--port-range <low-high>', 'active mode: listen on a port of this range (e.g. 50000-50010)')
+    .option('--port-address <ip>', 'active mode: address to advertise in PORT/EPRT (public IP behind NAT)')
+    .option('--bind-address <ip>', 'active mode: local address to listen on')
+    .option('--no-epsv', 'passive mode: PASV only (never EPSV)')
+    .option('--epsv-only', 'passive mode: EPSV only (never PASV)')
+    .option('--no-eprt', 'active mode: PORT only (never EPRT)')
+    .addOption(new Option('--pasv-host <policy>', 'address for PASV data connections: the control host\'s (default), the reply\'s, or auto (the reply\'s unless unroutable)')
+      .choices(['reply', 'control', 'auto']))
+    .option('--fallback', 'if the data connection fails, retry once in the other mode')
+    .option('--speed-limit <bytes>', 'fail a transfer slower than this many bytes/s over --speed-time (0: off; without either flag: 10 B/s over 60 s)')
+    .option('--speed-time <seconds>', 'the window for --speed-limit in seconds (30 when only --speed-limit is given; given alone, the limit is 1 B/s)');
 }
 
 const CLIENT_HELP_FOOTER = `

@@ -5,6 +5,8 @@
 import cliProgress from 'cli-progress';
 import type { Writable } from 'node:stream';
 import type { ProgressEvent, TranscriptEvent } from '../client/events.js';
+import type { ClientFlags } from './client-options.js';
+import { inCliTerms } from './library-terms.js';
 
 /**
  * Characters a terminal may act on instead of showing: C0 controls (ESC starts escape sequences that can
@@ -42,10 +44,10 @@ export function humanBytes(n: number): string {
   return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
-/** A JSON-friendly description of an error (for --json). */
-export function errorJson(err: unknown): Record<string, unknown> {
+/** A JSON-friendly description of an error (for --json); the message in CLI terms, `key` as the library's. */
+export function errorJson(err: unknown, flags?: ClientFlags): Record<string, unknown> {
   const e = err as Error & Record<string, unknown>;
-  const out: Record<string, unknown> = { name: e?.name ?? 'Error', message: e?.message ?? String(err) };
+  const out: Record<string, unknown> = { name: e?.name ?? 'Error', message: inCliTerms(e?.message ?? String(err), flags) };
   for (const k of ['code', 'replyCode', 'replyText', 'command', 'connection', 'phase', 'failure', 'endpoint', 'elapsedMs', 'key']) {
     if (e && e[k] !== undefined) out[k] = e[k];
   }

@@ -7,6 +7,7 @@ import { FtpClient } from '../client/ftp-client.js';
 import { FtpClosedError, FtpNetworkError } from '../errors.js';
 import { buildClientOptions, maxTimeMs, type ClientFlags } from './client-options.js';
 import { errorJson, escapeControls, formatTranscript, ProgressDisplay } from './client-output.js';
+import { inCliTerms } from './library-terms.js';
 import { exitCodeFor, ExitCode } from './exit-codes.js';
 import { parseFtpUrl, redactUrl, type FtpUrl } from './url.js';
 import { promptHidden } from './prompt.js';
@@ -74,7 +75,7 @@ export async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
       const c = new FtpClient(built.options);
       clients.push(c);
       if (flags.verbose) {
-        c.on('transcript', e => io.stderr.write(`${label}${formatTranscript(e)}\n`));
+        c.on('transcript', e => io.stderr.write(`${label}${inCliTerms(formatTranscript(e), flags)}\n`));
         const text = `password source: ${built.credentialSource}`;
         io.stderr.write(`${label}${formatTranscript({ kind: 'status', text, connection: 'control', time: new Date() })}\n`);
       }
@@ -112,11 +113,11 @@ export async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
       return;
     }
     const code = exitCodeFor(err, duringLogin);
-    if (flags.json) io.stdout.write(`${JSON.stringify({ ok: false, exitCode: code, error: errorJson(err) })}\n`);
+    if (flags.json) io.stdout.write(`${JSON.stringify({ ok: false, exitCode: code, error: errorJson(err, flags) })}\n`);
     // No password from any source and no terminal to ask on: an empty PASS was sent; say where one can come from.
     const noPassword = credentialSource === 'none'
       ? '; no password was given: put it in $FTPKIT_PASSWORD or ~/.netrc (or the URL), or run on a terminal to be asked' : '';
-    io.stderr.write(`ftpkit: ${escapeControls((err as Error)?.message ?? String(err))}${code === ExitCode.LoginFailure ? ` (login refused${noPassword})` : ''}\n`);
+    io.stderr.write(`ftpkit: ${escapeControls(inCliTerms((err as Error)?.message ?? String(err), flags))}${code === ExitCode.LoginFailure ? ` (login refused${noPassword})` : ''}\n`);
     process.exitCode = code;
   } finally {
     clearTimeout(deadlineTimer);

@@ -7,6 +7,7 @@ import { FtpUsageError } from '../errors.js';
 import type { ClientFlags } from './client-options.js';
 import { errorJson, escapeControls, humanBytes } from './client-output.js';
 import { exitCodeFor } from './exit-codes.js';
+import { inCliTerms } from './library-terms.js';
 import type { RunContext } from './client-run.js';
 
 export type TreeFlags = ClientFlags & { parallel?: string; delete?: boolean; dryRun?: boolean; recursive?: boolean; sizeOnly?: boolean };
@@ -28,13 +29,16 @@ function treeEventPrinter(ctx: RunContext): (e: TreeEvent) => void {
         if (ctx.flags.verbose) ctx.io.stderr.write(`Status:\tskipped ${escapeControls(e.rel)}: ${escapeControls(e.reason)}\n`);
         break;
       case 'action-failed':
-        ctx.io.stderr.write(`ftpkit: ${e.action.kind} ${escapeControls(e.action.rel)} failed: ${escapeControls(e.error.message)}\n`);
+        ctx.io.stderr.write(`ftpkit: ${e.action.kind} ${escapeControls(e.action.rel)} failed: ${escapeControls(inCliTerms(e.error.message, ctx.flags))}\n`);
+        break;
+      case 'retrying':
+        if (ctx.flags.verbose) ctx.io.stderr.write(`Status:\tupload of ${escapeControls(e.action.rel)} failed (${escapeControls(inCliTerms(e.error.message, ctx.flags))}); creating its folder and trying once more\n`);
         break;
       case 'connection-failed':
-        ctx.io.stderr.write(`ftpkit: parallel connection ${e.worker} failed (${escapeControls(e.error.message)}); continuing with fewer\n`);
+        ctx.io.stderr.write(`ftpkit: parallel connection ${e.worker} failed (${escapeControls(inCliTerms(e.error.message, ctx.flags))}); continuing with fewer\n`);
         break;
       case 'mtime-not-set':
-        if (ctx.flags.verbose) ctx.io.stderr.write(`Status:\tcannot set remote modification times (${escapeControls(e.error.message)})\n`);
+        if (ctx.flags.verbose) ctx.io.stderr.write(`Status:\tcannot set remote modification times (${escapeControls(inCliTerms(e.error.message, ctx.flags))})\n`);
         break;
       case 'action-done':
         if (e.action.kind !== 'skip') ctx.say(`${e.action.kind} ${e.action.rel}`);
@@ -44,12 +48,12 @@ function treeEventPrinter(ctx: RunContext): (e: TreeEvent) => void {
   };
 }
 
-function treeResultJson(r: MirrorResult): Record<string, unknown> {
+function treeResultJson(r: MirrorResult, flags: TreeFlags): Record<string, unknown> {
   return {
     dryRun: r.dryRun, transferred: r.transferred, skipped: r.skipped, deleted: r.deleted, created: r.created,
     bytes: r.bytes, refused: r.refused,
     actions: r.actions,
-    failures: r.failures.map(f => ({ action: f.action, error: errorJson(f.error) })),
+    failures: r.failures.map(f => ({ action: f.action, error: errorJson(f.error, flags) })),
     // A tree operation with failed actions is not a success; the exit code says why the first one failed.
     exitCode: r.failures.length ? exitCodeFor(r.failures[0].error) : 0,
   };
@@ -64,5 +68,5 @@ export async function runTree(ctx: RunContext, direction: 'download' | 'upload',
   if (r.dryRun) for (const a of r.actions) if (a.kind !== 'skip') ctx.say(`would ${a.kind} ${a.rel} (${a.reason})`);
   ctx.say(`${r.dryRun ? 'dry run: ' : ''}${r.transferred} transferred (${humanBytes(r.bytes)}), ${r.skipped} unchanged, `
     + `${r.created} folders created, ${r.deleted} deleted, ${r.failures.length} failed`);
-  return treeResultJson(r);
+  return treeResultJson(r, flags);
 }

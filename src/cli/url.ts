@@ -54,6 +54,12 @@ export function parseFtpUrl(text: string): FtpUrl {
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   if (!host) throw new FtpUsageError(`the URL has no host: ${text}`);
   if (host.includes(':') && isIP(host) !== 6) throw new FtpUsageError(`invalid IPv6 address in the URL: ${text}`);
+  // WHATWG URL reads "host:" (an empty port) as the default port: a port the user meant to type and left
+  // out must not become 21 silently. The authority is what follows "//" up to the path, after any "user@".
+  const authority = text.slice(text.indexOf('//') + 2).split('/')[0];
+  if (authority.slice(authority.lastIndexOf('@') + 1).endsWith(':')) {
+    throw new FtpUsageError(`the URL has an empty port after ":" (leave out the ":" for port ${protocol === 'ftps' ? 990 : 21})`);
+  }
   const port = url.port ? Number(url.port) : protocol === 'ftps' ? 990 : 21;
 
   let rawPath = url.pathname;

@@ -18,7 +18,7 @@ import { TaskQueue } from './task-queue.js';
 // FTPS: registers the hooks used for secure 'explicit' | 'implicit' (src/client/tls.ts).
 import './tls.js';
 import { downloadFile, uploadFile, type DownloadOptions, type UploadOptions, type TransferResult } from './file-transfers.js';
-import { listEntries, listNames } from './listings.js';
+import { listEntries, listNames, type FolderHint } from './listings.js';
 import { makeDirectories, removeTree, readSize, readModifiedAt, statPath } from './remote-ops.js';
 import { abortTransfer } from './run-transfer.js';
 import { ClientSession } from './session.js';
@@ -183,9 +183,12 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
 
   // ------------------------------------------------------------------ listings
 
-  /** MLSD when FEAT offers MLST (RFC 3659 s7), else LIST parsed (Unix, DOS/IIS, EPLF). */
-  list(path?: string): Promise<FileEntry[]> {
-    return this.run(() => listEntries(this.session, path));
+  /**
+   * MLSD when FEAT offers MLST (RFC 3659 s7), else LIST parsed (Unix, DOS/IIS, EPLF). With `folder` (what
+   * the parent's listing said of it), an empty listing is checked instead of trusted (listings.ts).
+   */
+  list(path?: string, folder?: FolderHint): Promise<FileEntry[]> {
+    return this.run(() => listEntries(this.session, path, folder));
   }
 
   /** NLST (RFC 959 s4.1.3): names only. */

@@ -5,6 +5,7 @@ export * from '../errors.js';
 export { FtpClient } from './ftp-client.js';
 export type { DownloadOptions, UploadOptions, TransferResult, TransferType, FtpResponse } from './ftp-client.js';
 export type { FileEntry } from '../protocol/listing-types.js';
+export type { FolderHint } from './listings.js';
 export { ControlConnection, type SocketLike, type ControlObserver } from './control-connection.js';
 export { registerSecureHooks } from './transport.js';
 export { clientChannels, type ClientChannelMessage } from './diagnostics.js';

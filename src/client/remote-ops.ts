@@ -10,7 +10,7 @@ import { ReplyCode } from '../protocol/reply-codes.js';
 import { parseMlsxLine, parseMlsxTime } from '../protocol/listing-parse.js';
 import type { FileEntry } from '../protocol/listing-types.js';
 import type { FtpResponse } from '../protocol/reply-parser.js';
-import { listEntries, stripFacts } from './listings.js';
+import { listEntries, stripFacts, type FolderHint } from './listings.js';
 import { remoteChildPath, safeEntryName } from './remote-paths.js';
 import type { ClientSession } from './session.js';
 
@@ -35,20 +35,31 @@ export async function makeDirectories(session: ClientSession, path: string): Pro
   await session.expect(`CWD ${here}`, ReplyCode.FileActionOk, ReplyCode.Ok);
 }
 
-/** Delete a directory and everything under it (depth first). */
-export async function removeTree(session: ClientSession, path: string, depth = 0): Promise<void> {
+/**
+ * Delete a directory and everything under it. The whole tree is listed first, then deleted depth first:
+ * a listing that cannot be trusted (FtpEmptyListingError) stops it before anything is deleted, instead of
+ * half-way.
+ */
+export async function removeTree(session: ClientSession, path: string): Promise<void> {
+  const steps: string[] = [];
+  await planRemoval(session, path, { mustExist: true }, 0, steps);
+  for (const step of steps) await session.expect(step, ReplyCode.FileActionOk, ReplyCode.Ok);
+}
+
+/** Append the DELE/RMD commands that remove `path`, its content first. */
+async function planRemoval(session: ClientSession, path: string, folder: FolderHint, depth: number, steps: string[]): Promise<void> {
   if (depth > MAX_DEPTH) throw new FtpProtocolError(`directory tree deeper than ${MAX_DEPTH} levels at ${path}`);
-  for (const entry of await listEntries(session, path)) {
+  for (const entry of await listEntries(session, path, folder)) {
     const name = safeEntryName(entry.name);
     if (name === undefined) {
       session.status(`skipping the listing entry ${JSON.stringify(entry.name)} in ${path}: not a plain name`);
       continue;
     }
     const child = remoteChildPath(path, name);
-    if (entry.type === 'dir') await removeTree(session, child, depth + 1);
-    else await session.expect(`DELE ${child}`, ReplyCode.FileActionOk, ReplyCode.Ok);
+    if (entry.type === 'dir') await planRemoval(session, child, { links: entry.links }, depth + 1, steps);
+    else steps.push(`DELE ${child}`);
   }
-  await session.expect(`RMD ${path}`, ReplyCode.FileActionOk, ReplyCode.Ok);
+  steps.push(`RMD ${path}`);
 }
 
 function sizeFrom(r: FtpResponse): number {

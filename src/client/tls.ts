@@ -127,14 +127,8 @@ export function createSecureHooks(options: Readonly<FtpClientOptions>): SessionH
 
     async wrapDataSocket(socket: net.Socket, info: DataSocketInfo): Promise<SocketLike> {
       if (!protectData || !clientTls) return socket;
-      // Start the handshake once the server has answered the transfer command (125/150), as ftplib and lftp
-      // do: some servers (pyftpdlib) drop a data connection whose handshake comes before RETR/STOR.
-      try {
-        await info.preliminary;
-      } catch (err) {
-        socket.destroy();
-        throw err;
-      }
+      // The handshake starts as soon as the connection is open (the transfer orders it, transfer.ts): some
+      // servers (ftp-srv) send 150 only after it, the others read the ClientHello after their 150.
       const sessionOffered = clientTls.session !== undefined;
       const { socket: s, resumed } = await clientTls.secureData(socket);
       // Published as the 'dataTls' event; the transcript says whether the control session was resumed.

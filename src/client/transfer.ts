@@ -77,6 +77,11 @@ export class Transfer {
   private rejectPromise!: (e: Error) => void;
   private preliminaryResolve!: () => void;
   private readonly preliminary: Promise<void>;
+  /**
+   * The data socket ready for bytes (TLS handshake done under PROT P), opened as soon as the connection
+   * exists: for passive right after connect, before the transfer command; for active when it is accepted.
+   */
+  private opening: Promise<SocketLike> | undefined;
   /** Aborts a passive data connect still in progress when abort() comes early. */
   private readonly preparing = new AbortController();
   readonly promise: Promise<FtpResponse>;
@@ -128,6 +133,13 @@ export class Transfer {
       this.data = await prepareData(session, this.mode, this.preparing.signal);
     } catch (e) {
       throw this.failure ?? e; // abort() or the maximum time stopped the connect
+    }
+    if (this.data.mode === 'passive') {
+      // The data TLS handshake starts now, concurrently with the transfer command (RFC 4217 s7 does not
+      // order it after 150): ftp-srv answers 150 only once the handshake is done, vsftpd/proftpd/pure-ftpd
+      // and ftpkit's server send 150 first and read the waiting ClientHello after it. runData() awaits it.
+      this.opening = this.openDataSocket();
+      this.opening.catch(() => {}); // runData() reports it; before the command is sent, start() fails instead
     }
     try {
       if (this.failure) throw this.failure; // abort() or the maximum time came while the data connection opened
@@ -222,21 +234,12 @@ export class Transfer {
   }
 
   private async runData(): Promise<void> {
-    const { spec, session } = this;
-    const data = this.data!;
+    const { spec } = this;
     let failedEnd: FailedEnd | undefined;
     try {
-      const raw = await data.socket();
-      if (this.isOver()) { raw.destroy(); return; }
-      raw.setNoDelay?.(true);
-      let sock: SocketLike = raw;
-      const wrap = session.hooks?.wrapDataSocket;
-      if (wrap) {
-        const { mode } = this;
-        sock = await wrap.call(session.hooks, raw, { session, direction: spec.direction, preliminary: this.preliminary, mode,
-          reportTls: tls => session.events.dataTls({ ...tls, mode, direction: spec.direction }) });
-        if (this.isOver()) { sock.destroy(); return; }
-      }
+      // Active: the server connects after the transfer command; the TLS handshake starts on accept.
+      const sock = await (this.opening ??= this.openDataSocket());
+      if (this.isOver()) { sock.destroy(); return; }
       this.dataSocket = sock;
       this.clocks.watchStall(() => this.bytes, ({ moved, spanMs, rate }) => {
         const limit = this.clocks.limits.stall!;
@@ -269,6 +272,17 @@ export class Transfer {
       if (this.aborted) { this.settle(); return; }
       this.fail(this.classifyDataError(e as Error, failedEnd), 'data');
     }
+  }
+
+  /** The data socket, wrapped by the session's hook (TLS under PROT P, see tls.ts) when there is one. */
+  private async openDataSocket(): Promise<SocketLike> {
+    const { session, spec, mode } = this;
+    const raw = await this.data!.socket();
+    raw.setNoDelay?.(true);
+    const wrap = session.hooks?.wrapDataSocket;
+    if (!wrap || this.isOver()) return raw;
+    return wrap.call(session.hooks, raw, { session, direction: spec.direction, preliminary: this.preliminary, mode,
+      reportTls: tls => session.events.dataTls({ ...tls, mode, direction: spec.direction }) });
   }
 
   private classifyDataError(e: Error, failedEnd: FailedEnd | undefined): Error {

@@ -145,6 +145,9 @@ export function parseUnixLine(line: string, now: Date = new Date()): FileEntry |
       default: entry.type = 'other';
     }
     if (size !== undefined && entry.type !== 'other') entry.size = size;
+    // "links owner group size": the first column is the link count only when three come before the
+    // size; with fewer, a number there may be a numeric owner.
+    if (i >= 3 && /^\d+$/.test(tokens[0][0])) entry.links = Number(tokens[0][0]);
     return entry;
   }
   return undefined;

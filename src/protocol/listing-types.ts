@@ -7,6 +7,11 @@ export interface FileEntry {
   modifiedAt?: Date;
   /** POSIX permission bits when known (LIST rwx column, MLSx unix.mode). */
   mode?: number;
+  /**
+   * The link count of an `ls -l` line, when the line has one. A Unix folder has 2 plus one per
+   * subfolder, so above 2 it is known not to be empty (client/listings.ts checks an empty listing by it).
+   */
+  links?: number;
   /** MLSx perm fact (RFC 3659 s7.5.5), e.g. "adfrw". */
   perm?: string;
   /** MLSx unique fact. */

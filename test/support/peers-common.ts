@@ -19,6 +19,10 @@ import type { TestContext } from 'node:test';
 
 export type PeerName =
   | 'curl' | 'lftp' | 'python3' | 'pyftpdlib' | 'pyftpdlib-tls' | 'vsftpd' | 'pure-ftpd' | 'proftpd' | 'openssl'
+  /** ftp-srv, the npm FTP server (a devDependency), run by test/support/peers-ftp-srv.ts. */
+  | 'ftp-srv'
+  /** GNU inetutils ftpd (it hands LIST's argument to /bin/ls), run by test/support/peers-inetutils.ts. */
+  | 'inetutils-ftpd'
   /** A private network namespace (unshare/nsenter/ip as root), for tests that need a non-loopback address. */
   | 'netns';
 
@@ -37,6 +41,7 @@ export const PEER_BIN = {
   vsftpd: firstExisting(process.env.FTPKIT_VSFTPD, `${PEERS_DIR}/vsftpd/usr/sbin/vsftpd`, '/usr/sbin/vsftpd'),
   pureFtpd: firstExisting(process.env.FTPKIT_PUREFTPD, `${PEERS_DIR}/pure-ftpd/usr/sbin/pure-ftpd`, '/usr/sbin/pure-ftpd'),
   proftpd: firstExisting(process.env.FTPKIT_PROFTPD, `${PEERS_DIR}/proftpd/usr/sbin/proftpd`, '/usr/sbin/proftpd'),
+  inetutilsFtpd: firstExisting(process.env.FTPKIT_INETUTILS_FTPD, `${PEERS_DIR}/inetutils-ftpd/usr/sbin/ftpd`),
 };
 // pure-pw and proftpd's modules sit in the same unpacked tree as the daemon.
 export const PURE_PW = PEER_BIN.pureFtpd ? path.resolve(path.dirname(PEER_BIN.pureFtpd), '../bin/pure-pw') : undefined;
@@ -56,12 +61,12 @@ function pythonHas(module: string): boolean {
 }
 
 /** The account vsftpd serves anonymous FTP as (Debian's vsftpd package creates it) and pure-ftpd/proftpd run files as. */
-export function ftpAccount(): { uid: number; gid: number } | undefined {
+export function ftpAccount(): { uid: number; gid: number; home: string } | undefined {
   try {
     const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('ftp:'));
     if (!line) return undefined;
     const f = line.split(':');
-    return { uid: Number(f[2]), gid: Number(f[3]) };
+    return { uid: Number(f[2]), gid: Number(f[3]), home: f[5] };
   } catch {
     return undefined;
   }
@@ -82,6 +87,9 @@ export function peerProblem(name: PeerName): string | null {
     case 'python3':
       if (spawnSync(PYTHON, ['-c', 'import ftplib, ssl'], { stdio: 'ignore' }).status !== 0) problem = `${PYTHON} with ftplib/ssl not found`;
       break;
+    case 'ftp-srv':
+      if (!existsSync(path.resolve(SUPPORT_DIR, '../../node_modules/ftp-srv/package.json'))) problem = 'the ftp-srv devDependency is not installed (npm ci)';
+      break;
     case 'pyftpdlib':
       if (!pythonHas('pyftpdlib')) problem = `python3-pyftpdlib is not importable by ${PYTHON}; ${hint}`;
       break;
@@ -97,6 +105,12 @@ export function peerProblem(name: PeerName): string | null {
       if (!PEER_BIN.pureFtpd || !PURE_PW || !existsSync(PURE_PW)) problem = `pure-ftpd/pure-pw not found under ${PEERS_DIR}/pure-ftpd; ${hint}`;
       else if (!isRoot) problem = 'pure-ftpd needs root here (virtual users switch uid and chroot)';
       else if (!ftpAccount()) problem = "pure-ftpd's virtual user runs as the 'ftp' account, which is missing";
+      break;
+    case 'inetutils-ftpd':
+      if (!PEER_BIN.inetutilsFtpd) problem = `inetutils-ftpd not found under ${PEERS_DIR}/inetutils-ftpd; ${hint}`;
+      else if (!isRoot) problem = 'inetutils-ftpd needs root here (anonymous sessions chroot into a bind-mounted folder)';
+      else if (!ftpAccount()) problem = "inetutils-ftpd serves anonymous FTP as the 'ftp' account, which is missing";
+      else if (!which('unshare') || !which('mount')) problem = `unshare/mount (util-linux) missing; ${hint}`;
       break;
     case 'netns':
       if (!isRoot) problem = 'a private network namespace needs root (unshare --net)';
@@ -240,6 +254,18 @@ export function spawnManaged(cmd: string, args: string[], opts: { cwd?: string; 
       liveGroups.delete(pgid);
     },
   };
+}
+
+/** The port a child printed as "listening PORT" on its output (ftp_srv_server.cjs, inetd.cjs); rejects if it exits first. */
+export function listeningPort(proc: ManagedProcess): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const onData = (): void => {
+      const m = /listening (\d+)/.exec(proc.output());
+      if (m) { proc.child.stdout!.off('data', onData); resolve(Number(m[1])); }
+    };
+    proc.child.stdout!.on('data', onData);
+    void proc.exited.then(({ code, signal }) => reject(new Error(`exited (${signal ?? code}) before listening: ${proc.output()}`)));
+  });
 }
 
 /**

@@ -234,3 +234,13 @@ test('property: arbitrary server output never throws, and every entry has a non-
     for (const l of lines) parseMlsxLine(l);
   }), { numRuns: 500 });
 });
+
+test('ls -l link count: read when links, owner, group and size are all there, never guessed', () => {
+  const inetutils = parseUnixLine('drwx--x--x  3 root  root  4096 Dec  5 11:54 locked dir');
+  assert.equal(inetutils?.links, 3);
+  assert.equal(inetutils?.name, 'locked dir');
+  assert.equal(parseUnixLine('drwxr-xr-x    2 0        0            4096 Jan 15 10:30 plain')?.links, 2);
+  // No link count column: "1000 1000" are owner and group, not links.
+  assert.equal(parseUnixLine('drwxr-xr-x 1000 1000 4096 Jan 15 10:30 x')?.links, undefined);
+  assert.equal(parseUnixLine('drwxr-xr-x 1 ftp 4096 Jan 15 10:30 x')?.links, undefined);
+});

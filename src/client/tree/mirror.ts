@@ -2,7 +2,8 @@
  * Recursive download/upload of a tree and `mirror` (one-way sync, either direction, by size and mtime,
  * optional delete, N parallel connections, dry run).
  *
- * Flow: snapshot both sides (walk.ts, where unsafe names are refused), plan (plan.ts, pure), then run:
+ * Flow: snapshot both sides (walk.ts, where unsafe names are refused and empty listings checked), plan
+ * (plan.ts, pure), check deletions under folders that listed empty (deletion-check.ts), then run:
  * clear conflicting entries, create folders, transfer files on a small pool of connections, delete extras.
  * A failed action is reported and the rest goes on; the result lists every failure.
  *
@@ -12,7 +13,9 @@
  */
 import { mkdir, rm, utimes, stat } from 'node:fs/promises';
 import { FtpReplyError, FtpUsageError } from '../../errors.js';
+import { ReplyCode } from '../../protocol/reply-codes.js';
 import { allActions, planMirror } from './plan.js';
+import { checkDeletionsUnderEmptyFolders } from './deletion-check.js';
 import { assertRealInside, localPathFor } from './safe-name.js';
 import type { MirrorOptions, MirrorResult, TreeAction, TreeClient, TreeEvent } from './types.js';
 import { remoteJoin, walkLocal, walkRemote, type Tree } from './walk.js';
@@ -56,14 +59,27 @@ async function runPool<T>(
   await Promise.all(Array.from({ length: workers }, (_, i) => run(i)));
 }
 
-async function remoteRootExists(client: TreeClient, root: string): Promise<boolean> {
+/** A reply that may mean "the folder is not there": 550/553 (RFC 959 s4.2), and 451 from servers (ftp-srv). */
+function mayBeMissingFolder(err: unknown): boolean {
+  return err instanceof FtpReplyError && (err.replyCode >= 500 || err.replyCode === ReplyCode.LocalError);
+}
+
+/**
+ * Whether the upload's remote root exists. 550 says it does not. 451 is ambiguous (ftp-srv's answer for a
+ * missing folder, elsewhere a transient failure): outside a dry run the folder is created and listed once
+ * more, as lftp recovers, so a second failure is a real one; a dry run changes nothing and plans as if the
+ * folder were missing (every file new, nothing to delete). Anything else (network, 425) is a real failure.
+ */
+async function remoteRootExists(client: TreeClient, root: string, dryRun: boolean): Promise<boolean> {
   try {
-    await client.list(root);
+    await client.list(root, { mustExist: true });
     return true;
   } catch (err) {
-    // 550 (RFC 959 s4.2): no such folder. Anything else (network, 4xx) is a real failure.
+    if (!mayBeMissingFolder(err)) throw err;
     if (err instanceof FtpReplyError && err.replyCode >= 500) return false;
-    throw err;
+    if (dryRun) return false;
+    await client.mkdir(root, { recursive: true });
+    return true;
   }
 }
 
@@ -78,23 +94,26 @@ export async function mirror(client: TreeClient, options: MirrorOptions): Promis
 
   let remote: Tree;
   let remoteMissing = false;
+  /** Remote folders that listed empty (relative paths): nothing local under them is deleted unchecked. */
+  const emptyDirs: string[] = [];
   if (direction === 'upload') {
     // The remote root may not exist yet; it is created before the first upload.
     // A missing local root would look like an empty tree and, with delete, empty the server.
     const st = await stat(localDir).catch(() => undefined);
     if (!st?.isDirectory()) throw new FtpUsageError(`${localDir} is not a folder`);
-    remoteMissing = !(await remoteRootExists(client, remoteDir));
+    remoteMissing = !(await remoteRootExists(client, remoteDir, !!options.dryRun));
     remote = remoteMissing ? new Map() : await walkRemote(client, remoteDir, counting, maxDepth, signal);
   } else {
     // A target that exists must be a folder (a symbolic link to one is followed: the user named it). A file,
     // device or FIFO there is refused before anything is listed or written, never replaced by a folder.
     const st = await stat(localDir).catch(() => undefined);
     if (st && !st.isDirectory()) throw new FtpUsageError(`${localDir} exists and is not a folder`);
-    remote = await walkRemote(client, remoteDir, counting, maxDepth, signal);
+    remote = await walkRemote(client, remoteDir, counting, maxDepth, signal, emptyDirs);
   }
   const local = await walkLocal(localDir, counting, maxDepth, signal);
   const [source, dest] = direction === 'download' ? [remote, local] : [local, remote];
   const plan = planMirror(source, dest, { compare: options.compare, delete: options.delete });
+  if (direction === 'download') await checkDeletionsUnderEmptyFolders(client, plan, remoteDir, emptyDirs, local);
   const result: MirrorResult = {
     actions: allActions(plan), failures: [], transferred: 0, skipped: plan.skips.length, deleted: 0,
     created: 0, bytes: 0, refused, dryRun: !!options.dryRun,
@@ -139,7 +158,16 @@ export async function mirror(client: TreeClient, options: MirrorOptions): Promis
         else if (action.kind === 'delete-file') { await c.delete(remotePath); result.deleted++; }
         else if (action.kind === 'delete-dir') { await c.rmdir(remotePath, { recursive: true }); result.deleted++; }
         else if (action.kind === 'transfer') {
-          await c.upload(localPath, remotePath, { signal });
+          try {
+            await c.upload(localPath, remotePath, { signal });
+          } catch (err) {
+            // Its folder may have gone (removed meanwhile, or a server that lost it: ftp-srv answers 451):
+            // create it and try that file once more, as lftp does; a second failure is reported.
+            if (signal?.aborted || !mayBeMissingFolder(err)) throw err;
+            emit({ type: 'retrying', action, worker, error: toError(err) });
+            await c.mkdir(remoteJoin(remoteDir, segs.slice(0, -1)), { recursive: true });
+            await c.upload(localPath, remotePath, { signal });
+          }
           result.transferred++;
           result.bytes += action.size ?? 0;
           const mtime = source.get(action.rel)?.modifiedAt;

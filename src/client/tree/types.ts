@@ -3,13 +3,17 @@
  * need, the tree snapshot they compare, the planned actions and the events they report.
  */
 import type { FileEntry } from '../../protocol/listing-types.js';
+import type { FolderHint } from '../listings.js';
 
 /**
  * What tree operations use of a client. FtpClient satisfies it; tests pass an in-memory double.
  * Kept structural so the tree code never reaches into client internals.
  */
 export interface TreeClient {
-  list(path?: string): Promise<FileEntry[]>;
+  /** `folder`: what the parent's listing said of it; an empty listing is then checked (client/listings.ts). */
+  list(path?: string, folder?: FolderHint): Promise<FileEntry[]>;
+  /** SIZE (RFC 3659 s4); optional: asked before deleting local files under a folder that listed empty. */
+  size?(path: string): Promise<number>;
   download(remotePath: string, destination: string, opts?: { signal?: AbortSignal }): Promise<unknown>;
   upload(source: string, remotePath: string, opts?: { signal?: AbortSignal }): Promise<unknown>;
   mkdir(path: string, opts?: { recursive?: boolean }): Promise<unknown>;
@@ -57,6 +61,8 @@ export type TreeEvent =
   | { type: 'action-start'; action: TreeAction; worker: number }
   | { type: 'action-done'; action: TreeAction; worker: number }
   | { type: 'action-failed'; action: TreeAction; worker: number; error: Error }
+  /** An upload failed as if its remote folder were missing: the folder is created and the file sent once more. */
+  | { type: 'retrying'; action: TreeAction; worker: number; error: Error }
   /** A parallel connection could not be opened; the work continues on fewer connections. */
   | { type: 'connection-failed'; worker: number; error: Error }
   /** MFMT is not available: the remote mtime will be the upload time. */

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { lstat, readdir } from 'node:fs/promises';
 import type { FileEntry } from '../../protocol/listing-types.js';
+import type { FolderHint } from '../listings.js';
 import { unsafeNameReason } from './safe-name.js';
 import type { TreeClient, TreeEvent, TreeNode } from './types.js';
 
@@ -30,17 +31,24 @@ function remotePrecision(entry: FileEntry): number {
   return 60_000;
 }
 
+/**
+ * The remote tree under root. Each folder is listed with what its parent's listing said of it, so an empty
+ * listing is checked, not trusted (client/listings.ts); the folders that did list empty are added to
+ * `emptyDirs` (relative paths, "" for the root) so that nothing under them is deleted on that word alone.
+ */
 export async function walkRemote(
   client: TreeClient, root: string, emit: (e: TreeEvent) => void, maxDepth = 64, signal?: AbortSignal,
+  emptyDirs: string[] = [],
 ): Promise<Tree> {
   const tree: Tree = new Map();
-  const queue: { segments: string[]; depth: number }[] = [{ segments: [], depth: 0 }];
+  const queue: { segments: string[]; depth: number; folder: FolderHint }[] = [{ segments: [], depth: 0, folder: { mustExist: true } }];
   while (queue.length) {
     signal?.throwIfAborted();
-    const { segments, depth } = queue.shift()!;
+    const { segments, depth, folder } = queue.shift()!;
     const dirPath = remoteJoin(root, segments);
     // LIST passes its argument to `ls` on many servers (vsftpd, pure-ftpd): "-x" would be read as options.
-    const entries = await client.list(dirPath.startsWith('-') ? `./${dirPath}` : dirPath);
+    const entries = await client.list(dirPath.startsWith('-') ? `./${dirPath}` : dirPath, folder);
+    if (entries.length === 0) emptyDirs.push(segments.join('/'));
     for (const entry of entries) {
       const why = unsafeNameReason(entry.name);
       if (why) {
@@ -51,7 +59,7 @@ export async function walkRemote(
       const rel = segs.join('/');
       if (entry.type === 'dir') {
         tree.set(rel, { segments: segs, rel, type: 'dir', modifiedAt: entry.modifiedAt, precisionMs: remotePrecision(entry) });
-        if (depth + 1 < maxDepth) queue.push({ segments: segs, depth: depth + 1 });
+        if (depth + 1 < maxDepth) queue.push({ segments: segs, depth: depth + 1, folder: { links: entry.links } });
         else emit({ type: 'skipped-entry', side: 'remote', rel, reason: `deeper than ${maxDepth} levels` });
       } else if (entry.type === 'file') {
         tree.set(rel, {

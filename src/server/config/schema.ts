@@ -143,6 +143,14 @@ const userSchema = z.strictObject({
   permissions: permissionsSchema.optional(),
 });
 
+/** Cache of recently verified credentials (src/server/auth/credential-cache.ts). */
+const credentialCacheSchema = z.strictObject({
+  /** How long a verified password is remembered; 0 turns the cache off. Default 5 minutes. */
+  ttl: durationSchema.optional(),
+  /** Users remembered at most. Default 1000. */
+  maxEntries: z.int().min(1).max(1_000_000).optional(),
+});
+
 const logSchema = z.strictObject({
   level: logLevelSchema.optional(),
   /** JSON-lines file (appended); relative to the config file. Default: standard error. */
@@ -160,6 +168,7 @@ export const configSections = {
   limits: limitsSchema.optional(),
   anonymous: anonymousSchema.optional(),
   users: z.array(userSchema).optional(),
+  credentialCache: credentialCacheSchema.optional(),
   log: logSchema.optional(),
   /** FTPS (owned by src/server/tls/config.ts). */
   tls: tlsConfigSchema.optional(),

@@ -4,21 +4,12 @@
  * as a configuration reload does) invalidates the cached one at once.
  */
 import { test } from 'node:test';
-import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawControl, startServer } from '../support/server-harness.js';
 import { ConfigUserStore, MemoryStorage, hashPassword } from '../../src/server/index.js';
 
 const FAST = { ln: 10, r: 8, p: 1 };
 
-async function login(t: TestContext, port: number, user: string, password: string): Promise<number> {
-  const c = await RawControl.connect('127.0.0.1', port);
-  t.after(() => c.close());
-  assert.equal((await c.send(`USER ${user}`)).code, 331);
-  const code = (await c.send(`PASS ${password}`)).code;
-  c.close();
-  return code;
-}
 
 test('the second login comes from the cache; a changed password invalidates it', async (t) => {
   const storage = new MemoryStorage();
@@ -27,22 +18,22 @@ test('the second login comes from the cache; a changed password invalidates it',
   t.after(() => h.close());
   const cache = users.credentialCache;
 
-  assert.equal(await login(t, h.port, 'alice', 'wonderland'), 230);
+  assert.equal(await RawControl.loginCode('127.0.0.1', h.port, 'alice', 'wonderland'), 230);
   assert.equal(cache.stats.hits, 0, 'the first login was verified in full');
-  assert.equal(await login(t, h.port, 'alice', 'wonderland'), 230);
+  assert.equal(await RawControl.loginCode('127.0.0.1', h.port, 'alice', 'wonderland'), 230);
   assert.equal(cache.stats.hits, 1, 'the second one was answered by the cache');
-  assert.equal(await login(t, h.port, 'alice', 'wrong'), 530);
+  assert.equal(await RawControl.loginCode('127.0.0.1', h.port, 'alice', 'wrong'), 530);
   assert.equal(cache.size, 1);
 
   // Concurrent logins of the same user: all accepted.
-  const burst = await Promise.all(Array.from({ length: 5 }, () => login(t, h.port, 'alice', 'wonderland')));
+  const burst = await Promise.all(Array.from({ length: 5 }, () => RawControl.loginCode('127.0.0.1', h.port, 'alice', 'wonderland')));
   assert.deepEqual(burst, [230, 230, 230, 230, 230]);
 
   users.update([{ name: 'alice', passwordHash: await hashPassword('looking-glass', FAST), storage }]);
   const hitsBefore = cache.stats.hits;
-  assert.equal(await login(t, h.port, 'alice', 'wonderland'), 530, 'the old password no longer works');
+  assert.equal(await RawControl.loginCode('127.0.0.1', h.port, 'alice', 'wonderland'), 530, 'the old password no longer works');
   assert.equal(cache.stats.hits, hitsBefore, 'and the cache did not answer for it');
-  assert.equal(await login(t, h.port, 'alice', 'looking-glass'), 230);
-  assert.equal(await login(t, h.port, 'alice', 'looking-glass'), 230);
+  assert.equal(await RawControl.loginCode('127.0.0.1', h.port, 'alice', 'looking-glass'), 230);
+  assert.equal(await RawControl.loginCode('127.0.0.1', h.port, 'alice', 'looking-glass'), 230);
   assert.equal(cache.stats.hits, hitsBefore + 1, 'the new password is cached in turn');
 });

@@ -1,9 +1,9 @@
 /**
- * Owns ConfigUserStore: named users from the configuration file (or the CLI's --user), each with a scrypt
- * password hash, a root folder that becomes the user's "/", an initial directory and a permission set.
+ * Owns ConfigUserStore: named users from the configuration file (or the CLI's --user), each with a password
+ * hash (scrypt, or a migrated SHA-crypt or bcrypt one: stored-hash.ts), a root folder that becomes the user's "/", an initial directory and a permission set.
  *
- * Timing: a known name with a wrong password and an unknown name both cost exactly one scrypt with the
- * same parameters (a dummy hash stands in for the missing user) and are compared in constant time, so a
+ * Timing: a known name with a wrong password and an unknown name both cost exactly one verification of
+ * the same format and cost (a dummy hash like most users' stands in for the missing user) and are compared in constant time, so a
  * name cannot be told from its answer time. The server adds its own delay before 530 on top.
  *
  * A cache of recently verified credentials (credential-cache.ts) lets the next logins of a user with the
@@ -14,15 +14,17 @@
 import { FtpConfigError } from '../../errors.js';
 import { LocalStorage } from '../storage/local.js';
 import type { Storage } from '../storage/types.js';
-import {
-  DEFAULT_SCRYPT_PARAMS, dummyPasswordHash, parsePasswordHash, verifyPassword, type ParsedPasswordHash, type ScryptParams,
-} from './password-hash.js';
+import { DEFAULT_SCRYPT_PARAMS, dummyPasswordHash } from './password-hash.js';
+import { costKey, dummyLike, parseStoredHash, verifyStoredHash, type StoredPasswordHash } from './stored-hash.js';
 import { VerifiedCredentialCache, type CredentialCacheOptions } from './credential-cache.js';
 import { READ_WRITE, type AuthenticatedUser, type Authenticator, type LoginContext, type Permissions } from './types.js';
 
 export interface UserAccount {
   name: string;
-  /** `$scrypt$ln=..,r=..,p=..$salt$hash`, as printed by `ftpkit hash-password`. */
+  /**
+   * `$scrypt$ln=..,r=..,p=..$salt$hash` as printed by `ftpkit hash-password`, or a migrated `$6$`/`$5$`
+   * SHA-crypt or `$2b$` bcrypt hash (stored-hash.ts).
+   */
   passwordHash: string;
   /** Host folder that is this user's "/" (a LocalStorage confined to it is made once). */
   root?: string;
@@ -43,7 +45,7 @@ interface Entry {
   name: string;
   /** The stored hash as configured: what a cached verification must have been made against. */
   encoded: string;
-  hash: ParsedPasswordHash;
+  hash: StoredPasswordHash;
   storage: Storage;
   home: string;
   permissions: Readonly<Permissions>;
@@ -52,7 +54,7 @@ interface Entry {
 export class ConfigUserStore implements Authenticator {
   private users = new Map<string, Entry>();
   /** Stand-in for unknown names, with the parameters most users have. */
-  private dummy: ParsedPasswordHash;
+  private dummy: StoredPasswordHash;
   readonly credentialCache: VerifiedCredentialCache;
 
   /** Throws FtpConfigError naming `users.N.<key>` for a bad account. */
@@ -72,12 +74,12 @@ export class ConfigUserStore implements Authenticator {
     this.credentialCache.prune((name) => this.users.get(name)?.encoded);
   }
 
-  private static build(accounts: readonly UserAccount[]): { users: Map<string, Entry>; dummy: ParsedPasswordHash } {
+  private static build(accounts: readonly UserAccount[]): { users: Map<string, Entry>; dummy: StoredPasswordHash } {
     const users = new Map<string, Entry>();
-    const paramCounts = new Map<string, { params: ScryptParams; count: number }>();
+    const costCounts = new Map<string, { like: StoredPasswordHash; count: number }>();
     accounts.forEach((account, i) => {
-      const hash = parsePasswordHash(account.passwordHash);
-      if (typeof hash === 'string') throw new FtpConfigError(`users.${i}.password`, hash);
+      const hash = parseStoredHash(account.passwordHash);
+      if (typeof hash === 'string') throw new FtpConfigError(`users.${i}.password`, `user "${account.name}": ${hash}`);
       if (!account.name || /[\r\n\0]/.test(account.name)) throw new FtpConfigError(`users.${i}.name`, 'must be a non-empty name without CR, LF or NUL');
       if (users.has(account.name)) throw new FtpConfigError(`users.${i}.name`, `duplicate user "${account.name}"`);
       const home = account.home ?? '/';
@@ -94,13 +96,13 @@ export class ConfigUserStore implements Authenticator {
         home,
         permissions: Object.freeze({ ...(account.permissions ?? READ_WRITE) }),
       });
-      const key = `${hash.ln},${hash.r},${hash.p}`;
-      const seen = paramCounts.get(key) ?? { params: { ln: hash.ln, r: hash.r, p: hash.p }, count: 0 };
+      const key = costKey(hash);
+      const seen = costCounts.get(key) ?? { like: hash, count: 0 };
       seen.count++;
-      paramCounts.set(key, seen);
+      costCounts.set(key, seen);
     });
-    const common = [...paramCounts.values()].sort((a, b) => b.count - a.count)[0];
-    return { users, dummy: dummyPasswordHash(common?.params ?? DEFAULT_SCRYPT_PARAMS) };
+    const common = [...costCounts.values()].sort((a, b) => b.count - a.count)[0];
+    return { users, dummy: common ? dummyLike(common.like) : { format: 'scrypt', scrypt: dummyPasswordHash(DEFAULT_SCRYPT_PARAMS) } };
   }
 
   /** Names of the configured users (for banners; never their hashes). */
@@ -119,7 +121,7 @@ export class ConfigUserStore implements Authenticator {
     // password for the current stored hash hits. Otherwise one full verification, against the dummy when
     // the name is unknown, shared with the same login running at the same moment.
     const ok = await this.credentialCache.verify(username, entry?.encoded ?? '', password,
-      () => verifyPassword(password, entry?.hash ?? this.dummy));
+      () => verifyStoredHash(password, entry?.hash ?? this.dummy));
     if (!entry || !ok) return null;
     return this.userOf(entry);
   }

@@ -9,7 +9,7 @@
  * `configSections`, one mapping in to-options.ts, and its file paths in load.ts `resolvePaths`.
  */
 import { z } from 'zod';
-import { parsePasswordHash } from '../auth/password-hash.js';
+import { parseStoredHash } from '../auth/stored-hash.js';
 import { PERMISSION_NAMES } from '../auth/permissions.js';
 import type { Permission } from '../auth/types.js';
 import { tlsConfigSchema } from '../tls/config.js';
@@ -66,10 +66,8 @@ export const permissionsSchema = z.union([
   }),
 ], { error: `expected "read-only", "read-write", a list of ${PERMISSION_NAMES.join('/')}, or an object {preset, <name>: true|false}` });
 
-export const passwordHashSchema = z.string().superRefine((value, ctx) => {
-  const parsed = parsePasswordHash(value);
-  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
-});
+/** A password hash of an accepted format (auth/stored-hash.ts); checked with the user's name in configSchema. */
+export const passwordHashSchema = z.string();
 
 const logLevelSchema = z.enum(['error', 'warn', 'info', 'debug'], { error: 'expected error, warn, info or debug' });
 
@@ -133,7 +131,7 @@ const anonymousSchema = z.strictObject({
 
 const userSchema = z.strictObject({
   name: nonEmpty.regex(/^[^\r\n\0]+$/, { error: 'must not contain CR, LF or NUL' }),
-  /** scrypt hash from `ftpkit hash-password`. */
+  /** scrypt hash from `ftpkit hash-password`, or a migrated SHA-crypt ($6$, $5$) or bcrypt ($2b$) one. */
   password: passwordHashSchema,
   /** Folder this user sees as "/"; relative to the config file. */
   root: nonEmpty,
@@ -177,6 +175,8 @@ export const configSections = {
 export const configSchema = z.strictObject(configSections).superRefine((config, ctx) => {
   const seen = new Map<string, number>();
   config.users?.forEach((user, i) => {
+    const hash = parseStoredHash(user.password);
+    if (typeof hash === 'string') ctx.addIssue({ code: 'custom', path: ['users', i, 'password'], message: `user "${user.name}": ${hash}` });
     if (seen.has(user.name)) ctx.addIssue({ code: 'custom', path: ['users', i, 'name'], message: `duplicate user "${user.name}" (also users.${seen.get(user.name)})` });
     else seen.set(user.name, i);
   });

@@ -45,7 +45,8 @@ export function registerHashPassword(program: Command): void {
       '  ftpkit hash-password                          # asks twice, prints $scrypt$ln=17,r=8,p=1$...',
       "  printf '%s' \"$PW\" | ftpkit hash-password      # from a script",
       '',
-      'Only scrypt is supported (Node has no built-in argon2).',
+      'It always makes scrypt (Node has no built-in argon2). The server also accepts hashes migrated from',
+      'other servers as they are: $6$/$5$ SHA-crypt (/etc/shadow, mkpasswd) and $2b$ bcrypt.',
     ].join('\n'))
     .action(async (opts: { cost?: number }) => {
       const password = await readNewPassword();

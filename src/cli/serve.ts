@@ -43,6 +43,8 @@ export interface ServeFlags {
   implicitPort?: number;
   maxSessions?: number;
   maxSessionsPerAddress?: number;
+  /** How long a verified password is remembered ("5m", "0" turns the cache off). */
+  credentialCacheTtl?: string;
 }
 
 /** Config key -> the flag that sets it, so a bad flag value is reported under the flag's name. */
@@ -52,6 +54,7 @@ const FLAG_FOR_KEY: Record<string, string> = {
   'log.level': '--log-level', 'log.file': '--log-file',
   'tls.cert': '--cert', 'tls.key': '--key', 'tls.implicitPort': '--implicit-port',
   'limits.maxSessions': '--max-sessions', 'limits.maxSessionsPerAddress': '--max-sessions-per-address',
+  'credentialCache.ttl': '--credential-cache-ttl',
 };
 
 /** A count flag (--max-sessions, --max-sessions-per-address): an integer >= `min`. */
@@ -125,6 +128,7 @@ export function flagsToConfig(flags: ServeFlags): ServeConfig {
     if (flags.anonymous !== undefined) input.anonymous.enabled = flags.anonymous;
   }
   if (flags.user?.length) input.users = flags.user.map(parseUserFlag);
+  if (flags.credentialCacheTtl !== undefined) input.credentialCache = { ttl: flags.credentialCacheTtl };
   if (flags.logLevel !== undefined || flags.logFile !== undefined) {
     input.log = {};
     if (flags.logLevel !== undefined) input.log.level = flags.logLevel as LogLevel;
@@ -292,6 +296,7 @@ export function registerServe(program: Command): void {
     .option('--anonymous', 'allow anonymous logins even when users are configured')
     .option('--no-anonymous', 'refuse anonymous logins')
     .option('-u, --user <NAME:HASH:ROOT[:PERMS]>', `add a user (repeatable); HASH from \`ftpkit hash-password\`, PERMS read-only, read-write (default) or a list of ${PERMISSION_NAMES.join(',')}`, collect)
+    .option('--credential-cache-ttl <duration>', 'how long a verified password is remembered, so the next logins of that user skip the costly hash, e.g. 30s, 5m (default 5m; 0 turns the cache off)')
     .addOption(new Option('--tls <mode>', 'FTPS: explicit (AUTH TLS offered), implicit (also TLS-first on --implicit-port, default 990), required (TLS for login and data, anonymous too)').choices(['explicit', 'implicit', 'required']))
     .option('--cert <file>', 'PEM certificate and chain (default: a self-signed one kept in ~/.local/state/ftpkit)')
     .option('--key <file>', 'PEM private key (default: the --cert file)')

@@ -30,9 +30,11 @@ export { LocalStorage } from './storage/local.js';
 export type { LocalStorageOptions } from './storage/local.js';
 export {
   AnonymousAuthenticator, ConfigUserStore, CompositeAuthenticator, hashPassword, verifyPassword, parsePasswordHash,
-  resolvePermissions, parsePermissionText, PERMISSION_NAMES, DEFAULT_SCRYPT_PARAMS,
+  resolvePermissions, parsePermissionText, PERMISSION_NAMES, DEFAULT_SCRYPT_PARAMS, VerifiedCredentialCache,
 } from './auth/index.js';
-export type { AnonymousOptions, UserAccount, PermissionSpec, ScryptParams } from './auth/index.js';
+export type {
+  AnonymousOptions, UserAccount, PermissionSpec, ScryptParams, ConfigUserStoreOptions, CredentialCacheOptions,
+} from './auth/index.js';
 export { loadConfigFile, validateConfig, planServe, mergeConfig, checkRoots } from './config/index.js';
 export type { ServeConfig, ServeConfigInput, ServePlan } from './config/index.js';
 export { JsonLogger, openLogFile } from './log/index.js';

@@ -124,6 +124,18 @@ export class RawControl {
     return c;
   }
 
+  /** One USER/PASS on a fresh connection (closed afterwards): the code answered to PASS. */
+  static async loginCode(host: string, port: number, user: string, password: string): Promise<number> {
+    const c = await RawControl.connect(host, port);
+    try {
+      const r1 = await c.send(`USER ${user}`);
+      if (r1.code !== 331) throw new Error(`USER: ${r1.code} ${r1.text}`);
+      return (await c.send(`PASS ${password}`)).code;
+    } finally {
+      c.close();
+    }
+  }
+
   /** Connect and log in (default user test/test). */
   static async login(h: Harness, user = 'test', password = 'test'): Promise<RawControl> {
     const c = await RawControl.connect(h.host, h.port);

@@ -37,6 +37,9 @@ test('flags become a validated overlay; errors name the flag', async () => {
   assert.deepEqual(overlay.log, { level: 'debug' });
   assert.deepEqual(flagsToConfig({}), {}, 'no flags: nothing overrides the file');
   assert.deepEqual(flagsToConfig({ maxSessions: 50, maxSessionsPerAddress: 0 }).limits, { maxSessions: 50, maxSessionsPerAddress: 0 });
+  assert.deepEqual(flagsToConfig({ credentialCacheTtl: '30s' }).credentialCache, { ttl: 30_000 });
+  assert.deepEqual(flagsToConfig({ credentialCacheTtl: '0' }).credentialCache, { ttl: 0 }, '0 turns the cache off');
+  assert.throws(() => flagsToConfig({ credentialCacheTtl: 'soon' }), (e: unknown) => e instanceof FtpUsageError && /^--credential-cache-ttl: expected a duration/.test(e.message));
   const cases: [Parameters<typeof flagsToConfig>[0], RegExp][] = [
     [{ pasvPorts: 'lots' }, /^--pasv-ports: /],
     [{ logLevel: 'chatty' }, /^--log-level: /],

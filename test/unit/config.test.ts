@@ -13,6 +13,7 @@ import { checkRoots, mergeConfig, planServe } from '../../src/server/config/to-o
 import { hashPassword } from '../../src/server/auth/password-hash.js';
 import { READ_ONLY, READ_WRITE } from '../../src/server/auth/types.js';
 import { FtpConfigError } from '../../src/errors.js';
+import type { ConfigUserStore } from '../../src/server/auth/user-store.js';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { fileURLToPath } from 'node:url';
@@ -247,4 +248,19 @@ test('server defaults: 20 sessions per address (0: no limit), a passive range as
   // The config file accepts 0 (no per-address limit) and maps it through.
   const plan = planServe(validateConfig({ limits: { maxSessionsPerAddress: 0 } }), '/srv');
   assert.equal(plan.options.limits!.maxSessionsPerAddress, 0);
+});
+
+test('credentialCache: ttl and maxEntries reach the user store; ttl 0 turns it off; bad values name the key', async (t) => {
+  const d = await dir(t);
+  await writeFile(join(d, 'cache.yaml'), `credentialCache:\n  ttl: 90s\n  maxEntries: 50\nusers:\n  - name: alice\n    password: "${hash}"\n    root: .\n`);
+  const store = planServe(await loadConfigFile(join(d, 'cache.yaml')), d).options.authenticator as ConfigUserStore;
+  assert.equal(store.credentialCache.ttlMs, 90_000);
+  assert.equal(store.credentialCache.maxEntries, 50);
+  const byDefault = planServe(validateConfig({ users: [{ name: 'alice', password: hash, root: d }] }), d).options.authenticator as ConfigUserStore;
+  assert.equal(byDefault.credentialCache.ttlMs, 5 * 60_000, 'default: 5 minutes');
+  const off = planServe(validateConfig({ credentialCache: { ttl: 0 }, users: [{ name: 'alice', password: hash, root: d }] }), d).options.authenticator as ConfigUserStore;
+  assert.equal(off.credentialCache.enabled, false);
+  assert.equal(configError(() => validateConfig({ credentialCache: { ttl: 'later' } })).key, 'credentialCache.ttl');
+  assert.equal(configError(() => validateConfig({ credentialCache: { maxEntries: 0 } })).key, 'credentialCache.maxEntries');
+  assert.equal(configError(() => validateConfig({ credentialCache: { tll: '1m' } })).key, 'credentialCache.tll');
 });

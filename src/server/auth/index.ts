@@ -1,7 +1,10 @@
 /** Owns the public surface of the server's user handling (re-exported by `ftpkit/server`). */
 export * from './types.js';
 export { AnonymousAuthenticator, ANONYMOUS_NAMES, isAnonymousName, type AnonymousOptions } from './anonymous.js';
-export { ConfigUserStore, type UserAccount } from './user-store.js';
+export { ConfigUserStore, type UserAccount, type ConfigUserStoreOptions } from './user-store.js';
+export {
+  VerifiedCredentialCache, DEFAULT_CREDENTIAL_CACHE_TTL_MS, DEFAULT_CREDENTIAL_CACHE_ENTRIES, type CredentialCacheOptions,
+} from './credential-cache.js';
 export { CompositeAuthenticator } from './composite.js';
 export {
   hashPassword, verifyPassword, parsePasswordHash, DEFAULT_SCRYPT_PARAMS, type ScryptParams, type ParsedPasswordHash,

@@ -1,6 +1,7 @@
 /**
- * Owns password hashing for configured users: scrypt (RFC 7914) from node:crypto, stored in a PHC-like
- * string `$scrypt$ln=17,r=8,p=1$<salt b64>$<hash b64>` (ln = log2 of the cost N).
+ * Owns ftpkit's own password hash, the one `ftpkit hash-password` makes: scrypt (RFC 7914) from
+ * node:crypto, stored in a PHC-like string `$scrypt$ln=17,r=8,p=1$<salt b64>$<hash b64>` (ln = log2 of the
+ * cost N). Migrated formats (SHA-crypt, bcrypt) and the choice between formats are in stored-hash.ts.
  *
  * Argon2 is not in Node 20's crypto and ftpkit does not add a native dependency for it: scrypt only.
  * Verification compares in constant time; every verification, including the dummy one run for unknown

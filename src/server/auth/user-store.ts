@@ -1,22 +1,30 @@
 /**
- * Owns ConfigUserStore: named users from the configuration file (or the CLI's --user), each with a scrypt
- * password hash, a root folder that becomes the user's "/", an initial directory and a permission set.
+ * Owns ConfigUserStore: named users from the configuration file (or the CLI's --user), each with a password
+ * hash (scrypt, or a migrated SHA-crypt or bcrypt one: stored-hash.ts), a root folder that becomes the user's "/", an initial directory and a permission set.
  *
- * Timing: a known name with a wrong password and an unknown name both cost exactly one scrypt with the
- * same parameters (a dummy hash stands in for the missing user) and are compared in constant time, so a
+ * Timing: a known name with a wrong password and an unknown name both cost exactly one verification of
+ * the same format and cost (a dummy hash like most users' stands in for the missing user) and are compared in constant time, so a
  * name cannot be told from its answer time. The server adds its own delay before 530 on top.
+ *
+ * A cache of recently verified credentials (credential-cache.ts) lets the next logins of a user with the
+ * same password skip the hash; it never changes the answer, only its cost, and what the user may do is
+ * always taken from the current account. `update()` replaces the accounts (a configuration reload): a
+ * user whose stored hash changed is verified in full again.
  */
 import { FtpConfigError } from '../../errors.js';
 import { LocalStorage } from '../storage/local.js';
 import type { Storage } from '../storage/types.js';
-import {
-  DEFAULT_SCRYPT_PARAMS, dummyPasswordHash, parsePasswordHash, verifyPassword, type ParsedPasswordHash, type ScryptParams,
-} from './password-hash.js';
+import { DEFAULT_SCRYPT_PARAMS, dummyPasswordHash } from './password-hash.js';
+import { costKey, dummyLike, parseStoredHash, verifyStoredHash, type StoredPasswordHash } from './stored-hash.js';
+import { VerifiedCredentialCache, type CredentialCacheOptions } from './credential-cache.js';
 import { READ_WRITE, type AuthenticatedUser, type Authenticator, type LoginContext, type Permissions } from './types.js';
 
 export interface UserAccount {
   name: string;
-  /** `$scrypt$ln=..,r=..,p=..$salt$hash`, as printed by `ftpkit hash-password`. */
+  /**
+   * `$scrypt$ln=..,r=..,p=..$salt$hash` as printed by `ftpkit hash-password`, or a migrated `$6$`/`$5$`
+   * SHA-crypt or `$2b$` bcrypt hash (stored-hash.ts).
+   */
   passwordHash: string;
   /** Host folder that is this user's "/" (a LocalStorage confined to it is made once). */
   root?: string;
@@ -28,47 +36,73 @@ export interface UserAccount {
   permissions?: Permissions;
 }
 
+export interface ConfigUserStoreOptions {
+  /** The cache of verified credentials, or its options (default: 5 minutes, 1000 users; ttlMs 0 turns it off). */
+  credentialCache?: VerifiedCredentialCache | CredentialCacheOptions;
+}
+
 interface Entry {
   name: string;
-  hash: ParsedPasswordHash;
+  /** The stored hash as configured: what a cached verification must have been made against. */
+  encoded: string;
+  hash: StoredPasswordHash;
   storage: Storage;
   home: string;
   permissions: Readonly<Permissions>;
 }
 
 export class ConfigUserStore implements Authenticator {
-  private readonly users = new Map<string, Entry>();
+  private users = new Map<string, Entry>();
   /** Stand-in for unknown names, with the parameters most users have. */
-  private readonly dummy: ParsedPasswordHash;
+  private dummy: StoredPasswordHash;
+  readonly credentialCache: VerifiedCredentialCache;
 
   /** Throws FtpConfigError naming `users.N.<key>` for a bad account. */
-  constructor(accounts: readonly UserAccount[]) {
-    const paramCounts = new Map<string, { params: ScryptParams; count: number }>();
+  constructor(accounts: readonly UserAccount[], options: ConfigUserStoreOptions = {}) {
+    const cache = options.credentialCache;
+    this.credentialCache = cache instanceof VerifiedCredentialCache ? cache : new VerifiedCredentialCache(cache);
+    ({ users: this.users, dummy: this.dummy } = ConfigUserStore.build(accounts));
+  }
+
+  /**
+   * Replace the accounts (a configuration reload), all or nothing: a bad account throws FtpConfigError and
+   * the current ones stay. Cached verifications of users whose stored hash changed, or who are gone, are
+   * dropped; sessions already logged in are not touched.
+   */
+  update(accounts: readonly UserAccount[]): void {
+    ({ users: this.users, dummy: this.dummy } = ConfigUserStore.build(accounts));
+    this.credentialCache.prune((name) => this.users.get(name)?.encoded);
+  }
+
+  private static build(accounts: readonly UserAccount[]): { users: Map<string, Entry>; dummy: StoredPasswordHash } {
+    const users = new Map<string, Entry>();
+    const costCounts = new Map<string, { like: StoredPasswordHash; count: number }>();
     accounts.forEach((account, i) => {
-      const hash = parsePasswordHash(account.passwordHash);
-      if (typeof hash === 'string') throw new FtpConfigError(`users.${i}.password`, hash);
+      const hash = parseStoredHash(account.passwordHash);
+      if (typeof hash === 'string') throw new FtpConfigError(`users.${i}.password`, `user "${account.name}": ${hash}`);
       if (!account.name || /[\r\n\0]/.test(account.name)) throw new FtpConfigError(`users.${i}.name`, 'must be a non-empty name without CR, LF or NUL');
-      if (this.users.has(account.name)) throw new FtpConfigError(`users.${i}.name`, `duplicate user "${account.name}"`);
+      if (users.has(account.name)) throw new FtpConfigError(`users.${i}.name`, `duplicate user "${account.name}"`);
       const home = account.home ?? '/';
       if (!home.startsWith('/')) throw new FtpConfigError(`users.${i}.home`, 'must be an absolute path inside the user\'s root, e.g. "/" or "/incoming"');
       let storage: Storage;
       if (account.storage) storage = account.storage;
       else if (account.root !== undefined) storage = new LocalStorage(account.root);
       else throw new FtpConfigError(`users.${i}.root`, 'required: the folder this user sees as "/"');
-      this.users.set(account.name, {
+      users.set(account.name, {
         name: account.name,
+        encoded: account.passwordHash,
         hash,
         storage,
         home,
         permissions: Object.freeze({ ...(account.permissions ?? READ_WRITE) }),
       });
-      const key = `${hash.ln},${hash.r},${hash.p}`;
-      const seen = paramCounts.get(key) ?? { params: { ln: hash.ln, r: hash.r, p: hash.p }, count: 0 };
+      const key = costKey(hash);
+      const seen = costCounts.get(key) ?? { like: hash, count: 0 };
       seen.count++;
-      paramCounts.set(key, seen);
+      costCounts.set(key, seen);
     });
-    const common = [...paramCounts.values()].sort((a, b) => b.count - a.count)[0];
-    this.dummy = dummyPasswordHash(common?.params ?? DEFAULT_SCRYPT_PARAMS);
+    const common = [...costCounts.values()].sort((a, b) => b.count - a.count)[0];
+    return { users, dummy: common ? dummyLike(common.like) : { format: 'scrypt', scrypt: dummyPasswordHash(DEFAULT_SCRYPT_PARAMS) } };
   }
 
   /** Names of the configured users (for banners; never their hashes). */
@@ -83,9 +117,17 @@ export class ConfigUserStore implements Authenticator {
 
   async authenticate(username: string, password: string, _context: LoginContext): Promise<AuthenticatedUser | null> {
     const entry = this.users.get(username);
-    // Always one full verification, against the dummy when the name is unknown.
-    const ok = await verifyPassword(password, entry?.hash ?? this.dummy);
+    // The cache is asked for every name, known or not (a miss costs what a hit costs); only the right
+    // password for the current stored hash hits. Otherwise one full verification, against the dummy when
+    // the name is unknown, shared with the same login running at the same moment.
+    const ok = await this.credentialCache.verify(username, entry?.encoded ?? '', password,
+      () => verifyStoredHash(password, entry?.hash ?? this.dummy));
     if (!entry || !ok) return null;
+    return this.userOf(entry);
+  }
+
+  /** A fresh copy for one session: one session cannot widen another's permissions. */
+  private userOf(entry: Entry): AuthenticatedUser {
     return { name: entry.name, storage: entry.storage, permissions: { ...entry.permissions }, home: entry.home };
   }
 }

@@ -9,7 +9,7 @@
  * `configSections`, one mapping in to-options.ts, and its file paths in load.ts `resolvePaths`.
  */
 import { z } from 'zod';
-import { parsePasswordHash } from '../auth/password-hash.js';
+import { parseStoredHash } from '../auth/stored-hash.js';
 import { PERMISSION_NAMES } from '../auth/permissions.js';
 import type { Permission } from '../auth/types.js';
 import { tlsConfigSchema } from '../tls/config.js';
@@ -66,10 +66,8 @@ export const permissionsSchema = z.union([
   }),
 ], { error: `expected "read-only", "read-write", a list of ${PERMISSION_NAMES.join('/')}, or an object {preset, <name>: true|false}` });
 
-export const passwordHashSchema = z.string().superRefine((value, ctx) => {
-  const parsed = parsePasswordHash(value);
-  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
-});
+/** A password hash of an accepted format (auth/stored-hash.ts); checked with the user's name in configSchema. */
+export const passwordHashSchema = z.string();
 
 const logLevelSchema = z.enum(['error', 'warn', 'info', 'debug'], { error: 'expected error, warn, info or debug' });
 
@@ -133,7 +131,7 @@ const anonymousSchema = z.strictObject({
 
 const userSchema = z.strictObject({
   name: nonEmpty.regex(/^[^\r\n\0]+$/, { error: 'must not contain CR, LF or NUL' }),
-  /** scrypt hash from `ftpkit hash-password`. */
+  /** scrypt hash from `ftpkit hash-password`, or a migrated SHA-crypt ($6$, $5$) or bcrypt ($2b$) one. */
   password: passwordHashSchema,
   /** Folder this user sees as "/"; relative to the config file. */
   root: nonEmpty,
@@ -141,6 +139,14 @@ const userSchema = z.strictObject({
   home: z.string().startsWith('/', { error: 'must be an absolute path inside the user\'s root, e.g. "/incoming"' }).optional(),
   /** Default read-write. */
   permissions: permissionsSchema.optional(),
+});
+
+/** Cache of recently verified credentials (src/server/auth/credential-cache.ts). */
+const credentialCacheSchema = z.strictObject({
+  /** How long a verified password is remembered; 0 turns the cache off. Default 5 minutes. */
+  ttl: durationSchema.optional(),
+  /** Users remembered at most. Default 1000. */
+  maxEntries: z.int().min(1).max(1_000_000).optional(),
 });
 
 const logSchema = z.strictObject({
@@ -160,6 +166,7 @@ export const configSections = {
   limits: limitsSchema.optional(),
   anonymous: anonymousSchema.optional(),
   users: z.array(userSchema).optional(),
+  credentialCache: credentialCacheSchema.optional(),
   log: logSchema.optional(),
   /** FTPS (owned by src/server/tls/config.ts). */
   tls: tlsConfigSchema.optional(),
@@ -168,6 +175,8 @@ export const configSections = {
 export const configSchema = z.strictObject(configSections).superRefine((config, ctx) => {
   const seen = new Map<string, number>();
   config.users?.forEach((user, i) => {
+    const hash = parseStoredHash(user.password);
+    if (typeof hash === 'string') ctx.addIssue({ code: 'custom', path: ['users', i, 'password'], message: `user "${user.name}": ${hash}` });
     if (seen.has(user.name)) ctx.addIssue({ code: 'custom', path: ['users', i, 'name'], message: `duplicate user "${user.name}" (also users.${seen.get(user.name)})` });
     else seen.set(user.name, i);
   });

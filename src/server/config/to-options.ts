@@ -86,7 +86,7 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
       root: u.root,
       home: u.home,
       permissions: resolvePermissions(u.permissions, READ_WRITE),
-    }))));
+    })), { credentialCache: { ttlMs: config.credentialCache?.ttl, maxEntries: config.credentialCache?.maxEntries } }));
     for (const u of users) {
       summary.users.push({ name: u.name, root: u.root, description: describePermissions(resolvePermissions(u.permissions, READ_WRITE)) });
     }

@@ -256,7 +256,7 @@ export async function buildClientOptions(url: FtpUrl, flags: ClientFlags, src: O
   const settings = applyFlags(base, flags);
   if (url.protocol === 'ftps') settings.secure = 'implicit';
   else if (settings.secure === 'implicit') {
-    throw new FtpUsageError('implicit TLS needs an ftps:// URL (ftp:// with --tls for explicit TLS)');
+    throw new FtpUsageError(`implicit TLS (secure: 'implicit', e.g. from --settings) needs an ftps:// URL: ftps://${url.host.includes(':') ? `[${url.host}]` : url.host}:${url.port}/... (ftp:// with --tls for explicit TLS)`);
   }
   if (url.typecode === 'a' && !flags.binary) settings.transferType = 'ascii';
   if (url.typecode === 'i' && !flags.ascii) settings.transferType = 'binary';

@@ -15,14 +15,28 @@ export function pinnedTls(user: TlsSettings, pin: string): TlsSettings {
   return { ...rest, pin: [pin] };
 }
 
-/** Words for the certificate finding: what is wrong with the chain and how the user can trust it. */
-export function certificateSummary(f: CertificateFinding): string {
+/** Why a certificate is not trusted, from the verification code (OpenSSL's X509_V_ERR names, Node's own). */
+function whyNotTrusted(f: CertificateFinding, host: string): string | undefined {
+  switch (f.reason) {
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT': return 'it is self-signed';
+    case 'SELF_SIGNED_CERT_IN_CHAIN': return 'its chain ends in a CA that is not trusted here (a private CA)';
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY': case 'UNABLE_TO_GET_ISSUER_CERT': case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+      return 'it is issued by a CA that is not trusted here';
+    case 'CERT_HAS_EXPIRED': return 'it has expired';
+    case 'CERT_NOT_YET_VALID': return 'it is not valid yet (check the clocks)';
+    case 'ERR_TLS_CERT_ALTNAME_INVALID': return `it does not name ${host}`;
+    case undefined: return undefined;
+    default: return f.reason;
+  }
+}
+
+/** Words for the certificate finding: the leaf, why it is not trusted, and what the probes did about it. */
+export function certificateSummary(f: CertificateFinding, host: string): string {
   const leaf = f.chain[0];
+  const why = whyNotTrusted(f, host);
   if (!leaf) return `not trusted (${f.error}); its chain could not be read`;
-  const now = Date.now();
-  const dates = Date.parse(leaf.validTo) < now ? `EXPIRED on ${leaf.validTo.slice(0, 10)}`
-    : Date.parse(leaf.validFrom) > now ? `not valid before ${leaf.validFrom.slice(0, 10)}` : `valid ${leaf.validFrom.slice(0, 10)} to ${leaf.validTo.slice(0, 10)}`;
-  return `not trusted: ${leaf.subject}, ${leaf.selfSigned ? 'self-signed' : `issued by ${leaf.issuer}`}, ${dates}, ${leaf.fingerprint}`
+  const dates = `valid ${leaf.validFrom.slice(0, 10)} to ${leaf.validTo.slice(0, 10)}`;
+  return `not trusted${why ? ` (${why})` : ''}: ${leaf.subject}, ${leaf.selfSigned ? 'self-signed' : `issued by ${leaf.issuer}`}, ${dates}, ${leaf.fingerprint}`
     + `${f.chain.length > 1 ? ` (+${f.chain.length - 1} more in the chain)` : ''}`
     + (f.pinned ? '; the TLS probes below pin this certificate (unverified: no CA vouches for it)' : '');
 }

@@ -8,13 +8,15 @@
  *
  * The chain is read below the FTP client, like the greeting probe (control-probe.ts): connect, AUTH TLS
  * for explicit FTPS (RFC 4217 s4) or TLS on connect for implicit, a handshake without verification, and
- * the certificates the server sent. Nothing else is sent on that connection.
+ * the certificates the server sent. Nothing else is sent on that connection (no user name, no password).
  */
 import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import { connectTcp, formatEndpoint } from '../net/connect.js';
 import { formatPin } from '../net/tls-pin.js';
+import { ClientTls } from '../net/tls-client.js';
+import type { TlsSettings } from '../client/options.js';
 import { readReply } from './control-probe.js';
 import type { CertificateInfo, EvidenceLine } from './types.js';
 
@@ -22,9 +24,19 @@ export interface CertificateProbeOptions {
   host: string;
   port: number;
   secure: 'explicit' | 'implicit';
-  servername?: string;
+  /** The user's TLS settings: their CA (and servername) decide what "trusted" means. */
+  tls: TlsSettings;
   timeoutMs: number;
   signal?: AbortSignal;
+}
+
+export interface CertificateChainProbe {
+  chain: CertificateInfo[];
+  /** Why verification fails with the user's settings (OpenSSL/Node code), undefined when it passes. */
+  reason?: string;
+  evidence: EvidenceLine[];
+  /** Why the chain could not be read. */
+  error?: string;
 }
 
 function describe(cert: X509Certificate): CertificateInfo {
@@ -51,16 +63,22 @@ function chainOf(socket: tls.TLSSocket): CertificateInfo[] {
   return out;
 }
 
-/** Read the certificate chain the server presents (explicit: after AUTH TLS; implicit: on connect). */
-export async function probeCertificateChain(o: CertificateProbeOptions): Promise<{ chain: CertificateInfo[]; evidence: EvidenceLine[]; error?: string }> {
+/**
+ * Read the certificate chain the server presents (explicit: after AUTH TLS; implicit: on connect), with the
+ * user's settings but without rejecting: the client's TLS layer (src/net/tls-client.ts) then reports why
+ * verification fails (`authorizationError`) instead of failing.
+ */
+export async function probeCertificateChain(o: CertificateProbeOptions): Promise<CertificateChainProbe> {
   const t0 = performance.now();
   const at = () => performance.now() - t0;
-  const evidence: EvidenceLine[] = [{ atMs: 0, text: `reading the certificate chain of ${formatEndpoint(o.host, o.port)} (${o.secure} TLS, not verified)` }];
+  const evidence: EvidenceLine[] = [{ atMs: 0, text: `reading the certificate chain of ${formatEndpoint(o.host, o.port)} (${o.secure} TLS)` }];
   let socket: Socket | undefined;
   let secure: tls.TLSSocket | undefined;
   const onAbort = () => { secure?.destroy(); socket?.destroy(); };
   o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    const { pin: _pin, ...settings } = o.tls;
+    const clientTls = await ClientTls.create({ host: o.host, settings: { ...settings, rejectUnauthorized: false }, handshakeTimeoutMs: o.timeoutMs });
     socket = await connectTcp({ host: o.host, port: o.port, timeoutMs: o.timeoutMs, connection: 'control', ...(o.signal ? { signal: o.signal } : {}) });
     if (o.secure === 'explicit') {
       const greeting = await readReply(socket, o.timeoutMs);
@@ -71,17 +89,12 @@ export async function probeCertificateChain(o: CertificateProbeOptions): Promise
         return { chain: [], evidence, error: `AUTH TLS: ${'error' in auth ? auth.error.message : auth.lines.at(-1)}` };
       }
     }
-    const s = tls.connect({ socket, rejectUnauthorized: false, ...(o.servername ? { servername: o.servername } : {}) });
-    secure = s;
-    const done = await new Promise<string | undefined>(resolve => {
-      const timer = setTimeout(() => resolve('TLS handshake timed out'), o.timeoutMs);
-      s.once('secureConnect', () => { clearTimeout(timer); resolve(undefined); });
-      s.once('error', err => { clearTimeout(timer); resolve(err.message); });
-    });
-    if (done !== undefined) return { chain: [], evidence, error: done };
-    const chain = chainOf(s);
+    secure = await clientTls.upgradeControl(socket);
+    const chain = chainOf(secure);
+    const reason = secure.authorized ? undefined : String(secure.authorizationError ?? 'not trusted');
     for (const c of chain) evidence.push({ atMs: at(), text: `certificate ${c.subject}, issued by ${c.issuer}, valid ${c.validFrom} to ${c.validTo}, ${c.fingerprint}` });
-    return { chain, evidence };
+    evidence.push({ atMs: at(), text: reason ? `verification with your settings fails: ${reason}` : 'verification with your settings passes' });
+    return { chain, evidence, ...(reason ? { reason } : {}) };
   } catch (err) {
     return { chain: [], evidence, error: (err as Error).message };
   } finally {

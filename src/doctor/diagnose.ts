@@ -208,13 +208,13 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
     const loggedIn = plainLogin?.outcome.kind === 'ok' || tlsLogin.outcome.kind === 'ok';
     addStep({ ...step('features', 'FEAT', { kind: feats.length ? 'ok' : loggedIn ? 'other' : 'skipped', ms: 0 },
       feats.length ? feats.join(', ') : loggedIn ? 'no FEAT reply (RFC 2389 features unknown)' : 'not known (no session got that far)'), absent: !feats.length && loggedIn });
+    if (trust) addStep(trust.step);
     const tlsStepOutcome = tlsLogin.outcome;
     const tlsBlockedAtAuth = tlsStepOutcome.kind === 'reply' && tlsStepOutcome.phase === 'AUTH';
     addStep(step('auth-tls', secureFound === 'implicit' ? 'TLS login (implicit)' : 'AUTH TLS + login', tlsStepOutcome,
-      tlsStepOutcome.kind === 'ok' ? `TLS works${authOffered ? ' (AUTH TLS offered in FEAT)' : ''}`
+      tlsStepOutcome.kind === 'ok' ? `TLS works${authOffered ? ' (AUTH TLS offered in FEAT)' : ''}${trust?.certificate.pinned ? ', with the certificate pinned' : ''}`
         : tlsBlockedAtAuth ? `TLS not available: ${describeOutcome(tlsStepOutcome)}` : describeOutcome(tlsStepOutcome),
       tlsLogin.evidence));
-    if (trust) addStep(trust.step);
     // A server without FTPS is a fact to report, not a failure, as long as cleartext gets in.
     if (tlsBlockedAtAuth && plainLogin?.outcome.kind === 'ok') steps[steps.length - 1].absent = true;
     if (plainLogin) {
@@ -238,7 +238,7 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
       ...(options.portAddress ? { portAddress: options.portAddress } : {}),
       ...(options.noActive ? { noActive: true } : {}),
       // FEAT need not list CCC (RFC 4217 s6): asked once; a server that refuses it has no CCC cells.
-      ccc: tlsLogin.outcome.kind === 'ok' && await cccAccepted(session, { secure: secureFound, tls: tlsSettings }),
+      ccc: trust ? trust.ccc : tlsLogin.outcome.kind === 'ok' && await cccAccepted(session, { secure: secureFound, tls: tlsSettings }),
     });
     const settingsOf = (id: string): ClientSettings => settingsFor(specs.find(s => s.id === id)!, { secure: secureFound, tls: tlsSettings });
     const runCell = async (i: number, staggerMs = 0): Promise<DataProbeResult> => {

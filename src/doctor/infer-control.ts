@@ -90,7 +90,7 @@ export function inferControl(input: InferenceInput, causes: Cause[], add: AddCau
   if (input.certificate) {
     // A finding, not the end: the probes went on with the certificate pinned (src/doctor/certificate.ts).
     add({ code: 'tls-certificate', side: 'server', title: 'the server\'s TLS certificate is not trusted',
-      detail: `${input.certificate.error}. ${certificateSummary(input.certificate)}.`,
+      detail: `${certificateSummary(input.certificate, input.host)}.`,
       adminFix: 'install a certificate from a public CA that names this host (e.g. Let\'s Encrypt), or give users its fingerprint to pin',
       userFix: certificateUserFix(input.certificate, input.userGaveCa === true) });
   } else if (auth && auth.outcome.kind === 'tls' && auth.outcome.tlsFailure === 'certificate') {

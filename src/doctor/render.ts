@@ -76,7 +76,9 @@ export function renderReport(f: Finding, opts: RenderOptions = {}): string {
   if (f.recommended?.probeId) {
     p(`Recommended: ${f.recommended.reason}`);
     p(`  settings:  ${JSON.stringify(f.recommended.settings)}`);
-    p(`  ftpkit:    ftpkit doctor --json URL > f.json; ftpkit get --settings f.json URL`);
+    // Implicit TLS needs an ftps:// URL with the settings too (the client refuses ftp:// for it).
+    const url = f.recommended.settings.secure === 'implicit' ? `ftps://${f.target.host.includes(':') ? `[${f.target.host}]` : f.target.host}:${f.target.port}/FILE` : 'URL';
+    p(`  ftpkit:    ftpkit doctor --json URL > f.json; ftpkit get --settings f.json ${url}`);
     p(`  curl:      ${f.recommended.equivalents.curl}`);
     p(`  lftp:      ${f.recommended.equivalents.lftp}`);
     p(`  FileZilla: ${f.recommended.equivalents.filezilla}`);

@@ -4,7 +4,7 @@
  * allows CCC (RFC 4217 s6) so that "TLS then CCC" cells are planned only where they can work (a server that
  * refuses CCC, as vsftpd does with "500 Unknown command", has no such cells: docs/doctor.md).
  */
-import type { ClientSettings, TlsSettings } from '../client/options.js';
+import type { TlsSettings } from '../client/options.js';
 import { probeCertificateChain } from './certificate-probe.js';
 import { certificateSummary, pinnedTls } from './certificate-finding.js';
 import { probeLogin, type LoginProbe, type SessionTarget } from './session-probe.js';
@@ -18,6 +18,8 @@ export interface TrustByPin {
   login: LoginProbe;
   /** The TLS settings for the matrix (pinned when that login got past TLS). */
   tls: TlsSettings;
+  /** Whether the server accepted CCC with those settings. */
+  ccc: boolean;
 }
 
 const isCertificateFailure = (o: Outcome): boolean => o.kind === 'tls' && o.tlsFailure === 'certificate';
@@ -31,25 +33,28 @@ export async function trustByPin(session: SessionTarget, tlsLogin: LoginProbe,
   if (!isCertificateFailure(tlsLogin.outcome) || o.tls.pin !== undefined) return undefined;
   const t0 = performance.now();
   const read = await probeCertificateChain({
-    host: session.host, port: session.port, secure: o.secure, timeoutMs: session.connectMs, signal: session.signal,
-    ...(o.tls.servername ? { servername: o.tls.servername } : {}),
+    host: session.host, port: session.port, secure: o.secure, tls: o.tls, timeoutMs: session.connectMs, signal: session.signal,
   });
-  const error = tlsLogin.outcome.message ?? 'certificate not trusted';
   const leaf = read.chain[0];
   let login = tlsLogin;
   let tls = o.tls;
   let pinned = false;
+  let ccc = false;
   if (leaf) {
     const candidate = pinnedTls(o.tls, leaf.fingerprint);
-    const again = await probeLogin(session, { secure: o.secure, tls: candidate } satisfies ClientSettings);
-    pinned = !isCertificateFailure(again.outcome) && again.outcome.kind !== 'tls';
-    if (pinned) { login = again; tls = candidate; }
+    // Two sessions at once, as the first logins were: the pinned login and the CCC question.
+    const [again, cccOk] = await Promise.all([probeLogin(session, { secure: o.secure, tls: candidate }), cccAccepted(session, { secure: o.secure, tls: candidate })]);
+    pinned = again.outcome.kind !== 'tls';
+    if (pinned) { login = again; tls = candidate; ccc = cccOk; }
   }
-  const certificate: CertificateFinding = { error, chain: read.chain, pinned };
-  const outcome: Outcome = { kind: 'tls', tlsFailure: 'certificate', ms: performance.now() - t0, message: error };
+  const certificate: CertificateFinding = {
+    error: tlsLogin.outcome.message ?? 'certificate not trusted', chain: read.chain, pinned,
+    ...(read.reason ? { reason: read.reason } : {}),
+  };
+  const outcome: Outcome = { kind: 'tls', tlsFailure: 'certificate', ms: performance.now() - t0, message: certificate.error };
   return {
-    certificate, login, tls,
-    step: { id: 'certificate', title: 'server certificate', outcome, summary: certificateSummary(certificate),
+    certificate, login, tls, ccc,
+    step: { id: 'certificate', title: 'server certificate', outcome, summary: certificateSummary(certificate, session.host),
       evidence: [...read.evidence, ...(read.error ? [{ atMs: performance.now() - t0, text: `could not read the chain: ${read.error}` }] : [])] },
   };
 }

@@ -189,6 +189,8 @@ export interface CertificateInfo {
 export interface CertificateFinding {
   /** Why verification failed (the client's message). */
   error: string;
+  /** The verification error's code with the user's settings (DEPTH_ZERO_SELF_SIGNED_CERT, ERR_TLS_CERT_ALTNAME_INVALID...). */
+  reason?: string;
   /** The chain as presented, leaf first (empty when it could not be read). */
   chain: CertificateInfo[];
   /** The rest of the diagnosis ran with the leaf pinned (its TLS cells are `unverified`). */

@@ -44,6 +44,8 @@ test('implicit TLS port given as ftps://: implicit settings recommended', async 
   assert.deepEqual(f.causes, []);
   assert.equal(f.recommended?.settings.secure, 'implicit');
   assert.ok(f.elapsedMs < 5000, `took ${f.elapsedMs} ms`);
+  // The suggested command uses an ftps:// URL: the client refuses implicit settings with ftp://.
+  assert.match(renderReport(f), new RegExp(`get --settings f\\.json ftps://127\\.0\\.0\\.1:${port}/`));
 });
 
 test('an untrusted certificate is a finding: the chain is recorded, TLS cells run pinned (unverified), the pin is recommended', async t => {
@@ -59,7 +61,7 @@ test('an untrusted certificate is a finding: the chain is recorded, TLS cells ru
   assert.match(f.certificate?.chain[0]?.issuer ?? '', new RegExp(ca.subject.split('\n')[0]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
   assert.ok(f.certificate?.chain[0]?.validTo.startsWith(new Date(leaf.validTo).toISOString().slice(0, 10)));
   const certStep = f.steps.find(s => s.id === 'certificate');
-  assert.match(certStep?.summary ?? '', /not trusted/);
+  assert.match(certStep?.summary ?? '', /not trusted \(it is issued by a CA that is not trusted here\)/);
   assert.equal(f.steps.find(s => s.id === 'auth-tls')?.outcome.kind, 'ok');
   assert.equal(f.steps.find(s => s.id === 'features')?.outcome.kind, 'ok');
   const tlsCells = f.matrix.filter(r => r.spec.tls);

@@ -28,6 +28,8 @@ export function addClientFlags(cmd: Command, groups: FlagGroups = {}): Command {
     .option('--tls-required', 'explicit TLS, never cleartext')
     .option('--ca <file>', 'trust this CA certificate (PEM)')
     .option('--insecure', 'do not verify the server certificate (encrypts, but anyone can pretend to be the server)')
+    .option('--pin <sha256:fingerprint>', 'trust the server certificate with this SHA-256 fingerprint instead of a CA (self-signed servers; repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value])
     .option('--cert <file>', 'client certificate (PEM)')
     .option('--key <file>', 'client certificate key (PEM)')
     .option('--settings <file>', 'JSON client settings, or the output of `ftpkit doctor --json` (flags override it)')

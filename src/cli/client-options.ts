@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { FtpConfigError, FtpUsageError } from '../errors.js';
 import type { ClientSettings, FtpClientOptions } from '../client/options.js';
+import { normalizePin } from '../net/tls-pin.js';
 import { findNetrcEntry, readNetrc, type NetrcEntry } from './netrc.js';
 import type { FtpUrl } from './url.js';
 
@@ -40,6 +41,8 @@ export interface ClientFlags {
   tlsRequired?: boolean;
   ca?: string;
   insecure?: boolean;
+  /** --pin, repeatable: SHA-256 fingerprints of the server certificate. */
+  pin?: string[];
   cert?: string;
   key?: string;
   settings?: string;
@@ -49,6 +52,8 @@ export interface ClientFlags {
   netrc?: boolean;
 }
 
+const pinSchema = z.string().refine(p => normalizePin(p) !== undefined,
+  { message: 'not a SHA-256 certificate fingerprint (expected sha256: followed by 32 hex bytes, e.g. sha256:AB:CD:...)' });
 const portRange = z.object({ min: z.number().int().min(1).max(65535), max: z.number().int().min(1).max(65535) });
 const settingsSchema = z.looseObject({
   secure: z.enum(['none', 'explicit', 'implicit']).optional(),
@@ -57,6 +62,7 @@ const settingsSchema = z.looseObject({
     authCommand: z.enum(['TLS', 'SSL']).optional(),
     protectData: z.boolean().optional(),
     rejectUnauthorized: z.boolean().optional(),
+    pin: z.union([pinSchema, z.array(pinSchema)]).optional(),
     ca: z.union([z.string(), z.array(z.string())]).optional(),
     caFile: z.string().optional(),
     cert: z.string().optional(), key: z.string().optional(),
@@ -171,6 +177,13 @@ export function applyFlags(base: ClientSettings, flags: ClientFlags): ClientSett
   if (flags.tls || flags.tlsRequired) { if (out.secure !== 'implicit') out.secure = 'explicit'; }
   if (flags.ca !== undefined) (out.tls ??= {}).caFile = flags.ca;
   if (flags.insecure) (out.tls ??= {}).rejectUnauthorized = false;
+  if (flags.pin?.length) {
+    (out.tls ??= {}).pin = flags.pin.map((p) => {
+      const pin = normalizePin(p);
+      if (pin === undefined) throw new FtpUsageError(`--pin needs a SHA-256 certificate fingerprint (sha256:AB:CD:..., 32 hex bytes), got ${p}`);
+      return pin;
+    });
+  }
   if (flags.cert !== undefined) (out.tls ??= {}).certFile = flags.cert;
   if (flags.key !== undefined) (out.tls ??= {}).keyFile = flags.key;
   if (flags.connectTimeout !== undefined) {
@@ -243,7 +256,7 @@ export async function buildClientOptions(url: FtpUrl, flags: ClientFlags, src: O
   const settings = applyFlags(base, flags);
   if (url.protocol === 'ftps') settings.secure = 'implicit';
   else if (settings.secure === 'implicit') {
-    throw new FtpUsageError('implicit TLS needs an ftps:// URL (ftp:// with --tls for explicit TLS)');
+    throw new FtpUsageError(`implicit TLS (secure: 'implicit', e.g. from --settings) needs an ftps:// URL: ftps://${url.host.includes(':') ? `[${url.host}]` : url.host}:${url.port}/... (ftp:// with --tls for explicit TLS)`);
   }
   if (url.typecode === 'a' && !flags.binary) settings.transferType = 'ascii';
   if (url.typecode === 'i' && !flags.ascii) settings.transferType = 'binary';

@@ -1,7 +1,8 @@
 /**
  * `ftpkit doctor URL`: thin CLI over `diagnose()` (src/doctor/). Prints the human report (or `--json`, the
  * whole Finding, whose `recommended.settings` `ftpkit get|put|ls|mirror --settings` reads as is).
- * Exit code: 0 when some setting gets data through, 3 when the login is refused, 5 otherwise (network).
+ * Exit code (docs/doctor.md): 0 when some setting gets data through (also with the certificate pinned), 3 when
+ * the login is refused, 6 when an untrusted certificate is why nothing works, 5 otherwise (network).
  */
 import { isIP } from 'node:net';
 import path from 'node:path';

@@ -9,6 +9,7 @@ import { maskOutgoingCommand } from '../protocol/masking.js';
 import { formatEndpoint } from '../net/connect.js';
 import { ControlConnection, type SocketLike } from './control-connection.js';
 import { parseFeatures } from './features.js';
+import { readGreeting } from './greeting.js';
 import { secureHooksFor } from './transport.js';
 import type { ClientSession } from './session.js';
 
@@ -27,11 +28,7 @@ export async function openSession(session: ClientSession, lifetime: AbortSignal)
   const control = new ControlConnection(socket, session.events, endpoint);
   session.attach(control);
   try {
-    const greetingMs = session.timeouts.greetingMs;
-    let greeting = await control.nextReply(greetingMs, 'greeting', 'the greeting');
-    // RFC 959 s4.2: 120 "service ready in nnn minutes" precedes the 220.
-    while (greeting.code === ReplyCode.ServiceReadyInMinutes) greeting = await control.nextReply(greetingMs, 'greeting', 'the greeting');
-    if (greeting.code !== ReplyCode.ServiceReady) throw new FtpReplyError(greeting.code, greeting.message, 'greeting');
+    await readGreeting(control, session.timeouts.greetingMs, { host: o.host, port: o.port ?? (secure === 'implicit' ? 990 : 21), secure });
     const feat = await session.command('FEAT');
     for (const [k, v] of parseFeatures(feat)) session.features.set(k, v);
     if (session.hooks?.beforeLogin) await session.hooks.beforeLogin(session);

@@ -12,7 +12,7 @@ import type net from 'node:net';
 import { Duplex } from 'node:stream';
 import { FtpReplyError } from '../errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
-import { ClientTls } from '../net/tls-client.js';
+import { ClientTls, type CertificateTrust } from '../net/tls-client.js';
 import type { TLSSocket } from 'node:tls';
 import type { SocketLike } from './control-connection.js';
 import type { FtpClientOptions } from './options.js';
@@ -21,10 +21,17 @@ import type { DataSocketInfo, SessionContext, SessionHooks } from './options.js'
 
 const DEFAULT_HANDSHAKE_MS = 10_000;
 
-function describeControl(s: TLSSocket, verified: boolean): string {
+const TRUST_WORDS: Record<CertificateTrust, string> = {
+  ca: ' verified',
+  pin: ' matches the pinned fingerprint (not verified against a CA, host name not checked)',
+  none: ' NOT verified (insecure mode)',
+};
+
+function describeControl(s: TLSSocket, clientTls: ClientTls): string {
   const cipher = s.getCipher();
-  const cert = s.getPeerX509Certificate();
-  const who = cert ? `certificate ${cert.subject.replace(/\n/g, ', ')}${verified ? ' verified' : ' NOT verified (insecure mode)'}` : 'no certificate';
+  const cert = clientTls.controlCertificate;
+  const trust = clientTls.trust;
+  const who = cert ? `certificate ${cert.subject.replace(/\n/g, ', ')}${TRUST_WORDS[trust]}` : 'no certificate';
   return `TLS established: ${s.getProtocol()}, ${cipher?.name ?? '?'}, ${who}`;
 }
 
@@ -76,7 +83,6 @@ export function createSecureHooks(options: Readonly<FtpClientOptions>): SessionH
     clientTls ??= await ClientTls.create({ host, settings, handshakeTimeoutMs });
     return clientTls;
   };
-  const verified = (): boolean => settings.rejectUnauthorized ?? true;
 
   return {
     async onControlConnected(socket: net.Socket, session): Promise<SocketLike> {
@@ -86,7 +92,7 @@ export function createSecureHooks(options: Readonly<FtpClientOptions>): SessionH
       const t = await tlsFor(session.host);
       session.status(`implicit TLS: starting the handshake (timeout ${handshakeTimeoutMs} ms)`, 'control');
       const s = await t.upgradeControl(socket, { detachable: settings.clearCommandChannel === true });
-      session.status(describeControl(s, verified()), 'control');
+      session.status(describeControl(s, t), 'control');
       return s;
     },
 
@@ -106,7 +112,7 @@ export function createSecureHooks(options: Readonly<FtpClientOptions>): SessionH
         onSocket: (tlsSocket) => control.replaceSocket(tlsSocket),
         detachable: settings.clearCommandChannel === true,
       });
-      session.status(describeControl(s, verified()), 'control');
+      session.status(describeControl(s, t), 'control');
     },
 
     async afterLogin(session: SessionContext): Promise<void> {

@@ -86,7 +86,7 @@ function outcomeOfError(err: unknown, ms: number, connection: 'control' | 'data'
 type GreetingFailure = FtpNetworkError | FtpProtocolError;
 
 /** Read one complete FTP reply (RFC 959 s4.2: multi-line ends with "NNN "), bounded in size and time. */
-function readReply(socket: Socket | tls.TLSSocket, timeoutMs: number): Promise<{ lines: string[] } | { error: GreetingFailure }> {
+export function readReply(socket: Socket | tls.TLSSocket, timeoutMs: number): Promise<{ lines: string[] } | { error: GreetingFailure }> {
   return new Promise(resolve => {
     let buf = '';
     const lines: string[] = [];

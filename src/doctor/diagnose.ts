@@ -16,8 +16,10 @@ import { probeGreeting, probeResolve, type GreetingProbe } from './control-probe
 import { planMatrix, settingsFor } from './plan.js';
 import { probeDataCell, probeLogin, type SessionTarget } from './session-probe.js';
 import { infer } from './infer.js';
+import { cccAccepted, trustByPin } from './tls-steps.js';
+import { markUnverified, pinnedTls } from './certificate-finding.js';
 import { inconclusive } from './infer-shared.js';
-import type { DataProbeResult, Finding, Outcome, StepResult } from './types.js';
+import type { CertificateFinding, DataProbeResult, Finding, Outcome, StepResult } from './types.js';
 import { describeOutcome, secs } from './words.js';
 
 /** Gap between the starts of two matrix cells (see runCell). */
@@ -99,6 +101,7 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
   let controlAddress: string | undefined;
   let localAddress: string | undefined;
   let secureFound: 'explicit' | 'implicit' = t.secure === 'implicit' ? 'implicit' : 'explicit';
+  let certificate: CertificateFinding | undefined;
   const addStep = (s: StepResult) => {
     // A step is added when it ends; its outcome says how long it took (the report's timeline).
     const endMs = Math.round(performance.now() - t0);
@@ -158,7 +161,7 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
       const side = await side990P;
       if (side.greeting.kind === 'ok') {
         addStep(step('port-990', 'implicit FTPS on port 990', side.greeting,
-          `port 990 answers: TLS (${side.tlsProtocol ?? '?'}) then ${side.greetingLines.join(' / ')}`, side.evidence));
+          `port 990 answers: TLS (${side.tlsProtocol ?? '?'}, certificate not checked here) then ${side.greetingLines.join(' / ')}`, side.evidence));
       }
     } else {
       void side990P?.catch(() => {});
@@ -184,7 +187,7 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
     }
     if (implicit) {
       addStep(step('implicit-tls', 'implicit TLS on connect', implicit.greeting,
-        implicit.greeting.kind === 'ok' ? `TLS (${implicit.tlsProtocol ?? '?'}) then ${implicit.greetingLines.join(' / ')}` : describeOutcome(implicit.greeting), implicit.evidence));
+        implicit.greeting.kind === 'ok' ? `TLS (${implicit.tlsProtocol ?? '?'}, certificate checked at login) then ${implicit.greetingLines.join(' / ')}` : describeOutcome(implicit.greeting), implicit.evidence));
     }
     const plainOk = plain?.greeting.kind === 'ok';
     const implicitOk = implicit?.greeting.kind === 'ok';
@@ -195,21 +198,26 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
     const remaining = () => budgetMs - (performance.now() - t0);
     const session: SessionTarget = { host, port, user, password, path: t.path ?? '', connectMs, dataMs: connectMs,
       writeCheck: options.writeCheck ?? true, signal: ac.signal };
-    const tlsSettings: TlsSettings = { ...(options.tls ?? {}) };
+    let tlsSettings: TlsSettings = { ...(options.tls ?? {}) };
     if (!tlsSettings.servername && !isIP(t.host)) tlsSettings.servername = t.host;
     const cleartextAllowed = secureFound !== 'implicit' && t.secure !== 'explicit';
-    const [plainLogin, tlsLogin] = await Promise.all([
+    let [plainLogin, tlsLogin] = await Promise.all([
       cleartextAllowed ? probeLogin(session, { secure: 'none' }) : Promise.resolve(undefined),
       probeLogin(session, { secure: secureFound, tls: tlsSettings }),
     ]);
+    // An untrusted certificate is a finding, not the end: go on with its leaf pinned (tls-steps.ts).
+    const trust = await trustByPin(session, tlsLogin, { secure: secureFound, tls: tlsSettings });
+    if (trust) ({ certificate, login: tlsLogin, tls: tlsSettings } = trust);
     const feats = (plainLogin?.features.length ? plainLogin.features : tlsLogin.features);
     const authOffered = feats.some(f => /^AUTH\b.*\b(TLS|SSL)\b/.test(f));
-    addStep(step('features', 'FEAT', { kind: feats.length ? 'ok' : 'other', ms: 0 },
-      feats.length ? feats.join(', ') : 'no FEAT reply (RFC 2389 features unknown)'));
+    const loggedIn = plainLogin?.outcome.kind === 'ok' || tlsLogin.outcome.kind === 'ok';
+    addStep({ ...step('features', 'FEAT', { kind: feats.length ? 'ok' : loggedIn ? 'other' : 'skipped', ms: 0 },
+      feats.length ? feats.join(', ') : loggedIn ? 'no FEAT reply (RFC 2389 features unknown)' : 'not known (no session got that far)'), absent: !feats.length && loggedIn });
+    if (trust) addStep(trust.step);
     const tlsStepOutcome = tlsLogin.outcome;
     const tlsBlockedAtAuth = tlsStepOutcome.kind === 'reply' && tlsStepOutcome.phase === 'AUTH';
     addStep(step('auth-tls', secureFound === 'implicit' ? 'TLS login (implicit)' : 'AUTH TLS + login', tlsStepOutcome,
-      tlsStepOutcome.kind === 'ok' ? `TLS works${authOffered ? ' (AUTH TLS offered in FEAT)' : ''}`
+      tlsStepOutcome.kind === 'ok' ? `TLS works${authOffered ? ' (AUTH TLS offered in FEAT)' : ''}${trust?.certificate.pinned ? ', with the certificate pinned' : ''}`
         : tlsBlockedAtAuth ? `TLS not available: ${describeOutcome(tlsStepOutcome)}` : describeOutcome(tlsStepOutcome),
       tlsLogin.evidence));
     // A server without FTPS is a fact to report, not a failure, as long as cleartext gets in.
@@ -234,8 +242,8 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
       ...(options.portRange ? { portRange: options.portRange } : {}),
       ...(options.portAddress ? { portAddress: options.portAddress } : {}),
       ...(options.noActive ? { noActive: true } : {}),
-      // FEAT need not list CCC (RFC 4217 s6): try it whenever TLS works; a refusal only removes these cells.
-      ccc: true,
+      // FEAT need not list CCC (RFC 4217 s6): asked once; a server that refuses it has no CCC cells.
+      ccc: trust ? trust.ccc : tlsLogin.outcome.kind === 'ok' && await cccAccepted(session, { secure: secureFound, tls: tlsSettings }),
     });
     const settingsOf = (id: string): ClientSettings => settingsFor(specs.find(s => s.id === id)!, { secure: secureFound, tls: tlsSettings });
     const runCell = async (i: number, staggerMs = 0): Promise<DataProbeResult> => {
@@ -263,10 +271,13 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
       host: t.host, port, steps, matrix, secure: secureFound,
       ...(controlAddress ? { controlAddress } : {}),
       ...(localAddress ? { localAddress } : {}),
-      ...(options.tls ? { tls: { ...options.tls } } : {}),
+      ...(certificate?.pinned ? { tls: pinnedTls(options.tls ?? {}, certificate.chain[0]!.fingerprint) } : options.tls ? { tls: { ...options.tls } } : {}),
+      ...(certificate ? { certificate } : {}),
+      ...(options.tls?.caFile || options.tls?.ca ? { userGaveCa: true } : {}),
       ...(options.portRange ? { portRange: options.portRange } : {}),
       ...(options.portAddress ? { portAddress: options.portAddress } : {}),
     });
+    matrix = markUnverified(matrix, certificate);
     return {
       version: 1,
       target: { host: t.host, port, user, secure: secureFound === 'implicit' ? 'implicit' : (t.secure ?? 'none'), addresses,
@@ -278,6 +289,7 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
       works: inference.works,
       causes: inference.causes,
       recommended: inference.recommended,
+      ...(certificate ? { certificate } : {}),
       truncated: matrix.some(r => r.outcome.kind === 'skipped') || ac.signal.aborted && performance.now() - t0 >= budgetMs,
     };
   }

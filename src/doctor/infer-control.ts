@@ -5,6 +5,7 @@
 import { describeOutcome } from './words.js';
 import type { Cause } from './types.js';
 import { step, type AddCause, type InferenceInput } from './infer-shared.js';
+import { certificateSummary, certificateUserFix } from './certificate-finding.js';
 
 export function inferControl(input: InferenceInput, causes: Cause[], add: AddCause): void {
   const ep = `${input.host}:${input.port}`;
@@ -86,11 +87,17 @@ export function inferControl(input: InferenceInput, causes: Cause[], add: AddCau
       userFix: `use ftp://${input.host}:${input.port}/ with explicit TLS (--tls), not ftps://` });
   }
   const auth = step(input.steps, 'auth-tls');
-  if (auth && auth.outcome.kind === 'tls' && auth.outcome.tlsFailure === 'certificate') {
+  if (input.certificate) {
+    // A finding, not the end: the probes went on with the certificate pinned (src/doctor/certificate.ts).
+    add({ code: 'tls-certificate', side: 'server', title: 'the server\'s TLS certificate is not trusted',
+      detail: `${certificateSummary(input.certificate, input.host)}.`,
+      adminFix: 'install a certificate from a public CA that names this host (e.g. Let\'s Encrypt), or give users its fingerprint to pin',
+      userFix: certificateUserFix(input.certificate, input.userGaveCa === true) });
+  } else if (auth && auth.outcome.kind === 'tls' && auth.outcome.tlsFailure === 'certificate') {
     add({ code: 'tls-certificate', side: 'server', title: 'the server\'s TLS certificate is not trusted',
       detail: describeOutcome(auth.outcome),
       adminFix: 'install a certificate from a public CA that names this host',
-      userFix: 'pass the server\'s CA certificate (--ca FILE), or --insecure if you accept the risk' });
+      userFix: 'pass the server\'s CA certificate (--ca FILE), or pin its fingerprint (--pin sha256:...)' });
   }
   // Without a cleartext login (TLS only: --tls, implicit), the TLS session's login is the one to judge.
   const tlsLoginRefused = auth && auth.outcome.kind === 'reply' && (auth.outcome.phase === 'PASS' || auth.outcome.phase === 'USER');

@@ -4,7 +4,7 @@
  */
 import type { TlsSettings } from '../client/options.js';
 import { TRANSFER_VERBS } from '../protocol/transfer-verbs.js';
-import type { Cause, DataProbeResult, Outcome, StepResult } from './types.js';
+import type { Cause, CertificateFinding, DataProbeResult, Outcome, StepResult } from './types.js';
 
 export interface InferenceInput {
   host: string;
@@ -17,8 +17,12 @@ export interface InferenceInput {
   matrix: DataProbeResult[];
   /** TLS mode the control steps found to work ('explicit' unless the port speaks implicit TLS). */
   secure: 'explicit' | 'implicit';
-  /** TLS options the user gave (CA, insecure...) — carried into the recommended settings. */
+  /** TLS options the user gave (CA, insecure...) — carried into the recommended settings (with the pin, if pinned). */
   tls?: TlsSettings;
+  /** The certificate was not trusted (src/doctor/certificate.ts). */
+  certificate?: CertificateFinding;
+  /** The user gave a CA file (--ca): the certificate advice differs. */
+  userGaveCa?: boolean;
   portRange?: { min: number; max: number };
   portAddress?: string;
 }

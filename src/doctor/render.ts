@@ -36,7 +36,8 @@ export function renderReport(f: Finding, opts: RenderOptions = {}): string {
       const adv = r.advertised ? (r.advertised.host ? ` [227 ${r.advertised.host}:${r.advertised.port}]` : ` [229 port ${r.advertised.port}]`) : '';
       const off = r.offered ? ` [offered ${r.offered}]` : '';
       const xfer = r.transfer ? `; upload ${r.transfer.upload}, download ${r.transfer.download}, delete ${r.transfer.delete}` : '';
-      p(`  [${mark(ok).padStart(4)}] ${r.spec.label.padEnd(46)} ${describeOutcome(r.outcome)}${adv}${off}${xfer}`);
+      const label = r.unverified ? `${r.spec.label} (unverified)` : r.spec.label;
+      p(`  [${mark(ok).padStart(4)}] ${label.padEnd(46)} ${describeOutcome(r.outcome)}${adv}${off}${xfer}`);
       if (opts.verbose && r.outcome.kind !== 'ok') for (const e of r.evidence.slice(-12)) p(`           ${secs(e.atMs).padStart(7)}  ${e.text}`);
     }
   }
@@ -81,6 +82,9 @@ export function renderReport(f: Finding, opts: RenderOptions = {}): string {
   if (f.recommended?.probeId) {
     p(`Recommended: ${f.recommended.reason}`);
     p(`  settings:  ${JSON.stringify(f.recommended.settings)}`);
+    // Implicit TLS needs an ftps:// URL with the settings too (the client refuses ftp:// for it).
+    const url = f.recommended.settings.secure === 'implicit' ? `ftps://${f.target.host.includes(':') ? `[${f.target.host}]` : f.target.host}:${f.target.port}/FILE` : 'URL';
+    p(`  ftpkit:    ftpkit doctor --json URL > f.json; ftpkit get --settings f.json ${url}`);
     if (f.works.length > 1) p(`  also works: ${f.works.slice(1).join(', ')}`);
   } else {
     p(f.matrix.length

@@ -53,7 +53,7 @@ export interface EvidenceLine {
   text: string;
 }
 
-export type StepId = 'resolve' | 'tcp' | 'tcp-alt' | 'greeting' | 'implicit-tls' | 'port-990' | 'features' | 'auth-tls' | 'login' | 'path';
+export type StepId = 'resolve' | 'tcp' | 'tcp-alt' | 'greeting' | 'implicit-tls' | 'port-990' | 'features' | 'auth-tls' | 'certificate' | 'login' | 'path';
 
 export interface StepResult {
   id: StepId;
@@ -110,6 +110,11 @@ export interface DataProbeResult {
   offered?: string;
   /** Verbs that got a reply on this cell's control connection (from the client's 'reply' events). */
   answered?: string[];
+  /**
+   * A TLS cell run with the server's certificate pinned because no CA vouched for it (`Finding.certificate`):
+   * encrypted and tied to that certificate, but the server's identity was not verified.
+   */
+  unverified?: boolean;
   /** Upload + download + delete of a small file, where writable. */
   transfer?: { upload: TransferCheck; download: TransferCheck; delete: TransferCheck; note?: string };
   evidence: EvidenceLine[];
@@ -178,6 +183,30 @@ export interface Recommendation {
   equivalents: { curl: string; lftp: string; filezilla: string; winscp: string; basicFtp: string; ftpkit: string };
 }
 
+/** One certificate of the chain the server presented. */
+export interface CertificateInfo {
+  subject: string;
+  issuer: string;
+  /** ISO dates. */
+  validFrom: string;
+  validTo: string;
+  /** `sha256:AB:CD:...`, the form tls.pin and --pin take. */
+  fingerprint: string;
+  selfSigned: boolean;
+}
+
+/** The server's certificate was not trusted (src/doctor/certificate.ts). */
+export interface CertificateFinding {
+  /** Why verification failed (the client's message). */
+  error: string;
+  /** The verification error's code with the user's settings (DEPTH_ZERO_SELF_SIGNED_CERT, ERR_TLS_CERT_ALTNAME_INVALID...). */
+  reason?: string;
+  /** The chain as presented, leaf first (empty when it could not be read). */
+  chain: CertificateInfo[];
+  /** The rest of the diagnosis ran with the leaf pinned (its TLS cells are `unverified`). */
+  pinned: boolean;
+}
+
 export interface Finding {
   /** ftpkit-doctor finding format version. */
   version: 1;
@@ -196,6 +225,8 @@ export interface Finding {
   works: string[];
   causes: Cause[];
   recommended: Recommendation | undefined;
+  /** Present when the server's certificate was not trusted: the chain, and whether the probes pinned it. */
+  certificate?: CertificateFinding;
   /** True when the budget ran out before every probe finished. */
   truncated: boolean;
 }

@@ -11,12 +11,14 @@
  * seen on the control socket and offer it on every data connection. Waiting for that ticket is not
  * needed: tickets arrive right after the handshake, before any reply we read afterwards.
  */
+import type { X509Certificate } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { FtpConfigError, FtpTlsError, type ConnectionKind } from '../errors.js';
 import { awaitTlsHandshake, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from './tls-handshake.js';
+import { formatPin, parsePins, peerCertificate } from './tls-pin.js';
 import { DetachableStream, beginClearTls, type TlsClearing } from './tls-ccc.js';
 
 /**
@@ -30,6 +32,12 @@ export interface TlsSettings {
   protectData?: boolean;
   /** Verify the server certificate (default true). */
   rejectUnauthorized?: boolean;
+  /**
+   * Trust the server by the SHA-256 fingerprint of its leaf certificate (`sha256:AB:CD:...`, one or more;
+   * src/net/tls-pin.ts): the chain is then not verified against CAs and the host name need not match, but
+   * every connection, control and data, must present a pinned certificate.
+   */
+  pin?: string | string[];
   /** PEM CA certificate(s) or a path, for servers with private CAs. */
   ca?: string | string[];
   caFile?: string;
@@ -53,6 +61,9 @@ export interface ClientTlsOptions {
   /** Limit for each handshake. Default 10 s. */
   handshakeTimeoutMs?: number;
 }
+
+/** How the server's certificate is trusted: by a CA (default), by a pinned fingerprint, or not at all. */
+export type CertificateTrust = 'ca' | 'pin' | 'none';
 
 export interface SecuredData {
   socket: tls.TLSSocket;
@@ -78,7 +89,7 @@ function certificateMessage(err: NodeJS.ErrnoException, host: string): string {
   switch (err.code) {
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'SELF_SIGNED_CERT_IN_CHAIN':
-      return `the server certificate of ${host} is self-signed; trust it with --ca FILE (tls.ca) or skip verification with --insecure`;
+      return `the server certificate of ${host} is self-signed; trust it by its fingerprint with --pin sha256:... (tls.pin; ftpkit doctor shows it), or with --ca FILE (tls.ca), or skip verification with --insecure`;
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
     case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
     case 'UNABLE_TO_GET_ISSUER_CERT':
@@ -100,22 +111,35 @@ export class ClientTls {
   private sessionCount = 0;
   private control: tls.TLSSocket | undefined;
   private detachable: DetachableStream | undefined;
+  /** The certificate the control connection's server presented, read at the end of its handshake. */
+  private controlCert: X509Certificate | undefined;
+  /** The pin the control connection's certificate matched (what a resumed data session stands for). */
+  private controlPin: string | undefined;
   readonly handshakeTimeoutMs: number;
 
   private constructor(
     readonly host: string,
     private readonly base: tls.ConnectionOptions,
     handshakeTimeoutMs: number | undefined,
+    /** Canonical pins (empty: no pinning). */
+    private readonly pins: readonly string[],
   ) {
     this.handshakeTimeoutMs = handshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS;
+  }
+
+  /** How the server certificate is trusted (the transcript says so on every connection). */
+  get trust(): CertificateTrust {
+    return this.pins.length ? 'pin' : this.base.rejectUnauthorized === false ? 'none' : 'ca';
   }
 
   /** Read CA/cert/key files and validate the settings. Throws FtpConfigError naming the bad key. */
   static async create(options: ClientTlsOptions): Promise<ClientTls> {
     const s = options.settings ?? {};
+    const pins = parsePins(s.pin);
     const base: tls.ConnectionOptions = {
-      // SECURITY: verify the server certificate unless the user explicitly opted out (--insecure).
-      rejectUnauthorized: s.rejectUnauthorized ?? true,
+      // SECURITY: verify the server certificate unless the user explicitly opted out (--insecure), or
+      // pinned it: then the fingerprint check after each handshake (checkPin) is the verification.
+      rejectUnauthorized: pins.length ? false : s.rejectUnauthorized ?? true,
       minVersion: s.minVersion ?? 'TLSv1.2',
       maxVersion: s.maxVersion,
     };
@@ -138,7 +162,7 @@ export class ClientTls {
     } catch (err) {
       throw new FtpConfigError(base.cert ? 'tls.cert' : 'tls.ca', (err as Error).message, { cause: err });
     }
-    return new ClientTls(options.host, base, options.handshakeTimeoutMs);
+    return new ClientTls(options.host, base, options.handshakeTimeoutMs, pins);
   }
 
   /** The session the next data connection will offer (undefined before the control handshake). */
@@ -146,6 +170,8 @@ export class ClientTls {
   /** How many sessions/tickets the control connection received (TLS 1.3 servers send several). */
   get sessionsReceived(): number { return this.sessionCount; }
   get controlSocket(): tls.TLSSocket | undefined { return this.control; }
+  /** The server certificate of the control connection (undefined before its handshake). */
+  get controlCertificate(): X509Certificate | undefined { return this.controlCert; }
 
   /**
    * Upgrade the control connection: after reading the 234 reply to AUTH (the caller must have stopped
@@ -156,6 +182,8 @@ export class ClientTls {
     raw: Duplex, options: { onSocket?: (s: tls.TLSSocket) => void; detachable?: boolean } = {},
   ): Promise<tls.TLSSocket> {
     this.latestSession = undefined;
+    this.controlPin = undefined;
+    this.controlCert = undefined;
     // CCC later needs the TCP socket back: layer TLS on a DetachableStream (tls-ccc.ts) in that case.
     this.detachable = options.detachable && raw instanceof net.Socket ? new DetachableStream(raw) : undefined;
     const socket = await this.handshake(this.detachable ?? raw, 'control', undefined, (s) => {
@@ -207,22 +235,51 @@ export class ClientTls {
 
   /** Forget the control session (the control connection closed, or REIN). */
   reset(): void {
+    this.controlPin = undefined;
+    this.controlCert = undefined;
     this.control = undefined;
     this.detachable = undefined;
     this.latestSession = undefined;
     this.sessionCount = 0;
   }
 
-  private handshake(
+  private async handshake(
     raw: Duplex, connection: ConnectionKind, session: Buffer | undefined, onSocket?: (s: tls.TLSSocket) => void,
   ): Promise<tls.TLSSocket> {
     const socket = tls.connect({ ...this.base, socket: raw, host: this.host, session });
     onSocket?.(socket);
-    return awaitTlsHandshake({
+    const secured = await awaitTlsHandshake({
       socket, raw, connection, secureEvent: 'secureConnect', peer: 'server', timeoutMs: this.handshakeTimeoutMs,
       notTlsDetail: 'the server did not answer with TLS (it sent cleartext or garbage); is this the right port and mode (explicit vs implicit)?',
       messageFor: (reason, err) => (reason === 'certificate' ? certificateMessage(err, this.host) : undefined),
     });
+    const cert = peerCertificate(secured);
+    if (connection === 'control') this.controlCert = cert;
+    if (this.pins.length) this.checkPin(cert, secured, raw, connection);
+    return secured;
+  }
+
+  /**
+   * With pins, the leaf certificate of every connection must be a pinned one, checked before any byte of
+   * ours (a command, a password, file data) goes over it. A data connection that resumed the control
+   * session reports the certificate of that session.
+   */
+  private checkPin(cert: X509Certificate | undefined, socket: tls.TLSSocket, raw: Duplex, connection: ConnectionKind): void {
+    // A resumed session may carry no certificate (RFC 8446 s2.2; Node then reports none): resuming proves
+    // the peer holds the secrets of the control handshake, whose certificate was checked here.
+    const presented = cert ? formatPin(cert.fingerprint256)
+      : connection === 'data' && socket.isSessionReused() ? this.controlPin : undefined;
+    if (presented !== undefined && this.pins.includes(presented)) {
+      if (connection === 'control') this.controlPin = presented;
+      return;
+    }
+    socket.destroy();
+    if (!raw.destroyed) raw.destroy();
+    const expected = this.pins.length === 1 ? this.pins[0] : `one of ${this.pins.join(', ')}`;
+    throw new FtpTlsError(connection, `${connection} connection: the server certificate of ${this.host} does not match the pinned `
+      + `fingerprint: it presented ${presented ?? 'no certificate'}, expected ${expected} (--pin, tls.pin). The certificate was replaced, `
+      + 'or something between you and the server presents its own: confirm the new fingerprint with the server\'s admin before pinning it.',
+    { reason: 'certificate' });
   }
 }
 

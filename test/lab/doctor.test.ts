@@ -34,6 +34,20 @@ interface Case {
   flags?: string;
   /** Recommended settings must match. */
   check?: (f: Finding) => void;
+  /**
+   * Run the doctor as a new user would against the server's own self-signed certificate: no --insecure
+   * (and no --ca). The certificate must be a finding, pinned in the recommendation.
+   */
+  untrusted?: boolean;
+}
+
+/** The certificate finding of an `untrusted` case: the chain read, the pin recommended, never --insecure. */
+function checkPinned(f: Finding): void {
+  const leaf = f.certificate?.chain[0];
+  assert.ok(leaf && f.certificate?.pinned, JSON.stringify(f.certificate));
+  assert.deepEqual(f.recommended?.settings.tls?.pin, [leaf.fingerprint]);
+  assert.equal(f.recommended?.settings.tls?.rejectUnauthorized, undefined);
+  assert.ok(f.matrix.filter(r => r.spec.tls).every(r => r.unverified), 'TLS cells marked unverified');
 }
 
 const CASES: Case[] = [
@@ -58,10 +72,13 @@ const CASES: Case[] = [
   // session for the command timeout; the doctor retries that cell, so S8 gets the drop-case bound.
   { scenario: 'S8', causes: ['epsv-unsupported'], works: true, fast: false,
     check: f => assert.notEqual(f.recommended?.settings.data?.passive?.command, 'epsv') },
-  { scenario: 'S9', causes: ['implicit-tls-port'], works: true, fast: false,
+  // S9, S10 and S3 with vsftpd's own self-signed certificate, as a new user meets it (no --insecure, no --ca).
+  { scenario: 'S9', causes: ['implicit-tls-port', 'tls-certificate'], works: true, fast: false, untrusted: true,
     check: f => assert.equal(f.recommended?.settings.secure, 'implicit') },
-  { scenario: 'S10', causes: ['tls-required'], works: true, fast: true,
-    check: f => assert.equal(f.recommended?.settings.secure, 'explicit') },
+  { scenario: 'S10', causes: ['tls-required', 'tls-certificate'], works: true, fast: true, untrusted: true,
+    check: f => { assert.equal(f.recommended?.settings.secure, 'explicit'); assert.ok(!f.matrix.some(r => r.spec.ccc), 'vsftpd refuses CCC: no CCC cells'); } },
+  // The certificate finding must not hide the data path: the TLS-blind ALG is still named.
+  { scenario: 'S3', causes: ['alg-blind-under-tls', 'tls-certificate'], works: true, fast: false, untrusted: true },
   { scenario: 'S11', causes: [], works: true, fast: true },
   { scenario: 'S12', causes: ['control-port-dropped'], works: false, fast: false },
   { scenario: 'S12r', causes: ['control-port-refused'], works: false, fast: true },
@@ -90,7 +107,7 @@ const CASES: Case[] = [
 ];
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const name = (c: Case) => `${path.basename(c.scenario, '.sh')}${c.ftpd === 'pure-ftpd' ? ' (pure-ftpd)' : ''}`;
+const name = (c: Case) => `${path.basename(c.scenario, '.sh')}${c.ftpd === 'pure-ftpd' ? ' (pure-ftpd)' : ''}${c.untrusted ? ' (self-signed, no --insecure)' : ''}`;
 const pureOpts = !existsSync(LAB_PUREFTPD) && process.env.FTPKIT_REQUIRE_LAB !== '1'
   ? { skip: `pure-ftpd not unpacked at ${LAB_PUREFTPD} (see .ci/run deps)` } : opts;
 
@@ -109,7 +126,7 @@ describe('ftpkit doctor in the lab', { concurrency: 4 }, () => {
         const json = path.join(dir, 'finding.json');
         const url = '"ftp://$FTP_USER:$FTP_PASS@$FTP_URL_HOST:$FTP_PORT/$FTP_UPLOAD_DIR/"';
         const doc = await lab.sh('client',
-          `node --import tsx ${shq(CLI)} doctor --json --insecure --connect-timeout ${CONNECT_S}s ${c.flags ?? ''} ${url} > ${shq(json)}`,
+          `node --import tsx ${shq(CLI)} doctor --json ${c.untrusted ? '' : '--insecure'} --connect-timeout ${CONNECT_S}s ${c.flags ?? ''} ${url} > ${shq(json)}`,
           { timeoutMs: 60_000 });
         const text = await readFile(json, 'utf8').catch(() => '');
         assert.ok(text, `doctor printed nothing (exit ${doc.code}):\n${doc.stderr.slice(-3000)}`);
@@ -122,6 +139,7 @@ describe('ftpkit doctor in the lab', { concurrency: 4 }, () => {
         // (b) the right cause(s), and nothing else.
         assert.deepEqual(f.causes.map(x => x.code).filter(x => x !== 'readonly').sort(), [...c.causes].sort(), summary);
         c.check?.(f);
+        if (c.untrusted) checkPinned(f);
         // (c) the time bound.
         assert.ok(f.elapsedMs <= (c.fast ? FAST_BOUND_MS : DROP_BOUND_MS), `took ${f.elapsedMs} ms (${c.fast ? 'fast' : 'drop'} case)\n${summary}`);
         assert.equal(doc.code, c.works ? 0 : 5, `doctor exit code\n${summary}`);

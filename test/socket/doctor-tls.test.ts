@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { diagnose } from '../../src/doctor/index.js';
+import { X509Certificate } from 'node:crypto';
+import { diagnose, renderReport } from '../../src/doctor/index.js';
 import { startServer } from '../support/server-harness.js';
 import { makeTestPki, type TestPki } from '../support/tls-certs.js';
 
@@ -43,14 +44,37 @@ test('implicit TLS port given as ftps://: implicit settings recommended', async 
   assert.deepEqual(f.causes, []);
   assert.equal(f.recommended?.settings.secure, 'implicit');
   assert.ok(f.elapsedMs < 5000, `took ${f.elapsedMs} ms`);
+  // The suggested command uses an ftps:// URL: the client refuses implicit settings with ftp://.
+  assert.match(renderReport(f), new RegExp(`get --settings f\\.json ftps://127\\.0\\.0\\.1:${port}/`));
 });
 
-test('an untrusted certificate is named; cleartext is recommended meanwhile', async t => {
+test('an untrusted certificate is a finding: the chain is recorded, TLS cells run pinned (unverified), the pin is recommended', async t => {
   const h = await tlsServer();
   t.after(() => h.close());
   const f = await diagnose(h.url, { connectTimeoutMs: 3000 });
   assert.deepEqual(f.causes.map(c => c.code), ['tls-certificate']);
-  assert.equal(f.recommended?.settings.secure, 'none');
+  const leaf = new X509Certificate(pki.server.cert);
+  const ca = new X509Certificate(pki.ca.cert);
+  assert.equal(f.certificate?.pinned, true);
+  assert.equal(f.certificate?.chain[0]?.fingerprint, `sha256:${leaf.fingerprint256}`);
+  assert.equal(f.certificate?.chain[0]?.selfSigned, false);
+  assert.match(f.certificate?.chain[0]?.issuer ?? '', new RegExp(ca.subject.split('\n')[0]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  assert.ok(f.certificate?.chain[0]?.validTo.startsWith(new Date(leaf.validTo).toISOString().slice(0, 10)));
+  const certStep = f.steps.find(s => s.id === 'certificate');
+  assert.match(certStep?.summary ?? '', /not trusted \(it is issued by a CA that is not trusted here\)/);
+  assert.equal(f.steps.find(s => s.id === 'auth-tls')?.outcome.kind, 'ok');
+  assert.equal(f.steps.find(s => s.id === 'features')?.outcome.kind, 'ok');
+  const tlsCells = f.matrix.filter(r => r.spec.tls);
+  assert.ok(tlsCells.length > 0 && tlsCells.every(r => r.unverified === true), 'every TLS cell is marked unverified');
+  assert.ok(f.matrix.filter(r => !r.spec.tls).every(r => r.unverified === undefined));
+  // Pinned TLS before cleartext; never --insecure.
+  assert.equal(f.recommended?.probeId, 'epsv+tls');
+  assert.deepEqual(f.recommended?.settings.tls, { pin: [`sha256:${leaf.fingerprint256}`], protectData: true });
+  assert.ok(!JSON.stringify(f.recommended).includes('rejectUnauthorized'));
+  const cause = f.causes[0]!;
+  assert.ok(cause.userFix?.includes(`--pin sha256:${leaf.fingerprint256}`), cause.userFix);
+  assert.ok(!/insecure/.test(`${cause.userFix} ${cause.detail}`), cause.userFix);
+  assert.match(renderReport(f), /EPSV, TLS \(unverified\)/);
 });
 
 test('TLS only (--tls) with a wrong password: login-failed, no cleartext login sent', async t => {
@@ -72,6 +96,8 @@ test('"TLS then CCC" cells: they work where the server allows CCC, and vanish wh
   const h2 = await tlsServer();
   t.after(() => h2.close());
   const f2 = await diagnose(h2.url, { connectTimeoutMs: 3000, tls: { caFile: pki.ca.certFile }, writeCheck: false });
-  assert.equal(f2.matrix.find(r => r.spec.id === 'epsv+ccc')?.outcome.replyCode, 534);
+  // CCC is asked once; the cells are not planned (no "[FAIL] TLS then CCC" in the report).
+  assert.ok(!f2.matrix.some(r => r.spec.ccc), f2.matrix.map(r => r.spec.id).join(','));
+  assert.doesNotMatch(renderReport(f2), /CCC/);
   assert.deepEqual(f2.causes, []);
 });

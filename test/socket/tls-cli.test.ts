@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { LocalStorage } from '../../src/server/storage/local.js';
 import { startServer, type Harness } from '../support/server-harness.js';
 import { runFtpkit, describeCli, REPO_ROOT } from '../support/ftpkit-cli.js';
@@ -84,11 +84,23 @@ test('doctor --ca with a relative path recommends settings that name the CA file
   assert.equal(finding.recommended?.settings.tls?.caFile, pki.ca.certFile, describeCli(r));
 });
 
-test('doctor without trust in the certificate, where only TLS data is allowed: exit 6 (TLS), not 5 (network)', { timeout: 90_000 }, async (t) => {
-  const { h } = await server(t);
-  const r = await runFtpkit(['doctor', '--json', '--no-write', `ftp://test:pw@127.0.0.1:${h.port}/`], { timeoutMs: 80_000 });
-  const finding = JSON.parse(r.stdout) as { recommended?: unknown; causes: Array<{ code: string }> };
-  assert.equal(finding.recommended, undefined, describeCli(r));
+test('doctor without trust in the certificate, where only TLS data is allowed: the pin is recommended, exit 0, get/put work with it', { timeout: 90_000 }, async (t) => {
+  const { h, root } = await server(t, () => pki.selfSigned);
+  const work = await tempDir(t, 'ftpkit-tls-cli-doctor-');
+  const url = `ftp://test:pw@127.0.0.1:${h.port}`;
+  const r = await runFtpkit(['doctor', '--json', '--no-write', `${url}/`], { timeoutMs: 80_000 });
+  const finding = JSON.parse(r.stdout) as { recommended?: { settings: { tls?: { pin?: string[] } } }; causes: Array<{ code: string }> };
   assert.ok(finding.causes.some(c => c.code === 'tls-certificate'), describeCli(r));
-  assert.equal(r.code, 6, describeCli(r));
+  assert.deepEqual(finding.recommended?.settings.tls?.pin, [`sha256:${new X509Certificate(pki.selfSigned.cert).fingerprint256}`], describeCli(r));
+  // Working settings were found: exit 0 (the certificate finding is in the report); exit 6 stays for
+  // when even the pinned certificate gets nowhere.
+  assert.equal(r.code, 0, describeCli(r));
+  const json = path.join(work, 'finding.json');
+  await writeFile(json, r.stdout);
+  await writeFile(path.join(work, 'up.txt'), 'pinned\n');
+  const put = await runFtpkit(['put', '--settings', json, path.join(work, 'up.txt'), `${url}/up.txt`]);
+  assert.equal(put.code, 0, describeCli(put));
+  assert.equal(await readFile(path.join(root, 'up.txt'), 'utf8'), 'pinned\n');
+  const get = await runFtpkit(['get', '--settings', json, `${url}/up.txt`, path.join(work, 'down.txt')]);
+  assert.equal(get.code, 0, describeCli(get));
 });

@@ -78,6 +78,7 @@ export function ftpkitWords(s: ClientSettings, t: ToolTarget): string {
   if (secure !== 'none') {
     if (tls.rejectUnauthorized === false) f.push('--insecure');
     if (tls.caFile) f.push(`--ca ${tls.caFile}`);
+    for (const pin of tls.pin ?? []) f.push(`--pin ${pin}`);
   }
   const d = s.data ?? {};
   if ((d.mode ?? 'passive') === 'passive') {

@@ -13,6 +13,7 @@ import type { ClientSettings, FtpClientOptions } from '../client/options.js';
 import { normalizePin } from '../net/tls-pin.js';
 import { findNetrcEntry, readNetrc, type NetrcEntry } from './netrc.js';
 import type { FtpUrl } from './url.js';
+import { urlHost } from '../protocol/hostport.js';
 
 /** Flags shared by every client command (commander camel-cases them). */
 export interface ClientFlags {
@@ -256,7 +257,7 @@ export async function buildClientOptions(url: FtpUrl, flags: ClientFlags, src: O
   const settings = applyFlags(base, flags);
   if (url.protocol === 'ftps') settings.secure = 'implicit';
   else if (settings.secure === 'implicit') {
-    throw new FtpUsageError(`implicit TLS (secure: 'implicit', e.g. from --settings) needs an ftps:// URL: ftps://${url.host.includes(':') ? `[${url.host}]` : url.host}:${url.port}/... (ftp:// with --tls for explicit TLS)`);
+    throw new FtpUsageError(`implicit TLS (secure: 'implicit', e.g. from --settings) needs an ftps:// URL: ftps://${urlHost(url.host)}:${url.port}/... (ftp:// with --tls for explicit TLS)`);
   }
   if (url.typecode === 'a' && !flags.binary) settings.transferType = 'ascii';
   if (url.typecode === 'i' && !flags.ascii) settings.transferType = 'binary';

@@ -21,6 +21,7 @@ import { DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_ADDRESS, DEFAULT_PASSIVE
 import { JsonLogger, LOG_LEVELS, openLogFile, type LogLevel } from '../server/log/json-logger.js';
 import { PERMISSION_NAMES } from '../server/auth/permissions.js';
 import { tlsFlagsToConfig, type TlsFlagMode } from '../server/tls/config.js';
+import { urlHost } from '../protocol/hostport.js';
 
 export interface ServeFlags {
   port?: number;
@@ -154,7 +155,7 @@ export function flagsToConfig(flags: ServeFlags): ServeConfig {
 /** The URL host to show: loopback for a wildcard listener, brackets for IPv6. */
 function displayHost(host: string | undefined): string {
   if (host === undefined || host === '::' || host === '0.0.0.0' || host === '') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
+  return urlHost(host);
 }
 
 /** What the banner says about FTPS, or nothing when TLS is off. */

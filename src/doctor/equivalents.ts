@@ -7,6 +7,7 @@ import type { ClientSettings } from '../client/options.js';
 import { DEFAULT_PASV_ADDRESS_POLICY } from '../protocol/address-policy.js';
 import { basicFtpWords, ftpkitWords, winscpWords } from './fixes/client-tools.js';
 import type { Recommendation } from './types.js';
+import { urlHost } from '../protocol/hostport.js';
 
 export function equivalents(s: ClientSettings, target: { host: string; port: number; localAddress?: string; user?: string }): Recommendation['equivalents'] {
   const curl: string[] = [];
@@ -14,7 +15,7 @@ export function equivalents(s: ClientSettings, target: { host: string; port: num
   const fz: string[] = [];
   const secure = s.secure ?? 'none';
   const tls = s.tls ?? {};
-  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+  const host = urlHost(target.host);
 
   if (secure === 'explicit') {
     curl.push('--ssl-reqd');
@@ -67,7 +68,7 @@ export function equivalents(s: ClientSettings, target: { host: string; port: num
     const addr = a.advertiseAddress && a.advertiseAddress !== 'local' ? a.advertiseAddress : '';
     const range = a.portRange ? `${a.portRange.min}-${a.portRange.max}` : '';
     // curl -P ADDRESS[:LOW-HIGH]; '-' = the control connection's address (only without a range).
-    const local = target.localAddress ? (target.localAddress.includes(':') ? `[${target.localAddress}]` : target.localAddress) : '-';
+    const local = target.localAddress ? urlHost(target.localAddress) : '-';
     curl.push(`-P ${addr || local}${range ? `:${range}` : ''}`);
     if (a.command === 'port') curl.push('--disable-eprt');
     lftp.push('set ftp:passive-mode no', 'set ftp:auto-passive-mode no');

@@ -6,6 +6,7 @@
 import type { Finding } from './types.js';
 import { describeOutcome, secs } from './words.js';
 import { fixesFor, type FixBlock, type FixOptions } from './fixes/index.js';
+import { urlHost } from '../protocol/hostport.js';
 
 export interface RenderOptions {
   /** Include transcript evidence of each step and of failed cells. */
@@ -83,7 +84,7 @@ export function renderReport(f: Finding, opts: RenderOptions = {}): string {
     p(`Recommended: ${f.recommended.reason}`);
     p(`  settings:  ${JSON.stringify(f.recommended.settings)}`);
     // Implicit TLS needs an ftps:// URL with the settings too (the client refuses ftp:// for it).
-    const url = f.recommended.settings.secure === 'implicit' ? `ftps://${f.target.host.includes(':') ? `[${f.target.host}]` : f.target.host}:${f.target.port}/FILE` : 'URL';
+    const url = f.recommended.settings.secure === 'implicit' ? `ftps://${urlHost(f.target.host)}:${f.target.port}/FILE` : 'URL';
     p(`  ftpkit:    ftpkit doctor --json URL > f.json; ftpkit get --settings f.json ${url}`);
     if (f.works.length > 1) p(`  also works: ${f.works.slice(1).join(', ')}`);
   } else {

@@ -24,6 +24,11 @@ function isPort(n: number): boolean {
 }
 
 /** Strip an IPv4-mapped IPv6 prefix (::ffff:1.2.3.4 -> 1.2.3.4), as sockets on a dual-stack listener report. */
+/** An IPv6 address in a URL or a host:port needs brackets (RFC 3986 s3.2.2). */
+export function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 export function unmapIPv4(address: string): string {
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   return m ? m[1] : address;

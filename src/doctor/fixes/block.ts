@@ -9,11 +9,6 @@ export interface FixBlock {
   note?: string;
 }
 
-/** An IPv6 address in a URL or a host:port needs brackets. */
-export function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
-
 export function rangeText(r: { min: number; max: number }, sep = '-'): string {
   return `${r.min}${sep}${r.max}`;
 }

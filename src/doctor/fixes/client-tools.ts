@@ -6,7 +6,7 @@
  */
 import type { ClientSettings } from '../../client/options.js';
 import { DEFAULT_PASV_ADDRESS_POLICY } from '../../protocol/address-policy.js';
-import { urlHost } from './block.js';
+import { urlHost } from '../../protocol/hostport.js';
 
 export interface ToolTarget { host: string; port: number; user?: string }
 

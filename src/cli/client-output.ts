@@ -2,7 +2,8 @@
  * What the client CLI prints: the FileZilla-style transcript on stderr (-v), progress bars on a terminal
  * (cli-progress) or a plain progress line otherwise (stderr) and `--json` results on stdout (exit codes: exit-codes.ts). Library code emits events; only this module writes to the terminal.
  */
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
 import type { ProgressEvent, TranscriptEvent } from '../client/events.js';
 import type { ClientFlags } from './client-options.js';
@@ -65,11 +66,13 @@ export class ProgressDisplay {
 
   constructor(private readonly out: Writable & { isTTY?: boolean }, private readonly enabled: boolean) {
     if (enabled && out.isTTY) {
-      this.bars = new cliProgress.MultiBar({
+      // Loaded only for a terminal: redirected and --json runs never draw bars (CLI start-up, issue 10).
+      const lib = createRequire(import.meta.url)('cli-progress') as typeof cliProgress;
+      this.bars = new lib.MultiBar({
         stream: out as NodeJS.WriteStream,
         format: ' {bar} {percentage}% | {value_h}/{total_h} | {rate} | ETA {eta_h} | {name}',
         hideCursor: true, clearOnComplete: false, autopadding: true,
-      }, cliProgress.Presets.shades_classic);
+      }, lib.Presets.shades_classic);
     }
   }
 

@@ -28,9 +28,6 @@ export interface RunContext {
   say(line: string): void;
 }
 
-export function defaultIo(): Io {
-  return { stdout: process.stdout, stderr: process.stderr };
-}
 
 /** Connect, run, print, set the exit code. Never throws. */
 export async function runWithClient(urlText: string, flags: ClientFlags, io: Io,

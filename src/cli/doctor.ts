@@ -6,7 +6,6 @@
  */
 import { isIP } from 'node:net';
 import path from 'node:path';
-import type { Command } from 'commander';
 import { FtpUsageError } from '../errors.js';
 import { writeFile } from 'node:fs/promises';
 import { diagnose, renderHtml, renderReport, type DiagnoseOptions } from '../doctor/index.js';
@@ -17,7 +16,7 @@ import { resolveCredentials } from './client-options.js';
 import { readNetrc } from './netrc.js';
 import { promptHidden } from './prompt.js';
 
-interface DoctorFlags {
+export interface DoctorFlags {
   json?: boolean;
   html?: string;
   portRange?: string;
@@ -35,58 +34,39 @@ interface DoctorFlags {
   verbose?: boolean;
 }
 
-export function registerDoctor(program: Command): void {
-  program.command('doctor')
-    .description('find out which connection settings work with a server, and why the others fail (NAT, firewalls, ALGs, TLS)')
-    .argument('<url>', 'ftp://[user[:password]@]host[:port][/folder] (ftps:// for implicit TLS); a writable folder enables the upload check')
-    .option('--json', 'print the whole finding as JSON (recommended.settings works with --settings)')
-    .option('--html <file>', 'also write the report as one self-contained HTML file (grid, evidence, fixes, timeline)')
-    .option('--port-range <low-high>', 'active mode: also try listening on this range (ports your firewall/router opens)')
-    .option('--port-address <ip>', 'active mode: also try advertising this address (your public IP behind NAT)')
-    .option('--budget <time>', 'total time limit, e.g. 20s (default 20s)')
-    .option('--connect-timeout <time>', 'connect and data-connection timeout, e.g. 5s (default 5s)')
-    .option('--tls', 'you want TLS: do not send the login in cleartext')
-    .option('--ca <file>', 'trust this CA certificate (PEM)')
-    .option('--insecure', 'do not verify the server certificate (carried into the recommended settings)')
-    .option('--servername <name>', 'TLS server name to check the certificate against')
-    .option('-u, --user <name>', 'user name (overrides the URL)')
-    .option('--no-netrc', 'do not read ~/.netrc')
-    .option('--no-write', 'do not try upload + download + delete')
-    .option('--no-active', 'do not try active mode')
-    .option('-v, --verbose', 'include the evidence (transcript lines) of every step and failed combination')
-    .action(async (urlText: string, flags: DoctorFlags) => {
-      const url = parseFtpUrl(urlText);
-      const netrc = flags.netrc === false ? [] : await readNetrc();
-      // Same credential sources as the client commands: URL, FTPKIT_PASSWORD, ~/.netrc, then a prompt on a TTY.
-      const prompt = process.stdin.isTTY && process.stderr.isTTY ? (q: string) => promptHidden(q, process.stderr) : undefined;
-      const creds = await resolveCredentials(url, flags.user, { env: process.env, netrc, ...(prompt ? { prompt } : {}) });
-      const tls: TlsSettings = {};
-      // Absolute: the recommended settings are saved and used from other folders (get/put --settings).
-      if (flags.ca) tls.caFile = path.resolve(flags.ca);
-      if (flags.insecure) tls.rejectUnauthorized = false;
-      if (flags.servername) tls.servername = flags.servername;
-      const options: DiagnoseOptions = {
-        ...(flags.budget ? { budgetMs: parseDuration('--budget', flags.budget) } : {}),
-        ...(flags.connectTimeout ? { connectTimeoutMs: parseDuration('--connect-timeout', flags.connectTimeout) } : {}),
-        ...(flags.portRange ? { portRange: parsePortRangeFlag(flags.portRange) } : {}),
-        ...(flags.portAddress ? { portAddress: flags.portAddress } : {}),
-        ...(Object.keys(tls).length ? { tls } : {}),
-        writeCheck: flags.write !== false,
-        noActive: flags.active === false,
-        ...(!flags.json && process.stderr.isTTY ? { onProgress: (l: string) => process.stderr.write(`  ${l}\n`) } : {}),
-      };
-      if (flags.portAddress && isIP(flags.portAddress) === 0) throw new FtpUsageError(`--port-address needs an IP address, got ${flags.portAddress}`);
-      const finding = await diagnose({
-        host: url.host, port: url.port, user: creds.user, ...(creds.password !== undefined ? { password: creds.password } : {}),
-        path: url.path, secure: url.protocol === 'ftps' ? 'implicit' : flags.tls ? 'explicit' : 'none',
-      }, options);
-      if (flags.html) await writeFile(flags.html, renderHtml(finding));
-      process.stdout.write(flags.json ? `${JSON.stringify(finding, null, 2)}\n` : renderReport(finding, { verbose: !!flags.verbose }));
-      process.exitCode = finding.recommended?.probeId ? ExitCode.Ok
-        : finding.causes.some(c => c.code === 'login-failed') ? ExitCode.LoginFailure
-          // The certificate is what the user must fix (or pin, or --insecure), not the network.
-          : finding.causes.some(c => c.code === 'tls-certificate') ? ExitCode.TlsFailure : ExitCode.NetworkFailure;
-    });
+/** `ftpkit doctor URL`: diagnose, print the report (or JSON), set the exit code. */
+export async function runDoctor(urlText: string, flags: DoctorFlags): Promise<void> {
+  const url = parseFtpUrl(urlText);
+  const netrc = flags.netrc === false ? [] : await readNetrc();
+  // Same credential sources as the client commands: URL, FTPKIT_PASSWORD, ~/.netrc, then a prompt on a TTY.
+  const prompt = process.stdin.isTTY && process.stderr.isTTY ? (q: string) => promptHidden(q, process.stderr) : undefined;
+  const creds = await resolveCredentials(url, flags.user, { env: process.env, netrc, ...(prompt ? { prompt } : {}) });
+  const tls: TlsSettings = {};
+  // Absolute: the recommended settings are saved and used from other folders (get/put --settings).
+  if (flags.ca) tls.caFile = path.resolve(flags.ca);
+  if (flags.insecure) tls.rejectUnauthorized = false;
+  if (flags.servername) tls.servername = flags.servername;
+  const options: DiagnoseOptions = {
+    ...(flags.budget ? { budgetMs: parseDuration('--budget', flags.budget) } : {}),
+    ...(flags.connectTimeout ? { connectTimeoutMs: parseDuration('--connect-timeout', flags.connectTimeout) } : {}),
+    ...(flags.portRange ? { portRange: parsePortRangeFlag(flags.portRange) } : {}),
+    ...(flags.portAddress ? { portAddress: flags.portAddress } : {}),
+    ...(Object.keys(tls).length ? { tls } : {}),
+    writeCheck: flags.write !== false,
+    noActive: flags.active === false,
+    ...(!flags.json && process.stderr.isTTY ? { onProgress: (l: string) => process.stderr.write(`  ${l}\n`) } : {}),
+  };
+  if (flags.portAddress && isIP(flags.portAddress) === 0) throw new FtpUsageError(`--port-address needs an IP address, got ${flags.portAddress}`);
+  const finding = await diagnose({
+    host: url.host, port: url.port, user: creds.user, ...(creds.password !== undefined ? { password: creds.password } : {}),
+    path: url.path, secure: url.protocol === 'ftps' ? 'implicit' : flags.tls ? 'explicit' : 'none',
+  }, options);
+  if (flags.html) await writeFile(flags.html, renderHtml(finding));
+  process.stdout.write(flags.json ? `${JSON.stringify(finding, null, 2)}\n` : renderReport(finding, { verbose: !!flags.verbose }));
+  process.exitCode = finding.recommended?.probeId ? ExitCode.Ok
+    : finding.causes.some(c => c.code === 'login-failed') ? ExitCode.LoginFailure
+      // The certificate is what the user must fix (or pin, or --insecure), not the network.
+      : finding.causes.some(c => c.code === 'tls-certificate') ? ExitCode.TlsFailure : ExitCode.NetworkFailure;
 }
 
 /** "20s", "1.5s", "500ms" or a bare number of seconds -> milliseconds. */

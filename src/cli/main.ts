@@ -1,19 +1,17 @@
 #!/usr/bin/env node
 /**
- * The `ftpkit` executable. Thin on purpose: every subcommand lives in its own module and registers here
- * with one line; program.ts turns errors into exit codes (exit-codes.ts).
+ * The `ftpkit` executable. Thin on purpose: the subcommands are registered in registry.ts, each from a
+ * module that only declares it and imports what the command does when it runs; program.ts turns errors into
+ * exit codes (exit-codes.ts). A bare `--version` is answered before the CLI framework is even loaded:
+ * scripts call it in loops (start-up, issue 10; test/socket/cli-startup.test.ts).
  */
-import { createProgram, runCli } from './program.js';
-import { registerServe } from './serve.js';
-import { registerHashPassword } from './hash-password.js';
-import { registerDoctor } from './doctor.js';
-import { registerClientCommands } from './client-commands.js';
+import { packageVersion } from './version.js';
 
-const program = createProgram();
-registerServe(program);
-registerHashPassword(program);
-registerDoctor(program);
-registerClientCommands(program);
-// A new command module registers here, one line each.
-
-await runCli(program, process.argv);
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  // What commander prints for the same flags (program.ts), without loading it.
+  process.stdout.write(`${packageVersion()}\n`);
+} else {
+  const [{ runCli }, { buildProgram }] = await Promise.all([import('./program.js'), import('./registry.js')]);
+  await runCli(buildProgram(), process.argv);
+}

@@ -4,19 +4,9 @@
  * documented exit code (src/cli/exit-codes.ts). Subcommands live in their own modules and register with
  * one line each in main.ts.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
-
-function packageVersion(): string {
-  try {
-    // src/cli/ and dist/cli/ are both two levels below the package root.
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
+import { packageVersion } from './version.js';
 
 export function createProgram(): Command {
   const program = new Command('ftpkit');

@@ -10,16 +10,14 @@
 import { parsePasvAddressMap } from '../server/nat/cli-syntax.js';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { Option, type Command } from 'commander';
 import { FtpConfigError, FtpUsageError } from '../errors.js';
 import { parsePermissionText, isPermissionName } from '../server/auth/permissions.js';
 import { loadConfigFile, validateConfig } from '../server/config/load.js';
 import { checkRoots, mergeConfig, planServe, type ServePlan } from '../server/config/to-options.js';
 import type { ServeConfig, ServeConfigInput } from '../server/config/schema.js';
 import { FtpServer } from '../server/ftp-server.js';
-import { DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_ADDRESS, DEFAULT_PASSIVE_PORT_RANGE } from '../server/resolved-options.js';
-import { JsonLogger, LOG_LEVELS, openLogFile, type LogLevel } from '../server/log/json-logger.js';
-import { PERMISSION_NAMES } from '../server/auth/permissions.js';
+import { DEFAULT_PASSIVE_PORT_RANGE } from '../server/resolved-options.js';
+import { JsonLogger, openLogFile, type LogLevel } from '../server/log/json-logger.js';
 import { tlsFlagsToConfig, type TlsFlagMode } from '../server/tls/config.js';
 import { urlHost } from '../protocol/hostport.js';
 
@@ -58,26 +56,8 @@ const FLAG_FOR_KEY: Record<string, string> = {
   'credentialCache.ttl': '--credential-cache-ttl',
 };
 
-/** A count flag (--max-sessions, --max-sessions-per-address): an integer >= `min`. */
-function countParser(flag: string, min: number): (text: string) => number {
-  return (text) => {
-    const n = Number(text);
-    if (!/^\d{1,9}$/.test(text.trim()) || n < min) throw new FtpUsageError(`${flag} must be an integer >= ${min}, got ${JSON.stringify(text)}`);
-    return n;
-  };
-}
 
-function portParser(flag: string): (text: string) => number {
-  return (text) => {
-    const n = Number(text);
-    if (!/^\d{1,5}$/.test(text.trim()) || n > 65535) throw new FtpUsageError(`${flag} must be a port number 0-65535 (0 picks a free port), got ${JSON.stringify(text)}`);
-    return n;
-  };
-}
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 /**
  * `--user NAME:HASH:ROOT[:PERMS]`. HASH is the `$scrypt$...` string of `ftpkit hash-password` (quote it:
@@ -280,65 +260,29 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
   return { server, plan, port, stop, reopenLog };
 }
 
-export function registerServe(program: Command): void {
-  program
-    .command('serve')
-    .description('run the FTP server: DIR (default: the current folder) anonymously and read-only on port 2121 unless told otherwise')
-    .argument('[dir]', 'folder served to anonymous users')
-    .option('-p, --port <port>', 'control port; 0 picks a free port and the banner shows it (default 2121)', portParser('--port'))
-    .option('--host <address>', 'address to listen on (default: all addresses, IPv4 and IPv6)')
-    .option('--pasv-ports <range>', `passive data ports (default ${DEFAULT_PASSIVE_PORT_RANGE.min}-${DEFAULT_PASSIVE_PORT_RANGE.max}); as many as --max-sessions, or a warning at start`)
-    .option('--pasv-address <address>', 'IPv4 address or hostname to advertise in PASV replies (server behind NAT)')
-    .option('--pasv-address-map <networks=address>', 'per client network, e.g. private=local or 10.0.0.0/8=10.0.0.5 (repeatable; first match wins)', collect)
-    .option('--pasv-advertised-ports <range>', 'ports to advertise for --pasv-ports behind a port-mapping NAT (same size)')
-    .option('--max-sessions <n>', `concurrent sessions (default ${DEFAULT_MAX_SESSIONS})`, countParser('--max-sessions', 1))
-    .option('--max-sessions-per-address <n>', `concurrent sessions from one client address (default ${DEFAULT_MAX_SESSIONS_PER_ADDRESS}; 0: no limit)`, countParser('--max-sessions-per-address', 0))
-    .option('-w, --write', 'anonymous users may upload, create, rename and delete')
-    .option('--anonymous', 'allow anonymous logins even when users are configured')
-    .option('--no-anonymous', 'refuse anonymous logins')
-    .option('-u, --user <NAME:HASH:ROOT[:PERMS]>', `add a user (repeatable); HASH from \`ftpkit hash-password\`, PERMS read-only, read-write (default) or a list of ${PERMISSION_NAMES.join(',')}`, collect)
-    .option('--credential-cache-ttl <duration>', 'how long a verified password is remembered, so the next logins of that user skip the costly hash, e.g. 30s, 5m (default 5m; 0 turns the cache off)')
-    .addOption(new Option('--tls <mode>', 'FTPS: explicit (AUTH TLS offered), implicit (also TLS-first on --implicit-port, default 990), required (TLS for login and data, anonymous too)').choices(['explicit', 'implicit', 'required']))
-    .option('--cert <file>', 'PEM certificate and chain (default: a self-signed one kept in ~/.local/state/ftpkit)')
-    .option('--key <file>', 'PEM private key (default: the --cert file)')
-    .option('--implicit-port <port>', 'port for implicit FTPS (0 picks a free one)', portParser('--implicit-port'))
-    .option('-c, --config <file>', 'configuration file (.yaml, .yml or .json); flags override it')
-    .option('--log-level <level>', `${LOG_LEVELS.join(', ')}; debug adds the protocol transcript (default info)`)
-    .option('--log-file <file>', 'append the JSON-lines log to this file instead of standard error')
-    .addHelpText('after', [
-      '',
-      'Examples:',
-      '  ftpkit serve                                   # this folder, anonymous, read-only, port 2121',
-      '  ftpkit serve ~/public --write --port 2121      # anonymous uploads allowed',
-      "  ftpkit serve --user 'alice:$scrypt$ln=17,r=8,p=1$...:/srv/alice'",
-      '  ftpkit serve --tls required --cert server.pem --key server.key',
-      '  ftpkit serve --config ftpkit.yaml --log-level debug',
-      '',
-      'Configuration reference: docs/configuration.md. Exit codes: 0 ok, 2 usage or configuration error, 5 cannot listen, 1 other.',
-    ].join('\n'))
-    .action(async (dir: string | undefined, flags: ServeFlags) => {
-      const running = await startServe(dir, flags);
-      await new Promise<void>((done) => {
-        let signals = 0;
-        const onSignal = (signal: NodeJS.Signals) => {
-          if (++signals > 1) {
-            // A second Ctrl-C: do not wait for transfers any longer.
-            process.exit(130);
-          }
-          process.stderr.write(`ftpkit: ${signal}, closing (running transfers may finish; again to force)\n`);
-          running.stop().then(done, done);
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-        // SIGHUP: reopen the log file (logrotate's postrotate), the usual daemon convention.
-        process.on('SIGHUP', () => {
-          running.reopenLog().then(
-            () => { if (running.plan.log.file) process.stderr.write(`ftpkit: log file reopened: ${running.plan.log.file}\n`); },
-            (err: Error) => process.stderr.write(`ftpkit: cannot reopen the log file: ${err.message}\n`),
-          );
-        });
-      });
-      // Sockets still draining must not keep the process alive past a graceful close.
-      setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
+/** `ftpkit serve`: start, then run until SIGINT/SIGTERM (SIGHUP reopens the log file). */
+export async function runServe(dir: string | undefined, flags: ServeFlags): Promise<void> {
+  const running = await startServe(dir, flags);
+  await new Promise<void>((done) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (++signals > 1) {
+        // A second Ctrl-C: do not wait for transfers any longer.
+        process.exit(130);
+      }
+      process.stderr.write(`ftpkit: ${signal}, closing (running transfers may finish; again to force)\n`);
+      running.stop().then(done, done);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    // SIGHUP: reopen the log file (logrotate's postrotate), the usual daemon convention.
+    process.on('SIGHUP', () => {
+      running.reopenLog().then(
+        () => { if (running.plan.log.file) process.stderr.write(`ftpkit: log file reopened: ${running.plan.log.file}\n`); },
+        (err: Error) => process.stderr.write(`ftpkit: cannot reopen the log file: ${err.message}\n`),
+      );
     });
+  });
+  // Sockets still draining must not keep the process alive past a graceful close.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
 }

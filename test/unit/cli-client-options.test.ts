@@ -8,8 +8,9 @@ import path from 'node:path';
 import { parseFtpUrl, redactUrl, isFtpUrl } from '../../src/cli/url.js';
 import { parseNetrc, findNetrcEntry } from '../../src/cli/netrc.js';
 import {
-  applyFlags, buildClientOptions, maxTimeMs, parseSettingsJson, parsePortRange, resolveCredentials,
+  applyFlags, buildClientOptions, maxTimeMs, parsePortRange, resolveCredentials,
 } from '../../src/cli/client-options.js';
+import { parseSettingsJson } from '../../src/cli/client-settings-file.js';
 import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import {

@@ -58,9 +58,20 @@ type TelnetState = 'data' | 'iac' | 'option' | 'sb' | 'sb-iac' | 'cr';
  * Incremental line framer. Feed it chunks with push(); it returns the events those bytes complete.
  * State (a half line, a Telnet sequence split over chunks) is kept between calls.
  */
+/** A framer holds no buffer between lines (see CommandLineFramer.buf). */
+const NO_BYTES = Buffer.alloc(0);
+/** First size of a line buffer; it doubles up to the bound. Most command lines fit. */
+const FIRST_LINE_BUFFER = 64;
+
 export class CommandLineFramer {
   readonly maxLineLength: number;
-  private readonly buf: Buffer;
+  /** Longest line content (without its CRLF). */
+  private readonly maxContent: number;
+  /**
+   * The line being read. Empty between lines and grown on demand: a server holds one framer per session,
+   * and an idle session must not keep a line-sized buffer (4 KiB x 10,000 sessions, issue 10).
+   */
+  private buf: Buffer = NO_BYTES;
   private len = 0;
   private discarding = false;
   private state: TelnetState = 'data';
@@ -72,7 +83,7 @@ export class CommandLineFramer {
     if (!Number.isInteger(maxLineLength) || maxLineLength < 8) throw new RangeError('maxLineLength must be an integer >= 8');
     this.maxLineLength = maxLineLength;
     // The line (without its CRLF) may use maxLineLength - 2 bytes.
-    this.buf = Buffer.allocUnsafe(maxLineLength - 2);
+    this.maxContent = maxLineLength - 2;
   }
 
   push(chunk: Uint8Array): FramerEvent[] {
@@ -126,13 +137,24 @@ export class CommandLineFramer {
 
   private addByte(b: number, out: FramerEvent[]): void {
     if (this.discarding) return;
-    if (this.len >= this.buf.length) {
+    if (this.len >= this.maxContent) {
       this.discarding = true;
       this.len = 0;
+      this.buf = NO_BYTES;
       out.push({ kind: 'too-long' });
       return;
     }
+    if (this.len >= this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.maxContent, Math.max(FIRST_LINE_BUFFER, this.buf.length * 2)));
+      this.buf.copy(grown, 0, 0, this.len);
+      this.buf = grown;
+    }
     this.buf[this.len++] = b;
+  }
+
+  /** Bytes of buffer the framer holds now: none between lines (an idle session costs no line buffer). */
+  get heldBytes(): number {
+    return this.buf.length;
   }
 
   /** True while bytes of a line that has not ended yet are held (or a Telnet sequence is half read). */
@@ -149,6 +171,7 @@ export class CommandLineFramer {
     }
     const text = decodeLine(this.buf.subarray(0, this.len));
     this.len = 0;
+    this.buf = NO_BYTES;
     out.push({ kind: 'line', text });
   }
 }

@@ -29,6 +29,7 @@ import { portCount, resolveOptions } from './resolved-options.js';
 import { PassivePortPool } from './data/passive-pool.js';
 import type { ResolvedServerOptions } from './resolved-options.js';
 import { Session } from './session/session.js';
+import { DeadlineSweep } from './session/timers.js';
 import type { ConnectionInfo, ServerContext, SessionHandle } from './session/session.js';
 import type { SessionInfo } from './session/session-info.js';
 import type { SessionState } from './session/state.js';
@@ -93,6 +94,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
         // One pool per server: under pressure unclaimed passive listeners give their ports back sooner.
         passivePool: new PassivePortPool(this.options.passive.portRange, this.options.timeouts.passiveReclaimMs),
       },
+      deadlines: new DeadlineSweep(),
       onSessionClosed: s => this.open.delete(s),
     };
   }
@@ -314,6 +316,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     // Whatever still runs after the timeout is cut.
     await Promise.all([...this.open].map(shutDown));
     await Promise.all(serversClosed);
+    this.context.deadlines.stop();
     this.emit('close');
   }
 }

@@ -152,3 +152,16 @@ test('framer: hasPartialLine while a line (or a Telnet sequence) has begun and n
   f.push(Buffer.from('\r\n'));
   assert.deepEqual([f.hasPartialLine, f.completedLines], [false, 2]);
 });
+
+test('the framer holds a buffer only while a line is incomplete (idle sessions stay small, issue 10)', () => {
+  const f = new CommandLineFramer(4096);
+  assert.equal(f.heldBytes, 0, 'nothing before the first byte');
+  f.push(Buffer.from('USER anonymous\r\nPASS x\r\n'));
+  assert.equal(f.heldBytes, 0, 'nothing after complete lines');
+  f.push(Buffer.from(`RETR ${'a'.repeat(300)}`));
+  assert.ok(f.heldBytes > 300 && f.heldBytes < 4096, `a partial line grows the buffer on demand (${f.heldBytes})`);
+  assert.deepEqual(f.push(Buffer.from('\r\n')).map(e => e.kind === 'line' && e.text.length), [305]);
+  assert.equal(f.heldBytes, 0, 'released when the line ended');
+  assert.deepEqual(lines(f.push(Buffer.from(`${'x'.repeat(5000)}\r\nNOOP\r\n`))), ['<too-long>', 'NOOP']);
+  assert.equal(f.heldBytes, 0);
+});

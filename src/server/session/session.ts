@@ -1,7 +1,7 @@
 /**
  * One FTP session: ties the control channel (socket side), the dispatcher, the protocol state, the
  * data-channel slot and the running transfer together, and owns the session's lifetime (idle timeout,
- * login deadline, close).
+ * login deadline: two numbers on the server's one DeadlineSweep, session/timers.ts; close).
  *
  * Handlers never see this class: they get its narrow CommandContext (commands/contract.ts); transfers get
  * a TransferHost (transfer.ts). A session works on any Duplex: FtpServer hands it TCP or TLS sockets, tests
@@ -31,7 +31,7 @@ import { SessionEvents } from './session-events.js';
 import { sessionInfo } from './session-info.js';
 import type { SessionInfo } from './session-info.js';
 import { SessionState } from './state.js';
-import { sessionTimer } from './timers.js';
+import type { DeadlineHolder, DeadlineSweep } from './timers.js';
 
 /** What a session needs from its server. Passed in, never global: two servers never share state. */
 export interface ServerContext {
@@ -39,6 +39,8 @@ export interface ServerContext {
   events: EventEmitter<FtpServerEvents>;
   table: CommandTable;
   services: SessionServices;
+  /** The idle and login deadlines of every session, on one timer (session/timers.ts). */
+  deadlines: DeadlineSweep;
   /** Called once when the session has closed. */
   onSessionClosed?(session: Session): void;
 }
@@ -60,7 +62,7 @@ export interface SessionHandle extends ConnectionFacts {
   closedPromise(): Promise<void>;
 }
 
-export class Session {
+export class Session implements DeadlineHolder {
   readonly id: string;
   /** Addresses (IPv4-mapped ones unmapped) and family of the control connection. */
   readonly connection: ConnectionFacts;
@@ -76,8 +78,9 @@ export class Session {
   private readonly dataChannel = new DataChannelSlot();
   private running: { transfer: RunningTransfer; command: string } | undefined;
   private closed = false;
-  private idleTimer: NodeJS.Timeout | undefined;
-  private loginTimer: NodeJS.Timeout | undefined;
+  /** When the session is closed for idleness / for not logging in (epoch ms; Infinity: no deadline). */
+  private idleAt = Infinity;
+  private loginAt = Infinity;
   private closeWaiters: Array<() => void> = [];
 
   constructor(server: ServerContext, socket: Duplex, info: ConnectionInfo, id: string) {
@@ -91,7 +94,7 @@ export class Session {
     this.events = new SessionEvents(server.events, id, this.connection.remoteAddress, () => this.state.user?.name);
     const { limits, timeouts } = server.options;
     this.channel = new ControlChannel(socket, { maxLineLength: limits.maxLineLength, commandLineMs: timeouts.commandLineMs }, this.events, {
-      lineReceived: () => this.resetIdleTimer(),
+      lineReceived: () => this.resetIdleDeadline(),
       commandsQueued: () => void this.dispatcher.pump(),
       lineTimedOut: ms => this.closeWith421(`Command line not completed within ${Math.round(ms / 100) / 10} s, closing control connection`, 'command line not completed in time'),
       end: reason => this.close(reason),
@@ -127,8 +130,9 @@ export class Session {
   start(): void {
     const { remotePort, localAddress, localPort } = this.connection;
     this.events.sessionOpen(remotePort, localAddress, localPort);
+    this.server.deadlines.add(this);
     this.channel.start();
-    this.resetIdleTimer();
+    this.resetIdleDeadline();
     this.startLoginDeadline();
     void this.send(reply(ReplyCode.ServiceReady, this.server.options.greeting));
   }
@@ -177,13 +181,13 @@ export class Session {
       void this.send(reply(ReplyCode.CantOpenDataConnection, 'No data connection'));
       return;
     }
-    this.clearIdleTimer();
+    this.clearIdleDeadline();
     const transfer = runTransfer(this.transferHost(), req, channel);
     this.running = { transfer, command: cmd.verb };
     void transfer.done.then(finalReply => {
       this.running = undefined;
       this.dispatcher.commandDone(cmd, finalReply.code, started);
-      this.resetIdleTimer();
+      this.resetIdleDeadline();
       void this.dispatcher.pump();
     });
   }
@@ -222,16 +226,33 @@ export class Session {
 
   // ---- lifetime ----------------------------------------------------------------------------------
 
-  private resetIdleTimer(): void {
-    this.clearIdleTimer();
-    if (this.closed || this.running) return;
-    this.idleTimer = sessionTimer(this.server.options.timeouts.idleMs,
-      () => this.closeWith421('Idle timeout, closing control connection', 'idle timeout'));
+  private resetIdleDeadline(): void {
+    this.idleAt = this.closed || this.running ? Infinity : this.deadline(this.server.options.timeouts.idleMs);
   }
 
-  private clearIdleTimer(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
+  private clearIdleDeadline(): void {
+    this.idleAt = Infinity;
+  }
+
+  /** `ms` from now on the server's sweep (0 or Infinity: no deadline). */
+  private deadline(ms: number): number {
+    if (!(ms > 0) || !Number.isFinite(ms)) return Infinity;
+    const at = Date.now() + ms;
+    this.server.deadlines.schedule(at);
+    return at;
+  }
+
+  /** The server's deadline sweep (session/timers.ts): close with 421 for what is due, return the next. */
+  sweep(now: number): number {
+    if (this.closed) return Infinity;
+    if (this.loginAt <= now) {
+      this.loginAt = this.idleAt = Infinity;
+      this.closeWith421('Login timeout, closing control connection', 'login timeout');
+    } else if (this.idleAt <= now) {
+      this.loginAt = this.idleAt = Infinity;
+      this.closeWith421('Idle timeout, closing control connection', 'idle timeout');
+    }
+    return Math.min(this.idleAt, this.loginAt);
   }
 
   /** 421 (RFC 959 s4.2: service closing the control connection), then close once it went out. */
@@ -245,15 +266,11 @@ export class Session {
    * restarts it.
    */
   private startLoginDeadline(): void {
-    this.clearLoginDeadline();
-    if (this.closed) return;
-    this.loginTimer = sessionTimer(this.server.options.timeouts.loginMs,
-      () => this.closeWith421('Login timeout, closing control connection', 'login timeout'));
+    this.loginAt = this.closed ? Infinity : this.deadline(this.server.options.timeouts.loginMs);
   }
 
   private clearLoginDeadline(): void {
-    if (this.loginTimer) clearTimeout(this.loginTimer);
-    this.loginTimer = undefined;
+    this.loginAt = Infinity;
   }
 
   /**
@@ -263,8 +280,9 @@ export class Session {
   close(reason: string, graceful = false): void {
     if (this.closed) return;
     this.closed = true;
-    this.clearIdleTimer();
+    this.clearIdleDeadline();
     this.clearLoginDeadline();
+    this.server.deadlines.delete(this);
     void this.running?.transfer.abort('session closed');
     this.dataChannel.close();
     this.channel.close(graceful);

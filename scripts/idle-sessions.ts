@@ -6,7 +6,7 @@
  *
  *   ulimit -n 25000; node --import tsx scripts/idle-sessions.ts --n 1000 --n 10000 [--json] [--snapshot FILE]
  *
- * The server is the build in dist/ (run `npm run build` first). Each count is measured from the same server: warm-up (200 sessions opened and closed), baseline, N
+ * The server is the build in dist/ (run `npm run build` first), or the one of --build DIR (e.g. main's, to compare). Each count is measured from the same server: warm-up (200 sessions opened and closed), baseline, N
  * sessions logged in and idle, measurement, all closed. Only loopback, port 0.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { RawControl } from './raw-ftp.js';
 
@@ -29,7 +29,7 @@ const HOST = '127.0.0.1';
 async function serve(dir: string): Promise<void> {
   // The built server (npm run build), as users run it: under tsx every function gets a "name" property
   // (esbuild keepNames), which adds a few hundred bytes per closure and would be measured too.
-  const built = new URL('../dist/cli/serve.js', import.meta.url);
+  const built = pathToFileURL(path.join(process.env.FTPKIT_BUILD ?? fileURLToPath(new URL('../dist', import.meta.url)), 'cli', 'serve.js'));
   const { startServe } = await import(built.href) as typeof import('../src/cli/serve.js');
   const banner = new Writable({ write(_c, _e, done) { done(); } });
   const running = await startServe(dir, {
@@ -99,12 +99,14 @@ async function closeAll(sessions: RawControl[], server: ServerChild): Promise<vo
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { n: { type: 'string', multiple: true }, json: { type: 'boolean' }, serve: { type: 'string' }, snapshot: { type: 'string' } } });
+  const { values } = parseArgs({ options: { n: { type: 'string', multiple: true }, json: { type: 'boolean' }, serve: { type: 'string' }, snapshot: { type: 'string' }, build: { type: 'string' } } });
   if (values.serve) { await serve(values.serve); return; }
   const counts = (values.n ?? ['1000']).map(Number);
   const dir = await mkdtemp(path.join(tmpdir(), 'ftpkit-idle-'));
   await writeFile(path.join(dir, 'hello.txt'), 'hello\n');
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', dir], {
+    stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...(values.build ? { FTPKIT_BUILD: path.resolve(values.build) } : {}) },
+  });
   const server = new ServerChild(child);
   try {
     const { port } = JSON.parse(await server.line()) as { port: number };

@@ -109,9 +109,14 @@ test('attaches to a real FtpServer (typed events) and detaches', () => {
   const before = server.listenerCount('command');
   const detach = new JsonLogger({ stream: new PassThrough() }).attach(server);
   assert.equal(server.listenerCount('command'), before + 1);
-  assert.equal(server.listenerCount('transcript'), before + 1);
+  // The transcript is a debug record: at info nobody listens, so sessions do not format it (issue 10).
+  assert.equal(server.listenerCount('transcript'), 0);
   detach();
   assert.equal(server.listenerCount('command'), before);
+  const detachDebug = new JsonLogger({ stream: new PassThrough(), level: 'debug' }).attach(server);
+  assert.equal(server.listenerCount('transcript'), 1);
+  detachDebug();
+  assert.equal(server.listenerCount('transcript'), 0);
 });
 
 test('a failing log stream stops logging but never throws', () => {

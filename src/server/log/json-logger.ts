@@ -121,9 +121,12 @@ export class JsonLogger {
         sessionId: e.sessionId, remoteAddress: e.remoteAddress, error: describeError(e.error),
       }),
       warning: (e) => this.log('warn', 'warning', { sessionId: e.sessionId, remoteAddress: e.remoteAddress, code: e.code, message: e.message }),
-      transcript: (e) => this.log('debug', 'transcript', {
-        sessionId: e.sessionId, direction: e.direction, line: e.direction === 'in' ? maskCommandLine(e.line) : e.line,
-      }),
+      // Subscribed only at debug: a listener makes every session format its transcript (session-events.ts).
+      ...(this.enabled('debug') ? {
+        transcript: (e: FtpServerEvents['transcript'][0]) => this.log('debug', 'transcript', {
+          sessionId: e.sessionId, direction: e.direction, line: e.direction === 'in' ? maskCommandLine(e.line) : e.line,
+        }),
+      } : {}),
       close: () => this.log('info', 'close'),
     };
     const on = server.on.bind(server) as (event: string, listener: (...args: never[]) => void) => unknown;

@@ -122,7 +122,7 @@ export class ControlChannel implements ControlSocketSwap {
       }
       const cmd = parseCommandLine(ev.text);
       if (!cmd) continue; // a stray CRLF is not a command
-      this.events.transcript('in', maskCommand(cmd));
+      if (this.events.transcribing) this.events.transcript('in', maskCommand(cmd));
       if (this.queue.length >= MAX_QUEUED_COMMANDS) {
         void this.send(reply(ReplyCode.ServiceNotAvailable, 'Too many commands queued, closing'));
         this.owner.end('too many queued commands');

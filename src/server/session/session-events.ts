@@ -43,6 +43,8 @@ export class SessionEvents implements HandlerEvents {
   }
 
   reply(code: number, lines: string[]): void {
+    // Every reply of every session passes here: build the event only when someone listens.
+    if (this.emitter.listenerCount('reply') === 0) return;
     this.emitter.emit('reply', { sessionId: this.sessionId, remoteAddress: this.remoteAddress, user: this.user, code, lines });
   }
 

@@ -24,7 +24,7 @@ import type { ResolvedServerOptions } from '../resolved-options.js';
 import type { Storage } from '../storage/types.js';
 import { runTransfer } from '../transfer.js';
 import type { RunningTransfer, TransferHost, TransferRequest } from '../transfer.js';
-import { ControlChannel } from './control-channel.js';
+import { ControlChannel, type ControlChannelOwner } from './control-channel.js';
 import { DataChannelSlot } from './data-slot.js';
 import { Dispatcher } from './dispatcher.js';
 import { SessionEvents } from './session-events.js';
@@ -62,7 +62,7 @@ export interface SessionHandle extends ConnectionFacts {
   closedPromise(): Promise<void>;
 }
 
-export class Session implements DeadlineHolder {
+export class Session implements DeadlineHolder, ControlChannelOwner {
   readonly id: string;
   /** Addresses (IPv4-mapped ones unmapped) and family of the control connection. */
   readonly connection: ConnectionFacts;
@@ -93,12 +93,8 @@ export class Session implements DeadlineHolder {
     });
     this.events = new SessionEvents(server.events, id, this.connection.remoteAddress, () => this.state.user?.name);
     const { limits, timeouts } = server.options;
-    this.channel = new ControlChannel(socket, { maxLineLength: limits.maxLineLength, commandLineMs: timeouts.commandLineMs }, this.events, {
-      lineReceived: () => this.resetIdleDeadline(),
-      commandsQueued: () => void this.dispatcher.pump(),
-      lineTimedOut: ms => this.closeWith421(`Command line not completed within ${Math.round(ms / 100) / 10} s, closing control connection`, 'command line not completed in time'),
-      end: reason => this.close(reason),
-    });
+    // The session is the channel's owner itself (lineReceived() ... below): no closures per session.
+    this.channel = new ControlChannel(socket, { maxLineLength: limits.maxLineLength, commandLineMs: timeouts.commandLineMs }, this.events, this);
     this.context = this.commandContext();
     const session = this;
     this.dispatcher = new Dispatcher({
@@ -112,6 +108,18 @@ export class Session implements DeadlineHolder {
   }
 
   get isClosed(): boolean { return this.closed; }
+
+  // ---- ControlChannelOwner: what the control channel tells its session -----------------------------
+
+  lineReceived(): void { this.resetIdleDeadline(); }
+
+  commandsQueued(): void { void this.dispatcher.pump(); }
+
+  lineTimedOut(ms: number): void {
+    this.closeWith421(`Command line not completed within ${Math.round(ms / 100) / 10} s, closing control connection`, 'command line not completed in time');
+  }
+
+  end(reason: string): void { this.close(reason); }
 
   /** The client's address (unmapped). */
   get remoteAddress(): string { return this.connection.remoteAddress; }

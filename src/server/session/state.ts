@@ -78,8 +78,11 @@ export class SessionState {
   renameFrom: string | undefined;
   /** After EPSV ALL only EPSV may set up data connections (RFC 2428 s4). */
   epsvAll = false;
-  /** Facts MLST and MLSD send, chosen with OPTS MLST (RFC 3659 s7.9). */
-  mlstFacts: Set<MlstFact> = new Set(DEFAULT_MLST_FACTS);
+  /**
+   * Facts MLST and MLSD send, chosen with OPTS MLST (RFC 3659 s7.9), which puts a new set here. Read-only:
+   * until then every session shares the default set (no set per idle session).
+   */
+  mlstFacts: ReadonlySet<MlstFact> = DEFAULT_MLST_FACTS;
   /** Algorithm HASH uses, chosen with OPTS HASH (draft-bryan-ftpext-hash-02 s3.2). */
   hashAlgorithm: HashAlgorithm = DEFAULT_HASH_ALGORITHM;
   /** FTPS state; see TlsState for what REIN keeps. */
@@ -107,7 +110,7 @@ export class SessionState {
     this.restOffset = 0;
     this.renameFrom = undefined;
     this.epsvAll = false;
-    this.mlstFacts = new Set(DEFAULT_MLST_FACTS);
+    this.mlstFacts = DEFAULT_MLST_FACTS;
     this.hashAlgorithm = DEFAULT_HASH_ALGORITHM;
     this.tls.pbsz = this.tls.implicit;
     this.tls.prot = this.tls.implicit ? 'P' : 'C';

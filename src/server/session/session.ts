@@ -18,7 +18,7 @@ import { unmapIPv4 } from '../../protocol/hostport.js';
 import { FtpStorageError } from '../../errors.js';
 import type { AuthenticatedUser } from '../auth/types.js';
 import type { CommandTable } from '../command-table.js';
-import type { CommandContext, ConnectionFacts, SessionServices } from '../commands/contract.js';
+import type { CommandContext, ConnectionFacts, ControlSocketSwap, HandlerEvents, SessionServices } from '../commands/contract.js';
 import type { FtpServerEvents } from '../events.js';
 import type { ResolvedServerOptions } from '../resolved-options.js';
 import type { Storage } from '../storage/types.js';
@@ -26,7 +26,7 @@ import { runTransfer } from '../transfer.js';
 import type { RunningTransfer, TransferHost, TransferRequest } from '../transfer.js';
 import { ControlChannel, type ControlChannelOwner } from './control-channel.js';
 import { DataChannelSlot } from './data-slot.js';
-import { Dispatcher } from './dispatcher.js';
+import { Dispatcher, type DispatcherHost } from './dispatcher.js';
 import { SessionEvents } from './session-events.js';
 import { sessionInfo } from './session-info.js';
 import type { SessionInfo } from './session-info.js';
@@ -62,7 +62,7 @@ export interface SessionHandle extends ConnectionFacts {
   closedPromise(): Promise<void>;
 }
 
-export class Session implements DeadlineHolder, ControlChannelOwner {
+export class Session implements DeadlineHolder, ControlChannelOwner, DispatcherHost {
   readonly id: string;
   /** Addresses (IPv4-mapped ones unmapped) and family of the control connection. */
   readonly connection: ConnectionFacts;
@@ -72,8 +72,9 @@ export class Session implements DeadlineHolder, ControlChannelOwner {
   readonly context: CommandContext;
 
   private readonly server: ServerContext;
-  private readonly events: SessionEvents;
-  private readonly channel: ControlChannel;
+  /** The session's events, its control channel: for its dispatcher (DispatcherHost), not for handlers. */
+  readonly events: SessionEvents;
+  readonly channel: ControlChannel;
   private readonly dispatcher: Dispatcher;
   private readonly dataChannel = new DataChannelSlot();
   private running: { transfer: RunningTransfer; command: string } | undefined;
@@ -95,19 +96,22 @@ export class Session implements DeadlineHolder, ControlChannelOwner {
     const { limits, timeouts } = server.options;
     // The session is the channel's owner itself (lineReceived() ... below): no closures per session.
     this.channel = new ControlChannel(socket, { maxLineLength: limits.maxLineLength, commandLineMs: timeouts.commandLineMs }, this.events, this);
-    this.context = this.commandContext();
-    const session = this;
-    this.dispatcher = new Dispatcher({
-      context: this.context, table: server.table, channel: this.channel, events: this.events,
-      get isClosed() { return session.closed; },
-      get transferRunning() { return session.running !== undefined; },
-      send: r => this.send(r),
-      beginTransfer: (req, cmd, started) => this.beginTransfer(req, cmd, started),
-      close: (reason, graceful) => this.close(reason, graceful),
-    });
+    this.context = new SessionCommandContext(this, this.dataChannel);
+    // The session is the dispatcher's host itself (table, transferRunning, beginTransfer... below).
+    this.dispatcher = new Dispatcher(this);
   }
 
   get isClosed(): boolean { return this.closed; }
+
+  /** The server's options and services (for the CommandContext). */
+  get serverOptions(): ResolvedServerOptions { return this.server.options; }
+  get services(): SessionServices { return this.server.services; }
+
+  /** DispatcherHost: the server's command table. */
+  get table(): CommandTable { return this.server.table; }
+
+  /** DispatcherHost: while a transfer runs only rows marked duringTransfer may run. */
+  get transferRunning(): boolean { return this.running !== undefined; }
 
   // ---- ControlChannelOwner: what the control channel tells its session -----------------------------
 
@@ -155,32 +159,8 @@ export class Session implements DeadlineHolder, ControlChannelOwner {
     return sessionInfo(this.connection, this.startedAt, this.state, this.running && { running: this.running.transfer, command: this.running.command });
   }
 
-  private commandContext(): CommandContext {
-    const session = this;
-    const storage = (): Storage => {
-      const user = session.state.user;
-      if (!user) throw new FtpStorageError('permission', 'no user is logged in');
-      return user.storage;
-    };
-    return {
-      state: this.state,
-      connection: this.connection,
-      options: this.server.options,
-      services: this.server.services,
-      get user() { return session.state.user; },
-      get storage() { return storage(); },
-      dataChannel: this.dataChannel,
-      get transfer() { return session.transfer; },
-      events: this.events,
-      control: this.channel,
-      get isClosed() { return session.closed; },
-      completeLogin: user => this.completeLogin(user),
-      reinitialize: () => this.reinitialize(),
-      close: reason => this.close(reason),
-    };
-  }
-
-  private beginTransfer(req: TransferRequest, cmd: FtpCommand, started: number): void {
+  /** DispatcherHost: hand a transfer request to the prepared data channel. */
+  beginTransfer(req: TransferRequest, cmd: FtpCommand, started: number): void {
     const channel = this.dataChannel.take();
     if (!channel) {
       // The gate checked it; only a concurrent REIN/close could get here.
@@ -215,7 +195,8 @@ export class Session implements DeadlineHolder, ControlChannelOwner {
 
   // ---- login and REIN -----------------------------------------------------------------------------
 
-  private completeLogin(user: AuthenticatedUser): void {
+  /** PASS succeeded (for the CommandContext). */
+  completeLogin(user: AuthenticatedUser): void {
     const { state } = this;
     state.user = user;
     state.phase = 'logged-in';
@@ -226,7 +207,7 @@ export class Session implements DeadlineHolder, ControlChannelOwner {
   }
 
   /** REIN (RFC 959 s4.1.1): the state's one reset path, the prepared data connection, a new login deadline. */
-  private reinitialize(): void {
+  reinitialize(): void {
     this.dataChannel.install(undefined);
     this.state.reset();
     this.startLoginDeadline();
@@ -304,4 +285,45 @@ export class Session implements DeadlineHolder, ControlChannelOwner {
     if (this.closed) return Promise.resolve();
     return new Promise(resolve => this.closeWaiters.push(resolve));
   }
+}
+
+/**
+ * What handlers get (commands/contract.ts): a narrow view of its session. A class, so that its getters and
+ * methods live on the prototype: an object literal of closures cost every idle session about a kilobyte
+ * (issue 10).
+ */
+class SessionCommandContext implements CommandContext {
+  readonly state: SessionState;
+  readonly connection: ConnectionFacts;
+  readonly options: ResolvedServerOptions;
+  readonly services: SessionServices;
+
+  constructor(private readonly session: Session, readonly dataChannel: DataChannelSlot) {
+    this.state = session.state;
+    this.connection = session.connection;
+    this.options = session.serverOptions;
+    this.services = session.services;
+  }
+
+  get user(): AuthenticatedUser | undefined { return this.state.user; }
+
+  get storage(): Storage {
+    const user = this.state.user;
+    if (!user) throw new FtpStorageError('permission', 'no user is logged in');
+    return user.storage;
+  }
+
+  get transfer(): RunningTransfer | undefined { return this.session.transfer; }
+
+  get events(): HandlerEvents { return this.session.events; }
+
+  get control(): ControlSocketSwap { return this.session.channel; }
+
+  get isClosed(): boolean { return this.session.isClosed; }
+
+  completeLogin(user: AuthenticatedUser): void { this.session.completeLogin(user); }
+
+  reinitialize(): void { this.session.reinitialize(); }
+
+  close(reason: string): void { this.session.close(reason); }
 }

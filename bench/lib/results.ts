@@ -1,7 +1,7 @@
 /**
  * The bench's result record: one run, every figure as the list of its repetitions (summarised only when
  * rendered), grouped in sections of rows (a server or a client) and metrics. Pure data, JSON-serialisable
- * (the run also writes it as bench/results.json next to RESULTS.md).
+ * (the run also writes it as bench/RESULTS.json next to RESULTS.md).
  */
 
 export type ServerName = 'ftpkit' | 'vsftpd' | 'pure-ftpd' | 'proftpd' | 'pyftpdlib' | 'ftp-srv';

@@ -4,11 +4,10 @@
  * launchers (test/support/peers.ts: vsftpd, pure-ftpd, proftpd, pyftpdlib, ftp-srv), with their limits
  * raised for load. Every server offers explicit TLS next to plain FTP, so one instance serves every figure.
  */
-import { spawn } from 'node:child_process';
 import { link, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  freePortRange, makeTempDir, peerProblem, spawnManaged, startProftpd, startPureFtpd, startPyftpdlib, startVsftpd,
+  freePortRange, makeTempDir, peerProblem, runQuiet, spawnManaged, startProftpd, startPureFtpd, startPyftpdlib, startVsftpd,
   writeCertificate, type PeerName, type PortRange,
 } from '../../test/support/peers.js';
 import { startFtpSrv } from '../../test/support/peers-ftp-srv.js';
@@ -88,26 +87,7 @@ export class PortPlanner {
 async function linkFixtures(fx: Fixtures, root: string): Promise<void> {
   await link(fx.big, path.join(root, BIG_NAME));
   await link(fx.small, path.join(root, SMALL_NAME));
-  for (const folder of [fx.many, fx.smallDir, fx.tree]) await run('cp', ['-al', folder, root]);
-}
-
-function run(cmd: string, args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
-    child.once('error', (e) => { clearTimeout(timer); reject(e); });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out); else reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err}`));
-    });
-    // A helper that exits without reading stdin (cp) makes this write fail with EPIPE: not an error.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input ?? '');
-  });
+  for (const folder of [fx.many, fx.smallDir, fx.tree]) await runQuiet('cp', ['-al', folder, root]);
 }
 
 export interface StartOptions {
@@ -167,7 +147,7 @@ export async function startServer(name: ServerName, o: StartOptions): Promise<Be
 
 /** The password hash of the bench user, made by the CLI's own `hash-password` at its default cost. */
 async function hashPassword(repo: string, password: string): Promise<string> {
-  return (await run(process.execPath, [path.join(repo, 'dist/cli/main.js'), 'hash-password'], password)).trim();
+  return (await runQuiet(process.execPath, [path.join(repo, 'dist/cli/main.js'), 'hash-password'], password)).trim();
 }
 
 async function startFtpkit(o: StartOptions): Promise<BenchServer> {

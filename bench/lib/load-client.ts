@@ -76,6 +76,30 @@ export async function login(t: Target, signal?: AbortSignal): Promise<Control> {
   return c;
 }
 
+/** PASV, the data connection, `command` (RETR, LIST, MLSD), every byte, the final reply; returns the bytes. */
+async function retrieve(t: Target, control: Control, command: string, onData: (s: net.Socket) => void, signal?: AbortSignal): Promise<number> {
+  const pasv = await control.send('PASV', ['227']);
+  // Connect where the control connection goes (servers behind NAT aside, curl's default too).
+  const hp = parsePasvReply(pasv.message);
+  const data = await connect(t.host, hp.port, signal).catch((err: NodeJS.ErrnoException) => { throw new Error(`data connect ${err.code ?? err.message}`); });
+  onData(data);
+  try {
+    const received = new Promise<number>((resolve, reject) => {
+      let bytes = 0;
+      data.on('data', (b: Buffer) => { bytes += b.length; });
+      data.once('end', () => resolve(bytes));
+      data.once('error', (err) => reject(new Error(`data ${err.message}`)));
+    });
+    received.catch(() => undefined);
+    await control.send(command, ['1'], command.split(' ')[0]);
+    const bytes = await received;
+    await control.send('', ['2'], `${command.split(' ')[0]} end`);
+    return bytes;
+  } finally {
+    data.destroy();
+  }
+}
+
 /** One whole session; resolves with the bytes read, rejects with a short reason. */
 async function session(t: Target, path: string, signal: AbortSignal): Promise<number> {
   let control: Control | undefined;
@@ -89,26 +113,39 @@ async function session(t: Target, path: string, signal: AbortSignal): Promise<nu
   try {
     control = await login(t, signal);
     await control.send('TYPE I', ['200']);
-    const pasv = await control.send('PASV', ['227']);
-    // Connect where the control connection goes (servers behind NAT aside, curl's default too).
-    const hp = parsePasvReply(pasv.message);
-    data = await connect(t.host, hp.port).catch((err: NodeJS.ErrnoException) => { throw new Error(`data connect ${err.code ?? err.message}`); });
-    const received = new Promise<number>((resolve, reject) => {
-      let bytes = 0;
-      data!.on('data', (b: Buffer) => { bytes += b.length; });
-      data!.once('end', () => resolve(bytes));
-      data!.once('error', (err) => reject(new Error(`data ${err.message}`)));
-    });
-    received.catch(() => undefined);
-    await control.send(`RETR ${path}`, ['1'], 'RETR');
-    const bytes = await received;
-    data.destroy();
-    await control.send('', ['2'], 'RETR end');
+    const bytes = await retrieve(t, control, `RETR ${path}`, (d) => { data = d; }, signal);
     await control.send('QUIT', ['2']);
     return bytes;
   } finally {
     signal.removeEventListener('abort', onAbort);
     data?.destroy();
+    control?.socket.destroy();
+  }
+}
+
+/**
+ * One listing after login: ms from PASV to the final reply (the server's whole work: the data connection,
+ * reading the folder, formatting, sending) and its bytes. Timed here rather than by curl, whose
+ * pretransfer time ends only at the 150 reply: a server that reads the folder before its 150 would have
+ * that work hidden.
+ */
+export async function timeListing(t: Target, command: string, timeoutMs: number): Promise<{ ms: number; bytes: number }> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), timeoutMs);
+  let control: Control | undefined;
+  let data: net.Socket | undefined;
+  ac.signal.addEventListener('abort', () => { control?.socket.destroy(); data?.destroy(); }, { once: true });
+  try {
+    control = await login(t, ac.signal);
+    const t0 = performance.now();
+    const bytes = await retrieve(t, control, command, (d) => { data = d; }, ac.signal);
+    const ms = performance.now() - t0;
+    await control.send('QUIT', ['2']).catch(() => undefined);
+    return { ms, bytes };
+  } catch (err) {
+    throw ac.signal.aborted ? new Error(`timeout after ${timeoutMs} ms`) : err;
+  } finally {
+    clearTimeout(timer);
     control?.socket.destroy();
   }
 }

@@ -6,8 +6,8 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { runCurl } from '../../test/support/peers.js';
-import { holdSessions, runLoad } from './load-client.js';
-import { settleTree, treeCpuMs, treePssKiB, treeSize } from './proc.js';
+import { holdSessions, runLoad, timeListing } from './load-client.js';
+import { settleTree, treePssKiB, treeSize } from './proc.js';
 import {
   CPU_PER_GIB, FAILED, HELD, KIB_PER_SESSION, MBPS, MS, P50, P99, PEAK_MEM, RATE,
   addFailure, addSample, idleSection, listingSection, markSkipped, sessionsSection, transferSection,
@@ -56,10 +56,10 @@ export async function measureTransfer(
     urlOf(s, remote),
   ];
   const size0 = treeSize(s.pid);
-  const cpu0 = treeCpuMs(s.pid);
+  const cpu0 = s.cpuMs();
   const run = await runCurl(args, { timeoutMs: local.timeoutMs });
   await settleTree(s.pid, size0);
-  const cpu = treeCpuMs(s.pid) - cpu0;
+  const cpu = s.cpuMs() - cpu0;
   if (upload) await rm(path.join(s.localUploadDir, `up-${local.tag}.bin`), { force: true });
   const t = parseTimes(run.stdout);
   if (run.code !== 0 || !t || t.bytes !== local.bytes) {
@@ -70,21 +70,21 @@ export async function measureTransfer(
   addSample(r, section, s.name, CPU_PER_GIB, cpu / (t.bytes / GiB));
 }
 
-/** One listing of the big folder with curl (LIST for a folder URL; MLSD with -X). Time as for transfers. */
+/** One listing of the big folder (LIST or MLSD) by the load client: ms from PASV to the final reply. */
 export async function measureListing(r: Results, s: BenchServer, kind: ListingKind, files: number): Promise<void> {
   const section = listingSection(kind);
   if (kind === 'MLSD' && s.name === 'vsftpd') { markSkipped(r, section, s.name, 'vsftpd 3.0.3 has no MLSD'); return; }
-  const args = [...credentials(s), ...(kind === 'MLSD' ? ['-X', 'MLSD'] : []), '-o', '/dev/null',
-    '-w', '%{time_pretransfer} %{time_total} %{size_download}', urlOf(s, `/${MANY_NAME}/`)];
-  const run = await runCurl(args, { timeoutMs: 60_000 });
-  const t = parseTimes(run.stdout);
-  // Every entry takes at least its name (10+ bytes): a much shorter listing is a failure, not a fast one.
-  if (run.code === 19 && /\b50[02]\b/.test(run.stderr)) { markSkipped(r, section, s.name, `no ${kind} (${/\b50[02]\b/.exec(run.stderr)![0]})`); return; }
-  if (run.code !== 0 || !t || t.bytes < files * 10) {
-    addFailure(r, section, s.name, run.code !== 0 ? `curl exit ${run.code}: ${run.stderr.trim().split('\n').pop() ?? ''}` : `short listing (${t?.bytes ?? 0} bytes)`);
-    return;
+  try {
+    const { ms, bytes } = await timeListing({ host: s.host, port: s.port, login: s.main }, `${kind} /${MANY_NAME}`, 60_000);
+    // Every entry takes at least its name (10+ bytes): a much shorter listing is a failure, not a fast one.
+    if (bytes < files * 10) throw new Error(`short listing (${bytes} bytes)`);
+    addSample(r, section, s.name, MS, ms);
+  } catch (err) {
+    const message = (err as Error).message;
+    // 500/502: the server does not know the command.
+    if (/^50[02] to /.test(message)) markSkipped(r, section, s.name, `no ${kind} (${message.slice(0, 3)})`);
+    else addFailure(r, section, s.name, message);
   }
-  addSample(r, section, s.name, MS, (t.total - t.pretransfer) * 1000);
 }
 
 /** Samples the server tree's PSS every `everyMs` until stopped; returns the peak in KiB. */

@@ -2,7 +2,7 @@
  * Reading /proc for the bench: every process's stat line, the process that owns a listening port (the
  * peer launchers do not expose their daemon's pid), and a server tree's CPU time and memory.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import { parseProcStat, parseSmapsRollupPss, treeCpuTicks, treePids, type ProcStat } from './proc-stat.js';
 
 /** sysconf(_SC_CLK_TCK): 100 on every Linux the bench runs on (the kernel's USER_HZ). */
@@ -82,4 +82,46 @@ export function pidListeningOn(port: number): number {
 export async function settleTree(pid: number, size: number, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (treeSize(pid) > size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
+const CPUACCT_ROOT = '/sys/fs/cgroup/cpuacct';
+
+/**
+ * A server's CPU time from a cgroup of its own (cgroup v1 cpuacct; `cpuacct.usage` in ns). Unlike the
+ * process tree it also counts session processes that were re-parented to init when their parent exited
+ * first (vsftpd's unprivileged session child), which no tree walk can find. The daemon is moved in once
+ * it listens (before any session), so every process it forks starts inside. undefined when the hierarchy
+ * is not there or not writable (then the /proc tree is used, see treeCpuMs).
+ */
+export interface CpuAccount {
+  usageMs(): number;
+  /** Removes the cgroup once the server has exited (bounded retries while its last processes go). */
+  remove(): Promise<void>;
+}
+
+export function cpuAccount(name: string, pid: number): CpuAccount | undefined {
+  const dir = `${CPUACCT_ROOT}/ftpkit-bench-${process.pid}-${name}`;
+  try {
+    mkdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  try {
+    writeFileSync(`${dir}/cgroup.procs`, String(pid));
+  } catch {
+    try { rmdirSync(dir); } catch { /* nothing to remove */ }
+    return undefined;
+  }
+  return {
+    usageMs: () => Number(readFileSync(`${dir}/cpuacct.usage`, 'utf8').trim()) / 1e6,
+    async remove() {
+      for (let i = 0; i < 50; i++) {
+        try { rmdirSync(dir); return; } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      process.stderr.write(`[bench] could not remove ${dir} (processes left in it?)\n`);
+    },
+  };
 }

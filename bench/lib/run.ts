@@ -43,13 +43,16 @@ export async function runBench(repo: string, o: Options): Promise<number> {
     });
     const ports = new PortPlanner();
     const maxSessions = Math.max(...mode.idleCounts, ...mode.levels);
+    const cpuSources = new Set<string>();
     for (const name of serverNames) {
       log(`starting ${name}`);
       try {
         // pure-ftpd admits at most half its passive range as clients: give it room for the idle test.
         const pasvPorts = Math.max(...mode.levels) * 2 + 100;
         const purePorts = Math.min(2 * maxSessions + 100, 12_000);
-        servers.push(await startServer(name, { fixtures: fx, ports, pasvPorts: name === 'pure-ftpd' ? Math.max(pasvPorts, purePorts) : pasvPorts, maxSessions, repo }));
+        const s = await startServer(name, { fixtures: fx, ports, pasvPorts: name === 'pure-ftpd' ? Math.max(pasvPorts, purePorts) : pasvPorts, maxSessions, repo });
+        servers.push(s);
+        cpuSources.add(s.cpuSource);
       } catch (err) {
         log(`FAILED: ${(err as Error).message}`);
         process.stderr.write(`\nbench: ${name} could not start, so no figures are written: ${(err as Error).message}\n`);
@@ -57,6 +60,7 @@ export async function runBench(repo: string, o: Options): Promise<number> {
       }
     }
     for (const s of servers) results.notes.push(...s.loginNotes);
+    results.notes.push(`server CPU time from: ${[...cpuSources].join(', ')}`);
     const tag = (() => { let n = 0; return () => String(n++); })();
     const timeoutMs = 120_000 + (mode.transferBytes / (20 * 1024 * 1024)) * 1000;
     const scratch = path.join(work.dir, 'scratch');
@@ -69,6 +73,18 @@ export async function runBench(repo: string, o: Options): Promise<number> {
       log(`CLI start-up against ${target.name}`);
       for (let rep = 0; rep < Math.max(5, mode.reps); rep++) {
         for (const [label, argv] of startupCommands(client, target, `/${SMALL_DIR_NAME}`)) await measureStartup(results, client, target, label, argv);
+      }
+    }
+    // Idle sessions first, on fresh servers: after the sessions test an allocator that kept its peak
+    // (V8's heap, pymalloc) would hand the idle sessions memory it already has, and show ~0 per session.
+    if (want('idle')) {
+      for (const count of mode.idleCounts) {
+        log(`idle sessions: ${count}`);
+        for (const s of servers) {
+          if (count > FORKING_IDLE_CAP && FORKING.has(s.name)) {
+            markSkipped(results, idleSection(count), s.name, `a process per session: ${count} sessions would take ${count / 1000}x the 1,000-session figure in memory (GBs for proftpd) on a shared machine`);
+          } else await measureIdle(results, s, count, 30_000);
+        }
       }
     }
     if (want('transfers')) {
@@ -95,16 +111,6 @@ export async function runBench(repo: string, o: Options): Promise<number> {
               await measureSessions(results, s, login, level, { seconds: mode.sessionSeconds, smallBytes: mode.smallBytes, timeoutMs: 10_000 });
             }
           }
-        }
-      }
-    }
-    if (want('idle')) {
-      for (const count of mode.idleCounts) {
-        log(`idle sessions: ${count}`);
-        for (const s of servers) {
-          if (count > FORKING_IDLE_CAP && FORKING.has(s.name)) {
-            markSkipped(results, idleSection(count), s.name, `a process per session: ${count} sessions would take ${count / 1000}x the 1,000-session figure in memory (GBs for proftpd) on a shared machine`);
-          } else await measureIdle(results, s, count, 30_000);
         }
       }
     }

@@ -11,7 +11,7 @@ import {
   writeCertificate, type PeerName, type PortRange,
 } from '../../test/support/peers.js';
 import { startFtpSrv } from '../../test/support/peers-ftp-srv.js';
-import { pidListeningOn } from './proc.js';
+import { cpuAccount, pidListeningOn, treeCpuMs } from './proc.js';
 import type { ServerName } from './results.js';
 
 export interface Login { user: string; password: string }
@@ -22,6 +22,8 @@ export interface BenchServer {
   port: number;
   /** The daemon's pid (the root of its process tree). */
   pid: number;
+  /** CPU time used by the server so far, ms (its own cgroup when possible, else its process tree). */
+  cpuMs(): number;
   /** A named user with a password checked against a stored hash, when the server has one set up here. */
   named?: Login;
   anonymous?: Login;
@@ -103,7 +105,22 @@ export interface StartOptions {
 const PEER_LOGIN = { user: 'ftpkit', password: 'ftpkit-secret' };
 const ANON = { user: 'anonymous', password: 'bench@example.com' };
 
-export async function startServer(name: ServerName, o: StartOptions): Promise<BenchServer> {
+/** Starts a server and gives it its CPU account (see cpuAccount in proc.ts). */
+export async function startServer(name: ServerName, o: StartOptions): Promise<BenchServer & { cpuSource: string }> {
+  const s = await launchServer(name, o);
+  const account = cpuAccount(name, s.pid);
+  const stop = s.stop;
+  return {
+    ...s,
+    cpuMs: account ? account.usageMs : () => treeCpuMs(s.pid),
+    cpuSource: account ? 'cgroup cpuacct' : '/proc process tree',
+    stop: async () => { await stop(); await account?.remove(); },
+  };
+}
+
+type Launched = Omit<BenchServer, 'cpuMs'>;
+
+async function launchServer(name: ServerName, o: StartOptions): Promise<Launched> {
   const problem = serverProblem(name);
   if (problem) throw new Error(`${name} cannot start: ${problem}`);
   switch (name) {
@@ -150,7 +167,7 @@ async function hashPassword(repo: string, password: string): Promise<string> {
   return (await runQuiet(process.execPath, [path.join(repo, 'dist/cli/main.js'), 'hash-password'], password)).trim();
 }
 
-async function startFtpkit(o: StartOptions): Promise<BenchServer> {
+async function startFtpkit(o: StartOptions): Promise<Launched> {
   const { dir, cleanup } = await makeTempDir('bench-ftpkit');
   const root = path.join(dir, 'root');
   const upload = path.join(root, 'upload');

@@ -20,6 +20,8 @@ export interface FtpSrvOptions {
   tls?: boolean;
   /** Files written under the root before the start (relative path -> content). */
   files?: Record<string, string | Uint8Array>;
+  /** How many passive ports (default 10; the bench's load needs one per concurrent client). */
+  pasvPorts?: number;
 }
 
 /** Start ftp-srv; the promise settles once it has greeted a test connection. */
@@ -36,7 +38,7 @@ export async function startFtpSrv(opts: FtpSrvOptions = {}): Promise<FtpSrvPeer>
     await writeFile(path.join(root, rel), content);
   }
   const certs = opts.tls ? await writeCertificate(dir) : undefined;
-  const pasv = await freePortRange(10);
+  const pasv = await freePortRange(opts.pasvPorts ?? 10);
   const args = [path.join(SUPPORT_DIR, 'ftp_srv_server.cjs'), '--host', host, '--root', root, '--user', user,
     '--pasv-min', String(pasv.min), '--pasv-max', String(pasv.max)];
   if (certs) args.push('--cert', certs.cert, '--key', certs.key);

@@ -343,7 +343,7 @@ export async function startPyftpdlib(opts: PyftpdlibOptions = {}): Promise<PeerS
 }
 
 /** Runs a short helper program to completion (bounded), returning stdout; throws with stderr on failure. */
-function runQuiet(cmd: string, args: string[], input?: string): Promise<string> {
+export function runQuiet(cmd: string, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';

@@ -27,9 +27,11 @@ def main():
     ap.add_argument("--key")
     ap.add_argument("--no-epsv", action="store_true", help="drop EPSV/EPRT (a server predating RFC 2428)")
     ap.add_argument("--permit-foreign", action="store_true", help="allow PORT/EPRT to other hosts (FXP)")
+    ap.add_argument("--max-cons", type=int, default=256, help="concurrent connections (0: no limit; the bench raises it)")
+    ap.add_argument("--log-level", default="INFO", help="Python logging level (the bench logs warnings only)")
     a = ap.parse_args()
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.basicConfig(level=getattr(logging, a.log_level.upper()), format="%(asctime)s %(message)s")
 
     auth = DummyAuthorizer()
     auth.add_user(a.user, os.environ.get("FTPKIT_PEER_PASSWORD", "ftpkit-secret"), a.root, perm="elradfmwMT")
@@ -64,7 +66,7 @@ def main():
         Handler.proto_cmds = {k: v for k, v in Handler.proto_cmds.items() if k not in ("EPSV", "EPRT")}
 
     server = FTPServer((a.host, a.port), Handler)
-    server.max_cons = 256
+    server.max_cons = a.max_cons
     server.serve_forever()
 
 

@@ -7,6 +7,13 @@
  */
 import { packageVersion } from './version.js';
 
+// `ftpkit ... | head`: when the reader of stdout leaves, what was asked for has been taken; like curl, that is
+// not a failure (exit 0), never an unhandled EPIPE crash. Transfers to stdout see the same error through their
+// own stream and stop (client-actions.ts); other stdout errors still surface.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // What commander prints for the same flags (program.ts), without loading it.

@@ -31,3 +31,22 @@ test('get URL - whose stdout reader closes after 10 bytes exits 0 with nothing o
   assert.equal(code, 0, `exit ${code}, stderr: ${stderr}`);
   assert.equal(stderr, '');
 });
+
+// `ftpkit get --help | true`: the reader is gone before the help is written. Help is all that was asked
+// for, so the CLI ends quietly with exit 0 instead of crashing on an unhandled EPIPE.
+for (const args of [['get', '--help'], ['--help'], ['--version']]) {
+  test(`ftpkit ${args.join(' ')} into a closed pipe exits 0 with nothing on stderr`, async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+      cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Close our end at once, before the child writes anything.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await new Promise<number | null>(resolve => child.on('close', c => resolve(c)));
+    clearTimeout(timer);
+    assert.equal(code, 0, `exit ${code}, stderr: ${stderr}`);
+    assert.equal(stderr, '');
+  });
+}

@@ -23,7 +23,7 @@ import { makeDirectories, removeTree, readSize, readModifiedAt, statPath } from 
 import { abortTransfer } from './run-transfer.js';
 import { ClientSession } from './session.js';
 import { openSession } from './session-open.js';
-import type { FtpClientOptions, TimeoutSettings } from './options.js';
+import type { DataConnectionSettings, FtpClientOptions, TimeoutSettings } from './options.js';
 import type { FtpClientEvents } from './events.js';
 
 export type { FtpResponse };
@@ -36,7 +36,6 @@ const DEFAULT_TIMEOUTS: Required<TimeoutSettings> = {
 };
 
 export class FtpClient extends EventEmitter<FtpClientEvents> {
-  readonly options: Readonly<FtpClientOptions>;
   private readonly session: ClientSession;
   private readonly queue = new TaskQueue();
   private keepaliveTimer: NodeJS.Timeout | undefined;
@@ -45,7 +44,6 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   constructor(options: FtpClientOptions) {
     super();
     if (!options || typeof options.host !== 'string' || !options.host) throw new FtpUsageError('FtpClient needs a host');
-    this.options = options;
     const timeouts = { ...DEFAULT_TIMEOUTS, ...stripUndefined(options.timeouts ?? {}) };
     const { stall, maxTimeMs } = timeouts;
     if (!(stall.minBytesPerSecond >= 0) || !(stall.seconds > 0) || !Number.isFinite(stall.minBytesPerSecond) || !Number.isFinite(stall.seconds)) {
@@ -61,6 +59,9 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
     await client.connect();
     return client;
   }
+
+  /** The options in use (setDataSettings() replaces their `data`). */
+  get options(): Readonly<FtpClientOptions> { return this.session.options; }
 
   get connected(): boolean { return this.session.connected; }
 
@@ -111,6 +112,15 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
     this.stopKeepalive();
     // A running transfer sees the control connection fail and rejects with this error.
     this.session.destroy();
+  }
+
+  /**
+   * Use other data-connection settings (mode, PASV/EPSV, address policy, active port range...) from the next
+   * operation on, on the same logged-in connection: the doctor tries one setting after another on a few
+   * sessions instead of logging in once per setting.
+   */
+  setDataSettings(data: DataConnectionSettings | undefined): Promise<void> {
+    return this.run(async () => { this.session.setDataSettings(data); });
   }
 
   // ------------------------------------------------------------------ commands

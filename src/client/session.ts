@@ -22,7 +22,7 @@ import type { ConnectTarget } from '../net/connect.js';
 import type net from 'node:net';
 import type { ControlConnection } from './control-connection.js';
 import type { ClientEventPublisher } from './diagnostics.js';
-import type { Connector, FtpClientOptions, SessionContext, SessionHooks, TimeoutSettings } from './options.js';
+import type { Connector, DataConnectionSettings, FtpClientOptions, SessionContext, SessionHooks, TimeoutSettings } from './options.js';
 
 /** What a session remembers between data connections and listings; cleared on every new connect. */
 export interface SessionMemory {
@@ -54,12 +54,25 @@ export class ClientSession implements SessionContext {
   private lifetimeController = new AbortController();
 
   constructor(
-    readonly options: Readonly<FtpClientOptions>,
+    private currentOptions: Readonly<FtpClientOptions>,
     readonly timeouts: Required<TimeoutSettings>,
     private readonly connector: Connector,
     readonly events: ClientEventPublisher,
   ) {
-    this.host = options.host;
+    this.host = currentOptions.host;
+  }
+
+  get options(): Readonly<FtpClientOptions> { return this.currentOptions; }
+
+  /**
+   * Data-connection settings for the next transfers of this connection (FtpClient.setDataSettings). What
+   * 'auto' remembered is forgotten: it was learned with the previous settings.
+   */
+  setDataSettings(data: DataConnectionSettings | undefined): void {
+    const { data: _old, ...rest } = this.currentOptions;
+    this.currentOptions = data ? { ...rest, data } : rest;
+    delete this.memory.passive;
+    delete this.memory.active;
   }
 
   /** Start a new connection: forget what the last one learned. */

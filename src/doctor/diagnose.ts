@@ -14,16 +14,15 @@ import { FtpUsageError } from '../errors.js';
 import { unmapIPv4 } from '../protocol/hostport.js';
 import { probeGreeting, probeResolve, type GreetingProbe } from './control-probe.js';
 import { planMatrix, settingsFor } from './plan.js';
-import { probeDataCell, probeLogin, type SessionTarget } from './session-probe.js';
+import { SessionCounter, dropSession, endSession, openSession, probeCellOn, type SessionTarget } from './session-probe.js';
 import { infer } from './infer.js';
-import { cccAccepted, trustByPin } from './tls-steps.js';
+import { askCcc, trustByPin, type CccAnswer } from './tls-steps.js';
 import { markUnverified, pinnedTls } from './certificate-finding.js';
-import { inconclusive } from './infer-shared.js';
-import type { CertificateFinding, DataProbeResult, Finding, Outcome, StepResult } from './types.js';
+import { isSessionLimit } from './infer-shared.js';
+import { runPool, type PoolSeed } from './session-pool.js';
+import type { FtpClient } from '../client/ftp-client.js';
+import type { CertificateFinding, DataProbeResult, DataProbeSpec, Finding, Outcome, StepResult } from './types.js';
 import { describeOutcome, secs } from './words.js';
-
-/** Gap between the starts of two matrix cells (see runCell). */
-const CELL_STAGGER_MS = 15;
 
 export interface DoctorTarget {
   host: string;
@@ -102,6 +101,14 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
   let localAddress: string | undefined;
   let secureFound: 'explicit' | 'implicit' = t.secure === 'implicit' ? 'implicit' : 'explicit';
   let certificate: CertificateFinding | undefined;
+  const counter = new SessionCounter();
+  /** The server's session limit, when it refused a session (the pool's last word on it). */
+  let limitSeen: { sessions: number; reply: string } | undefined;
+  const noteLimit = (o: Outcome) => {
+    limitSeen = { sessions: Math.max(1, counter.openNow), reply: `${o.replyCode} ${o.replyText ?? ''}`.trim() };
+  };
+  /** Resolves when the pool's sessions are closed. */
+  let drained: Promise<void> = Promise.resolve();
   const addStep = (s: StepResult) => {
     // A step is added when it ends; its outcome says how long it took (the report's timeline).
     const endMs = Math.round(performance.now() - t0);
@@ -197,14 +204,27 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
     // 3. FEAT, AUTH TLS and login: cleartext and TLS sessions at once.
     const remaining = () => budgetMs - (performance.now() - t0);
     const session: SessionTarget = { host, port, user, password, path: t.path ?? '', connectMs, dataMs: connectMs,
-      writeCheck: options.writeCheck ?? true, signal: ac.signal };
+      writeCheck: options.writeCheck ?? true, signal: ac.signal, counter };
     let tlsSettings: TlsSettings = { ...(options.tls ?? {}) };
     if (!tlsSettings.servername && !isIP(t.host)) tlsSettings.servername = t.host;
     const cleartextAllowed = secureFound !== 'implicit' && t.secure !== 'explicit';
+    // The sessions these logins open stay open for the matrix's pool (session-pool.ts).
     let [plainLogin, tlsLogin] = await Promise.all([
-      cleartextAllowed ? probeLogin(session, { secure: 'none' }) : Promise.resolve(undefined),
-      probeLogin(session, { secure: secureFound, tls: tlsSettings }),
+      cleartextAllowed ? openSession(session, { secure: 'none' }) : Promise.resolve(undefined),
+      openSession(session, { secure: secureFound, tls: tlsSettings }),
     ]);
+    // A server that allows fewer sessions than that (or still counts the greeting probe's connection):
+    // give the other login's session back, and try again after a short hold.
+    for (let k = 0; k < 4 && !ac.signal.aborted; k++) {
+      const plainLimited = plainLogin && isSessionLimit(plainLogin.outcome);
+      const tlsLimited = isSessionLimit(tlsLogin.outcome);
+      if (!plainLimited && !tlsLimited) break;
+      noteLimit((plainLimited ? plainLogin! : tlsLogin).outcome);
+      if (k > 0) for (const l of [plainLogin, tlsLogin]) if (l?.client) { await endSession(session, l.client); delete l.client; }
+      await sleep(250 * (k + 1), undefined, { signal: ac.signal }).catch(() => {});
+      if (plainLimited) plainLogin = await openSession(session, { secure: 'none' });
+      if (tlsLimited) tlsLogin = await openSession(session, { secure: secureFound, tls: tlsSettings });
+    }
     // An untrusted certificate is a finding, not the end: go on with its leaf pinned (tls-steps.ts).
     const trust = await trustByPin(session, tlsLogin, { secure: secureFound, tls: tlsSettings });
     if (trust) ({ certificate, login: tlsLogin, tls: tlsSettings } = trust);
@@ -234,7 +254,11 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
       session.path = '';
     }
 
-    // 4. The data-connection matrix, all cells at once.
+    // 4. The data-connection matrix over a pool of logged-in sessions (session-pool.ts).
+    // FEAT need not list CCC (RFC 4217 s6): asked once; a server that refuses it has no CCC cells.
+    const ccc: CccAnswer = trust ? trust.ccc : tlsLogin.outcome.kind === 'ok'
+      ? await askCcc(session, { secure: secureFound, tls: tlsSettings }) : { accepted: false, outcome: { kind: 'skipped', ms: 0 } };
+    if (isSessionLimit(ccc.outcome)) noteLimit(ccc.outcome);
     const specs = planMatrix({
       ipv6: !!controlAddress && isIP(controlAddress) === 6,
       cleartext: plainLogin?.outcome.kind === 'ok',
@@ -242,28 +266,53 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
       ...(options.portRange ? { portRange: options.portRange } : {}),
       ...(options.portAddress ? { portAddress: options.portAddress } : {}),
       ...(options.noActive ? { noActive: true } : {}),
-      // FEAT need not list CCC (RFC 4217 s6): asked once; a server that refuses it has no CCC cells.
-      ccc: trust ? trust.ccc : tlsLogin.outcome.kind === 'ok' && await cccAccepted(session, { secure: secureFound, tls: tlsSettings }),
+      ccc: ccc.accepted !== false,
     });
     const settingsOf = (id: string): ClientSettings => settingsFor(specs.find(s => s.id === id)!, { secure: secureFound, tls: tlsSettings });
-    const runCell = async (i: number, staggerMs = 0): Promise<DataProbeResult> => {
-      const spec = specs[i]!;
-      // Connection bursts overflow small listen backlogs (pure-ftpd, vsftpd: 32): SYNs are then dropped and
-      // retried after 1 s, 3 s... A few milliseconds between starts keep every cell concurrent without that.
-      if (staggerMs > 0) await sleep(staggerMs, undefined, { signal: ac.signal }).catch(() => {});
-      if (remaining() < 500) return { spec, outcome: { kind: 'skipped', ms: 0, message: 'time budget exhausted' }, evidence: [] };
-      const startMs = Math.round(performance.now() - t0);
-      const r = { ...await probeDataCell(session, spec, settingsOf(spec.id)), at: { startMs, endMs: 0 } };
-      r.at.endMs = Math.round(performance.now() - t0);
-      progress(`${spec.label}: ${describeOutcome(r.outcome)}`);
-      return r;
+    const kinds = specs.map(sessionKind);
+    const seeds: PoolSeed[] = [];
+    const seed = (kind: string, client: FtpClient | undefined) => {
+      if (!client) return;
+      if (kinds.includes(kind)) seeds.push({ kind, client }); else void endSession(session, client);
     };
-    matrix = await runMatrix(specs.length, runCell, ac.signal, progress);
+    seed('clear', plainLogin?.client);
+    seed('tls', tlsLogin.client);
+    seed('ccc', ccc.client);
+    // A cell that waits this long without a word from the server waits for a dropped packet (session-pool.ts):
+    // ten round trips of the control connection, at least 300 ms.
+    const slowMs = Math.max(300, 10 * first.tcp.ms);
+    const pool = await runPool(seeds, {
+      kinds, signal: ac.signal, slowMs, progress, loginMs: tlsLogin.outcome.ms,
+      open: kind => {
+        const spec = specs[kinds.indexOf(kind)]!;
+        const { data: _data, ...sessionSettings } = settingsOf(spec.id);
+        return openSession(session, sessionSettings);
+      },
+      end: (client, polite) => polite ? endSession(session, client) : Promise.resolve(dropSession(session, client)),
+      run: async (client, i, watch) => {
+        const spec = specs[i]!;
+        if (remaining() < 500) return { healthy: true, result: { spec, outcome: { kind: 'skipped', ms: 0, message: 'time budget exhausted' }, evidence: [] } };
+        const startMs = Math.round(performance.now() - t0);
+        const run = await probeCellOn(client, session, spec, settingsOf(spec.id), watch);
+        run.result.at = { startMs, endMs: Math.round(performance.now() - t0) };
+        progress(`${spec.label}: ${describeOutcome(run.result.outcome)}`);
+        return run;
+      },
+      // The login of this cell's kind of session failed: that is the cell's result (phase says where).
+      unopened: (i, a) => ({ spec: specs[i]!, outcome: { ...a.outcome, connection: a.outcome.connection ?? 'control' }, evidence: a.evidence }),
+      skipped: i => ({ spec: specs[i]!, outcome: { kind: 'skipped', ms: 0, message: 'time budget exhausted' }, evidence: [] }),
+    }, limitSeen ? { limit: limitSeen } : {});
+    drained = pool.drained;
+    // CCC planned while the server's limit left the question open, then refused: no such cells (docs/doctor.md).
+    matrix = pool.results.filter(r => !(r.spec.ccc && r.outcome.kind === 'reply' && r.outcome.phase === 'CCC'));
+    if (pool.limit) limitSeen = pool.limit;
     await reportAlt();
     return finish();
   } finally {
     clearTimeout(budgetTimer);
+    await drained;
     ac.abort();
+    counter.destroyAll();
   }
 
   function finish(): Finding {
@@ -276,6 +325,7 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
       ...(options.tls?.caFile || options.tls?.ca ? { userGaveCa: true } : {}),
       ...(options.portRange ? { portRange: options.portRange } : {}),
       ...(options.portAddress ? { portAddress: options.portAddress } : {}),
+      ...(limitSeen ? { sessionLimit: limitSeen } : {}),
     });
     matrix = markUnverified(matrix, certificate);
     return {
@@ -290,50 +340,16 @@ export async function diagnose(target: string | DoctorTarget, options: DiagnoseO
       causes: inference.causes,
       recommended: inference.recommended,
       ...(certificate ? { certificate } : {}),
+      ...(inference.notes.length ? { notes: inference.notes } : {}),
+      sessions: { logins: counter.logins, peak: counter.peak, ...(limitSeen ? { limit: limitSeen.sessions, limitReply: limitSeen.reply } : {}) },
       truncated: matrix.some(r => r.outcome.kind === 'skipped') || ac.signal.aborted && performance.now() - t0 >= budgetMs,
     };
   }
 }
 
-/**
- * Running every cell at once can exceed what the server allows one client: a session cap (421 at connect or
- * login, or the connection closed), a small passive range (4xx to PASV/EPSV: no free port; vsftpd's session
- * exits with a cleartext "500 OOPS" instead, see inconclusive()), a listen backlog
- * that drops a burst (no connect / no greeting, while the same port just answered). Those outcomes are about
- * capacity, not the network path. Such a cell goes back in a queue and starts again when another cell ends
- * (one out, one in: the pool shrinks to what the server accepts), at most twice more.
- */
-export function isCapacityOutcome(r: DataProbeResult): boolean {
-  return inconclusive(r);
-}
-
-async function runMatrix(count: number, runCell: (i: number, staggerMs?: number) => Promise<DataProbeResult>,
-  signal: AbortSignal, progress: (line: string) => void): Promise<DataProbeResult[]> {
-  const results: DataProbeResult[] = new Array(count);
-  const attempts = new Array<number>(count).fill(0);
-  const queue: number[] = [];
-  let inFlight = 0;
-  return new Promise(resolve => {
-    const launch = (i: number, staggerMs = 0) => {
-      inFlight++;
-      attempts[i]!++;
-      void runCell(i, staggerMs).then(r => {
-        inFlight--;
-        if (isCapacityOutcome(r) && attempts[i]! < 3 && !signal.aborted) {
-          if (!queue.length) progress('the server limits sessions or passive ports per client: the rest waits for free slots');
-          queue.push(i);
-          results[i] = r;   // kept if the budget ends first
-        } else {
-          results[i] = r;
-        }
-        // One out, one in; when nothing else runs, the queue still moves.
-        if (queue.length && !signal.aborted && (inFlight === 0 || !isCapacityOutcome(r))) launch(queue.shift()!);
-        if (inFlight === 0 && (!queue.length || signal.aborted)) resolve(results);
-      });
-    };
-    for (let i = 0; i < count; i++) launch(i, i * CELL_STAGGER_MS);
-    if (count === 0) resolve(results);
-  });
+/** Which kind of session a cell needs: settings fixed at login (TLS, its version, CCC) are a kind each. */
+export function sessionKind(spec: DataProbeSpec): string {
+  return !spec.tls ? 'clear' : spec.ccc ? 'ccc' : spec.tlsVersion ? 'tls12' : 'tls';
 }
 
 /** Chilkat-style: the settings that work (undefined when none does). */

@@ -269,13 +269,6 @@ export function inferData(input: InferenceInput, causes: Cause[], add: AddCause)
       adminFix: 'check the server\'s TLS settings for data connections (session reuse, certificates)' });
   }
 
-  // Read-only access is reported, not an error.
-  const ro = m.find(r => r.outcome.kind === 'ok' && r.transfer?.upload === 'readonly');
-  if (ro && !m.some(r => r.transfer?.upload === 'ok')) {
-    add({ code: 'readonly', side: 'none', title: 'you can read but not write here (uploads are refused)',
-      detail: ro.transfer?.note ?? 'the upload was refused by the server' });
-  }
-
   if (m.length > 0 && works.length === 0) {
     const passive = m.filter(r => r.spec.mode === 'passive');
     const active = m.filter(r => r.spec.mode === 'active');

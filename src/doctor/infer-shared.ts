@@ -25,6 +25,8 @@ export interface InferenceInput {
   userGaveCa?: boolean;
   portRange?: { min: number; max: number };
   portAddress?: string;
+  /** The server refused a session beyond this many ("too many connections"), with its words. */
+  sessionLimit?: { sessions: number; reply: string };
 }
 
 export const PASSIVE_SETUP = new Set(['EPSV', 'PASV']);
@@ -79,6 +81,19 @@ export function inconclusive(r: DataProbeResult): boolean {
   if (o.kind === 'timeout' && o.phase === 'command' && o.command !== undefined && SESSION_SETUP.has(o.command)) return true;
   // The server ended the session between commands: nothing was learned about the data connection.
   return (o.kind === 'closed' || o.kind === 'reset') && o.phase !== 'transfer';
+}
+
+/**
+ * A refusal that says "too many sessions": 421 (RFC 959 s4.2, service not available, closing the control
+ * connection: vsftpd max_per_ip, pure-ftpd -C/-c, ftpkit maxSessionsPerAddress) or 530 in those words.
+ * A server limit to respect, never a result about the settings tried. A 421 that asks for TLS (pure-ftpd
+ * refusing cleartext) is not one.
+ */
+export function isSessionLimit(o: Outcome): boolean {
+  if (o.kind !== 'reply') return false;
+  const text = o.replyText ?? '';
+  if (/\b(tls|ssl|secur|encrypt)/i.test(text)) return false;
+  return o.replyCode === 421 || (o.replyCode === 530 && /too many|maximum|limit|connections/i.test(text));
 }
 
 /** Whether `verb` got a reply in the cell's session. */

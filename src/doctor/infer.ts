@@ -12,10 +12,10 @@
  * Each cause quotes the observations (reply text, addresses, times) that support it.
  */
 import { settingsFor } from './plan.js';
-import type { Cause, Recommendation } from './types.js';
+import type { Cause, Note, Recommendation } from './types.js';
 import { describeOutcome } from './words.js';
 import { equivalents } from './equivalents.js';
-import type { InferenceInput } from './infer-shared.js';
+import { inconclusive, type InferenceInput } from './infer-shared.js';
 import { inferControl } from './infer-control.js';
 import { inferData } from './infer-data.js';
 
@@ -25,6 +25,8 @@ export interface Inference {
   causes: Cause[];
   works: string[];
   recommended: Recommendation | undefined;
+  /** Facts that are not connection problems (read-only access, the server's session limit). */
+  notes: Note[];
 }
 
 /** Control-connection causes first (they stop the diagnosis early), then the data matrix, then the pick. */
@@ -46,6 +48,24 @@ export function infer(input: InferenceInput): Inference {
       equivalents: equivalents(settings, { host: input.host, port: input.port, ...(input.localAddress ? { localAddress: input.localAddress } : {}) }),
     };
   }
-  return { causes, works, recommended };
+  return { causes, works, recommended, notes: notesOf(input) };
+}
+
+/** What the user should know that is no connection problem: never under "Diagnosis". */
+function notesOf(input: InferenceInput): Note[] {
+  const notes: Note[] = [];
+  if (input.sessionLimit) {
+    const n = input.sessionLimit.sessions;
+    notes.push({ code: 'session-limit', title: `the server allows ${n} session${n === 1 ? '' : 's'} from your address`,
+      detail: `one more was refused: ${input.sessionLimit.reply}. The doctor kept to ${n} at a time; so must parallel transfers `
+        + `(ftpkit mirror --parallel ${n}, FileZilla "maximum simultaneous transfers", lftp set net:connection-limit ${n}).` });
+  }
+  const m = input.matrix.filter(r => r.outcome.kind !== 'skipped' && !inconclusive(r));
+  const ro = m.find(r => r.outcome.kind === 'ok' && r.transfer?.upload === 'readonly');
+  if (ro && !m.some(r => r.transfer?.upload === 'ok')) {
+    notes.push({ code: 'readonly', title: 'you can read but not write here (uploads are refused)',
+      detail: ro.transfer?.note ?? 'the upload was refused by the server' });
+  }
+  return notes;
 }
 

@@ -68,6 +68,7 @@ export function renderHtml(f: Finding, opts: HtmlOptions = {}): string {
     gridHtml(f.matrix),
     stepsHtml(f.steps),
     causesHtml(f),
+    notesHtml(f),
     recommendedHtml(f),
     fixesHtml('For the server\'s admin', f.causes.filter(c => c.adminFix).map(c => c.adminFix!), fixes.admin, 'admin-fixes'),
     fixesHtml('For you', f.causes.filter(c => c.userFix).map(c => c.userFix!), fixes.user, 'user-fixes'),
@@ -123,6 +124,16 @@ function causesHtml(f: Finding): string {
   const items = f.causes.map(c => `<li data-cause="${e(c.code)}"><b>${e(c.title)}</b><br>why: ${e(c.detail)}`
     + (c.userFix ? `<br>you: ${e(c.userFix)}` : '') + '</li>');
   return `<h2>Findings</h2>\n<ul class="causes" id="causes">${items.join('\n')}</ul>`;
+}
+
+/** Facts that are not problems (the server's session limit, read-only access), and what the probes cost. */
+function notesHtml(f: Finding): string {
+  const items = (f.notes ?? []).map(n => `<li data-note="${e(n.code)}"><b>${e(n.title)}</b><br>${e(n.detail)}</li>`);
+  const st = f.sessions;
+  const cost = st ? `<p id="sessions">${e(`${st.logins} login(s) in all, up to ${st.peak} session(s) at once`)}</p>` : '';
+  if (!items.length && !cost) return '';
+  return `<h2>Notes</h2>
+${items.length ? `<ul class="notes" id="notes">${items.join('\n')}</ul>\n` : ''}${cost}`;
 }
 
 function recommendedHtml(f: Finding): string {

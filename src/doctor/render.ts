@@ -31,7 +31,9 @@ export function renderReport(f: Finding, opts: RenderOptions = {}): string {
   }
   if (f.matrix.length) {
     p();
-    p('Data connections (each on its own control connection, all at once)');
+    const st = f.sessions;
+    p(st ? `Data connections (${st.logins} login${st.logins === 1 ? '' : 's'} in all, up to ${st.peak} session${st.peak === 1 ? '' : 's'} at once)`
+      : 'Data connections');
     for (const r of f.matrix) {
       const ok = r.outcome.kind === 'ok' ? true : r.outcome.kind === 'skipped' ? undefined : false;
       const adv = r.advertised ? (r.advertised.host ? ` [227 ${r.advertised.host}:${r.advertised.port}]` : ` [229 port ${r.advertised.port}]`) : '';
@@ -70,6 +72,15 @@ export function renderReport(f: Finding, opts: RenderOptions = {}): string {
     }
   } else if (f.recommended?.probeId) {
     p('Diagnosis: no problem found.');
+  }
+  if (f.notes?.length) {
+    // Facts that are not problems: never under "Diagnosis".
+    p();
+    p('Notes');
+    for (const n of f.notes) {
+      p(`  * ${n.title}`);
+      p(`    ${n.detail}`);
+    }
   }
   const adminTexts = f.causes.filter(c => c.adminFix).map(c => c.adminFix!);
   // A heading only over something: the causes' words for the admin, or lines to paste.

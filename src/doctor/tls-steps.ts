@@ -2,12 +2,14 @@
  * The doctor's TLS steps between the first logins and the matrix: trusting the certificate by its pin when
  * no CA vouches for it (certificate-probe.ts, certificate-finding.ts), and asking once whether the server
  * allows CCC (RFC 4217 s6) so that "TLS then CCC" cells are planned only where they can work (a server that
- * refuses CCC, as vsftpd does with "500 Unknown command", has no such cells: docs/doctor.md).
+ * refuses CCC, as vsftpd does with "500 Unknown command", has no such cells: docs/doctor.md). The sessions
+ * these steps log in stay open for the matrix's pool (session-pool.ts).
  */
 import type { TlsSettings } from '../client/options.js';
 import { probeCertificateChain } from './certificate-probe.js';
 import { certificateSummary, pinnedTls } from './certificate-finding.js';
-import { probeLogin, type LoginProbe, type SessionTarget } from './session-probe.js';
+import { endSession, openSession, type OpenedSession, type SessionTarget } from './session-probe.js';
+import { isSessionLimit } from './infer-shared.js';
 import type { CertificateFinding, Outcome, StepResult } from './types.js';
 
 export interface TrustByPin {
@@ -15,11 +17,22 @@ export interface TrustByPin {
   /** The 'certificate' step of the report. */
   step: StepResult;
   /** The TLS login again, with the leaf pinned (or the first one when the chain could not be read). */
-  login: LoginProbe;
+  login: OpenedSession;
   /** The TLS settings for the matrix (pinned when that login got past TLS). */
   tls: TlsSettings;
   /** Whether the server accepted CCC with those settings. */
-  ccc: boolean;
+  ccc: CccAnswer;
+}
+
+/**
+ * The answer to "does the server allow CCC?": `accepted` undefined when the server's session limit left
+ * the question open (the matrix then plans the CCC cells and drops them if CCC is refused there).
+ */
+export interface CccAnswer {
+  accepted: boolean | undefined;
+  /** The session in which CCC was accepted (kept for the matrix). */
+  client?: OpenedSession['client'];
+  outcome: OpenedSession['outcome'];
 }
 
 const isCertificateFailure = (o: Outcome): boolean => o.kind === 'tls' && o.tlsFailure === 'certificate';
@@ -28,7 +41,7 @@ const isCertificateFailure = (o: Outcome): boolean => o.kind === 'tls' && o.tlsF
  * When the TLS login failed because the certificate is not trusted (and the user did not pin it already):
  * read the chain, and log in again with its leaf pinned. Undefined when the certificate was not the problem.
  */
-export async function trustByPin(session: SessionTarget, tlsLogin: LoginProbe,
+export async function trustByPin(session: SessionTarget, tlsLogin: OpenedSession,
   o: { secure: 'explicit' | 'implicit'; tls: TlsSettings }): Promise<TrustByPin | undefined> {
   if (!isCertificateFailure(tlsLogin.outcome) || o.tls.pin !== undefined) return undefined;
   const t0 = performance.now();
@@ -39,13 +52,15 @@ export async function trustByPin(session: SessionTarget, tlsLogin: LoginProbe,
   let login = tlsLogin;
   let tls = o.tls;
   let pinned = false;
-  let ccc = false;
+  let ccc: CccAnswer = { accepted: false, outcome: { kind: 'skipped', ms: 0 } };
   if (leaf) {
     const candidate = pinnedTls(o.tls, leaf.fingerprint);
     // Two sessions at once, as the first logins were: the pinned login and the CCC question.
-    const [again, cccOk] = await Promise.all([probeLogin(session, { secure: o.secure, tls: candidate }), cccAccepted(session, { secure: o.secure, tls: candidate })]);
+    const [again, cccAnswer] = await Promise.all([openSession(session, { secure: o.secure, tls: candidate }), askCcc(session, { secure: o.secure, tls: candidate })]);
     pinned = again.outcome.kind !== 'tls';
-    if (pinned) { login = again; tls = candidate; ccc = cccOk; }
+    if (pinned) { login = again; tls = candidate; ccc = cccAnswer; } else {
+      for (const c of [again.client, cccAnswer.client]) if (c) await endSession(session, c);
+    }
   }
   const certificate: CertificateFinding = {
     error: tlsLogin.outcome.message ?? 'certificate not trusted', chain: read.chain, pinned,
@@ -59,8 +74,11 @@ export async function trustByPin(session: SessionTarget, tlsLogin: LoginProbe,
   };
 }
 
-/** Whether the server accepts CCC after a TLS login (one session; RFC 4217 s6 does not require FEAT to list it). */
-export async function cccAccepted(session: SessionTarget, o: { secure: 'explicit' | 'implicit'; tls: TlsSettings }): Promise<boolean> {
-  const r = await probeLogin({ ...session, path: '' }, { secure: o.secure, tls: { ...o.tls, clearCommandChannel: true } });
-  return r.outcome.kind === 'ok';
+/**
+ * Whether the server accepts CCC after a TLS login (one session; RFC 4217 s6 does not require FEAT to list
+ * it). The session stays open when it does (the first "TLS then CCC" session of the matrix).
+ */
+export async function askCcc(session: SessionTarget, o: { secure: 'explicit' | 'implicit'; tls: TlsSettings }): Promise<CccAnswer> {
+  const r = await openSession(session, { secure: o.secure, tls: { ...o.tls, protectData: true, clearCommandChannel: true } });
+  return { accepted: r.outcome.kind === 'ok' ? true : isSessionLimit(r.outcome) ? undefined : false, outcome: r.outcome, ...(r.client ? { client: r.client } : {}) };
 }

@@ -120,6 +120,8 @@ export interface DataProbeResult {
   evidence: EvidenceLine[];
   /** When the cell ran (its last attempt), in ms since the doctor started (the report's timeline). */
   at?: ProbeTiming;
+  /** Which of the pool's sessions ran it (session-pool.ts): cells with the same number shared a login. */
+  session?: number;
 }
 
 /** Stable cause codes (the words are in `Cause.title`/`detail`). */
@@ -154,7 +156,6 @@ export type CauseCode =
   | 'client-nat-port-refused'
   | 'client-nat-no-forward'
   | 'active-refused-by-server'
-  | 'readonly'
   | 'path-unusable'
   | 'nothing-works';
 
@@ -170,6 +171,26 @@ export interface Cause {
   adminFix?: string;
   /** What the user can do on their side. */
   userFix?: string;
+}
+
+/**
+ * Something worth knowing that is not a connection problem: the server's session limit, a folder you may
+ * only read. Shown under "Notes", never under "Diagnosis".
+ */
+export interface Note {
+  code: 'session-limit' | 'readonly';
+  title: string;
+  detail: string;
+}
+
+/** The logins the diagnosis made and the sessions it had open at once (session-pool.ts). */
+export interface SessionStats {
+  logins: number;
+  /** Most sessions logged in at the same time. */
+  peak: number;
+  /** The server refused one more ("too many connections"): the number it allowed, and its words. */
+  limit?: number;
+  limitReply?: string;
 }
 
 export interface Recommendation {
@@ -227,6 +248,10 @@ export interface Finding {
   recommended: Recommendation | undefined;
   /** Present when the server's certificate was not trusted: the chain, and whether the probes pinned it. */
   certificate?: CertificateFinding;
+  /** Facts that are not problems (the server's session limit, read-only access). */
+  notes?: Note[];
+  /** Logins made and sessions open at once. */
+  sessions?: SessionStats;
   /** True when the budget ran out before every probe finished. */
   truncated: boolean;
 }

@@ -100,8 +100,11 @@ test('READ_WRITE is not required: a read-only login is reported, not an error', 
   const h = await startServer({ users: { ro: { password: 'ro', permissions: { ...READ_WRITE, write: false, delete: false, mkdir: false, rename: false, append: false } } } });
   t.after(() => h.close());
   const f = await diagnose(`ftp://ro:ro@127.0.0.1:${h.port}/`, { connectTimeoutMs: 2000 });
-  assert.deepEqual(f.causes.map(c => c.code), ['readonly']);
+  assert.deepEqual(f.causes.map(c => c.code), []);
+  assert.deepEqual(f.notes?.map(n => n.code), ['readonly']);
   assert.equal(f.recommended?.probeId, 'epsv');
+  // A note, never under "Diagnosis" (it is no connection problem).
+  assert.match(renderReport(f), /Diagnosis: no problem found\.[\s\S]*Notes\n {2}\* you can read but not write here/);
 });
 
 test('dual-stack name with a dead IPv6 address: goes on over IPv4 and names the broken address', async t => {

@@ -9,13 +9,13 @@ import { infer } from '../../src/doctor/infer.js';
 import { planMatrix } from '../../src/doctor/plan.js';
 import { fixesFor, renderReport } from '../../src/doctor/index.js';
 import { equivalents } from '../../src/doctor/equivalents.js';
-import type { Cause, DataProbeResult, Finding, Outcome } from '../../src/doctor/types.js';
+import type { Cause, DataProbeResult, Finding, Note, Outcome } from '../../src/doctor/types.js';
 
 const OK: Outcome = { kind: 'ok', ms: 40 };
 const dropped = (endpoint: string): Outcome => ({ kind: 'timeout', ms: 5000, connection: 'data', phase: 'connect', endpoint });
 
 /** A Finding from synthetic cells: every planned cell works unless `cells` says otherwise. */
-function findingOf(cells: Record<string, Partial<DataProbeResult>>, o: { portRange?: { min: number; max: number }; causes?: Cause[] } = {}): Finding {
+function findingOf(cells: Record<string, Partial<DataProbeResult>>, o: { portRange?: { min: number; max: number }; causes?: Cause[]; notes?: Note[] } = {}): Finding {
   const specs = planMatrix({ ipv6: false, cleartext: true, tls: true, ...(o.portRange ? { portRange: o.portRange } : {}) });
   // A TLS 1.2 cell behaves like its TLS cell.
   const matrix = specs.map(spec => ({ spec, outcome: OK, evidence: [], ...(cells[spec.id] ?? cells[spec.id.replace(/12$/, '')] ?? {}) }));
@@ -25,7 +25,7 @@ function findingOf(cells: Record<string, Partial<DataProbeResult>>, o: { portRan
   return { version: 1, target: { host: 'ftp.example.net', port: 21, user: 'alice', secure: 'none', addresses: ['198.18.2.2'],
     controlAddress: '198.18.2.2', localAddress: '10.0.9.7' },
   startedAt: new Date(0).toISOString(), elapsedMs: 5100, budgetMs: 20000, steps, matrix, works: inf.works,
-  causes: o.causes ?? inf.causes, recommended: inf.recommended, truncated: false };
+  causes: o.causes ?? inf.causes, recommended: inf.recommended, ...(o.notes ? { notes: o.notes } : {}), truncated: false };
 }
 
 const lines = (blocks: { product: string; where: string; lines: string[] }[], product: string, where = '') =>
@@ -86,7 +86,7 @@ test('client side: active mode blocked by the user\'s router -> their own firewa
 });
 
 test('no empty "For the server\'s admin" heading; the user\'s tools under the recommendation', () => {
-  const f = findingOf({}, { causes: [{ code: 'readonly', side: 'none', title: 'you can read but not write here', detail: 'STOR: 550' }] });
+  const f = findingOf({}, { causes: [], notes: [{ code: 'readonly', title: 'you can read but not write here', detail: 'STOR: 550' }] });
   const text = renderReport(f);
   assert.doesNotMatch(text, /For the server's admin/);
   for (const tool of ['ftpkit', 'ftpkit library', 'curl', 'lftp', 'WinSCP', 'FileZilla', 'basic-ftp']) {

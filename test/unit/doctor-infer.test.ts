@@ -244,12 +244,19 @@ test('nothing works: both directions blocked, no recommendation probe', () => {
   assert.equal(r.recommended, undefined);
 });
 
-test('read-only access is reported, not an error', () => {
+test('read-only access is a note, not a diagnosis', () => {
   const m = matrix({ tls: false }, {}).map(x => ({ ...x, transfer: { upload: 'readonly' as const, download: 'skipped' as const, delete: 'skipped' as const, note: '553 Could not create file.' } }));
   const r = infer(input(m));
-  assert.deepEqual(codes(r), ['readonly']);
-  assert.equal(r.causes[0].side, 'none');
+  assert.deepEqual(codes(r), []);
+  assert.deepEqual(r.notes.map(n => n.code), ['readonly']);
+  assert.match(r.notes[0]!.detail, /553 Could not create file/);
   assert.equal(r.recommended?.probeId, 'epsv');
+});
+
+test('a session limit the pool met is a note, not a diagnosis', () => {
+  const r = infer({ ...input(matrix({ tls: false }, {})), sessionLimit: { sessions: 2, reply: '421 Too many connections from your address' } });
+  assert.deepEqual(codes(r), []);
+  assert.deepEqual(r.notes.map(n => n.title), ['the server allows 2 sessions from your address']);
 });
 
 test('equivalents: curl, lftp and FileZilla words', () => {

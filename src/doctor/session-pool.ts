@@ -63,7 +63,7 @@ export interface PoolOptions {
   startLogins?: number;
   /** Sessions doing work at once, not counting cells that wait (default 6). */
   softCap?: number;
-  /** First hold after a "too many connections" refusal (default 250 ms; doubles up to 2 s). */
+  /** First hold after a "too many connections" refusal (default 250 ms; doubles up to 1 s while nothing ends). */
   holdMs?: number;
   /** A limit already met by the steps' logins (the sessions open at that moment). */
   limit?: { sessions: number; reply: string };
@@ -133,6 +133,8 @@ export function runPool(seeds: PoolSeed[], d: PoolDeps, o: PoolOptions = {}): Pr
       remove(s);
       if (!s.client) return;
       if (polite) closing++;
+      // Room is free again: a refusal from now on is about the server's teardown, so hold only briefly.
+      hold = baseHold;
       const end = d.end(s.client, polite).finally(() => { if (polite) { closing--; pump(); } });
       ends.push(end);
     };
@@ -174,7 +176,7 @@ export function runPool(seeds: PoolSeed[], d: PoolDeps, o: PoolOptions = {}): Pr
       limit = Math.max(1, live(), accepted);
       limitReply = `${outcome.replyCode} ${outcome.replyText ?? ''}`.trim();
       holdUntil = performance.now() + hold;
-      hold = Math.min(hold * 2, 2000);
+      hold = Math.min(hold * 2, 1000);
     };
 
     const open = (kind: string) => {
@@ -234,6 +236,8 @@ export function runPool(seeds: PoolSeed[], d: PoolDeps, o: PoolOptions = {}): Pr
         if (k >= 0) start(s, queue.splice(k, 1)[0]!);
       }
       if (!queue.length && !slots.some(s => s.state !== 'idle')) { finish(); return; }
+      // A session of a kind no waiting cell needs only takes room from the others (a server limit counts it).
+      for (const s of [...slots]) if (s.state === 'idle' && !queue.some(i => d.kinds[i] === s.kind)) retire(s);
       const now = performance.now();
       const kinds = [...new Set(queue.map(i => d.kinds[i]!))];
       const busyNow = () => live() + openingOf() + closing;

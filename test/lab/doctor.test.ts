@@ -133,9 +133,14 @@ describe('ftpkit doctor in the lab', { concurrency: 4 }, () => {
         const f = JSON.parse(text) as Finding;
         const summary = `causes: ${f.causes.map(x => `${x.code} (${x.title})`).join('; ') || 'none'}\nworks: ${f.works.join(', ')}\n`
           + `steps: ${f.steps.map(s => `${s.id}=${s.outcome.kind}`).join(' ')}\n`
-          + `matrix: ${f.matrix.map(r => `${r.spec.id}=${r.outcome.kind}${r.outcome.replyCode ?? ''}`).join(' ')}`;
+          + `matrix: ${f.matrix.map(r => `${r.spec.id}=${r.outcome.kind}${r.outcome.replyCode ?? ''}`).join(' ')}\n`
+          // When each cell ran and on which pooled session, and what the pool met (the time bound's evidence).
+          + `timeline: ${f.matrix.map(r => `${r.spec.id}@${r.session ?? '-'}[${r.at?.startMs ?? '?'}-${r.at?.endMs ?? '?'}]`).join(' ')}\n`
+          + `steps at: ${f.steps.map(s => `${s.id}[${s.at?.startMs ?? '?'}-${s.at?.endMs ?? '?'}]`).join(' ')}\n`
+          + `sessions: ${JSON.stringify(f.sessions)}`;
 
-        t.diagnostic(`${name(c)}: ${f.elapsedMs} ms, causes ${f.causes.map(x => x.code).join(',') || '-'}, recommended ${f.recommended?.probeId ?? '-'}`);
+        t.diagnostic(`${name(c)}: ${f.elapsedMs} ms, causes ${f.causes.map(x => x.code).join(',') || '-'}, recommended ${f.recommended?.probeId ?? '-'}, `
+          + `${f.sessions?.logins ?? '?'} logins, peak ${f.sessions?.peak ?? '?'} sessions${f.sessions?.limit ? `, limit ${f.sessions.limit}` : ''}`);
         // (b) the right cause(s), and nothing else.
         assert.deepEqual(f.causes.map(x => x.code).sort(), [...c.causes].sort(), summary);
         c.check?.(f);

@@ -1,10 +1,12 @@
 /**
  * `diagnose()`: the doctor's orchestration. Steps in order (resolve, TCP, greeting / implicit TLS, FEAT +
- * AUTH TLS + login), then the data-connection matrix, every cell on its own control connection and all of
- * them at once, under one time budget. The conclusions come from the pure `infer()`.
+ * AUTH TLS + login), then the data-connection matrix over a pool of logged-in sessions (session-pool.ts:
+ * the steps' logins are its first sessions), under one time budget. The conclusions come from the pure
+ * `infer()`.
  *
- * Time: cells run concurrently, so a silently dropped data port costs one data timeout, not one per
- * combination; the budget is a hard stop (clients still running are destroyed and reported as not finished).
+ * Time: cells waiting on dropped packets run side by side as far as the server allows, so a silently
+ * dropped data port costs about one data timeout, not one per combination; the budget is a hard stop
+ * (clients still running are destroyed and reported as not finished).
  */
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -24,6 +24,22 @@ export function inferData(input: InferenceInput, causes: Cause[], add: AddCause)
   const controlIsPublic = input.controlAddress !== undefined && !isNonPublicAddress(input.controlAddress);
   const passiveOk = (tls: boolean) => m.some(r => r.spec.tls === tls && r.spec.mode === 'passive' && r.outcome.kind === 'ok');
   const activeOk = (tls: boolean) => m.some(r => r.spec.tls === tls && r.spec.mode === 'active' && r.outcome.kind === 'ok');
+  /**
+   * Advice that names only settings that worked (a report never contradicts itself): the first of `ids`
+   * that worked with the same security, else with the other, else the recommendation.
+   */
+  const workingAdvice = (tls: boolean, ids: string[]): string => {
+    const words: Record<string, string> = {
+      epsv: 'EPSV', 'pasv-reply': 'PASV', 'eprt-local': 'active mode (EPRT)', 'port-local': 'active mode (PORT)',
+      'pasv-control': 'PASV with the control host\'s address (curl and lftp do so by default; FileZilla "Use the server\'s external IP address instead")',
+    };
+    const ok = (id: string, t: boolean) => { const r = get(id, t); return r !== undefined && isWorking(r); };
+    const same = ids.filter(id => ok(id, tls));
+    if (same.length) return `use ${same.map(id => words[id] ?? id).join(', or ')} (it works)`;
+    const other = ids.filter(id => ok(id, !tls));
+    if (other.length) return `use ${other.map(id => words[id] ?? id).join(', or ')} ${tls ? 'in cleartext' : 'with TLS'} (it works)`;
+    return works.length ? 'use the recommended settings below (the only ones that worked)' : 'no other setting worked either (see the other causes)';
+  };
 
   // EPSV / EPRT not supported (RFC 2428).
   for (const tls of groups) {
@@ -99,13 +115,17 @@ export function inferData(input: InferenceInput, causes: Cause[], add: AddCause)
           + (control ? `; PASV to the control host ${input.controlAddress ?? input.host}: ${describeOutcome(control.outcome)}` : '') + '.'
           + (controlWorks ? ' Clients that ignore the PASV address (curl, lftp and ftplib by default) or use EPSV are not affected.' : ''),
         adminFix: `tell the FTP server its public address (vsftpd pasv_address=${input.controlAddress ?? 'PUBLIC_IP'}, proftpd MasqueradeAddress, pure-ftpd -P, ftpkit serve --pasv-address) and forward its passive port range`,
-        userFix: 'use EPSV, or PASV with the control host\'s address (FileZilla "Use the server\'s external IP address instead")' });
-    } else if (scope === 'public' && replyFailed && control?.outcome.kind === 'ok') {
+        userFix: workingAdvice(tls, ['epsv', 'pasv-control']) });
+    } else if (replyFailed && control?.outcome.kind === 'ok') {
+      // Whatever the address classes (a LAN server with two interfaces, a container network, a public
+      // address behind another NAT): the advertised address is not the one we reached, and it fails.
+      if (causes.some(c => c.code === 'alg-blind-under-tls') && tls) continue; // the ALG explains the TLS case
+      const seen = input.controlAddress ?? input.host;
       add({ code: 'pasv-address-unusable', side: 'server',
-        title: `the PASV reply names ${adv}, which cannot be reached from here`,
-        detail: `PASV to ${adv}: ${describeOutcome(reply!.outcome)}; PASV to the control host: worked.`,
-        adminFix: `check the server's passive address setting (it advertises ${adv}, clients connect to ${input.controlAddress ?? input.host})`,
-        userFix: 'use PASV with the control host\'s address, or EPSV' });
+        title: `the advertised address differs from the address you connected to: the PASV reply names ${adv}, you reached the server at ${seen}, and ${adv} cannot be reached from here`,
+        detail: `PASV to ${adv}: ${describeOutcome(reply!.outcome)}; PASV to the control host ${seen}: worked.`,
+        adminFix: `check the server's passive address setting (it advertises ${adv}, clients connect to ${seen}): vsftpd pasv_address, proftpd MasqueradeAddress, pure-ftpd -P, ftpkit serve --pasv-address`,
+        userFix: workingAdvice(tls, ['pasv-control', 'epsv']) });
     } else if (scope === 'public' && reply?.outcome.kind === 'ok' && control && isDataPathFailure(control.outcome)) {
       // Not a fault, but a trap: data served from another host than the control connection (FTP farms,
       // some load balancers). Clients that replace the PASV address - curl's and ftplib's default - fail.
@@ -154,7 +174,7 @@ export function inferData(input: InferenceInput, causes: Cause[], add: AddCause)
         title: 'EPSV is answered but its data connection fails, while PASV works',
         detail: `EPSV${tls ? ' (TLS)' : ''}: ${describeOutcome(e.outcome)}${e.advertised ? ` (port ${e.advertised.port})` : ''}. A middlebox handles PASV but not EPSV, or a port-mapping NAT rewrites only 227 replies.`,
         adminFix: 'make the advertised EPSV port reachable (forward it as it is, or make the server advertise the mapped port)',
-        userFix: 'use PASV (curl --disable-epsv; lftp set ftp:prefer-epsv no)' });
+        userFix: `${workingAdvice(tls, ['pasv-reply', 'pasv-control'])}; curl --disable-epsv, lftp set ftp:prefer-epsv no` });
     }
   }
 
@@ -180,7 +200,9 @@ export function inferData(input: InferenceInput, causes: Cause[], add: AddCause)
         detail: `${cells[0]!.spec.label}: no reply to ${verb} within ${secs(cells[0]!.outcome.ms)}, while other commands and modes work. `
           + 'A firewall or router with FTP inspection that drops commands it does not allow (or the server hangs on it).',
         adminFix: `check firewalls/ALGs between client and server for FTP command filtering (${verb})`,
-        userFix: verb === 'EPSV' || verb === 'EPRT' ? `avoid ${verb}: use ${verb === 'EPSV' ? 'PASV' : 'PORT'}${onlyClear ? ', or TLS' : ''}` : 'use a mode that works (see the recommendation)' });
+        userFix: verb === 'EPSV' || verb === 'EPRT'
+          ? `avoid ${verb}: ${workingAdvice(!!cells[0]!.spec.tls, verb === 'EPSV' ? ['pasv-reply', 'pasv-control'] : ['port-local'])}${onlyClear ? '; under TLS it works too' : ''}`
+          : 'use the recommended settings below (the only ones that worked)' });
     }
   }
 

@@ -136,3 +136,30 @@ test('a folder in the URL that does not exist is named, and the matrix runs in t
   assert.deepEqual(f.causes.map(c => c.code), ['path-unusable']);
   assert.ok(f.works.includes('epsv') && f.works.includes('eprt-local'), f.works.join(','));
 });
+
+test('blind spot: a PASV address other than the one connected to (both loopback) is named, not "no problem found"', async t => {
+  // Reached at 127.0.0.1, the server advertises 127.0.0.2 where nothing listens: a two-interface LAN server.
+  const fake = await startFakeServer({ pasv: { host: '127.0.0.2' }, listing: '-rw-r--r-- 1 ftp ftp 5 Jan 01 00:00 a.txt\r\n' });
+  t.after(() => fake.close());
+  const f = await diagnose(`ftp://u:p@127.0.0.1:${fake.port}/`, { connectTimeoutMs: 2000, writeCheck: false, noActive: true });
+  const summary = f.matrix.map(r => `${r.spec.id}=${r.outcome.kind}`).join(' ');
+  assert.ok(f.works.includes('pasv-control') && !f.works.includes('pasv-reply'), summary);
+  assert.deepEqual(f.causes.map(c => c.code), ['pasv-address-unusable'], summary);
+  const text = renderReport(f);
+  assert.match(text, /advertised address differs from the address you connected to: the PASV reply names 127\.0\.0\.2, you reached the server at 127\.0\.0\.1/);
+  assert.doesNotMatch(text, /no problem found/);
+});
+
+test('an EPSV that never gets an answer is told as that command unanswered, not a dropped connection', async t => {
+  const fake = await startFakeServer({ commands: { EPSV: { never: true } }, listing: '-rw-r--r-- 1 ftp ftp 5 Jan 01 00:00 a.txt\r\n' });
+  t.after(() => fake.close());
+  const f = await diagnose(`ftp://u:p@127.0.0.1:${fake.port}/`, { connectTimeoutMs: 1000, writeCheck: false, noActive: true });
+  const epsv = f.matrix.find(r => r.spec.id === 'epsv')!;
+  assert.equal(epsv.outcome.command, 'EPSV');
+  assert.deepEqual(f.causes.map(c => c.code), ['command-unanswered']);
+  const text = renderReport(f);
+  assert.match(text, /EPSV +no reply to EPSV within \d\.\d s \(setting up the data connection, EPSV only\)/);
+  assert.doesNotMatch(text, /silently dropped/);
+  // The advice names what worked.
+  assert.match(f.causes[0]!.userFix ?? '', /avoid EPSV: use PASV/);
+});

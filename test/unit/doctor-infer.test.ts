@@ -396,3 +396,36 @@ test('equivalents for CCC and TLS 1.2', () => {
   assert.match(e.lftp, /ftp:ssl-use-ccc yes.*VERS-TLS1\.3/);
   assert.match(e.filezilla, /no CCC/);
 });
+
+test('blind spot: an advertised address other than the one connected to is named, whatever the address classes', () => {
+  // A LAN server with two interfaces: reached at 192.168.1.10, it advertises 10.8.0.1 (both private).
+  for (const [control, adv] of [['192.168.1.10', '10.8.0.1'], ['127.0.0.1', '127.0.0.2'], ['198.18.2.2', '203.0.113.9']] as const) {
+    const m = matrix({ tls: false }, {
+      'pasv-reply': { outcome: dataTimeout(`${adv}:30001`), advertised: { host: adv, port: 30001 } },
+      'pasv-control': { advertised: { host: adv, port: 30002 } },
+    });
+    const r = infer(input(m, { host: control, controlAddress: control, localAddress: control.replace(/\d+$/, '77') }));
+    assert.deepEqual(codes(r), ['pasv-address-unusable'], `${control} / ${adv}`);
+    assert.match(r.causes[0]!.title, /advertised address differs from the address you connected to/);
+    assert.match(r.causes[0]!.title, new RegExp(`${adv.replace(/\./g, '\\.')}.*${control.replace(/\./g, '\\.')}`));
+  }
+});
+
+test('advice names only cells that worked (NAT + ALG on a non-standard port)', () => {
+  // PASV to the reply's private address, to the control host and EPSV all unanswered; only active works.
+  const m = matrix({ tls: false }, {
+    epsv: { outcome: dataTimeout('198.18.2.2:30000'), advertised: { port: 30000 } },
+    'pasv-reply': { outcome: dataTimeout('10.0.20.2:30001'), advertised: { host: '10.0.20.2', port: 30001 } },
+    'pasv-control': { outcome: dataTimeout('198.18.2.2:30002'), advertised: { host: '10.0.20.2', port: 30002 } },
+  });
+  const r = infer(input(m));
+  const fixes = r.causes.map(c => c.userFix ?? '').join('\n');
+  assert.doesNotMatch(fixes, /use EPSV|control host's address/, fixes);
+  // Where EPSV does work, it is named.
+  const m2 = matrix({ tls: false }, {
+    'pasv-reply': { outcome: dataTimeout('10.0.20.2:30001'), advertised: { host: '10.0.20.2', port: 30001 } },
+    'pasv-control': { outcome: dataTimeout('198.18.2.2:30002'), advertised: { host: '10.0.20.2', port: 30002 } },
+  });
+  const c = infer(input(m2)).causes.find(x => x.code === 'server-private-pasv-address')!;
+  assert.equal(c.userFix, 'use EPSV (it works)');
+});

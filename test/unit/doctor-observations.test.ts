@@ -8,6 +8,7 @@ import { outcomeOf } from '../../src/doctor/session-probe.js';
 import { probeResolve } from '../../src/doctor/control-probe.js';
 import { infer, type InferenceInput } from '../../src/doctor/infer.js';
 import { planMatrix } from '../../src/doctor/plan.js';
+import { describeOutcome } from '../../src/doctor/words.js';
 import type { DataProbeResult, Outcome, StepResult } from '../../src/doctor/types.js';
 import { FtpNetworkError, FtpTlsError } from '../../src/errors.js';
 
@@ -65,4 +66,14 @@ test('name resolution: our deadline is a timeout, the resolver\'s error is not-f
   assert.equal(missing.outcome.kind, 'not-found');
   const found = await probeResolve('ftp.example.com', 1000, async () => ['192.0.2.1']);
   assert.deepEqual([found.outcome.kind, found.addresses], ['ok', ['192.0.2.1']]);
+});
+
+test('an unanswered command is attributed to the step that waited, never to a dropped control connection', () => {
+  const waited = (command: string): Outcome => ({ kind: 'timeout', ms: 6000, connection: 'control', phase: 'command', command });
+  assert.equal(describeOutcome(waited('EPSV')), 'no reply to EPSV within 6.0 s (setting up the data connection, EPSV only)');
+  assert.match(describeOutcome(waited('PASS')), /^no reply to PASS within 6\.0 s \(during the login\)$/);
+  assert.match(describeOutcome(waited('LIST')), /^no reply to LIST within 6\.0 s \(the transfer command/);
+  for (const verb of ['EPSV', 'PASS', 'LIST', 'SITE']) assert.doesNotMatch(describeOutcome(waited(verb)), /silently dropped/);
+  // A data connection that got no answer is still told as a drop.
+  assert.match(describeOutcome({ kind: 'timeout', ms: 4000, connection: 'data', phase: 'connect', endpoint: '10.0.20.2:30001' }), /silently dropped/);
 });

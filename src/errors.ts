@@ -143,6 +143,19 @@ export class FtpConfigError extends FtpError {
 }
 
 /**
+ * A `--settings` file that is a doctor finding in which nothing worked (no recommended settings): not a
+ * usage error but the doctor's verdict, which decides the exit code as it did for `ftpkit doctor`.
+ */
+export class FtpFindingError extends FtpConfigError {
+  /** What the doctor found in the way: the credentials, the server's certificate, or the network path. */
+  readonly verdict: 'login-failed' | 'tls' | 'network';
+  constructor(verdict: 'login-failed' | 'tls' | 'network', message: string) {
+    super('recommended', message);
+    this.verdict = verdict;
+  }
+}
+
+/**
  * What a storage failure means to an FTP client (RFC 959 s4.2 reply classes). The server maps the kind
  * to a reply code in one place; raw OS error text never reaches the wire.
  */

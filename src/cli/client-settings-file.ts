@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { FtpConfigError, FtpUsageError } from '../errors.js';
 import type { ClientSettings } from '../client/options.js';
 import { normalizePin } from '../net/tls-pin.js';
+import { findingWithoutSettings } from '../doctor/verdict.js';
+import type { Cause } from '../doctor/types.js';
 
 const pinSchema = z.string().refine(p => normalizePin(p) !== undefined,
   { message: 'not a SHA-256 certificate fingerprint (expected sha256: followed by 32 hex bytes, e.g. sha256:AB:CD:...)' });
@@ -64,7 +66,8 @@ export function parseSettingsJson(text: string, file = 'settings'): ClientSettin
   else if (typeof json === 'object' && json !== null && ('steps' in obj || 'matrix' in obj)) {
     // A doctor finding in which nothing worked has no recommendation: using it as empty settings would
     // silently run with the defaults the doctor just saw fail.
-    throw new FtpConfigError('recommended', `${file} is a doctor finding without recommended settings (no combination worked)`);
+    // It exits as the doctor did for it (3 login, 6 certificate, 5 network), with the doctor's causes.
+    throw findingWithoutSettings({ causes: Array.isArray((obj as { causes?: unknown }).causes) ? (obj as { causes: Cause[] }).causes : [] }, file);
   }
   const parsed = settingsSchema.safeParse(candidate);
   if (!parsed.success) {

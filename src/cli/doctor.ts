@@ -9,6 +9,7 @@ import path from 'node:path';
 import { FtpUsageError } from '../errors.js';
 import { writeFile } from 'node:fs/promises';
 import { diagnose, renderHtml, renderReport, type DiagnoseOptions } from '../doctor/index.js';
+import { verdictOf } from '../doctor/verdict.js';
 import type { TlsSettings } from '../client/options.js';
 import { ExitCode } from './exit-codes.js';
 import { parseFtpUrl } from './url.js';
@@ -63,10 +64,10 @@ export async function runDoctor(urlText: string, flags: DoctorFlags): Promise<vo
   }, options);
   if (flags.html) await writeFile(flags.html, renderHtml(finding));
   process.stdout.write(flags.json ? `${JSON.stringify(finding, null, 2)}\n` : renderReport(finding, { verbose: !!flags.verbose }));
-  process.exitCode = finding.recommended?.probeId ? ExitCode.Ok
-    : finding.causes.some(c => c.code === 'login-failed') ? ExitCode.LoginFailure
-      // The certificate is what the user must fix (or pin, or --insecure), not the network.
-      : finding.causes.some(c => c.code === 'tls-certificate') ? ExitCode.TlsFailure : ExitCode.NetworkFailure;
+  // The certificate is what the user must fix (or pin, or --insecure), not the network (verdict.ts).
+  const verdict = verdictOf(finding);
+  process.exitCode = verdict === 'works' ? ExitCode.Ok : verdict === 'login-failed' ? ExitCode.LoginFailure
+    : verdict === 'tls' ? ExitCode.TlsFailure : ExitCode.NetworkFailure;
 }
 
 /** "20s", "1.5s", "500ms" or a bare number of seconds -> milliseconds. */

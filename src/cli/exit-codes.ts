@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { FtpError, FtpNetworkError, FtpReplyError, FtpTlsError } from '../errors.js';
+import { FtpError, FtpFindingError, FtpNetworkError, FtpReplyError, FtpTlsError } from '../errors.js';
 
 /**
  * Exit codes of every ftpkit command, stable for scripts (documented in docs/client.md and the README).
@@ -31,6 +31,10 @@ export type ExitCodeValue = typeof ExitCode[keyof typeof ExitCode];
  */
 export function exitCodeFor(err: unknown, duringLogin = false): ExitCodeValue {
   if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+  // A doctor finding without settings exits as `ftpkit doctor` did for it (3, 6 or 5), not as a usage error.
+  if (err instanceof FtpFindingError) {
+    return err.verdict === 'login-failed' ? ExitCode.LoginFailure : err.verdict === 'tls' ? ExitCode.TlsFailure : ExitCode.NetworkFailure;
+  }
   if (err instanceof FtpReplyError) {
     // A refused TLS negotiation (a server without FTPS answers AUTH with 500/502/530, PROT P with 534) is
     // about TLS settings, not credentials: none were sent yet.

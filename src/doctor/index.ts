@@ -10,5 +10,6 @@ export { renderHtml, escapeHtml, type HtmlOptions } from './render-html.js';
 export { infer, type Inference, type InferenceInput } from './infer.js';
 export { planMatrix, settingsFor } from './plan.js';
 export { equivalents } from './equivalents.js';
+export { verdictOf, type DoctorVerdict } from './verdict.js';
 export { fixesFor, SUGGESTED_PASSIVE_PORTS, type Fixes, type FixBlock, type FixOptions } from './fixes/index.js';
 export type * from './types.js';

@@ -48,6 +48,26 @@ test('doctor exit code 5 and a named cause when the control port is closed', asy
   assert.match(r.stdout, /port \d+ is closed or rejected/);
 });
 
+test('get/put --settings with a finding in which nothing worked: the doctor\'s exit code and its cause, not a usage error', async t => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ftpkit-doctor-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const port = await closedPort();
+  const d = await runFtpkit(['doctor', '--json', `ftp://127.0.0.1:${port}/`]);
+  assert.equal(d.code, 5, describeCli(d));
+  const file = path.join(dir, 'f.json');
+  await writeFile(file, d.stdout);
+  const g = await runFtpkit(['get', '--settings', file, `ftp://127.0.0.1:${port}/a.txt`, path.join(dir, 'a.txt')]);
+  assert.equal(g.code, 5, describeCli(g));
+  assert.match(g.stderr, /f\.json is a doctor finding without recommended settings: port \d+ is closed or rejected/);
+  // A refused login: 3, as the doctor said.
+  const login = path.join(dir, 'login.json');
+  await writeFile(login, JSON.stringify({ version: 1, steps: [], matrix: [], works: [], recommended: null,
+    causes: [{ code: 'login-failed', side: 'client', title: 'the user name or password was refused', detail: '530' }] }));
+  const p = await runFtpkit(['put', '--settings', login, path.join(dir, 'login.json'), `ftp://127.0.0.1:${port}/x.json`]);
+  assert.equal(p.code, 3, describeCli(p));
+  assert.match(p.stderr, /the user name or password was refused/);
+});
+
 test('doctor usage errors exit 2', async () => {
   const r = await runFtpkit(['doctor', '--budget', 'soon', 'ftp://127.0.0.1/']);
   assert.equal(r.code, 2, describeCli(r));

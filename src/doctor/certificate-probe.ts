@@ -10,7 +10,7 @@
  * for explicit FTPS (RFC 4217 s4) or TLS on connect for implicit, a handshake without verification, and
  * the certificates the server sent. Nothing else is sent on that connection (no user name, no password).
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import { connectTcp, formatEndpoint } from '../net/connect.js';
@@ -47,6 +47,8 @@ function describe(cert: X509Certificate): CertificateInfo {
     validTo: new Date(cert.validTo).toISOString(),
     fingerprint: formatPin(cert.fingerprint256),
     selfSigned: cert.subject === cert.issuer && cert.checkIssued(cert),
+    // What curl --pinnedpubkey sha256//... compares: the SHA-256 of the DER SubjectPublicKeyInfo (RFC 7469 s2.4).
+    spkiSha256: createHash('sha256').update(cert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64'),
   };
 }
 

@@ -9,7 +9,11 @@ import { basicFtpWords, ftpkitWords, winscpWords } from './fixes/client-tools.js
 import type { Recommendation } from './types.js';
 import { urlHost } from '../protocol/hostport.js';
 
-export function equivalents(s: ClientSettings, target: { host: string; port: number; localAddress?: string; user?: string }): Recommendation['equivalents'] {
+/**
+ * `pinnedPublicKey`: the base64 SHA-256 of the pinned certificate's public key, for curl's
+ * --pinnedpubkey (curl pins keys, not certificates; ftpkit's tls.pin is the certificate's fingerprint).
+ */
+export function equivalents(s: ClientSettings, target: { host: string; port: number; localAddress?: string; user?: string; pinnedPublicKey?: string }): Recommendation['equivalents'] {
   const curl: string[] = [];
   const lftp: string[] = [];
   const fz: string[] = [];
@@ -38,6 +42,11 @@ export function equivalents(s: ClientSettings, target: { host: string; port: num
     if (tls.maxVersion === 'TLSv1.2') { curl.push('--tls-max 1.2'); lftp.push('set ssl:priority "NORMAL:-VERS-TLS1.3"'); }
     if (tls.rejectUnauthorized === false) { curl.push('--insecure'); lftp.push('set ssl:verify-certificate no'); }
     if (tls.caFile) { curl.push(`--cacert ${tls.caFile}`); lftp.push(`set ssl:ca-file ${tls.caFile}`); }
+    // A pinned certificate no CA vouches for: curl checks the pinned key even with --insecure (libcurl
+    // CURLOPT_PINNEDPUBLICKEY is independent of peer verification), so the pair is tied to that one key.
+    if (tls.pin?.length && target.pinnedPublicKey && tls.rejectUnauthorized !== false) {
+      curl.push(`--insecure --pinnedpubkey sha256//${target.pinnedPublicKey}`);
+    }
   }
 
   const d = s.data ?? {};

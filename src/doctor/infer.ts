@@ -45,7 +45,8 @@ export function infer(input: InferenceInput): Inference {
     recommended = {
       settings, probeId: best.spec.id,
       reason: `${best.spec.label}: ${describeOutcome(best.outcome)}` + (works.length > 1 ? `; ${works.length - 1} other combination(s) also work` : ''),
-      equivalents: equivalents(settings, { host: input.host, port: input.port, ...(input.localAddress ? { localAddress: input.localAddress } : {}) }),
+      equivalents: equivalents(settings, { host: input.host, port: input.port, ...(input.localAddress ? { localAddress: input.localAddress } : {}),
+        ...(input.certificate?.pinned && input.certificate.chain[0]?.spkiSha256 ? { pinnedPublicKey: input.certificate.chain[0].spkiSha256 } : {}) }),
     };
   }
   return { causes, works, recommended, notes: notesOf(input) };

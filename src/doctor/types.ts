@@ -214,6 +214,8 @@ export interface CertificateInfo {
   /** `sha256:AB:CD:...`, the form tls.pin and --pin take. */
   fingerprint: string;
   selfSigned: boolean;
+  /** Base64 SHA-256 of the public key (SubjectPublicKeyInfo, RFC 7469 s2.4): curl --pinnedpubkey sha256//... */
+  spkiSha256?: string;
 }
 
 /** The server's certificate was not trusted (src/doctor/certificate.ts). */

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import { diagnose, renderReport } from '../../src/doctor/index.js';
 import { startServer } from '../support/server-harness.js';
 import { makeTestPki, type TestPki } from '../support/tls-certs.js';
@@ -75,6 +75,10 @@ test('an untrusted certificate is a finding: the chain is recorded, TLS cells ru
   assert.ok(cause.userFix?.includes(`--pin sha256:${leaf.fingerprint256}`), cause.userFix);
   assert.ok(!/insecure/.test(`${cause.userFix} ${cause.detail}`), cause.userFix);
   assert.match(renderReport(f), /EPSV, TLS \(unverified\)/);
+  // curl pins the public key: the SHA-256 of the leaf's SubjectPublicKeyInfo.
+  const spki = createHash('sha256').update(leaf.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+  assert.equal(f.certificate?.chain[0]?.spkiSha256, spki);
+  assert.match(f.recommended?.equivalents.curl ?? '', new RegExp(`--insecure --pinnedpubkey sha256//${spki.replace(/[+/]/g, '\\$&')} `));
 });
 
 test('TLS only (--tls) with a wrong password: login-failed, no cleartext login sent', async t => {

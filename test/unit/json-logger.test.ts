@@ -106,10 +106,13 @@ test('openLogFile appends, creating the folder', async (t) => {
 
 test('attaches to a real FtpServer (typed events) and detaches', () => {
   const server = new FtpServer({ authenticator: new AnonymousAuthenticator({ storage: new MemoryStorage() }) });
+  // The server's own defender listens to some events too (security/defender-events.ts).
   const before = server.listenerCount('command');
+  const beforeTranscript = server.listenerCount('transcript');
   const detach = new JsonLogger({ stream: new PassThrough() }).attach(server);
   assert.equal(server.listenerCount('command'), before + 1);
-  assert.equal(server.listenerCount('transcript'), before + 1);
+  assert.equal(server.listenerCount('transcript'), beforeTranscript + 1);
+  assert.equal(server.listenerCount('ban'), 1, 'bans are logged');
   detach();
   assert.equal(server.listenerCount('command'), before);
 });

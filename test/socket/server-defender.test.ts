@@ -9,6 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawControl, TestAuthenticator, startServer, MemoryStorage } from '../support/server-harness.js';
 import type { BanEvent, WarningEvent } from '../../src/server/index.js';
+import { connect as tlsConnect } from 'node:tls';
+import { makeTestPki } from '../support/tls-certs.js';
 
 /** The greeting code of a connection from `localAddress` (a loopback address of 127/8). */
 async function greetingFrom(localAddress: string, port: number): Promise<number> {
@@ -143,4 +145,24 @@ test('a banned user name is answered 530 without asking the authenticator', asyn
   assert.equal(calls, before, 'no verification ran');
   assert.equal(await passFrom('127.0.0.6', h.port, 'bob', 'x'), 530);
   assert.equal(calls, before + 1, 'other names are verified');
+});
+
+test('implicit FTPS: a denied address is closed before any TLS handshake', async t => {
+  const pki = await makeTestPki();
+  t.after(() => pki.cleanup());
+  const h = await startServer({
+    options: { defender: { deny: ['127.0.0.1'] }, tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, implicitPort: 0 } },
+  });
+  t.after(() => h.close());
+  const warnings: WarningEvent[] = [];
+  h.server.on('warning', e => warnings.push(e));
+  const port = h.server.implicitAddress()!.port;
+  const attempt = (localAddress: string) => new Promise<string>((resolve) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, localAddress, rejectUnauthorized: false });
+    socket.on('secureConnect', () => { socket.destroy(); resolve('handshake'); });
+    socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
+  assert.notEqual(await attempt('127.0.0.1'), 'handshake');
+  assert.ok(warnings.some(w => w.code === 'connection-denied'));
+  assert.equal(await attempt('127.0.0.2'), 'handshake', 'another address gets its handshake');
 });

@@ -210,3 +210,10 @@ test('configuration: the defender section maps onto the server options; bad valu
   bad({ defender: { treshold: 3 } }, /treshold/);
   assert.equal(planServe(validateConfig({}), '/tmp').options.defender, undefined, 'not given: the server defaults');
 });
+
+test('a connection without an address (a Duplex given to handleConnection) is never scored as one key for all', () => {
+  const d = new Defender({ threshold: 1 });
+  d.record('garbage', '');
+  assert.equal(d.addressRefusal(''), undefined);
+  assert.deepEqual(d.bans(), []);
+});

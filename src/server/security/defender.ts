@@ -58,7 +58,8 @@ export class Defender {
   /** Why a connection (or a login) from the address is refused now, or undefined. */
   addressRefusal(address: string): AddressRefusal | undefined {
     const key = addressKey(address);
-    if (this.options.allow.has(key)) return undefined;
+    // A stream that is no socket (FtpServer.handleConnection) may have no address: never one key for all.
+    if (!key || this.options.allow.has(key)) return undefined;
     if (this.options.deny.has(key)) return { reason: 'denied' };
     const until = this.addresses.bannedUntil(key);
     return until === undefined ? undefined : { reason: 'banned', until };
@@ -74,7 +75,7 @@ export class Defender {
   record(kind: DefenderEventKind, address: string, user?: string): void {
     if (!this.options.enabled) return;
     const key = addressKey(address);
-    if (this.options.allow.has(key)) return;
+    if (!key || this.options.allow.has(key)) return;
     const points = this.options.scores[kind];
     const ban = this.addresses.add(key, points);
     if (ban) this.banned('address', ban, key);

@@ -158,7 +158,10 @@ test('implicit FTPS: a denied address is closed before any TLS handshake', async
   h.server.on('warning', e => warnings.push(e));
   const port = h.server.implicitAddress()!.port;
   const attempt = (localAddress: string) => new Promise<string>((resolve) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port, localAddress, rejectUnauthorized: false });
+    // tls.connect has no localAddress: the TCP socket is made first, bound to the address.
+    const tcp = connect({ host: '127.0.0.1', port, localAddress });
+    tcp.on('error', () => {});
+    const socket = tlsConnect({ socket: tcp, rejectUnauthorized: false });
     socket.on('secureConnect', () => { socket.destroy(); resolve('handshake'); });
     socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
   });

@@ -5,8 +5,11 @@
  * only one verification in flight or queued (src/server/auth/address-gate.ts) and, with the defender on,
  * the guessing address is banned after a few points.
  *
- * Timing is asserted with a generous bound (3 s; the target is under 1 s and the measured figure is
- * printed as a diagnostic). Before this, the legitimate login waited behind every queued guess: seconds.
+ * Timing is asserted with a generous bound: 3 s, or three times what one login costs on this machine at
+ * this moment (measured first, with another user, so the credential cache does not answer for it) when the
+ * machine is so loaded that one scrypt takes longer than a second. The target is under 1 s; the figures
+ * are printed as diagnostics. Before this, the legitimate login waited behind every queued guess: about
+ * ten verifications' worth, 6-10 s here.
  */
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
@@ -76,25 +79,32 @@ function attack(port: number): Attack {
   };
 }
 
-async function legitimateLogin(port: number): Promise<{ code: number; ms: number }> {
+async function legitimateLogin(port: number, user = 'alice'): Promise<{ code: number; ms: number }> {
   const started = performance.now();
   const codes = await dialogue(port, '127.0.0.2', (code) => {
-    if (code === 220) return 'USER alice';
+    if (code === 220) return `USER ${user}`;
     if (code === 331) return 'PASS right-password';
     return undefined;
   });
   return { code: codes.at(-1) ?? 0, ms: performance.now() - started };
 }
 
-async function run(t: TestContext, options: Partial<FtpServerOptions>): Promise<{ code: number; ms: number }> {
+async function run(t: TestContext, options: Partial<FtpServerOptions>): Promise<{ code: number; ms: number; boundMs: number }> {
   // The default scrypt cost, as `ftpkit hash-password` makes it.
-  const store = new ConfigUserStore([{ name: 'alice', passwordHash: await hashPassword('right-password'), storage: new MemoryStorage() }]);
+  const storage = new MemoryStorage();
+  const store = new ConfigUserStore([
+    { name: 'alice', passwordHash: await hashPassword('right-password'), storage },
+    { name: 'bob', passwordHash: await hashPassword('right-password'), storage },
+  ]);
   const server = new FtpServer({
     host: '127.0.0.1', port: 0, authenticator: store, ...options,
     limits: { loginFailureDelayMs: 10, maxLoginFailures: 1000, ...options.limits },
   });
   const [addr] = await server.listen();
   t.after(() => server.close({ timeoutMs: 500 }));
+  // What one full login costs here and now, without an attack.
+  const alone = await legitimateLogin(addr!.port, 'bob');
+  assert.equal(alone.code, 230);
   // Start the legitimate login once every worker's first guess has reached the server, or the defender
   // banned the guessing address before they all got there.
   let passLines = 0;
@@ -106,21 +116,21 @@ async function run(t: TestContext, options: Partial<FtpServerOptions>): Promise<
   await queued;
   const result = await legitimateLogin(addr!.port);
   await attacker.stop();
-  t.diagnostic(`legitimate login during the attack: ${Math.round(result.ms)} ms (code ${result.code}); `
-    + `guesses sent ${attacker.guesses()}, workers refused at connect ${attacker.refusedAtConnect()}`);
-  return result;
+  t.diagnostic(`legitimate login during the attack: ${Math.round(result.ms)} ms (code ${result.code}), one login alone `
+    + `${Math.round(alone.ms)} ms; guesses sent ${attacker.guesses()}, workers refused at connect ${attacker.refusedAtConnect()}`);
+  return { ...result, boundMs: Math.max(BOUND_MS, 3 * alone.ms) };
 }
 
 test('bounded hashing per address alone (no bans): a legitimate login is not starved by a brute force', async t => {
   const result = await run(t, { defender: { enabled: false } });
   assert.equal(result.code, 230);
-  assert.ok(result.ms < BOUND_MS, `login took ${Math.round(result.ms)} ms`);
+  assert.ok(result.ms < result.boundMs, `login took ${Math.round(result.ms)} ms (bound ${Math.round(result.boundMs)} ms)`);
 });
 
 test('with the defender on (defaults): the guessing address is banned and a legitimate login is quick', async t => {
   const result = await run(t, {});
   assert.equal(result.code, 230);
-  assert.ok(result.ms < BOUND_MS, `login took ${Math.round(result.ms)} ms`);
+  assert.ok(result.ms < result.boundMs, `login took ${Math.round(result.ms)} ms (bound ${Math.round(result.boundMs)} ms)`);
 });
 
 test('after the attack, the guessing address is refused at connect (defaults)', async t => {

@@ -15,6 +15,7 @@ export type FtpErrorCode =
   | 'ERR_FTP_CONFIG'         // invalid configuration; names the bad key
   | 'ERR_FTP_STORAGE'        // server side storage failure, carries its FTP meaning
   | 'ERR_FTP_CLOSED'         // the client was closed while the operation ran
+  | 'ERR_FTP_LOGIN_REFUSED'  // server: a login refused before any password check (banned address, busy)
   | 'ERR_FTP_ABORTED';       // the operation was aborted on request
 
 export class FtpError extends Error {
@@ -181,6 +182,20 @@ export class FtpStorageError extends FtpError {
     super('ERR_FTP_STORAGE', message, options);
     this.failure = failure;
     this.path = path;
+  }
+}
+
+/**
+ * Server side: a login refused before its password was checked, because of who asks rather than what
+ * they typed: the address is banned, or it already has its share of password verifications running
+ * (auth/address-gate.ts). The PASS handler answers 421 and closes (RFC 959 s4.2), not 530: the password
+ * was not judged.
+ */
+export class FtpLoginRefusedError extends FtpError {
+  readonly reason: 'address-banned' | 'busy';
+  constructor(reason: 'address-banned' | 'busy', message: string) {
+    super('ERR_FTP_LOGIN_REFUSED', message);
+    this.reason = reason;
   }
 }
 

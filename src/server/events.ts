@@ -111,6 +111,22 @@ export interface WarningEvent {
   message: string;
 }
 
+/** The defender (security/defender.ts) banned an address or a user name for a while. */
+export interface BanEvent {
+  kind: 'address' | 'user';
+  /** The banned address; for a user-name ban, the address whose attempt reached the threshold. */
+  remoteAddress: string;
+  /** The banned name (user-name bans only). */
+  user?: string;
+  /** When the ban ends (ISO 8601). */
+  until: string;
+  durationMs: number;
+  /** The points that reached the threshold. */
+  score: number;
+  /** 1 for a first ban, 2 for the second (twice as long)... */
+  count: number;
+}
+
 export interface ListeningEvent {
   addresses: Array<{ address: string; family: string; port: number }>;
 }
@@ -129,5 +145,6 @@ export interface FtpServerEvents {
   'transfer-failed': [TransferFailedEvent];
   'session-error': [SessionErrorEvent];
   warning: [WarningEvent];
+  ban: [BanEvent];
   close: [];
 }

@@ -34,6 +34,9 @@ import type { ConnectionInfo, ServerContext, SessionHandle } from './session/ses
 import type { SessionInfo } from './session/session-info.js';
 import type { SessionState } from './session/state.js';
 import { ServerSecurity } from './tls/security.js';
+import { defendServer } from './security/server-defence.js';
+import type { Admission } from './security/admission.js';
+import type { Defender } from './security/defender.js';
 
 /** Extension points (extra commands, NAT resolver, a shared failed-login record); not configuration for users. */
 export interface FtpServerExtensions {
@@ -66,6 +69,9 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   private implicitHandshakes = 0;
   /** Implicit-FTPS connections still in their TLS handshake (destroyed by close()). */
   private readonly implicitPending = new Set<Socket>();
+  /** Scores, bans, allow and deny lists (options.defender; src/server/security/). */
+  readonly defender: Defender;
+  private readonly admission: Admission;
 
   constructor(options: FtpServerOptions, extensions: FtpServerExtensions = {}) {
     super();
@@ -75,6 +81,9 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     this.options = resolveOptions(options);
     this.security = options.tls ? new ServerSecurity(options.tls) : undefined;
     this.failedLogins = extensions.failedLoginRecord ?? new MemoryFailedLoginRecord();
+    const defence = defendServer(this, options);
+    this.defender = defence.defender;
+    this.admission = defence.admission;
     const table = new CommandTable([
       ...defaultCommandModules, ...(this.security ? [this.security.module] : []), ...(extensions.commandModules ?? []),
     ]);
@@ -83,7 +92,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       events: this,
       table,
       services: {
-        authenticator: options.authenticator,
+        authenticator: defence.authenticator,
         failedLogins: this.failedLogins,
         commands: table,
         // The seam for NAT (src/server/data/passive-address-resolver.ts): what 227 advertises. The NAT resolver
@@ -201,6 +210,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
 
   /** Implicit FTPS: TLS handshake first, then an ordinary session on the TLS socket. */
   private onImplicitConnection(socket: Socket): void {
+    if (this.admission.turnAway(socket, false)) return;
     socket.setNoDelay(true);
     socket.on('error', () => {});
     // Connections still in their handshake count toward the limit: silent clients must not pile up.
@@ -253,6 +263,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   }
 
   private onConnection(socket: Socket): void {
+    if (this.admission.turnAway(socket)) return;
     socket.setNoDelay(true);
     const refusal = this.admissionRefusal(socket.remoteAddress);
     if (refusal) {

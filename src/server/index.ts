@@ -35,6 +35,9 @@ export {
 export type {
   AnonymousOptions, UserAccount, PermissionSpec, ScryptParams, ConfigUserStoreOptions, CredentialCacheOptions,
 } from './auth/index.js';
+export { Defender, ScoreBook, resolveDefenderOptions, DEFAULT_DEFENDER_SCORES } from './security/index.js';
+export type { DefenderOptions, DefenderScores, ActiveBan, AddressRefusal, DefenderEventKind } from './security/index.js';
+export { AddressGate } from './auth/address-gate.js';
 export { loadConfigFile, validateConfig, planServe, mergeConfig, checkRoots } from './config/index.js';
 export type { ServeConfig, ServeConfigInput, ServePlan } from './config/index.js';
 export { JsonLogger, openLogFile } from './log/index.js';

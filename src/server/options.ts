@@ -4,6 +4,7 @@
  */
 import type { Authenticator } from './auth/types.js';
 import type { FtpServerTlsOptions } from './tls/options.js';
+import type { DefenderOptions } from './security/defender-options.js';
 
 export interface PortRange {
   min: number;
@@ -117,4 +118,9 @@ export interface FtpServerOptions {
   greeting?: string;
   /** FTPS (RFC 4217): certificates, explicit/implicit TLS, TLS policies. Default: no TLS. */
   tls?: FtpServerTlsOptions;
+  /**
+   * Scores, temporary bans, allow and deny lists (src/server/security/). Default: on, an address banned
+   * after 15 points in 5 minutes, first for 15 minutes, doubling up to a day.
+   */
+  defender?: DefenderOptions;
 }

@@ -39,6 +39,10 @@ export class AnonymousAuthenticator implements Authenticator {
     this.home = options.home ?? '/';
   }
 
+  knowsUser(username: string): boolean {
+    return isAnonymousName(username);
+  }
+
   async authenticate(username: string, _password: string, _context: LoginContext): Promise<AuthenticatedUser | null> {
     if (!isAnonymousName(username)) return null;
     return { name: 'anonymous', storage: this.storage, permissions: { ...this.permissions }, home: this.home };

@@ -12,6 +12,17 @@ export class CompositeAuthenticator implements Authenticator {
     this.authenticators = [...authenticators];
   }
 
+  /** Known to one of them: true; unknown to all that can tell: false; undefined when one cannot tell. */
+  knowsUser(username: string): boolean | undefined {
+    let canTell = true;
+    for (const auth of this.authenticators) {
+      const known = auth.knowsUser?.(username);
+      if (known) return true;
+      if (known === undefined) canTell = false;
+    }
+    return canTell ? false : undefined;
+  }
+
   async authenticate(username: string, password: string, context: LoginContext): Promise<AuthenticatedUser | null> {
     for (const auth of this.authenticators) {
       const user = await auth.authenticate(username, password, context);

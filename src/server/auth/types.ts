@@ -48,4 +48,10 @@ export interface Authenticator {
    * password, RFC 1635) are an authenticator like any other.
    */
   authenticate(username: string, password: string, context: LoginContext): Promise<AuthenticatedUser | null>;
+  /**
+   * Optional: whether a name is one this authenticator knows. Only the defender asks it, after a failed
+   * login, to score an unknown name higher than a wrong password (security/defender-events.ts); clients
+   * never see the answer. Without it every failure counts as a wrong password.
+   */
+  knowsUser?(username: string): boolean | undefined;
 }

@@ -17,6 +17,7 @@ import type { Storage } from '../storage/types.js';
 import { DEFAULT_SCRYPT_PARAMS, dummyPasswordHash } from './password-hash.js';
 import { costKey, dummyLike, parseStoredHash, verifyStoredHash, type StoredPasswordHash } from './stored-hash.js';
 import { VerifiedCredentialCache, type CredentialCacheOptions } from './credential-cache.js';
+import { AddressGate } from './address-gate.js';
 import { READ_WRITE, type AuthenticatedUser, type Authenticator, type LoginContext, type Permissions } from './types.js';
 
 export interface UserAccount {
@@ -39,6 +40,12 @@ export interface UserAccount {
 export interface ConfigUserStoreOptions {
   /** The cache of verified credentials, or its options (default: 5 minutes, 1000 users; ttlMs 0 turns it off). */
   credentialCache?: VerifiedCredentialCache | CredentialCacheOptions;
+  /**
+   * Full password verifications one client address may have in flight or queued at once (address-gate.ts);
+   * one more login from it is refused at once (421) without a verification. Default 1; 0: no bound.
+   * Logins answered by the credential cache, or joining the same verification, do not count.
+   */
+  verificationsPerAddress?: number;
 }
 
 interface Entry {
@@ -56,11 +63,14 @@ export class ConfigUserStore implements Authenticator {
   /** Stand-in for unknown names, with the parameters most users have. */
   private dummy: StoredPasswordHash;
   readonly credentialCache: VerifiedCredentialCache;
+  /** Bounds the verifications of each client address (a brute force must not starve other logins). */
+  readonly verifications: AddressGate;
 
   /** Throws FtpConfigError naming `users.N.<key>` for a bad account. */
   constructor(accounts: readonly UserAccount[], options: ConfigUserStoreOptions = {}) {
     const cache = options.credentialCache;
     this.credentialCache = cache instanceof VerifiedCredentialCache ? cache : new VerifiedCredentialCache(cache);
+    this.verifications = new AddressGate(options.verificationsPerAddress);
     ({ users: this.users, dummy: this.dummy } = ConfigUserStore.build(accounts));
   }
 
@@ -115,13 +125,23 @@ export class ConfigUserStore implements Authenticator {
     return this.users.get(name)?.storage;
   }
 
-  async authenticate(username: string, password: string, _context: LoginContext): Promise<AuthenticatedUser | null> {
+  /** Whether the name is a configured user (the defender scores unknown names higher; never shown to clients). */
+  knowsUser(name: string): boolean {
+    return this.users.has(name);
+  }
+
+  /**
+   * Throws FtpLoginRefusedError('busy') when the client's address already has its share of full
+   * verifications running (address-gate.ts).
+   */
+  async authenticate(username: string, password: string, context: LoginContext): Promise<AuthenticatedUser | null> {
     const entry = this.users.get(username);
     // The cache is asked for every name, known or not (a miss costs what a hit costs); only the right
     // password for the current stored hash hits. Otherwise one full verification, against the dummy when
-    // the name is unknown, shared with the same login running at the same moment.
+    // the name is unknown, shared with the same login running at the same moment, and within the
+    // address's share of verifications.
     const ok = await this.credentialCache.verify(username, entry?.encoded ?? '', password,
-      () => verifyStoredHash(password, entry?.hash ?? this.dummy));
+      () => this.verifications.run(context.remoteAddress, () => verifyStoredHash(password, entry?.hash ?? this.dummy)));
     if (!entry || !ok) return null;
     return this.userOf(entry);
   }

@@ -6,12 +6,13 @@
  * USER always answers 331 so names cannot be probed; a wrong name and a wrong password look the same.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { FtpLoginRefusedError } from '../../errors.js';
 import { ReplyCode } from '../../protocol/reply-codes.js';
 import { reply } from '../../protocol/reply.js';
 import type { AuthenticatedUser } from '../auth/types.js';
 import type { LoginAttempt } from '../auth/failed-logins.js';
 import { command } from './contract.js';
-import type { CommandContext, CommandModule } from './contract.js';
+import type { CommandContext, CommandModule, Outcome } from './contract.js';
 
 /** Tell the failed-login record; a broken record is reported, never a reason to answer differently. */
 async function record(ctx: CommandContext, outcome: 'failure' | 'success', attempt: LoginAttempt): Promise<void> {
@@ -21,6 +22,19 @@ async function record(ctx: CommandContext, outcome: 'failure' | 'success', attem
   } catch (err) {
     ctx.events.reportError(err);
   }
+}
+
+/**
+ * A login refused before its password was checked (the address is banned, or already has its password
+ * verification running): 421 and close (RFC 959 s4.2), not 530, since no password was judged. The
+ * warning is what the defender scores (security/defender-events.ts).
+ */
+function loginRefused(ctx: CommandContext, err: FtpLoginRefusedError): Outcome {
+  ctx.events.warn(err.reason === 'busy' ? 'login-busy' : 'login-banned', err.message);
+  const text = err.reason === 'busy'
+    ? 'Another login from your address is being checked; try again in a moment'
+    : 'Your address is blocked for a while after repeated failures; try again later';
+  return { kind: 'outcome', replies: [reply(ReplyCode.ServiceNotAvailable, text)], close: true, closeReason: `login refused: ${err.reason}` };
 }
 
 export const authCommands: CommandModule = {
@@ -48,6 +62,7 @@ export const authCommands: CommandModule = {
         try {
           user = await ctx.services.authenticator.authenticate(name, password, { remoteAddress: ctx.connection.remoteAddress, secure: state.tls.secure });
         } catch (err) {
+          if (err instanceof FtpLoginRefusedError) return loginRefused(ctx, err);
           ctx.events.reportError(err);
         }
         if (ctx.isClosed) return reply(ReplyCode.NotLoggedIn, 'Login incorrect');

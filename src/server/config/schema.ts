@@ -149,6 +149,44 @@ const credentialCacheSchema = z.strictObject({
   maxEntries: z.int().min(1).max(1_000_000).optional(),
 });
 
+const cidrSchema = z.string().refine((n) => parseCidr(n) !== undefined, {
+  error: 'expected an address or a CIDR network like 203.0.113.0/24 or 2001:db8::/32',
+});
+const pointsSchema = z.number().min(0).max(1000).optional();
+const positiveDurationSchema = durationSchema.refine((ms) => ms > 0, { error: 'must be longer than 0' });
+
+/** The defender (src/server/security/): scores, temporary bans, allow and deny lists. */
+const defenderSchema = z.strictObject({
+  /** Default true. false: no scores and no bans (the deny list still applies). */
+  enabled: z.boolean().optional(),
+  /** Points within `window` that ban an address. Default 15. */
+  threshold: z.number().positive().max(1_000_000).optional(),
+  /** How long a point counts. Default 5m. */
+  window: positiveDurationSchema.optional(),
+  /** First ban; each next one of the same address doubles. Default 15m. */
+  banTime: positiveDurationSchema.optional(),
+  /** Longest ban. Default 24h. */
+  maxBanTime: positiveDurationSchema.optional(),
+  /** Failed logins within `window` that ban a user name (from any address); 0 turns name bans off. Default 30. */
+  userThreshold: z.number().min(0).max(1_000_000).optional(),
+  /** Points per event kind. */
+  scores: z.strictObject({
+    failedLogin: pointsSchema,
+    unknownUser: pointsSchema,
+    refusedCommand: pointsSchema,
+    garbage: pointsSchema,
+    limitExceeded: pointsSchema,
+  }).optional(),
+  /** Addresses (and user names) remembered at most. Default 10000. */
+  maxEntries: z.int().min(1).max(1_000_000).optional(),
+  /** Never banned. */
+  allow: z.array(cidrSchema).optional(),
+  /** Refused at connect with 421. */
+  deny: z.array(cidrSchema).optional(),
+  /** Password verifications one address may have in flight or queued; 0: no bound. Default 1. */
+  verificationsPerAddress: z.int().min(0).max(1000).optional(),
+});
+
 const logSchema = z.strictObject({
   level: logLevelSchema.optional(),
   /** JSON-lines file (appended); relative to the config file. Default: standard error. */
@@ -167,6 +205,7 @@ export const configSections = {
   anonymous: anonymousSchema.optional(),
   users: z.array(userSchema).optional(),
   credentialCache: credentialCacheSchema.optional(),
+  defender: defenderSchema.optional(),
   log: logSchema.optional(),
   /** FTPS (owned by src/server/tls/config.ts). */
   tls: tlsConfigSchema.optional(),

@@ -86,7 +86,10 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
       root: u.root,
       home: u.home,
       permissions: resolvePermissions(u.permissions, READ_WRITE),
-    })), { credentialCache: { ttlMs: config.credentialCache?.ttl, maxEntries: config.credentialCache?.maxEntries } }));
+    })), {
+      credentialCache: { ttlMs: config.credentialCache?.ttl, maxEntries: config.credentialCache?.maxEntries },
+      verificationsPerAddress: config.defender?.verificationsPerAddress,
+    }));
     for (const u of users) {
       summary.users.push({ name: u.name, root: u.root, description: describePermissions(resolvePermissions(u.permissions, READ_WRITE)) });
     }
@@ -123,6 +126,18 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
       maxSessions: config.limits.maxSessions,
       maxSessionsPerAddress: config.limits.maxSessionsPerAddress,
     },
+    defender: config.defender && withoutUnset({
+      enabled: config.defender.enabled,
+      threshold: config.defender.threshold,
+      windowMs: config.defender.window,
+      banMs: config.defender.banTime,
+      maxBanMs: config.defender.maxBanTime,
+      userThreshold: config.defender.userThreshold,
+      scores: config.defender.scores && withoutUnset(config.defender.scores),
+      maxEntries: config.defender.maxEntries,
+      allow: config.defender.allow,
+      deny: config.defender.deny,
+    }),
     // Paths are absolute by now (load.ts made file paths absolute; flags are relative to the current folder).
     tls: config.tls && tlsConfigToOptions(config.tls),
   };

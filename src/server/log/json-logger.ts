@@ -120,6 +120,7 @@ export class JsonLogger {
       'session-error': (e) => this.log('error', 'session-error', {
         sessionId: e.sessionId, remoteAddress: e.remoteAddress, error: describeError(e.error),
       }),
+      ban: (e) => this.log('warn', 'ban', { ...e }),
       warning: (e) => this.log('warn', 'warning', { sessionId: e.sessionId, remoteAddress: e.remoteAddress, code: e.code, message: e.message }),
       // Subscribed only at debug: a listener makes every session format its transcript (session-events.ts).
       ...(this.enabled('debug') ? {

@@ -1,0 +1,117 @@
+/**
+ * Owns the server-wide defender: allow and deny lists, scores and temporary bans per client address and
+ * per user name, and the questions the server asks it (at accept: may this address connect; at PASS: may
+ * this address log in, is this name banned).
+ *
+ * What it scores is decided in defender-events.ts from the server's own events (failed logins, refused
+ * commands, protocol garbage), so the session code has no calls to it beyond those two questions.
+ * Allow-listed addresses collect no points and are never refused; deny-listed ones are refused at connect
+ * whether the defender is enabled or not. One Defender per FtpServer: two servers share nothing.
+ */
+import { unmapIPv4 } from '../../protocol/hostport.js';
+import type { BanEvent } from '../events.js';
+import { resolveDefenderOptions, type DefenderOptions, type DefenderScores, type ResolvedDefenderOptions } from './defender-options.js';
+import { ScoreBook, type NewBan } from './score-book.js';
+
+export type DefenderEventKind = keyof DefenderScores;
+
+/** Kinds that are login attempts: they count against the user name too. */
+const LOGIN_KINDS: ReadonlySet<DefenderEventKind> = new Set(['failedLogin', 'unknownUser']);
+
+/** Why an address may not connect (or log in) now. */
+export interface AddressRefusal {
+  reason: 'denied' | 'banned';
+  /** End of the ban (ms since the epoch); absent for the deny list. */
+  until?: number;
+}
+
+/** A ban in force, as `bans()` lists it. */
+export interface ActiveBan {
+  kind: 'address' | 'user';
+  key: string;
+  until: number;
+}
+
+/** The address as the lists and scores know it: IPv4-mapped IPv6 unmapped, no zone index. */
+export function addressKey(address: string): string {
+  return unmapIPv4(address.replace(/%.*$/, '')).toLowerCase();
+}
+
+export class Defender {
+  readonly options: ResolvedDefenderOptions;
+  private readonly addresses: ScoreBook;
+  private readonly users: ScoreBook | undefined;
+
+  /** `onBan` hears every new ban (FtpServer emits it as the 'ban' event). Throws FtpConfigError. */
+  constructor(options: DefenderOptions = {}, private readonly onBan?: (ban: BanEvent) => void) {
+    this.options = resolveDefenderOptions(options);
+    const { threshold, userThreshold, windowMs, banMs, maxBanMs, maxEntries, now } = this.options;
+    this.addresses = new ScoreBook({ threshold, windowMs, banMs, maxBanMs, maxEntries, now });
+    this.users = userThreshold > 0 ? new ScoreBook({ threshold: userThreshold, windowMs, banMs, maxBanMs, maxEntries, now }) : undefined;
+  }
+
+  /** The address is on the allow list: never banned, never refused. */
+  isAllowed(address: string): boolean {
+    return this.options.allow.has(addressKey(address));
+  }
+
+  /** Why a connection (or a login) from the address is refused now, or undefined. */
+  addressRefusal(address: string): AddressRefusal | undefined {
+    const key = addressKey(address);
+    // A stream that is no socket (FtpServer.handleConnection) may have no address: never one key for all.
+    if (!key || this.options.allow.has(key)) return undefined;
+    if (this.options.deny.has(key)) return { reason: 'denied' };
+    const until = this.addresses.bannedUntil(key);
+    return until === undefined ? undefined : { reason: 'banned', until };
+  }
+
+  /** The user name is banned, and `address` is not allow-listed. */
+  userBanned(name: string, address: string): boolean {
+    if (!this.users || this.isAllowed(address)) return false;
+    return this.users.bannedUntil(name) !== undefined;
+  }
+
+  /** An event from `address` (about `user`, for logins): its points, and a ban when they add up. */
+  record(kind: DefenderEventKind, address: string, user?: string): void {
+    if (!this.options.enabled) return;
+    const key = addressKey(address);
+    if (!key || this.options.allow.has(key)) return;
+    const points = this.options.scores[kind];
+    const ban = this.addresses.add(key, points);
+    if (ban) this.banned('address', ban, key);
+    if (this.users && user !== undefined && LOGIN_KINDS.has(kind)) {
+      const userBan = this.users.add(user, this.options.scores.failedLogin);
+      if (userBan) this.banned('user', userBan, key);
+    }
+  }
+
+  /** A user logged in: the name's points are forgotten (its bans are not). */
+  loginSucceeded(user: string): void {
+    this.users?.clearScore(user);
+  }
+
+  /** Current points of an address (for operators and tests). */
+  scoreOf(address: string): number {
+    return this.addresses.score(addressKey(address));
+  }
+
+  /** The bans in force. */
+  bans(): ActiveBan[] {
+    return [
+      ...this.addresses.bans().map(b => ({ kind: 'address' as const, ...b })),
+      ...(this.users?.bans() ?? []).map(b => ({ kind: 'user' as const, ...b })),
+    ];
+  }
+
+  /** Lift a ban now (an operator's decision). Returns whether there was one. */
+  unban(kind: 'address' | 'user', key: string): boolean {
+    return kind === 'address' ? this.addresses.unban(addressKey(key)) : (this.users?.unban(key) ?? false);
+  }
+
+  private banned(kind: 'address' | 'user', ban: NewBan, remoteAddress: string): void {
+    this.onBan?.({
+      kind, remoteAddress, ...(kind === 'user' ? { user: ban.key } : {}),
+      until: new Date(ban.until).toISOString(), durationMs: ban.durationMs, score: ban.score, count: ban.count,
+    });
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Owns putting the defender in front of one FtpServer: the Defender made from options.defender (its bans
+ * emitted as 'ban'), its scores fed from the server's events, the authenticator wrapped for PASS, and the
+ * admission check the accept paths call first. FtpServer calls defendServer() once in its constructor.
+ */
+import type { EventEmitter } from 'node:events';
+import type { Authenticator } from '../auth/types.js';
+import type { FtpServerEvents } from '../events.js';
+import type { FtpServerOptions } from '../options.js';
+import { Admission } from './admission.js';
+import { Defender } from './defender.js';
+import { scoreServerEvents } from './defender-events.js';
+import { DefendedAuthenticator } from './login-guard.js';
+
+export interface ServerDefence {
+  defender: Defender;
+  /** What the accept paths ask first (admission.ts). */
+  admission: Admission;
+  /** The server's authenticator behind the defender's PASS checks (login-guard.ts). */
+  authenticator: Authenticator;
+}
+
+/** Throws FtpConfigError for bad options.defender. */
+export function defendServer(events: EventEmitter<FtpServerEvents>, options: FtpServerOptions): ServerDefence {
+  const defender = new Defender(options.defender, ban => events.emit('ban', ban));
+  const authenticator = new DefendedAuthenticator(options.authenticator, defender);
+  scoreServerEvents(defender, events, name => options.authenticator.knowsUser?.(name));
+  return { defender, admission: new Admission(defender, events), authenticator };
+}

@@ -102,6 +102,23 @@ while True:
 VPID=$!; PIDS+=("$VPID")
 wait_port "$FP"; wait_port "$VP"
 
+# CPU of a server: the process, what it reaped, and for vsftpd (PID = the subreaper) its master process
+# with the sessions the master reaped; the orphaned session processes land in the subreaper's own cutime.
+tree_cpu_ms() {
+  local total kid
+  total=$(cpu_ms "$1")
+  for kid in $(pgrep -P "$1"); do total=$((total + $(cpu_ms "$kid"))); done
+  echo "$total"
+}
+# Wait (bounded) until a server's session processes have exited and been reaped.
+settle() {
+  local kid
+  for _ in $(seq 1 60); do
+    kid=$(pgrep -o -P "$1" || true)
+    if [ "$(pgrep -P "$1" | wc -l)" -le 1 ] && { [ -z "$kid" ] || [ "$(pgrep -P "$kid" | wc -l)" = 0 ]; }; then return 0; fi
+    sleep 0.05
+  done
+}
 declare -A SPEED CPU
 STARTUP=""
 # One server transfer: $1 label, $2 server pid, $3 port, $4 get|put, $5 tls|plain, $6 remote path
@@ -109,15 +126,13 @@ server_run() {
   local label=$1 pid=$2 port=$3 op=$4 tls=$5 path=$6 before after out
   local -a flags=(-s --user anonymous:a@b)
   [ "$tls" = tls ] && flags+=(--ssl-reqd -k)
-  before=$(cpu_ms "$pid")
+  settle "$pid"; before=$(tree_cpu_ms "$pid")
   if [ "$op" = get ]; then
     out=$(curl "${flags[@]}" -o /dev/null -w '%{speed_download} %{size_download}' "ftp://127.0.0.1:$port/$path")
   else
     out=$(curl "${flags[@]}" -T "$TMP/local/up" -w '%{speed_upload} %{size_upload}' "ftp://127.0.0.1:$port/$path")
   fi
-  # vsftpd's session processes are counted once reaped: wait until only its master is left.
-  for _ in $(seq 1 40); do [ "$(pgrep -P "$pid" | wc -l)" -le 1 ] && break; sleep 0.05; done
-  after=$(cpu_ms "$pid")
+  settle "$pid"; after=$(tree_cpu_ms "$pid")
   [ "${out#* }" = "$BYTES" ] || { echo "$label $op $tls: moved ${out#* } of $BYTES bytes" >&2; exit 1; }
   SPEED["$label $op $tls"]+="$(awk -v s="${out% *}" 'BEGIN { printf "%.0f", s / 1e6 }') "
   CPU["$label $op $tls"]+="$(( (after - before) * 1024 / SIZE_MIB )) "

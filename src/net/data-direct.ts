@@ -127,7 +127,8 @@ export function receiveDirect(wire: Duplex, sink: Writable, endSink: boolean, ho
 
     const onData = (chunk: Buffer): void => {
       hooks.count(chunk.length);
-      if (sink.destroyed || sink.writableEnded) { failWith('local', new Error('the destination stream is closed')); return; }
+      // A sink that failed a write is destroyed at once but reports its error a tick later: name that error.
+      if (sink.destroyed || sink.writableEnded) { failWith('local', sink.errored ?? new Error('the destination stream is closed')); return; }
       sink.write(chunk);
       batched += chunk.length;
       if (batched >= BLOCK_SIZE) flush();
@@ -181,7 +182,7 @@ export function receiveDirect(wire: Duplex, sink: Writable, endSink: boolean, ho
     const onSinkError = (err: Error): void => failWith('local', err);
     const onSinkClose = (): void => {
       // A sink that closes before we ended it (endSink) or at all (a caller's stream) lost data.
-      if (!(endSink && sink.writableFinished)) failWith('local', new Error('the destination stream was closed'));
+      if (!(endSink && sink.writableFinished)) failWith('local', sink.errored ?? new Error('the destination stream was closed'));
     };
 
     sink.on('error', onSinkError);

@@ -27,15 +27,14 @@ import { refuseRetiredWriteOptions } from './types.js';
 
 export interface LocalStorageOptions {
   /**
-   * Buffer size of file streams. Default 256 KiB for reading (TYPE I downloads read 1 MiB blocks through
-   * the block reader instead), 4 MiB for writing: uploads arrive in corked 1 MiB batches (one writev
-   * each), and the socket keeps being read while a batch is written.
+   * Buffer size of file streams. Default 256 KiB: few syscalls per MB, still small per session. TYPE I
+   * downloads read 1 MiB blocks through the block reader instead; uploads arrive in corked 1 MiB batches
+   * (one writev each, net/data-direct.ts), the socket paused while a batch is written.
    */
   highWaterMark?: number;
 }
 
 const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
-const DEFAULT_WRITE_HIGH_WATER_MARK = 4 * 1024 * 1024;
 /** How many lstat() calls one listing keeps in flight (libuv has 4 threads; more only queues). */
 const LIST_CONCURRENCY = 32;
 
@@ -62,13 +61,11 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   /** The root as given (absolute). */
   readonly root: string;
   private readonly highWaterMark: number;
-  private readonly writeHighWaterMark: number;
   private jailPromise: Promise<Jail> | undefined;
 
   constructor(root: string, options: LocalStorageOptions = {}) {
     this.root = resolve(root);
     this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
-    this.writeHighWaterMark = options.highWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK;
   }
 
   /**
@@ -209,7 +206,7 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
     }
     const stream = handle.createWriteStream({
       start: options.append ? undefined : start,
-      highWaterMark: this.writeHighWaterMark,
+      highWaterMark: this.highWaterMark,
     });
     return mapStreamErrors(stream, path);
   }

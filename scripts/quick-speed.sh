@@ -10,6 +10,8 @@
 #           `ftpkit put`, against curl doing the same.
 # Prints medians (min-max) in MB/s (10^6 bytes/s) and CPU ms per GiB, with `uptime` before and after.
 # Usage: scripts/quick-speed.sh [REPS=3] [SIZE_MIB=1024]      Needs root for vsftpd (like the interop tests).
+# BASE_DIST=/path/to/other/checkout/dist adds that build's server as "base", interleaved (a before/after
+# comparison in one run: single figures on a shared machine vary by 2x between runs).
 set -euo pipefail
 REPS=${1:-3}
 SIZE_MIB=${2:-1024}
@@ -51,6 +53,14 @@ node "$REPO/dist/cli/main.js" serve "$TMP/ftpkit" --write --host 127.0.0.1 --por
   --pasv-ports "$FPASV-$((FPASV + 20))" --max-sessions 20 --tls explicit --cert "$TMP/cert.pem" --key "$TMP/key.pem" \
   --log-level warn >"$TMP/ftpkit.log" 2>&1 &
 FPID=$!; PIDS+=("$FPID")
+if [ -n "${BASE_DIST:-}" ]; then
+  mkdir -p "$TMP/base"; ln "$TMP/ftpkit/big" "$TMP/base/big"
+  BP=$(rand_port); BPASV=$(rand_port)
+  node "$BASE_DIST/cli/main.js" serve "$TMP/base" --write --host 127.0.0.1 --port "$BP" \
+    --pasv-ports "$BPASV-$((BPASV + 20))" --max-sessions 20 --tls explicit --cert "$TMP/cert.pem" --key "$TMP/key.pem" \
+    --log-level warn >"$TMP/base.log" 2>&1 &
+  BPID=$!; PIDS+=("$BPID")
+fi
 
 # vsftpd (as test/support/peers-servers.ts starts it).
 VP=$(rand_port); VPASV=$(rand_port)
@@ -100,7 +110,7 @@ while True:
     except InterruptedError: pass
 ' "$VSFTPD" "$TMP/vsftpd.conf" >"$TMP/vsftpd.out" 2>&1 &
 VPID=$!; PIDS+=("$VPID")
-wait_port "$FP"; wait_port "$VP"
+wait_port "$FP"; wait_port "$VP"; [ -z "${BASE_DIST:-}" ] || wait_port "$BP"
 
 # CPU of a server: the process, what it reaped, and for vsftpd (PID = the subreaper) its master process
 # with the sessions the master reaped; the orphaned session processes land in the subreaper's own cutime.
@@ -136,7 +146,7 @@ server_run() {
   [ "${out#* }" = "$BYTES" ] || { echo "$label $op $tls: moved ${out#* } of $BYTES bytes" >&2; exit 1; }
   SPEED["$label $op $tls"]+="$(awk -v s="${out% *}" 'BEGIN { printf "%.0f", s / 1e6 }') "
   CPU["$label $op $tls"]+="$(( (after - before) * 1024 / SIZE_MIB )) "
-  [ "$op" = put ] && rm -f "$TMP/ftpkit/up.bin" "$TMP/vsftpd/upload/up.bin"
+  [ "$op" = put ] && rm -f "$TMP/ftpkit/up.bin" "$TMP/vsftpd/upload/up.bin" "$TMP/base/up.bin"
   return 0
 }
 
@@ -155,8 +165,10 @@ client_run() {
 for rep in $(seq 1 "$REPS"); do
   for tls in plain tls; do
     server_run ftpkit "$FPID" "$FP" get "$tls" big
+    [ -z "${BASE_DIST:-}" ] || server_run base "$BPID" "$BP" get "$tls" big
     server_run vsftpd "$VPID" "$VP" get "$tls" big
     server_run ftpkit "$FPID" "$FP" put "$tls" up.bin
+    [ -z "${BASE_DIST:-}" ] || server_run base "$BPID" "$BP" put "$tls" up.bin
     server_run vsftpd "$VPID" "$VP" put "$tls" upload/up.bin
   done
   V="ftp://anonymous:a%40b@127.0.0.1:$VP"
@@ -173,8 +185,9 @@ done
 
 echo
 printf '%-36s %-22s %s\n' "figure" "MB/s median (min-max)" "server CPU ms/GiB median (min-max)"
-for key in "ftpkit get plain" "vsftpd get plain" "ftpkit put plain" "vsftpd put plain" \
-           "ftpkit get tls" "vsftpd get tls" "ftpkit put tls" "vsftpd put tls"; do
+for key in "ftpkit get plain" "base get plain" "vsftpd get plain" "ftpkit put plain" "base put plain" "vsftpd put plain" \
+           "ftpkit get tls" "base get tls" "vsftpd get tls" "ftpkit put tls" "base put tls" "vsftpd put tls"; do
+  [ -n "${SPEED[$key]:-}" ] || continue
   printf '%-36s %-22s %s\n' "server $key" "$(tr ' ' '\n' <<<"${SPEED[$key]}" | grep . | median)" \
     "$(tr ' ' '\n' <<<"${CPU[$key]}" | grep . | median)"
 done

@@ -7,7 +7,7 @@
  * - a device or a FIFO: opened and written directly; no temporary file, no rename (that would destroy the
  *   node), no fsync (it fails with EINVAL on such nodes and means nothing there).
  * Big buffers: few syscalls on the hot path. A file written by a download gets 1 MiB batches (one writev
- * each, net/data-direct.ts; the socket waits while one is written, see there why); a file read by an
+ * each, net/data-direct.ts; one written while the next fills, see there why); a file read by an
  * upload is read in 1 MiB blocks through its block reader (net/block-source.ts).
  */
 import fs from 'node:fs';
@@ -22,8 +22,8 @@ import { FtpUsageError } from '../errors.js';
 import { attachBlockReader, fileBlockReader } from '../net/block-source.js';
 import { assertResumable, describeKind, isSpecialKind, kindOf, type LocalTarget } from './local-target.js';
 
-/** Of the files a download writes: the batches are 1 MiB (net/data-direct.ts); a batch waits for the last. */
-const HIGH_WATER_MARK = 256 * 1024;
+/** Of the files a download writes: one 1 MiB batch written while the next fills (net/data-direct.ts). */
+const HIGH_WATER_MARK = 1024 * 1024;
 /** Polling for a FIFO's reader: start fast (a reader usually is there), back off to this. */
 const FIFO_POLL_MAX_MS = 250;
 

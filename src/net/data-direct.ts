@@ -10,10 +10,10 @@
  *   what arrived in one turn of the event loop) so that a file sink writes them with one writev
  *   (fs.WriteStream's _writev) instead of one thread-pool round trip per 64 KiB (16 KiB under TLS) chunk;
  *   the wire pauses while the sink holds more than its high-water mark unwritten (a synchronous sink such
- *   as stdout on a file never does). With a file's 256 KiB mark that is: one batch written while the
- *   socket's receive buffer fills, which measured cheapest (STOR of 1 GiB, loopback: ~1000 ms of server
- *   CPU against ~2200 with a 4 MiB mark that keeps reading the socket during the write, and ~2000 with
- *   2 MiB batches: a batch that stays in the CPU caches costs less to copy twice).
+ *   as stdout on a file never does). File sinks use a 1 MiB mark: one batch being written, the next one
+ *   filling. Measured (STOR of 1 GiB, loopback, interleaved, server CPU per GiB): ~1000 ms with a 1 MiB or
+ *   256 KiB mark, ~2000 with 2 MiB or more (not profiled; the batches may fall out of the CPU caches), ~1500-2400 for
+ *   the stage pipeline this replaces.
  *
  * Completion and failure follow net/data-pipeline.ts: sending is complete when the socket accepted every
  * byte (see WireWriter in data-stages.ts for why not later), receiving when the wire ended and the sink

@@ -27,14 +27,15 @@ import { refuseRetiredWriteOptions } from './types.js';
 
 export interface LocalStorageOptions {
   /**
-   * Buffer size of file streams. Default 256 KiB: few syscalls per MB, still small per session. TYPE I
-   * downloads read 1 MiB blocks through the block reader instead; uploads arrive in corked 1 MiB batches
-   * (one writev each, net/data-direct.ts), the socket paused while a batch is written.
+   * Buffer size of file streams. Default 256 KiB for reading (TYPE I downloads read 1 MiB blocks through
+   * the block reader instead) and 1 MiB for writing: uploads arrive in corked batches of up to 1 MiB (one
+   * writev each), one written while the next fills (net/data-direct.ts says why no more).
    */
   highWaterMark?: number;
 }
 
 const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
+const DEFAULT_WRITE_HIGH_WATER_MARK = 1024 * 1024;
 /** How many lstat() calls one listing keeps in flight (libuv has 4 threads; more only queues). */
 const LIST_CONCURRENCY = 32;
 
@@ -61,11 +62,13 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   /** The root as given (absolute). */
   readonly root: string;
   private readonly highWaterMark: number;
+  private readonly writeHighWaterMark: number;
   private jailPromise: Promise<Jail> | undefined;
 
   constructor(root: string, options: LocalStorageOptions = {}) {
     this.root = resolve(root);
     this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+    this.writeHighWaterMark = options.highWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK;
   }
 
   /**
@@ -206,7 +209,7 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
     }
     const stream = handle.createWriteStream({
       start: options.append ? undefined : start,
-      highWaterMark: this.highWaterMark,
+      highWaterMark: this.writeHighWaterMark,
     });
     return mapStreamErrors(stream, path);
   }

@@ -6,7 +6,9 @@
  *   resumes, which writes in place by definition);
  * - a device or a FIFO: opened and written directly; no temporary file, no rename (that would destroy the
  *   node), no fsync (it fails with EINVAL on such nodes and means nothing there).
- * Big buffers: few syscalls on the hot path.
+ * Big buffers: few syscalls on the hot path. A file written by a download gets 1 MiB batches (one writev
+ * each, net/data-direct.ts; one written while the next fills, see there why); a file read by an
+ * upload is read in 1 MiB blocks through its block reader (net/block-source.ts).
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -17,8 +19,10 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FtpUsageError } from '../errors.js';
+import { attachBlockReader, fileBlockReader } from '../net/block-source.js';
 import { assertResumable, describeKind, isSpecialKind, kindOf, type LocalTarget } from './local-target.js';
 
+/** Of the files a download writes: one 1 MiB batch written while the next fills (net/data-direct.ts). */
 const HIGH_WATER_MARK = 1024 * 1024;
 /** Polling for a FIFO's reader: start fast (a reader usually is there), back off to this. */
 const FIFO_POLL_MAX_MS = 250;
@@ -172,7 +176,8 @@ export async function openLocalSink(target: LocalTarget, startAt: number, inPlac
 }
 
 export async function openLocalSource(source: string, startAt: number): Promise<fs.ReadStream> {
-  const stream = fs.createReadStream(source, { start: startAt, highWaterMark: HIGH_WATER_MARK });
-  await opened(stream);
-  return stream;
+  const handle = await fsp.open(source, 'r');
+  // The stream owns the handle (closes it when destroyed); TYPE I uploads read it through the block reader.
+  const stream = handle.createReadStream({ start: startAt, highWaterMark: 1024 * 1024 });
+  return attachBlockReader(stream, fileBlockReader(handle, startAt));
 }

@@ -14,12 +14,18 @@
  * The bracketed stages exist only in TYPE A (RFC 959 s3.1.1.1); in TYPE I the local side counts the same
  * bytes as the wire. MODE B and MODE Z codecs will sit next to the TYPE A codec, a rate limit next to
  * the wire meter.
+ *
+ * TYPE I, the hot path, takes no stages at all (net/data-direct.ts): a file source with a block reader
+ * (net/block-source.ts) is read into two reused 1 MiB blocks with read-ahead, and received bytes are
+ * written straight into the sink in corked batches of 1 MiB; the bytes are counted where they are written.
  */
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FtpAbortedError } from '../errors.js';
 import { TypeADecoder, TypeAEncoder } from '../protocol/codecs/type-a.js';
+import { blockReaderOf } from './block-source.js';
 import { networkError } from './connect.js';
+import { receiveDirect, sendBlocks, type DirectHooks } from './data-direct.js';
 import { ByteMeter, StreamForwarder, WireWriter } from './data-stages.js';
 
 /** Representation type (RFC 959 s3.1.1): TYPE I (image, the bytes as they are) or TYPE A (line ends converted). */
@@ -101,8 +107,13 @@ class DataPipelineRun implements DataPipeline {
   /** Sending: the last stage, which alone writes into the wire. */
   private toWire: WireWriter | undefined;
   private readonly cleanups: Array<() => void> = [];
+  /** Rejects on abort or at the idle deadline: stops the TYPE I paths, which are no stream pipeline. */
+  private readonly stopped: Promise<never>;
+  private stop!: (err: unknown) => void;
 
   constructor(private readonly options: DataPipelineOptions) {
+    this.stopped = new Promise<never>((_, reject) => { this.stop = reject; });
+    this.stopped.catch(() => { /* observed by the TYPE I paths */ });
     this.done = this.run();
   }
 
@@ -123,6 +134,7 @@ class DataPipelineRun implements DataPipeline {
   /** The first end to fail names the cause: pipeline() then destroys the other stages with that same error. */
   private noteFailure(end: FailedEnd, err: unknown): void {
     this.first ??= { end, err };
+    if (end === 'aborted' || end === 'idle') this.stop(err);
   }
 
   private async run(): Promise<void> {
@@ -140,19 +152,39 @@ class DataPipelineRun implements DataPipeline {
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     this.cleanups.push(() => options.signal?.removeEventListener('abort', onAbort));
+    const direct = this.directPath();
     try {
-      await pipeline(this.stages(), { signal: options.signal });
+      await (direct ? direct() : pipeline(this.stages(), { signal: options.signal }));
     } catch (err) {
       // No end reported an error event: a stage did (the forwarder: the caller's stream closed; the wire
       // writer or a premature close: the data connection).
       this.noteFailure(this.forwarder?.failure === err ? 'local' : 'wire', err);
       wire.destroy();
+      // pipeline() destroys its streams on failure; the direct send path leaves that to here (the receive
+      // path destroys a sink it owns itself).
+      if (direct && options.direction === 'send') options.source.destroy();
       this.failedEnd = this.first!.end;
       throw this.first!.err;
     } finally {
       clearTimeout(this.idleTimer);
       for (const cleanup of this.cleanups.splice(0)) cleanup();
     }
+  }
+
+  /** The TYPE I path without stages (net/data-direct.ts), when it applies. */
+  private directPath(): (() => Promise<void>) | undefined {
+    const { options } = this;
+    if (this.ascii) return undefined;
+    const hooks: DirectHooks = { count: this.countWire, fail: (end, err) => this.noteFailure(end, err), stopped: this.stopped };
+    if (options.direction === 'receive') {
+      return () => receiveDirect(options.wire, options.sink, options.endSink ?? true, hooks);
+    }
+    const reader = blockReaderOf(options.source);
+    if (!reader) return undefined;
+    return async () => {
+      await sendBlocks(options.wire, reader, hooks);
+      options.source.destroy(); // releases the file the blocks were read from
+    };
   }
 
   private stages(): Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> {

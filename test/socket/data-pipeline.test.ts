@@ -8,10 +8,14 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, open, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import net from 'node:net';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { FtpAbortedError, FtpNetworkError } from '../../src/errors.js';
 import { runDataPipeline } from '../../src/net/data-pipeline.js';
+import { attachBlockReader, fileBlockReader } from '../../src/net/block-source.js';
 
 /** A broken pipeline waits forever on its peer: fail the test instead. */
 const BOUNDED = { timeout: 20_000 };
@@ -275,4 +279,62 @@ test('send: complete once the wire accepted every byte, even if the peer resets 
   await p.done;
   assert.equal(p.wireBytes, body.length);
   assert.equal(p.failedEnd, undefined);
+});
+
+/** A temp file holding `body`, opened for reading as LocalStorage and the client open theirs. */
+async function fileSource(t: TestContext, body: Buffer, start = 0): Promise<{ stream: Readable; handle: FileHandle; blockReads: () => number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'ftpkit-pipeline-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'f'), body);
+  const handle = await open(join(dir, 'f'), 'r');
+  const reader = fileBlockReader(handle, start);
+  let reads = 0;
+  const stream = attachBlockReader(handle.createReadStream({ start }), { read: b => { reads++; return reader.read(b); } });
+  return { stream, handle, blockReads: () => reads };
+}
+
+test('TYPE I send from a file with a block reader: the bytes from the offset, counted, the file released', BOUNDED, async t => {
+  // Over 2 blocks and not a multiple of the block size: both buffers are reused and the last read is short.
+  const body = randomBytes(2 * 1024 * 1024 + 12345);
+  const { stream, handle, blockReads } = await fileSource(t, body, 777);
+  const { wire, peer } = await socketPair(t);
+  const received = readAll(peer);
+  const p = runDataPipeline({ direction: 'send', wire, source: stream });
+  await p.done;
+  assert.ok((await received).equals(body.subarray(777)));
+  assert.deepEqual([p.wireBytes, p.localBytes], [body.length - 777, body.length - 777]);
+  assert.ok(stream.destroyed, 'the source (and its file) is released');
+  if (!stream.closed) await once(stream, 'close');
+  assert.equal(handle.fd, -1, 'the file handle is closed');
+  assert.equal(blockReads(), 4, 'three 1 MiB block reads with data, one at the end of the file');
+});
+
+test('a block reader that fails mid-send: its error, failedEnd local, the wire closed, the source destroyed', BOUNDED, async t => {
+  const boom = Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+  let reads = 0;
+  const source = attachBlockReader(new Readable({ read() {} }), {
+    read: async (buffer: Buffer) => { if (++reads > 2) throw boom; buffer.fill(1); return buffer.length; },
+  });
+  const { wire, peer } = await socketPair(t);
+  peer.resume();
+  const p = runDataPipeline({ direction: 'send', wire, source });
+  await assert.rejects(p.done, e => e === boom);
+  assert.equal(p.failedEnd, 'local');
+  assert.ok(wire.destroyed && source.destroyed);
+});
+
+test('receive into a synchronous sink that reports "full" (stdout on a file): the wire is never paused for drain', BOUNDED, async t => {
+  // A SyncWriteStream has written a chunk before write() returns, yet returns false for a chunk above its
+  // 16 KiB high-water mark; waiting for its 'drain' paused the socket once per chunk.
+  const { wire, peer } = await socketPair(t);
+  let written = 0;
+  const sink = new Writable({ highWaterMark: 16 * 1024, write(c: Buffer, _e, cb) { written += c.length; cb(); } });
+  let pauses = 0;
+  const pause = wire.pause.bind(wire);
+  wire.pause = () => { pauses++; return pause(); };
+  const p = runDataPipeline({ direction: 'receive', wire, sink, endSink: false });
+  const total = 8 * 1024 * 1024;
+  peer.end(Buffer.alloc(total, 3));
+  await p.done;
+  assert.deepEqual([written, p.wireBytes, pauses], [total, total, 0]);
 });

@@ -104,12 +104,17 @@ export async function sendBlocks(wire: Duplex, reader: BlockReader, hooks: Direc
 export function receiveDirect(wire: Duplex, sink: Writable, endSink: boolean, hooks: DirectHooks): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let batched = 0;
-    let corked = true;
+    /**
+     * Corked only from a chunk's arrival until the batch is flushed, never across a flush: a Writable keeps
+     * what was written while corked until the next uncork, even once its write in flight completed, so a
+     * sink left corked after a flush would hold the last batch until more data came (a sender that waits
+     * for the stored size to grow would wait forever).
+     */
+    let corked = false;
     let over = false;
     /** The wire ended; a caller's stream (not endSink) is waited on until it took the last batch. */
     let ending = false;
     let flushLater: NodeJS.Immediate | undefined;
-    sink.cork();
 
     const uncork = (): void => { if (corked) { corked = false; sink.uncork(); } };
     const cleanup = (): void => {
@@ -132,6 +137,7 @@ export function receiveDirect(wire: Duplex, sink: Writable, endSink: boolean, ho
       hooks.count(chunk.length);
       // A sink that failed a write is destroyed at once but reports its error a tick later: name that error.
       if (sink.destroyed || sink.writableEnded) { failWith('local', sink.errored ?? new Error('the destination stream is closed')); return; }
+      if (!corked) { corked = true; sink.cork(); }
       sink.write(chunk);
       batched += chunk.length;
       if (batched >= BLOCK_SIZE) flush();
@@ -151,16 +157,11 @@ export function receiveDirect(wire: Duplex, sink: Writable, endSink: boolean, ho
       if (sink.writableLength >= sink.writableHighWaterMark && sink.writableNeedDrain) {
         wire.pause();
         sink.once('drain', onDrain);
-      } else {
-        corked = true;
-        sink.cork();
       }
     };
     const onDrain = (): void => {
       if (over) return;
       if (ending) { done(); return; }
-      corked = true;
-      sink.cork();
       wire.resume();
     };
     const onEnd = (): void => {

@@ -338,3 +338,41 @@ test('receive into a synchronous sink that reports "full" (stdout on a file): th
   await p.done;
   assert.deepEqual([written, p.wireBytes, pauses], [total, total, 0]);
 });
+
+test('receive: a batch that arrives while the sink is still writing the previous one is written without more data', BOUNDED, async t => {
+  // A Writable keeps what was written while corked until the next uncork, even after its write in flight
+  // completed. If the receiver re-corked after a flush, the last batch sat in memory until more bytes came:
+  // a sender that waits for the stored size to grow (a client checking progress before it goes on) hung.
+  const { wire, peer } = await socketPair(t);
+  const pending: (() => void)[] = [];
+  let written = 0;
+  let firstWriteResolve!: () => void;
+  const firstWriteStarted = new Promise<void>(resolve => { firstWriteResolve = resolve; });
+  const sink = new Writable({
+    highWaterMark: 64 * 1024 * 1024, // never full: this is not about backpressure
+    writev(chunks, cb) {
+      for (const { chunk } of chunks) written += (chunk as Buffer).length;
+      pending.push(cb);
+      firstWriteResolve();
+    },
+  });
+  const p = runDataPipeline({ direction: 'receive', wire, sink, endSink: false });
+  peer.write(Buffer.alloc(100_000, 1));
+  await firstWriteStarted; // the first batch is being written (its callback held)
+  const before = written;
+  // The second batch arrives and is flushed while the first write is still in flight.
+  peer.write(Buffer.alloc(100_000, 2));
+  await new Promise<void>(resolve => { const check = () => (p.wireBytes >= 200_000 ? resolve() : setImmediate(check)); check(); });
+  await new Promise<void>(resolve => setImmediate(resolve));
+  await new Promise<void>(resolve => setImmediate(resolve));
+  // The first write completes; nothing more comes from the peer.
+  while (pending.length > 0) pending.shift()!();
+  for (let i = 0; i < 20 && written < 200_000; i++) {
+    await new Promise<void>(resolve => setImmediate(resolve));
+    while (pending.length > 0) pending.shift()!();
+  }
+  assert.ok(before < 200_000, `first write had ${before} bytes`);
+  assert.equal(written, 200_000, 'the second batch reached the sink without more data from the peer');
+  peer.end();
+  await p.done;
+});

@@ -119,7 +119,10 @@ function clientOptions(t: SessionTarget, settings: ClientSettings): FtpClientOpt
     host: t.host, port: t.port, user: t.user, password: t.password, ...settings,
     // The data wait ends before the command wait: a server connecting back in active mode answers the
     // transfer command only after its connect, and "never connected back" is the observation we want.
-    timeouts: { connectMs: t.connectMs, greetingMs: t.connectMs, commandMs: Math.max(t.connectMs, t.dataMs + 2000, 5000), dataMs: t.dataMs },
+    // One second after the data wait is enough to tell them apart; a server still stuck in its own connect
+    // (vsftpd tries for 60 s) does not answer the ABOR either, so this wait bounds an active cell's time
+    // and with it the doctor's (issue 11: the connect timeout + 3 s where packets are dropped).
+    timeouts: { connectMs: t.connectMs, greetingMs: t.connectMs, commandMs: Math.max(t.connectMs, t.dataMs + 1000, 5000), dataMs: t.dataMs },
   };
 }
 

@@ -141,6 +141,8 @@ describe('ftpkit doctor in the lab', { concurrency: 4 }, () => {
 
         t.diagnostic(`${name(c)}: ${f.elapsedMs} ms, causes ${f.causes.map(x => x.code).join(',') || '-'}, recommended ${f.recommended?.probeId ?? '-'}, `
           + `${f.sessions?.logins ?? '?'} logins, peak ${f.sessions?.peak ?? '?'} sessions${f.sessions?.limit ? `, limit ${f.sessions.limit}` : ''}`);
+        // FTPKIT_LAB_VERBOSE=1: the evidence of every case, also when it passes (docs/testing.md).
+        if (process.env.FTPKIT_LAB_VERBOSE) t.diagnostic(summary);
         // (b) the right cause(s), and nothing else.
         assert.deepEqual(f.causes.map(x => x.code).sort(), [...c.causes].sort(), summary);
         c.check?.(f);

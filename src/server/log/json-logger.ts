@@ -14,6 +14,7 @@ import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { MASK, isSecretVerb, maskCommandLine } from '../../protocol/masking.js';
 import type { FtpServerEvents } from '../events.js';
+import { LogSink } from './log-sink.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
@@ -40,41 +41,21 @@ export { maskCommandLine };
 
 export class JsonLogger {
   readonly level: LogLevel;
-  private stream: Writable;
+  private readonly sink: LogSink;
   private readonly now: () => Date;
-  private readonly onError: ((error: Error) => void) | undefined;
-  private failed = false;
 
   constructor(options: JsonLoggerOptions = {}) {
     this.level = options.level ?? 'info';
     this.now = options.now ?? (() => new Date());
-    this.onError = options.onError;
-    this.stream = this.watch(options.stream ?? process.stderr);
-  }
-
-  /** An unhandled 'error' on the stream would crash the process: a broken log must not stop the server. */
-  private watch(stream: Writable): Writable {
-    stream.on('error', (error: Error) => {
-      if (this.failed || stream !== this.stream) return;
-      this.failed = true;
-      this.onError?.(error);
-    });
-    return stream;
+    this.sink = new LogSink(options.stream ?? process.stderr, options.onError);
   }
 
   /**
    * Continue on a new stream (log rotation: the file was renamed, SIGHUP reopens it). Resolves once the
    * old stream has flushed what it had; it is ended unless it is process.stderr/stdout.
    */
-  async replaceStream(stream: Writable): Promise<void> {
-    const old = this.stream;
-    this.stream = this.watch(stream);
-    this.failed = false;
-    if (old === process.stderr || old === process.stdout) return;
-    await new Promise<void>((resolve) => {
-      old.once('error', () => resolve());
-      old.end(() => resolve());
-    });
+  replaceStream(stream: Writable): Promise<void> {
+    return this.sink.replaceStream(stream);
   }
 
   enabled(level: LogLevel): boolean {
@@ -83,10 +64,9 @@ export class JsonLogger {
 
   /** Write one record (if its level is enabled). Undefined fields are left out. */
   log(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
-    if (this.failed || !this.enabled(level)) return;
+    if (!this.sink.writing || !this.enabled(level)) return;
     const record = { time: this.now().toISOString(), level, event, ...fields };
-    // A log must never stall the server: lines are queued in the stream's buffer when the disk is slow.
-    this.stream.write(JSON.stringify(record) + '\n');
+    this.sink.write(JSON.stringify(record));
   }
 
   /** Subscribe to a server's events. Returns a function that unsubscribes. */

@@ -89,6 +89,10 @@ export interface TransferEvent extends SessionEventBase {
   offset: number;
   /** 'passive' or 'active'. */
   dataMode: 'passive' | 'active';
+  /** The representation type in force (TYPE A or I, RFC 959 s3.1.1); absent from events of older emitters: binary. */
+  type?: 'ascii' | 'binary';
+  /** true when the user logged in anonymously (RFC 1635); the xferlog's access mode. */
+  anonymous?: boolean;
 }
 
 export interface TransferFailedEvent extends TransferEvent {

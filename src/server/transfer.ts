@@ -46,7 +46,7 @@ export interface TransferRequest {
 export interface TransferHost {
   readonly options: ResolvedServerOptions;
   /** Fields every transfer event carries: the session, the client's address, the user. */
-  eventBase(): Pick<TransferEvent, 'sessionId' | 'remoteAddress' | 'user'>;
+  eventBase(): Pick<TransferEvent, 'sessionId' | 'remoteAddress' | 'user' | 'anonymous'>;
   /** Send a reply on the control connection (the session's one writer); resolves once handed to the socket. */
   send(r: Reply): Promise<void>;
   /** 'upload' or 'download' after a transfer completed. */
@@ -98,6 +98,7 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
     durationMs: Date.now() - startedAt,
     offset: req.offset,
     dataMode: channel.kind,
+    type: req.ascii ? 'ascii' : 'binary',
   });
 
   const fail = (reason: string, final: Reply): Reply => {

@@ -45,6 +45,6 @@ export class AnonymousAuthenticator implements Authenticator {
 
   async authenticate(username: string, _password: string, _context: LoginContext): Promise<AuthenticatedUser | null> {
     if (!isAnonymousName(username)) return null;
-    return { name: 'anonymous', storage: this.storage, permissions: { ...this.permissions }, home: this.home };
+    return { name: 'anonymous', storage: this.storage, permissions: { ...this.permissions }, home: this.home, anonymous: true };
   }
 }

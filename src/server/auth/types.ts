@@ -33,6 +33,8 @@ export interface AuthenticatedUser {
   permissions: Permissions;
   /** Initial working directory (virtual), default "/". */
   home?: string;
+  /** An anonymous login (RFC 1635); transfer events and the xferlog say so. */
+  anonymous?: boolean;
 }
 
 export interface LoginContext {

@@ -184,7 +184,10 @@ export class Session implements DeadlineHolder, ControlChannelOwner, DispatcherH
     const { events } = this;
     return {
       options: this.server.options,
-      eventBase: () => ({ sessionId: this.id, remoteAddress: this.connection.remoteAddress, user: this.state.user?.name ?? '' }),
+      eventBase: () => ({
+        sessionId: this.id, remoteAddress: this.connection.remoteAddress, user: this.state.user?.name ?? '',
+        ...(this.state.user?.anonymous ? { anonymous: true } : {}),
+      }),
       send: r => this.send(r),
       transferred: (kind, e) => events.transferred(kind, e),
       transferFailed: e => events.transferFailed(e),

@@ -56,6 +56,7 @@ export function registerServe(program: Command): void {
     .option('-c, --config <file>', 'configuration file (.yaml, .yml or .json); flags override it')
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')}; debug adds the protocol transcript (default info)`)
     .option('--log-file <file>', 'append the JSON-lines log to this file instead of standard error')
+    .option('--xferlog <file>', 'also append a transfer log in the xferlog format of wu-ftpd/vsftpd (one line per upload or download)')
     .addHelpText('after', [
       '',
       'Examples:',

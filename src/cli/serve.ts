@@ -18,6 +18,7 @@ import type { ServeConfig, ServeConfigInput } from '../server/config/schema.js';
 import { FtpServer } from '../server/ftp-server.js';
 import { DEFAULT_PASSIVE_PORT_RANGE } from '../server/resolved-options.js';
 import { JsonLogger, openLogFile, type LogLevel } from '../server/log/json-logger.js';
+import { XferLogger } from '../server/log/xferlog.js';
 import { tlsFlagsToConfig, type TlsFlagMode } from '../server/tls/config.js';
 import { urlHost } from '../protocol/hostport.js';
 
@@ -36,6 +37,8 @@ export interface ServeFlags {
   config?: string;
   logLevel?: string;
   logFile?: string;
+  /** Transfer log file (xferlog format). */
+  xferlog?: string;
   tls?: TlsFlagMode;
   cert?: string;
   key?: string;
@@ -50,7 +53,7 @@ export interface ServeFlags {
 const FLAG_FOR_KEY: Record<string, string> = {
   port: '--port', host: '--host', 'passive.ports': '--pasv-ports', 'passive.address': '--pasv-address',
   'passive.advertisedPorts': '--pasv-advertised-ports',
-  'log.level': '--log-level', 'log.file': '--log-file',
+  'log.level': '--log-level', 'log.file': '--log-file', 'log.xferlog': '--xferlog',
   'tls.cert': '--cert', 'tls.key': '--key', 'tls.implicitPort': '--implicit-port',
   'limits.maxSessions': '--max-sessions', 'limits.maxSessionsPerAddress': '--max-sessions-per-address',
   'credentialCache.ttl': '--credential-cache-ttl',
@@ -110,10 +113,11 @@ export function flagsToConfig(flags: ServeFlags): ServeConfig {
   }
   if (flags.user?.length) input.users = flags.user.map(parseUserFlag);
   if (flags.credentialCacheTtl !== undefined) input.credentialCache = { ttl: flags.credentialCacheTtl };
-  if (flags.logLevel !== undefined || flags.logFile !== undefined) {
+  if (flags.logLevel !== undefined || flags.logFile !== undefined || flags.xferlog !== undefined) {
     input.log = {};
     if (flags.logLevel !== undefined) input.log.level = flags.logLevel as LogLevel;
     if (flags.logFile !== undefined) input.log.file = resolve(flags.logFile);
+    if (flags.xferlog !== undefined) input.log.xferlog = resolve(flags.xferlog);
   }
   const tls = tlsFlagsToConfig({
     tls: flags.tls,
@@ -208,7 +212,7 @@ export interface RunningServe {
   port: number;
   /** Close gracefully and flush the log. */
   stop(): Promise<void>;
-  /** Reopen the log file (after logrotate renamed it); no-op when logging to stderr. */
+  /** Reopen the log files (JSON and xferlog, after logrotate renamed them); no-op when logging to stderr. */
   reopenLog(): Promise<void>;
 }
 
@@ -230,37 +234,48 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
     stream: logStream,
     onError: (err) => process.stderr.write(`ftpkit: logging stopped, the log cannot be written: ${err.message}\n`),
   });
+  // The transfer log (xferlog format) beside the JSON lines; opened now so a bad path fails the start.
+  const xferlog = plan.log.xferlog ? new XferLogger({
+    stream: await openLogFile(plan.log.xferlog),
+    onError: (err) => process.stderr.write(`ftpkit: transfer log stopped, ${plan.log.xferlog} cannot be written: ${err.message}\n`),
+  }) : undefined;
   const server = new FtpServer(plan.options);
-  const detach = logger.attach(server);
+  const detachJson = logger.attach(server);
+  const detachXfer = xferlog?.attach(server);
+  const detach = () => { detachJson(); detachXfer?.(); };
   let addresses;
   try {
     addresses = await server.listen();
   } catch (err) {
     detach();
     if (logStream !== process.stderr) logStream.end();
+    await xferlog?.replaceStream(process.stderr); // ends the file
     throw err;
   }
   const port = addresses[0]?.port ?? plan.options.port ?? 2121;
   out.write(bannerLines(plan, port, server.implicitAddress()?.port, addresses[0]?.address).join('\n') + '\n');
 
-  /** Log rotation: start a fresh file under the configured name (the old one was renamed away). */
+  /** Log rotation: start fresh files under the configured names (the old ones were renamed away). */
   const reopenLog = async () => {
-    if (!plan.log.file) return;
-    await logger.replaceStream(await openLogFile(plan.log.file));
+    await Promise.all([
+      plan.log.file && logger.replaceStream(await openLogFile(plan.log.file)),
+      plan.log.xferlog && xferlog?.replaceStream(await openLogFile(plan.log.xferlog)),
+    ]);
   };
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       await server.close();
       detach();
-      await logger.replaceStream(process.stderr); // flushes and ends the file
+      // Flush and end the files.
+      await Promise.all([logger.replaceStream(process.stderr), xferlog?.replaceStream(process.stderr)]);
     })();
     return stopping;
   };
   return { server, plan, port, stop, reopenLog };
 }
 
-/** `ftpkit serve`: start, then run until SIGINT/SIGTERM (SIGHUP reopens the log file). */
+/** `ftpkit serve`: start, then run until SIGINT/SIGTERM (SIGHUP reopens the log files). */
 export async function runServe(dir: string | undefined, flags: ServeFlags): Promise<void> {
   const running = await startServe(dir, flags);
   await new Promise<void>((done) => {
@@ -278,8 +293,11 @@ export async function runServe(dir: string | undefined, flags: ServeFlags): Prom
     // SIGHUP: reopen the log file (logrotate's postrotate), the usual daemon convention.
     process.on('SIGHUP', () => {
       running.reopenLog().then(
-        () => { if (running.plan.log.file) process.stderr.write(`ftpkit: log file reopened: ${running.plan.log.file}\n`); },
-        (err: Error) => process.stderr.write(`ftpkit: cannot reopen the log file: ${err.message}\n`),
+        () => {
+          const files = [running.plan.log.file, running.plan.log.xferlog].filter(Boolean);
+          if (files.length) process.stderr.write(`ftpkit: log file${files.length > 1 ? 's' : ''} reopened: ${files.join(', ')}\n`);
+        },
+        (err: Error) => process.stderr.write(`ftpkit: cannot reopen a log file: ${err.message}\n`),
       );
     });
   });

@@ -40,5 +40,5 @@ export type { DefenderOptions, DefenderScores, ActiveBan, AddressRefusal, Defend
 export { AddressGate } from './auth/address-gate.js';
 export { loadConfigFile, validateConfig, planServe, mergeConfig, checkRoots } from './config/index.js';
 export type { ServeConfig, ServeConfigInput, ServePlan } from './config/index.js';
-export { JsonLogger, openLogFile } from './log/index.js';
-export type { JsonLoggerOptions, LogLevel } from './log/index.js';
+export { JsonLogger, openLogFile, XferLogger } from './log/index.js';
+export type { JsonLoggerOptions, LogLevel, XferLoggerOptions } from './log/index.js';

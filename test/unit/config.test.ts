@@ -62,11 +62,12 @@ test('a YAML file with users loads; relative roots are relative to the file', as
     '    root: alice',
     '    home: /',
     '    permissions: { preset: read-only, write: true }',
-    'log: { level: debug, file: logs/ftpkit.log }',
+    'log: { level: debug, file: logs/ftpkit.log, xferlog: logs/xferlog }',
   ].join('\n'));
   const config = await loadConfigFile(join(d, 'ftpkit.yaml'));
   assert.equal(config.users![0]!.root, join(d, 'alice'));
   assert.equal(config.log!.file, join(d, 'logs', 'ftpkit.log'));
+  assert.equal(config.log!.xferlog, join(d, 'logs', 'xferlog'));
   const plan = planServe(config, '/unused');
   assert.equal(plan.options.host, '127.0.0.1');
   assert.equal(plan.options.port, 2121);
@@ -76,7 +77,7 @@ test('a YAML file with users loads; relative roots are relative to the file', as
   assert.equal(plan.options.limits!.maxSessions, 10);
   assert.equal(plan.options.limits!.maxSessionsPerAddress, 4);
   assert.equal(plan.options.limits!.loginFailureDelayMs, 250);
-  assert.deepEqual(plan.log, { level: 'debug', file: join(d, 'logs', 'ftpkit.log') });
+  assert.deepEqual(plan.log, { level: 'debug', file: join(d, 'logs', 'ftpkit.log'), xferlog: join(d, 'logs', 'xferlog') });
   assert.equal(plan.summary.anonymous, undefined, 'configured users turn anonymous off by default');
   const alice = await plan.options.authenticator.authenticate('alice', 'secret', ctx);
   assert.deepEqual(alice?.permissions, { ...READ_ONLY, write: true });

@@ -104,7 +104,12 @@ function resolvePaths(config: ServeConfig, base: string): ServeConfig {
   const out: ServeConfig = { ...config };
   if (config.anonymous?.root !== undefined) out.anonymous = { ...config.anonymous, root: abs(config.anonymous.root) };
   if (config.users) out.users = config.users.map((u) => ({ ...u, root: abs(u.root) }));
-  if (config.log?.file !== undefined) out.log = { ...config.log, file: abs(config.log.file) };
+  if (config.log) {
+    const log = { ...config.log };
+    if (log.file !== undefined) log.file = abs(log.file);
+    if (log.xferlog !== undefined) log.xferlog = abs(log.xferlog);
+    out.log = log;
+  }
   if (config.tls) {
     const tls = { ...config.tls };
     if (tls.cert !== undefined) tls.cert = abs(tls.cert);

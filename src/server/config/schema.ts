@@ -191,6 +191,8 @@ const logSchema = z.strictObject({
   level: logLevelSchema.optional(),
   /** JSON-lines file (appended); relative to the config file. Default: standard error. */
   file: nonEmpty.optional(),
+  /** Transfer log in the xferlog(5) format of wu-ftpd/vsftpd (appended; src/server/log/xferlog.ts); relative to the config file. Default: none. */
+  xferlog: nonEmpty.optional(),
 });
 
 /** The top level. One line per section: add new sections here. */

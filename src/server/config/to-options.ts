@@ -25,7 +25,7 @@ export interface ServeSummary {
 
 export interface ServePlan {
   options: FtpServerOptions;
-  log: { level: LogLevel; file?: string };
+  log: { level: LogLevel; file?: string; xferlog?: string };
   summary: ServeSummary;
 }
 
@@ -141,7 +141,7 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     // Paths are absolute by now (load.ts made file paths absolute; flags are relative to the current folder).
     tls: config.tls && tlsConfigToOptions(config.tls),
   };
-  return { options, log: { level: config.log?.level ?? 'info', file: config.log?.file }, summary };
+  return { options, log: { level: config.log?.level ?? 'info', file: config.log?.file, xferlog: config.log?.xferlog }, summary };
 }
 
 /**

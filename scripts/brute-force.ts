@@ -13,42 +13,11 @@
  * turned away at connect waits 50 ms before knocking again, so the attacker does not eat the CPU the
  * server needs on a small machine. Only run it against a server you run yourself (loopback).
  */
-import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-
-/** One control connection: each complete reply's code is handed to `next`, which returns the next line or undefined to hang up. */
-function dialogue(host: string, port: number, localAddress: string, timeoutMs: number, next: (code: number) => string | undefined): Promise<number[]> {
-  return new Promise((resolve) => {
-    const codes: number[] = [];
-    const socket = connect({ host, port, localAddress });
-    socket.setEncoding('utf8');
-    const timer = setTimeout(() => socket.destroy(), timeoutMs);
-    let buffer = '';
-    socket.on('data', (d: string) => {
-      buffer += d;
-      let i: number;
-      while ((i = buffer.indexOf('\r\n')) >= 0) {
-        const line = buffer.slice(0, i);
-        buffer = buffer.slice(i + 2);
-        if (!/^\d{3} /.test(line)) continue; // a multi-line reply ends with "NNN "
-        const code = Number(line.slice(0, 3));
-        codes.push(code);
-        const out = next(code);
-        if (out === undefined) socket.destroy();
-        else socket.write(`${out}\r\n`);
-      }
-    });
-    socket.on('error', () => {});
-    socket.on('close', () => { clearTimeout(timer); resolve(codes); });
-  });
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
+import { percentile } from '../bench/lib/stats.js';
+import { dialogue } from '../test/support/reply-dialogue.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -86,7 +55,7 @@ async function main(): Promise<void> {
   const worker = async (): Promise<void> => {
     while (!over()) {
       connections++;
-      const codes = await dialogue(host, port, values['attack-from']!, 30_000, (code) => {
+      const codes = await dialogue({ host, port, localAddress: values['attack-from']!, timeoutMs: 30_000 }, (code) => {
         if (code === 220 || code === 530) return over() ? undefined : `USER ${user}`;
         if (code === 331) { guesses++; return `PASS wrong-guess-${guesses}`; }
         return undefined;
@@ -105,7 +74,7 @@ async function main(): Promise<void> {
     const refusing = answers.refusedAtPass421 + answers.refusedAtConnect421 > 0;
     if (guesses < Math.min(workers, guessBudget) && !refusing) { await delay(10); continue; }
     const t0 = performance.now();
-    const codes = await dialogue(host, port, values.from!, 60_000, (code) => {
+    const codes = await dialogue({ host, port, localAddress: values.from!, timeoutMs: 60_000 }, (code) => {
       if (code === 220) return `USER ${user}`;
       if (code === 331) return `PASS ${values.password}`;
       return undefined;
@@ -117,7 +86,7 @@ async function main(): Promise<void> {
   const sorted = [...logins].sort((a, b) => a - b);
   const summary = {
     guesses, connections, ...answers, attackMs: Math.round(performance.now() - started),
-    legitimateLogins: logins.length, legitimateP50Ms: Math.round(percentile(sorted, 50)), legitimateMaxMs: Math.round(sorted.at(-1) ?? NaN),
+    legitimateLogins: logins.length, legitimateP50Ms: Math.round(percentile(sorted, 50) ?? NaN), legitimateMaxMs: Math.round(sorted.at(-1) ?? NaN),
     legitimateFailures: failures,
   };
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);

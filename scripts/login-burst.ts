@@ -13,6 +13,7 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { percentile } from '../bench/lib/stats.js';
 
 interface LoginResult {
   ok: boolean;
@@ -98,11 +99,6 @@ async function oneLogin(host: string, port: number, user: string, password: stri
   }
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -131,7 +127,7 @@ async function main(): Promise<void> {
     ok: ok.length,
     failed: n - ok.length,
     wallToLast230Ms: Math.round(Math.max(0, ...ok.map((r) => r.endedAt))),
-    p50Ms: Math.round(percentile(times, 50)),
+    p50Ms: Math.round(percentile(times, 50) ?? NaN),
     maxMs: Math.round(times.at(-1) ?? NaN),
     errors: results.filter((r) => !r.ok).map((r) => r.error),
   };

@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parsePasvReply } from '../src/protocol/hostport.js';
 import { RawControl } from './raw-ftp.js';
+import { percentile } from '../bench/lib/stats.js';
 
 const FILE_BYTES = 64 * 1024;
 
@@ -66,11 +67,6 @@ async function cpuMs(pid: number | undefined): Promise<number | undefined> {
   // Fields after the ")" that closes the command name: utime and stime are the 12th and 13th (USER_HZ ticks).
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function startServer(cpuProf: string | undefined, build: string, logLevel: string | undefined): Promise<{ child: ChildProcess; port: number; dir: string }> {
@@ -132,7 +128,7 @@ async function main(): Promise<void> {
   const failures = [...errors.values()].reduce((a, b) => a + b, 0);
   const result = {
     concurrency, total, ok: durations.length, failures, sessionsPerSecond: Math.round(durations.length / wall),
-    p50ms: Math.round(percentile(durations, 50)), p99ms: Math.round(percentile(durations, 99)), wallSeconds: +wall.toFixed(2),
+    p50ms: Math.round(percentile(durations, 50) ?? NaN), p99ms: Math.round(percentile(durations, 99) ?? NaN), wallSeconds: +wall.toFixed(2),
     serverCpuMsPerSession,
     errors: Object.fromEntries(errors),
   };

@@ -16,39 +16,13 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { once } from 'node:events';
-import { connect } from 'node:net';
 import { ConfigUserStore, FtpServer, MemoryStorage, hashPassword } from '../../src/server/index.js';
 import type { FtpServerOptions } from '../../src/server/index.js';
+import { dialogue } from '../support/reply-dialogue.js';
 
 /** Parallel guessing connections: as many as one address may open by default (limits.maxSessionsPerAddress). */
 const WORKERS = 20;
 const BOUND_MS = 3000;
-
-/** One control connection that answers each reply with the next line of `script(code)`; resolves on close. */
-function dialogue(port: number, localAddress: string, next: (code: number) => string | undefined): Promise<number[]> {
-  return new Promise((resolve) => {
-    const codes: number[] = [];
-    const socket = connect({ host: '127.0.0.1', port, localAddress });
-    socket.setEncoding('utf8');
-    let buffer = '';
-    socket.on('data', (d: string) => {
-      buffer += d;
-      let i: number;
-      while ((i = buffer.indexOf('\r\n')) >= 0) {
-        const line = buffer.slice(0, i);
-        buffer = buffer.slice(i + 2);
-        if (!/^\d{3} /.test(line)) continue;
-        const code = Number(line.slice(0, 3));
-        codes.push(code);
-        const out = next(code);
-        if (out === undefined) socket.destroy();
-        else socket.write(`${out}\r\n`);
-      }
-    });
-    socket.on('error', () => {});
-    socket.on('close', () => resolve(codes));
-  });
-}
 
 interface Attack { stop(): Promise<void>; guesses: () => number; refusedAtConnect: () => number }
 
@@ -60,7 +34,7 @@ function attack(port: number): Attack {
   let n = 0;
   const worker = async (): Promise<void> => {
     while (!stopped) {
-      const codes = await dialogue(port, '127.0.0.1', (code) => {
+      const codes = await dialogue({ port, localAddress: '127.0.0.1' }, (code) => {
         if (stopped) return undefined;
         if (code === 220) return 'USER alice';
         if (code === 331) { guesses++; return `PASS guess-${++n}`; }
@@ -81,7 +55,7 @@ function attack(port: number): Attack {
 
 async function legitimateLogin(port: number, user = 'alice'): Promise<{ code: number; ms: number }> {
   const started = performance.now();
-  const codes = await dialogue(port, '127.0.0.2', (code) => {
+  const codes = await dialogue({ port, localAddress: '127.0.0.2' }, (code) => {
     if (code === 220) return `USER ${user}`;
     if (code === 331) return 'PASS right-password';
     return undefined;
@@ -140,7 +114,7 @@ test('after the attack, the guessing address is refused at connect (defaults)', 
   t.after(() => server.close({ timeoutMs: 500 }));
   const attacker = attack(addr!.port);
   await once(server, 'ban');
-  const codes = await dialogue(addr!.port, '127.0.0.1', () => undefined);
+  const codes = await dialogue({ port: addr!.port, localAddress: '127.0.0.1' }, () => undefined);
   await attacker.stop();
   assert.equal(codes[0], 421);
 });

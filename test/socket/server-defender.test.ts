@@ -11,6 +11,7 @@ import { RawControl, TestAuthenticator, startServer, MemoryStorage } from '../su
 import type { BanEvent, WarningEvent } from '../../src/server/index.js';
 import { connect as tlsConnect } from 'node:tls';
 import { makeTestPki } from '../support/tls-certs.js';
+import { dialogue } from '../support/reply-dialogue.js';
 
 /** The greeting code of a connection from `localAddress` (a loopback address of 127/8). */
 async function greetingFrom(localAddress: string, port: number): Promise<number> {
@@ -29,27 +30,14 @@ async function greetingFrom(localAddress: string, port: number): Promise<number>
 
 /** USER/PASS on a connection from `localAddress`: the code answered to PASS (421 or 530 or 230). */
 async function passFrom(localAddress: string, port: number, user: string, password: string): Promise<number> {
-  const socket = connect({ host: '127.0.0.1', port, localAddress });
-  socket.on('error', () => {});
-  await once(socket, 'connect');
-  socket.setEncoding('utf8');
-  const codes: number[] = [];
-  let buffer = '';
-  const wanted = 3;
-  socket.on('data', (d: string) => {
-    buffer += d;
-    let i: number;
-    while ((i = buffer.indexOf('\r\n')) >= 0) {
-      const line = buffer.slice(0, i);
-      buffer = buffer.slice(i + 2);
-      if (/^\d{3} /.test(line)) codes.push(Number(line.slice(0, 3)));
-      if (codes.length === 1 && codes[0] === 220) socket.write(`USER ${user}\r\n`);
-      if (codes.length === 2) socket.write(`PASS ${password}\r\n`);
-      if (codes.length >= wanted) socket.destroy();
-    }
+  let replies = 0;
+  const codes = await dialogue({ port, localAddress }, (code) => {
+    replies++;
+    if (replies === 1) return code === 220 ? `USER ${user}` : undefined;
+    if (replies === 2) return `PASS ${password}`;
+    return undefined;
   });
-  await once(socket, 'close');
-  return codes[wanted - 1] ?? codes[codes.length - 1] ?? 0;
+  return codes[2] ?? codes.at(-1) ?? 0;
 }
 
 test('after enough wrong passwords an address is answered 421 at connect; another address is not', async t => {

@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parsePasvReply } from '../src/protocol/hostport.js';
 import { RawControl } from './raw-ftp.js';
+import { parseProcStat } from '../bench/lib/proc-stat.js';
 import { percentile } from '../bench/lib/stats.js';
 
 const FILE_BYTES = 64 * 1024;
@@ -64,9 +65,8 @@ async function cpuMs(pid: number | undefined): Promise<number | undefined> {
   if (pid === undefined) return undefined;
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
   if (!stat) return undefined;
-  // Fields after the ")" that closes the command name: utime and stime are the 12th and 13th (USER_HZ ticks).
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  const { utime, stime } = parseProcStat(stat); // clock ticks of 10 ms (USER_HZ 100)
+  return (utime + stime) * 10;
 }
 
 async function startServer(cpuProf: string | undefined, build: string, logLevel: string | undefined): Promise<{ child: ChildProcess; port: number; dir: string }> {

@@ -48,6 +48,7 @@ export function registerServe(program: Command): void {
     .option('--anonymous', 'allow anonymous logins even when users are configured')
     .option('--no-anonymous', 'refuse anonymous logins')
     .option('-u, --user <NAME:HASH:ROOT[:PERMS]>', `add a user (repeatable); HASH from \`ftpkit hash-password\`, PERMS read-only, read-write (default) or a list of ${PERMISSION_NAMES.join(',')}`, collect)
+    .addOption(new Option('--upload-mode <mode>', 'how uploads reach their name: atomic (default: a hidden temporary file renamed into place when complete), resumable (in place, partial files kept for REST/APPE) or direct (in place, truncated at once)').choices(['atomic', 'resumable', 'direct']))
     .option('--credential-cache-ttl <duration>', 'how long a verified password is remembered, so the next logins of that user skip the costly hash, e.g. 30s, 5m (default 5m; 0 turns the cache off)')
     .addOption(new Option('--tls <mode>', 'FTPS: explicit (AUTH TLS offered), implicit (also TLS-first on --implicit-port, default 990), required (TLS for login and data, anonymous too)').choices(['explicit', 'implicit', 'required']))
     .option('--cert <file>', 'PEM certificate and chain (default: a self-signed one kept in ~/.local/state/ftpkit)')

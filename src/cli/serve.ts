@@ -19,6 +19,7 @@ import { FtpServer } from '../server/ftp-server.js';
 import { DEFAULT_PASSIVE_PORT_RANGE } from '../server/resolved-options.js';
 import { JsonLogger, openLogFile, type LogLevel } from '../server/log/json-logger.js';
 import { XferLogger } from '../server/log/xferlog.js';
+import type { UploadMode } from '../server/storage/types.js';
 import { tlsFlagsToConfig, type TlsFlagMode } from '../server/tls/config.js';
 import { urlHost } from '../protocol/hostport.js';
 
@@ -39,6 +40,8 @@ export interface ServeFlags {
   logFile?: string;
   /** Transfer log file (xferlog format). */
   xferlog?: string;
+  /** atomic, resumable or direct. */
+  uploadMode?: string;
   tls?: TlsFlagMode;
   cert?: string;
   key?: string;
@@ -112,6 +115,7 @@ export function flagsToConfig(flags: ServeFlags): ServeConfig {
     if (flags.anonymous !== undefined) input.anonymous.enabled = flags.anonymous;
   }
   if (flags.user?.length) input.users = flags.user.map(parseUserFlag);
+  if (flags.uploadMode !== undefined) input.uploads = { mode: flags.uploadMode as UploadMode };
   if (flags.credentialCacheTtl !== undefined) input.credentialCache = { ttl: flags.credentialCacheTtl };
   if (flags.logLevel !== undefined || flags.logFile !== undefined || flags.xferlog !== undefined) {
     input.log = {};

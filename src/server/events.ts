@@ -131,6 +131,14 @@ export interface BanEvent {
   count: number;
 }
 
+/** listen() removed temporary files of atomic uploads left by a process that died mid-upload (kill -9). */
+export interface UploadsSweptEvent {
+  /** The storage's root folder, when it has one (a LocalStorage). */
+  root?: string;
+  /** Temporary files removed (only names of our pattern whose writing process is gone). */
+  removed: number;
+}
+
 export interface ListeningEvent {
   addresses: Array<{ address: string; family: string; port: number }>;
 }
@@ -150,5 +158,6 @@ export interface FtpServerEvents {
   'session-error': [SessionErrorEvent];
   warning: [WarningEvent];
   ban: [BanEvent];
+  'uploads-swept': [UploadsSweptEvent];
   close: [];
 }

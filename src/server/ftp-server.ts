@@ -37,6 +37,7 @@ import { ServerSecurity } from './tls/security.js';
 import { defendServer } from './security/server-defence.js';
 import type { Admission } from './security/admission.js';
 import type { Defender } from './security/defender.js';
+import { canSweepUploads, type Storage } from './storage/types.js';
 
 /** Extension points (extra commands, NAT resolver, a shared failed-login record); not configuration for users. */
 export interface FtpServerExtensions {
@@ -72,6 +73,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   /** Scores, bans, allow and deny lists (options.defender; src/server/security/). */
   readonly defender: Defender;
   private readonly admission: Admission;
+  private readonly sweepStorages: readonly Storage[];
 
   constructor(options: FtpServerOptions, extensions: FtpServerExtensions = {}) {
     super();
@@ -79,6 +81,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       throw new TypeError('FtpServer needs options.authenticator');
     }
     this.options = resolveOptions(options);
+    this.sweepStorages = [...(options.uploads?.sweep ?? [])];
     this.security = options.tls ? new ServerSecurity(options.tls) : undefined;
     this.failedLogins = extensions.failedLoginRecord ?? new MemoryFailedLoginRecord();
     const defence = defendServer(this, options);
@@ -131,6 +134,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       // A rotated certificate that cannot be used yet (key not matching, half-written file) is worth a warning.
       this.security.certificates.on('error', err => this.emit('warning', { code: 'tls-certificate-reload', message: `certificate files changed but cannot be used yet (the previous certificate stays in use): ${err.message}` }));
     }
+    await this.sweepUploads();
     if (host === undefined) {
       try {
         await this.listenOn('::', port, false);
@@ -153,6 +157,24 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     this.warnIfPassiveRangeTooSmall();
     this.emit('listening', { addresses: addresses.map(a => ({ address: a.address, family: a.family, port: a.port })) });
     return addresses;
+  }
+
+  /**
+   * Temporary files of atomic uploads cut by a crash of an earlier server (kill -9) are removed before the
+   * first session, one 'uploads-swept' event per storage that had some (docs/server.md#upload-modes).
+   * A storage that cannot be swept now is a warning, not a failed start.
+   */
+  private async sweepUploads(): Promise<void> {
+    for (const storage of this.sweepStorages) {
+      if (!canSweepUploads(storage)) continue;
+      const { root } = storage as { root?: unknown };
+      try {
+        const removed = await storage.sweepUploadTemps();
+        if (removed > 0) this.emit('uploads-swept', { ...(typeof root === 'string' ? { root } : {}), removed });
+      } catch (err) {
+        this.emit('warning', { code: 'uploads-sweep-failed', message: `temporary uploads${typeof root === 'string' ? ` under ${root}` : ''} not swept: ${(err as Error).message}` });
+      }
+    }
   }
 
   /**

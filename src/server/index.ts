@@ -3,7 +3,7 @@ export type * from './options.js';
 export type * from './auth/types.js';
 export { READ_ONLY, READ_WRITE } from './auth/types.js';
 export type * from './storage/types.js';
-export { canAppend, canChmod, canReportSpace, canSetModifiedTime, canWriteAtOffset } from './storage/types.js';
+export { UPLOAD_MODES, canAppend, canChmod, canReportSpace, canSetModifiedTime, canSweepUploads, canWriteAtOffset } from './storage/types.js';
 export type * from './events.js';
 export { FtpServer } from './ftp-server.js';
 export type { FtpServerExtensions, CloseOptions } from './ftp-server.js';

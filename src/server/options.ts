@@ -5,6 +5,7 @@
 import type { Authenticator } from './auth/types.js';
 import type { FtpServerTlsOptions } from './tls/options.js';
 import type { DefenderOptions } from './security/defender-options.js';
+import type { Storage, UploadMode } from './storage/types.js';
 
 export interface PortRange {
   min: number;
@@ -104,6 +105,21 @@ export interface LimitOptions {
   maxSessionsPerAddress?: number;
 }
 
+/** How uploads reach their final name (docs/server.md#upload-modes). */
+export interface UploadOptions {
+  /**
+   * 'atomic' (default): a hidden temporary file renamed over the final name once complete, removed on
+   * failure; 'resumable': in place, a partial file kept for REST + STOR / APPE; 'direct': in place,
+   * truncated at once (before 0.x). A user's own `uploadMode` (AuthenticatedUser) wins.
+   */
+  mode?: UploadMode;
+  /**
+   * Storages whose leftover temporary uploads (a kill -9 mid-upload) are removed by listen(), each reported
+   * as an 'uploads-swept' event. `ftpkit serve` passes the anonymous root and every user's root.
+   */
+  sweep?: Storage[];
+}
+
 export interface FtpServerOptions {
   /** Address to listen on. Default "::" with IPv4 mapped (both families); falls back to 0.0.0.0 without IPv6. */
   host?: string;
@@ -123,4 +139,6 @@ export interface FtpServerOptions {
    * after 15 points in 5 minutes, first for 15 minutes, doubling up to a day.
    */
   defender?: DefenderOptions;
+  /** Upload modes and the start-up sweep of temporary uploads. Default: atomic. */
+  uploads?: UploadOptions;
 }

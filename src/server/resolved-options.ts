@@ -5,6 +5,7 @@
  */
 import { FtpConfigError } from '../errors.js';
 import type { FtpServerOptions, PortRange } from './options.js';
+import { UPLOAD_MODES, type UploadMode } from './storage/types.js';
 
 /**
  * Default passive range: 1000 ports, as many as the default session limit (DEFAULT_MAX_SESSIONS), so a
@@ -37,6 +38,7 @@ export interface ResolvedServerOptions {
     maxLineLength: number; loginFailureDelayMs: number; maxLoginFailures: number; maxSessions: number;
     maxSessionsPerAddress: number;
   };
+  uploads: { mode: UploadMode };
 }
 
 export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
@@ -53,6 +55,8 @@ export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
   if ((!Number.isInteger(maxSessionsPerAddress) && maxSessionsPerAddress !== Infinity) || maxSessionsPerAddress < 0) {
     throw new FtpConfigError('limits.maxSessionsPerAddress', 'must be an integer >= 0 (0: no per-address limit)');
   }
+  const uploadMode = o.uploads?.mode ?? 'atomic';
+  if (!UPLOAD_MODES.includes(uploadMode)) throw new FtpConfigError('uploads.mode', `expected one of ${UPLOAD_MODES.join(', ')}`);
   const active = o.active as (FtpServerOptions['active'] & { sourceAddress?: string; sourcePort?: number }) | undefined;
   return {
     host: o.host,
@@ -81,5 +85,6 @@ export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
       // 0 = no per-address limit.
       maxSessionsPerAddress: maxSessionsPerAddress === 0 ? Infinity : maxSessionsPerAddress,
     },
+    uploads: { mode: uploadMode },
   };
 }

@@ -3,7 +3,7 @@
  * and what the user may do. Anonymous access, a config file with hashed passwords, and later PostgreSQL
  * are implementations of this interface.
  */
-import type { Storage } from '../storage/types.js';
+import type { Storage, UploadMode } from '../storage/types.js';
 
 export interface Permissions {
   list: boolean;
@@ -35,6 +35,8 @@ export interface AuthenticatedUser {
   home?: string;
   /** An anonymous login (RFC 1635); transfer events and the xferlog say so. */
   anonymous?: boolean;
+  /** This user's upload mode (docs/server.md#upload-modes); default: the server's uploads.mode. */
+  uploadMode?: UploadMode;
 }
 
 export interface LoginContext {

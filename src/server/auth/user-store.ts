@@ -13,7 +13,7 @@
  */
 import { FtpConfigError } from '../../errors.js';
 import { LocalStorage } from '../storage/local.js';
-import type { Storage } from '../storage/types.js';
+import type { Storage, UploadMode } from '../storage/types.js';
 import { DEFAULT_SCRYPT_PARAMS, dummyPasswordHash } from './password-hash.js';
 import { costKey, dummyLike, parseStoredHash, verifyStoredHash, type StoredPasswordHash } from './stored-hash.js';
 import { VerifiedCredentialCache, type CredentialCacheOptions } from './credential-cache.js';
@@ -35,6 +35,8 @@ export interface UserAccount {
   home?: string;
   /** Default: read-write (a named user owns their folder). */
   permissions?: Permissions;
+  /** This user's upload mode (docs/server.md#upload-modes); default: the server's. */
+  uploadMode?: UploadMode;
 }
 
 export interface ConfigUserStoreOptions {
@@ -56,6 +58,7 @@ interface Entry {
   storage: Storage;
   home: string;
   permissions: Readonly<Permissions>;
+  uploadMode?: UploadMode;
 }
 
 export class ConfigUserStore implements Authenticator {
@@ -105,6 +108,7 @@ export class ConfigUserStore implements Authenticator {
         storage,
         home,
         permissions: Object.freeze({ ...(account.permissions ?? READ_WRITE) }),
+        uploadMode: account.uploadMode,
       });
       const key = costKey(hash);
       const seen = costCounts.get(key) ?? { like: hash, count: 0 };
@@ -148,6 +152,9 @@ export class ConfigUserStore implements Authenticator {
 
   /** A fresh copy for one session: one session cannot widen another's permissions. */
   private userOf(entry: Entry): AuthenticatedUser {
-    return { name: entry.name, storage: entry.storage, permissions: { ...entry.permissions }, home: entry.home };
+    return {
+      name: entry.name, storage: entry.storage, permissions: { ...entry.permissions }, home: entry.home,
+      ...(entry.uploadMode ? { uploadMode: entry.uploadMode } : {}),
+    };
   }
 }

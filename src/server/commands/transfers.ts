@@ -5,7 +5,8 @@
  * Owns: opening the storage side of a transfer (so "not found" is a 550 before any 150) and describing the
  * transfer for the session; the data movement itself is src/server/transfer.ts. Resuming an upload (REST +
  * STOR) and appending (APPE) are optional storage capabilities (storage/types.ts): a storage without them
- * (an object store) gets them refused, and FEAT does not offer REST STREAM.
+ * (an object store) gets them refused, and FEAT does not offer REST STREAM. How an upload reaches its
+ * final name is the upload mode (docs/server.md#upload-modes), asked of the storage as write options.
  */
 import type { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
@@ -15,7 +16,7 @@ import { reply } from '../../protocol/reply.js';
 import { baseName, joinPath } from '../../protocol/paths.js';
 import type { Reply } from '../../protocol/reply.js';
 import { canAppend, canWriteAtOffset } from '../storage/types.js';
-import type { Storage } from '../storage/types.js';
+import type { Storage, UploadMode, WriteOptions } from '../storage/types.js';
 import { storageErrorReply } from '../storage-replies.js';
 import type { TransferRequest } from '../transfer.js';
 import { modeArgument, offsetArgument, optionalPathArgument, pathArgument, structureArgument, typeArgument } from './arguments.js';
@@ -53,6 +54,20 @@ function upload(ctx: CommandContext, path: string, offset: number, sink: Writabl
   };
 }
 
+/** The logged-in user's upload mode, else the server's (options.uploads.mode). */
+function uploadMode(ctx: CommandContext): UploadMode {
+  return ctx.user?.uploadMode ?? ctx.options.uploads.mode;
+}
+
+/**
+ * A plain STOR's write options. atomic: a temporary file renamed over the name once complete. resumable:
+ * in place, the old content truncated when the first byte arrives (a STOR whose data connection never
+ * delivers leaves the file as it was), a partial upload kept for REST + STOR. direct: truncated at once.
+ */
+function storeOptions(mode: UploadMode): WriteOptions {
+  return mode === 'atomic' ? { atomic: true } : mode === 'resumable' ? { truncateOnData: true } : {};
+}
+
 /** FEAT's REST STREAM (RFC 3659 s5): offered unless the logged-in user's storage cannot resume uploads. */
 function restFeature(ctx: CommandContext): string[] {
   return !ctx.user || canWriteAtOffset(ctx.user.storage) ? ['REST STREAM'] : [];
@@ -82,7 +97,8 @@ export const transferCommands: CommandModule = {
       verb: 'STOR', argument: 'required', syntax: pathArgument, permission: 'write', transfer: true, help: 'STOR <sp> pathname',
       async handler(ctx, path) {
         const offset = ctx.state.restOffset;
-        if (offset === 0) return upload(ctx, path, 0, await ctx.storage.openWrite(path));
+        const mode = uploadMode(ctx);
+        if (offset === 0) return upload(ctx, path, 0, await ctx.storage.openWrite(path, storeOptions(mode)));
         // Resuming an upload (REST + STOR) modifies an existing file: it needs the append permission too.
         if (!ctx.user!.permissions.append) return reply(ReplyCode.FileUnavailable, 'Permission denied');
         const storage = ctx.storage;
@@ -92,7 +108,9 @@ export const transferCommands: CommandModule = {
         }
         const refusal = await restBeyondEnd(storage, path, offset);
         if (refusal) return refusal;
-        return upload(ctx, path, offset, await storage.openWriteAt(path, offset));
+        // Atomic: the kept bytes are copied into the new version (copy-on-write, as SFTPGo's atomic-resume): the
+        // file is untouched until the resumed upload completes. Otherwise in place (REST's usual meaning).
+        return upload(ctx, path, offset, await storage.openWriteAt(path, offset, { atomic: mode === 'atomic' }));
       },
     }),
     command({
@@ -101,7 +119,9 @@ export const transferCommands: CommandModule = {
       async handler(ctx, path) {
         const storage = ctx.storage;
         if (!canAppend(storage)) return reply(ReplyCode.CommandNotImplemented, 'APPE not supported by this storage');
-        return upload(ctx, path, 0, await storage.openAppend(path));
+        // Atomic: appended in place (a copy of the whole file per APPE would cost its size each time), and a
+        // failed append is cut back to the old size, so the bytes that were there are never lost.
+        return upload(ctx, path, 0, await storage.openAppend(path, { atomic: uploadMode(ctx) === 'atomic' }));
       },
     }),
     command({
@@ -114,7 +134,7 @@ export const transferCommands: CommandModule = {
           const path = joinPath(ctx.state.cwd, name);
           try {
             // A new unique file has no earlier part to resume: a REST offset does not apply to it.
-            const sink = await ctx.storage.openWrite(path, { exclusive: true });
+            const sink = await ctx.storage.openWrite(path, { ...storeOptions(uploadMode(ctx)), exclusive: true });
             return upload(ctx, path, 0, sink, `FILE: ${name}`, `Transfer complete (unique file name: ${name})`);
           } catch (err) {
             // The name is the one chosen here, not the argument: name it in the reply.

@@ -15,6 +15,7 @@ import type { Permission } from '../auth/types.js';
 import { tlsConfigSchema } from '../tls/config.js';
 import { parseCidr } from '../../protocol/address-class.js';
 import { DEFAULT_PASSIVE_PORT_RANGE } from '../resolved-options.js';
+import { UPLOAD_MODES, type UploadMode } from '../storage/types.js';
 
 // ---- value types -------------------------------------------------------------------------------------
 
@@ -68,6 +69,8 @@ export const permissionsSchema = z.union([
 
 /** A password hash of an accepted format (auth/stored-hash.ts); checked with the user's name in configSchema. */
 export const passwordHashSchema = z.string();
+
+const uploadModeSchema = z.enum(UPLOAD_MODES as [UploadMode, ...UploadMode[]], { error: `expected ${UPLOAD_MODES.join(', ')}` });
 
 const logLevelSchema = z.enum(['error', 'warn', 'info', 'debug'], { error: 'expected error, warn, info or debug' });
 
@@ -139,6 +142,14 @@ const userSchema = z.strictObject({
   home: z.string().startsWith('/', { error: 'must be an absolute path inside the user\'s root, e.g. "/incoming"' }).optional(),
   /** Default read-write. */
   permissions: permissionsSchema.optional(),
+  /** This user's upload mode; default: uploads.mode. */
+  uploadMode: uploadModeSchema.optional(),
+});
+
+/** How uploads reach their final name (docs/server.md#upload-modes). */
+const uploadsSchema = z.strictObject({
+  /** atomic (default), resumable or direct. */
+  mode: uploadModeSchema.optional(),
 });
 
 /** Cache of recently verified credentials (src/server/auth/credential-cache.ts). */
@@ -209,6 +220,7 @@ export const configSections = {
   credentialCache: credentialCacheSchema.optional(),
   defender: defenderSchema.optional(),
   log: logSchema.optional(),
+  uploads: uploadsSchema.optional(),
   /** FTPS (owned by src/server/tls/config.ts). */
   tls: tlsConfigSchema.optional(),
 };

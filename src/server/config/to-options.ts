@@ -86,6 +86,7 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
       root: u.root,
       home: u.home,
       permissions: resolvePermissions(u.permissions, READ_WRITE),
+      uploadMode: u.uploadMode,
     })), {
       credentialCache: { ttlMs: config.credentialCache?.ttl, maxEntries: config.credentialCache?.maxEntries },
       verificationsPerAddress: config.defender?.verificationsPerAddress,
@@ -140,6 +141,12 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     }),
     // Paths are absolute by now (load.ts made file paths absolute; flags are relative to the current folder).
     tls: config.tls && tlsConfigToOptions(config.tls),
+    // Every root the server serves is swept of temporary uploads a crash left behind (docs/server.md#upload-modes).
+    uploads: {
+      mode: config.uploads?.mode,
+      sweep: [...new Set([...(summary.anonymous ? [summary.anonymous.root] : []), ...users.map((u) => u.root)])]
+        .map((root) => new LocalStorage(root)),
+    },
   };
   return { options, log: { level: config.log?.level ?? 'info', file: config.log?.file, xferlog: config.log?.xferlog }, summary };
 }

@@ -101,6 +101,7 @@ export class JsonLogger {
         sessionId: e.sessionId, remoteAddress: e.remoteAddress, error: describeError(e.error),
       }),
       ban: (e) => this.log('warn', 'ban', { ...e }),
+      'uploads-swept': (e) => this.log('info', 'uploads-swept', { root: e.root, removed: e.removed }),
       warning: (e) => this.log('warn', 'warning', { sessionId: e.sessionId, remoteAddress: e.remoteAddress, code: e.code, message: e.message }),
       // Subscribed only at debug: a listener makes every session format its transcript (session-events.ts).
       ...(this.enabled('debug') ? {

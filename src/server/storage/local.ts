@@ -10,20 +10,24 @@
  * reader (net/block-source.ts): the data pipeline reads TYPE I downloads with it, 1 MiB at a time into
  * reused buffers, instead of taking the stream's chunks.
  */
-import { constants as fsc, type ReadStream, type Stats, type WriteStream } from 'node:fs';
-import { chmod, lstat, mkdir, open, readdir, realpath, rename, rmdir, stat, statfs, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { constants as fsc, type Dirent, type ReadStream, type Stats } from 'node:fs';
+import { chmod, link, lstat, mkdir, open, readdir, realpath, rename, rmdir, stat, statfs, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { FtpStorageError } from '../../errors.js';
 import { attachBlockReader, fileBlockReader } from '../../net/block-source.js';
+import { FileSink, type FileSinkHooks } from './local-file-sink.js';
 import { storageError, toStorageError } from './local-errors.js';
 import { loadOwnerNames, toFileInfo } from './local-info.js';
 import { FOLLOW, SAFE_OPEN_FLAGS, virtualSegments, type Jail } from './local-jail.js';
 import { DescriptorJail } from './local-jail-descriptor.js';
 import { RealpathJail } from './local-jail-realpath.js';
 import type {
-  AvailableSpaceCapability, ChmodCapability, FileInfo, ReadOptions, SetModifiedTimeCapability, Storage, WriteOptions,
+  AtomicWriteOption, AvailableSpaceCapability, ChmodCapability, FileInfo, ReadOptions, SetModifiedTimeCapability, Storage,
+  SweepUploadsCapability, WriteOptions,
 } from './types.js';
 import { refuseRetiredWriteOptions } from './types.js';
+import { isUploadTempName, namesUploadTemp, uploadTempName, uploadTempWriterAlive } from './upload-temp.js';
 
 export interface LocalStorageOptions {
   /**
@@ -41,18 +45,40 @@ const DEFAULT_WRITE_HIGH_WATER_MARK = 1024 * 1024;
  * promise round trip of each call; 64 is past the knee and still small per listing.
  */
 const LIST_CONCURRENCY = 64;
+/** The start-up sweep of temporary uploads looks at most this many entries, this deep (a bounded walk). */
+const SWEEP_MAX_ENTRIES = 1_000_000;
+const SWEEP_MAX_DEPTH = 64;
+/** Block size of the copy-on-write of REST + STOR in atomic mode. */
+const COPY_BLOCK = 1024 * 1024;
 
 /**
  * Let a file stream's OS errors (ENOSPC while writing, EIO while reading...) surface as FtpStorageError
  * carrying their FTP meaning. Node emits the error that _destroy() hands to its callback, so mapping it
  * there covers every path that ends a stream with an error.
  */
-function mapStreamErrors<T extends ReadStream | WriteStream>(stream: T, virtualPath: string): T {
+function mapStreamErrors<T extends ReadStream>(stream: T, virtualPath: string): T {
   const destroyImpl = stream._destroy.bind(stream);
   stream._destroy = (error: Error | null, callback: (error?: Error | null) => void) => {
     destroyImpl(error, (err?: Error | null) => callback(err ? toStorageError(err, virtualPath) : err));
   };
   return stream;
+}
+
+/**
+ * Temporary uploads' names are reserved (storage/upload-temp.ts): a client path naming one is refused as if
+ * it did not exist ('not-found': RETR, DELE, RNFR, SIZE... answer 550), or, for a name to create, as a name
+ * not allowed (553), so no client reaches an upload in progress nor plants a file the sweep would remove.
+ */
+function refuseReserved(virtualPath: string, failure: 'not-found' | 'invalid-name' = 'not-found'): void {
+  if (namesUploadTemp(virtualPath)) throw storageError(failure, virtualPath);
+}
+
+/** fsync a folder after a rename in it, so the new name survives a crash (best effort: not every file system can). */
+async function syncFolder(hostDir: string): Promise<void> {
+  const dir = await open(hostDir, fsc.O_RDONLY | fsc.O_DIRECTORY).catch(() => undefined);
+  if (!dir) return;
+  await dir.sync().catch(() => undefined);
+  await dir.close().catch(() => undefined);
 }
 
 function checkOffset(value: number | undefined, virtualPath: string): number {
@@ -61,7 +87,7 @@ function checkOffset(value: number | undefined, virtualPath: string): number {
   return value;
 }
 
-export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCapability, AvailableSpaceCapability {
+export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCapability, AvailableSpaceCapability, SweepUploadsCapability {
   /** The root as given (absolute). */
   readonly root: string;
   private readonly highWaterMark: number;
@@ -113,6 +139,7 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   }
 
   async stat(path: string): Promise<FileInfo> {
+    refuseReserved(path);
     const jail = await this.jail();
     try {
       const [st, names] = await Promise.all([this.statOf(jail, path), loadOwnerNames()]);
@@ -123,6 +150,7 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   }
 
   async list(path: string): Promise<FileInfo[]> {
+    refuseReserved(path);
     const jail = await this.jail();
     const owners = await loadOwnerNames();
     const infos: FileInfo[] = [];
@@ -130,7 +158,8 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
       // pinned(): the folder listed is the one resolved, even if its name is swapped meanwhile.
       await jail.pinned(path, async (dir, st) => {
         if (!st.isDirectory()) throw storageError('not-a-directory', path);
-        const names = await readdir(dir);
+        // Uploads in progress (atomic mode) are nobody's business until they are renamed into place.
+        const names = (await readdir(dir)).filter(name => !isUploadTempName(name));
         const describe = async (name: string): Promise<FileInfo | undefined> => {
           let entry;
           try {
@@ -169,6 +198,7 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   }
 
   async openRead(path: string, options: ReadOptions = {}): Promise<Readable> {
+    refuseReserved(path);
     const start = checkOffset(options.start, path);
     const jail = await this.jail();
     let handle: FileHandle | undefined;
@@ -185,47 +215,168 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
 
   async openWrite(path: string, options: WriteOptions = {}): Promise<Writable> {
     refuseRetiredWriteOptions(options);
-    return this.openForWrite(path, { exclusive: options.exclusive });
+    refuseReserved(path, 'invalid-name');
+    if (options.atomic) return this.openAtomic(path, { exclusive: options.exclusive, keep: 0 });
+    return this.openForWrite(path, { exclusive: options.exclusive, truncateOnData: options.truncateOnData });
   }
 
-  /** REST + STOR: keep the first `offset` bytes, write from there. */
-  async openWriteAt(path: string, offset: number): Promise<Writable> {
+  /** REST + STOR: keep the first `offset` bytes, write from there (atomic: in a copy, renamed over the file). */
+  async openWriteAt(path: string, offset: number, options: AtomicWriteOption = {}): Promise<Writable> {
+    refuseReserved(path, 'invalid-name');
+    if (options.atomic) return this.openAtomic(path, { keep: checkOffset(offset, path) });
     return this.openForWrite(path, { start: offset });
   }
 
-  /** APPE. */
-  async openAppend(path: string): Promise<Writable> {
-    return this.openForWrite(path, { append: true });
+  /** APPE (atomic: a failed append is cut back to the size the file had). */
+  async openAppend(path: string, options: AtomicWriteOption = {}): Promise<Writable> {
+    refuseReserved(path, 'invalid-name');
+    return this.openForWrite(path, { append: true, rollback: options.atomic });
   }
 
-  private async openForWrite(path: string, options: { exclusive?: boolean; start?: number; append?: boolean }): Promise<Writable> {
+  /** Write in place under the final name (direct and resumable modes, APPE, and through a final symlink). */
+  private async openForWrite(path: string, options: {
+    exclusive?: boolean; start?: number; append?: boolean; truncateOnData?: boolean; rollback?: boolean;
+  }): Promise<Writable> {
     const start = checkOffset(options.start, path);
     const jail = await this.jail();
     let flags = fsc.O_WRONLY | fsc.O_CREAT | SAFE_OPEN_FLAGS;
     if (options.exclusive) flags |= fsc.O_EXCL;
     if (options.append) flags |= fsc.O_APPEND;
     // REST n + STOR keeps the first n bytes (RFC 3659 s5.5); a plain STOR replaces the file.
-    else if (start === 0) flags |= fsc.O_TRUNC;
+    else if (start === 0 && !options.truncateOnData) flags |= fsc.O_TRUNC;
     let handle: FileHandle | undefined;
+    let sizeBefore = 0;
     try {
       // A final symlink whose target exists inside the root is written through; a dangling one is refused:
       // creating through it would create a file wherever it points (hence no O_CREAT via a link).
       handle = await jail.object(path, (host, viaLink) => open(host, viaLink ? flags & ~fsc.O_CREAT : flags, 0o666),
         { refuseDangling: true });
-      await this.requireRegularFile(handle, path);
+      sizeBefore = (await this.requireRegularFile(handle, path)).size;
       if (!options.append && start > 0) await handle.truncate(start);
     } catch (err) {
       await handle?.close().catch(() => undefined);
       throw toStorageError(err, path);
     }
-    const stream = handle.createWriteStream({
-      start: options.append ? undefined : start,
-      highWaterMark: this.writeHighWaterMark,
+    const hooks: FileSinkHooks = {};
+    // Resumable STOR: the old content goes when the new one starts, not when the data connection is awaited.
+    if (options.truncateOnData && !options.append && start === 0) hooks.beforeFirstWrite = (h) => h.truncate(0);
+    // Atomic APPE: the bytes that were there are never touched; a failed append's tail is cut back off.
+    if (options.rollback) hooks.abandon = (h) => h.truncate(sizeBefore);
+    return new FileSink(handle, options.append ? null : start, path, hooks, this.writeHighWaterMark);
+  }
+
+  /**
+   * Atomic upload (docs/server.md#upload-modes): write a hidden temporary file in the final name's folder
+   * (same file system: rename(2) is atomic there), fsync it, rename it over the final name, fsync the
+   * folder; on failure remove it. Until the rename the final name keeps its old content, whatever happens
+   * (a kill -9 leaves only the temporary file, removed by the next start's sweep). `keep`: REST + STOR, the
+   * first bytes of the current file are copied in first (copy-on-write: the file is untouched if the
+   * resumed upload fails). `exclusive` (STOU): link(2) at the end, which never replaces a name that
+   * appeared meanwhile.
+   */
+  private async openAtomic(path: string, options: { exclusive?: boolean; keep: number }): Promise<Writable> {
+    const jail = await this.jail();
+    const names = virtualSegments(path);
+    const name = names.at(-1);
+    if (name === undefined) throw storageError('is-a-directory', path);
+    const parent = '/' + names.slice(0, -1).join('/');
+    let existing: Stats | undefined;
+    try {
+      existing = await jail.entry(path, (host) => lstat(host));
+    } catch (err) {
+      const failure = toStorageError(err, path);
+      if (!(failure instanceof FtpStorageError && failure.failure === 'not-found')) throw failure;
+    }
+    if (existing && options.exclusive) throw storageError('exists', path);
+    if (existing?.isDirectory()) throw storageError('is-a-directory', path);
+    // A symlink at the final name is written through, in place, as before: renaming over it would replace
+    // the link the administrator made (documented limit of atomic mode).
+    if (existing?.isSymbolicLink()) return this.openForWrite(path, { start: options.keep, truncateOnData: true });
+    if (existing && !existing.isFile()) throw storageError('permission', path);
+
+    const temp = uploadTempName();
+    const inFolder = <T>(op: (hostDir: string) => Promise<T>): Promise<T> => jail.pinned(parent, async (hostDir, st) => {
+      if (!st.isDirectory()) throw storageError('not-a-directory', path);
+      return op(hostDir);
     });
-    return mapStreamErrors(stream, path);
+    const removeTemp = () => inFolder((dir) => unlink(join(dir, temp))).then(() => undefined, () => undefined);
+    let handle: FileHandle | undefined;
+    try {
+      handle = await inFolder((dir) => open(join(dir, temp), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | SAFE_OPEN_FLAGS, 0o666));
+      // The new version keeps the permission bits of the one it replaces (a 0600 file stays 0600).
+      if (existing) await handle.chmod(existing.mode & 0o777).catch(() => undefined);
+      if (options.keep > 0) await this.copyPrefix(jail, path, handle, options.keep);
+    } catch (err) {
+      await handle?.close().catch(() => undefined);
+      if (handle) await removeTemp();
+      throw toStorageError(err, path);
+    }
+    return new FileSink(handle, options.keep, path, {
+      sync: true,
+      commit: () => inFolder(async (dir) => {
+        const from = join(dir, temp);
+        const to = join(dir, name);
+        if (options.exclusive) await linkNoReplace(from, to);
+        else await rename(from, to);
+        await syncFolder(dir);
+      }),
+      abandon: removeTemp,
+    }, this.writeHighWaterMark);
+  }
+
+  /** Copy the first `length` bytes of the file at `path` into `target` (REST + STOR in atomic mode). */
+  private async copyPrefix(jail: Jail, path: string, target: FileHandle, length: number): Promise<void> {
+    const source = await jail.object(path, (host) => open(host, fsc.O_RDONLY | SAFE_OPEN_FLAGS));
+    try {
+      const buffer = Buffer.allocUnsafe(Math.min(COPY_BLOCK, length));
+      for (let at = 0; at < length;) {
+        const { bytesRead } = await source.read(buffer, 0, Math.min(buffer.length, length - at), at);
+        if (bytesRead === 0) break; // shorter than checked: the file shrank meanwhile
+        await target.write(buffer, 0, bytesRead, at);
+        at += bytesRead;
+      }
+    } finally {
+      await source.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Remove the temporary files of atomic uploads whose process is gone (kill -9, power loss), anywhere in
+   * the tree: a bounded walk (SWEEP_MAX_ENTRIES, SWEEP_MAX_DEPTH) that follows no symlink and removes only
+   * names of our pattern (storage/upload-temp.ts). Returns how many were removed.
+   */
+  async sweepUploadTemps(): Promise<number> {
+    const jail = await this.jail();
+    let removed = 0;
+    let seen = 0;
+    const walk = async (folder: string, depth: number): Promise<void> => {
+      let entries: Dirent[];
+      try {
+        entries = await jail.pinned(folder, async (host, st) => (st.isDirectory() ? readdir(host, { withFileTypes: true }) : []));
+      } catch {
+        return; // vanished or unreadable: nothing of ours can be removed there anyway
+      }
+      for (const entry of entries) {
+        if (++seen > SWEEP_MAX_ENTRIES) return;
+        const child = posix.join(folder, entry.name);
+        if (entry.isDirectory()) {
+          if (depth < SWEEP_MAX_DEPTH) await walk(child, depth + 1);
+        } else if (entry.isFile() && isUploadTempName(entry.name) && !uploadTempWriterAlive(entry.name)) {
+          try {
+            await jail.entry(child, (host) => unlink(host));
+            removed++;
+          } catch {
+            // removed by someone else meanwhile, or not ours to remove: leave it
+          }
+        }
+      }
+    };
+    await walk('/', 0);
+    return removed;
   }
 
   async mkdir(path: string): Promise<void> {
+    refuseReserved(path, 'invalid-name');
     const jail = await this.jail();
     try {
       await jail.entry(path, (host) => mkdir(host, 0o777));
@@ -235,6 +386,7 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   }
 
   async rmdir(path: string): Promise<void> {
+    refuseReserved(path);
     const jail = await this.jail();
     try {
       await jail.entry(path, (host) => rmdir(host));
@@ -244,6 +396,7 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   }
 
   async delete(path: string): Promise<void> {
+    refuseReserved(path);
     const jail = await this.jail();
     try {
       await jail.entry(path, async (host) => {
@@ -262,6 +415,8 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   }
 
   async rename(from: string, to: string): Promise<void> {
+    refuseReserved(from);
+    refuseReserved(to, 'invalid-name');
     const jail = await this.jail();
     try {
       // Both parents stay pinned while rename() runs.
@@ -281,6 +436,7 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   }
 
   async setModifiedAt(path: string, date: Date): Promise<void> {
+    refuseReserved(path);
     const jail = await this.jail();
     try {
       await jail.pinned(path, (host, st) => utimes(host, st.atime, date));
@@ -291,6 +447,7 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
 
   async chmod(path: string, mode: number): Promise<void> {
     if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw storageError('invalid-name', path);
+    refuseReserved(path);
     const jail = await this.jail();
     try {
       // SECURITY: only the rwx bits; setuid/setgid/sticky are not for FTP users to hand out.
@@ -301,6 +458,7 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   }
 
   async availableBytes(path: string): Promise<number> {
+    refuseReserved(path);
     const jail = await this.jail();
     try {
       const fs = await jail.pinned(path, (host) => statfs(host));
@@ -311,9 +469,28 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   }
 
   /** Only regular files are transferred: a FIFO or device would block or leak host state. */
-  private async requireRegularFile(handle: FileHandle, path: string): Promise<void> {
+  private async requireRegularFile(handle: FileHandle, path: string): Promise<Stats> {
     const st = await handle.stat();
     if (st.isDirectory()) throw storageError('is-a-directory', path);
     if (!st.isFile()) throw storageError('permission', path);
+    return st;
   }
+}
+
+/**
+ * Give `from` the name `to` only if `to` does not exist (STOU, RFC 959 s4.1.3: a unique name is never an
+ * existing file's): link(2) fails with EEXIST instead of replacing, then the temporary name goes. Where
+ * hard links are not supported, a check then rename(2), which a concurrent creator can race.
+ */
+async function linkNoReplace(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+    if (await lstat(to).then(() => true, () => false)) throw Object.assign(new Error('file exists'), { code: 'EEXIST' });
+    await rename(from, to);
+    return;
+  }
+  await unlink(from).catch(() => undefined);
 }

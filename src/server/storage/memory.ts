@@ -9,7 +9,7 @@
 import { Readable, Writable } from 'node:stream';
 import { FtpStorageError } from '../../errors.js';
 import type {
-  ChmodCapability, FileInfo, ReadOptions, SetModifiedTimeCapability, Storage, WriteOptions,
+  AtomicWriteOption, ChmodCapability, FileInfo, ReadOptions, SetModifiedTimeCapability, Storage, WriteOptions,
 } from './types.js';
 import { refuseRetiredWriteOptions } from './types.js';
 
@@ -121,41 +121,94 @@ export class MemoryStorage implements Storage, SetModifiedTimeCapability, ChmodC
 
   async openWrite(path: string, options: WriteOptions = {}): Promise<Writable> {
     refuseRetiredWriteOptions(options);
-    return this.openForWrite(path, { exclusive: options.exclusive });
+    return this.openForWrite(path, { exclusive: options.exclusive, atomic: options.atomic, truncateOnData: options.truncateOnData });
   }
 
   /** REST + STOR: keep the first `offset` bytes, write from there. */
-  async openWriteAt(path: string, offset: number): Promise<Writable> {
-    return this.openForWrite(path, { start: offset });
+  async openWriteAt(path: string, offset: number, options: AtomicWriteOption = {}): Promise<Writable> {
+    return this.openForWrite(path, { start: offset, atomic: options.atomic });
   }
 
   /** APPE. */
-  async openAppend(path: string): Promise<Writable> {
-    return this.openForWrite(path, { append: true });
+  async openAppend(path: string, options: AtomicWriteOption = {}): Promise<Writable> {
+    return this.openForWrite(path, { append: true, atomic: options.atomic });
   }
 
-  private openForWrite(path: string, options: { exclusive?: boolean; start?: number; append?: boolean }): Writable {
+  /**
+   * Atomic (docs/server.md#upload-modes): a new file (or a REST + STOR's copy of the kept part) is built aside
+   * and put under its name when the stream finishes; an append is cut back off when the stream is destroyed
+   * first. Otherwise in place, as a disk file would be.
+   */
+  private openForWrite(path: string, options: {
+    exclusive?: boolean; start?: number; append?: boolean; atomic?: boolean; truncateOnData?: boolean;
+  }): Writable {
     const { dir, name } = this.parentOf(path);
     let node = dir.children.get(name);
     if (node?.type === 'dir') throw new FtpStorageError('is-a-directory', 'is a directory', path);
     if (node && options.exclusive) throw new FtpStorageError('exists', 'file exists', path);
+    const start = Math.max(0, options.start ?? 0);
+    if (options.atomic && !options.append) return this.atomicWriter(path, node, start, options.exclusive ?? false);
     if (!node) {
       node = { type: 'file', chunks: [], size: 0, mtime: new Date(), mode: 0o644, id: this.nextId++ };
       dir.children.set(name, node);
       dir.mtime = new Date();
-    } else if (!options.append) {
-      truncate(node, Math.max(0, options.start ?? 0));
+    } else if (!options.append && !options.truncateOnData) {
+      truncate(node, start);
     }
     const file = node;
+    const sizeBefore = file.size;
+    let pendingTruncate = Boolean(options.truncateOnData && !options.append && start === 0 && file.size > 0);
+    const beforeData = () => { if (pendingTruncate) { pendingTruncate = false; truncate(file, 0); } };
     return new Writable({
       highWaterMark: 1024 * 1024,
       write(chunk: Buffer, _enc, cb) {
+        beforeData();
         // Copy: the caller may reuse its buffer (and socket buffers are pooled slices).
         const copy = Buffer.from(chunk);
         file.chunks.push(copy);
         file.size += copy.length;
         file.mtime = new Date();
         cb();
+      },
+      final(cb) { beforeData(); cb(); },
+      destroy(err, cb) {
+        // Atomic APPE: a failed append leaves the file as it was.
+        if (options.atomic && !this.writableFinished) truncate(file, sizeBefore);
+        cb(err);
+      },
+    });
+  }
+
+  /** The new content of an atomic write, put in place by 'finish' only. */
+  private atomicWriter(path: string, old: Node | undefined, keep: number, exclusive: boolean): Writable {
+    const file: FileNode = { type: 'file', chunks: [], size: 0, mtime: new Date(), mode: old?.mode ?? 0o644, id: this.nextId++ };
+    if (old?.type === 'file' && keep > 0) {
+      file.chunks = old.chunks.slice();
+      file.size = old.size;
+      truncate(file, keep);
+    }
+    return new Writable({
+      highWaterMark: 1024 * 1024,
+      write(chunk: Buffer, _enc, cb) {
+        const copy = Buffer.from(chunk);
+        file.chunks.push(copy);
+        file.size += copy.length;
+        cb();
+      },
+      final: (cb) => {
+        try {
+          // The folder is looked up again: it may have been renamed or removed meanwhile.
+          const { dir, name } = this.parentOf(path);
+          const now = dir.children.get(name);
+          if (now?.type === 'dir') throw new FtpStorageError('is-a-directory', 'is a directory', path);
+          if (now && exclusive) throw new FtpStorageError('exists', 'file exists', path);
+          file.mtime = new Date();
+          dir.children.set(name, file);
+          dir.mtime = new Date();
+          cb();
+        } catch (err) {
+          cb(err as Error);
+        }
       },
     });
   }

@@ -20,9 +20,33 @@ export interface ReadOptions {
   start?: number;
 }
 
-export interface WriteOptions {
+/**
+ * How an upload reaches its final name (docs/server.md#upload-modes): 'atomic' (a hidden temporary file in
+ * the same folder, renamed over the final name once complete, removed on failure), 'resumable' (in place;
+ * a partial file is kept for REST/APPE to resume) or 'direct' (in place, truncated at once).
+ */
+export type UploadMode = 'atomic' | 'resumable' | 'direct';
+export const UPLOAD_MODES: readonly UploadMode[] = ['atomic', 'resumable', 'direct'];
+
+/**
+ * Atomic uploads, an option of every write a backend may honour (a backend that cannot writes in place):
+ * until the upload completes the final name keeps its old content, and a failed upload (the stream
+ * destroyed before 'finish') leaves nothing of itself behind. An object store's multipart upload is atomic
+ * by nature; the local storage writes a hidden temporary file (storage/upload-temp.ts), the memory storage
+ * keeps the new content aside.
+ */
+export interface AtomicWriteOption {
+  atomic?: boolean;
+}
+
+export interface WriteOptions extends AtomicWriteOption {
   /** STOU: fail with 'exists' rather than replace an existing file. */
   exclusive?: boolean;
+  /**
+   * Written in place (not atomic): truncate an existing file when the first byte arrives (or the upload
+   * completes empty), not at open, so a STOR whose data connection never delivers keeps the old content.
+   */
+  truncateOnData?: boolean;
 }
 
 /**
@@ -77,12 +101,23 @@ export interface AvailableSpaceCapability {
  * FEAT does not offer REST STREAM.
  */
 export interface WriteAtOffsetCapability {
-  openWriteAt(path: string, offset: number): Promise<Writable>;
+  /** `atomic`: the first `offset` bytes are copied into the new version (copy-on-write), the file is untouched until it completes. */
+  openWriteAt(path: string, offset: number, options?: AtomicWriteOption): Promise<Writable>;
 }
 
 /** APPE (RFC 959 s4.1.3): write at the end of the file, creating it if needed. Without it APPE answers 502. */
 export interface AppendCapability {
-  openAppend(path: string): Promise<Writable>;
+  /** `atomic`: a failed append is cut back off, the bytes that were there stay as they were. */
+  openAppend(path: string, options?: AtomicWriteOption): Promise<Writable>;
+}
+
+/**
+ * Temporary files of atomic uploads cut by a crash (kill -9, power loss) are removed at server start:
+ * only names of our pattern whose writing process is gone (storage/upload-temp.ts). Resolves with the
+ * number removed.
+ */
+export interface SweepUploadsCapability {
+  sweepUploadTemps(): Promise<number>;
 }
 
 export function canSetModifiedTime(s: Storage): s is Storage & SetModifiedTimeCapability {
@@ -96,6 +131,9 @@ export function canReportSpace(s: Storage): s is Storage & AvailableSpaceCapabil
 }
 export function canWriteAtOffset(s: Storage): s is Storage & WriteAtOffsetCapability {
   return typeof (s as Partial<WriteAtOffsetCapability>).openWriteAt === 'function';
+}
+export function canSweepUploads(s: Storage): s is Storage & SweepUploadsCapability {
+  return typeof (s as Partial<SweepUploadsCapability>).sweepUploadTemps === 'function';
 }
 export function canAppend(s: Storage): s is Storage & AppendCapability {
   return typeof (s as Partial<AppendCapability>).openAppend === 'function';

@@ -74,6 +74,9 @@ export interface RunningTransfer {
 
 class AbortedError extends Error {}
 
+/** How long a failed transfer waits for its storage stream's cleanup before it answers anyway. */
+const SINK_CLEANUP_MS = 5_000;
+
 export function runTransfer(host: TransferHost, req: TransferRequest, channel: DataChannel): RunningTransfer {
   const controller = new AbortController();
   let abortReason: string | undefined;
@@ -86,9 +89,20 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
 
   let pipelineRun: DataPipeline | undefined;
 
-  const destroyStorage = (): void => {
+  /**
+   * Destroy the storage streams and wait (bounded) until the sink has closed: an upload's cleanup (an atomic
+   * upload's temporary file removed, an APPE cut back) is done before the failure reply, so a client that
+   * lists right after 426 sees the folder as it was.
+   */
+  const destroyStorage = async (): Promise<void> => {
     req.source?.destroy();
-    req.sink?.destroy();
+    const sink = req.sink;
+    if (!sink) return;
+    const closed = sink.closed ? Promise.resolve() : new Promise<void>(resolve => sink.once('close', () => resolve()));
+    sink.destroy();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise<void>(resolve => { timer = setTimeout(resolve, SINK_CLEANUP_MS).unref(); })]);
+    clearTimeout(timer);
   };
 
   const base = (): TransferEvent => ({
@@ -113,7 +127,7 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
       socket = await Promise.race([channel.connect(host.options.timeouts.dataConnectMs), aborted]);
     } catch (err) {
       channel.discard();
-      destroyStorage();
+      await destroyStorage();
       if (err instanceof AbortedError) return fail(abortReason ?? 'aborted', reply(ReplyCode.ConnectionClosedTransferAborted, 'Transfer aborted'));
       // FTPS (PROT P): 522 when the data connection did not resume the control TLS session, 425 otherwise.
       if (err instanceof FtpTlsError) return fail(`data connection TLS: ${err.message}`, dataTlsFailureReply(err));
@@ -136,7 +150,7 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
       await data.done;
     } catch (err) {
       socket.destroy();
-      destroyStorage();
+      await destroyStorage();
       if (abortReason !== undefined) return fail(abortReason, reply(ReplyCode.ConnectionClosedTransferAborted, 'Transfer aborted'));
       if (data.failedEnd === 'idle') return fail('data connection idle timeout', reply(ReplyCode.ConnectionClosedTransferAborted, 'Data connection timed out; transfer aborted'));
       if (data.failedEnd === 'local') {

@@ -161,7 +161,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
 
   /**
    * Temporary files of atomic uploads cut by a crash of an earlier server (kill -9) are removed before the
-   * first session, one 'uploads-swept' event per storage that had some (docs/server.md#upload-modes).
+   * first session, one 'uploads-swept' event per storage that had some (docs/server.md#uploads-atomic-resumable-or-direct).
    * A storage that cannot be swept now is a warning, not a failed start.
    */
   private async sweepUploads(): Promise<void> {

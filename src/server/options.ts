@@ -105,7 +105,7 @@ export interface LimitOptions {
   maxSessionsPerAddress?: number;
 }
 
-/** How uploads reach their final name (docs/server.md#upload-modes). */
+/** How uploads reach their final name (docs/server.md#uploads-atomic-resumable-or-direct). */
 export interface UploadOptions {
   /**
    * 'atomic' (default): a hidden temporary file renamed over the final name once complete, removed on

@@ -1,5 +1,5 @@
 /**
- * Upload modes over real sockets on a LocalStorage (docs/server.md#upload-modes): in atomic mode (the
+ * Upload modes over real sockets on a LocalStorage (docs/server.md#uploads-atomic-resumable-or-direct): in atomic mode (the
  * default) a STOR over an existing file that fails (ABOR, client reset, data idle timeout) leaves the old
  * content and nothing else; the temporary file is invisible and unreachable meanwhile; a successful STOR
  * replaces the file. APPE and REST + STOR never lose the bytes that were there. Resumable mode keeps a
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { LocalStorage } from '../../src/server/index.js';
 import type { UploadMode } from '../../src/server/index.js';
 import { tempDir } from '../support/temp-dir.js';
-import { RawControl, openPassive, readAll, startServer, writeAll } from '../support/server-harness.js';
+import { READ_WRITE, RawControl, openPassive, readAll, startServer, writeAll } from '../support/server-harness.js';
 import type { Harness } from '../support/server-harness.js';
 
 const OLD = 'OLD CONTENT\n';
@@ -213,4 +213,27 @@ test('direct: the file is truncated at once and a failed upload leaves its bytes
   await once(data, 'close');
   assert.equal((await s.c.read()).code, 426);
   assert.equal(await readFile(join(s.root, 'victim.txt'), 'utf8'), 'NEW');
+});
+
+test('a user\'s own uploadMode wins over the server\'s', async t => {
+  const root = await tempDir(t);
+  await writeFile(join(root, 'victim.txt'), OLD);
+  const storage = new LocalStorage(root);
+  const h = await startServer({
+    storage,
+    options: {
+      uploads: { mode: 'atomic' },
+      authenticator: { authenticate: async () => ({ name: 'test', storage, permissions: { ...READ_WRITE }, uploadMode: 'direct' }) },
+    },
+  });
+  t.after(() => h.close());
+  const c = await RawControl.login(h);
+  t.after(() => c.close());
+  const s = { h, c, root };
+  await c.send('TYPE I');
+  const data = await startUpload(s, 'STOR victim.txt', 'NEW');
+  await until('the partial content', async () => (await readFile(join(root, 'victim.txt'), 'utf8')) === 'NEW');
+  data.resetAndDestroy();
+  assert.equal((await c.read()).code, 426);
+  assert.equal(await readFile(join(root, 'victim.txt'), 'utf8'), 'NEW', 'written in place: the user is in direct mode');
 });

@@ -35,7 +35,7 @@ export interface AuthenticatedUser {
   home?: string;
   /** An anonymous login (RFC 1635); transfer events and the xferlog say so. */
   anonymous?: boolean;
-  /** This user's upload mode (docs/server.md#upload-modes); default: the server's uploads.mode. */
+  /** This user's upload mode (docs/server.md#uploads-atomic-resumable-or-direct); default: the server's uploads.mode. */
   uploadMode?: UploadMode;
 }
 

@@ -35,7 +35,7 @@ export interface UserAccount {
   home?: string;
   /** Default: read-write (a named user owns their folder). */
   permissions?: Permissions;
-  /** This user's upload mode (docs/server.md#upload-modes); default: the server's. */
+  /** This user's upload mode (docs/server.md#uploads-atomic-resumable-or-direct); default: the server's. */
   uploadMode?: UploadMode;
 }
 

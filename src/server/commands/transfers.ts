@@ -6,7 +6,7 @@
  * transfer for the session; the data movement itself is src/server/transfer.ts. Resuming an upload (REST +
  * STOR) and appending (APPE) are optional storage capabilities (storage/types.ts): a storage without them
  * (an object store) gets them refused, and FEAT does not offer REST STREAM. How an upload reaches its
- * final name is the upload mode (docs/server.md#upload-modes), asked of the storage as write options.
+ * final name is the upload mode (docs/server.md#uploads-atomic-resumable-or-direct), asked of the storage as write options.
  */
 import type { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';

@@ -146,7 +146,7 @@ const userSchema = z.strictObject({
   uploadMode: uploadModeSchema.optional(),
 });
 
-/** How uploads reach their final name (docs/server.md#upload-modes). */
+/** How uploads reach their final name (docs/server.md#uploads-atomic-resumable-or-direct). */
 const uploadsSchema = z.strictObject({
   /** atomic (default), resumable or direct. */
   mode: uploadModeSchema.optional(),

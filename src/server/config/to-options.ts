@@ -141,7 +141,7 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     }),
     // Paths are absolute by now (load.ts made file paths absolute; flags are relative to the current folder).
     tls: config.tls && tlsConfigToOptions(config.tls),
-    // Every root the server serves is swept of temporary uploads a crash left behind (docs/server.md#upload-modes).
+    // Every root the server serves is swept of temporary uploads a crash left behind (docs/server.md#uploads-atomic-resumable-or-direct).
     uploads: {
       mode: config.uploads?.mode,
       sweep: [...new Set([...(summary.anonymous ? [summary.anonymous.root] : []), ...users.map((u) => u.root)])]

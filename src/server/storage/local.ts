@@ -266,7 +266,7 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   }
 
   /**
-   * Atomic upload (docs/server.md#upload-modes): write a hidden temporary file in the final name's folder
+   * Atomic upload (docs/server.md#uploads-atomic-resumable-or-direct): write a hidden temporary file in the final name's folder
    * (same file system: rename(2) is atomic there), fsync it, rename it over the final name, fsync the
    * folder; on failure remove it. Until the rename the final name keeps its old content, whatever happens
    * (a kill -9 leaves only the temporary file, removed by the next start's sweep). `keep`: REST + STOR, the

@@ -135,7 +135,7 @@ export class MemoryStorage implements Storage, SetModifiedTimeCapability, ChmodC
   }
 
   /**
-   * Atomic (docs/server.md#upload-modes): a new file (or a REST + STOR's copy of the kept part) is built aside
+   * Atomic (docs/server.md#uploads-atomic-resumable-or-direct): a new file (or a REST + STOR's copy of the kept part) is built aside
    * and put under its name when the stream finishes; an append is cut back off when the stream is destroyed
    * first. Otherwise in place, as a disk file would be.
    */

@@ -21,7 +21,7 @@ export interface ReadOptions {
 }
 
 /**
- * How an upload reaches its final name (docs/server.md#upload-modes): 'atomic' (a hidden temporary file in
+ * How an upload reaches its final name (docs/server.md#uploads-atomic-resumable-or-direct): 'atomic' (a hidden temporary file in
  * the same folder, renamed over the final name once complete, removed on failure), 'resumable' (in place;
  * a partial file is kept for REST/APPE to resume) or 'direct' (in place, truncated at once).
  */

@@ -1,5 +1,5 @@
 /**
- * Owns the names of atomic uploads' temporary files (docs/server.md#upload-modes): how one is made, how one
+ * Owns the names of atomic uploads' temporary files (docs/server.md#uploads-atomic-resumable-or-direct): how one is made, how one
  * is recognised, and whether the process that wrote it is still alive.
  *
  * An atomic upload writes `.ftpkit-upload.<pid>.<random>.part` in the folder of its final name (same file

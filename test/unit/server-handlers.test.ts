@@ -115,8 +115,10 @@ test('STOU: a new unique name in the working directory, named in the 150; a REST
   assert.match(t.path, /^\/in\/report\.[0-9a-f]{8}$/);
   assert.equal(t.offset, 0);
   assert.equal(t.openingText, `FILE: ${t.path.slice(4)}`);
-  assert.equal((await storage.stat(t.path)).size, 0, 'created exclusively, empty');
-  close(t);
+  // Atomic uploads (the default): the unique name appears when the upload completes, never before.
+  assert.equal(storage.exists(t.path), false, 'nothing under the name while the upload runs');
+  await new Promise<void>((resolve, reject) => (t.sink as Writable).end('r', () => resolve()).once('error', reject));
+  assert.equal(storage.readFile(t.path).toString(), 'r', 'created when complete');
   const unnamed = transfer(await run('STOU'));
   assert.match(unnamed.path, /^\/in\/ftpkit\.[0-9a-f]{8}$/);
   close(unnamed);

@@ -115,7 +115,7 @@ export interface UploadOptions {
   mode?: UploadMode;
   /**
    * Storages whose leftover temporary uploads (a kill -9 mid-upload) are removed by listen(), each reported
-   * as an 'uploads-swept' event. `ftpkit serve` passes the anonymous root and every user's root.
+   * as an 'uploads-swept' event. `ftpkit serve` passes every root someone may upload to.
    */
   sweep?: Storage[];
 }

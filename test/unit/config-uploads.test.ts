@@ -22,15 +22,21 @@ test('uploads.mode: default atomic; a wrong value names the key; the flag overri
   assert.equal(plan.options.uploads?.mode, 'resumable');
 });
 
-test('a user may have an upload mode of their own; the anonymous root and every user root are swept', async () => {
+test('a user may have an upload mode of their own; every root someone may upload to is swept, once', async () => {
   const config = validateConfig({
     anonymous: { enabled: true, root: '/srv/pub' },
-    users: [{ name: 'alice', password: HASH, root: '/srv/alice', uploadMode: 'resumable' }, { name: 'bob', password: HASH, root: '/srv/pub' }],
+    users: [
+      { name: 'alice', password: HASH, root: '/srv/alice', uploadMode: 'resumable' },
+      { name: 'bob', password: HASH, root: '/srv/pub', permissions: ['list', 'append'] },
+      { name: 'carol', password: HASH, root: '/srv/archive', permissions: 'read-only' },
+    ],
   });
   const plan = planServe(config, '/srv/default');
   assert.equal(plan.options.uploads?.mode, undefined, 'the server default applies');
   const roots = (plan.options.uploads?.sweep ?? []).map(s => (s as LocalStorage).root).sort();
-  assert.deepEqual(roots, ['/srv/alice', '/srv/pub'], 'each root once');
+  assert.deepEqual(roots, ['/srv/alice', '/srv/pub'], 'each writable root once; read-only ones (anonymous here, carol) are not walked');
+  const anonWrite = planServe(validateConfig({ anonymous: { root: '/srv/drop', write: true } }), '/x');
+  assert.deepEqual((anonWrite.options.uploads?.sweep ?? []).map(s => (s as LocalStorage).root), ['/srv/drop']);
   assert.throws(() => validateConfig({ users: [{ name: 'a', password: HASH, root: '/x', uploadMode: 'nope' }] }), /users\.0\.uploadMode/);
 });
 

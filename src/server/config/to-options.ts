@@ -95,6 +95,11 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
       summary.users.push({ name: u.name, root: u.root, description: describePermissions(resolvePermissions(u.permissions, READ_WRITE)) });
     }
   }
+  const canUpload = (p: Permissions) => p.write || p.append;
+  const writableRoots = [
+    ...(summary.anonymous && canUpload(summary.anonymous.permissions) ? [summary.anonymous.root] : []),
+    ...users.filter((u) => canUpload(resolvePermissions(u.permissions, READ_WRITE))).map((u) => u.root),
+  ];
   if (authenticators.length === 0) {
     throw new FtpConfigError('anonymous.enabled', 'nobody could log in: enable anonymous access or configure users');
   }
@@ -141,12 +146,9 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     }),
     // Paths are absolute by now (load.ts made file paths absolute; flags are relative to the current folder).
     tls: config.tls && tlsConfigToOptions(config.tls),
-    // Every root the server serves is swept of temporary uploads a crash left behind (docs/server.md#uploads-atomic-resumable-or-direct).
-    uploads: {
-      mode: config.uploads?.mode,
-      sweep: [...new Set([...(summary.anonymous ? [summary.anonymous.root] : []), ...users.map((u) => u.root)])]
-        .map((root) => new LocalStorage(root)),
-    },
+    // Every root someone may upload to is swept of temporary uploads a crash left behind
+    // (docs/server.md#uploads-atomic-resumable-or-direct); a read-only tree, however big, is not walked.
+    uploads: { mode: config.uploads?.mode, sweep: [...new Set(writableRoots)].map((root) => new LocalStorage(root)) },
   };
   return { options, log: { level: config.log?.level ?? 'info', file: config.log?.file, xferlog: config.log?.xferlog }, summary };
 }

@@ -4,17 +4,17 @@
  * Confinement lives in local-jail*.ts: every operation runs on a host path the jail resolved inside the root
  * (on Linux, descriptor by descriptor, so that concurrent renames in the served tree cannot redirect it) and
  * never follows a final symlink itself; errno translation in local-errors.ts; Stats -> FileInfo in
- * local-info.ts.
+ * local-info.ts; uploads are written through local-file-sink.ts, atomic ones and the start-up sweep in
+ * local-uploads.ts; temporary uploads' names (upload-temp.ts) are hidden and refused here.
  * Data is streamed end to end with large buffers: the server pipes these
  * streams to and from sockets, so backpressure is the stream's own. A read stream also offers a block
  * reader (net/block-source.ts): the data pipeline reads TYPE I downloads with it, 1 MiB at a time into
  * reused buffers, instead of taking the stream's chunks.
  */
-import { constants as fsc, type Dirent, type ReadStream, type Stats } from 'node:fs';
-import { chmod, link, lstat, mkdir, open, readdir, realpath, rename, rmdir, stat, statfs, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { constants as fsc, type ReadStream, type Stats } from 'node:fs';
+import { chmod, lstat, mkdir, open, readdir, realpath, rename, rmdir, stat, statfs, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { FtpStorageError } from '../../errors.js';
 import { attachBlockReader, fileBlockReader } from '../../net/block-source.js';
 import { FileSink, type FileSinkHooks } from './local-file-sink.js';
 import { storageError, toStorageError } from './local-errors.js';
@@ -22,12 +22,13 @@ import { loadOwnerNames, toFileInfo } from './local-info.js';
 import { FOLLOW, SAFE_OPEN_FLAGS, virtualSegments, type Jail } from './local-jail.js';
 import { DescriptorJail } from './local-jail-descriptor.js';
 import { RealpathJail } from './local-jail-realpath.js';
+import { openAtomicUpload, sweepUploadTemps } from './local-uploads.js';
 import type {
   AtomicWriteOption, AvailableSpaceCapability, ChmodCapability, FileInfo, ReadOptions, SetModifiedTimeCapability, Storage,
   SweepUploadsCapability, WriteOptions,
 } from './types.js';
 import { refuseRetiredWriteOptions } from './types.js';
-import { isUploadTempName, namesUploadTemp, uploadTempName, uploadTempWriterAlive } from './upload-temp.js';
+import { isUploadTempName, namesUploadTemp } from './upload-temp.js';
 
 export interface LocalStorageOptions {
   /**
@@ -45,11 +46,6 @@ const DEFAULT_WRITE_HIGH_WATER_MARK = 1024 * 1024;
  * promise round trip of each call; 64 is past the knee and still small per listing.
  */
 const LIST_CONCURRENCY = 64;
-/** The start-up sweep of temporary uploads looks at most this many entries, this deep (a bounded walk). */
-const SWEEP_MAX_ENTRIES = 1_000_000;
-const SWEEP_MAX_DEPTH = 64;
-/** Block size of the copy-on-write of REST + STOR in atomic mode. */
-const COPY_BLOCK = 1024 * 1024;
 
 /**
  * Let a file stream's OS errors (ENOSPC while writing, EIO while reading...) surface as FtpStorageError
@@ -71,14 +67,6 @@ function mapStreamErrors<T extends ReadStream>(stream: T, virtualPath: string): 
  */
 function refuseReserved(virtualPath: string, failure: 'not-found' | 'invalid-name' = 'not-found'): void {
   if (namesUploadTemp(virtualPath)) throw storageError(failure, virtualPath);
-}
-
-/** fsync a folder after a rename in it, so the new name survives a crash (best effort: not every file system can). */
-async function syncFolder(hostDir: string): Promise<void> {
-  const dir = await open(hostDir, fsc.O_RDONLY | fsc.O_DIRECTORY).catch(() => undefined);
-  if (!dir) return;
-  await dir.sync().catch(() => undefined);
-  await dir.close().catch(() => undefined);
 }
 
 function checkOffset(value: number | undefined, virtualPath: string): number {
@@ -265,114 +253,18 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
     return new FileSink(handle, options.append ? null : start, path, hooks, this.writeHighWaterMark);
   }
 
-  /**
-   * Atomic upload (docs/server.md#uploads-atomic-resumable-or-direct): write a hidden temporary file in the final name's folder
-   * (same file system: rename(2) is atomic there), fsync it, rename it over the final name, fsync the
-   * folder; on failure remove it. Until the rename the final name keeps its old content, whatever happens
-   * (a kill -9 leaves only the temporary file, removed by the next start's sweep). `keep`: REST + STOR, the
-   * first bytes of the current file are copied in first (copy-on-write: the file is untouched if the
-   * resumed upload fails). `exclusive` (STOU): link(2) at the end, which never replaces a name that
-   * appeared meanwhile.
-   */
+  /** Atomic upload (local-uploads.ts); a symlink at the final name is written through in place. */
   private async openAtomic(path: string, options: { exclusive?: boolean; keep: number }): Promise<Writable> {
-    const jail = await this.jail();
-    const names = virtualSegments(path);
-    const name = names.at(-1);
-    if (name === undefined) throw storageError('is-a-directory', path);
-    const parent = '/' + names.slice(0, -1).join('/');
-    let existing: Stats | undefined;
-    try {
-      existing = await jail.entry(path, (host) => lstat(host));
-    } catch (err) {
-      const failure = toStorageError(err, path);
-      if (!(failure instanceof FtpStorageError && failure.failure === 'not-found')) throw failure;
-    }
-    if (existing && options.exclusive) throw storageError('exists', path);
-    if (existing?.isDirectory()) throw storageError('is-a-directory', path);
-    // A symlink at the final name is written through, in place, as before: renaming over it would replace
-    // the link the administrator made (documented limit of atomic mode).
-    if (existing?.isSymbolicLink()) return this.openForWrite(path, { start: options.keep, truncateOnData: true });
-    if (existing && !existing.isFile()) throw storageError('permission', path);
-
-    const temp = uploadTempName();
-    const inFolder = <T>(op: (hostDir: string) => Promise<T>): Promise<T> => jail.pinned(parent, async (hostDir, st) => {
-      if (!st.isDirectory()) throw storageError('not-a-directory', path);
-      return op(hostDir);
+    return openAtomicUpload(await this.jail(), path, {
+      ...options,
+      highWaterMark: this.writeHighWaterMark,
+      inPlace: () => this.openForWrite(path, { start: options.keep, truncateOnData: true }),
     });
-    const removeTemp = () => inFolder((dir) => unlink(join(dir, temp))).then(() => undefined, () => undefined);
-    let handle: FileHandle | undefined;
-    try {
-      handle = await inFolder((dir) => open(join(dir, temp), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | SAFE_OPEN_FLAGS, 0o666));
-      // The new version keeps the permission bits of the one it replaces (a 0600 file stays 0600).
-      if (existing) await handle.chmod(existing.mode & 0o777).catch(() => undefined);
-      if (options.keep > 0) await this.copyPrefix(jail, path, handle, options.keep);
-    } catch (err) {
-      await handle?.close().catch(() => undefined);
-      if (handle) await removeTemp();
-      throw toStorageError(err, path);
-    }
-    return new FileSink(handle, options.keep, path, {
-      sync: true,
-      commit: () => inFolder(async (dir) => {
-        const from = join(dir, temp);
-        const to = join(dir, name);
-        if (options.exclusive) await linkNoReplace(from, to);
-        else await rename(from, to);
-        await syncFolder(dir);
-      }),
-      abandon: removeTemp,
-    }, this.writeHighWaterMark);
   }
 
-  /** Copy the first `length` bytes of the file at `path` into `target` (REST + STOR in atomic mode). */
-  private async copyPrefix(jail: Jail, path: string, target: FileHandle, length: number): Promise<void> {
-    const source = await jail.object(path, (host) => open(host, fsc.O_RDONLY | SAFE_OPEN_FLAGS));
-    try {
-      const buffer = Buffer.allocUnsafe(Math.min(COPY_BLOCK, length));
-      for (let at = 0; at < length;) {
-        const { bytesRead } = await source.read(buffer, 0, Math.min(buffer.length, length - at), at);
-        if (bytesRead === 0) break; // shorter than checked: the file shrank meanwhile
-        await target.write(buffer, 0, bytesRead, at);
-        at += bytesRead;
-      }
-    } finally {
-      await source.close().catch(() => undefined);
-    }
-  }
-
-  /**
-   * Remove the temporary files of atomic uploads whose process is gone (kill -9, power loss), anywhere in
-   * the tree: a bounded walk (SWEEP_MAX_ENTRIES, SWEEP_MAX_DEPTH) that follows no symlink and removes only
-   * names of our pattern (storage/upload-temp.ts). Returns how many were removed.
-   */
+  /** Remove the temporary files of atomic uploads whose process is gone (local-uploads.ts). */
   async sweepUploadTemps(): Promise<number> {
-    const jail = await this.jail();
-    let removed = 0;
-    let seen = 0;
-    const walk = async (folder: string, depth: number): Promise<void> => {
-      let entries: Dirent[];
-      try {
-        entries = await jail.pinned(folder, async (host, st) => (st.isDirectory() ? readdir(host, { withFileTypes: true }) : []));
-      } catch {
-        return; // vanished or unreadable: nothing of ours can be removed there anyway
-      }
-      for (const entry of entries) {
-        if (++seen > SWEEP_MAX_ENTRIES) return;
-        const child = posix.join(folder, entry.name);
-        if (entry.isDirectory()) {
-          if (depth < SWEEP_MAX_DEPTH) await walk(child, depth + 1);
-        } else if (entry.isFile() && isUploadTempName(entry.name) && !uploadTempWriterAlive(entry.name)) {
-          try {
-            await jail.entry(child, (host) => unlink(host));
-            removed++;
-          } catch {
-            // removed by someone else meanwhile, or not ours to remove: leave it
-          }
-        }
-      }
-    };
-    await walk('/', 0);
-    return removed;
+    return sweepUploadTemps(await this.jail());
   }
 
   async mkdir(path: string): Promise<void> {
@@ -477,20 +369,3 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   }
 }
 
-/**
- * Give `from` the name `to` only if `to` does not exist (STOU, RFC 959 s4.1.3: a unique name is never an
- * existing file's): link(2) fails with EEXIST instead of replacing, then the temporary name goes. Where
- * hard links are not supported, a check then rename(2), which a concurrent creator can race.
- */
-async function linkNoReplace(from: string, to: string): Promise<void> {
-  try {
-    await link(from, to);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
-    if (await lstat(to).then(() => true, () => false)) throw Object.assign(new Error('file exists'), { code: 'EEXIST' });
-    await rename(from, to);
-    return;
-  }
-  await unlink(from).catch(() => undefined);
-}

@@ -72,6 +72,10 @@ for (const [name, make] of backends) {
     assert.equal(await content(s, '/f.txt'), 'OLD');
     await complete(await s.openWriteAt('/f.txt', 1, { atomic: true }), 'K');
     assert.equal(await content(s, '/f.txt'), 'OK');
+    await cut(await s.openAppend('/new.txt', { atomic: true }), 'tail');
+    assert.deepEqual((await s.list('/')).map(i => i.name), ['f.txt'], 'a failed APPE leaves no file it created');
+    await complete(await s.openAppend('/new.txt', { atomic: true }), 'ok');
+    assert.equal(await content(s, '/new.txt'), 'ok');
   });
 
   test(`${name}: truncateOnData keeps the old content until the first byte`, async t => {

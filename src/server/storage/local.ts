@@ -234,6 +234,8 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
     else if (start === 0 && !options.truncateOnData) flags |= fsc.O_TRUNC;
     let handle: FileHandle | undefined;
     let sizeBefore = 0;
+    // Atomic APPE to a new name: a failed append removes the file it created rather than leave it empty.
+    const existed = options.rollback ? await jail.entry(path, (host) => lstat(host)).then(() => true, () => false) : true;
     try {
       // A final symlink whose target exists inside the root is written through; a dangling one is refused:
       // creating through it would create a file wherever it points (hence no O_CREAT via a link).
@@ -249,7 +251,18 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
     // Resumable STOR: the old content goes when the new one starts, not when the data connection is awaited.
     if (options.truncateOnData && !options.append && start === 0) hooks.beforeFirstWrite = (h) => h.truncate(0);
     // Atomic APPE: the bytes that were there are never touched; a failed append's tail is cut back off.
-    if (options.rollback) hooks.abandon = (h) => h.truncate(sizeBefore);
+    if (options.rollback) {
+      hooks.abandon = async (h) => {
+        await h.truncate(sizeBefore);
+        if (existed) return;
+        const created = await h.stat();
+        // Only the file this append created (not one that replaced it meanwhile) is removed.
+        await jail.entry(path, async (host) => {
+          const now = await lstat(host);
+          if (now.ino === created.ino && now.dev === created.dev) await unlink(host);
+        });
+      };
+    }
     return new FileSink(handle, options.append ? null : start, path, hooks, this.writeHighWaterMark);
   }
 

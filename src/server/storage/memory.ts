@@ -148,6 +148,7 @@ export class MemoryStorage implements Storage, SetModifiedTimeCapability, ChmodC
     if (node && options.exclusive) throw new FtpStorageError('exists', 'file exists', path);
     const start = Math.max(0, options.start ?? 0);
     if (options.atomic && !options.append) return this.atomicWriter(path, node, start, options.exclusive ?? false);
+    const existed = node !== undefined;
     if (!node) {
       node = { type: 'file', chunks: [], size: 0, mtime: new Date(), mode: 0o644, id: this.nextId++ };
       dir.children.set(name, node);
@@ -173,7 +174,11 @@ export class MemoryStorage implements Storage, SetModifiedTimeCapability, ChmodC
       final(cb) { beforeData(); cb(); },
       destroy(err, cb) {
         // Atomic APPE: a failed append leaves the file as it was.
-        if (options.atomic && !this.writableFinished) truncate(file, sizeBefore);
+        if (options.atomic && !this.writableFinished) {
+          truncate(file, sizeBefore);
+          // An append that created the file removes it again (if the name still holds it).
+          if (!existed && dir.children.get(name) === file) dir.children.delete(name);
+        }
         cb(err);
       },
     });

@@ -15,19 +15,20 @@ import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startServer } from '../support/server-harness.js';
 import { LocalStorage } from '../../src/server/index.js';
+import type { UploadMode } from '../../src/server/index.js';
 import { FtpClient } from '../../src/client/index.js';
 import type { DataConnectionSettings, TranscriptEvent } from '../../src/client/index.js';
 import type { TestContext } from 'node:test';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-async function serve(t: TestContext, host = '127.0.0.1') {
+async function serve(t: TestContext, host = '127.0.0.1', uploadMode?: UploadMode) {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftpkit-cs-'));
   const root = path.join(dir, 'root');
   const local = path.join(dir, 'local');
   await fs.mkdir(root);
   await fs.mkdir(local);
-  const h = await startServer({ host, storage: new LocalStorage(root) });
+  const h = await startServer({ host, storage: new LocalStorage(root), ...(uploadMode ? { options: { uploads: { mode: uploadMode } } } : {}) });
   t.after(async () => { await h.close(); await fs.rm(dir, { recursive: true, force: true }); });
   return { h, root, local };
 }
@@ -78,7 +79,8 @@ for (const m of MATRIX) {
 }
 
 test('our server: an interrupted download and upload are resumed (REST / APPE), SHA-256 equal', async t => {
-  const { h, root, local } = await serve(t);
+  // Resuming an upload needs the partial file on the server: the resumable upload mode (atomic removes it).
+  const { h, root, local } = await serve(t, '127.0.0.1', 'resumable');
   const { c, commands } = await client(t, '127.0.0.1', h.port);
   await fs.writeFile(path.join(root, 'big.bin'), BIG);
   const target = path.join(local, 'big.bin');
@@ -187,15 +189,22 @@ test('our server: abort() of a running download and of a running upload; the ses
   const endless = new Readable({ read() {} });
   endless.push(BIG.subarray(0, 1024 * 1024));
   const up = c.upload(endless, '/partial.bin');
-  const stored = path.join(root, 'partial.bin');
+  // Atomic uploads (the default) write a hidden temporary file until complete: wait for it to hold bytes.
+  const writing = async () => {
+    for (const name of (await fs.readdir(root)).filter(n => n.startsWith('.ftpkit-upload.'))) {
+      if ((await fs.stat(path.join(root, name)).then(s => s.size, () => 0)) > 0) return true;
+    }
+    return false;
+  };
   const watcher = watch(root);
   t.after(() => watcher.close());
-  while ((await fs.stat(stored).then(s => s.size, () => 0)) === 0) await Promise.race([once(watcher, 'change'), delay(50)]);
+  while (!(await writing())) await Promise.race([once(watcher, 'change'), delay(50)]);
   await c.abort();
   await assert.rejects(up, (e: Error) => e.name === 'FtpAbortedError');
   assert.equal(commands().filter(v => v === 'ABOR').length, 2);
   const names = (await c.list('/')).map(e => e.name).sort();
-  assert.deepEqual(names, ['big.bin', 'partial.bin']);
+  assert.deepEqual(names, ['big.bin'], 'the aborted upload left nothing');
+  assert.deepEqual(await fs.readdir(root), ['big.bin']);
   await c.close();
 });
 

@@ -24,6 +24,7 @@ import { natPassiveAddressResolver } from './nat/seam.js';
 import { checkActiveSourcePrivilege } from './nat/active-source.js';
 import type { PassiveAddressResolver } from './data/passive-address-resolver.js';
 import type { FtpServerEvents } from './events.js';
+import { HookRunner, type FtpServerHooks } from './hooks.js';
 import type { FtpServerOptions } from './options.js';
 import { portCount, resolveOptions } from './resolved-options.js';
 import { PassivePortPool } from './data/passive-pool.js';
@@ -46,6 +47,13 @@ export interface FtpServerExtensions {
   passiveAddressResolver?: PassiveAddressResolver;
   /** Where failed logins of every session are recorded. Default: a MemoryFailedLoginRecord of this server. */
   failedLoginRecord?: FailedLoginRecord;
+  /**
+   * Veto hooks of the host application (hooks.ts): beforeLogin, beforeUpload, beforeDelete, beforeRename,
+   * beforeMkdir, each answering allow() or deny(reason, code?).
+   */
+  hooks?: FtpServerHooks;
+  /** How long a hook may take before the action is refused with 451. Default 5 s. */
+  hookTimeoutMs?: number;
 }
 
 export interface CloseOptions {
@@ -95,6 +103,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
         authenticator: defence.authenticator,
         failedLogins: this.failedLogins,
         commands: table,
+        hooks: HookRunner.of(extensions.hooks, extensions.hookTimeoutMs),
         // The seam for NAT (src/server/data/passive-address-resolver.ts): what 227 advertises. The NAT resolver
         // (src/server/nat/): fixed / hostname / per-network address, port map, and a 'warning' when a private
         // address would be advertised to a public client. Same result as the default when nothing is configured.

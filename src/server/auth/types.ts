@@ -35,6 +35,17 @@ export interface AuthenticatedUser {
   home?: string;
   /** An anonymous login (RFC 1635); transfer events and the xferlog say so. */
   anonymous?: boolean;
+  /**
+   * Permission sets that replace `permissions` at and below a virtual path (path-permissions.ts): the
+   * longest matching path wins. Absent: `permissions` applies everywhere.
+   */
+  pathPermissions?: readonly PathPermission[];
+}
+
+/** One per-path rule: at `path` (absolute, normalized) and below it, `permissions` apply. */
+export interface PathPermission {
+  path: string;
+  permissions: Readonly<Permissions>;
 }
 
 export interface LoginContext {

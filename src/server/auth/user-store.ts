@@ -18,7 +18,10 @@ import { DEFAULT_SCRYPT_PARAMS, dummyPasswordHash } from './password-hash.js';
 import { costKey, dummyLike, parseStoredHash, verifyStoredHash, type StoredPasswordHash } from './stored-hash.js';
 import { VerifiedCredentialCache, type CredentialCacheOptions } from './credential-cache.js';
 import { AddressGate } from './address-gate.js';
-import { READ_WRITE, type AuthenticatedUser, type Authenticator, type LoginContext, type Permissions } from './types.js';
+import { assembleUserTree, type VirtualFolder } from './user-tree.js';
+import {
+  READ_WRITE, type AuthenticatedUser, type Authenticator, type LoginContext, type PathPermission, type Permissions,
+} from './types.js';
 
 export interface UserAccount {
   name: string;
@@ -35,6 +38,10 @@ export interface UserAccount {
   home?: string;
   /** Default: read-write (a named user owns their folder). */
   permissions?: Permissions;
+  /** Other folders mounted into this user's tree (user-tree.ts), e.g. a read-only "/pub". */
+  folders?: readonly VirtualFolder[];
+  /** Permissions per virtual path prefix, replacing `permissions` below it (longest prefix wins). */
+  paths?: Readonly<Record<string, Permissions>>;
 }
 
 export interface ConfigUserStoreOptions {
@@ -56,6 +63,7 @@ interface Entry {
   storage: Storage;
   home: string;
   permissions: Readonly<Permissions>;
+  pathPermissions?: readonly PathPermission[];
 }
 
 export class ConfigUserStore implements Authenticator {
@@ -94,17 +102,19 @@ export class ConfigUserStore implements Authenticator {
       if (users.has(account.name)) throw new FtpConfigError(`users.${i}.name`, `duplicate user "${account.name}"`);
       const home = account.home ?? '/';
       if (!home.startsWith('/')) throw new FtpConfigError(`users.${i}.home`, 'must be an absolute path inside the user\'s root, e.g. "/" or "/incoming"');
-      let storage: Storage;
-      if (account.storage) storage = account.storage;
-      else if (account.root !== undefined) storage = new LocalStorage(account.root);
+      let base: Storage;
+      if (account.storage) base = account.storage;
+      else if (account.root !== undefined) base = new LocalStorage(account.root);
       else throw new FtpConfigError(`users.${i}.root`, 'required: the folder this user sees as "/"');
+      const tree = assembleUserTree({ storage: base, folders: account.folders, paths: account.paths }, `users.${i}`);
       users.set(account.name, {
         name: account.name,
         encoded: account.passwordHash,
         hash,
-        storage,
+        storage: tree.storage,
         home,
         permissions: Object.freeze({ ...(account.permissions ?? READ_WRITE) }),
+        pathPermissions: tree.pathPermissions,
       });
       const key = costKey(hash);
       const seen = costCounts.get(key) ?? { like: hash, count: 0 };
@@ -148,6 +158,8 @@ export class ConfigUserStore implements Authenticator {
 
   /** A fresh copy for one session: one session cannot widen another's permissions. */
   private userOf(entry: Entry): AuthenticatedUser {
-    return { name: entry.name, storage: entry.storage, permissions: { ...entry.permissions }, home: entry.home };
+    const user: AuthenticatedUser = { name: entry.name, storage: entry.storage, permissions: { ...entry.permissions }, home: entry.home };
+    if (entry.pathPermissions) user.pathPermissions = entry.pathPermissions; // frozen: shared safely
+    return user;
   }
 }

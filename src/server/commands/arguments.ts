@@ -32,6 +32,7 @@ export const pathArgument: ArgumentSyntax<string> = {
 /** MLSD's directory: like pathArgument, but its storage failures have always been answered without the path. */
 export const listedDirectoryArgument: ArgumentSyntax<string> = {
   parse: (text, ctx) => resolved(ctx, text),
+  targetOf: path => path,
 };
 
 /**
@@ -55,6 +56,7 @@ export const listingArgument: ArgumentSyntax<ListingTarget> = {
     const r = resolved(ctx, given);
     return 'refusal' in r ? r : { value: { path: r.value, given } };
   },
+  targetOf: target => target.path,
 };
 
 /** STOU's optional name stem (RFC 959 s4.1.3: the server picks the unique name). */

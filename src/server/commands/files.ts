@@ -11,6 +11,7 @@ import { crlfSize } from '../../protocol/codecs/type-a.js';
 import { modifyTimeArgument, pathArgument } from './arguments.js';
 import { command } from './contract.js';
 import type { CommandModule } from './contract.js';
+import { vetoed } from './veto.js';
 
 /** Largest file whose TYPE A size SIZE counts (a full read): 16 MiB, a fraction of a second. */
 const ASCII_SIZE_LIMIT = 16 * 1024 * 1024;
@@ -21,6 +22,8 @@ export const fileCommands: CommandModule = {
     command({
       verb: 'MKD', aliases: ['XMKD'], argument: 'required', syntax: pathArgument, permission: 'mkdir', help: 'MKD <sp> pathname',
       async handler(ctx, path) {
+        const veto = await vetoed(ctx, 'beforeMkdir', { path });
+        if (veto) return veto;
         await ctx.storage.mkdir(path);
         // RFC 959 s7: 257 with the quoted path, embedded quotes doubled.
         return reply(ReplyCode.PathCreated, `${quotePath(path)} created`);
@@ -30,6 +33,8 @@ export const fileCommands: CommandModule = {
       verb: 'RMD', aliases: ['XRMD'], argument: 'required', syntax: pathArgument, permission: 'rmdir', help: 'RMD <sp> pathname',
       async handler(ctx, path) {
         if (path === '/') return reply(ReplyCode.FileUnavailable, 'Permission denied');
+        const veto = await vetoed(ctx, 'beforeDelete', { verb: 'RMD', path });
+        if (veto) return veto;
         await ctx.storage.rmdir(path);
         return reply(ReplyCode.FileActionOk, 'Directory removed');
       },
@@ -37,6 +42,8 @@ export const fileCommands: CommandModule = {
     command({
       verb: 'DELE', argument: 'required', syntax: pathArgument, permission: 'delete', help: 'DELE <sp> pathname',
       async handler(ctx, path) {
+        const veto = await vetoed(ctx, 'beforeDelete', { verb: 'DELE', path });
+        if (veto) return veto;
         await ctx.storage.delete(path);
         return reply(ReplyCode.FileActionOk, 'File deleted');
       },
@@ -57,6 +64,8 @@ export const fileCommands: CommandModule = {
         const from = ctx.state.renameFrom;
         if (from === undefined) return reply(ReplyCode.BadSequence, 'RNFR required first');
         if (to === '/') return reply(ReplyCode.FileNameNotAllowed, 'File name not allowed');
+        const veto = await vetoed(ctx, 'beforeRename', { from, to });
+        if (veto) return veto;
         await ctx.storage.rename(from, to);
         return reply(ReplyCode.FileActionOk, 'Rename successful');
       },

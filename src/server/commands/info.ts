@@ -87,7 +87,6 @@ export const infoCommands: CommandModule = {
         const { user } = ctx;
         if (arg.trim()) {
           if (!user) return reply(ReplyCode.NotLoggedIn, 'Please login with USER and PASS');
-          if (!user.permissions.list) return reply(ReplyCode.FileUnavailable, 'Permission denied');
           return statPath(ctx, arg);
         }
         if (ctx.transfer) return reply(ReplyCode.FileStatus, 'Status:', ...transferStatus(ctx), 'End of status');

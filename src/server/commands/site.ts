@@ -4,6 +4,7 @@
 import { ReplyCode } from '../../protocol/reply-codes.js';
 import { reply } from '../../protocol/reply.js';
 import { canChmod } from '../storage/types.js';
+import { permissionsAt } from '../auth/path-permissions.js';
 import { siteArgument } from './arguments.js';
 import { command } from './contract.js';
 import type { CommandModule } from './contract.js';
@@ -16,7 +17,7 @@ export const siteCommands: CommandModule = {
       async handler(ctx, site) {
         if (site.kind === 'help') return reply(ReplyCode.HelpMessage, 'SITE commands: CHMOD HELP');
         if (site.kind === 'unknown') return reply(ReplyCode.SyntaxError, `Unknown SITE command ${site.name}`.trim());
-        if (!ctx.user!.permissions.chmod) return reply(ReplyCode.FileUnavailable, 'Permission denied');
+        if (!permissionsAt(ctx.user!, site.target?.path ?? ctx.state.cwd).chmod) return reply(ReplyCode.FileUnavailable, 'Permission denied');
         if (!site.target) return reply(ReplyCode.SyntaxErrorInParameters, 'Usage: SITE CHMOD <octal mode> <path>');
         const storage = ctx.storage;
         if (!canChmod(storage)) return reply(ReplyCode.CommandNotImplemented, 'Not supported by this storage');

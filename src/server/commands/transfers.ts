@@ -21,6 +21,8 @@ import type { TransferRequest } from '../transfer.js';
 import { modeArgument, offsetArgument, optionalPathArgument, pathArgument, structureArgument, typeArgument } from './arguments.js';
 import { command } from './contract.js';
 import type { CommandContext, CommandModule } from './contract.js';
+import { permissionsAt } from '../auth/path-permissions.js';
+import { vetoed } from './veto.js';
 
 function modeName(ctx: CommandContext): string {
   return ctx.state.type === 'A' ? 'ASCII' : 'BINARY';
@@ -82,9 +84,22 @@ export const transferCommands: CommandModule = {
       verb: 'STOR', argument: 'required', syntax: pathArgument, permission: 'write', transfer: true, help: 'STOR <sp> pathname',
       async handler(ctx, path) {
         const offset = ctx.state.restOffset;
-        if (offset === 0) return upload(ctx, path, 0, await ctx.storage.openWrite(path));
+        const permissions = permissionsAt(ctx.user!, path);
         // Resuming an upload (REST + STOR) modifies an existing file: it needs the append permission too.
-        if (!ctx.user!.permissions.append) return reply(ReplyCode.FileUnavailable, 'Permission denied');
+        if (offset !== 0 && !permissions.append) return reply(ReplyCode.FileUnavailable, 'Permission denied');
+        const veto = await vetoed(ctx, 'beforeUpload', { verb: 'STOR', path, offset });
+        if (veto) return veto;
+        if (offset === 0) {
+          if (permissions.delete) return upload(ctx, path, 0, await ctx.storage.openWrite(path));
+          // Replacing a file destroys it as DELE would: without the delete permission STOR only creates new
+          // files (vsftpd's anon_other_write_enable=NO drop box: an upload cannot overwrite another one).
+          try {
+            return upload(ctx, path, 0, await ctx.storage.openWrite(path, { exclusive: true }));
+          } catch (err) {
+            if (!(err instanceof FtpStorageError && err.failure === 'exists')) throw err;
+            return reply(ReplyCode.FileUnavailable, `${path}: File exists; replacing it needs the delete permission`);
+          }
+        }
         const storage = ctx.storage;
         // RFC 3659 s5.4: 554 when the file "cannot be repositioned as specified in the REST".
         if (!canWriteAtOffset(storage)) {
@@ -101,6 +116,8 @@ export const transferCommands: CommandModule = {
       async handler(ctx, path) {
         const storage = ctx.storage;
         if (!canAppend(storage)) return reply(ReplyCode.CommandNotImplemented, 'APPE not supported by this storage');
+        const veto = await vetoed(ctx, 'beforeUpload', { verb: 'APPE', path, offset: 0 });
+        if (veto) return veto;
         return upload(ctx, path, 0, await storage.openAppend(path));
       },
     }),
@@ -113,6 +130,8 @@ export const transferCommands: CommandModule = {
           const name = `${stem}.${randomBytes(4).toString('hex')}`;
           const path = joinPath(ctx.state.cwd, name);
           try {
+            const veto = await vetoed(ctx, 'beforeUpload', { verb: 'STOU', path, offset: 0 });
+            if (veto) return veto;
             // A new unique file has no earlier part to resume: a REST offset does not apply to it.
             const sink = await ctx.storage.openWrite(path, { exclusive: true });
             return upload(ctx, path, 0, sink, `FILE: ${name}`, `Transfer complete (unique file name: ${name})`);

@@ -118,6 +118,24 @@ const limitsSchema = z.strictObject({
   maxSessionsPerAddress: z.int().min(0).optional(),
 });
 
+/**
+ * A virtual folder: another host folder mounted into the user's tree at `path` (storage/mounted.ts),
+ * e.g. { path: /pub, root: /srv/pub, permissions: read-only }.
+ */
+const folderSchema = z.strictObject({
+  path: z.string().startsWith('/', { error: 'must be an absolute virtual path, e.g. "/pub"' }),
+  /** Host folder mounted there; relative to the config file. */
+  root: nonEmpty,
+  /** What the user may do in it. Default: the user's own permissions. */
+  permissions: permissionsSchema.optional(),
+});
+
+/** Permissions per virtual path prefix, longest prefix wins: { /pub: read-only, /incoming: [write] }. */
+const pathsSchema = z.record(
+  z.string().startsWith('/', { error: 'keys must be absolute virtual paths, e.g. "/pub"' }),
+  permissionsSchema,
+);
+
 const anonymousSchema = z.strictObject({
   /** Default: on when no users are configured, off otherwise. */
   enabled: z.boolean().optional(),
@@ -127,6 +145,8 @@ const anonymousSchema = z.strictObject({
   write: z.boolean().optional(),
   permissions: permissionsSchema.optional(),
   home: z.string().startsWith('/', { error: 'must be an absolute path inside the anonymous root, e.g. "/pub"' }).optional(),
+  folders: z.array(folderSchema).optional(),
+  paths: pathsSchema.optional(),
 });
 
 const userSchema = z.strictObject({
@@ -139,6 +159,8 @@ const userSchema = z.strictObject({
   home: z.string().startsWith('/', { error: 'must be an absolute path inside the user\'s root, e.g. "/incoming"' }).optional(),
   /** Default read-write. */
   permissions: permissionsSchema.optional(),
+  folders: z.array(folderSchema).optional(),
+  paths: pathsSchema.optional(),
 });
 
 /** Cache of recently verified credentials (src/server/auth/credential-cache.ts). */

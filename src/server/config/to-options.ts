@@ -16,6 +16,20 @@ import { LocalStorage } from '../storage/local.js';
 import type { FtpServerOptions } from '../options.js';
 import { tlsConfigToOptions } from '../tls/config.js';
 import type { LogLevel, ServeConfig } from './schema.js';
+import type { VirtualFolder } from '../auth/user-tree.js';
+import { isWithin } from '../../protocol/paths.js';
+import type { PermissionSpec } from '../auth/permissions.js';
+
+type FolderConfig = { path: string; root: string; permissions?: PermissionSpec };
+
+/** Folders and per-path permissions of one account; a folder without permissions takes the account's. */
+function treeOptions(folders: FolderConfig[] | undefined, paths: Record<string, PermissionSpec> | undefined, own: Permissions):
+  { folders?: VirtualFolder[]; paths?: Record<string, Permissions> } {
+  return {
+    ...(folders ? { folders: folders.map((f) => ({ path: f.path, root: f.root, ...(f.permissions !== undefined ? { permissions: resolvePermissions(f.permissions, own) } : {}) })) } : {}),
+    ...(paths ? { paths: Object.fromEntries(Object.entries(paths).map(([p, spec]) => [p, resolvePermissions(spec, own)])) } : {}),
+  };
+}
 
 /** What the CLI banner tells the user about who may log in. */
 export interface ServeSummary {
@@ -71,7 +85,7 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     const anon = config.anonymous ?? {};
     const root = anon.root ?? defaultRoot;
     const permissions = resolvePermissions(anon.permissions, anon.write ? READ_WRITE : READ_ONLY);
-    authenticators.push(new AnonymousAuthenticator({ root, permissions, home: anon.home }));
+    authenticators.push(new AnonymousAuthenticator({ root, permissions, home: anon.home, ...treeOptions(anon.folders, anon.paths, permissions) }));
     summary.anonymous = { root, permissions, description: describePermissions(permissions) };
     users.forEach((u, i) => {
       if (isAnonymousName(u.name)) {
@@ -80,13 +94,17 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     });
   }
   if (users.length > 0) {
-    authenticators.push(new ConfigUserStore(users.map((u) => ({
-      name: u.name,
-      passwordHash: u.password,
-      root: u.root,
-      home: u.home,
-      permissions: resolvePermissions(u.permissions, READ_WRITE),
-    })), {
+    authenticators.push(new ConfigUserStore(users.map((u) => {
+      const permissions = resolvePermissions(u.permissions, READ_WRITE);
+      return {
+        name: u.name,
+        passwordHash: u.password,
+        root: u.root,
+        home: u.home,
+        permissions,
+        ...treeOptions(u.folders, u.paths, permissions),
+      };
+    }), {
       credentialCache: { ttlMs: config.credentialCache?.ttl, maxEntries: config.credentialCache?.maxEntries },
       verificationsPerAddress: config.defender?.verificationsPerAddress,
     }));
@@ -168,8 +186,13 @@ export async function checkRoots(plan: ServePlan, config: ServeConfig): Promise<
       throw new FtpConfigError(homeKey, `${home} inside ${root}: ${describe(err)}`, { cause: err });
     }
   };
+  // A home inside a virtual folder is in that folder's root, not the account's: not checked here.
+  const baseHome = (home: string | undefined, folders: { path: string }[] | undefined) =>
+    home !== undefined && (folders ?? []).some((f) => isWithin(f.path, home)) ? undefined : home;
   if (plan.summary.anonymous) {
-    await check(plan.summary.anonymous.root, config.anonymous?.root ? 'anonymous.root' : 'DIR', config.anonymous?.home, 'anonymous.home');
+    await check(plan.summary.anonymous.root, config.anonymous?.root ? 'anonymous.root' : 'DIR', baseHome(config.anonymous?.home, config.anonymous?.folders), 'anonymous.home');
+    await Promise.all((config.anonymous?.folders ?? []).map((f, i) => check(f.root, `anonymous.folders.${i}.root`, undefined, '')));
   }
-  await Promise.all((config.users ?? []).map((u, i) => check(u.root, `users.${i}.root`, u.home, `users.${i}.home`)));
+  await Promise.all((config.users ?? []).map((u, i) => check(u.root, `users.${i}.root`, baseHome(u.home, u.folders), `users.${i}.home`)));
+  await Promise.all((config.users ?? []).flatMap((u, i) => (u.folders ?? []).map((f, j) => check(f.root, `users.${i}.folders.${j}.root`, undefined, ''))));
 }

@@ -161,12 +161,12 @@ export class MountedStorage implements Storage {
     return kept;
   }
 
-  openRead(path: string, options?: ReadOptions): Promise<Readable> {
+  async openRead(path: string, options?: ReadOptions): Promise<Readable> {
     const t = this.resolve(path);
     return t.storage.openRead(t.inner, options);
   }
 
-  openWrite(path: string, options?: WriteOptions): Promise<Writable> {
+  async openWrite(path: string, options?: WriteOptions): Promise<Writable> {
     const t = this.guardChange(path);
     return t.storage.openWrite(t.inner, options);
   }
@@ -177,12 +177,12 @@ export class MountedStorage implements Storage {
     return t.storage.mkdir(t.inner);
   }
 
-  rmdir(path: string): Promise<void> {
+  async rmdir(path: string): Promise<void> {
     const t = this.guardChange(path);
     return t.storage.rmdir(t.inner);
   }
 
-  delete(path: string): Promise<void> {
+  async delete(path: string): Promise<void> {
     const t = this.guardChange(path);
     return t.storage.delete(t.inner);
   }

@@ -190,10 +190,14 @@ export function bannerLines(plan: ServePlan, port: number, implicitPort?: number
   const lines: string[] = [];
   if (anonymous) {
     lines.push(`ftpkit serving ${anonymous.root} ${anonymous.description} on ${url} (anonymous)`);
+    for (const f of anonymous.folders ?? []) lines.push(`    folder ${f.path}: ${f.root} (${f.description})`);
   } else {
     lines.push(`ftpkit serving ${users.length} user${users.length === 1 ? '' : 's'} on ${url}`);
   }
-  for (const u of users) lines.push(`  user ${u.name}: ${u.root} (${u.description})`);
+  for (const u of users) {
+    lines.push(`  user ${u.name}: ${u.root} (${u.description})`);
+    for (const f of u.folders ?? []) lines.push(`    folder ${f.path}: ${f.root} (${f.description})`);
+  }
   const where = plan.options.host !== undefined ? `${plan.options.host} port ${port}`
     : boundAddress === '0.0.0.0' ? `all IPv4 addresses (no IPv6 here), port ${port}` : `all addresses, IPv4 and IPv6, port ${port}`;
   const pasv = plan.options.passive?.portRange ?? DEFAULT_PASSIVE_PORT_RANGE;

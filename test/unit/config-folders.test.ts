@@ -16,6 +16,7 @@ import { describePermissions } from '../../src/server/auth/permissions.js';
 import { MountedStorage } from '../../src/server/storage/mounted.js';
 import { FtpConfigError } from '../../src/errors.js';
 import { tempDir } from '../support/temp-dir.js';
+import { bannerLines } from '../../src/cli/serve.js';
 
 const ctx = { remoteAddress: '127.0.0.1', secure: false };
 
@@ -56,6 +57,9 @@ test('folders and paths load, mount and give per-path permissions', async (t) =>
   assert.equal(config.anonymous!.folders![1]!.root, join(d, 'drop'));
   const plan = planServe(config, d);
   await checkRoots(plan, config);
+  const banner = bannerLines(plan, 2121).join('\n');
+  assert.match(banner, new RegExp(`\\n    folder /incoming: ${join(d, 'drop')} \\(write\\)`), banner);
+  assert.match(banner, new RegExp(`\\n    folder /pub: ${join(d, 'pub')} \\(read-only\\)`), 'what applies at the mount point (a paths entry)');
 
   const anon = (await plan.options.authenticator.authenticate('anonymous', 'x', ctx))!;
   assert.ok(anon.storage instanceof MountedStorage);

@@ -33,8 +33,25 @@ function treeOptions(folders: FolderConfig[] | undefined, paths: Record<string, 
 
 /** What the CLI banner tells the user about who may log in. */
 export interface ServeSummary {
-  anonymous?: { root: string; permissions: Permissions; description: string };
-  users: { name: string; root: string; description: string }[];
+  anonymous?: { root: string; permissions: Permissions; description: string; folders?: FolderSummary[] };
+  users: { name: string; root: string; description: string; folders?: FolderSummary[] }[];
+}
+
+/** A virtual folder as the banner shows it: "/pub: /srv/ftp/pub (read-only)". */
+export interface FolderSummary {
+  path: string;
+  root: string;
+  description: string;
+}
+
+/** What applies at each mount point: a `paths` entry for it, else the folder's permissions, else the account's. */
+function folderSummaries(folders: FolderConfig[] | undefined, paths: Record<string, PermissionSpec> | undefined, own: Permissions): { folders?: FolderSummary[] } {
+  if (!folders?.length) return {};
+  return {
+    folders: folders.map((f) => ({
+      path: f.path, root: f.root, description: describePermissions(resolvePermissions(paths?.[f.path] ?? f.permissions, own)),
+    })),
+  };
 }
 
 export interface ServePlan {
@@ -86,7 +103,7 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     const root = anon.root ?? defaultRoot;
     const permissions = resolvePermissions(anon.permissions, anon.write ? READ_WRITE : READ_ONLY);
     authenticators.push(new AnonymousAuthenticator({ root, permissions, home: anon.home, ...treeOptions(anon.folders, anon.paths, permissions) }));
-    summary.anonymous = { root, permissions, description: describePermissions(permissions) };
+    summary.anonymous = { root, permissions, description: describePermissions(permissions), ...folderSummaries(anon.folders, anon.paths, permissions) };
     users.forEach((u, i) => {
       if (isAnonymousName(u.name)) {
         throw new FtpConfigError(`users.${i}.name`, `"${u.name}" is an anonymous login name while anonymous access is on: rename the user or set anonymous.enabled: false`);
@@ -109,7 +126,8 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
       verificationsPerAddress: config.defender?.verificationsPerAddress,
     }));
     for (const u of users) {
-      summary.users.push({ name: u.name, root: u.root, description: describePermissions(resolvePermissions(u.permissions, READ_WRITE)) });
+      const own = resolvePermissions(u.permissions, READ_WRITE);
+      summary.users.push({ name: u.name, root: u.root, description: describePermissions(own), ...folderSummaries(u.folders, u.paths, own) });
     }
   }
   if (authenticators.length === 0) {

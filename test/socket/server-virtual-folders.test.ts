@@ -7,7 +7,9 @@
  *   clear text and nothing moved, "..", and symlinks leading out of a folder (outside, or into another
  *   folder's host directory) refused as the local jail refuses them;
  * - per-path permissions: DELE under a read-only /pub 550 naming the path, a `paths` rule inside a
- *   writable folder.
+ *   writable folder;
+ * - capabilities per folder: FEAT offers MFMT when one folder can; MFMT, SITE CHMOD, APPE 502 in a folder
+ *   whose storage cannot.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +20,8 @@ import { assembleUserTree } from '../../src/server/auth/user-tree.js';
 import { resolvePermissions } from '../../src/server/auth/permissions.js';
 import { READ_ONLY, READ_WRITE, type AuthenticatedUser, type Authenticator } from '../../src/server/auth/types.js';
 import { LocalStorage } from '../../src/server/storage/local.js';
-import { RawControl, openPassive, readAll, startServer, writeAll } from '../support/server-harness.js';
+import { MemoryStorage, RawControl, openPassive, readAll, startServer, writeAll } from '../support/server-harness.js';
+import { objectStore } from '../support/object-store.js';
 import type { Harness } from '../support/server-harness.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -187,4 +190,27 @@ test('a user with two folders: listings, downloads, no rename across folders, no
   const mlsd = await download(c, 'MLSD /');
   assert.match(mlsd, /perm=el;[^\r\n]* pub\r?$/m, 'MLSD shows /pub read-only');
   assert.match(mlsd, /perm=elcmdf;[^\r\n]* data\r?$/m, 'and /data read-write');
+});
+
+test('capabilities per folder: FEAT offers what one folder can, a folder without it answers 502', async (t) => {
+  const base = new MemoryStorage();
+  base.writeFile('/a.txt', 'a');
+  const objects = new MemoryStorage();
+  objects.writeFile('/o.txt', 'o');
+  const tree = assembleUserTree({ storage: base, folders: [{ path: '/objects', storage: objectStore(objects) }] }, 'users.0');
+  const h = await startServer({ options: { authenticator: oneUser('bob', 'secret', tree) } });
+  t.after(() => h.close());
+  const c = await RawControl.login(h, 'bob', 'secret');
+  t.after(() => c.close());
+  const feat = (await expectReply(c, 'FEAT', 211)).text;
+  assert.match(feat, /^ MFMT$/m);
+  assert.match(feat, /^ REST STREAM$/m);
+  await expectReply(c, 'MFMT 20200101000000 /a.txt', 213);
+  assert.match((await expectReply(c, 'MFMT 20200101000000 /objects/o.txt', 502)).text, /^\/objects\/o\.txt: Not supported/);
+  await expectReply(c, 'SITE CHMOD 600 /objects/o.txt', 502);
+  const data = await openPassive(c);
+  const r = await c.send('APPE /objects/o.txt');
+  data.destroy();
+  assert.equal(r.code, 502, `APPE -> ${r.code} ${r.text}`);
+  assert.equal(objects.readFile('/o.txt').toString(), 'o');
 });

@@ -66,12 +66,16 @@ test('listings show mount points as folders, with the folders leading to deeper 
   await failure(s.stat('/nothing'));
 });
 
-test('a base entry with a mount point\'s name is hidden by the mount', async () => {
+test('a base file with the name of a mount point, or of a folder leading to one, is hidden', async () => {
   const { base, s } = fixture();
   base.writeFile('/pub', 'a file in the base where the mount is');
-  const pub = (await s.list('/')).filter((e) => e.name === 'pub');
-  assert.equal(pub.length, 1);
-  assert.equal(pub[0]!.type, 'dir');
+  base.writeFile('/srv', 'a file in the base on the way to /srv/drop');
+  for (const name of ['pub', 'srv']) {
+    const found = (await s.list('/')).filter((e) => e.name === name);
+    assert.equal(found.length, 1, name);
+    assert.equal(found[0]!.type, 'dir', name);
+    assert.equal((await s.stat(`/${name}`)).type, 'dir', name);
+  }
 });
 
 test('mount points and folders holding one cannot be removed, renamed, replaced or created', async () => {

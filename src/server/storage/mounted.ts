@@ -126,7 +126,9 @@ export class MountedStorage implements Storage {
     try {
       const info = await t.storage.stat(t.inner);
       // The root of a mount answers with its own name ("" or a host folder's); give it the virtual one.
-      return t.inner === '/' ? { ...info, name: baseName(path) } : info;
+      if (t.inner === '/') return { ...info, name: baseName(path) };
+      // A file of the base where a folder leads to a mount point is hidden by that folder.
+      return info.type !== 'dir' && this.holdsMount(path) ? syntheticDir(info.name) : info;
     } catch (err) {
       if (err instanceof FtpStorageError && err.failure === 'not-found' && this.holdsMount(path)) return syntheticDir(baseName(path));
       throw err;
@@ -151,7 +153,7 @@ export class MountedStorage implements Storage {
     }
     if (children.size === 0) return entries;
     const prefix = path === '/' ? '/' : `${path}/`;
-    const kept = entries.filter((e) => !children.has(e.name) || !this.isMountPoint(prefix + e.name));
+    const kept = entries.filter((e) => !children.has(e.name) || (!this.isMountPoint(prefix + e.name) && e.type === 'dir'));
     const shown = new Set(kept.map((e) => e.name));
     for (const name of children) {
       const child = prefix + name;

@@ -5,7 +5,8 @@
  */
 import { LocalStorage } from '../storage/local.js';
 import type { Storage } from '../storage/types.js';
-import { READ_ONLY, READ_WRITE, type AuthenticatedUser, type Authenticator, type LoginContext, type Permissions } from './types.js';
+import { READ_ONLY, READ_WRITE, type AuthenticatedUser, type Authenticator, type LoginContext, type Permissions, type QuotaLimits } from './types.js';
+import { byteSizeOption, quotaOption, type ByteSize, type QuotaSpec } from '../quota/size.js';
 
 export const ANONYMOUS_NAMES: readonly string[] = Object.freeze(['anonymous', 'ftp']);
 
@@ -20,6 +21,10 @@ export interface AnonymousOptions {
   permissions?: Permissions;
   /** Initial working directory (virtual). Default "/". */
   home?: string;
+  /** What anonymous users may store in all, together (server/quota/); meaningful when they may write. */
+  quota?: QuotaSpec;
+  /** Largest single anonymous upload, overriding the server's limits.maxUploadBytes. */
+  maxUploadBytes?: ByteSize;
 }
 
 export function isAnonymousName(name: string): boolean {
@@ -30,6 +35,8 @@ export class AnonymousAuthenticator implements Authenticator {
   readonly storage: Storage;
   readonly permissions: Readonly<Permissions>;
   private readonly home: string;
+  private readonly quota: QuotaLimits | undefined;
+  private readonly maxUploadBytes: number | undefined;
 
   constructor(options: AnonymousOptions) {
     if (options.storage) this.storage = options.storage;
@@ -37,6 +44,8 @@ export class AnonymousAuthenticator implements Authenticator {
     else throw new TypeError('AnonymousAuthenticator needs a root folder or a storage');
     this.permissions = Object.freeze({ ...(options.permissions ?? (options.write ? READ_WRITE : READ_ONLY)) });
     this.home = options.home ?? '/';
+    this.quota = quotaOption(options.quota, 'anonymous.quota');
+    this.maxUploadBytes = byteSizeOption(options.maxUploadBytes, 'anonymous.maxUploadBytes');
   }
 
   knowsUser(username: string): boolean {
@@ -45,6 +54,10 @@ export class AnonymousAuthenticator implements Authenticator {
 
   async authenticate(username: string, _password: string, _context: LoginContext): Promise<AuthenticatedUser | null> {
     if (!isAnonymousName(username)) return null;
-    return { name: 'anonymous', storage: this.storage, permissions: { ...this.permissions }, home: this.home, anonymous: true };
+    return {
+      name: 'anonymous', storage: this.storage, permissions: { ...this.permissions }, home: this.home, anonymous: true,
+      ...(this.quota ? { quota: { ...this.quota } } : {}),
+      ...(this.maxUploadBytes !== undefined ? { maxUploadBytes: this.maxUploadBytes } : {}),
+    };
   }
 }

@@ -35,6 +35,18 @@ export interface AuthenticatedUser {
   home?: string;
   /** An anonymous login (RFC 1635); transfer events and the xferlog say so. */
   anonymous?: boolean;
+  /** What the user may store in all (server/quota/): shared by all their sessions. Default: no quota. */
+  quota?: QuotaLimits;
+  /** Largest single upload in bytes; overrides the server's limits.maxUploadBytes. */
+  maxUploadBytes?: number;
+}
+
+/** A per-user quota (RFC 959 s4.2: 552 "exceeded storage allocation" past it); an unset limit is none. */
+export interface QuotaLimits {
+  /** Bytes of regular files under the user's root. */
+  bytes?: number;
+  /** Regular files under the user's root (folders and links do not count). */
+  files?: number;
 }
 
 export interface LoginContext {

@@ -18,7 +18,8 @@ import { DEFAULT_SCRYPT_PARAMS, dummyPasswordHash } from './password-hash.js';
 import { costKey, dummyLike, parseStoredHash, verifyStoredHash, type StoredPasswordHash } from './stored-hash.js';
 import { VerifiedCredentialCache, type CredentialCacheOptions } from './credential-cache.js';
 import { AddressGate } from './address-gate.js';
-import { READ_WRITE, type AuthenticatedUser, type Authenticator, type LoginContext, type Permissions } from './types.js';
+import { READ_WRITE, type AuthenticatedUser, type Authenticator, type LoginContext, type Permissions, type QuotaLimits } from './types.js';
+import { byteSizeOption, quotaOption, type ByteSize, type QuotaSpec } from '../quota/size.js';
 
 export interface UserAccount {
   name: string;
@@ -35,6 +36,10 @@ export interface UserAccount {
   home?: string;
   /** Default: read-write (a named user owns their folder). */
   permissions?: Permissions;
+  /** Bytes and files this user may store in all (server/quota/); sizes may have units ("10GiB"). Default: none. */
+  quota?: QuotaSpec;
+  /** Largest single upload, overriding the server's limits.maxUploadBytes (a number or "500MiB"). */
+  maxUploadBytes?: ByteSize;
 }
 
 export interface ConfigUserStoreOptions {
@@ -56,6 +61,8 @@ interface Entry {
   storage: Storage;
   home: string;
   permissions: Readonly<Permissions>;
+  quota: QuotaLimits | undefined;
+  maxUploadBytes: number | undefined;
 }
 
 export class ConfigUserStore implements Authenticator {
@@ -105,6 +112,8 @@ export class ConfigUserStore implements Authenticator {
         storage,
         home,
         permissions: Object.freeze({ ...(account.permissions ?? READ_WRITE) }),
+        quota: quotaOption(account.quota, `users.${i}.quota`),
+        maxUploadBytes: byteSizeOption(account.maxUploadBytes, `users.${i}.maxUploadBytes`),
       });
       const key = costKey(hash);
       const seen = costCounts.get(key) ?? { like: hash, count: 0 };
@@ -148,6 +157,10 @@ export class ConfigUserStore implements Authenticator {
 
   /** A fresh copy for one session: one session cannot widen another's permissions. */
   private userOf(entry: Entry): AuthenticatedUser {
-    return { name: entry.name, storage: entry.storage, permissions: { ...entry.permissions }, home: entry.home };
+    return {
+      name: entry.name, storage: entry.storage, permissions: { ...entry.permissions }, home: entry.home,
+      ...(entry.quota ? { quota: { ...entry.quota } } : {}),
+      ...(entry.maxUploadBytes !== undefined ? { maxUploadBytes: entry.maxUploadBytes } : {}),
+    };
   }
 }

@@ -71,7 +71,7 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     const anon = config.anonymous ?? {};
     const root = anon.root ?? defaultRoot;
     const permissions = resolvePermissions(anon.permissions, anon.write ? READ_WRITE : READ_ONLY);
-    authenticators.push(new AnonymousAuthenticator({ root, permissions, home: anon.home }));
+    authenticators.push(new AnonymousAuthenticator({ root, permissions, home: anon.home, quota: anon.quota, maxUploadBytes: anon.maxUploadBytes }));
     summary.anonymous = { root, permissions, description: describePermissions(permissions) };
     users.forEach((u, i) => {
       if (isAnonymousName(u.name)) {
@@ -86,6 +86,8 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
       root: u.root,
       home: u.home,
       permissions: resolvePermissions(u.permissions, READ_WRITE),
+      quota: u.quota,
+      maxUploadBytes: u.maxUploadBytes,
     })), {
       credentialCache: { ttlMs: config.credentialCache?.ttl, maxEntries: config.credentialCache?.maxEntries },
       verificationsPerAddress: config.defender?.verificationsPerAddress,
@@ -125,6 +127,8 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
       maxLoginFailures: config.limits.maxLoginFailures,
       maxSessions: config.limits.maxSessions,
       maxSessionsPerAddress: config.limits.maxSessionsPerAddress,
+      maxUploadBytes: config.limits.maxUploadBytes,
+      quotaRescanMs: config.limits.quotaRescan,
     },
     defender: config.defender && withoutUnset({
       enabled: config.defender.enabled,

@@ -66,7 +66,9 @@ export async function guardUpload(ctx: CommandContext, path: string, kind: Uploa
 
   const quota = user.quota!;
   const before = kind === 'unique' ? { existed: false, size: 0 } : await fileBefore(ctx.storage, path);
-  // Usage may have moved while stat ran: everything below is synchronous up to the reservation.
+  // A rescan (another session's login) may have started while stat ran: its result would overwrite this
+  // upload's charges. From here on everything is synchronous up to the reservation, which holds off rescans.
+  await usage.idle();
   const left = usage.left(quota);
   const guard = new UploadGuard(path, kind, offset, maxUpload, usage, quota, before);
   if (!before.existed && left.files < 1) return { refusal: refusal(path, `file quota of ${quota.files} files reached`) };

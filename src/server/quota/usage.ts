@@ -30,6 +30,11 @@ export class UserUsage {
   ready: Promise<void> = Promise.resolve();
   private scanning = false;
 
+  /** Resolves when no scan runs: code that follows synchronously sees counters no scan will overwrite. */
+  async idle(): Promise<void> {
+    while (this.scanning) await this.ready;
+  }
+
   constructor(readonly storage: Storage) {}
 
   /** The counters' share of the limits still free (Infinity for an unset limit). */

@@ -183,3 +183,17 @@ test('guard: a new file is reserved at once and given back when the upload leave
   await assert.rejects(opening.opened(Promise.reject(new FtpStorageError('permission', 'no'))));
   assert.deepEqual([usage.files, usage.inFlight], [0, 0], 'an open that failed keeps nothing reserved');
 });
+
+test('handlers: ALLO remembers its size (501 for one it cannot read); STAT shows the quota once measured', async () => {
+  const { fakeContext } = await import('../support/fake-command-context.js');
+  const { ctx, run } = fakeContext();
+  assert.equal(((await run('ALLO 4096 R 512')) as { code: number }).code, 202);
+  assert.equal(ctx.state.allocation, 4096);
+  assert.equal(((await run('ALLO lots')) as { code: number }).code, 501);
+  ctx.state.user!.quota = { bytes: 2048, files: 5 };
+  const storage = ctx.storage as MemoryStorage;
+  storage.writeFile('/a', Buffer.alloc(1024));
+  assert.match(((await run('STAT')) as { lines: string[] }).lines.join('\n'), /Quota: usage being measured/);
+  assert.equal(((await run('AVBL')) as { lines: string[] }).lines.join(''), '1024');
+  assert.match(((await run('STAT')) as { lines: string[] }).lines.join('\n'), /Quota: 1 KiB of 2 KiB used \(1024 of 2048 bytes\), 1 of 5 files/);
+});

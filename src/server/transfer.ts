@@ -180,9 +180,10 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
       return reply(ReplyCode.LocalError, 'Local error in processing');
     });
     if (req.limit) {
-      // A failed upload's stream was destroyed: what it stored is known once it closed.
-      if (final.code !== ReplyCode.ClosingData && req.sink) await finished(req.sink).catch(() => undefined);
-      await req.limit.settle({ ok: final.code === ReplyCode.ClosingData, bytes: pipelineRun?.localBytes ?? 0 });
+      const ok = final.code === ReplyCode.ClosingData;
+      // A failed upload's stream is destroyed (again, harmless): what it stored is known once it closed.
+      if (!ok && req.sink) await finished(req.sink.destroy()).catch(() => undefined);
+      await req.limit.settle({ ok, bytes: pipelineRun?.localBytes ?? 0 });
     }
     await host.send(final);
     return final;

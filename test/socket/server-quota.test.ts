@@ -139,7 +139,9 @@ test('two sessions of one user uploading at once share one count and cannot toge
   const finals = (await Promise.all([c1.read(), c2.read()])).map(r => r.code).sort();
   await sending;
   d1.destroy(); d2.destroy();
-  assert.deepEqual(finals, [226, 552]);
+  // 1.6 MiB cannot fit in 1 MiB: at least one upload fails; when their bytes interleave, both may (each
+  // one's next chunk finds the shared count full).
+  assert.ok(finals[1] === 552 && (finals[0] === 226 || finals[0] === 552), `final replies ${finals.join(', ')}`);
   const total = (await sizeOf(storage, '/one.bin') ?? 0) + (await sizeOf(storage, '/two.bin') ?? 0);
   assert.ok(total <= MiB, `${total} bytes stored under a quota of ${MiB}`);
   assert.equal(await avbl(c1), MiB - total);

@@ -28,6 +28,7 @@ import { HookRunner, type FtpServerHooks } from './hooks.js';
 import type { FtpServerOptions } from './options.js';
 import { portCount, resolveOptions } from './resolved-options.js';
 import { PassivePortPool } from './data/passive-pool.js';
+import { QuotaBook } from './quota/usage.js';
 import type { ResolvedServerOptions } from './resolved-options.js';
 import { Session } from './session/session.js';
 import { DeadlineSweep } from './session/timers.js';
@@ -111,6 +112,8 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
           code: w.code, message: w.message, ...(w.remoteAddress ? { remoteAddress: w.remoteAddress } : {}) })),
         // One pool per server: under pressure unclaimed passive listeners give their ports back sooner.
         passivePool: new PassivePortPool(this.options.passive.portRange, this.options.timeouts.passiveReclaimMs),
+        // One count per user with a quota, shared by all their sessions (src/server/quota/).
+        quotas: new QuotaBook({ rescanAfterMs: this.options.limits.quotaRescanMs, warn: (code, message) => this.emit('warning', { code, message }) }),
       },
       deadlines: new DeadlineSweep(),
       onSessionClosed: s => this.open.delete(s),

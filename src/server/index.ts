@@ -15,6 +15,9 @@ export type {
 export { MountedStorage } from './storage/mounted.js';
 export type { Mount } from './storage/mounted.js';
 export { MemoryStorage } from './storage/memory.js';
+export { parseByteSize } from './quota/size.js';
+export type { ByteSize, QuotaSpec } from './quota/size.js';
+export type { UploadLimit } from './transfer.js';
 export type { MemoryStorageOptions } from './storage/memory.js';
 export type { ConnectionInfo, SessionHandle } from './session/session.js';
 export type { SessionInfo, SessionTlsInfo, SessionTransferInfo } from './session/session-info.js';

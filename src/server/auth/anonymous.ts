@@ -6,9 +6,10 @@
 import { LocalStorage } from '../storage/local.js';
 import type { Storage } from '../storage/types.js';
 import {
-  READ_ONLY, READ_WRITE, type AuthenticatedUser, type Authenticator, type LoginContext, type PathPermission, type Permissions,
+  READ_ONLY, READ_WRITE, type AuthenticatedUser, type Authenticator, type LoginContext, type PathPermission, type Permissions, type QuotaLimits,
 } from './types.js';
 import { assembleUserTree, type VirtualFolder } from './user-tree.js';
+import { byteSizeOption, quotaOption, type ByteSize, type QuotaSpec } from '../quota/size.js';
 
 export const ANONYMOUS_NAMES: readonly string[] = Object.freeze(['anonymous', 'ftp']);
 
@@ -30,6 +31,10 @@ export interface AnonymousOptions {
   folders?: readonly VirtualFolder[];
   /** Permissions per virtual path prefix, replacing `permissions` below it (longest prefix wins). */
   paths?: Readonly<Record<string, Permissions>>;
+  /** What anonymous users may store in all, together (server/quota/); meaningful when they may write. */
+  quota?: QuotaSpec;
+  /** Largest single anonymous upload, overriding the server's limits.maxUploadBytes. */
+  maxUploadBytes?: ByteSize;
 }
 
 export function isAnonymousName(name: string): boolean {
@@ -41,6 +46,8 @@ export class AnonymousAuthenticator implements Authenticator {
   readonly permissions: Readonly<Permissions>;
   private readonly home: string;
   private readonly pathPermissions: readonly PathPermission[] | undefined;
+  private readonly quota: QuotaLimits | undefined;
+  private readonly maxUploadBytes: number | undefined;
 
   /** Throws FtpConfigError (key "anonymous...") for a bad folder or paths entry. */
   constructor(options: AnonymousOptions) {
@@ -53,6 +60,8 @@ export class AnonymousAuthenticator implements Authenticator {
     this.pathPermissions = tree.pathPermissions;
     this.permissions = Object.freeze({ ...(options.permissions ?? (options.write ? READ_WRITE : READ_ONLY)) });
     this.home = options.home ?? '/';
+    this.quota = quotaOption(options.quota, 'anonymous.quota');
+    this.maxUploadBytes = byteSizeOption(options.maxUploadBytes, 'anonymous.maxUploadBytes');
   }
 
   knowsUser(username: string): boolean {
@@ -63,6 +72,8 @@ export class AnonymousAuthenticator implements Authenticator {
     if (!isAnonymousName(username)) return null;
     const user: AuthenticatedUser = { name: 'anonymous', storage: this.storage, permissions: { ...this.permissions }, home: this.home, anonymous: true };
     if (this.pathPermissions) user.pathPermissions = this.pathPermissions;
+    if (this.quota) user.quota = { ...this.quota };
+    if (this.maxUploadBytes !== undefined) user.maxUploadBytes = this.maxUploadBytes;
     return user;
   }
 }

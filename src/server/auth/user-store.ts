@@ -20,8 +20,9 @@ import { VerifiedCredentialCache, type CredentialCacheOptions } from './credenti
 import { AddressGate } from './address-gate.js';
 import { assembleUserTree, type VirtualFolder } from './user-tree.js';
 import {
-  READ_WRITE, type AuthenticatedUser, type Authenticator, type LoginContext, type PathPermission, type Permissions,
+  READ_WRITE, type AuthenticatedUser, type Authenticator, type LoginContext, type PathPermission, type Permissions, type QuotaLimits,
 } from './types.js';
+import { byteSizeOption, quotaOption, type ByteSize, type QuotaSpec } from '../quota/size.js';
 
 export interface UserAccount {
   name: string;
@@ -42,6 +43,10 @@ export interface UserAccount {
   folders?: readonly VirtualFolder[];
   /** Permissions per virtual path prefix, replacing `permissions` below it (longest prefix wins). */
   paths?: Readonly<Record<string, Permissions>>;
+  /** Bytes and files this user may store in all (server/quota/); sizes may have units ("10GiB"). Default: none. */
+  quota?: QuotaSpec;
+  /** Largest single upload, overriding the server's limits.maxUploadBytes (a number or "500MiB"). */
+  maxUploadBytes?: ByteSize;
 }
 
 export interface ConfigUserStoreOptions {
@@ -64,6 +69,8 @@ interface Entry {
   home: string;
   permissions: Readonly<Permissions>;
   pathPermissions?: readonly PathPermission[];
+  quota: QuotaLimits | undefined;
+  maxUploadBytes: number | undefined;
 }
 
 export class ConfigUserStore implements Authenticator {
@@ -115,6 +122,8 @@ export class ConfigUserStore implements Authenticator {
         home,
         permissions: Object.freeze({ ...(account.permissions ?? READ_WRITE) }),
         pathPermissions: tree.pathPermissions,
+        quota: quotaOption(account.quota, `users.${i}.quota`),
+        maxUploadBytes: byteSizeOption(account.maxUploadBytes, `users.${i}.maxUploadBytes`),
       });
       const key = costKey(hash);
       const seen = costCounts.get(key) ?? { like: hash, count: 0 };
@@ -160,6 +169,8 @@ export class ConfigUserStore implements Authenticator {
   private userOf(entry: Entry): AuthenticatedUser {
     const user: AuthenticatedUser = { name: entry.name, storage: entry.storage, permissions: { ...entry.permissions }, home: entry.home };
     if (entry.pathPermissions) user.pathPermissions = entry.pathPermissions; // frozen: shared safely
+    if (entry.quota) user.quota = { ...entry.quota };
+    if (entry.maxUploadBytes !== undefined) user.maxUploadBytes = entry.maxUploadBytes;
     return user;
   }
 }

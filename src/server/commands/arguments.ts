@@ -75,6 +75,16 @@ export const offsetArgument: ArgumentSyntax<number> = {
   },
 };
 
+/** ALLO (RFC 959 s4.1.3): "ALLO <SP> <decimal-integer> [<SP> R <SP> <decimal-integer>]"; the record size is ignored. */
+export const allocationArgument: ArgumentSyntax<number | undefined> = {
+  parse(text) {
+    if (!text.trim()) return { value: undefined };
+    const m = /^(\d{1,15})(?: +R +\d{1,15})?$/i.exec(text.trim());
+    if (!m) return { refusal: reply(ReplyCode.SyntaxErrorInParameters, 'ALLO needs a number of bytes') };
+    return { value: Number(m[1]) };
+  },
+};
+
 /** TYPE (RFC 959 s3.1.1): A with format N (non-print, the default), I, and L 8 (the same as I on 8-bit hosts). */
 export const typeArgument: ArgumentSyntax<TransferType> = {
   parse(text) {
@@ -148,6 +158,7 @@ export const eprtArgument: ArgumentSyntax<ExtendedHostPort> = {
 /** SITE (RFC 959 s4.1.3): the subcommand, and for CHMOD its octal mode and path (absent when malformed). */
 export type SiteCommand =
   | { kind: 'help' }
+  | { kind: 'quota' }
   | { kind: 'chmod'; target: { mode: number; path: string } | undefined }
   | { kind: 'unknown'; name: string };
 
@@ -156,6 +167,7 @@ export const siteArgument: ArgumentSyntax<SiteCommand> = {
     const m = /^(\S+)(?: (.*))?$/.exec(text.trim());
     const sub = m?.[1]?.toUpperCase();
     if (sub === 'HELP') return { value: { kind: 'help' } };
+    if (sub === 'QUOTA') return { value: { kind: 'quota' } };
     if (sub !== 'CHMOD') return { value: { kind: 'unknown', name: sub ?? '' } };
     const p = /^([0-7]{1,4}) (.+)$/.exec(m?.[2] ?? '');
     if (!p) return { value: { kind: 'chmod', target: undefined } };

@@ -20,6 +20,7 @@ import type { Storage } from '../storage/types.js';
 import type { RunningTransfer, TransferRequest } from '../transfer.js';
 import type { CommandEventDetail } from '../events.js';
 import type { HookRunner } from '../hooks.js';
+import type { QuotaBook } from '../quota/usage.js';
 
 /** Argument rule checked by a gate: 'none' refuses an argument, 'required' refuses its absence (501). */
 export type ArgumentRule = 'none' | 'required' | 'optional';
@@ -143,6 +144,8 @@ export interface SessionServices {
   readonly commands: CommandDirectory;
   /** The host application's veto hooks (hooks.ts); absent when none is registered. */
   readonly hooks?: HookRunner;
+  /** Quota usage of every user with a quota, shared by their sessions (server/quota/usage.ts). */
+  readonly quotas: QuotaBook;
 }
 
 /** Events a handler may emit; the session fills in its id, the client's address and the user. */

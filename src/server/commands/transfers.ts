@@ -5,7 +5,8 @@
  * Owns: opening the storage side of a transfer (so "not found" is a 550 before any 150) and describing the
  * transfer for the session; the data movement itself is src/server/transfer.ts. Resuming an upload (REST +
  * STOR) and appending (APPE) are optional storage capabilities (storage/types.ts): a storage without them
- * (an object store) gets them refused, and FEAT does not offer REST STREAM.
+ * (an object store) gets them refused, and FEAT does not offer REST STREAM. Every upload is held to the
+ * user's quota and the upload size limit (server/quota/upload-guard.ts): 552 before the 150 or while streaming.
  */
 import type { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
@@ -17,8 +18,9 @@ import type { Reply } from '../../protocol/reply.js';
 import { canAppend, canWriteAtOffset } from '../storage/types.js';
 import type { Storage } from '../storage/types.js';
 import { storageErrorReply } from '../storage-replies.js';
-import type { TransferRequest } from '../transfer.js';
-import { modeArgument, offsetArgument, optionalPathArgument, pathArgument, structureArgument, typeArgument } from './arguments.js';
+import type { TransferRequest, UploadLimit } from '../transfer.js';
+import { guardUpload } from '../quota/upload-guard.js';
+import { allocationArgument, modeArgument, offsetArgument, optionalPathArgument, pathArgument, structureArgument, typeArgument } from './arguments.js';
 import { command } from './contract.js';
 import type { CommandContext, CommandModule } from './contract.js';
 import { permissionsAt } from '../auth/path-permissions.js';
@@ -47,9 +49,12 @@ async function restBeyondEnd(storage: Storage, path: string, offset: number): Pr
 }
 
 /** Describe an upload whose storage stream is open. `offset` is where writing starts (REST), else 0. */
-function upload(ctx: CommandContext, path: string, offset: number, sink: Writable, openingText?: string, completeText?: string): TransferRequest {
+function upload(
+  ctx: CommandContext, path: string, offset: number, sink: Writable, limit: UploadLimit | undefined,
+  openingText?: string, completeText?: string,
+): TransferRequest {
   return {
-    kind: 'transfer', direction: 'upload', path, offset, sink, ascii: ctx.state.type === 'A',
+    kind: 'transfer', direction: 'upload', path, offset, sink, ascii: ctx.state.type === 'A', limit,
     openingText: openingText ?? `Opening ${modeName(ctx)} mode data connection for ${path}`,
     completeText: completeText ?? 'Transfer complete',
   };
@@ -90,13 +95,17 @@ export const transferCommands: CommandModule = {
         const veto = await vetoed(ctx, 'beforeUpload', { verb: 'STOR', path, offset });
         if (veto) return veto;
         if (offset === 0) {
-          if (permissions.delete) return upload(ctx, path, 0, await ctx.storage.openWrite(path));
+          const checked = await guardUpload(ctx, path, 'replace');
+          if ('refusal' in checked) return checked.refusal;
+          const { guard } = checked;
           // Replacing a file destroys it as DELE would: without the delete permission STOR only creates new
           // files (vsftpd's anon_other_write_enable=NO drop box: an upload cannot overwrite another one).
+          const options = permissions.delete ? {} : { exclusive: true };
           try {
-            return upload(ctx, path, 0, await ctx.storage.openWrite(path, { exclusive: true }));
+            const open = ctx.storage.openWrite(path, options);
+            return upload(ctx, path, 0, await (guard ? guard.opened(open) : open), guard);
           } catch (err) {
-            if (!(err instanceof FtpStorageError && err.failure === 'exists')) throw err;
+            if (permissions.delete || !(err instanceof FtpStorageError && err.failure === 'exists')) throw err;
             return reply(ReplyCode.FileUnavailable, `${path}: File exists; replacing it needs the delete permission`);
           }
         }
@@ -107,7 +116,10 @@ export const transferCommands: CommandModule = {
         }
         const refusal = await restBeyondEnd(storage, path, offset);
         if (refusal) return refusal;
-        return upload(ctx, path, offset, await storage.openWriteAt(path, offset));
+        const checked = await guardUpload(ctx, path, 'resume', offset);
+        if ('refusal' in checked) return checked.refusal;
+        const { guard } = checked;
+        return upload(ctx, path, offset, await (guard ? guard.opened(storage.openWriteAt(path, offset)) : storage.openWriteAt(path, offset)), guard);
       },
     }),
     command({
@@ -118,7 +130,10 @@ export const transferCommands: CommandModule = {
         if (!canAppend(storage)) return reply(ReplyCode.CommandNotImplemented, 'APPE not supported by this storage');
         const veto = await vetoed(ctx, 'beforeUpload', { verb: 'APPE', path, offset: 0 });
         if (veto) return veto;
-        return upload(ctx, path, 0, await storage.openAppend(path));
+        const checked = await guardUpload(ctx, path, 'append');
+        if ('refusal' in checked) return checked.refusal;
+        const { guard } = checked;
+        return upload(ctx, path, 0, await (guard ? guard.opened(storage.openAppend(path)) : storage.openAppend(path)), guard);
       },
     }),
     command({
@@ -126,21 +141,30 @@ export const transferCommands: CommandModule = {
       verb: 'STOU', argument: 'optional', syntax: optionalPathArgument, permission: 'write', transfer: true, help: 'STOU (store with a unique name)',
       async handler(ctx, stemPath) {
         const stem = stemPath !== undefined ? baseName(stemPath) || 'ftpkit' : 'ftpkit';
+        const checked = await guardUpload(ctx, ctx.state.cwd, 'unique');
+        if ('refusal' in checked) return checked.refusal;
+        const { guard } = checked;
         for (let i = 0; i < 10; i++) {
           const name = `${stem}.${randomBytes(4).toString('hex')}`;
           const path = joinPath(ctx.state.cwd, name);
           try {
             const veto = await vetoed(ctx, 'beforeUpload', { verb: 'STOU', path, offset: 0 });
-            if (veto) return veto;
+            if (veto) {
+              guard?.release();
+              return veto;
+            }
             // A new unique file has no earlier part to resume: a REST offset does not apply to it.
             const sink = await ctx.storage.openWrite(path, { exclusive: true });
-            return upload(ctx, path, 0, sink, `FILE: ${name}`, `Transfer complete (unique file name: ${name})`);
+            if (guard) guard.path = path;
+            return upload(ctx, path, 0, sink, guard, `FILE: ${name}`, `Transfer complete (unique file name: ${name})`);
           } catch (err) {
             // The name is the one chosen here, not the argument: name it in the reply.
             if (err instanceof FtpStorageError && err.failure === 'exists') continue;
+            guard?.release();
             return storageErrorReply(err, path);
           }
         }
+        guard?.release();
         return reply(ReplyCode.FileNameNotAllowed, 'Could not find a unique file name');
       },
     }),
@@ -153,8 +177,13 @@ export const transferCommands: CommandModule = {
       },
     }),
     command({
-      verb: 'ALLO', argument: 'optional', help: 'ALLO <sp> decimal-integer',
-      handler: () => reply(ReplyCode.NotImplementedSuperfluous, 'No storage allocation necessary'),
+      // RFC 959 s4.1.3: nothing to reserve here, but the size is remembered: the next upload that cannot
+      // fit the quota or the upload size limit is refused with 552 before its 150.
+      verb: 'ALLO', argument: 'optional', syntax: allocationArgument, help: 'ALLO <sp> decimal-integer',
+      handler(ctx, bytes) {
+        ctx.state.allocation = bytes;
+        return reply(ReplyCode.NotImplementedSuperfluous, 'No storage allocation necessary');
+      },
     }),
     command({
       // RFC 959 s4.1.3: a running transfer answers 426, then ABOR answers 226; with none, 225.

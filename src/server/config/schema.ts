@@ -15,6 +15,7 @@ import type { Permission } from '../auth/types.js';
 import { tlsConfigSchema } from '../tls/config.js';
 import { parseCidr } from '../../protocol/address-class.js';
 import { DEFAULT_PASSIVE_PORT_RANGE } from '../resolved-options.js';
+import { BYTE_SIZE_HELP, parseByteSize } from '../quota/size.js';
 
 // ---- value types -------------------------------------------------------------------------------------
 
@@ -32,6 +33,22 @@ export const durationSchema = z
     const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
     return Math.round(Number(m[1]) * factor);
   });
+
+/** A size: bytes as a number, or text with a unit ("500MiB", "10GB"; quota/size.ts). Output: bytes. */
+export const byteSizeSchema = z
+  .union([z.number(), z.string()], { error: BYTE_SIZE_HELP })
+  .transform((value, ctx) => {
+    const bytes = parseByteSize(value);
+    if (typeof bytes === 'number') return bytes;
+    ctx.addIssue({ code: 'custom', message: bytes.error });
+    return z.NEVER;
+  });
+
+/** A quota (server/quota/): { bytes: 10GiB, files: 1000 }; a limit left out is none. */
+const quotaSchema = z.strictObject({
+  bytes: byteSizeSchema.optional(),
+  files: z.int({ error: 'expected a whole number of files' }).min(1, { error: 'must be at least 1 (leave it out for no limit)' }).optional(),
+});
 
 export const portSchema = z.int({ error: 'expected a port number (integer 0-65535)' }).min(0).max(65535);
 
@@ -116,6 +133,10 @@ const limitsSchema = z.strictObject({
   maxSessions: z.int().min(1).optional(),
   /** 0: no per-address limit. */
   maxSessionsPerAddress: z.int().min(0).optional(),
+  /** Largest single upload ("2GiB"); a user's own maxUploadBytes overrides it. Default: none. */
+  maxUploadBytes: byteSizeSchema.optional(),
+  /** A login this long after the last quota scan of the user rescans their root; 0: never. Default 15m. */
+  quotaRescan: durationSchema.optional(),
 });
 
 /**
@@ -147,6 +168,9 @@ const anonymousSchema = z.strictObject({
   home: z.string().startsWith('/', { error: 'must be an absolute path inside the anonymous root, e.g. "/pub"' }).optional(),
   folders: z.array(folderSchema).optional(),
   paths: pathsSchema.optional(),
+  /** What anonymous users may store together (when they may write). */
+  quota: quotaSchema.optional(),
+  maxUploadBytes: byteSizeSchema.optional(),
 });
 
 const userSchema = z.strictObject({
@@ -161,6 +185,10 @@ const userSchema = z.strictObject({
   permissions: permissionsSchema.optional(),
   folders: z.array(folderSchema).optional(),
   paths: pathsSchema.optional(),
+  /** { bytes: 10GiB, files: 1000 }: what this user may store in all. Default: no quota. */
+  quota: quotaSchema.optional(),
+  /** Largest single upload of this user, overriding limits.maxUploadBytes. */
+  maxUploadBytes: byteSizeSchema.optional(),
 });
 
 /** Cache of recently verified credentials (src/server/auth/credential-cache.ts). */

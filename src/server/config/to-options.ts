@@ -102,7 +102,9 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     const anon = config.anonymous ?? {};
     const root = anon.root ?? defaultRoot;
     const permissions = resolvePermissions(anon.permissions, anon.write ? READ_WRITE : READ_ONLY);
-    authenticators.push(new AnonymousAuthenticator({ root, permissions, home: anon.home, ...treeOptions(anon.folders, anon.paths, permissions) }));
+    authenticators.push(new AnonymousAuthenticator({
+      root, permissions, home: anon.home, quota: anon.quota, maxUploadBytes: anon.maxUploadBytes, ...treeOptions(anon.folders, anon.paths, permissions),
+    }));
     summary.anonymous = { root, permissions, description: describePermissions(permissions), ...folderSummaries(anon.folders, anon.paths, permissions) };
     users.forEach((u, i) => {
       if (isAnonymousName(u.name)) {
@@ -119,6 +121,8 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
         root: u.root,
         home: u.home,
         permissions,
+        quota: u.quota,
+        maxUploadBytes: u.maxUploadBytes,
         ...treeOptions(u.folders, u.paths, permissions),
       };
     }), {
@@ -161,6 +165,8 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
       maxLoginFailures: config.limits.maxLoginFailures,
       maxSessions: config.limits.maxSessions,
       maxSessionsPerAddress: config.limits.maxSessionsPerAddress,
+      maxUploadBytes: config.limits.maxUploadBytes,
+      quotaRescanMs: config.limits.quotaRescan,
     },
     defender: config.defender && withoutUnset({
       enabled: config.defender.enabled,

@@ -37,6 +37,8 @@ import { ServerSecurity } from './tls/security.js';
 import { defendServer } from './security/server-defence.js';
 import type { Admission } from './security/admission.js';
 import type { Defender } from './security/defender.js';
+import type { DefendedAuthenticator } from './security/login-guard.js';
+import { reconfigureServer, type ReconfigureResult } from './reconfigure.js';
 
 /** Extension points (extra commands, NAT resolver, a shared failed-login record); not configuration for users. */
 export interface FtpServerExtensions {
@@ -72,6 +74,10 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   /** Scores, bans, allow and deny lists (options.defender; src/server/security/). */
   readonly defender: Defender;
   private readonly admission: Admission;
+  /** The options as given (and as last reconfigured), for reconfigure() to compare with. */
+  private given: FtpServerOptions;
+  private readonly guardedAuthenticator: DefendedAuthenticator;
+  private readonly customResolver: boolean;
 
   constructor(options: FtpServerOptions, extensions: FtpServerExtensions = {}) {
     super();
@@ -79,11 +85,14 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       throw new TypeError('FtpServer needs options.authenticator');
     }
     this.options = resolveOptions(options);
+    this.given = { ...options };
+    this.customResolver = extensions.passiveAddressResolver !== undefined;
     this.security = options.tls ? new ServerSecurity(options.tls) : undefined;
     this.failedLogins = extensions.failedLoginRecord ?? new MemoryFailedLoginRecord();
     const defence = defendServer(this, options);
     this.defender = defence.defender;
     this.admission = defence.admission;
+    this.guardedAuthenticator = defence.authenticator;
     const table = new CommandTable([
       ...defaultCommandModules, ...(this.security ? [this.security.module] : []), ...(extensions.commandModules ?? []),
     ]);
@@ -98,14 +107,46 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
         // The seam for NAT (src/server/data/passive-address-resolver.ts): what 227 advertises. The NAT resolver
         // (src/server/nat/): fixed / hostname / per-network address, port map, and a 'warning' when a private
         // address would be advertised to a public client. Same result as the default when nothing is configured.
-        passiveAddressResolver: extensions.passiveAddressResolver ?? natPassiveAddressResolver(options.passive, w => this.emit('warning', {
-          code: w.code, message: w.message, ...(w.remoteAddress ? { remoteAddress: w.remoteAddress } : {}) })),
+        passiveAddressResolver: extensions.passiveAddressResolver ?? this.natResolver(options.passive),
         // One pool per server: under pressure unclaimed passive listeners give their ports back sooner.
         passivePool: new PassivePortPool(this.options.passive.portRange, this.options.timeouts.passiveReclaimMs),
       },
       deadlines: new DeadlineSweep(),
       onSessionClosed: s => this.open.delete(s),
     };
+  }
+
+  private natResolver(passive: FtpServerOptions['passive']): PassiveAddressResolver {
+    return natPassiveAddressResolver(passive, w => this.emit('warning', {
+      code: w.code, message: w.message, ...(w.remoteAddress ? { remoteAddress: w.remoteAddress } : {}) }));
+  }
+
+  /**
+   * Change options of the running server without dropping a session (a configuration reload: `ftpkit serve`
+   * calls it on SIGHUP). Give only what changes: each top-level key given replaces that option (undefined:
+   * back to its default), the others stay. All or nothing: everything is validated first (TLS files read and
+   * parsed), a bad value throws FtpConfigError naming the key and nothing changes. Sessions keep running;
+   * what reaches them when, and what needs a restart (host, port, TLS listeners), is in src/server/reconfigure.ts.
+   */
+  async reconfigure(options: Partial<FtpServerOptions>): Promise<ReconfigureResult> {
+    const target = {
+      given: this.given,
+      resolved: this.options,
+      services: this.context.services,
+      authenticator: this.guardedAuthenticator,
+      defender: this.defender,
+      security: this.security,
+      passiveResolver: this.customResolver ? undefined : (p: FtpServerOptions['passive']) => this.natResolver(p),
+      onCertificates: () => this.watchCertificates(),
+    };
+    const result = await reconfigureServer(target, options);
+    this.given = target.given;
+    return result;
+  }
+
+  /** A rotated certificate that cannot be used yet (key not matching, half-written file) is worth a warning. */
+  private watchCertificates(): void {
+    this.security?.certificates.on('error', err => this.emit('warning', { code: 'tls-certificate-reload', message: `certificate files changed but cannot be used yet (the previous certificate stays in use): ${err.message}` }));
   }
 
   /** Sessions currently open. */
@@ -128,8 +169,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     // FTPS: the certificate must be loaded (or generated) before the first AUTH TLS.
     if (this.security) {
       await this.security.init();
-      // A rotated certificate that cannot be used yet (key not matching, half-written file) is worth a warning.
-      this.security.certificates.on('error', err => this.emit('warning', { code: 'tls-certificate-reload', message: `certificate files changed but cannot be used yet (the previous certificate stays in use): ${err.message}` }));
+      this.watchCertificates();
     }
     if (host === undefined) {
       try {

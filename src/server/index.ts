@@ -7,6 +7,7 @@ export { canAppend, canChmod, canReportSpace, canSetModifiedTime, canWriteAtOffs
 export type * from './events.js';
 export { FtpServer } from './ftp-server.js';
 export type { FtpServerExtensions, CloseOptions } from './ftp-server.js';
+export type { ReconfigureResult } from './reconfigure.js';
 export { MemoryStorage } from './storage/memory.js';
 export type { MemoryStorageOptions } from './storage/memory.js';
 export type { ConnectionInfo, SessionHandle } from './session/session.js';

@@ -23,6 +23,7 @@ import { XferLogger } from '../server/log/xferlog.js';
 import { tlsFlagsToConfig, type TlsFlagMode } from '../server/tls/config.js';
 import { urlHost } from '../protocol/hostport.js';
 import { checkRootsUsable, dropPrivileges, privilegePlan, servedRoots, type Identity } from './privileges.js';
+import { systemdListeners } from './systemd-fds.js';
 import { describeReload, reloadServe, type ReloadHost, type ReloadOutcome } from './serve-reload.js';
 
 export interface ServeFlags {
@@ -275,7 +276,12 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
   const detach = () => { detachJson(); detachXfer?.(); };
   let addresses;
   try {
-    addresses = await server.listen();
+    // Socket activation (deploy/ftpkit.socket): systemd's sockets instead of binding host/port.
+    const inherited = systemdListeners();
+    if (inherited.implicit !== undefined && !plan.options.tls) {
+      throw new FtpConfigError('tls', 'systemd passed a second socket for implicit FTPS, but the configuration has no tls section');
+    }
+    addresses = await server.listen(inherited);
   } catch (err) {
     detach();
     if (logStream !== process.stderr) logStream.end();

@@ -50,6 +50,17 @@ export interface FtpServerExtensions {
   failedLoginRecord?: FailedLoginRecord;
 }
 
+/**
+ * Listening sockets opened by someone else (systemd socket activation, src/cli/systemd-fds.ts), by file
+ * descriptor: the server accepts on them instead of binding host/port (and tls.implicitPort).
+ */
+export interface InheritedListeners {
+  /** The control port's listening socket. */
+  control?: number;
+  /** The implicit FTPS port's listening socket (needs options.tls). */
+  implicit?: number;
+}
+
 export interface CloseOptions {
   /** How long running transfers may continue before they are cut. Default 10 s. */
   timeoutMs?: number;
@@ -159,9 +170,10 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
 
   /**
    * Start listening. Default host "::" accepts both IPv4 (as mapped addresses) and IPv6; where IPv6 is
-   * unavailable it falls back to 0.0.0.0. Resolves with the bound address(es).
+   * unavailable it falls back to 0.0.0.0. Resolves with the bound address(es). `inherited`: accept on
+   * sockets already listening (socket activation) instead of binding.
    */
-  async listen(): Promise<AddressInfo[]> {
+  async listen(inherited: InheritedListeners = {}): Promise<AddressInfo[]> {
     if (this.servers.length) throw new FtpUsageError('the server is already listening: call close() before listen() again');
     const { host, port } = this.options;
     // NAT/active: connecting back from port 20 (RFC 959 s3.2) needs the privilege; say so now, not at the first transfer.
@@ -171,7 +183,12 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       await this.security.init();
       this.watchCertificates();
     }
-    if (host === undefined) {
+    if (inherited.implicit !== undefined && !this.security) {
+      throw new FtpUsageError('an implicit FTPS listening socket was passed, but the server has no TLS options');
+    }
+    if (inherited.control !== undefined) {
+      await this.listenOn(host ?? '::', port, false, undefined, inherited.control);
+    } else if (host === undefined) {
       try {
         await this.listenOn('::', port, false);
       } catch (err) {
@@ -183,7 +200,10 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       await this.listenOn(host, port, false);
     }
     const implicitPort = this.security?.options.implicitPort;
-    if (implicitPort !== undefined) {
+    if (inherited.implicit !== undefined) {
+      await this.listenOn(host ?? '::', implicitPort ?? 0, false, socket => this.onImplicitConnection(socket), inherited.implicit);
+      this.implicitServer = this.servers[this.servers.length - 1];
+    } else if (implicitPort !== undefined) {
       // Implicit FTPS (TLS from the first byte) on its own port; same sessions, same table.
       const implicitHost = this.security!.options.implicitHost ?? host ?? (this.servers[0].address() as AddressInfo).address;
       await this.listenOn(implicitHost, implicitPort, false, socket => this.onImplicitConnection(socket));
@@ -225,11 +245,14 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     });
   }
 
-  private listenOn(host: string, port: number, ipv6Only: boolean, onSocket = (socket: Socket) => this.onConnection(socket)): Promise<void> {
+  /** Bind host:port, or accept on the listening socket `fd` (host and port then only name it in errors). */
+  private listenOn(host: string, port: number, ipv6Only: boolean, onSocket = (socket: Socket) => this.onConnection(socket), fd?: number): Promise<void> {
     const server = createServer(onSocket);
     return new Promise<void>((resolve, reject) => {
-      server.once('error', err => reject(host === '::' ? err : this.listenError(err, host, port)));
-      server.listen({ host, port, ipv6Only, backlog: 511 }, () => {
+      server.once('error', err => reject(fd !== undefined
+        ? new FtpUsageError(`cannot accept on the inherited socket (file descriptor ${fd}): ${err.message}`, { cause: err })
+        : host === '::' ? err : this.listenError(err, host, port)));
+      server.listen(fd !== undefined ? { fd, backlog: 511 } : { host, port, ipv6Only, backlog: 511 }, () => {
         server.removeAllListeners('error');
         server.on('error', err => this.emit('warning', { code: 'listener-error', message: err.message }));
         this.servers.push(server);

@@ -36,6 +36,8 @@ export interface ReloadHost {
   /** The configuration in force; replaced by a successful reload. */
   current: { config: ServeConfig; plan: ServePlan };
   log(level: LogLevel, event: string, fields: Record<string, unknown>): void;
+  /** After the privilege drop: the folders must be usable by the new user too (privileges.ts). */
+  checkAccess?(plan: ServePlan, config: ServeConfig): Promise<void>;
 }
 
 /** Configuration sections that only take effect at start. */
@@ -79,6 +81,7 @@ export async function reloadServe(host: ReloadHost): Promise<ReloadOutcome> {
     const config = await host.readConfig();
     const plan = planServe(config, host.defaultRoot);
     await checkRoots(plan, config);
+    await host.checkAccess?.(plan, config);
     const users = keepUserStore(host.current.plan, plan);
     const result = await host.server.reconfigure({ ...plan.options, authenticator: users.authenticator });
     users.commit();

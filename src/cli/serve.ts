@@ -326,6 +326,7 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
     server, defaultRoot, current: { config, plan },
     readConfig: () => readServeConfig(dir, flags),
     log: (level, event, fields) => logger.log(level, event, fields),
+    ...(identity ? { checkAccess: (p: ServePlan, c: ServeConfig) => checkRootsUsable(servedRoots(p, c), identity) } : {}),
   };
   // One reload at a time: a second SIGHUP waits for the first.
   let reloading: Promise<unknown> = Promise.resolve();

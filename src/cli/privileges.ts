@@ -28,6 +28,8 @@ import { FtpConfigError } from '../errors.js';
 import type { ServeConfig } from '../server/config/schema.js';
 import type { ServePlan } from '../server/config/to-options.js';
 import { DEFAULT_PASSIVE_PORT_RANGE } from '../server/resolved-options.js';
+import { SELF_SIGNED_CERT_FILE, SELF_SIGNED_KEY_FILE } from '../server/tls/certificates.js';
+import { join } from 'node:path';
 
 export interface RunSettings {
   user?: string;
@@ -229,4 +231,34 @@ export function privilegePlan(config: ServeConfig): Identity | undefined {
     activeSourcePort: config.active?.sourcePort,
     passiveRange: config.passive?.ports ?? DEFAULT_PASSIVE_PORT_RANGE,
   });
+}
+
+/**
+ * The TLS files the server reads again after start (on every new connection when they change, and on a
+ * reload): after the drop they must be readable by the new user, or certificate rotations would go
+ * unnoticed (a warning per connection) and every reload would be refused. A self-signed certificate
+ * generated before the drop in root's home is the usual case: set tls.stateDir to a folder of the service.
+ */
+export function tlsFiles(plan: ServePlan): Array<{ key: string; path: string }> {
+  const tls = plan.options.tls;
+  if (!tls) return [];
+  if (tls.certFile !== undefined) return [{ key: 'tls.cert', path: tls.certFile }, { key: 'tls.key', path: tls.keyFile ?? tls.certFile }];
+  if (tls.stateDir !== undefined) {
+    return [SELF_SIGNED_CERT_FILE, SELF_SIGNED_KEY_FILE].map((f) => ({ key: 'tls.stateDir', path: join(tls.stateDir!, f) }));
+  }
+  return [];
+}
+
+/** After the drop: each file must be readable by the new user. Throws FtpConfigError naming the key. */
+export async function checkReadable(files: ReadonlyArray<{ key: string; path: string }>, identity: Identity): Promise<void> {
+  for (const { key, path } of files) {
+    try {
+      await access(path, constants.R_OK);
+    } catch (err) {
+      const hint = key === 'tls.stateDir' ? 'set tls.stateDir to a folder of the service (e.g. /var/lib/ftpkit) or give tls.cert and tls.key'
+        : 'make it readable by that user (e.g. group ftpkit, mode 0640)';
+      throw new FtpConfigError(key, `${path} cannot be read by ${identity.label} (${(err as NodeJS.ErrnoException).code}), `
+        + `and it is read again after start (certificate rotation, reload): ${hint}`, { cause: err });
+    }
+  }
 }

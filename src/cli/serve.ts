@@ -22,7 +22,7 @@ import { JsonLogger, openLogFile, type LogLevel } from '../server/log/json-logge
 import { XferLogger } from '../server/log/xferlog.js';
 import { tlsFlagsToConfig, type TlsFlagMode } from '../server/tls/config.js';
 import { urlHost } from '../protocol/hostport.js';
-import { checkRootsUsable, dropPrivileges, privilegePlan, servedRoots, type Identity } from './privileges.js';
+import { checkReadable, checkRootsUsable, dropPrivileges, privilegePlan, servedRoots, tlsFiles, type Identity } from './privileges.js';
 import { systemdListeners } from './systemd-fds.js';
 import { describeReload, reloadServe, type ReloadHost, type ReloadOutcome } from './serve-reload.js';
 
@@ -305,6 +305,7 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
       dropPrivileges(identity);
       // Every root must still be usable by the new user: say so now, not as 550s after login.
       await checkRootsUsable(servedRoots(plan, config), identity);
+      await checkReadable(tlsFiles(plan), identity);
     } catch (err) {
       await stop();
       throw err;

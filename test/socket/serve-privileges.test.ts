@@ -82,3 +82,12 @@ test('serve --run-user with a root the user cannot read: fatal after the drop, n
   assert.equal(r.code, 2, describeCli(r));
   assert.match(r.stderr, /DIR: .*permission/, describeCli(r));
 });
+
+test('serve --run-user with a self-signed certificate kept where the user cannot read it: fatal, naming tls.stateDir', { skip: notRoot }, async (t) => {
+  const root = await publicRoot(t);
+  const state = await tempDir(t, 'ftpkit-priv-state-'); // mode 0700: root's only, like /root/.local/state
+  const r = await runFtpkit(['serve', root, '--host', '127.0.0.1', '--port', '0', '--run-user', 'nobody', '--tls', 'explicit'],
+    { env: { ...STRICT, XDG_STATE_HOME: state } });
+  assert.equal(r.code, 2, describeCli(r));
+  assert.match(r.stderr, /tls\.stateDir: .*ftpkit-cert\.pem cannot be read by nobody/, describeCli(r));
+});

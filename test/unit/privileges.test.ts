@@ -61,11 +61,18 @@ test('drop: supplementary groups left behind, or root still reachable, are fatal
   assert.throws(() => dropPrivileges({ uid: 65534, gid: 65534, label: 'nobody' }, leaky.ids), /root could be regained/);
 });
 
-test('decisions before binding', () => {
+test('decisions before binding', (t) => {
+  // npm test sets FTPKIT_ALLOW_ROOT=1 (CI runs as root); the refusal is what is tested here.
+  const saved = process.env.FTPKIT_ALLOW_ROOT;
+  delete process.env.FTPKIT_ALLOW_ROOT;
+  t.after(() => { if (saved !== undefined) process.env.FTPKIT_ALLOW_ROOT = saved; });
   const root = fakeProcess();
   assert.throws(() => planPrivilegeDrop(undefined, {}, root.ids, root.passwd), (err: unknown) =>
     err instanceof FtpConfigError && err.key === 'run.user' && /refusing to run as root/.test(err.message));
   assert.equal(planPrivilegeDrop({ allowRoot: true }, {}, root.ids, root.passwd), undefined);
+  process.env.FTPKIT_ALLOW_ROOT = '1';
+  assert.equal(planPrivilegeDrop(undefined, {}, root.ids, root.passwd), undefined, 'FTPKIT_ALLOW_ROOT=1 is allowRoot');
+  delete process.env.FTPKIT_ALLOW_ROOT;
   assert.throws(() => planPrivilegeDrop({ user: 'mallory' }, {}, root.ids, root.passwd), /run\.user: no such user "mallory"/);
   assert.throws(() => planPrivilegeDrop({ user: 'nobody', group: 'wheel' }, {}, root.ids, root.passwd), /run\.group: no such group "wheel"/);
   assert.throws(() => planPrivilegeDrop({ user: 'nobody' }, { activeSourcePort: 20 }, root.ids, root.passwd), /active\.sourcePort: port 20/);

@@ -14,6 +14,7 @@ export type {
 } from './hooks.js';
 export { MountedStorage } from './storage/mounted.js';
 export type { Mount } from './storage/mounted.js';
+export type { ReconfigureResult } from './reconfigure.js';
 export { MemoryStorage } from './storage/memory.js';
 export { parseByteSize } from './quota/size.js';
 export type { ByteSize, QuotaSpec } from './quota/size.js';

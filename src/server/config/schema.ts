@@ -245,6 +245,19 @@ const logSchema = z.strictObject({
   xferlog: nonEmpty.optional(),
 });
 
+/**
+ * How `ftpkit serve` runs as a daemon (src/cli/privileges.ts): started as root, it binds its ports and then
+ * becomes `user` and `group` (vsftpd's nopriv_user, proftpd's User/Group). Applied at start only.
+ */
+const runSchema = z.strictObject({
+  /** User name (or numeric uid) to become after binding. Required when started as root, unless allowRoot. */
+  user: nonEmpty.optional(),
+  /** Group name (or numeric gid). Default: the user's primary group. */
+  group: nonEmpty.optional(),
+  /** Keep running as root when no user is configured (not recommended). Default false. */
+  allowRoot: z.boolean().optional(),
+});
+
 /** The top level. One line per section: add new sections here. */
 export const configSections = {
   host: nonEmpty.optional(),
@@ -259,6 +272,7 @@ export const configSections = {
   credentialCache: credentialCacheSchema.optional(),
   defender: defenderSchema.optional(),
   log: logSchema.optional(),
+  run: runSchema.optional(),
   /** FTPS (owned by src/server/tls/config.ts). */
   tls: tlsConfigSchema.optional(),
 };
@@ -271,6 +285,9 @@ export const configSchema = z.strictObject(configSections).superRefine((config, 
     if (seen.has(user.name)) ctx.addIssue({ code: 'custom', path: ['users', i, 'name'], message: `duplicate user "${user.name}" (also users.${seen.get(user.name)})` });
     else seen.set(user.name, i);
   });
+  if (config.run?.group !== undefined && config.run.user === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['run', 'group'], message: 'needs run.user (the user to become after binding)' });
+  }
   const { ports, advertisedPorts } = config.passive ?? {};
   if (advertisedPorts) {
     const listened = ports ?? DEFAULT_PASSIVE_PORT_RANGE;

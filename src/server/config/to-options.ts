@@ -11,7 +11,7 @@ import { AnonymousAuthenticator, isAnonymousName } from '../auth/anonymous.js';
 import { CompositeAuthenticator } from '../auth/composite.js';
 import { describePermissions, resolvePermissions } from '../auth/permissions.js';
 import { READ_ONLY, READ_WRITE, type Authenticator, type Permissions } from '../auth/types.js';
-import { ConfigUserStore } from '../auth/user-store.js';
+import { ConfigUserStore, type UserAccount } from '../auth/user-store.js';
 import { LocalStorage } from '../storage/local.js';
 import type { FtpServerOptions } from '../options.js';
 import { tlsConfigToOptions } from '../tls/config.js';
@@ -58,6 +58,8 @@ export interface ServePlan {
   options: FtpServerOptions;
   log: { level: LogLevel; file?: string; xferlog?: string };
   summary: ServeSummary;
+  /** Who may log in, in the order asked; `users` is the configured users' store and the accounts it holds. */
+  logins: { anonymous?: AnonymousAuthenticator; users?: { store: ConfigUserStore; accounts: UserAccount[]; cacheKey: string } };
 }
 
 type Plain = Record<string, unknown>;
@@ -95,6 +97,7 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
   const anonymousEnabled = config.anonymous?.enabled ?? users.length === 0;
   const authenticators: Authenticator[] = [];
   const summary: ServeSummary = { users: [] };
+  const logins: ServePlan['logins'] = {};
 
   // Anonymous first: its names are public, so answering them at once leaks nothing, and an anonymous
   // login then never waits for a scrypt verification (which costs ~0.4 s and is rationed).
@@ -102,9 +105,10 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     const anon = config.anonymous ?? {};
     const root = anon.root ?? defaultRoot;
     const permissions = resolvePermissions(anon.permissions, anon.write ? READ_WRITE : READ_ONLY);
-    authenticators.push(new AnonymousAuthenticator({
+    logins.anonymous = new AnonymousAuthenticator({
       root, permissions, home: anon.home, quota: anon.quota, maxUploadBytes: anon.maxUploadBytes, ...treeOptions(anon.folders, anon.paths, permissions),
-    }));
+    });
+    authenticators.push(logins.anonymous);
     summary.anonymous = { root, permissions, description: describePermissions(permissions), ...folderSummaries(anon.folders, anon.paths, permissions) };
     users.forEach((u, i) => {
       if (isAnonymousName(u.name)) {
@@ -113,7 +117,7 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     });
   }
   if (users.length > 0) {
-    authenticators.push(new ConfigUserStore(users.map((u) => {
+    const accounts: UserAccount[] = users.map((u) => {
       const permissions = resolvePermissions(u.permissions, READ_WRITE);
       return {
         name: u.name,
@@ -125,10 +129,14 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
         maxUploadBytes: u.maxUploadBytes,
         ...treeOptions(u.folders, u.paths, permissions),
       };
-    }), {
+    });
+    const storeOptions = {
       credentialCache: { ttlMs: config.credentialCache?.ttl, maxEntries: config.credentialCache?.maxEntries },
       verificationsPerAddress: config.defender?.verificationsPerAddress,
-    }));
+    };
+    // Validates every account (hash format, names, homes): a reload is refused here, before anything changes.
+    logins.users = { store: new ConfigUserStore(accounts, storeOptions), accounts, cacheKey: JSON.stringify(storeOptions) };
+    authenticators.push(logins.users.store);
     for (const u of users) {
       const own = resolvePermissions(u.permissions, READ_WRITE);
       summary.users.push({ name: u.name, root: u.root, description: describePermissions(own), ...folderSummaries(u.folders, u.paths, own) });
@@ -183,7 +191,28 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     // Paths are absolute by now (load.ts made file paths absolute; flags are relative to the current folder).
     tls: config.tls && tlsConfigToOptions(config.tls),
   };
-  return { options, log: { level: config.log?.level ?? 'info', file: config.log?.file, xferlog: config.log?.xferlog }, summary };
+  return { options, log: { level: config.log?.level ?? 'info', file: config.log?.file, xferlog: config.log?.xferlog }, summary, logins };
+}
+
+/**
+ * For a reload: the authenticator of `next`, but with the running user store of `previous` kept when its
+ * cache settings are the same, so the verified-credential cache and the per-address bound on verifications
+ * (brute-force protection) survive the reload. `commit()` then puts next's accounts into that store
+ * (ConfigUserStore.update: cached verifications of changed or removed users are dropped); call it once the
+ * new options are in use. Until then the kept store answers with the previous accounts, as before the reload.
+ */
+export function keepUserStore(previous: ServePlan, next: ServePlan): { authenticator: Authenticator; commit(): void } {
+  const kept = previous.logins.users;
+  const fresh = next.logins.users;
+  if (!kept || !fresh || kept.cacheKey !== fresh.cacheKey) return { authenticator: next.options.authenticator, commit: () => {} };
+  const list = [next.logins.anonymous, kept.store].filter((a): a is NonNullable<typeof a> => a !== undefined);
+  return {
+    authenticator: list.length === 1 ? list[0]! : new CompositeAuthenticator(list),
+    commit: () => {
+      kept.store.update(fresh.accounts);
+      next.logins.users = kept.accounts === fresh.accounts ? kept : { ...fresh, store: kept.store };
+    },
+  };
 }
 
 /**

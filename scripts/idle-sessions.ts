@@ -34,7 +34,8 @@ async function serve(dir: string): Promise<void> {
   const banner = new Writable({ write(_c, _e, done) { done(); } });
   const running = await startServe(dir, {
     port: 0, host: HOST, maxSessions: 50_000, maxSessionsPerAddress: 0, logLevel: 'error', pasvPorts: '40000-40100',
-  }, banner);
+    allowRoot: true, // bench runs as root; builds before run.allowRoot ignore it
+  } as Parameters<typeof startServe>[1], banner);
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('run the server with --expose-gc');
   process.stdout.write(`${JSON.stringify({ port: running.port })}\n`);

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   } });
   const vsftpd = await startVsftpd();
   const ftpkit = spawn(process.execPath, [path.join(path.resolve(values.build!), 'cli', 'main.js'), 'serve', vsftpd.root,
-    '--port', '0', '--host', '127.0.0.1', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    '--port', '0', '--host', '127.0.0.1', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FTPKIT_ALLOW_ROOT: '1' } });
   try {
     const big = path.join(vsftpd.root, 'big');
     await mkdir(big, { recursive: true });

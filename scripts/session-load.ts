@@ -75,7 +75,8 @@ async function startServer(cpuProf: string | undefined, build: string, logLevel:
   const main = path.join(build, 'cli', 'main.js');
   const args = [...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(cpuProf)] : []), main, 'serve', dir,
     '--port', '0', '--host', '127.0.0.1', '--max-sessions', '5000', '--max-sessions-per-address', '0', '--pasv-ports', '42000-47999', ...(logLevel ? ['--log-level', logLevel] : [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  // Bench runs as root: serve may stay root (builds before the run.allowRoot check ignore the variable).
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, FTPKIT_ALLOW_ROOT: '1' } });
   let out = '';
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {

@@ -178,10 +178,16 @@ export class FtpStorageError extends FtpError {
   readonly failure: StorageFailure;
   /** Virtual path concerned (never a host file system path). */
   readonly path: string | undefined;
-  constructor(failure: StorageFailure, message: string, path?: string, options?: { cause?: unknown }) {
+  /**
+   * A client-safe sentence that replaces the kind's fixed reply text (storage-replies.ts), for a refusal
+   * whose reason the client needs (a rename between two virtual folders). Never OS error text.
+   */
+  readonly replyText: string | undefined;
+  constructor(failure: StorageFailure, message: string, path?: string, options?: { cause?: unknown; replyText?: string }) {
     super('ERR_FTP_STORAGE', message, options);
     this.failure = failure;
     this.path = path;
+    this.replyText = options?.replyText;
   }
 }
 

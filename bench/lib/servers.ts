@@ -184,7 +184,7 @@ async function startFtpkit(o: StartOptions): Promise<Launched> {
     '--tls', 'explicit', '--cert', certs.cert, '--key', certs.key, '--log-file', path.join(dir, 'ftpkit.log'),
   ];
   await writeFile(path.join(dir, 'args.txt'), args.join('\n'));
-  const proc = spawnManaged(process.execPath, args, { env: { ...process.env, HOME: dir } });
+  const proc = spawnManaged(process.execPath, args, { env: { ...process.env, HOME: dir, FTPKIT_ALLOW_ROOT: '1' } });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`ftpkit serve printed no URL within 30 s: ${proc.output()}`)), 30_000);
     const check = (): void => {

@@ -58,6 +58,10 @@ export function registerServe(program: Command): void {
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')}; debug adds the protocol transcript (default info)`)
     .option('--log-file <file>', 'append the JSON-lines log to this file instead of standard error')
     .option('--xferlog <file>', 'also append a transfer log in the xferlog format of wu-ftpd/vsftpd (one line per upload or download)')
+    .option('--run-user <user>', 'started as root: become this user after binding the ports and opening the logs (run.user)')
+    .option('--run-group <group>', 'with --run-user: this group instead of the user\'s primary group (run.group)')
+    .option('--allow-root', 'started as root without --run-user: keep running as root instead of refusing to start (run.allowRoot)')
+    .option('--check', 'validate the configuration (hashes, folders, certificate, --run-user) and exit: 0 ok, 2 not')
     .addHelpText('after', [
       '',
       'Examples:',
@@ -66,8 +70,15 @@ export function registerServe(program: Command): void {
       "  ftpkit serve --user 'alice:$scrypt$ln=17,r=8,p=1$...:/srv/alice'",
       '  ftpkit serve --tls required --cert server.pem --key server.key',
       '  ftpkit serve --config ftpkit.yaml --log-level debug',
+      '  sudo ftpkit serve --config /etc/ftpkit/ftpkit.yaml --run-user ftpkit   # binds port 21, then drops root',
+      '  ftpkit serve --config /etc/ftpkit/ftpkit.yaml --check',
+      '',
+      'Signals: SIGHUP reopens the log files and reloads the configuration (a bad one is refused, the running one stays);',
+      'SIGINT/SIGTERM close gracefully. Running as a daemon (systemd, privileges, setcap): docs/server.md.',
       '',
       'Configuration reference: docs/configuration.md. Exit codes: 0 ok, 2 usage or configuration error, 5 cannot listen, 1 other.',
     ].join('\n'))
-    .action(async (dir: string | undefined, flags: ServeFlags) => (await import('./serve.js')).runServe(dir, flags));
+    .action(async (dir: string | undefined, flags: ServeFlags) => (flags.check
+      ? (await import('./serve-check.js')).checkServe(dir, flags)
+      : (await import('./serve.js')).runServe(dir, flags)));
 }

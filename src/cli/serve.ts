@@ -1,7 +1,8 @@
 /**
  * Owns `ftpkit serve [DIR]`: the FTP daemon. Flags and/or a configuration file (flags win) become a
  * ServeConfig, which src/server/config maps onto FtpServerOptions; the JSON-lines logger subscribes to the
- * server's events; SIGINT/SIGTERM close it gracefully.
+ * server's events; SIGINT/SIGTERM close it gracefully; SIGHUP reopens the log files and reloads the
+ * configuration (serve-reload.ts). Started as root it drops to run.user after binding (privileges.ts).
  *
  * Without options it behaves like `python -m pyftpdlib`: DIR (default the current folder) served
  * anonymously and read-only on port 2121, with a banner saying where and how to connect. The banner goes to
@@ -22,6 +23,9 @@ import { XferLogger } from '../server/log/xferlog.js';
 import type { UploadMode } from '../server/storage/types.js';
 import { tlsFlagsToConfig, type TlsFlagMode } from '../server/tls/config.js';
 import { urlHost } from '../protocol/hostport.js';
+import { checkReadable, checkRootsUsable, dropPrivileges, privilegePlan, servedRoots, tlsFiles, type Identity } from './privileges.js';
+import { systemdListeners } from './systemd-fds.js';
+import { describeReload, reloadServe, type ReloadHost, type ReloadOutcome } from './serve-reload.js';
 
 export interface ServeFlags {
   port?: number;
@@ -50,6 +54,13 @@ export interface ServeFlags {
   maxSessionsPerAddress?: number;
   /** How long a verified password is remembered ("5m", "0" turns the cache off). */
   credentialCacheTtl?: string;
+  /** Started as root: the user (and group) to become after binding (run.user, run.group). */
+  runUser?: string;
+  runGroup?: string;
+  /** Started as root without --run-user: stay root instead of refusing to start. */
+  allowRoot?: boolean;
+  /** Validate the configuration (files, hashes, folders, certificate, user) and exit without serving. */
+  check?: boolean;
 }
 
 /** Config key -> the flag that sets it, so a bad flag value is reported under the flag's name. */
@@ -60,6 +71,7 @@ const FLAG_FOR_KEY: Record<string, string> = {
   'tls.cert': '--cert', 'tls.key': '--key', 'tls.implicitPort': '--implicit-port',
   'limits.maxSessions': '--max-sessions', 'limits.maxSessionsPerAddress': '--max-sessions-per-address',
   'credentialCache.ttl': '--credential-cache-ttl',
+  'run.user': '--run-user', 'run.group': '--run-group', 'run.allowRoot': '--allow-root',
 };
 
 
@@ -117,6 +129,12 @@ export function flagsToConfig(flags: ServeFlags): ServeConfig {
   if (flags.user?.length) input.users = flags.user.map(parseUserFlag);
   if (flags.uploadMode !== undefined) input.uploads = { mode: flags.uploadMode as UploadMode };
   if (flags.credentialCacheTtl !== undefined) input.credentialCache = { ttl: flags.credentialCacheTtl };
+  if (flags.runUser !== undefined || flags.runGroup !== undefined || flags.allowRoot !== undefined) {
+    input.run = {};
+    if (flags.runUser !== undefined) input.run.user = flags.runUser;
+    if (flags.runGroup !== undefined) input.run.group = flags.runGroup;
+    if (flags.allowRoot !== undefined) input.run.allowRoot = flags.allowRoot;
+  }
   if (flags.logLevel !== undefined || flags.logFile !== undefined || flags.xferlog !== undefined) {
     input.log = {};
     if (flags.logLevel !== undefined) input.log.level = flags.logLevel as LogLevel;
@@ -194,10 +212,14 @@ export function bannerLines(plan: ServePlan, port: number, implicitPort?: number
   const lines: string[] = [];
   if (anonymous) {
     lines.push(`ftpkit serving ${anonymous.root} ${anonymous.description} on ${url} (anonymous)`);
+    for (const f of anonymous.folders ?? []) lines.push(`    folder ${f.path}: ${f.root} (${f.description})`);
   } else {
     lines.push(`ftpkit serving ${users.length} user${users.length === 1 ? '' : 's'} on ${url}`);
   }
-  for (const u of users) lines.push(`  user ${u.name}: ${u.root} (${u.description})`);
+  for (const u of users) {
+    lines.push(`  user ${u.name}: ${u.root} (${u.description})`);
+    for (const f of u.folders ?? []) lines.push(`    folder ${f.path}: ${f.root} (${f.description})`);
+  }
   const where = plan.options.host !== undefined ? `${plan.options.host} port ${port}`
     : boundAddress === '0.0.0.0' ? `all IPv4 addresses (no IPv6 here), port ${port}` : `all addresses, IPv4 and IPv6, port ${port}`;
   const pasv = plan.options.passive?.portRange ?? DEFAULT_PASSIVE_PORT_RANGE;
@@ -218,10 +240,14 @@ export interface RunningServe {
   stop(): Promise<void>;
   /** Reopen the log files (JSON and xferlog, after logrotate renamed them); no-op when logging to stderr. */
   reopenLog(): Promise<void>;
+  /** Re-read the configuration and apply it, or refuse it and keep the running one (SIGHUP). Never throws. */
+  reload(): Promise<ReloadOutcome>;
+  /** Who the process became after binding (started as root with run.user), or undefined. */
+  identity: Identity | undefined;
 }
 
-/** Build, start and log a server from flags (and the file named by --config). */
-export async function startServe(dir: string | undefined, flags: ServeFlags, out: Writable = process.stdout): Promise<RunningServe> {
+/** The file named by --config (if any) with the flags over it: what start and every reload read. */
+export async function readServeConfig(dir: string | undefined, flags: ServeFlags): Promise<ServeConfig> {
   const fromFile = flags.config ? await loadConfigFile(flags.config) : validateConfig({});
   const config = mergeConfig(fromFile, flagsToConfig(flags));
   if (dir !== undefined && config.anonymous?.root !== undefined) {
@@ -229,7 +255,16 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
     const { root: _fromFile, ...rest } = config.anonymous;
     config.anonymous = rest;
   }
-  const plan = planServe(config, resolve(dir ?? '.'));
+  return config;
+}
+
+/** Build, start and log a server from flags (and the file named by --config). */
+export async function startServe(dir: string | undefined, flags: ServeFlags, out: Writable = process.stdout): Promise<RunningServe> {
+  const config = await readServeConfig(dir, flags);
+  // Root without run.user (and without allowRoot) is refused before anything is bound.
+  const identity = privilegePlan(config);
+  const defaultRoot = resolve(dir ?? '.');
+  const plan = planServe(config, defaultRoot);
   await checkRoots(plan, config);
 
   const logStream = plan.log.file ? await openLogFile(plan.log.file) : process.stderr;
@@ -249,7 +284,12 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
   const detach = () => { detachJson(); detachXfer?.(); };
   let addresses;
   try {
-    addresses = await server.listen();
+    // Socket activation (deploy/ftpkit.socket): systemd's sockets instead of binding host/port.
+    const inherited = systemdListeners();
+    if (inherited.implicit !== undefined && !plan.options.tls) {
+      throw new FtpConfigError('tls', 'systemd passed a second socket for implicit FTPS, but the configuration has no tls section');
+    }
+    addresses = await server.listen(inherited);
   } catch (err) {
     detach();
     if (logStream !== process.stderr) logStream.end();
@@ -257,15 +297,6 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
     throw err;
   }
   const port = addresses[0]?.port ?? plan.options.port ?? 2121;
-  out.write(bannerLines(plan, port, server.implicitAddress()?.port, addresses[0]?.address).join('\n') + '\n');
-
-  /** Log rotation: start fresh files under the configured names (the old ones were renamed away). */
-  const reopenLog = async () => {
-    await Promise.all([
-      plan.log.file && logger.replaceStream(await openLogFile(plan.log.file)),
-      plan.log.xferlog && xferlog?.replaceStream(await openLogFile(plan.log.xferlog)),
-    ]);
-  };
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
@@ -276,10 +307,48 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
     })();
     return stopping;
   };
-  return { server, plan, port, stop, reopenLog };
+  if (identity) {
+    // Listeners bound, log files open (and the self-signed certificate, if any, generated): now root goes.
+    try {
+      dropPrivileges(identity);
+      // Every root must still be usable by the new user: say so now, not as 550s after login.
+      await checkRootsUsable(servedRoots(plan, config), identity);
+      await checkReadable(tlsFiles(plan), identity);
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+    logger.log('info', 'privileges-dropped', { user: identity.label, uid: identity.uid, gid: identity.gid });
+  }
+  const lines = bannerLines(plan, port, server.implicitAddress()?.port, addresses[0]?.address);
+  if (identity) lines.splice(-1, 0, `  running as ${identity.label}`);
+  out.write(lines.join('\n') + '\n');
+
+  /** Log rotation: start fresh files under the configured names (the old ones were renamed away). */
+  const reopenLog = async () => {
+    await Promise.all([
+      plan.log.file && logger.replaceStream(await openLogFile(plan.log.file)),
+      plan.log.xferlog && xferlog?.replaceStream(await openLogFile(plan.log.xferlog)),
+    ]);
+  };
+  const host: ReloadHost = {
+    server, defaultRoot, current: { config, plan },
+    readConfig: () => readServeConfig(dir, flags),
+    log: (level, event, fields) => logger.log(level, event, fields),
+    ...(identity ? { checkAccess: (p: ServePlan, c: ServeConfig) => checkRootsUsable(servedRoots(p, c), identity) } : {}),
+  };
+  // One reload at a time: a second SIGHUP waits for the first.
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reload = () => {
+    const next = reloading.then(() => reloadServe(host));
+    reloading = next;
+    return next;
+  };
+  const running: RunningServe = { server, plan, port, stop, reopenLog, reload, identity };
+  return running;
 }
 
-/** `ftpkit serve`: start, then run until SIGINT/SIGTERM (SIGHUP reopens the log files). */
+/** `ftpkit serve`: start, then run until SIGINT/SIGTERM (SIGHUP reopens the log files and reloads the configuration). */
 export async function runServe(dir: string | undefined, flags: ServeFlags): Promise<void> {
   const running = await startServe(dir, flags);
   await new Promise<void>((done) => {
@@ -294,7 +363,7 @@ export async function runServe(dir: string | undefined, flags: ServeFlags): Prom
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    // SIGHUP: reopen the log file (logrotate's postrotate), the usual daemon convention.
+    // SIGHUP (logrotate's postrotate, `systemctl reload`): reopen the log files, then reload the configuration.
     process.on('SIGHUP', () => {
       running.reopenLog().then(
         () => {
@@ -302,7 +371,7 @@ export async function runServe(dir: string | undefined, flags: ServeFlags): Prom
           if (files.length) process.stderr.write(`ftpkit: log file${files.length > 1 ? 's' : ''} reopened: ${files.join(', ')}\n`);
         },
         (err: Error) => process.stderr.write(`ftpkit: cannot reopen a log file: ${err.message}\n`),
-      );
+      ).then(() => running.reload()).then((outcome) => process.stderr.write(`ftpkit: ${describeReload(outcome)}\n`));
     });
   });
   // Sockets still draining must not keep the process alive past a graceful close.

@@ -45,6 +45,8 @@ export interface DirectHooks {
   fail(end: 'wire' | 'local', err: unknown): void;
   /** Rejects when the transfer is stopped from outside: abort, idle deadline. */
   stopped: Promise<never>;
+  /** Receiving: asked before a chunk is written; an error refuses it and fails the local end. */
+  admit?(bytes: number): Error | undefined;
 }
 
 function closedWireError(): FtpNetworkError {
@@ -134,6 +136,8 @@ export function receiveDirect(wire: Duplex, sink: Writable, endSink: boolean, ho
     const done = (): void => { if (!over) { cleanup(); resolve(); } };
 
     const onData = (chunk: Buffer): void => {
+      const refused = hooks.admit?.(chunk.length);
+      if (refused) { failWith('local', refused); return; }
       hooks.count(chunk.length);
       // A sink that failed a write is destroyed at once but reports its error a tick later: name that error.
       if (sink.destroyed || sink.writableEnded) { failWith('local', sink.errored ?? new Error('the destination stream is closed')); return; }

@@ -71,6 +71,11 @@ export interface ReceiveOptions extends CommonOptions {
    * client's end: false); it is then neither ended, nor destroyed on failure, nor left with listeners.
    */
   endSink?: boolean;
+  /**
+   * Asked before each received chunk reaches the sink, with its size at the local end: an error refuses the
+   * chunk (it is not written) and fails the transfer at the local end with that error (a quota, a size limit).
+   */
+  admit?: (bytes: number) => Error | undefined;
 }
 
 export type DataPipelineOptions = SendOptions | ReceiveOptions;
@@ -131,6 +136,13 @@ class DataPipelineRun implements DataPipeline {
     this.options.onLocalBytes?.(bytes);
   };
 
+  /** Receiving: the caller's admit(); a refusal is the local end's failure. */
+  private admitLocal = (bytes: number): Error | undefined => {
+    const refused = this.options.direction === 'receive' ? this.options.admit?.(bytes) : undefined;
+    if (refused) this.noteFailure('local', refused);
+    return refused;
+  };
+
   /** The first end to fail names the cause: pipeline() then destroys the other stages with that same error. */
   private noteFailure(end: FailedEnd, err: unknown): void {
     this.first ??= { end, err };
@@ -175,7 +187,7 @@ class DataPipelineRun implements DataPipeline {
   private directPath(): (() => Promise<void>) | undefined {
     const { options } = this;
     if (this.ascii) return undefined;
-    const hooks: DirectHooks = { count: this.countWire, fail: (end, err) => this.noteFailure(end, err), stopped: this.stopped };
+    const hooks: DirectHooks = { count: this.countWire, fail: (end, err) => this.noteFailure(end, err), stopped: this.stopped, admit: this.admitLocal };
     if (options.direction === 'receive') {
       return () => receiveDirect(options.wire, options.sink, options.endSink ?? true, hooks);
     }
@@ -198,7 +210,7 @@ class DataPipelineRun implements DataPipeline {
     const sink = options.endSink ?? true ? options.sink : (this.forwarder = new StreamForwarder(options.sink));
     const fromWire = new ByteMeter(this.countWire);
     return this.ascii
-      ? [options.wire, fromWire, new TypeADecoder(), new ByteMeter(this.countLocal), sink]
+      ? [options.wire, fromWire, new TypeADecoder(), new ByteMeter(b => this.admitLocal(b) ?? this.countLocal(b)), sink]
       : [options.wire, fromWire, sink];
   }
 

@@ -6,14 +6,15 @@
 import { Transform, Writable, type Duplex, type TransformCallback } from 'node:stream';
 import { FtpNetworkError } from '../errors.js';
 
-/** Reports the size of each chunk that passes: one call per chunk, no copy. */
+/** Reports the size of each chunk that passes: one call per chunk, no copy. An error returned fails the stage. */
 export class ByteMeter extends Transform {
-  constructor(private readonly onChunk: (bytes: number) => void, highWaterMark = 256 * 1024) {
+  constructor(private readonly onChunk: (bytes: number) => Error | void, highWaterMark = 256 * 1024) {
     super({ highWaterMark });
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.onChunk(chunk.length);
+    const refused = this.onChunk(chunk.length);
+    if (refused) { cb(refused); return; }
     cb(null, chunk);
   }
 }

@@ -15,6 +15,7 @@ import type {
   AnyCommandSpec, CommandContext, CommandDirectory, CommandModule, Gate, HandlerResult,
 } from './commands/contract.js';
 import { isExpectedStorageError, storageErrorReply } from './storage-replies.js';
+import { permissionsAt } from './auth/path-permissions.js';
 
 export class CommandTable implements CommandDirectory {
   private readonly byVerb = new Map<string, AnyCommandSpec>();
@@ -89,11 +90,33 @@ export const argumentGate: Gate = (_ctx, spec, cmd) => {
   return undefined;
 };
 
-/** 550 when the user lacks the row's permission. */
-export const permissionGate: Gate = (ctx, spec) =>
-  spec.permission && ctx.user && !ctx.user.permissions[spec.permission]
-    ? reply(ReplyCode.FileUnavailable, 'Permission denied')
-    : undefined;
+/**
+ * The virtual path a command acts on, for per-path permissions: its argument parsed by the row's syntax
+ * (a pure path resolution; runCommand parses it again for the handler, which costs microseconds and only
+ * for users with path rules), else the working directory. Undefined when the syntax refuses the argument:
+ * runCommand answers that refusal.
+ */
+function targetPath(ctx: CommandContext, spec: AnyCommandSpec, command: FtpCommand): string | undefined {
+  if (!spec.syntax) return ctx.state.cwd;
+  const parsed = spec.syntax.parse(command.argument, ctx);
+  if ('refusal' in parsed) return undefined;
+  return spec.syntax.targetOf?.(parsed.value) ?? spec.syntax.pathOf?.(parsed.value) ?? ctx.state.cwd;
+}
+
+/**
+ * 550 when the user lacks the row's permission, at the command's resolved path when the user has per-path
+ * rules (RNFR and RNTO each need rename at their own path). The reply names the path.
+ */
+export const permissionGate: Gate = (ctx, spec, command) => {
+  const { user } = ctx;
+  if (!spec.permission || !user) return undefined;
+  if (!user.pathPermissions) {
+    return user.permissions[spec.permission] ? undefined : reply(ReplyCode.FileUnavailable, 'Permission denied');
+  }
+  const path = targetPath(ctx, spec, command);
+  if (path === undefined || permissionsAt(user, path)[spec.permission]) return undefined;
+  return reply(ReplyCode.FileUnavailable, `${path}: Permission denied`);
+};
 
 /** 425 for a transfer without a prepared data channel (RFC 959 s4.1.2: PASV/PORT come first). */
 export const dataChannelGate: Gate = (ctx, spec) => {

@@ -24,9 +24,11 @@ import { natPassiveAddressResolver } from './nat/seam.js';
 import { checkActiveSourcePrivilege } from './nat/active-source.js';
 import type { PassiveAddressResolver } from './data/passive-address-resolver.js';
 import type { FtpServerEvents } from './events.js';
+import { HookRunner, type FtpServerHooks } from './hooks.js';
 import type { FtpServerOptions } from './options.js';
 import { portCount, resolveOptions } from './resolved-options.js';
 import { PassivePortPool } from './data/passive-pool.js';
+import { QuotaBook } from './quota/usage.js';
 import type { ResolvedServerOptions } from './resolved-options.js';
 import { Session } from './session/session.js';
 import { DeadlineSweep } from './session/timers.js';
@@ -38,6 +40,8 @@ import { defendServer } from './security/server-defence.js';
 import type { Admission } from './security/admission.js';
 import type { Defender } from './security/defender.js';
 import { canSweepUploads, type Storage } from './storage/types.js';
+import type { DefendedAuthenticator } from './security/login-guard.js';
+import { reconfigureServer, type ReconfigureResult } from './reconfigure.js';
 
 /** Extension points (extra commands, NAT resolver, a shared failed-login record); not configuration for users. */
 export interface FtpServerExtensions {
@@ -47,6 +51,24 @@ export interface FtpServerExtensions {
   passiveAddressResolver?: PassiveAddressResolver;
   /** Where failed logins of every session are recorded. Default: a MemoryFailedLoginRecord of this server. */
   failedLoginRecord?: FailedLoginRecord;
+  /**
+   * Veto hooks of the host application (hooks.ts): beforeLogin, beforeUpload, beforeDelete, beforeRename,
+   * beforeMkdir, each answering allow() or deny(reason, code?).
+   */
+  hooks?: FtpServerHooks;
+  /** How long a hook may take before the action is refused with 451. Default 5 s. */
+  hookTimeoutMs?: number;
+}
+
+/**
+ * Listening sockets opened by someone else (systemd socket activation, src/cli/systemd-fds.ts), by file
+ * descriptor: the server accepts on them instead of binding host/port (and tls.implicitPort).
+ */
+export interface InheritedListeners {
+  /** The control port's listening socket. */
+  control?: number;
+  /** The implicit FTPS port's listening socket (needs options.tls). */
+  implicit?: number;
 }
 
 export interface CloseOptions {
@@ -74,6 +96,10 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   readonly defender: Defender;
   private readonly admission: Admission;
   private readonly sweepStorages: readonly Storage[];
+  /** The options as given (and as last reconfigured), for reconfigure() to compare with. */
+  private given: FtpServerOptions;
+  private readonly guardedAuthenticator: DefendedAuthenticator;
+  private readonly customResolver: boolean;
 
   constructor(options: FtpServerOptions, extensions: FtpServerExtensions = {}) {
     super();
@@ -82,11 +108,14 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     }
     this.options = resolveOptions(options);
     this.sweepStorages = [...(options.uploads?.sweep ?? [])];
+    this.given = { ...options };
+    this.customResolver = extensions.passiveAddressResolver !== undefined;
     this.security = options.tls ? new ServerSecurity(options.tls) : undefined;
     this.failedLogins = extensions.failedLoginRecord ?? new MemoryFailedLoginRecord();
     const defence = defendServer(this, options);
     this.defender = defence.defender;
     this.admission = defence.admission;
+    this.guardedAuthenticator = defence.authenticator;
     const table = new CommandTable([
       ...defaultCommandModules, ...(this.security ? [this.security.module] : []), ...(extensions.commandModules ?? []),
     ]);
@@ -98,17 +127,52 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
         authenticator: defence.authenticator,
         failedLogins: this.failedLogins,
         commands: table,
+        hooks: HookRunner.of(extensions.hooks, extensions.hookTimeoutMs),
         // The seam for NAT (src/server/data/passive-address-resolver.ts): what 227 advertises. The NAT resolver
         // (src/server/nat/): fixed / hostname / per-network address, port map, and a 'warning' when a private
         // address would be advertised to a public client. Same result as the default when nothing is configured.
-        passiveAddressResolver: extensions.passiveAddressResolver ?? natPassiveAddressResolver(options.passive, w => this.emit('warning', {
-          code: w.code, message: w.message, ...(w.remoteAddress ? { remoteAddress: w.remoteAddress } : {}) })),
+        passiveAddressResolver: extensions.passiveAddressResolver ?? this.natResolver(options.passive),
         // One pool per server: under pressure unclaimed passive listeners give their ports back sooner.
         passivePool: new PassivePortPool(this.options.passive.portRange, this.options.timeouts.passiveReclaimMs),
+        // One count per user with a quota, shared by all their sessions (src/server/quota/).
+        quotas: new QuotaBook({ rescanAfterMs: this.options.limits.quotaRescanMs, warn: (code, message) => this.emit('warning', { code, message }) }),
       },
       deadlines: new DeadlineSweep(),
       onSessionClosed: s => this.open.delete(s),
     };
+  }
+
+  private natResolver(passive: FtpServerOptions['passive']): PassiveAddressResolver {
+    return natPassiveAddressResolver(passive, w => this.emit('warning', {
+      code: w.code, message: w.message, ...(w.remoteAddress ? { remoteAddress: w.remoteAddress } : {}) }));
+  }
+
+  /**
+   * Change options of the running server without dropping a session (a configuration reload: `ftpkit serve`
+   * calls it on SIGHUP). Give only what changes: each top-level key given replaces that option (undefined:
+   * back to its default), the others stay. All or nothing: everything is validated first (TLS files read and
+   * parsed), a bad value throws FtpConfigError naming the key and nothing changes. Sessions keep running;
+   * what reaches them when, and what needs a restart (host, port, TLS listeners), is in src/server/reconfigure.ts.
+   */
+  async reconfigure(options: Partial<FtpServerOptions>): Promise<ReconfigureResult> {
+    const target = {
+      given: this.given,
+      resolved: this.options,
+      services: this.context.services,
+      authenticator: this.guardedAuthenticator,
+      defender: this.defender,
+      security: this.security,
+      passiveResolver: this.customResolver ? undefined : (p: FtpServerOptions['passive']) => this.natResolver(p),
+      onCertificates: () => this.watchCertificates(),
+    };
+    const result = await reconfigureServer(target, options);
+    this.given = target.given;
+    return result;
+  }
+
+  /** A rotated certificate that cannot be used yet (key not matching, half-written file) is worth a warning. */
+  private watchCertificates(): void {
+    this.security?.certificates.on('error', err => this.emit('warning', { code: 'tls-certificate-reload', message: `certificate files changed but cannot be used yet (the previous certificate stays in use): ${err.message}` }));
   }
 
   /** Sessions currently open. */
@@ -121,9 +185,10 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
 
   /**
    * Start listening. Default host "::" accepts both IPv4 (as mapped addresses) and IPv6; where IPv6 is
-   * unavailable it falls back to 0.0.0.0. Resolves with the bound address(es).
+   * unavailable it falls back to 0.0.0.0. Resolves with the bound address(es). `inherited`: accept on
+   * sockets already listening (socket activation) instead of binding.
    */
-  async listen(): Promise<AddressInfo[]> {
+  async listen(inherited: InheritedListeners = {}): Promise<AddressInfo[]> {
     if (this.servers.length) throw new FtpUsageError('the server is already listening: call close() before listen() again');
     const { host, port } = this.options;
     // NAT/active: connecting back from port 20 (RFC 959 s3.2) needs the privilege; say so now, not at the first transfer.
@@ -131,11 +196,15 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     // FTPS: the certificate must be loaded (or generated) before the first AUTH TLS.
     if (this.security) {
       await this.security.init();
-      // A rotated certificate that cannot be used yet (key not matching, half-written file) is worth a warning.
-      this.security.certificates.on('error', err => this.emit('warning', { code: 'tls-certificate-reload', message: `certificate files changed but cannot be used yet (the previous certificate stays in use): ${err.message}` }));
+      this.watchCertificates();
     }
     await this.sweepUploads();
-    if (host === undefined) {
+    if (inherited.implicit !== undefined && !this.security) {
+      throw new FtpUsageError('an implicit FTPS listening socket was passed, but the server has no TLS options');
+    }
+    if (inherited.control !== undefined) {
+      await this.listenOn(host ?? '::', port, false, undefined, inherited.control);
+    } else if (host === undefined) {
       try {
         await this.listenOn('::', port, false);
       } catch (err) {
@@ -147,7 +216,10 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       await this.listenOn(host, port, false);
     }
     const implicitPort = this.security?.options.implicitPort;
-    if (implicitPort !== undefined) {
+    if (inherited.implicit !== undefined) {
+      await this.listenOn(host ?? '::', implicitPort ?? 0, false, socket => this.onImplicitConnection(socket), inherited.implicit);
+      this.implicitServer = this.servers[this.servers.length - 1];
+    } else if (implicitPort !== undefined) {
       // Implicit FTPS (TLS from the first byte) on its own port; same sessions, same table.
       const implicitHost = this.security!.options.implicitHost ?? host ?? (this.servers[0].address() as AddressInfo).address;
       await this.listenOn(implicitHost, implicitPort, false, socket => this.onImplicitConnection(socket));
@@ -207,11 +279,14 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     });
   }
 
-  private listenOn(host: string, port: number, ipv6Only: boolean, onSocket = (socket: Socket) => this.onConnection(socket)): Promise<void> {
+  /** Bind host:port, or accept on the listening socket `fd` (host and port then only name it in errors). */
+  private listenOn(host: string, port: number, ipv6Only: boolean, onSocket = (socket: Socket) => this.onConnection(socket), fd?: number): Promise<void> {
     const server = createServer(onSocket);
     return new Promise<void>((resolve, reject) => {
-      server.once('error', err => reject(host === '::' ? err : this.listenError(err, host, port)));
-      server.listen({ host, port, ipv6Only, backlog: 511 }, () => {
+      server.once('error', err => reject(fd !== undefined
+        ? new FtpUsageError(`cannot accept on the inherited socket (file descriptor ${fd}): ${err.message}`, { cause: err })
+        : host === '::' ? err : this.listenError(err, host, port)));
+      server.listen(fd !== undefined ? { fd, backlog: 511 } : { host, port, ipv6Only, backlog: 511 }, () => {
         server.removeAllListeners('error');
         server.on('error', err => this.emit('warning', { code: 'listener-error', message: err.message }));
         this.servers.push(server);

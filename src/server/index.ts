@@ -7,7 +7,18 @@ export { UPLOAD_MODES, canAppend, canChmod, canReportSpace, canSetModifiedTime, 
 export type * from './events.js';
 export { FtpServer } from './ftp-server.js';
 export type { FtpServerExtensions, CloseOptions } from './ftp-server.js';
+export { allow, deny, DEFAULT_HOOK_TIMEOUT_MS } from './hooks.js';
+export type {
+  FtpServerHooks, HookVerdict, HookResult, HookSession, LoginHookContext, UploadHookContext, DeleteHookContext,
+  RenameHookContext, MkdirHookContext,
+} from './hooks.js';
+export { MountedStorage } from './storage/mounted.js';
+export type { Mount } from './storage/mounted.js';
+export type { ReconfigureResult } from './reconfigure.js';
 export { MemoryStorage } from './storage/memory.js';
+export { parseByteSize } from './quota/size.js';
+export type { ByteSize, QuotaSpec } from './quota/size.js';
+export type { UploadLimit } from './transfer.js';
 export type { MemoryStorageOptions } from './storage/memory.js';
 export type { ConnectionInfo, SessionHandle } from './session/session.js';
 export type { SessionInfo, SessionTlsInfo, SessionTransferInfo } from './session/session-info.js';
@@ -30,10 +41,10 @@ export { LocalStorage } from './storage/local.js';
 export type { LocalStorageOptions } from './storage/local.js';
 export {
   AnonymousAuthenticator, ConfigUserStore, CompositeAuthenticator, hashPassword, verifyPassword, parsePasswordHash,
-  resolvePermissions, parsePermissionText, PERMISSION_NAMES, DEFAULT_SCRYPT_PARAMS, VerifiedCredentialCache,
+  resolvePermissions, parsePermissionText, permissionsAt, PERMISSION_NAMES, DEFAULT_SCRYPT_PARAMS, VerifiedCredentialCache,
 } from './auth/index.js';
 export type {
-  AnonymousOptions, UserAccount, PermissionSpec, ScryptParams, ConfigUserStoreOptions, CredentialCacheOptions,
+  AnonymousOptions, UserAccount, VirtualFolder, PermissionSpec, ScryptParams, ConfigUserStoreOptions, CredentialCacheOptions,
 } from './auth/index.js';
 export { Defender, ScoreBook, resolveDefenderOptions, DEFAULT_DEFENDER_SCORES } from './security/index.js';
 export type { DefenderOptions, DefenderScores, ActiveBan, AddressRefusal, DefenderEventKind } from './security/index.js';

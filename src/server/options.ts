@@ -103,6 +103,16 @@ export interface LimitOptions {
    * Default 20 (like SFTPGo); 0 means no per-address limit.
    */
   maxSessionsPerAddress?: number;
+  /**
+   * Largest single upload in bytes (a user's own maxUploadBytes overrides it); the byte past it is refused
+   * with 552 (RFC 959 s4.2), as is an ALLO announcing more, before the 150. Default: no limit.
+   */
+  maxUploadBytes?: number;
+  /**
+   * Quotas (server/quota/): a user's root is scanned at their first login; a login this long after the
+   * last scan rescans it (files changed behind the server's back). 0: never rescan. Default 15 minutes.
+   */
+  quotaRescanMs?: number;
 }
 
 /** How uploads reach their final name (docs/server.md#uploads-atomic-resumable-or-direct). */

@@ -20,6 +20,9 @@ export const DEFAULT_MAX_SESSIONS = 1000;
  */
 export const DEFAULT_MAX_SESSIONS_PER_ADDRESS = 20;
 
+/** A quota count older than this is measured again at the user's next login (files changed behind our back). */
+export const DEFAULT_QUOTA_RESCAN_MS = 15 * 60_000;
+
 /** Number of ports in a range. */
 export function portCount(range: PortRange): number {
   return range.max - range.min + 1;
@@ -36,7 +39,7 @@ export interface ResolvedServerOptions {
   };
   limits: {
     maxLineLength: number; loginFailureDelayMs: number; maxLoginFailures: number; maxSessions: number;
-    maxSessionsPerAddress: number;
+    maxSessionsPerAddress: number; maxUploadBytes: number; quotaRescanMs: number;
   };
   uploads: { mode: UploadMode };
 }
@@ -57,6 +60,12 @@ export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
   }
   const uploadMode = o.uploads?.mode ?? 'atomic';
   if (!UPLOAD_MODES.includes(uploadMode)) throw new FtpConfigError('uploads.mode', `expected one of ${UPLOAD_MODES.join(', ')}`);
+  const maxUploadBytes = o.limits?.maxUploadBytes ?? Infinity;
+  if (!(maxUploadBytes >= 1) || (!Number.isSafeInteger(maxUploadBytes) && maxUploadBytes !== Infinity)) {
+    throw new FtpConfigError('limits.maxUploadBytes', 'must be a whole number of bytes >= 1 (leave it out for no limit)');
+  }
+  const quotaRescanMs = o.limits?.quotaRescanMs ?? DEFAULT_QUOTA_RESCAN_MS;
+  if (!(quotaRescanMs >= 0)) throw new FtpConfigError('limits.quotaRescanMs', 'must be >= 0 (0: never rescan)');
   const active = o.active as (FtpServerOptions['active'] & { sourceAddress?: string; sourcePort?: number }) | undefined;
   return {
     host: o.host,
@@ -84,6 +93,8 @@ export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
       maxSessions: o.limits?.maxSessions ?? DEFAULT_MAX_SESSIONS,
       // 0 = no per-address limit.
       maxSessionsPerAddress: maxSessionsPerAddress === 0 ? Infinity : maxSessionsPerAddress,
+      maxUploadBytes,
+      quotaRescanMs,
     },
     uploads: { mode: uploadMode },
   };

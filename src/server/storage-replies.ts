@@ -40,7 +40,7 @@ export function storageErrorReply(err: unknown, path?: string): Reply {
   if (err instanceof InvalidPathError) return reply(ReplyCode.FileNameNotAllowed, `${where}File name not allowed`);
   if (err instanceof FtpStorageError) {
     const m = MAP[err.failure] ?? MAP.io;
-    return reply(m.code, `${where}${m.text}`);
+    return reply(m.code, `${where}${err.replyText ?? m.text}`);
   }
   return reply(ReplyCode.LocalError, `${where}${MAP.io.text}`);
 }

@@ -11,6 +11,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { FtpNetworkError, FtpStorageError, FtpTlsError } from '../errors.js';
 import { dataTlsFailureReply } from './tls/server-tls.js';
 import { runDataPipeline, type DataPipeline } from '../net/data-pipeline.js';
@@ -40,6 +41,22 @@ export interface TransferRequest {
   openingText: string;
   /** Text of the 226 reply on success. */
   completeText?: string;
+  /** Uploads: a limit on what may be stored (server/quota/upload-guard.ts: quotas, the size of one upload). */
+  limit?: UploadLimit;
+}
+
+/**
+ * A limit an upload is held to while its bytes arrive. The refusal is an error of the local end (an
+ * FtpStorageError 'quota': 552, RFC 959 s4.2), so the storage stream is destroyed as for any storage failure.
+ */
+export interface UploadLimit {
+  /** Before each received chunk is stored (its size in stored bytes): an error refuses it and ends the transfer. */
+  admit(bytes: number): Error | undefined;
+  /**
+   * Once the upload is over and its storage stream closed, before the final reply: whether it completed,
+   * and how many bytes were stored. Must not throw.
+   */
+  settle(result: { ok: boolean; bytes: number }): Promise<void>;
 }
 
 /** What a transfer needs from the session that runs it. */
@@ -143,7 +160,7 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
     const common = { wire: socket, type: req.ascii ? 'ascii' as const : 'binary' as const,
       idleTimeoutMs: host.options.timeouts.dataIdleMs, signal: controller.signal };
     const data = runDataPipeline(req.direction === 'upload'
-      ? { direction: 'receive', sink: req.sink as Writable, ...common }
+      ? { direction: 'receive', sink: req.sink as Writable, admit: req.limit && (n => req.limit!.admit(n)), ...common }
       : { direction: 'send', source: req.source as Readable, ...common });
     pipelineRun = data;
     try {
@@ -176,6 +193,12 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
       host.reportError(err);
       return reply(ReplyCode.LocalError, 'Local error in processing');
     });
+    if (req.limit) {
+      const ok = final.code === ReplyCode.ClosingData;
+      // A failed upload's stream is destroyed (again, harmless): what it stored is known once it closed.
+      if (!ok && req.sink) await finished(req.sink.destroy()).catch(() => undefined);
+      await req.limit.settle({ ok, bytes: pipelineRun?.localBytes ?? 0 });
+    }
     await host.send(final);
     return final;
   })();

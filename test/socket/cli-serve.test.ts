@@ -27,7 +27,7 @@ interface Cli {
 }
 
 function runCli(t: { after(fn: () => unknown): void }, args: string[], input?: string, env?: Record<string, string>): Cli {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, FTPKIT_ALLOW_ROOT: '1', ...env } });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });

@@ -26,7 +26,7 @@ test('serve --xferlog: a RETR and a STOR become two xferlog lines; reopenLog sta
   await writeFile(upload, 'twelve bytes');
   const xferlog = join(dir, 'logs', 'xferlog');
   const running = await startServe(root, {
-    host: '127.0.0.1', port: 0, write: true, xferlog, logFile: join(dir, 'ftpkit.log'),
+    host: '127.0.0.1', port: 0, write: true, xferlog, logFile: join(dir, 'ftpkit.log'), allowRoot: true,
   }, new PassThrough());
   t.after(() => running.stop());
   const url = `ftp://127.0.0.1:${running.port}`;

@@ -16,6 +16,7 @@ import { resolveOptions } from '../../src/server/resolved-options.js';
 import { DataChannelSlot } from '../../src/server/session/data-slot.js';
 import { SessionState } from '../../src/server/session/state.js';
 import { MemoryStorage } from '../../src/server/storage/memory.js';
+import { QuotaBook } from '../../src/server/quota/usage.js';
 import type { Storage } from '../../src/server/storage/types.js';
 
 export interface FakeContextOptions {
@@ -64,6 +65,7 @@ export function fakeContext(o: FakeContextOptions = {}): FakeContext {
       passiveAddressResolver: defaultPassiveAddressResolver(),
       passivePool: undefined,
       commands: table,
+      quotas: new QuotaBook({ rescanAfterMs: 0 }),
     },
     get user() { return state.user; },
     get storage() { if (!state.user) throw new Error('not logged in'); return state.user.storage; },

@@ -30,7 +30,8 @@ export function runFtpkit(args: string[], opts: CliOptions = {}): Promise<CliRes
     delete env.NETRC;
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
       cwd: REPO_ROOT,
-      env: { ...env, HOME: opts.home ?? path.join(tmpdir(), 'ftpkit-no-home'), ...opts.env },
+      // Tests run as root in CI: `serve` may run as root unless a test says otherwise (serve-privileges.test.ts).
+      env: { ...env, HOME: opts.home ?? path.join(tmpdir(), 'ftpkit-no-home'), FTPKIT_ALLOW_ROOT: '1', ...opts.env },
       stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     if (opts.input !== undefined) child.stdin!.end(opts.input);

@@ -19,13 +19,14 @@ export interface ServeProcess {
 
 /**
  * Spawn `ftpkit serve <args> --port 0`, wait (bounded) for the banner's URL, and return its port.
- * The process is killed after the test.
+ * The process is killed after the test. Tests run as root in CI: FTPKIT_ALLOW_ROOT=1 lets serve run as root
+ * unless `env` says otherwise (test/socket/serve-privileges.test.ts).
  */
 export async function startServeProcess(
-  t: { after(fn: () => unknown): void }, args: string[], deadlineMs = 30_000,
+  t: { after(fn: () => unknown): void }, args: string[], deadlineMs = 30_000, env: Record<string, string> = {},
 ): Promise<ServeProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', ...args, '--port', '0'], {
-    cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FTPKIT_ALLOW_ROOT: '1', ...env },
   });
   t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
   let out = '';

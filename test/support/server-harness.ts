@@ -10,7 +10,7 @@ import { connect, createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { FtpServer, MemoryStorage, READ_ONLY, READ_WRITE } from '../../src/server/index.js';
 import type {
-  AuthenticatedUser, Authenticator, FtpServerExtensions, FtpServerOptions, Permissions, Storage,
+  AuthenticatedUser, Authenticator, FtpServerExtensions, FtpServerOptions, Permissions, QuotaLimits, Storage,
 } from '../../src/server/index.js';
 import { parseEpsvReply, parsePasvReply } from '../../src/protocol/hostport.js';
 
@@ -19,6 +19,9 @@ export interface TestUser {
   permissions?: Permissions;
   storage?: Storage;
   home?: string;
+  /** Quota (src/server/quota/) and largest single upload of this user. */
+  quota?: QuotaLimits;
+  maxUploadBytes?: number;
 }
 
 /**
@@ -38,7 +41,10 @@ export class TestAuthenticator implements Authenticator {
     }
     const u = Object.hasOwn(this.users, username) ? this.users[username] : undefined;
     if (!u || u.password !== password) return null;
-    return { name: username, storage: u.storage ?? this.defaultStorage, permissions: u.permissions ?? { ...READ_WRITE }, home: u.home };
+    return {
+      name: username, storage: u.storage ?? this.defaultStorage, permissions: u.permissions ?? { ...READ_WRITE }, home: u.home,
+      ...(u.quota ? { quota: u.quota } : {}), ...(u.maxUploadBytes !== undefined ? { maxUploadBytes: u.maxUploadBytes } : {}),
+    };
   }
 }
 

@@ -5,7 +5,11 @@
  */
 import { LocalStorage } from '../storage/local.js';
 import type { Storage } from '../storage/types.js';
-import { READ_ONLY, READ_WRITE, type AuthenticatedUser, type Authenticator, type LoginContext, type Permissions } from './types.js';
+import {
+  READ_ONLY, READ_WRITE, type AuthenticatedUser, type Authenticator, type LoginContext, type PathPermission, type Permissions, type QuotaLimits,
+} from './types.js';
+import { assembleUserTree, type VirtualFolder } from './user-tree.js';
+import { byteSizeOption, quotaOption, type ByteSize, type QuotaSpec } from '../quota/size.js';
 
 export const ANONYMOUS_NAMES: readonly string[] = Object.freeze(['anonymous', 'ftp']);
 
@@ -20,6 +24,17 @@ export interface AnonymousOptions {
   permissions?: Permissions;
   /** Initial working directory (virtual). Default "/". */
   home?: string;
+  /**
+   * Other folders mounted into the anonymous tree (user-tree.ts). The classic drop box: a read-only
+   * "/pub" and a write-only "/incoming" ({ path: '/incoming', root: ..., permissions: ['write'] }).
+   */
+  folders?: readonly VirtualFolder[];
+  /** Permissions per virtual path prefix, replacing `permissions` below it (longest prefix wins). */
+  paths?: Readonly<Record<string, Permissions>>;
+  /** What anonymous users may store in all, together (server/quota/); meaningful when they may write. */
+  quota?: QuotaSpec;
+  /** Largest single anonymous upload, overriding the server's limits.maxUploadBytes. */
+  maxUploadBytes?: ByteSize;
 }
 
 export function isAnonymousName(name: string): boolean {
@@ -30,13 +45,23 @@ export class AnonymousAuthenticator implements Authenticator {
   readonly storage: Storage;
   readonly permissions: Readonly<Permissions>;
   private readonly home: string;
+  private readonly pathPermissions: readonly PathPermission[] | undefined;
+  private readonly quota: QuotaLimits | undefined;
+  private readonly maxUploadBytes: number | undefined;
 
+  /** Throws FtpConfigError (key "anonymous...") for a bad folder or paths entry. */
   constructor(options: AnonymousOptions) {
-    if (options.storage) this.storage = options.storage;
-    else if (options.root !== undefined) this.storage = new LocalStorage(options.root);
+    let base: Storage;
+    if (options.storage) base = options.storage;
+    else if (options.root !== undefined) base = new LocalStorage(options.root);
     else throw new TypeError('AnonymousAuthenticator needs a root folder or a storage');
+    const tree = assembleUserTree({ storage: base, folders: options.folders, paths: options.paths }, 'anonymous');
+    this.storage = tree.storage;
+    this.pathPermissions = tree.pathPermissions;
     this.permissions = Object.freeze({ ...(options.permissions ?? (options.write ? READ_WRITE : READ_ONLY)) });
     this.home = options.home ?? '/';
+    this.quota = quotaOption(options.quota, 'anonymous.quota');
+    this.maxUploadBytes = byteSizeOption(options.maxUploadBytes, 'anonymous.maxUploadBytes');
   }
 
   knowsUser(username: string): boolean {
@@ -45,6 +70,10 @@ export class AnonymousAuthenticator implements Authenticator {
 
   async authenticate(username: string, _password: string, _context: LoginContext): Promise<AuthenticatedUser | null> {
     if (!isAnonymousName(username)) return null;
-    return { name: 'anonymous', storage: this.storage, permissions: { ...this.permissions }, home: this.home, anonymous: true };
+    const user: AuthenticatedUser = { name: 'anonymous', storage: this.storage, permissions: { ...this.permissions }, home: this.home, anonymous: true };
+    if (this.pathPermissions) user.pathPermissions = this.pathPermissions;
+    if (this.quota) user.quota = { ...this.quota };
+    if (this.maxUploadBytes !== undefined) user.maxUploadBytes = this.maxUploadBytes;
+    return user;
   }
 }

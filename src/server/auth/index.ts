@@ -6,6 +6,8 @@ export {
   VerifiedCredentialCache, DEFAULT_CREDENTIAL_CACHE_TTL_MS, DEFAULT_CREDENTIAL_CACHE_ENTRIES, type CredentialCacheOptions,
 } from './credential-cache.js';
 export { CompositeAuthenticator } from './composite.js';
+export { permissionsAt } from './path-permissions.js';
+export { assembleUserTree, type VirtualFolder, type UserTreeSpec, type UserTree } from './user-tree.js';
 export {
   hashPassword, verifyPassword, parsePasswordHash, DEFAULT_SCRYPT_PARAMS, type ScryptParams, type ParsedPasswordHash,
 } from './password-hash.js';

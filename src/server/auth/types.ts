@@ -37,6 +37,29 @@ export interface AuthenticatedUser {
   anonymous?: boolean;
   /** This user's upload mode (docs/server.md#uploads-atomic-resumable-or-direct); default: the server's uploads.mode. */
   uploadMode?: UploadMode;
+  /**
+   * Permission sets that replace `permissions` at and below a virtual path (path-permissions.ts): the
+   * longest matching path wins. Absent: `permissions` applies everywhere.
+   */
+  pathPermissions?: readonly PathPermission[];
+  /** What the user may store in all (server/quota/): shared by all their sessions. Default: no quota. */
+  quota?: QuotaLimits;
+  /** Largest single upload in bytes; overrides the server's limits.maxUploadBytes. */
+  maxUploadBytes?: number;
+}
+
+/** One per-path rule: at `path` (absolute, normalized) and below it, `permissions` apply. */
+export interface PathPermission {
+  path: string;
+  permissions: Readonly<Permissions>;
+}
+
+/** A per-user quota (RFC 959 s4.2: 552 "exceeded storage allocation" past it); an unset limit is none. */
+export interface QuotaLimits {
+  /** Bytes of regular files under the user's root. */
+  bytes?: number;
+  /** Regular files under the user's root (folders and links do not count). */
+  files?: number;
 }
 
 export interface LoginContext {

@@ -18,7 +18,11 @@ import { DEFAULT_SCRYPT_PARAMS, dummyPasswordHash } from './password-hash.js';
 import { costKey, dummyLike, parseStoredHash, verifyStoredHash, type StoredPasswordHash } from './stored-hash.js';
 import { VerifiedCredentialCache, type CredentialCacheOptions } from './credential-cache.js';
 import { AddressGate } from './address-gate.js';
-import { READ_WRITE, type AuthenticatedUser, type Authenticator, type LoginContext, type Permissions } from './types.js';
+import { assembleUserTree, type VirtualFolder } from './user-tree.js';
+import {
+  READ_WRITE, type AuthenticatedUser, type Authenticator, type LoginContext, type PathPermission, type Permissions, type QuotaLimits,
+} from './types.js';
+import { byteSizeOption, quotaOption, type ByteSize, type QuotaSpec } from '../quota/size.js';
 
 export interface UserAccount {
   name: string;
@@ -37,6 +41,14 @@ export interface UserAccount {
   permissions?: Permissions;
   /** This user's upload mode (docs/server.md#uploads-atomic-resumable-or-direct); default: the server's. */
   uploadMode?: UploadMode;
+  /** Other folders mounted into this user's tree (user-tree.ts), e.g. a read-only "/pub". */
+  folders?: readonly VirtualFolder[];
+  /** Permissions per virtual path prefix, replacing `permissions` below it (longest prefix wins). */
+  paths?: Readonly<Record<string, Permissions>>;
+  /** Bytes and files this user may store in all (server/quota/); sizes may have units ("10GiB"). Default: none. */
+  quota?: QuotaSpec;
+  /** Largest single upload, overriding the server's limits.maxUploadBytes (a number or "500MiB"). */
+  maxUploadBytes?: ByteSize;
 }
 
 export interface ConfigUserStoreOptions {
@@ -59,6 +71,9 @@ interface Entry {
   home: string;
   permissions: Readonly<Permissions>;
   uploadMode?: UploadMode;
+  pathPermissions?: readonly PathPermission[];
+  quota: QuotaLimits | undefined;
+  maxUploadBytes: number | undefined;
 }
 
 export class ConfigUserStore implements Authenticator {
@@ -97,18 +112,22 @@ export class ConfigUserStore implements Authenticator {
       if (users.has(account.name)) throw new FtpConfigError(`users.${i}.name`, `duplicate user "${account.name}"`);
       const home = account.home ?? '/';
       if (!home.startsWith('/')) throw new FtpConfigError(`users.${i}.home`, 'must be an absolute path inside the user\'s root, e.g. "/" or "/incoming"');
-      let storage: Storage;
-      if (account.storage) storage = account.storage;
-      else if (account.root !== undefined) storage = new LocalStorage(account.root);
+      let base: Storage;
+      if (account.storage) base = account.storage;
+      else if (account.root !== undefined) base = new LocalStorage(account.root);
       else throw new FtpConfigError(`users.${i}.root`, 'required: the folder this user sees as "/"');
+      const tree = assembleUserTree({ storage: base, folders: account.folders, paths: account.paths }, `users.${i}`);
       users.set(account.name, {
         name: account.name,
         encoded: account.passwordHash,
         hash,
-        storage,
+        storage: tree.storage,
         home,
         permissions: Object.freeze({ ...(account.permissions ?? READ_WRITE) }),
         uploadMode: account.uploadMode,
+        pathPermissions: tree.pathPermissions,
+        quota: quotaOption(account.quota, `users.${i}.quota`),
+        maxUploadBytes: byteSizeOption(account.maxUploadBytes, `users.${i}.maxUploadBytes`),
       });
       const key = costKey(hash);
       const seen = costCounts.get(key) ?? { like: hash, count: 0 };
@@ -152,9 +171,11 @@ export class ConfigUserStore implements Authenticator {
 
   /** A fresh copy for one session: one session cannot widen another's permissions. */
   private userOf(entry: Entry): AuthenticatedUser {
-    return {
-      name: entry.name, storage: entry.storage, permissions: { ...entry.permissions }, home: entry.home,
-      ...(entry.uploadMode ? { uploadMode: entry.uploadMode } : {}),
-    };
+    const user: AuthenticatedUser = { name: entry.name, storage: entry.storage, permissions: { ...entry.permissions }, home: entry.home };
+    if (entry.uploadMode) user.uploadMode = entry.uploadMode;
+    if (entry.pathPermissions) user.pathPermissions = entry.pathPermissions; // frozen: shared safely
+    if (entry.quota) user.quota = { ...entry.quota };
+    if (entry.maxUploadBytes !== undefined) user.maxUploadBytes = entry.maxUploadBytes;
+    return user;
   }
 }

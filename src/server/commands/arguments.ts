@@ -32,6 +32,7 @@ export const pathArgument: ArgumentSyntax<string> = {
 /** MLSD's directory: like pathArgument, but its storage failures have always been answered without the path. */
 export const listedDirectoryArgument: ArgumentSyntax<string> = {
   parse: (text, ctx) => resolved(ctx, text),
+  targetOf: path => path,
 };
 
 /**
@@ -55,6 +56,7 @@ export const listingArgument: ArgumentSyntax<ListingTarget> = {
     const r = resolved(ctx, given);
     return 'refusal' in r ? r : { value: { path: r.value, given } };
   },
+  targetOf: target => target.path,
 };
 
 /** STOU's optional name stem (RFC 959 s4.1.3: the server picks the unique name). */
@@ -70,6 +72,16 @@ export const offsetArgument: ArgumentSyntax<number> = {
   parse(text) {
     if (!/^\d{1,15}$/.test(text.trim())) return { refusal: reply(ReplyCode.SyntaxErrorInParameters, 'REST needs a byte offset') };
     return { value: Number(text.trim()) };
+  },
+};
+
+/** ALLO (RFC 959 s4.1.3): "ALLO <SP> <decimal-integer> [<SP> R <SP> <decimal-integer>]"; the record size is ignored. */
+export const allocationArgument: ArgumentSyntax<number | undefined> = {
+  parse(text) {
+    if (!text.trim()) return { value: undefined };
+    const m = /^(\d{1,15})(?: +R +\d{1,15})?$/i.exec(text.trim());
+    if (!m) return { refusal: reply(ReplyCode.SyntaxErrorInParameters, 'ALLO needs a number of bytes') };
+    return { value: Number(m[1]) };
   },
 };
 
@@ -146,6 +158,7 @@ export const eprtArgument: ArgumentSyntax<ExtendedHostPort> = {
 /** SITE (RFC 959 s4.1.3): the subcommand, and for CHMOD its octal mode and path (absent when malformed). */
 export type SiteCommand =
   | { kind: 'help' }
+  | { kind: 'quota' }
   | { kind: 'chmod'; target: { mode: number; path: string } | undefined }
   | { kind: 'unknown'; name: string };
 
@@ -154,6 +167,7 @@ export const siteArgument: ArgumentSyntax<SiteCommand> = {
     const m = /^(\S+)(?: (.*))?$/.exec(text.trim());
     const sub = m?.[1]?.toUpperCase();
     if (sub === 'HELP') return { value: { kind: 'help' } };
+    if (sub === 'QUOTA') return { value: { kind: 'quota' } };
     if (sub !== 'CHMOD') return { value: { kind: 'unknown', name: sub ?? '' } };
     const p = /^([0-7]{1,4}) (.+)$/.exec(m?.[2] ?? '');
     if (!p) return { value: { kind: 'chmod', target: undefined } };

@@ -12,6 +12,7 @@ import { reply } from '../../protocol/reply.js';
 import type { AuthenticatedUser } from '../auth/types.js';
 import type { LoginAttempt } from '../auth/failed-logins.js';
 import { command } from './contract.js';
+import { loginVetoed } from './veto.js';
 import type { CommandContext, CommandModule, Outcome } from './contract.js';
 
 /** Tell the failed-login record; a broken record is reported, never a reason to answer differently. */
@@ -68,6 +69,13 @@ export const authCommands: CommandModule = {
         if (ctx.isClosed) return reply(ReplyCode.NotLoggedIn, 'Login incorrect');
         const attempt = { sessionId: ctx.connection.sessionId, remoteAddress: ctx.connection.remoteAddress, user: name };
         if (user) {
+          // The host application's beforeLogin hook (hooks.ts) may still refuse an accepted password.
+          const veto = await loginVetoed(ctx, user);
+          if (veto) {
+            ctx.events.warn('login-vetoed', `login of ${name} refused by the beforeLogin hook (${veto.code})`);
+            return veto;
+          }
+          if (ctx.isClosed) return reply(ReplyCode.NotLoggedIn, 'Login incorrect');
           await record(ctx, 'success', attempt);
           ctx.completeLogin(user);
           return reply(ReplyCode.LoggedIn, 'Login successful');

@@ -19,6 +19,8 @@ import type { SessionState } from '../session/state.js';
 import type { Storage } from '../storage/types.js';
 import type { RunningTransfer, TransferRequest } from '../transfer.js';
 import type { CommandEventDetail } from '../events.js';
+import type { HookRunner } from '../hooks.js';
+import type { QuotaBook } from '../quota/usage.js';
 
 /** Argument rule checked by a gate: 'none' refuses an argument, 'required' refuses its absence (501). */
 export type ArgumentRule = 'none' | 'required' | 'optional';
@@ -35,6 +37,12 @@ export interface ArgumentSyntax<A> {
    * or directory"); the dispatcher maps the storage error with it. Without it the reply names no path.
    */
   pathOf?(value: A): string | undefined;
+  /**
+   * The virtual path the command acts on, for per-path permissions (auth/path-permissions.ts), when it
+   * differs from pathOf (LIST names no path in its failures but lists one). Default: pathOf, then the
+   * working directory.
+   */
+  targetOf?(value: A): string | undefined;
 }
 
 /** A handler's answer when it is more than one reply. */
@@ -134,6 +142,10 @@ export interface SessionServices {
   /** The server's passive listeners; none: each listener on its own. */
   readonly passivePool: PassivePortPool | undefined;
   readonly commands: CommandDirectory;
+  /** The host application's veto hooks (hooks.ts); absent when none is registered. */
+  readonly hooks?: HookRunner;
+  /** Quota usage of every user with a quota, shared by their sessions (server/quota/usage.ts). */
+  readonly quotas: QuotaBook;
 }
 
 /** Events a handler may emit; the session fills in its id, the client's address and the user. */

@@ -7,6 +7,7 @@ import { reply } from '../../protocol/reply.js';
 import { command } from './contract.js';
 import type { CommandContext, CommandModule } from './contract.js';
 import { statPath } from './listing.js';
+import { quotaStatusLines } from '../quota/report.js';
 
 /** FEAT lines from every row of the table (so FEAT lists exactly what is implemented), plus protocol-wide ones. */
 export function featureLines(ctx: CommandContext): string[] {
@@ -87,7 +88,6 @@ export const infoCommands: CommandModule = {
         const { user } = ctx;
         if (arg.trim()) {
           if (!user) return reply(ReplyCode.NotLoggedIn, 'Please login with USER and PASS');
-          if (!user.permissions.list) return reply(ReplyCode.FileUnavailable, 'Permission denied');
           return statPath(ctx, arg);
         }
         if (ctx.transfer) return reply(ReplyCode.FileStatus, 'Status:', ...transferStatus(ctx), 'End of status');
@@ -96,6 +96,7 @@ export const infoCommands: CommandModule = {
           user ? `Logged in as ${user.name}` : 'Not logged in',
           `TYPE: ${ctx.state.type === 'A' ? 'ASCII' : 'BINARY'}, STRUcture: File, MODE: Stream`,
           `Data connection: ${ctx.dataChannel.prepared ? 'prepared' : 'none'}`,
+          ...quotaStatusLines(ctx),
         ];
         return reply(ReplyCode.SystemStatus, 'ftpkit FTP server status:', ...lines, 'End of status');
       },

@@ -11,9 +11,10 @@ import type { Reply } from '../../protocol/reply.js';
 import {
   formatFactLine, formatListLine, formatMlstFeature, formatMlstOptsReply, formatNameLine, parseMlstOpts,
 } from '../../protocol/listing-format.js';
-import { baseName, parentPath, resolvePath } from '../../protocol/paths.js';
+import { baseName, joinPath, parentPath, resolvePath } from '../../protocol/paths.js';
 import { compileWildcard, MAX_WILDCARD_LENGTH } from '../../protocol/wildcard.js';
 import type { Permissions } from '../auth/types.js';
+import { permissionsAt } from '../auth/path-permissions.js';
 import type { FileInfo } from '../storage/types.js';
 import { storageErrorReply } from '../storage-replies.js';
 import type { TransferRequest } from '../transfer.js';
@@ -77,9 +78,17 @@ function listTransfer(path: string, lines: string[], what: string): TransferRequ
   };
 }
 
-/** STAT <path> (RFC 959 s4.1.3): the LIST lines over the control connection, 212 for a directory, 213 a file. */
+/**
+ * STAT <path> (RFC 959 s4.1.3): the LIST lines over the control connection, 212 for a directory, 213 a file.
+ * Needs the list permission at the path (STAT is not behind the permission gate: without a path it is not
+ * a listing).
+ */
 export async function statPath(ctx: CommandContext, arg: string): Promise<Reply> {
   const path = resolvePath(ctx.state.cwd, stripListFlags(arg));
+  const user = ctx.user!;
+  if (!permissionsAt(user, path).list) {
+    return reply(ReplyCode.FileUnavailable, user.pathPermissions ? `${path}: Permission denied` : 'Permission denied');
+  }
   try {
     const found = await entriesOf(ctx, path);
     if (isReply(found)) return found;
@@ -126,11 +135,13 @@ export const listingCommands: CommandModule = {
         // RFC 3659 s7.2.1: MLSD of something that is not a directory is answered 501.
         if (info.type !== 'dir') return reply(ReplyCode.SyntaxErrorInParameters, `${path}: not a directory`);
         const entries = (await ctx.storage.list(path)).sort(byName);
-        const perms = ctx.user!.permissions;
+        const user = ctx.user!;
         const facts = ctx.state.mlstFacts;
+        // With per-path rules an entry may sit under another rule than its folder (a mount point).
+        const permsOf = user.pathPermissions ? (p: string) => permissionsAt(user, p) : () => user.permissions;
         const lines = [
-          formatFactLine(info, { facts, typeOverride: 'cdir', perm: permFact(info, perms), name: '.' }),
-          ...entries.map(e => formatFactLine(e, { facts, perm: permFact(e, perms), name: e.name })),
+          formatFactLine(info, { facts, typeOverride: 'cdir', perm: permFact(info, permsOf(path)), name: '.' }),
+          ...entries.map(e => formatFactLine(e, { facts, perm: permFact(e, permsOf(joinPath(path, e.name))), name: e.name })),
         ];
         return listTransfer(path, lines, 'MLSD listing');
       },
@@ -146,7 +157,7 @@ export const listingCommands: CommandModule = {
       async handler(ctx, path) {
         const info = await ctx.storage.stat(path);
         // RFC 3659 s7.2: the fact line goes on the control connection, starting with one space.
-        const line = formatFactLine(info, { facts: ctx.state.mlstFacts, perm: permFact(info, ctx.user!.permissions), name: path });
+        const line = formatFactLine(info, { facts: ctx.state.mlstFacts, perm: permFact(info, permissionsAt(ctx.user!, path)), name: path });
         return reply(ReplyCode.FileActionOk, `Listing ${path}`, ` ${line}`, 'End');
       },
     }),

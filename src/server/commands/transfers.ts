@@ -5,8 +5,10 @@
  * Owns: opening the storage side of a transfer (so "not found" is a 550 before any 150) and describing the
  * transfer for the session; the data movement itself is src/server/transfer.ts. Resuming an upload (REST +
  * STOR) and appending (APPE) are optional storage capabilities (storage/types.ts): a storage without them
- * (an object store) gets them refused, and FEAT does not offer REST STREAM. How an upload reaches its
- * final name is the upload mode (docs/server.md#uploads-atomic-resumable-or-direct), asked of the storage as write options.
+ * (an object store) gets them refused, and FEAT does not offer REST STREAM. Every upload is held to the
+ * user's quota and the upload size limit (server/quota/upload-guard.ts): 552 before the 150 or while streaming.
+ * How an upload reaches its final name is the upload mode (docs/server.md#uploads-atomic-resumable-or-direct),
+ * asked of the storage as write options.
  */
 import type { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
@@ -18,10 +20,13 @@ import type { Reply } from '../../protocol/reply.js';
 import { canAppend, canWriteAtOffset } from '../storage/types.js';
 import type { Storage, UploadMode, WriteOptions } from '../storage/types.js';
 import { storageErrorReply } from '../storage-replies.js';
-import type { TransferRequest } from '../transfer.js';
-import { modeArgument, offsetArgument, optionalPathArgument, pathArgument, structureArgument, typeArgument } from './arguments.js';
+import type { TransferRequest, UploadLimit } from '../transfer.js';
+import { guardUpload } from '../quota/upload-guard.js';
+import { allocationArgument, modeArgument, offsetArgument, optionalPathArgument, pathArgument, structureArgument, typeArgument } from './arguments.js';
 import { command } from './contract.js';
 import type { CommandContext, CommandModule } from './contract.js';
+import { permissionsAt } from '../auth/path-permissions.js';
+import { vetoed } from './veto.js';
 
 function modeName(ctx: CommandContext): string {
   return ctx.state.type === 'A' ? 'ASCII' : 'BINARY';
@@ -46,9 +51,12 @@ async function restBeyondEnd(storage: Storage, path: string, offset: number): Pr
 }
 
 /** Describe an upload whose storage stream is open. `offset` is where writing starts (REST), else 0. */
-function upload(ctx: CommandContext, path: string, offset: number, sink: Writable, openingText?: string, completeText?: string): TransferRequest {
+function upload(
+  ctx: CommandContext, path: string, offset: number, sink: Writable, limit: UploadLimit | undefined,
+  openingText?: string, completeText?: string,
+): TransferRequest {
   return {
-    kind: 'transfer', direction: 'upload', path, offset, sink, ascii: ctx.state.type === 'A',
+    kind: 'transfer', direction: 'upload', path, offset, sink, ascii: ctx.state.type === 'A', limit,
     openingText: openingText ?? `Opening ${modeName(ctx)} mode data connection for ${path}`,
     completeText: completeText ?? 'Transfer complete',
   };
@@ -97,10 +105,27 @@ export const transferCommands: CommandModule = {
       verb: 'STOR', argument: 'required', syntax: pathArgument, permission: 'write', transfer: true, help: 'STOR <sp> pathname',
       async handler(ctx, path) {
         const offset = ctx.state.restOffset;
+        const permissions = permissionsAt(ctx.user!, path);
         const mode = uploadMode(ctx);
-        if (offset === 0) return upload(ctx, path, 0, await ctx.storage.openWrite(path, storeOptions(mode)));
         // Resuming an upload (REST + STOR) modifies an existing file: it needs the append permission too.
-        if (!ctx.user!.permissions.append) return reply(ReplyCode.FileUnavailable, 'Permission denied');
+        if (offset !== 0 && !permissions.append) return reply(ReplyCode.FileUnavailable, 'Permission denied');
+        const veto = await vetoed(ctx, 'beforeUpload', { verb: 'STOR', path, offset });
+        if (veto) return veto;
+        if (offset === 0) {
+          const checked = await guardUpload(ctx, path, 'replace');
+          if ('refusal' in checked) return checked.refusal;
+          const { guard } = checked;
+          // Replacing a file destroys it as DELE would: without the delete permission STOR only creates new
+          // files (vsftpd's anon_other_write_enable=NO drop box: an upload cannot overwrite another one).
+          const options = { ...storeOptions(mode), ...(permissions.delete ? {} : { exclusive: true }) };
+          try {
+            const open = ctx.storage.openWrite(path, options);
+            return upload(ctx, path, 0, await (guard ? guard.opened(open) : open), guard);
+          } catch (err) {
+            if (permissions.delete || !(err instanceof FtpStorageError && err.failure === 'exists')) throw err;
+            return reply(ReplyCode.FileUnavailable, `${path}: File exists; replacing it needs the delete permission`);
+          }
+        }
         const storage = ctx.storage;
         // RFC 3659 s5.4: 554 when the file "cannot be repositioned as specified in the REST".
         if (!canWriteAtOffset(storage)) {
@@ -108,9 +133,13 @@ export const transferCommands: CommandModule = {
         }
         const refusal = await restBeyondEnd(storage, path, offset);
         if (refusal) return refusal;
+        const checked = await guardUpload(ctx, path, 'resume', offset);
+        if ('refusal' in checked) return checked.refusal;
+        const { guard } = checked;
         // Atomic: the kept bytes are copied into the new version (copy-on-write, as SFTPGo's atomic-resume): the
         // file is untouched until the resumed upload completes. Otherwise in place (REST's usual meaning).
-        return upload(ctx, path, offset, await storage.openWriteAt(path, offset, { atomic: mode === 'atomic' }));
+        const open = storage.openWriteAt(path, offset, { atomic: mode === 'atomic' });
+        return upload(ctx, path, offset, await (guard ? guard.opened(open) : open), guard);
       },
     }),
     command({
@@ -119,9 +148,15 @@ export const transferCommands: CommandModule = {
       async handler(ctx, path) {
         const storage = ctx.storage;
         if (!canAppend(storage)) return reply(ReplyCode.CommandNotImplemented, 'APPE not supported by this storage');
+        const veto = await vetoed(ctx, 'beforeUpload', { verb: 'APPE', path, offset: 0 });
+        if (veto) return veto;
+        const checked = await guardUpload(ctx, path, 'append');
+        if ('refusal' in checked) return checked.refusal;
+        const { guard } = checked;
         // Atomic: appended in place (a copy of the whole file per APPE would cost its size each time), and a
         // failed append is cut back to the old size, so the bytes that were there are never lost.
-        return upload(ctx, path, 0, await storage.openAppend(path, { atomic: uploadMode(ctx) === 'atomic' }));
+        const open = storage.openAppend(path, { atomic: uploadMode(ctx) === 'atomic' });
+        return upload(ctx, path, 0, await (guard ? guard.opened(open) : open), guard);
       },
     }),
     command({
@@ -129,19 +164,30 @@ export const transferCommands: CommandModule = {
       verb: 'STOU', argument: 'optional', syntax: optionalPathArgument, permission: 'write', transfer: true, help: 'STOU (store with a unique name)',
       async handler(ctx, stemPath) {
         const stem = stemPath !== undefined ? baseName(stemPath) || 'ftpkit' : 'ftpkit';
+        const checked = await guardUpload(ctx, ctx.state.cwd, 'unique');
+        if ('refusal' in checked) return checked.refusal;
+        const { guard } = checked;
         for (let i = 0; i < 10; i++) {
           const name = `${stem}.${randomBytes(4).toString('hex')}`;
           const path = joinPath(ctx.state.cwd, name);
           try {
+            const veto = await vetoed(ctx, 'beforeUpload', { verb: 'STOU', path, offset: 0 });
+            if (veto) {
+              guard?.release();
+              return veto;
+            }
             // A new unique file has no earlier part to resume: a REST offset does not apply to it.
             const sink = await ctx.storage.openWrite(path, { ...storeOptions(uploadMode(ctx)), exclusive: true });
-            return upload(ctx, path, 0, sink, `FILE: ${name}`, `Transfer complete (unique file name: ${name})`);
+            if (guard) guard.path = path;
+            return upload(ctx, path, 0, sink, guard, `FILE: ${name}`, `Transfer complete (unique file name: ${name})`);
           } catch (err) {
             // The name is the one chosen here, not the argument: name it in the reply.
             if (err instanceof FtpStorageError && err.failure === 'exists') continue;
+            guard?.release();
             return storageErrorReply(err, path);
           }
         }
+        guard?.release();
         return reply(ReplyCode.FileNameNotAllowed, 'Could not find a unique file name');
       },
     }),
@@ -154,8 +200,13 @@ export const transferCommands: CommandModule = {
       },
     }),
     command({
-      verb: 'ALLO', argument: 'optional', help: 'ALLO <sp> decimal-integer',
-      handler: () => reply(ReplyCode.NotImplementedSuperfluous, 'No storage allocation necessary'),
+      // RFC 959 s4.1.3: nothing to reserve here, but the size is remembered: the next upload that cannot
+      // fit the quota or the upload size limit is refused with 552 before its 150.
+      verb: 'ALLO', argument: 'optional', syntax: allocationArgument, help: 'ALLO <sp> decimal-integer',
+      handler(ctx, bytes) {
+        ctx.state.allocation = bytes;
+        return reply(ReplyCode.NotImplementedSuperfluous, 'No storage allocation necessary');
+      },
     }),
     command({
       // RFC 959 s4.1.3: a running transfer answers 426, then ABOR answers 226; with none, 225.

@@ -102,8 +102,14 @@ export function validateConfig(value: unknown, source?: string): ServeConfig {
 function resolvePaths(config: ServeConfig, base: string): ServeConfig {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const out: ServeConfig = { ...config };
-  if (config.anonymous?.root !== undefined) out.anonymous = { ...config.anonymous, root: abs(config.anonymous.root) };
-  if (config.users) out.users = config.users.map((u) => ({ ...u, root: abs(u.root) }));
+  const folders = <F extends { root: string }>(list: F[] | undefined) => list?.map((f) => ({ ...f, root: abs(f.root) }));
+  if (config.anonymous) {
+    const anon = { ...config.anonymous };
+    if (anon.root !== undefined) anon.root = abs(anon.root);
+    if (anon.folders) anon.folders = folders(anon.folders);
+    out.anonymous = anon;
+  }
+  if (config.users) out.users = config.users.map((u) => ({ ...u, root: abs(u.root), ...(u.folders ? { folders: folders(u.folders) } : {}) }));
   if (config.log) {
     const log = { ...config.log };
     if (log.file !== undefined) log.file = abs(log.file);

@@ -16,6 +16,7 @@ import { tlsConfigSchema } from '../tls/config.js';
 import { parseCidr } from '../../protocol/address-class.js';
 import { DEFAULT_PASSIVE_PORT_RANGE } from '../resolved-options.js';
 import { UPLOAD_MODES, type UploadMode } from '../storage/types.js';
+import { BYTE_SIZE_HELP, parseByteSize } from '../quota/size.js';
 
 // ---- value types -------------------------------------------------------------------------------------
 
@@ -33,6 +34,22 @@ export const durationSchema = z
     const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
     return Math.round(Number(m[1]) * factor);
   });
+
+/** A size: bytes as a number, or text with a unit ("500MiB", "10GB"; quota/size.ts). Output: bytes. */
+export const byteSizeSchema = z
+  .union([z.number(), z.string()], { error: BYTE_SIZE_HELP })
+  .transform((value, ctx) => {
+    const bytes = parseByteSize(value);
+    if (typeof bytes === 'number') return bytes;
+    ctx.addIssue({ code: 'custom', message: bytes.error });
+    return z.NEVER;
+  });
+
+/** A quota (server/quota/): { bytes: 10GiB, files: 1000 }; a limit left out is none. */
+const quotaSchema = z.strictObject({
+  bytes: byteSizeSchema.optional(),
+  files: z.int({ error: 'expected a whole number of files' }).min(1, { error: 'must be at least 1 (leave it out for no limit)' }).optional(),
+});
 
 export const portSchema = z.int({ error: 'expected a port number (integer 0-65535)' }).min(0).max(65535);
 
@@ -119,7 +136,29 @@ const limitsSchema = z.strictObject({
   maxSessions: z.int().min(1).optional(),
   /** 0: no per-address limit. */
   maxSessionsPerAddress: z.int().min(0).optional(),
+  /** Largest single upload ("2GiB"); a user's own maxUploadBytes overrides it. Default: none. */
+  maxUploadBytes: byteSizeSchema.optional(),
+  /** A login this long after the last quota scan of the user rescans their root; 0: never. Default 15m. */
+  quotaRescan: durationSchema.optional(),
 });
+
+/**
+ * A virtual folder: another host folder mounted into the user's tree at `path` (storage/mounted.ts),
+ * e.g. { path: /pub, root: /srv/pub, permissions: read-only }.
+ */
+const folderSchema = z.strictObject({
+  path: z.string().startsWith('/', { error: 'must be an absolute virtual path, e.g. "/pub"' }),
+  /** Host folder mounted there; relative to the config file. */
+  root: nonEmpty,
+  /** What the user may do in it. Default: the user's own permissions. */
+  permissions: permissionsSchema.optional(),
+});
+
+/** Permissions per virtual path prefix, longest prefix wins: { /pub: read-only, /incoming: [write] }. */
+const pathsSchema = z.record(
+  z.string().startsWith('/', { error: 'keys must be absolute virtual paths, e.g. "/pub"' }),
+  permissionsSchema,
+);
 
 const anonymousSchema = z.strictObject({
   /** Default: on when no users are configured, off otherwise. */
@@ -130,6 +169,11 @@ const anonymousSchema = z.strictObject({
   write: z.boolean().optional(),
   permissions: permissionsSchema.optional(),
   home: z.string().startsWith('/', { error: 'must be an absolute path inside the anonymous root, e.g. "/pub"' }).optional(),
+  folders: z.array(folderSchema).optional(),
+  paths: pathsSchema.optional(),
+  /** What anonymous users may store together (when they may write). */
+  quota: quotaSchema.optional(),
+  maxUploadBytes: byteSizeSchema.optional(),
 });
 
 const userSchema = z.strictObject({
@@ -144,6 +188,12 @@ const userSchema = z.strictObject({
   permissions: permissionsSchema.optional(),
   /** This user's upload mode; default: uploads.mode. */
   uploadMode: uploadModeSchema.optional(),
+  folders: z.array(folderSchema).optional(),
+  paths: pathsSchema.optional(),
+  /** { bytes: 10GiB, files: 1000 }: what this user may store in all. Default: no quota. */
+  quota: quotaSchema.optional(),
+  /** Largest single upload of this user, overriding limits.maxUploadBytes. */
+  maxUploadBytes: byteSizeSchema.optional(),
 });
 
 /** How uploads reach their final name (docs/server.md#uploads-atomic-resumable-or-direct). */
@@ -206,6 +256,19 @@ const logSchema = z.strictObject({
   xferlog: nonEmpty.optional(),
 });
 
+/**
+ * How `ftpkit serve` runs as a daemon (src/cli/privileges.ts): started as root, it binds its ports and then
+ * becomes `user` and `group` (vsftpd's nopriv_user, proftpd's User/Group). Applied at start only.
+ */
+const runSchema = z.strictObject({
+  /** User name (or numeric uid) to become after binding. Required when started as root, unless allowRoot. */
+  user: nonEmpty.optional(),
+  /** Group name (or numeric gid). Default: the user's primary group. */
+  group: nonEmpty.optional(),
+  /** Keep running as root when no user is configured (not recommended). Default false. */
+  allowRoot: z.boolean().optional(),
+});
+
 /** The top level. One line per section: add new sections here. */
 export const configSections = {
   host: nonEmpty.optional(),
@@ -221,6 +284,7 @@ export const configSections = {
   defender: defenderSchema.optional(),
   log: logSchema.optional(),
   uploads: uploadsSchema.optional(),
+  run: runSchema.optional(),
   /** FTPS (owned by src/server/tls/config.ts). */
   tls: tlsConfigSchema.optional(),
 };
@@ -233,6 +297,9 @@ export const configSchema = z.strictObject(configSections).superRefine((config, 
     if (seen.has(user.name)) ctx.addIssue({ code: 'custom', path: ['users', i, 'name'], message: `duplicate user "${user.name}" (also users.${seen.get(user.name)})` });
     else seen.set(user.name, i);
   });
+  if (config.run?.group !== undefined && config.run.user === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['run', 'group'], message: 'needs run.user (the user to become after binding)' });
+  }
   const { ports, advertisedPorts } = config.passive ?? {};
   if (advertisedPorts) {
     const listened = ports ?? DEFAULT_PASSIVE_PORT_RANGE;

@@ -11,22 +11,66 @@ import { AnonymousAuthenticator, isAnonymousName } from '../auth/anonymous.js';
 import { CompositeAuthenticator } from '../auth/composite.js';
 import { describePermissions, resolvePermissions } from '../auth/permissions.js';
 import { READ_ONLY, READ_WRITE, type Authenticator, type Permissions } from '../auth/types.js';
-import { ConfigUserStore } from '../auth/user-store.js';
+import { ConfigUserStore, type UserAccount } from '../auth/user-store.js';
 import { LocalStorage } from '../storage/local.js';
 import type { FtpServerOptions } from '../options.js';
 import { tlsConfigToOptions } from '../tls/config.js';
 import type { LogLevel, ServeConfig } from './schema.js';
+import type { VirtualFolder } from '../auth/user-tree.js';
+import { isWithin } from '../../protocol/paths.js';
+import type { PermissionSpec } from '../auth/permissions.js';
+
+type FolderConfig = { path: string; root: string; permissions?: PermissionSpec };
+
+/** Folders and per-path permissions of one account; a folder without permissions takes the account's. */
+function treeOptions(folders: FolderConfig[] | undefined, paths: Record<string, PermissionSpec> | undefined, own: Permissions):
+  { folders?: VirtualFolder[]; paths?: Record<string, Permissions> } {
+  return {
+    ...(folders ? { folders: folders.map((f) => ({ path: f.path, root: f.root, ...(f.permissions !== undefined ? { permissions: resolvePermissions(f.permissions, own) } : {}) })) } : {}),
+    ...(paths ? { paths: Object.fromEntries(Object.entries(paths).map(([p, spec]) => [p, resolvePermissions(spec, own)])) } : {}),
+  };
+}
+
+/**
+ * The folders of an account that the start-up sweep of temporary uploads walks: its root and mounted
+ * folders when it may upload somewhere (write or append, in its own permissions, a folder's or a path's);
+ * none for an account that is read-only everywhere (a big read-only tree is not walked).
+ */
+function uploadRoots(root: string, own: Permissions, folders: FolderConfig[] | undefined, paths: Record<string, PermissionSpec> | undefined): string[] {
+  const sets = [own, ...(folders ?? []).map((f) => resolvePermissions(f.permissions, own)),
+    ...Object.values(paths ?? {}).map((spec) => resolvePermissions(spec, own))];
+  return sets.some((p) => p.write || p.append) ? [root, ...(folders ?? []).map((f) => f.root)] : [];
+}
 
 /** What the CLI banner tells the user about who may log in. */
 export interface ServeSummary {
-  anonymous?: { root: string; permissions: Permissions; description: string };
-  users: { name: string; root: string; description: string }[];
+  anonymous?: { root: string; permissions: Permissions; description: string; folders?: FolderSummary[] };
+  users: { name: string; root: string; description: string; folders?: FolderSummary[] }[];
+}
+
+/** A virtual folder as the banner shows it: "/pub: /srv/ftp/pub (read-only)". */
+export interface FolderSummary {
+  path: string;
+  root: string;
+  description: string;
+}
+
+/** What applies at each mount point: a `paths` entry for it, else the folder's permissions, else the account's. */
+function folderSummaries(folders: FolderConfig[] | undefined, paths: Record<string, PermissionSpec> | undefined, own: Permissions): { folders?: FolderSummary[] } {
+  if (!folders?.length) return {};
+  return {
+    folders: folders.map((f) => ({
+      path: f.path, root: f.root, description: describePermissions(resolvePermissions(paths?.[f.path] ?? f.permissions, own)),
+    })),
+  };
 }
 
 export interface ServePlan {
   options: FtpServerOptions;
   log: { level: LogLevel; file?: string; xferlog?: string };
   summary: ServeSummary;
+  /** Who may log in, in the order asked; `users` is the configured users' store and the accounts it holds. */
+  logins: { anonymous?: AnonymousAuthenticator; users?: { store: ConfigUserStore; accounts: UserAccount[]; cacheKey: string } };
 }
 
 type Plain = Record<string, unknown>;
@@ -64,6 +108,7 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
   const anonymousEnabled = config.anonymous?.enabled ?? users.length === 0;
   const authenticators: Authenticator[] = [];
   const summary: ServeSummary = { users: [] };
+  const logins: ServePlan['logins'] = {};
 
   // Anonymous first: its names are public, so answering them at once leaks nothing, and an anonymous
   // login then never waits for a scrypt verification (which costs ~0.4 s and is rationed).
@@ -71,8 +116,11 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     const anon = config.anonymous ?? {};
     const root = anon.root ?? defaultRoot;
     const permissions = resolvePermissions(anon.permissions, anon.write ? READ_WRITE : READ_ONLY);
-    authenticators.push(new AnonymousAuthenticator({ root, permissions, home: anon.home }));
-    summary.anonymous = { root, permissions, description: describePermissions(permissions) };
+    logins.anonymous = new AnonymousAuthenticator({
+      root, permissions, home: anon.home, quota: anon.quota, maxUploadBytes: anon.maxUploadBytes, ...treeOptions(anon.folders, anon.paths, permissions),
+    });
+    authenticators.push(logins.anonymous);
+    summary.anonymous = { root, permissions, description: describePermissions(permissions), ...folderSummaries(anon.folders, anon.paths, permissions) };
     users.forEach((u, i) => {
       if (isAnonymousName(u.name)) {
         throw new FtpConfigError(`users.${i}.name`, `"${u.name}" is an anonymous login name while anonymous access is on: rename the user or set anonymous.enabled: false`);
@@ -80,25 +128,36 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     });
   }
   if (users.length > 0) {
-    authenticators.push(new ConfigUserStore(users.map((u) => ({
-      name: u.name,
-      passwordHash: u.password,
-      root: u.root,
-      home: u.home,
-      permissions: resolvePermissions(u.permissions, READ_WRITE),
-      uploadMode: u.uploadMode,
-    })), {
+    const accounts: UserAccount[] = users.map((u) => {
+      const permissions = resolvePermissions(u.permissions, READ_WRITE);
+      return {
+        name: u.name,
+        passwordHash: u.password,
+        root: u.root,
+        home: u.home,
+        permissions,
+        quota: u.quota,
+        maxUploadBytes: u.maxUploadBytes,
+        uploadMode: u.uploadMode,
+        ...treeOptions(u.folders, u.paths, permissions),
+      };
+    });
+    const storeOptions = {
       credentialCache: { ttlMs: config.credentialCache?.ttl, maxEntries: config.credentialCache?.maxEntries },
       verificationsPerAddress: config.defender?.verificationsPerAddress,
-    }));
+    };
+    // Validates every account (hash format, names, homes): a reload is refused here, before anything changes.
+    logins.users = { store: new ConfigUserStore(accounts, storeOptions), accounts, cacheKey: JSON.stringify(storeOptions) };
+    authenticators.push(logins.users.store);
     for (const u of users) {
-      summary.users.push({ name: u.name, root: u.root, description: describePermissions(resolvePermissions(u.permissions, READ_WRITE)) });
+      const own = resolvePermissions(u.permissions, READ_WRITE);
+      summary.users.push({ name: u.name, root: u.root, description: describePermissions(own), ...folderSummaries(u.folders, u.paths, own) });
     }
   }
-  const canUpload = (p: Permissions) => p.write || p.append;
+  const anonymous = config.anonymous ?? {};
   const writableRoots = [
-    ...(summary.anonymous && canUpload(summary.anonymous.permissions) ? [summary.anonymous.root] : []),
-    ...users.filter((u) => canUpload(resolvePermissions(u.permissions, READ_WRITE))).map((u) => u.root),
+    ...(summary.anonymous ? uploadRoots(summary.anonymous.root, summary.anonymous.permissions, anonymous.folders, anonymous.paths) : []),
+    ...users.flatMap((u) => uploadRoots(u.root, resolvePermissions(u.permissions, READ_WRITE), u.folders, u.paths)),
   ];
   if (authenticators.length === 0) {
     throw new FtpConfigError('anonymous.enabled', 'nobody could log in: enable anonymous access or configure users');
@@ -131,6 +190,8 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
       maxLoginFailures: config.limits.maxLoginFailures,
       maxSessions: config.limits.maxSessions,
       maxSessionsPerAddress: config.limits.maxSessionsPerAddress,
+      maxUploadBytes: config.limits.maxUploadBytes,
+      quotaRescanMs: config.limits.quotaRescan,
     },
     defender: config.defender && withoutUnset({
       enabled: config.defender.enabled,
@@ -150,7 +211,28 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     // (docs/server.md#uploads-atomic-resumable-or-direct); a read-only tree, however big, is not walked.
     uploads: { mode: config.uploads?.mode, sweep: [...new Set(writableRoots)].map((root) => new LocalStorage(root)) },
   };
-  return { options, log: { level: config.log?.level ?? 'info', file: config.log?.file, xferlog: config.log?.xferlog }, summary };
+  return { options, log: { level: config.log?.level ?? 'info', file: config.log?.file, xferlog: config.log?.xferlog }, summary, logins };
+}
+
+/**
+ * For a reload: the authenticator of `next`, but with the running user store of `previous` kept when its
+ * cache settings are the same, so the verified-credential cache and the per-address bound on verifications
+ * (brute-force protection) survive the reload. `commit()` then puts next's accounts into that store
+ * (ConfigUserStore.update: cached verifications of changed or removed users are dropped); call it once the
+ * new options are in use. Until then the kept store answers with the previous accounts, as before the reload.
+ */
+export function keepUserStore(previous: ServePlan, next: ServePlan): { authenticator: Authenticator; commit(): void } {
+  const kept = previous.logins.users;
+  const fresh = next.logins.users;
+  if (!kept || !fresh || kept.cacheKey !== fresh.cacheKey) return { authenticator: next.options.authenticator, commit: () => {} };
+  const list = [next.logins.anonymous, kept.store].filter((a): a is NonNullable<typeof a> => a !== undefined);
+  return {
+    authenticator: list.length === 1 ? list[0]! : new CompositeAuthenticator(list),
+    commit: () => {
+      kept.store.update(fresh.accounts);
+      next.logins.users = kept.accounts === fresh.accounts ? kept : { ...fresh, store: kept.store };
+    },
+  };
 }
 
 /**
@@ -177,8 +259,13 @@ export async function checkRoots(plan: ServePlan, config: ServeConfig): Promise<
       throw new FtpConfigError(homeKey, `${home} inside ${root}: ${describe(err)}`, { cause: err });
     }
   };
+  // A home inside a virtual folder is in that folder's root, not the account's: not checked here.
+  const baseHome = (home: string | undefined, folders: { path: string }[] | undefined) =>
+    home !== undefined && (folders ?? []).some((f) => isWithin(f.path, home)) ? undefined : home;
   if (plan.summary.anonymous) {
-    await check(plan.summary.anonymous.root, config.anonymous?.root ? 'anonymous.root' : 'DIR', config.anonymous?.home, 'anonymous.home');
+    await check(plan.summary.anonymous.root, config.anonymous?.root ? 'anonymous.root' : 'DIR', baseHome(config.anonymous?.home, config.anonymous?.folders), 'anonymous.home');
+    await Promise.all((config.anonymous?.folders ?? []).map((f, i) => check(f.root, `anonymous.folders.${i}.root`, undefined, '')));
   }
-  await Promise.all((config.users ?? []).map((u, i) => check(u.root, `users.${i}.root`, u.home, `users.${i}.home`)));
+  await Promise.all((config.users ?? []).map((u, i) => check(u.root, `users.${i}.root`, baseHome(u.home, u.folders), `users.${i}.home`)));
+  await Promise.all((config.users ?? []).flatMap((u, i) => (u.folders ?? []).map((f, j) => check(f.root, `users.${i}.folders.${j}.root`, undefined, ''))));
 }

@@ -38,16 +38,34 @@ export function addressKey(address: string): string {
 }
 
 export class Defender {
-  readonly options: ResolvedDefenderOptions;
+  private settings: ResolvedDefenderOptions;
   private readonly addresses: ScoreBook;
-  private readonly users: ScoreBook | undefined;
+  private users: ScoreBook | undefined;
 
   /** `onBan` hears every new ban (FtpServer emits it as the 'ban' event). Throws FtpConfigError. */
   constructor(options: DefenderOptions = {}, private readonly onBan?: (ban: BanEvent) => void) {
-    this.options = resolveDefenderOptions(options);
-    const { threshold, userThreshold, windowMs, banMs, maxBanMs, maxEntries, now } = this.options;
+    this.settings = resolveDefenderOptions(options);
+    const { threshold, userThreshold, windowMs, banMs, maxBanMs, maxEntries, now } = this.settings;
     this.addresses = new ScoreBook({ threshold, windowMs, banMs, maxBanMs, maxEntries, now });
     this.users = userThreshold > 0 ? new ScoreBook({ threshold: userThreshold, windowMs, banMs, maxBanMs, maxEntries, now }) : undefined;
+  }
+
+  get options(): ResolvedDefenderOptions { return this.settings; }
+
+  /**
+   * Apply new options (FtpServer.reconfigure, after resolveDefenderOptions() validated them): allow and
+   * deny lists, scores and on/off at once, for the next connection and the next login; thresholds and ban
+   * lengths for the next points. Scores and bans in force are kept (a reload pardons nobody); turning
+   * user-name bans off (userThreshold 0) forgets the names' scores. The clock stays the one given first.
+   */
+  reconfigure(resolved: ResolvedDefenderOptions): void {
+    this.settings = { ...resolved, now: this.settings.now };
+    const { threshold, userThreshold, windowMs, banMs, maxBanMs, maxEntries, now } = this.settings;
+    this.addresses.retune({ threshold, windowMs, banMs, maxBanMs, maxEntries, now });
+    const userBook = { threshold: userThreshold, windowMs, banMs, maxBanMs, maxEntries, now };
+    if (userThreshold <= 0) this.users = undefined;
+    else if (this.users) this.users.retune(userBook);
+    else this.users = new ScoreBook(userBook);
   }
 
   /** The address is on the allow list: never banned, never refused. */

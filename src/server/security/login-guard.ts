@@ -12,7 +12,8 @@ import type { AuthenticatedUser, Authenticator, LoginContext } from '../auth/typ
 import type { Defender } from './defender.js';
 
 export class DefendedAuthenticator implements Authenticator {
-  constructor(readonly inner: Authenticator, private readonly defender: Defender) {}
+  /** `inner` is replaced by FtpServer.reconfigure (a reload): the next PASS asks the new one. */
+  constructor(public inner: Authenticator, private readonly defender: Defender) {}
 
   knowsUser(username: string): boolean | undefined {
     return this.inner.knowsUser?.(username);

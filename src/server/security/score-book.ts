@@ -55,7 +55,17 @@ export class ScoreBook {
   /** Insertion order is staleness: an entry is re-inserted whenever it changes. */
   private readonly entries = new Map<string, Entry>();
 
-  constructor(readonly options: Readonly<ScoreBookOptions>) {}
+  constructor(private settings: Readonly<ScoreBookOptions>) {}
+
+  get options(): Readonly<ScoreBookOptions> { return this.settings; }
+
+  /**
+   * New threshold, window, ban lengths or size (a configuration reload). Scores and bans already given are
+   * kept: a reload must not pardon anyone. A smaller `maxEntries` takes effect as keys are added.
+   */
+  retune(options: Readonly<ScoreBookOptions>): void {
+    this.settings = options;
+  }
 
   /** Keys remembered now (for tests and operators). */
   get size(): number { return this.entries.size; }

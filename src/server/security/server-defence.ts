@@ -4,7 +4,6 @@
  * admission check the accept paths call first. FtpServer calls defendServer() once in its constructor.
  */
 import type { EventEmitter } from 'node:events';
-import type { Authenticator } from '../auth/types.js';
 import type { FtpServerEvents } from '../events.js';
 import type { FtpServerOptions } from '../options.js';
 import { Admission } from './admission.js';
@@ -16,14 +15,15 @@ export interface ServerDefence {
   defender: Defender;
   /** What the accept paths ask first (admission.ts). */
   admission: Admission;
-  /** The server's authenticator behind the defender's PASS checks (login-guard.ts). */
-  authenticator: Authenticator;
+  /** The server's authenticator behind the defender's PASS checks (login-guard.ts); its `inner` is replaceable. */
+  authenticator: DefendedAuthenticator;
 }
 
 /** Throws FtpConfigError for bad options.defender. */
 export function defendServer(events: EventEmitter<FtpServerEvents>, options: FtpServerOptions): ServerDefence {
   const defender = new Defender(options.defender, ban => events.emit('ban', ban));
   const authenticator = new DefendedAuthenticator(options.authenticator, defender);
-  scoreServerEvents(defender, events, name => options.authenticator.knowsUser?.(name));
+  // Through the wrapper: after a reload (FtpServer.reconfigure) the new authenticator tells unknown names.
+  scoreServerEvents(defender, events, name => authenticator.knowsUser(name));
   return { defender, admission: new Admission(defender, events), authenticator };
 }

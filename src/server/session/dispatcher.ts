@@ -90,7 +90,7 @@ export class Dispatcher {
     this.afterCommand(spec);
     if (host.isClosed) {
       // The client left while the handler ran: release what it opened.
-      if ('kind' in result && result.kind === 'transfer') { result.source?.destroy(); result.sink?.destroy(); }
+      if ('kind' in result && result.kind === 'transfer') { result.source?.destroy(); result.sink?.destroy(); void result.limit?.settle({ ok: false, bytes: 0 }); }
       return;
     }
     if ('kind' in result && result.kind === 'transfer') {
@@ -113,7 +113,7 @@ export class Dispatcher {
    */
   private afterCommand(spec: AnyCommandSpec): void {
     const { state } = this.host.context;
-    if (spec.transfer) state.restOffset = 0;
+    if (spec.transfer) { state.restOffset = 0; state.allocation = undefined; }
     if (spec.verb !== 'RNFR') state.renameFrom = undefined;
   }
 }

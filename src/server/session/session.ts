@@ -166,6 +166,7 @@ export class Session implements DeadlineHolder, ControlChannelOwner, DispatcherH
       // The gate checked it; only a concurrent REIN/close could get here.
       req.source?.destroy();
       req.sink?.destroy();
+      void req.limit?.settle({ ok: false, bytes: 0 });
       void this.send(reply(ReplyCode.CantOpenDataConnection, 'No data connection'));
       return;
     }
@@ -206,6 +207,8 @@ export class Session implements DeadlineHolder, ControlChannelOwner, DispatcherH
     state.pendingUser = undefined;
     state.cwd = normalizePath(user.home ?? '/');
     this.clearLoginDeadline();
+    // A user with a quota: their root is measured at the first login (and again when the count is old).
+    this.services.quotas.loggedIn(user);
     this.events.login(user.name);
   }
 

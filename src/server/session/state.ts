@@ -74,6 +74,11 @@ export class SessionState {
    * other commands in between keep it (real clients send EPSV or TYPE between REST and RETR).
    */
   restOffset = 0;
+  /**
+   * Bytes announced by ALLO (RFC 959 s4.1.3) for the next upload: one that cannot fit the quota or the
+   * upload size limit is refused before its 150 (server/quota/upload-guard.ts). Cleared like restOffset.
+   */
+  allocation: number | undefined;
   /** Set by RNFR for the RNTO that must come right after it (RFC 959 s4.1.3); cleared by any other command. */
   renameFrom: string | undefined;
   /** After EPSV ALL only EPSV may set up data connections (RFC 2428 s4). */
@@ -108,6 +113,7 @@ export class SessionState {
     this.mode = 'S';
     this.structure = 'F';
     this.restOffset = 0;
+    this.allocation = undefined;
     this.renameFrom = undefined;
     this.epsvAll = false;
     this.mlstFacts = DEFAULT_MLST_FACTS;

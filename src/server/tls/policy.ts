@@ -22,9 +22,29 @@ function rank(r: TlsRequirement): number { return REQUIREMENTS.indexOf(r); }
 
 export class TlsPolicy {
   readonly gates: Gate[];
+  private settings: Readonly<FtpServerTlsOptions>;
 
   /** Validates the policy options (FtpConfigError naming the key). */
-  constructor(readonly options: Readonly<FtpServerTlsOptions>) {
+  constructor(options: Readonly<FtpServerTlsOptions>) {
+    TlsPolicy.validate(options);
+    this.settings = options;
+    this.gates = [this.loginGate, this.dataGate];
+  }
+
+  get options(): Readonly<FtpServerTlsOptions> { return this.settings; }
+
+  /**
+   * New requirements (a reload, ServerSecurity.adopt): the next USER, PASS, PROT and transfer of every
+   * session are judged by them. `explicit` and `implicitPort` are listeners and FEAT lines: the caller keeps
+   * them unchanged (they need a restart).
+   */
+  update(options: Readonly<FtpServerTlsOptions>): void {
+    TlsPolicy.validate(options);
+    this.settings = options;
+  }
+
+  /** Throws FtpConfigError naming the key. */
+  static validate(options: Readonly<FtpServerTlsOptions>): void {
     for (const key of ['require', 'requireAnonymous'] as const) {
       const v = options[key];
       if (v !== undefined && !REQUIREMENTS.includes(v)) throw new FtpConfigError(`tls.${key}`, `must be one of ${REQUIREMENTS.join(', ')}`);
@@ -38,7 +58,6 @@ export class TlsPolicy {
     if (options.explicit === false && options.implicitPort === undefined) {
       throw new FtpConfigError('tls.explicit', 'with explicit TLS off, set tls.implicitPort (otherwise TLS is never offered)');
     }
-    this.gates = [this.loginGate, this.dataGate];
   }
 
   /** AUTH TLS is offered on the main port (explicit FTPS, RFC 4217). */

@@ -15,6 +15,12 @@ import type { FtpServerTlsOptions, TlsRequirement } from './options.js';
 import { TlsPolicy } from './policy.js';
 import { ServerTls } from './server-tls.js';
 
+/** New TLS options with their certificate loaded, not yet in use (ServerSecurity.prepare). */
+export interface PreparedTls {
+  options: Readonly<FtpServerTlsOptions>;
+  certificates: CertificateStore;
+}
+
 /**
  * The module exists from construction (the command table is built synchronously); `init()` loads or
  * generates the certificate and must complete before the server accepts connections (FtpServer.listen()
@@ -24,11 +30,39 @@ export class ServerSecurity {
   readonly module: CommandModule;
   readonly policy: TlsPolicy;
   private serverTls: ServerTls | undefined;
+  private settings: Readonly<FtpServerTlsOptions>;
 
   /** Validates the policy options (FtpConfigError naming the key); certificates are loaded by init(). */
-  constructor(readonly options: Readonly<FtpServerTlsOptions>) {
+  constructor(options: Readonly<FtpServerTlsOptions>) {
+    this.settings = options;
     this.policy = new TlsPolicy(options);
     this.module = ftpsCommands(this.policy, () => this.serverTls);
+  }
+
+  get options(): Readonly<FtpServerTlsOptions> { return this.settings; }
+
+  /**
+   * First half of a reload (FtpServer.reconfigure): validate new options and load their certificate (files
+   * read and parsed, key matched) without changing anything. Throws FtpConfigError naming the key.
+   */
+  async prepare(options: Readonly<FtpServerTlsOptions>): Promise<PreparedTls> {
+    TlsPolicy.validate(options);
+    return { options, certificates: await CertificateStore.open(options) };
+  }
+
+  /**
+   * Second half: new AUTH TLS and implicit handshakes get the new certificate and settings, sessions already
+   * protected keep their context (their data connections must resume sessions made with it: server-tls.ts),
+   * and the requirements apply to every session's next command. Listener settings (explicit, implicitPort)
+   * are the caller's to keep.
+   */
+  adopt(prepared: PreparedTls): void {
+    this.policy.update(prepared.options);
+    this.settings = prepared.options;
+    this.serverTls = new ServerTls(prepared.certificates, {
+      requireSessionReuse: prepared.options.requireSessionReuse,
+      handshakeTimeoutMs: prepared.options.handshakeTimeoutMs,
+    });
   }
 
   /** Load (or generate) the certificate. Idempotent. */

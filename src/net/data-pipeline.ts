@@ -27,6 +27,7 @@ import { blockReaderOf } from './block-source.js';
 import { networkError } from './connect.js';
 import { receiveDirect, sendBlocks, type DirectHooks } from './data-direct.js';
 import { ByteMeter, StreamForwarder, WireWriter } from './data-stages.js';
+import { ThrottleStage, type Throttle } from './token-bucket.js';
 
 /** Representation type (RFC 959 s3.1.1): TYPE I (image, the bytes as they are) or TYPE A (line ends converted). */
 export type DataType = 'binary' | 'ascii';
@@ -56,6 +57,11 @@ interface CommonOptions {
   onLocalBytes?: (bytes: number) => void;
   /** Abort the transfer: the pipeline fails with FtpAbortedError (failedEnd 'aborted'). */
   signal?: AbortSignal;
+  /**
+   * A bandwidth cap on the wire's bytes (net/token-bucket.ts). Absent: no cap, and no stage or check for it
+   * on any path.
+   */
+  throttle?: Throttle;
 }
 
 export interface SendOptions extends CommonOptions {
@@ -176,6 +182,7 @@ class DataPipelineRun implements DataPipeline {
     const { options } = this;
     if (this.ascii) return undefined;
     const hooks: DirectHooks = { count: this.countWire, fail: (end, err) => this.noteFailure(end, err), stopped: this.stopped };
+    if (options.throttle) hooks.throttle = options.throttle;
     if (options.direction === 'receive') {
       return () => receiveDirect(options.wire, options.sink, options.endSink ?? true, hooks);
     }
@@ -189,17 +196,18 @@ class DataPipelineRun implements DataPipeline {
 
   private stages(): Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> {
     const { options } = this;
+    const capped = options.throttle ? [new ThrottleStage(options.throttle)] : [];
     if (options.direction === 'send') {
       const toWire = this.toWire = new WireWriter(options.wire, this.countWire);
       return this.ascii
-        ? [options.source, new ByteMeter(this.countLocal), new TypeAEncoder(), toWire]
-        : [options.source, toWire];
+        ? [options.source, new ByteMeter(this.countLocal), new TypeAEncoder(), ...capped, toWire]
+        : [options.source, ...capped, toWire];
     }
     const sink = options.endSink ?? true ? options.sink : (this.forwarder = new StreamForwarder(options.sink));
     const fromWire = new ByteMeter(this.countWire);
     return this.ascii
-      ? [options.wire, fromWire, new TypeADecoder(), new ByteMeter(this.countLocal), sink]
-      : [options.wire, fromWire, sink];
+      ? [options.wire, fromWire, ...capped, new TypeADecoder(), new ByteMeter(this.countLocal), sink]
+      : [options.wire, fromWire, ...capped, sink];
   }
 
   private armIdle(): void {

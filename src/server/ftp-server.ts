@@ -37,6 +37,7 @@ import { ServerSecurity } from './tls/security.js';
 import { defendServer } from './security/server-defence.js';
 import type { Admission } from './security/admission.js';
 import type { Defender } from './security/defender.js';
+import { BandwidthLimiter, type BandwidthOptions } from './limits/bandwidth.js';
 
 /** Extension points (extra commands, NAT resolver, a shared failed-login record); not configuration for users. */
 export interface FtpServerExtensions {
@@ -72,6 +73,8 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   /** Scores, bans, allow and deny lists (options.defender; src/server/security/). */
   readonly defender: Defender;
   private readonly admission: Admission;
+  /** Bandwidth caps (options.limits.bandwidth; setBandwidth()). */
+  readonly bandwidth: BandwidthLimiter;
 
   constructor(options: FtpServerOptions, extensions: FtpServerExtensions = {}) {
     super();
@@ -81,6 +84,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     this.options = resolveOptions(options);
     this.security = options.tls ? new ServerSecurity(options.tls) : undefined;
     this.failedLogins = extensions.failedLoginRecord ?? new MemoryFailedLoginRecord();
+    this.bandwidth = new BandwidthLimiter(options.limits?.bandwidth);
     const defence = defendServer(this, options);
     this.defender = defence.defender;
     this.admission = defence.admission;
@@ -104,8 +108,19 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
         passivePool: new PassivePortPool(this.options.passive.portRange, this.options.timeouts.passiveReclaimMs),
       },
       deadlines: new DeadlineSweep(),
+      bandwidth: this.bandwidth,
       onSessionClosed: s => this.open.delete(s),
     };
+  }
+
+  /**
+   * Replace the bandwidth caps (the same shape as options.limits.bandwidth, bytes per second; an absent cap
+   * is none). Running transfers follow from their next piece (at most about 1/20 s later); nothing is
+   * dropped or restarted. A bad value throws FtpConfigError naming it, and the caps in force stay.
+   * The configuration reload (SIGHUP) calls this with the new file's caps.
+   */
+  setBandwidth(bandwidth: BandwidthOptions | undefined): void {
+    this.bandwidth.set(bandwidth);
   }
 
   /** Sessions currently open. */

@@ -32,6 +32,7 @@ import { sessionInfo } from './session-info.js';
 import type { SessionInfo } from './session-info.js';
 import { SessionState } from './state.js';
 import type { DeadlineHolder, DeadlineSweep } from './timers.js';
+import type { BandwidthLimiter } from '../limits/bandwidth.js';
 
 /** What a session needs from its server. Passed in, never global: two servers never share state. */
 export interface ServerContext {
@@ -41,6 +42,8 @@ export interface ServerContext {
   services: SessionServices;
   /** The idle and login deadlines of every session, on one timer (session/timers.ts). */
   deadlines: DeadlineSweep;
+  /** The server's bandwidth caps (limits/bandwidth.ts). */
+  bandwidth: BandwidthLimiter;
   /** Called once when the session has closed. */
   onSessionClosed?(session: Session): void;
 }
@@ -193,6 +196,7 @@ export class Session implements DeadlineHolder, ControlChannelOwner, DispatcherH
       transferFailed: e => events.transferFailed(e),
       warn: (code, message) => events.warn(code, message),
       reportError: err => events.reportError(err),
+      throttle: direction => this.server.bandwidth.throttle(this.state.user?.name ?? '', direction),
     };
   }
 

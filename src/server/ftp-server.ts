@@ -38,6 +38,7 @@ import { defendServer } from './security/server-defence.js';
 import type { Admission } from './security/admission.js';
 import type { Defender } from './security/defender.js';
 import { BandwidthLimiter, type BandwidthOptions } from './limits/bandwidth.js';
+import { UserSessionCount } from './limits/user-sessions.js';
 
 /** Extension points (extra commands, NAT resolver, a shared failed-login record); not configuration for users. */
 export interface FtpServerExtensions {
@@ -99,6 +100,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
         authenticator: defence.authenticator,
         failedLogins: this.failedLogins,
         commands: table,
+        userSessions: new UserSessionCount(this.options.limits),
         // The seam for NAT (src/server/data/passive-address-resolver.ts): what 227 advertises. The NAT resolver
         // (src/server/nat/): fixed / hostname / per-network address, port map, and a 'warning' when a private
         // address would be advertised to a public client. Same result as the default when nothing is configured.

@@ -19,6 +19,7 @@ import type { SessionState } from '../session/state.js';
 import type { Storage } from '../storage/types.js';
 import type { RunningTransfer, TransferRequest } from '../transfer.js';
 import type { CommandEventDetail } from '../events.js';
+import type { UserSessionCount } from '../limits/user-sessions.js';
 
 /** Argument rule checked by a gate: 'none' refuses an argument, 'required' refuses its absence (501). */
 export type ArgumentRule = 'none' | 'required' | 'optional';
@@ -134,6 +135,8 @@ export interface SessionServices {
   /** The server's passive listeners; none: each listener on its own. */
   readonly passivePool: PassivePortPool | undefined;
   readonly commands: CommandDirectory;
+  /** Sessions logged in per user, against limits.maxSessionsPerUser (limits/user-sessions.ts). */
+  readonly userSessions: UserSessionCount;
 }
 
 /** Events a handler may emit; the session fills in its id, the client's address and the user. */

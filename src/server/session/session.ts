@@ -209,6 +209,7 @@ export class Session implements DeadlineHolder, ControlChannelOwner, DispatcherH
     state.phase = 'logged-in';
     state.pendingUser = undefined;
     state.cwd = normalizePath(user.home ?? '/');
+    this.server.services.userSessions.add(user.name);
     this.clearLoginDeadline();
     this.events.login(user.name);
   }
@@ -216,8 +217,14 @@ export class Session implements DeadlineHolder, ControlChannelOwner, DispatcherH
   /** REIN (RFC 959 s4.1.1): the state's one reset path, the prepared data connection, a new login deadline. */
   reinitialize(): void {
     this.dataChannel.install(undefined);
+    this.leaveUserCount();
     this.state.reset();
     this.startLoginDeadline();
+  }
+
+  /** The logged-in user (if any) has one session less (limits.maxSessionsPerUser). */
+  private leaveUserCount(): void {
+    if (this.state.user) this.server.services.userSessions.remove(this.state.user.name);
   }
 
   // ---- lifetime ----------------------------------------------------------------------------------
@@ -279,6 +286,7 @@ export class Session implements DeadlineHolder, ControlChannelOwner, DispatcherH
     this.clearIdleDeadline();
     this.clearLoginDeadline();
     this.server.deadlines.delete(this);
+    this.leaveUserCount();
     void this.running?.transfer.abort('session closed');
     this.dataChannel.close();
     this.channel.close(graceful);

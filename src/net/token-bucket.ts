@@ -20,8 +20,8 @@ export class TokenBucket {
   private burstSize: number;
 
   /**
-   * `rate`: tokens per second (> 0, finite). `burst`: the most it holds (default: a tenth of a second of
-   * rate, at least `minBurst`). It starts full.
+   * `rate`: tokens per second (> 0, finite). `burst`: the most it holds (default: a twentieth of a second
+   * of rate, at least 16 KiB). It starts full.
    */
   constructor(private ratePerSecond: number, burst?: number, private readonly now: () => number = performanceNow) {
     this.burstSize = burst ?? defaultBurst(ratePerSecond);
@@ -68,9 +68,9 @@ function performanceNow(): number {
 /** Smallest burst of a byte bucket: one TCP window's worth of chunks still moves in one go. */
 const MIN_BURST = 16 * 1024;
 
-/** A tenth of a second of rate: short enough that a cap measured over a few seconds is the cap. */
+/** A twentieth of a second of rate: short enough that a cap measured over a second or two is the cap. */
 function defaultBurst(rate: number): number {
-  return Math.max(MIN_BURST, rate / 10);
+  return Math.max(MIN_BURST, rate / 20);
 }
 
 /**
@@ -93,8 +93,9 @@ export function pieceFor(rate: number, min: number, max: number): number {
 }
 
 /**
- * A stage for the stream pipeline (TYPE A, or a source without a block reader): each chunk passes at once,
- * and the next is taken only after the throttle's wait, so that backpressure slows the stage before it.
+ * A stage for the stream pipeline (TYPE A, or a source without a block reader): a chunk is passed on in
+ * pieces of the throttle's size, each after the throttle's wait; the next chunk is taken only once the
+ * last piece went, so that backpressure slows the stages before it.
  */
 export class ThrottleStage extends Transform {
   private timer: NodeJS.Timeout | undefined;
@@ -104,10 +105,16 @@ export class ThrottleStage extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    const ms = this.throttle.delay(chunk.length);
-    this.push(chunk);
-    if (ms <= 0) { cb(); return; }
-    this.timer = setTimeout(() => { this.timer = undefined; cb(); }, ms);
+    const next = (offset: number): void => {
+      this.timer = undefined;
+      if (offset >= chunk.length) { cb(); return; }
+      const piece = chunk.subarray(offset, offset + this.throttle.pieceBytes());
+      const ms = this.throttle.delay(piece.length);
+      const go = (): void => { this.push(piece); next(offset + piece.length); };
+      if (ms > 0) this.timer = setTimeout(go, ms);
+      else go();
+    };
+    next(0);
   }
 
   override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {

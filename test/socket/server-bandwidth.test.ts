@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Socket } from 'node:net';
-import { LocalStorage } from '../../src/server/index.js';
+import { LocalStorage, MemoryStorage } from '../../src/server/index.js';
 import type { BandwidthOptions } from '../../src/server/index.js';
 import { RawControl, openPassive, startServer, writeAll } from '../support/server-harness.js';
 import type { Harness } from '../support/server-harness.js';
@@ -88,21 +88,22 @@ function rateOf(...runs: Timed[]): number {
   return bytes / ((last - first) / 1000);
 }
 
-function assertNear(rate: number, cap: number, what: string): void {
+function assertNear(t: TestContext, rate: number, cap: number, what: string): void {
   const ratio = rate / cap;
+  t.diagnostic(`${what}: ${(rate / MB).toFixed(3)} MB/s for a cap of ${(cap / MB).toFixed(2)} MB/s`);
   assert.ok(ratio > 0.9 && ratio < 1.1, `${what}: ${(rate / MB).toFixed(2)} MB/s, expected ${(cap / MB).toFixed(2)} MB/s within 10%`);
 }
 
 test('a per-session download cap paces a 4 MB RETR at 2 MB/s (within 10%)', async t => {
   const h = await setup(t, { download: CAP });
   const c = await login(t, h);
-  assertNear(rateOf(await download(c)), CAP, 'download');
+  assertNear(t, rateOf(await download(c)), CAP, 'download');
 });
 
 test('a per-session upload cap paces a 4 MB STOR at 2 MB/s (within 10%); downloads stay uncapped', async t => {
   const h = await setup(t, { upload: CAP });
   const c = await login(t, h);
-  assertNear(rateOf(await upload(c, 'up.bin')), CAP, 'upload');
+  assertNear(t, rateOf(await upload(c, 'up.bin')), CAP, 'upload');
   const down = rateOf(await download(c));
   assert.ok(down > 3 * CAP, `the download is not capped: ${(down / MB).toFixed(1)} MB/s`);
 });
@@ -111,19 +112,19 @@ test('a per-user cap is shared by the user\'s two sessions: 2 MB/s together', as
   const h = await setup(t, { user: { download: CAP } });
   const [a, b] = [await login(t, h), await login(t, h)];
   const runs = await Promise.all([download(a), download(b)]);
-  assertNear(rateOf(...runs), CAP, 'two sessions of one user');
+  assertNear(t, rateOf(...runs), CAP, 'two sessions of one user');
 });
 
 test('a per-user override applies to that user only; a global cap is shared by everyone', async t => {
   const h = await setup(t, { users: { other: { download: CAP } } });
   const fast = rateOf(await download(await login(t, h)));
   assert.ok(fast > 3 * CAP, `test is not capped: ${(fast / MB).toFixed(1)} MB/s`);
-  assertNear(rateOf(await download(await login(t, h, 'other'))), CAP, 'other');
+  assertNear(t, rateOf(await download(await login(t, h, 'other'))), CAP, 'other');
 
   h.server.setBandwidth({ global: { download: CAP } });
   const [a, b] = [await login(t, h), await login(t, h, 'other')];
   const runs = await Promise.all([download(a), download(b)]);
-  assertNear(rateOf(...runs), CAP, 'global, two users');
+  assertNear(t, rateOf(...runs), CAP, 'global, two users');
 });
 
 test('setBandwidth() changes the rate of a running transfer at its next piece', async t => {
@@ -139,8 +140,8 @@ test('setBandwidth() changes the rate of a running transfer at its next piece', 
   });
   const early = mark!.bytes / ((mark!.at - timed.first) / 1000);
   const late = (SIZE - mark!.bytes) / ((timed.last - mark!.at) / 1000);
-  assertNear(early, 1 * MB, 'before setBandwidth');
-  assertNear(late, 3 * MB, 'after setBandwidth');
+  assertNear(t, early, 1 * MB, 'before setBandwidth');
+  assertNear(t, late, 3 * MB, 'after setBandwidth');
   assert.throws(() => h.server.setBandwidth({ download: -1 }), /limits\.bandwidth\.download/);
 });
 
@@ -154,4 +155,25 @@ test('no cap, no bucket: an unlimited transfer creates no token bucket; a capped
   await download(c, () => { if (seen.length === 1) seen.push(h.server.bandwidth.bucketCount); });
   assert.deepEqual(seen, [0, 1]);
   assert.equal(h.server.bandwidth.bucketCount, 0);
+});
+
+test('a cap also paces the stage pipeline: TYPE A, and a source without a block reader (memory storage)', async t => {
+  const storage = new MemoryStorage();
+  const h = await startServer({ storage, options: { limits: { bandwidth: { download: CAP } } } });
+  t.after(() => h.close());
+  const c = await RawControl.login(h);
+  t.after(() => c.close());
+  const lines = Buffer.alloc(SIZE / 2, 'abcdefghi\n');
+  const data = await openPassive(c);
+  assert.equal((await c.send('STOR text.txt')).code, 150);
+  await writeAll(data, lines);
+  assert.equal((await c.read()).code, 226);
+  assert.equal((await c.send('TYPE A')).code, 200);
+  const down = await openPassive(c);
+  const got = drain(down);
+  assert.equal((await c.send('RETR text.txt')).code, 150);
+  const timed = await got;
+  assert.equal((await c.read()).code, 226);
+  assert.equal(timed.bytes, SIZE / 2 + SIZE / 20, 'CR added before each LF');
+  assertNear(t, rateOf(timed), CAP, 'TYPE A from memory');
 });

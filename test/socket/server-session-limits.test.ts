@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import type { Authenticator, WarningEvent } from '../../src/server/index.js';
 import { MemoryStorage, RawControl, TestAuthenticator, openActive, startServer } from '../support/server-harness.js';
 import type { Harness, HarnessOptions } from '../support/server-harness.js';
@@ -46,9 +47,9 @@ test('maxSessionsPerUser: the login over the limit gets 530 before its password 
   assert.equal(verifications, before, 'no password was checked');
   assert.ok(warnings.some(w => w.code === 'user-session-limit' && /"test"/.test(w.message)));
   // The connection stays usable: once a session of the user ends, the same connection logs in.
+  const closed = once(h.server, 'session-close');
   a.close();
-  await a.waitClosed();
-  await waitFor(() => h.server.sessions().filter(s => s.user === 'test').length === 1);
+  await closed;
   assert.equal((await third.send('USER test')).code, 331);
   assert.equal((await third.send('PASS test')).code, 230);
   // REIN gives the place back too.
@@ -58,15 +59,6 @@ test('maxSessionsPerUser: the login over the limit gets 530 before its password 
   for (let i = 0; i < 3; i++) await login(t, h, 'vip');
   assert.equal(await RawControl.loginCode(h.host, h.port, 'vip', 'vip'), 530);
 });
-
-/** Poll a condition the server reaches asynchronously (a closed session leaving its count). */
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise(resolve => setImmediate(resolve));
-  }
-}
 
 test('command rate: a NOOP flood is slowed to the rate, then closed with 421; a normal session beside it is not', async t => {
   const rate = 40;
@@ -96,7 +88,10 @@ test('command rate: a NOOP flood is slowed to the rate, then closed with 421; a 
   assert.ok(ok <= burst + rate * seconds + 5, `${ok} NOOPs answered in ${seconds.toFixed(2)} s at ${rate}/s`);
   assert.ok(ok >= burst, `${ok} NOOPs answered`);
   const mine = warnings.filter(w => w.sessionId === floodId).map(w => w.code);
-  assert.deepEqual(mine, ['command-rate', 'command-rate-exceeded']);
+  // Slowed first (again, if a loaded machine let the bucket refill in between), closed last.
+  assert.equal(mine[0], 'command-rate');
+  assert.equal(mine.at(-1), 'command-rate-exceeded');
+  assert.ok(mine.slice(0, -1).every(code => code === 'command-rate'), mine.join());
   assert.ok(h.server.defender.scoreOf('127.0.0.1') > 0, 'the defender scored it');
   assert.equal((await normal.send('NOOP')).code, 200, 'the normal session is still open');
 });

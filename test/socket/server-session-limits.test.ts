@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { JsonLogger } from '../../src/server/index.js';
 import type { Authenticator, WarningEvent } from '../../src/server/index.js';
 import { MemoryStorage, RawControl, TestAuthenticator, openActive, startServer } from '../support/server-harness.js';
 import type { Harness, HarnessOptions } from '../support/server-harness.js';
@@ -98,6 +100,10 @@ test('command rate: a NOOP flood is slowed to the rate, then closed with 421; a 
 
 test('PASV/PORT churn: set-ups without a transfer beyond the limit get 421 and a close; a transfer resets the count', async t => {
   const { h, warnings } = await setup(t, { options: { limits: { maxDataSetupsWithoutTransfer: 3 } } });
+  const log = new PassThrough();
+  let logged = '';
+  log.on('data', (d: Buffer) => { logged += d.toString(); });
+  t.after(new JsonLogger({ stream: log }).attach(h.server));
   const c = await login(t, h);
   for (let i = 0; i < 3; i++) assert.equal((await c.send('EPSV')).code, 229);
   // A transfer command resets the count (here one that fails: no such file).
@@ -112,4 +118,7 @@ test('PASV/PORT churn: set-ups without a transfer beyond the limit get 421 and a
   await c.waitClosed();
   assert.ok(warnings.some(w => w.code === 'data-setup-churn' && /limits\.maxDataSetupsWithoutTransfer 3/.test(w.message)));
   assert.equal(h.server.defender.scoreOf('127.0.0.1'), 3, 'scored as limitExceeded');
+  const line = logged.split('\n').filter(Boolean).map(l => JSON.parse(l) as Record<string, unknown>).find(e => e.code === 'data-setup-churn');
+  assert.ok(line, 'a line in the JSON log');
+  assert.equal(line.level, 'warn');
 });

@@ -177,3 +177,18 @@ test('a cap also paces the stage pipeline: TYPE A, and a source without a block 
   assert.equal(timed.bytes, SIZE / 2 + SIZE / 20, 'CR added before each LF');
   assertNear(t, rateOf(timed), CAP, 'TYPE A from memory');
 });
+
+test('waiting for a cap is not idleness: a capped upload whose waits exceed timeouts.dataIdle completes', async t => {
+  // 64 KiB chunks under a 64 KiB/s cap wait about a second each; the idle deadline is 300 ms.
+  const h = await startServer({ options: { timeouts: { dataIdleMs: 300 }, limits: { bandwidth: { upload: 64 * 1024 } } } });
+  t.after(() => h.close());
+  const c = await RawControl.login(h);
+  t.after(() => c.close());
+  assert.equal((await c.send('TYPE I')).code, 200);
+  const data = await openPassive(c);
+  assert.equal((await c.send('STOR slow.bin')).code, 150);
+  await writeAll(data, Buffer.alloc(192 * 1024, 3));
+  const final = await c.read();
+  assert.equal(final.code, 226, `${final.code} ${final.text}`);
+  assert.equal((await c.send('SIZE slow.bin')).code, 213);
+});

@@ -23,6 +23,7 @@ import type { Duplex, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { FtpNetworkError } from '../errors.js';
 import type { BlockReader } from './block-source.js';
+import type { Throttle } from './token-bucket.js';
 
 /** Block size for file reads, and the batch size for sink writes. */
 export const BLOCK_SIZE = 1024 * 1024;
@@ -47,6 +48,19 @@ export interface DirectHooks {
   stopped: Promise<never>;
   /** Receiving: asked before a chunk is written; an error refuses it and fails the local end. */
   admit?(bytes: number): Error | undefined;
+  /**
+   * A bandwidth cap (net/token-bucket.ts): sending reads pieces of its size and waits its delay before
+   * writing each; receiving pauses the wire for its delay (TCP backpressure slows the peer). Absent: the
+   * paths below are the unlimited ones, untouched.
+   */
+  throttle?: Throttle;
+}
+
+/** Wait `ms` on one timer, or until the transfer is stopped (the timer is cleared either way). */
+function pause(ms: number, stopped: Promise<never>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([new Promise<void>(resolve => { timer = setTimeout(resolve, ms); }), stopped])
+    .finally(() => clearTimeout(timer));
 }
 
 function closedWireError(): FtpNetworkError {
@@ -76,14 +90,21 @@ export async function sendBlocks(wire: Duplex, reader: BlockReader, hooks: Direc
     for (let i = 0; ; i ^= 1) {
       // The block is free once the socket took it; meanwhile the other block is being written.
       if (writes[i]) await orStop(writes[i]!);
+      // Capped: a piece of about 1/20 s of the cap, so the wire is paced rather than sent 1 MiB bursts.
+      const { throttle } = hooks;
+      const want = throttle ? throttle.pieceBytes() : BLOCK_SIZE;
       let n: number;
       try {
-        n = await orStop(reader.read(blocks[i]!));
+        n = await orStop(reader.read(want < BLOCK_SIZE ? blocks[i]!.subarray(0, want) : blocks[i]!));
       } catch (err) {
         hooks.fail('local', err);
         throw err;
       }
       if (n === 0) break;
+      if (throttle) {
+        const ms = throttle.delay(n);
+        if (ms > 0) await pause(ms, hooks.stopped);
+      }
       const write = writeBlock(wire, n === BLOCK_SIZE ? blocks[i]! : blocks[i]!.subarray(0, n), hooks);
       write.catch(() => { /* awaited before the block is reused, or at the end */ });
       writes[i] = write;
@@ -117,11 +138,17 @@ export function receiveDirect(wire: Duplex, sink: Writable, endSink: boolean, ho
     /** The wire ended; a caller's stream (not endSink) is waited on until it took the last batch. */
     let ending = false;
     let flushLater: NodeJS.Immediate | undefined;
+    /** The wire is paused for a bandwidth cap until this timer fires (hooks.throttle). */
+    let rateTimer: NodeJS.Timeout | undefined;
+    /** The wire is paused until the sink drains. */
+    let drainWait = false;
+    const { throttle } = hooks;
 
     const uncork = (): void => { if (corked) { corked = false; sink.uncork(); } };
     const cleanup = (): void => {
       over = true;
       clearImmediate(flushLater);
+      clearTimeout(rateTimer);
       wire.off('data', onData); wire.off('end', onEnd); wire.off('close', onWireClose); wire.off('error', onWireError);
       sink.off('error', onSinkError); sink.off('close', onSinkClose); sink.off('drain', onDrain);
     };
@@ -135,10 +162,24 @@ export function receiveDirect(wire: Duplex, sink: Writable, endSink: boolean, ho
     };
     const done = (): void => { if (!over) { cleanup(); resolve(); } };
 
+    /** Hold the wire for a cap's delay: the socket is not read, its window fills, the sender slows. */
+    const holdFor = (ms: number): void => {
+      clearTimeout(rateTimer);
+      wire.pause();
+      rateTimer = setTimeout(() => {
+        rateTimer = undefined;
+        if (!over && !drainWait && !ending) wire.resume();
+      }, ms);
+    };
+
     const onData = (chunk: Buffer): void => {
       const refused = hooks.admit?.(chunk.length);
       if (refused) { failWith('local', refused); return; }
       hooks.count(chunk.length);
+      if (throttle) {
+        const ms = throttle.delay(chunk.length);
+        if (ms > 0) holdFor(ms);
+      }
       // A sink that failed a write is destroyed at once but reports its error a tick later: name that error.
       if (sink.destroyed || sink.writableEnded) { failWith('local', sink.errored ?? new Error('the destination stream is closed')); return; }
       if (!corked) { corked = true; sink.cork(); }
@@ -159,14 +200,16 @@ export function receiveDirect(wire: Duplex, sink: Writable, endSink: boolean, ho
       batched = 0;
       uncork();
       if (sink.writableLength >= sink.writableHighWaterMark && sink.writableNeedDrain) {
+        drainWait = true;
         wire.pause();
         sink.once('drain', onDrain);
       }
     };
     const onDrain = (): void => {
+      drainWait = false;
       if (over) return;
       if (ending) { done(); return; }
-      wire.resume();
+      if (!rateTimer) wire.resume();
     };
     const onEnd = (): void => {
       ending = true;

@@ -27,6 +27,7 @@ import { blockReaderOf } from './block-source.js';
 import { networkError } from './connect.js';
 import { receiveDirect, sendBlocks, type DirectHooks } from './data-direct.js';
 import { ByteMeter, StreamForwarder, WireWriter } from './data-stages.js';
+import { ThrottleStage, type Throttle } from './token-bucket.js';
 
 /** Representation type (RFC 959 s3.1.1): TYPE I (image, the bytes as they are) or TYPE A (line ends converted). */
 export type DataType = 'binary' | 'ascii';
@@ -56,6 +57,11 @@ interface CommonOptions {
   onLocalBytes?: (bytes: number) => void;
   /** Abort the transfer: the pipeline fails with FtpAbortedError (failedEnd 'aborted'). */
   signal?: AbortSignal;
+  /**
+   * A bandwidth cap on the wire's bytes (net/token-bucket.ts). Absent: no cap, and no stage or check for it
+   * on any path.
+   */
+  throttle?: Throttle;
 }
 
 export interface SendOptions extends CommonOptions {
@@ -108,6 +114,8 @@ class DataPipelineRun implements DataPipeline {
   /** The first failure seen; it becomes failedEnd only if the pipeline fails (a late wire error may not). */
   private first: { end: FailedEnd; err: unknown } | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** Until when (performance.now() ms) the throttle holds the transfer back: no idle failure before then. */
+  private heldUntil = 0;
   private forwarder: StreamForwarder | undefined;
   /** Sending: the last stage, which alone writes into the wire. */
   private toWire: WireWriter | undefined;
@@ -115,10 +123,13 @@ class DataPipelineRun implements DataPipeline {
   /** Rejects on abort or at the idle deadline: stops the TYPE I paths, which are no stream pipeline. */
   private readonly stopped: Promise<never>;
   private stop!: (err: unknown) => void;
+  /** options.throttle, noting its waits for the idle deadline (heldBy). */
+  private readonly throttle: Throttle | undefined;
 
   constructor(private readonly options: DataPipelineOptions) {
     this.stopped = new Promise<never>((_, reject) => { this.stop = reject; });
     this.stopped.catch(() => { /* observed by the TYPE I paths */ });
+    this.throttle = options.throttle && this.heldBy(options.throttle);
     this.done = this.run();
   }
 
@@ -188,6 +199,7 @@ class DataPipelineRun implements DataPipeline {
     const { options } = this;
     if (this.ascii) return undefined;
     const hooks: DirectHooks = { count: this.countWire, fail: (end, err) => this.noteFailure(end, err), stopped: this.stopped, admit: this.admitLocal };
+    if (this.throttle) hooks.throttle = this.throttle;
     if (options.direction === 'receive') {
       return () => receiveDirect(options.wire, options.sink, options.endSink ?? true, hooks);
     }
@@ -201,23 +213,43 @@ class DataPipelineRun implements DataPipeline {
 
   private stages(): Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> {
     const { options } = this;
+    const capped = this.throttle ? [new ThrottleStage(this.throttle)] : [];
     if (options.direction === 'send') {
       const toWire = this.toWire = new WireWriter(options.wire, this.countWire);
       return this.ascii
-        ? [options.source, new ByteMeter(this.countLocal), new TypeAEncoder(), toWire]
-        : [options.source, toWire];
+        ? [options.source, new ByteMeter(this.countLocal), new TypeAEncoder(), ...capped, toWire]
+        : [options.source, ...capped, toWire];
     }
     const sink = options.endSink ?? true ? options.sink : (this.forwarder = new StreamForwarder(options.sink));
     const fromWire = new ByteMeter(this.countWire);
     return this.ascii
-      ? [options.wire, fromWire, new TypeADecoder(), new ByteMeter(b => this.admitLocal(b) ?? this.countLocal(b)), sink]
-      : [options.wire, fromWire, sink];
+      ? [options.wire, fromWire, ...capped, new TypeADecoder(), new ByteMeter(b => this.admitLocal(b) ?? this.countLocal(b)), sink]
+      : [options.wire, fromWire, ...capped, sink];
+  }
+
+  /**
+   * options.throttle, noting how long it holds the transfer back: a wait of our own making is no idle
+   * peer (a 64 KiB chunk under a 1 KiB/s cap waits 64 s, longer than a short idle deadline).
+   */
+  private heldBy(t: Throttle): Throttle {
+    return {
+      pieceBytes: () => t.pieceBytes(),
+      delay: (bytes: number): number => {
+        const ms = t.delay(bytes);
+        if (ms > 0) this.heldUntil = Math.max(this.heldUntil, performance.now() + ms);
+        return ms;
+      },
+    };
   }
 
   private armIdle(): void {
     const ms = this.options.idleTimeoutMs ?? 0;
     if (ms <= 0) return;
-    this.idleTimer = setTimeout(() => {
+    const onIdle = (): void => {
+      // Held back by the throttle: the deadline counts from the end of that wait (never sooner than ms:
+      // refresh() restarts a timer with the delay it was armed with).
+      const held = this.heldUntil + ms - performance.now();
+      if (held > 0) { this.idleTimer = setTimeout(onIdle, Math.max(held, ms)); return; }
       const err = networkError({ connection: 'data', phase: 'transfer', failure: 'timeout', elapsedMs: ms,
         endpoint: this.options.endpoint, detail: `no data moved for ${ms} ms after ${this.wireBytes} bytes` });
       this.noteFailure('idle', err);
@@ -226,7 +258,8 @@ class DataPipelineRun implements DataPipeline {
       // a wire reset meanwhile is only noted (WireWriter fails on a failed write, so that a peer closing
       // right after the last byte is no failure). The idle deadline ends both cases here.
       this.toWire?.destroy(err);
-    }, ms);
+    };
+    this.idleTimer = setTimeout(onIdle, ms);
   }
 }
 

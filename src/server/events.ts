@@ -110,7 +110,10 @@ export interface SessionErrorEvent {
 export interface WarningEvent {
   sessionId?: string;
   remoteAddress?: string;
-  /** Stable code: 'foreign-data-connection', 'passive-ports-exhausted', 'session-limit', ... */
+  /**
+   * Stable code: 'foreign-data-connection', 'passive-ports-exhausted', 'session-limit', 'user-session-limit',
+   * 'command-rate', 'command-rate-exceeded', 'data-setup-churn', 'line-too-long', ... (docs/server.md#limits)
+   */
   code: string;
   message: string;
 }

@@ -42,6 +42,8 @@ import type { Defender } from './security/defender.js';
 import { canSweepUploads, type Storage } from './storage/types.js';
 import type { DefendedAuthenticator } from './security/login-guard.js';
 import { reconfigureServer, type ReconfigureResult } from './reconfigure.js';
+import { BandwidthLimiter, type BandwidthOptions } from './limits/bandwidth.js';
+import { UserSessionCount } from './limits/user-sessions.js';
 
 /** Extension points (extra commands, NAT resolver, a shared failed-login record); not configuration for users. */
 export interface FtpServerExtensions {
@@ -100,6 +102,8 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   private given: FtpServerOptions;
   private readonly guardedAuthenticator: DefendedAuthenticator;
   private readonly customResolver: boolean;
+  /** Bandwidth caps (options.limits.bandwidth; setBandwidth()). */
+  readonly bandwidth: BandwidthLimiter;
 
   constructor(options: FtpServerOptions, extensions: FtpServerExtensions = {}) {
     super();
@@ -112,6 +116,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     this.customResolver = extensions.passiveAddressResolver !== undefined;
     this.security = options.tls ? new ServerSecurity(options.tls) : undefined;
     this.failedLogins = extensions.failedLoginRecord ?? new MemoryFailedLoginRecord();
+    this.bandwidth = new BandwidthLimiter(options.limits?.bandwidth);
     const defence = defendServer(this, options);
     this.defender = defence.defender;
     this.admission = defence.admission;
@@ -128,6 +133,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
         failedLogins: this.failedLogins,
         commands: table,
         hooks: HookRunner.of(extensions.hooks, extensions.hookTimeoutMs),
+        userSessions: new UserSessionCount(this.options.limits),
         // The seam for NAT (src/server/data/passive-address-resolver.ts): what 227 advertises. The NAT resolver
         // (src/server/nat/): fixed / hostname / per-network address, port map, and a 'warning' when a private
         // address would be advertised to a public client. Same result as the default when nothing is configured.
@@ -138,6 +144,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
         quotas: new QuotaBook({ rescanAfterMs: this.options.limits.quotaRescanMs, warn: (code, message) => this.emit('warning', { code, message }) }),
       },
       deadlines: new DeadlineSweep(),
+      bandwidth: this.bandwidth,
       onSessionClosed: s => this.open.delete(s),
     };
   }
@@ -161,6 +168,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       services: this.context.services,
       authenticator: this.guardedAuthenticator,
       defender: this.defender,
+      bandwidth: this.bandwidth,
       security: this.security,
       passiveResolver: this.customResolver ? undefined : (p: FtpServerOptions['passive']) => this.natResolver(p),
       onCertificates: () => this.watchCertificates(),
@@ -173,6 +181,16 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   /** A rotated certificate that cannot be used yet (key not matching, half-written file) is worth a warning. */
   private watchCertificates(): void {
     this.security?.certificates.on('error', err => this.emit('warning', { code: 'tls-certificate-reload', message: `certificate files changed but cannot be used yet (the previous certificate stays in use): ${err.message}` }));
+  }
+
+  /**
+   * Replace the bandwidth caps (the same shape as options.limits.bandwidth, bytes per second; an absent cap
+   * is none). Running transfers follow from their next piece (at most about 1/20 s later); nothing is
+   * dropped or restarted. A bad value throws FtpConfigError naming it, and the caps in force stay.
+   * The configuration reload (SIGHUP) calls this with the new file's caps.
+   */
+  setBandwidth(bandwidth: BandwidthOptions | undefined): void {
+    this.bandwidth.set(bandwidth);
   }
 
   /** Sessions currently open. */

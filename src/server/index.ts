@@ -53,3 +53,5 @@ export { loadConfigFile, validateConfig, planServe, mergeConfig, checkRoots } fr
 export type { ServeConfig, ServeConfigInput, ServePlan } from './config/index.js';
 export { JsonLogger, openLogFile, XferLogger } from './log/index.js';
 export type { JsonLoggerOptions, LogLevel, XferLoggerOptions } from './log/index.js';
+export { BandwidthLimiter, parseRate } from './limits/bandwidth.js';
+export type { BandwidthOptions, BandwidthCaps } from './limits/bandwidth.js';

@@ -6,6 +6,7 @@ import type { Authenticator } from './auth/types.js';
 import type { FtpServerTlsOptions } from './tls/options.js';
 import type { DefenderOptions } from './security/defender-options.js';
 import type { Storage, UploadMode } from './storage/types.js';
+import type { BandwidthOptions } from './limits/bandwidth.js';
 
 export interface PortRange {
   min: number;
@@ -113,6 +114,34 @@ export interface LimitOptions {
    * last scan rescans it (files changed behind the server's back). 0: never rescan. Default 15 minutes.
    */
   quotaRescanMs?: number;
+  /**
+   * Sessions one user may have logged in at once; the login over it is answered 530 (like SFTPGo's
+   * max_sessions), before its password is checked, and the session stays open. Default 0: no limit.
+   */
+  maxSessionsPerUser?: number;
+  /** Per user name: replaces maxSessionsPerUser for that user (0: no limit). */
+  maxSessionsByUser?: Record<string, number>;
+  /**
+   * Commands one session may run per second, on average (a token bucket with `commandBurst`). Over it the
+   * session is slowed: its next command waits, and its control socket is not read meanwhile. Default 500
+   * (a fast mirror of small files sends far fewer); 0: no limit.
+   */
+  commandsPerSecond?: number;
+  /** Commands a session may send at once before commandsPerSecond applies. Default 2 x commandsPerSecond. */
+  commandBurst?: number;
+  /** A session slowed by commandsPerSecond without a break for this long gets 421 and is closed. Default 10 s. */
+  commandRateCloseMs?: number;
+  /**
+   * PASV/EPSV/PORT/EPRT a session may send in a row without a transfer command; the next is answered 421
+   * and the session is closed (each passive one takes a port of the shared range). Default 50; 0: no limit.
+   */
+  maxDataSetupsWithoutTransfer?: number;
+  /**
+   * Bandwidth caps in bytes per second: `upload`/`download` per session, `user` shared by a user's
+   * sessions, `global` for the server, `users` per user name. Default: none. Changed at run time with
+   * FtpServer.setBandwidth().
+   */
+  bandwidth?: BandwidthOptions;
 }
 
 /** How uploads reach their final name (docs/server.md#uploads-atomic-resumable-or-direct). */

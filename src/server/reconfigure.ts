@@ -8,7 +8,8 @@
  * What a change reaches:
  * - authenticator: the next PASS (sessions already logged in keep their user, storage and permissions);
  * - limits, timeouts, active: the next connection, command, login or transfer (maxLineLength and
- *   commandLineMs are fixed per session at connect, so new sessions only);
+ *   commandLineMs are fixed per session at connect, so new sessions only); bandwidth caps reach running
+ *   transfers at their next piece (limits/bandwidth.ts);
  * - passive: the next PASV/EPSV (a new range gets a new port pool; listeners already open keep their port);
  * - defender: allow and deny lists at the next connect and PASS; scores and bans in force are kept;
  * - tls: the next AUTH TLS or implicit handshake gets the new certificate and protocol settings (running
@@ -28,6 +29,7 @@ import { resolveDefenderOptions, type ResolvedDefenderOptions } from './security
 import type { Defender } from './security/defender.js';
 import type { DefendedAuthenticator } from './security/login-guard.js';
 import type { PreparedTls, ServerSecurity } from './tls/security.js';
+import { resolveBandwidth, type BandwidthLimiter } from './limits/bandwidth.js';
 
 /** What FtpServer.reconfigure() did. */
 export interface ReconfigureResult {
@@ -48,6 +50,8 @@ export interface ReconfigureTarget {
   services: SessionServices;
   authenticator: DefendedAuthenticator;
   defender: Defender;
+  /** Bandwidth caps (limits.bandwidth): running transfers follow a change at their next piece. */
+  bandwidth: BandwidthLimiter;
   security: ServerSecurity | undefined;
   /** A new NAT resolver for new passive options; undefined when the host application supplied its own. */
   passiveResolver: ((options: FtpServerOptions['passive']) => PassiveAddressResolver) | undefined;
@@ -76,6 +80,8 @@ export async function reconfigureServer(target: ReconfigureTarget, next: Partial
   }
   const merged: FtpServerOptions = { ...given, ...next, host: given.host, port: given.port };
   const resolved = resolveOptions(merged);
+  // limits.bandwidth is checked here too (resolveOptions leaves it to the limiter), so a bad cap refuses the whole reload.
+  if (has('limits')) resolveBandwidth(merged.limits?.bandwidth);
   if (has('active')) await checkActiveSourcePrivilege(next.active);
   const defender: ResolvedDefenderOptions | undefined = has('defender') ? resolveDefenderOptions(next.defender) : undefined;
   const passiveChanged = has('passive') || has('timeouts');
@@ -103,6 +109,8 @@ export async function reconfigureServer(target: ReconfigureTarget, next: Partial
   Object.assign(live.active, resolved.active);
   Object.assign(live.timeouts, resolved.timeouts);
   Object.assign(live.limits, resolved.limits);
+  // The upload mode of uploads that start from now on (docs/server.md#uploads-atomic-resumable-or-direct).
+  live.uploads.mode = resolved.uploads.mode;
   if (passiveChanged) {
     live.passive.portRange = resolved.passive.portRange;
     live.passive.address = resolved.passive.address;
@@ -116,7 +124,8 @@ export async function reconfigureServer(target: ReconfigureTarget, next: Partial
     target.security!.adopt(tls);
     target.onCertificates();
   }
-  // Bandwidth (server.setBandwidth) and quotas: validated in the first half and applied here, same shape.
+  // Quotas follow the user records (authenticator) and limits.maxUploadBytes/quotaRescanMs (limits above).
+  if (has('limits')) target.bandwidth.set(merged.limits?.bandwidth);
   const applied = (Object.keys(next) as Array<keyof FtpServerOptions>).filter((k) => !needsRestart.includes(k) && !(k === 'tls' && !tls));
   target.given = { ...merged, ...(tls ? { tls: tls.options } : { tls: given.tls }) };
   return {

@@ -40,9 +40,28 @@ export interface ResolvedServerOptions {
   limits: {
     maxLineLength: number; loginFailureDelayMs: number; maxLoginFailures: number; maxSessions: number;
     maxSessionsPerAddress: number; maxUploadBytes: number; quotaRescanMs: number;
+    /** Infinity: no limit. */
+    maxSessionsPerUser: number;
+    maxSessionsByUser: ReadonlyMap<string, number>;
+    /** Infinity: no limit. */
+    commandsPerSecond: number;
+    commandBurst: number;
+    commandRateCloseMs: number;
+    /** Infinity: no limit. */
+    maxDataSetupsWithoutTransfer: number;
   };
   uploads: { mode: UploadMode };
 }
+
+/** A count limit where 0 means "none" (Infinity); throws FtpConfigError naming `limits.<key>`. */
+function countLimit(key: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if ((!Number.isInteger(v) && v !== Infinity) || v < 0) throw new FtpConfigError(`limits.${key}`, 'must be an integer >= 0 (0: no limit)');
+  return v === 0 ? Infinity : v;
+}
+
+/** Default command rate: far above what a mirror of small files sends, far below a flood of NOOPs. */
+export const DEFAULT_COMMANDS_PER_SECOND = 500;
 
 export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
   const portRange = o.passive?.portRange ?? DEFAULT_PASSIVE_PORT_RANGE;
@@ -66,6 +85,13 @@ export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
   }
   const quotaRescanMs = o.limits?.quotaRescanMs ?? DEFAULT_QUOTA_RESCAN_MS;
   if (!(quotaRescanMs >= 0)) throw new FtpConfigError('limits.quotaRescanMs', 'must be >= 0 (0: never rescan)');
+  const commandsPerSecond = countLimit('commandsPerSecond', o.limits?.commandsPerSecond, DEFAULT_COMMANDS_PER_SECOND);
+  const commandBurst = o.limits?.commandBurst ?? (Number.isFinite(commandsPerSecond) ? 2 * commandsPerSecond : Infinity);
+  if (!(commandBurst >= 1)) throw new FtpConfigError('limits.commandBurst', 'must be a number >= 1');
+  const maxSessionsByUser = new Map<string, number>();
+  for (const [name, n] of Object.entries(o.limits?.maxSessionsByUser ?? {})) {
+    maxSessionsByUser.set(name, countLimit(`maxSessionsByUser.${name}`, n, 0));
+  }
   const active = o.active as (FtpServerOptions['active'] & { sourceAddress?: string; sourcePort?: number }) | undefined;
   return {
     host: o.host,
@@ -95,6 +121,12 @@ export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
       maxSessionsPerAddress: maxSessionsPerAddress === 0 ? Infinity : maxSessionsPerAddress,
       maxUploadBytes,
       quotaRescanMs,
+      maxSessionsPerUser: countLimit('maxSessionsPerUser', o.limits?.maxSessionsPerUser, 0),
+      maxSessionsByUser,
+      commandsPerSecond,
+      commandBurst,
+      commandRateCloseMs: o.limits?.commandRateCloseMs ?? 10_000,
+      maxDataSetupsWithoutTransfer: countLimit('maxDataSetupsWithoutTransfer', o.limits?.maxDataSetupsWithoutTransfer, 50),
     },
     uploads: { mode: uploadMode },
   };

@@ -22,6 +22,7 @@ import type { ResolvedServerOptions } from './resolved-options.js';
 import type { DataChannel } from './data/data-channel.js';
 import type { TransferEvent, TransferFailedEvent } from './events.js';
 import { storageErrorReply } from './storage-replies.js';
+import type { TransferThrottle } from './limits/bandwidth.js';
 
 /** A transfer to run over the session's data channel; the session sends 150, moves the data, then 226. */
 export interface TransferRequest {
@@ -73,6 +74,8 @@ export interface TransferHost {
   warn(code: string, message: string): void;
   /** A 'session-error'. */
   reportError(err: unknown): void;
+  /** The bandwidth caps of an upload or download (limits/bandwidth.ts); released when the transfer ends. */
+  throttle?(direction: 'upload' | 'download'): TransferThrottle;
 }
 
 export interface RunningTransfer {
@@ -105,6 +108,7 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
   aborted.catch(() => { /* observed through Promise.race */ });
 
   let pipelineRun: DataPipeline | undefined;
+  let throttle: TransferThrottle | undefined;
 
   /**
    * Destroy the storage streams and wait (bounded) until the sink has closed: an upload's cleanup (an atomic
@@ -157,8 +161,10 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
 
     // Big writes, few syscalls: no Nagle delay on the last partial segment.
     (socket as Partial<Socket>).setNoDelay?.(true);
+    // Listings are not capped (proftpd's TransferRate and vsftpd's rates cap file transfers too).
+    throttle = req.direction === 'list' ? undefined : host.throttle?.(req.direction);
     const common = { wire: socket, type: req.ascii ? 'ascii' as const : 'binary' as const,
-      idleTimeoutMs: host.options.timeouts.dataIdleMs, signal: controller.signal };
+      idleTimeoutMs: host.options.timeouts.dataIdleMs, signal: controller.signal, ...(throttle ? { throttle } : {}) };
     const data = runDataPipeline(req.direction === 'upload'
       ? { direction: 'receive', sink: req.sink as Writable, admit: req.limit && (n => req.limit!.admit(n)), ...common }
       : { direction: 'send', source: req.source as Readable, ...common });
@@ -199,6 +205,7 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
       if (!ok && req.sink) await finished(req.sink.destroy()).catch(() => undefined);
       await req.limit.settle({ ok, bytes: pipelineRun?.localBytes ?? 0 });
     }
+    throttle?.release();
     await host.send(final);
     return final;
   })();

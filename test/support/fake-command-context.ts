@@ -7,6 +7,7 @@ import type { FtpCommand } from '../../src/protocol/commands.js';
 import { CommandTable, runCommand } from '../../src/server/command-table.js';
 import type { CommandContext, HandlerResult } from '../../src/server/commands/contract.js';
 import { defaultCommandModules } from '../../src/server/commands/index.js';
+import { UserSessionCount } from '../../src/server/limits/user-sessions.js';
 import { MemoryFailedLoginRecord } from '../../src/server/auth/failed-logins.js';
 import { READ_WRITE } from '../../src/server/auth/types.js';
 import type { AuthenticatedUser, Permissions } from '../../src/server/auth/types.js';
@@ -66,6 +67,7 @@ export function fakeContext(o: FakeContextOptions = {}): FakeContext {
       passivePool: undefined,
       commands: table,
       quotas: new QuotaBook({ rescanAfterMs: 0 }),
+      userSessions: new UserSessionCount(options.limits),
     },
     get user() { return state.user; },
     get storage() { if (!state.user) throw new Error('not logged in'); return state.user.storage; },

@@ -53,3 +53,14 @@ test('ConfigUserStore hands a user\'s uploadMode to the session (a copy per logi
   assert.equal((await store.authenticate('alice', 'pw', ctx))?.uploadMode, 'direct');
   assert.equal((await store.authenticate('bob', 'pw', ctx))?.uploadMode, undefined);
 });
+
+test('FtpServer.reconfigure (SIGHUP) changes the upload mode of the uploads that start next', async () => {
+  const { FtpServer } = await import('../../src/server/ftp-server.js');
+  const server = new FtpServer({ authenticator: { authenticate: async () => null }, port: 0, host: '127.0.0.1' });
+  assert.equal(server.options.uploads.mode, 'atomic');
+  const result = await server.reconfigure({ uploads: { mode: 'resumable' } });
+  assert.ok(result.applied.includes('uploads'));
+  assert.equal(server.options.uploads.mode, 'resumable');
+  await assert.rejects(server.reconfigure({ uploads: { mode: 'nope' as never } }), FtpConfigError);
+  assert.equal(server.options.uploads.mode, 'resumable', 'a bad mode changes nothing');
+});

@@ -265,3 +265,40 @@ test('credentialCache: ttl and maxEntries reach the user store; ttl 0 turns it o
   assert.equal(configError(() => validateConfig({ credentialCache: { maxEntries: 0 } })).key, 'credentialCache.maxEntries');
   assert.equal(configError(() => validateConfig({ credentialCache: { tll: '1m' } })).key, 'credentialCache.tll');
 });
+
+test('limits: bandwidth in human units, sessions per user, command rate and churn; users[] override per name; bad values name the key', async (t) => {
+  await dir(t);
+  const config = validateConfig({
+    limits: {
+      maxSessionsPerUser: 3, commandsPerSecond: 100, commandBurst: 50, commandRateClose: '5s', maxDataSetupsWithoutTransfer: 20,
+      bandwidth: { upload: '800KB/s', download: '10MiB/s', user: { download: '2MB' }, global: { upload: 1048576 } },
+    },
+    users: [
+      { name: 'alice', password: hash, root: '/', maxSessions: 1, bandwidth: { download: '1.5 MiB/s' } },
+      { name: 'bob', password: hash, root: '/' },
+    ],
+  });
+  const limits = planServe(config, '/srv').options.limits!;
+  assert.deepEqual(limits.bandwidth, {
+    upload: 800_000, download: 10 * 1024 * 1024, user: { download: 2_000_000 }, global: { upload: 1_048_576 },
+    users: { alice: { download: 1.5 * 1024 * 1024 } },
+  });
+  assert.deepEqual(limits.maxSessionsByUser, { alice: 1 });
+  assert.equal(limits.maxSessionsPerUser, 3);
+  assert.equal(limits.commandRateCloseMs, 5000);
+  const resolved = resolveOptions({ authenticator: { authenticate: async () => null }, limits }).limits;
+  assert.equal(resolved.commandsPerSecond, 100);
+  assert.equal(resolved.maxDataSetupsWithoutTransfer, 20);
+  // Defaults: no per-user limit, 500 commands/s with a burst of 1000, 50 set-ups without a transfer.
+  const defaults = resolveOptions({ authenticator: { authenticate: async () => null } }).limits;
+  assert.deepEqual([defaults.maxSessionsPerUser, defaults.commandsPerSecond, defaults.commandBurst, defaults.maxDataSetupsWithoutTransfer],
+    [Infinity, 500, 1000, 50]);
+  for (const [value, key] of [
+    [{ limits: { bandwidth: { download: '10 Mbit/s' } } }, 'limits.bandwidth.download'],
+    [{ limits: { bandwidth: { user: { upload: 'fast' } } } }, 'limits.bandwidth.user.upload'],
+    [{ limits: { bandwidth: { uplaod: '1MB/s' } } }, 'limits.bandwidth.uplaod'],
+    [{ users: [{ name: 'a', password: hash, root: '/', maxSessions: -1 }] }, 'users.0.maxSessions'],
+  ] as const) {
+    assert.equal(configError(() => validateConfig(value)).key, key, JSON.stringify(value));
+  }
+});

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { AddressGate, Defender, FtpConfigError, FtpLoginRefusedError, ScoreBook } from '../../src/server/index.js';
+import { AddressGate, Defender, FtpConfigError, FtpLoginRefusedError, READ_WRITE, ScoreBook } from '../../src/server/index.js';
 import type { BanEvent, FtpServerEvents } from '../../src/server/index.js';
 import { scoreServerEvents } from '../../src/server/security/defender-events.js';
 
@@ -128,7 +128,7 @@ test('memory is bounded: at most maxEntries keys, stale unbanned ones forgotten 
   assert.equal(book.score('198.51.39.15'), 0);
 });
 
-test('the events the defender scores: failed logins (unknown names higher), 530 and 500 before login, busy logins', () => {
+test('the events the defender scores: failed logins (unknown names higher), 530 and 500 before login, busy logins, limits', () => {
   const events = new EventEmitter<FtpServerEvents>();
   const d = new Defender({ threshold: 1000 });
   scoreServerEvents(d, events, name => (name === 'mallory' ? false : name === 'alice' ? true : undefined));
@@ -140,18 +140,34 @@ test('the events the defender scores: failed logins (unknown names higher), 530 
   events.emit('command', { ...base, verb: 'LIST', argument: '', replyCode: 530, durationMs: 0 });
   events.emit('command', { ...base, verb: 'PASS', argument: '****', replyCode: 530, durationMs: 0 });
   assert.equal(d.scoreOf('192.0.2.1'), 4, 'LIST before login counts; PASS is counted as a failed login');
+  // Garbage comes from the 'command' event's reply code, not from the per-reply 'reply' event (issue 10).
   events.emit('reply', { ...base, code: 500, lines: ['500 Syntax error'] });
+  assert.equal(d.scoreOf('192.0.2.1'), 4, "'reply' is not scored");
+  events.emit('command', { ...base, verb: '\x01\x02', argument: '', replyCode: 500, durationMs: 0 });
   assert.equal(d.scoreOf('192.0.2.1'), 6);
+  events.emit('warning', { ...base, code: 'line-too-long', message: 'x' });
+  assert.equal(d.scoreOf('192.0.2.1'), 8, 'an over-long line has its own signal');
   events.emit('warning', { ...base, code: 'login-busy', message: 'x' });
-  assert.equal(d.scoreOf('192.0.2.1'), 9);
-  events.emit('session-close', { ...base, durationMs: 1, reason: 'command line not completed in time' });
   assert.equal(d.scoreOf('192.0.2.1'), 11);
-  // A logged-in session's garbage and refusals are not scored.
+  events.emit('session-close', { ...base, durationMs: 1, reason: 'command line not completed in time' });
+  assert.equal(d.scoreOf('192.0.2.1'), 13);
+  // A logged-in session's garbage and refusals are not scored; its abuse of limits is.
   const other = { sessionId: 's2', remoteAddress: '192.0.2.2' };
   events.emit('login', { ...other, user: 'alice' });
-  events.emit('reply', { ...other, code: 500, lines: ['500 x'] });
+  events.emit('command', { ...other, verb: '\x01', argument: '', replyCode: 500, durationMs: 0 });
+  events.emit('warning', { ...other, code: 'line-too-long', message: 'x' });
   events.emit('command', { ...other, verb: 'USER', argument: 'bob', replyCode: 530, durationMs: 0 });
   assert.equal(d.scoreOf('192.0.2.2'), 0);
+  events.emit('warning', { ...other, code: 'data-setup-churn', message: 'x' });
+  events.emit('warning', { ...other, code: 'command-rate-exceeded', message: 'x' });
+  assert.equal(d.scoreOf('192.0.2.2'), 6);
+});
+
+test("with the defender on and no one listening to 'reply', the server emits no 'reply' event (issue 10)", async () => {
+  const { FtpServer, MemoryStorage } = await import('../../src/server/index.js');
+  const server = new FtpServer({ authenticator: { authenticate: async () => ({ name: 'u', storage: new MemoryStorage(), permissions: READ_WRITE }) } });
+  assert.equal(server.listenerCount('reply'), 0);
+  assert.ok(server.listenerCount('command') > 0 && server.listenerCount('warning') > 0, 'the defender listens to command and warning');
 });
 
 test('AddressGate: one verification per address in flight or queued; others refused at once; 0 = no bound', async () => {

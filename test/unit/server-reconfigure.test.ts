@@ -56,3 +56,20 @@ test('reconfigure: TLS cannot be turned on without a restart', async () => {
   assert.deepEqual(result.needsRestart, ['tls']);
   assert.equal(s.security, undefined);
 });
+
+test('reconfigure: limits.bandwidth reaches the limiter (a transfer started after it is capped); a bad cap changes nothing', async () => {
+  const s = server();
+  const before = s.bandwidth.throttle('anonymous', 'download');
+  before.delay(1 << 20);
+  assert.equal(s.bandwidth.bucketCount, 0, 'no cap: no bucket');
+  before.release();
+  await s.reconfigure({ limits: { bandwidth: { download: 1_000_000 } } });
+  const after = s.bandwidth.throttle('anonymous', 'download');
+  after.delay(1 << 20);
+  assert.ok(s.bandwidth.bucketCount > 0, 'the reloaded cap made a bucket');
+  after.release();
+  const maxSessions = s.options.limits.maxSessions;
+  await assert.rejects(s.reconfigure({ limits: { maxSessions: 99, bandwidth: { upload: -5 } } }),
+    (err: unknown) => err instanceof FtpConfigError && /bandwidth/.test(err.key));
+  assert.equal(s.options.limits.maxSessions, maxSessions, 'the valid part was not applied either');
+});

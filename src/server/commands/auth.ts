@@ -38,6 +38,18 @@ function loginRefused(ctx: CommandContext, err: FtpLoginRefusedError): Outcome {
   return { kind: 'outcome', replies: [reply(ReplyCode.ServiceNotAvailable, text)], close: true, closeReason: `login refused: ${err.reason}` };
 }
 
+/**
+ * limits.maxSessionsPerUser: the user has as many sessions as allowed. 530 like SFTPGo's max_sessions (a
+ * login refused, RFC 959 s4.1.1), not 421: the connection stays usable (another user, or later); vsftpd has
+ * no per-user limit (its max_per_ip answers 421 at connect). Not a failed login: the password was not
+ * judged and the defender does not score it.
+ */
+function tooManySessions(ctx: CommandContext, name: string): Outcome {
+  const max = ctx.services.userSessions.limitFor(name);
+  ctx.events.warn('user-session-limit', `login of ${JSON.stringify(name)} refused: already ${ctx.services.userSessions.count(name)} sessions (limit ${max})`);
+  return { kind: 'outcome', replies: [reply(ReplyCode.NotLoggedIn, `Too many sessions for this user (at most ${max} at a time); close one and try again`)] };
+}
+
 export const authCommands: CommandModule = {
   name: 'auth',
   commands: [
@@ -59,6 +71,8 @@ export const authCommands: CommandModule = {
         const name = state.pendingUser;
         state.pendingUser = undefined;
         state.phase = 'new';
+        // Before the password check: a login over the limit costs no hashing.
+        if (ctx.services.userSessions.full(name)) return tooManySessions(ctx, name);
         let user: AuthenticatedUser | null = null;
         try {
           user = await ctx.services.authenticator.authenticate(name, password, { remoteAddress: ctx.connection.remoteAddress, secure: state.tls.secure });
@@ -76,6 +90,8 @@ export const authCommands: CommandModule = {
             return veto;
           }
           if (ctx.isClosed) return reply(ReplyCode.NotLoggedIn, 'Login incorrect');
+          // Another login of this user may have completed while this password was checked.
+          if (ctx.services.userSessions.full(user.name)) return tooManySessions(ctx, user.name);
           await record(ctx, 'success', attempt);
           ctx.completeLogin(user);
           return reply(ReplyCode.LoggedIn, 'Login successful');

@@ -21,6 +21,7 @@ import type { RunningTransfer, TransferRequest } from '../transfer.js';
 import type { CommandEventDetail } from '../events.js';
 import type { HookRunner } from '../hooks.js';
 import type { QuotaBook } from '../quota/usage.js';
+import type { UserSessionCount } from '../limits/user-sessions.js';
 
 /** Argument rule checked by a gate: 'none' refuses an argument, 'required' refuses its absence (501). */
 export type ArgumentRule = 'none' | 'required' | 'optional';
@@ -146,6 +147,8 @@ export interface SessionServices {
   readonly hooks?: HookRunner;
   /** Quota usage of every user with a quota, shared by their sessions (server/quota/usage.ts). */
   readonly quotas: QuotaBook;
+  /** Sessions logged in per user, against limits.maxSessionsPerUser (limits/user-sessions.ts). */
+  readonly userSessions: UserSessionCount;
 }
 
 /** Events a handler may emit; the session fills in its id, the client's address and the user. */

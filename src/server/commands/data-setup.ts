@@ -6,6 +6,7 @@
  * DataChannel for the session's single data-channel slot. What PASV advertises comes from the server's
  * PassiveAddressResolver (src/server/data/passive-address-resolver.ts), the seam for NAT handling; the rule
  * it applied goes into the command's 'command' event. EPSV ALL's refusals are a gate (epsvAllGate).
+ * Also the bound on set-ups without a transfer (limits.maxDataSetupsWithoutTransfer, see churned()).
  */
 import { ReplyCode } from '../../protocol/reply-codes.js';
 import { reply } from '../../protocol/reply.js';
@@ -20,6 +21,25 @@ import { dataSocketProtection } from '../tls/data-protection.js';
 import { eprtArgument, epsvArgument, portArgument } from './arguments.js';
 import { command } from './contract.js';
 import type { CommandContext, CommandModule, Outcome } from './contract.js';
+
+/**
+ * SECURITY: a session that sets up data connections again and again without ever transferring churns the
+ * shared passive range (each PASV/EPSV takes a port until the next one) or has us connect out (PORT/EPRT)
+ * for nothing. Past limits.maxDataSetupsWithoutTransfer in a row: 421 and close (RFC 959 s4.2), a
+ * 'data-setup-churn' warning, which the defender scores (security/defender-events.ts). Closing rather than
+ * 425: a client that gets 425 may simply try again, which is the churn.
+ */
+function churned(ctx: CommandContext): Outcome | undefined {
+  const max = ctx.options.limits.maxDataSetupsWithoutTransfer;
+  if (++ctx.state.dataSetupsWithoutTransfer <= max) return undefined;
+  ctx.dataChannel.install(undefined);
+  ctx.events.warn('data-setup-churn',
+    `${ctx.state.dataSetupsWithoutTransfer} PASV/EPSV/PORT/EPRT without a transfer (limits.maxDataSetupsWithoutTransfer ${max}): closing the session`);
+  return {
+    kind: 'outcome', close: true, closeReason: 'data connection churn',
+    replies: [reply(ReplyCode.ServiceNotAvailable, 'Too many data connection set-ups without a transfer, closing control connection')],
+  };
+}
 
 function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
@@ -61,7 +81,9 @@ async function openPassive(ctx: CommandContext): Promise<PassiveDataChannel | Re
 }
 
 /** Checks shared by PORT and EPRT, then installs the active channel. */
-function activeChannel(ctx: CommandContext, requested: HostPort, verb: string): Reply {
+function activeChannel(ctx: CommandContext, requested: HostPort, verb: string): Reply | Outcome {
+  const churn = churned(ctx);
+  if (churn) return churn;
   const { connection, options } = ctx;
   // lftp sends "EPRT |2|::|port|" (its socket's unspecified local address) on IPv6: an unspecified address
   // can only mean "the address I am calling from", so it is replaced by the control peer's. This widens
@@ -102,6 +124,8 @@ export const dataSetupCommands: CommandModule = {
         // A 227 reply can only carry an IPv4 address. vsftpd answers 0,0,0,0 on IPv6; we refuse like
         // pure-ftpd and point to EPSV (RFC 2428), which every IPv6-capable client has.
         if (connection.isIPv6) return reply(ReplyCode.CantOpenDataConnection, "Can't use PASV on an IPv6 connection; use EPSV");
+        const churn = churned(ctx);
+        if (churn) return churn;
         const channel = await openPassive(ctx);
         if (!(channel instanceof PassiveDataChannel)) return channel;
         try {
@@ -132,6 +156,8 @@ export const dataSetupCommands: CommandModule = {
         if (requested.kind === 'family' && requested.family !== family) {
           return reply(ReplyCode.ProtocolNotSupported, `Network protocol not supported, use (${family})`);
         }
+        const churn = churned(ctx);
+        if (churn) return churn;
         const channel = await openPassive(ctx);
         if (!(channel instanceof PassiveDataChannel)) return channel;
         const { port, rule } = resolveEpsvPort(ctx.services.passiveAddressResolver,

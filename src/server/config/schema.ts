@@ -17,6 +17,7 @@ import { parseCidr } from '../../protocol/address-class.js';
 import { DEFAULT_PASSIVE_PORT_RANGE } from '../resolved-options.js';
 import { UPLOAD_MODES, type UploadMode } from '../storage/types.js';
 import { BYTE_SIZE_HELP, parseByteSize } from '../quota/size.js';
+import { parseRate } from '../limits/bandwidth.js';
 
 // ---- value types -------------------------------------------------------------------------------------
 
@@ -50,6 +51,19 @@ const quotaSchema = z.strictObject({
   bytes: byteSizeSchema.optional(),
   files: z.int({ error: 'expected a whole number of files' }).min(1, { error: 'must be at least 1 (leave it out for no limit)' }).optional(),
 });
+const RATE_HELP = 'expected a rate in bytes per second: a number, or a string like "800KB/s", "10MiB/s", "1.5GB/s" (0: no cap)';
+
+/** A bandwidth: bytes per second, or a string with a unit ("800KB/s", "10MiB/s"). Output: bytes per second. */
+export const rateSchema = z
+  .union([z.number({ error: RATE_HELP }).nonnegative({ error: RATE_HELP }), z.string({ error: RATE_HELP })], { error: RATE_HELP })
+  .transform((value, ctx) => {
+    const rate = parseRate(value);
+    if (rate === undefined) { ctx.addIssue({ code: 'custom', message: `${RATE_HELP}, got ${JSON.stringify(value)}` }); return z.NEVER; }
+    return rate;
+  });
+
+/** { upload, download } caps. */
+const bandwidthCapsSchema = z.strictObject({ upload: rateSchema.optional(), download: rateSchema.optional() });
 
 export const portSchema = z.int({ error: 'expected a port number (integer 0-65535)' }).min(0).max(65535);
 
@@ -140,6 +154,18 @@ const limitsSchema = z.strictObject({
   maxUploadBytes: byteSizeSchema.optional(),
   /** A login this long after the last quota scan of the user rescans their root; 0: never. Default 15m. */
   quotaRescan: durationSchema.optional(),
+  /** Sessions one user may have logged in at once (users[].maxSessions overrides it); 0: no limit. */
+  maxSessionsPerUser: z.int().min(0).optional(),
+  /** Commands per second per session before it is slowed; 0: no limit. */
+  commandsPerSecond: z.int().min(0).optional(),
+  /** Commands a session may send at once before commandsPerSecond applies. */
+  commandBurst: z.int().min(1).optional(),
+  /** A session slowed without a break for this long is closed with 421. */
+  commandRateClose: durationSchema.optional(),
+  /** PASV/EPSV/PORT/EPRT in a row without a transfer before 421; 0: no limit. */
+  maxDataSetupsWithoutTransfer: z.int().min(0).optional(),
+  /** upload/download: per session; user: shared by a user's sessions; global: the whole server. */
+  bandwidth: bandwidthCapsSchema.extend({ user: bandwidthCapsSchema.optional(), global: bandwidthCapsSchema.optional() }).strict().optional(),
 });
 
 /**
@@ -194,6 +220,10 @@ const userSchema = z.strictObject({
   quota: quotaSchema.optional(),
   /** Largest single upload of this user, overriding limits.maxUploadBytes. */
   maxUploadBytes: byteSizeSchema.optional(),
+  /** Sessions this user may have logged in at once (replaces limits.maxSessionsPerUser); 0: no limit. */
+  maxSessions: z.int().min(0).optional(),
+  /** Caps shared by this user's sessions (replaces limits.bandwidth.user). */
+  bandwidth: bandwidthCapsSchema.optional(),
 });
 
 /** How uploads reach their final name (docs/server.md#uploads-atomic-resumable-or-direct). */

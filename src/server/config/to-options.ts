@@ -184,15 +184,7 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
       commandLineMs: config.timeouts.commandLine,
       passiveReclaimMs: config.timeouts.passiveReclaim,
     }),
-    limits: config.limits && {
-      maxLineLength: config.limits.maxLineLength,
-      loginFailureDelayMs: config.limits.loginFailureDelay,
-      maxLoginFailures: config.limits.maxLoginFailures,
-      maxSessions: config.limits.maxSessions,
-      maxSessionsPerAddress: config.limits.maxSessionsPerAddress,
-      maxUploadBytes: config.limits.maxUploadBytes,
-      quotaRescanMs: config.limits.quotaRescan,
-    },
+    limits: limitsToOptions(config),
     defender: config.defender && withoutUnset({
       enabled: config.defender.enabled,
       threshold: config.defender.threshold,
@@ -233,6 +225,36 @@ export function keepUserStore(previous: ServePlan, next: ServePlan): { authentic
       next.logins.users = kept.accounts === fresh.accounts ? kept : { ...fresh, store: kept.store };
     },
   };
+}
+
+/** limits, with the per-user values of users[] (maxSessions, bandwidth) folded in by name. */
+function limitsToOptions(config: ServeConfig): FtpServerOptions['limits'] {
+  const { limits } = config;
+  const users = config.users ?? [];
+  const byUser = <T>(pick: (u: (typeof users)[number]) => T | undefined): Record<string, T> | undefined => {
+    const entries = users.flatMap(u => { const v = pick(u); return v === undefined ? [] : [[u.name, v] as const]; });
+    return entries.length ? Object.fromEntries(entries) : undefined;
+  };
+  const maxSessionsByUser = byUser(u => u.maxSessions);
+  const bandwidthUsers = byUser(u => u.bandwidth);
+  if (!limits && !maxSessionsByUser && !bandwidthUsers) return undefined;
+  const bandwidth = limits?.bandwidth || bandwidthUsers ? withoutUnset({ ...limits?.bandwidth, users: bandwidthUsers }) : undefined;
+  return withoutUnset({
+    maxLineLength: limits?.maxLineLength,
+    loginFailureDelayMs: limits?.loginFailureDelay,
+    maxLoginFailures: limits?.maxLoginFailures,
+    maxSessions: limits?.maxSessions,
+    maxSessionsPerAddress: limits?.maxSessionsPerAddress,
+    maxUploadBytes: limits?.maxUploadBytes,
+    quotaRescanMs: limits?.quotaRescan,
+    maxSessionsPerUser: limits?.maxSessionsPerUser,
+    maxSessionsByUser,
+    commandsPerSecond: limits?.commandsPerSecond,
+    commandBurst: limits?.commandBurst,
+    commandRateCloseMs: limits?.commandRateClose,
+    maxDataSetupsWithoutTransfer: limits?.maxDataSetupsWithoutTransfer,
+    bandwidth,
+  });
 }
 
 /**

@@ -5,19 +5,28 @@
  * - 'login-failed': a wrong password (failedLogin), or a name the authenticator does not know
  *   (unknownUser, when it can tell: Authenticator.knowsUser); both count against the name too;
  * - 'command' answered 530 before login (refusedCommand): a command that needs a login;
- * - 'reply' 500 before login (garbage): a line that is no command, or one too long (RFC 959 s4.2);
- *   'session-close' because a line was never completed or too many were queued (garbage);
+ * - 'command' answered 500 before login (garbage): a line that is no command (RFC 959 s4.2); 'warning'
+ *   'line-too-long' before login (garbage): a line over limits.maxLineLength, which is no command and so
+ *   has no 'command' event; 'session-close' because a line was never completed or too many were queued
+ *   (garbage). Not the per-reply 'reply' event: a listener there made every reply of every session build
+ *   and emit an event (issue 10); without one, 'reply' is not emitted at all (session/session-events.ts);
  * - 'warning' 'login-busy' (limitExceeded): a login refused because the address already had its
  *   password verification running (auth/address-gate.ts);
+ * - 'warning' 'command-rate-exceeded' and 'data-setup-churn' (limitExceeded), logged in or not: a session
+ *   closed for flooding commands (session/dispatcher.ts) or for PASV/PORT without transfers
+ *   (commands/data-setup.ts) is abuse whoever sends it;
  * - 'login': the name's points are forgotten.
  *
- * Only what happens before a login counts: a logged-in user typing a wrong command is not an attacker.
+ * Otherwise only what happens before a login counts: a logged-in user typing a wrong command is not an attacker.
  * Note that scoring unknown names higher lets a patient prober learn, from when the ban comes, whether a
  * name exists; SFTPGo accepts the same trade-off, and `scores.unknownUser: 1` removes it.
  */
 import type { EventEmitter } from 'node:events';
 import type { FtpServerEvents } from '../events.js';
 import type { Defender } from './defender.js';
+
+/** Warnings of a limit an abuser hits (scored limitExceeded, logged in or not). */
+const LIMIT_WARNINGS: ReadonlySet<string> = new Set(['login-busy', 'command-rate-exceeded', 'data-setup-churn']);
 
 /** Session close reasons (session/session.ts, session/control-channel.ts) that are protocol garbage. */
 const GARBAGE_CLOSE_REASONS: ReadonlySet<string> = new Set(['command line not completed in time', 'too many queued commands']);
@@ -35,15 +44,20 @@ export function scoreServerEvents(
     login: (e) => { loggedIn.add(e.sessionId); defender.loginSucceeded(e.user); },
     'login-failed': (e) => defender.record(knowsUser(e.user) === false ? 'unknownUser' : 'failedLogin', e.remoteAddress, e.user),
     command: (e) => {
+      if (loggedIn.has(e.sessionId)) return;
       // PASS failures are scored as 'login-failed'.
-      if (e.replyCode === 530 && e.verb !== 'PASS' && !loggedIn.has(e.sessionId)) defender.record('refusedCommand', e.remoteAddress);
+      if (e.replyCode === 530 && e.verb !== 'PASS') defender.record('refusedCommand', e.remoteAddress);
+      else if (e.replyCode === 500) defender.record('garbage', e.remoteAddress);
     },
-    reply: (e) => { if (e.code === 500 && !loggedIn.has(e.sessionId)) defender.record('garbage', e.remoteAddress); },
     'session-close': (e) => {
       if (GARBAGE_CLOSE_REASONS.has(e.reason) && !loggedIn.has(e.sessionId)) defender.record('garbage', e.remoteAddress);
       loggedIn.delete(e.sessionId);
     },
-    warning: (e) => { if (e.code === 'login-busy' && e.remoteAddress) defender.record('limitExceeded', e.remoteAddress); },
+    warning: (e) => {
+      if (!e.remoteAddress) return;
+      if (LIMIT_WARNINGS.has(e.code)) defender.record('limitExceeded', e.remoteAddress);
+      else if (e.code === 'line-too-long' && !(e.sessionId && loggedIn.has(e.sessionId))) defender.record('garbage', e.remoteAddress);
+    },
   };
   const on = events.on.bind(events) as (event: string, listener: (...args: never[]) => void) => unknown;
   const off = events.off.bind(events) as (event: string, listener: (...args: never[]) => void) => unknown;

@@ -16,7 +16,10 @@ export interface DefenderScores {
   refusedCommand?: number;
   /** Protocol garbage before login: a line that is no command (500), too long, or never completed. Default 2. */
   garbage?: number;
-  /** A login refused because the address already has its password verification running. Default 3. */
+  /**
+   * A login refused because the address already has its password verification running, or a session
+   * closed for a command flood or PASV/PORT churn (logged in or not). Default 3.
+   */
   limitExceeded?: number;
 }
 

@@ -86,6 +86,16 @@ export class ControlChannel implements ControlSocketSwap {
     socket.off('error', this.onError);
   }
 
+  /**
+   * Stop (true) or go on (false) reading the control socket, for the command rate (session/dispatcher.ts):
+   * unread bytes stay in the socket's buffers, the TCP window closes and the client's sends block.
+   */
+  holdReading(hold: boolean): void {
+    if (this.closed) return;
+    if (hold) this.current.pause();
+    else this.current.resume();
+  }
+
   /** Stop reading the control socket without closing it (the FTPS module then hands it to TLS). */
   detach(): Duplex {
     this.unlisten(this.current);
@@ -116,7 +126,9 @@ export class ControlChannel implements ControlSocketSwap {
       this.owner.lineReceived();
       if (ev.kind === 'too-long') {
         // RFC 959 s4.2: 500 covers "command line too long". The rest of the line is discarded unbuffered.
+        // No command, so no 'command' event: the warning is its signal (the defender scores it).
         this.events.transcript('in', '<line too long, discarded>');
+        this.events.warn('line-too-long', `a command line over limits.maxLineLength (${this.framer.maxLineLength} bytes) was discarded`);
         void this.send(reply(ReplyCode.SyntaxError, `Command line too long (max ${this.framer.maxLineLength} bytes)`));
         continue;
       }

@@ -4,9 +4,19 @@
  * Owns: the order (one command at a time; while a transfer runs only rows marked duringTransfer, RFC 959
  * s4.1.3), unknown verbs (502/500), the gates, running the row (command-table.ts runCommand), what a
  * handler's result turns into (replies, a transfer, a close), and the per-command state rules that follow
- * every command (REST and RNFR).
+ * every command (REST and RNFR), and the command rate (limits.commandsPerSecond).
+ *
+ * The command rate: a token bucket per session (net/token-bucket.ts), created at the first command when
+ * a rate is set. A command over the rate waits (one timer) and the control socket is not read meanwhile,
+ * so a flooding client is slowed by TCP backpressure rather than by a queue we hold; a client slowed
+ * without a break for limits.commandRateCloseMs gets 421 and is closed (RFC 959 s4.2: service closing
+ * the control connection). Slowing first, closing later: a client with a legitimate burst (lftp mirroring
+ * many small files) is only delayed, never cut. SFTPGo's rate limiters and proftpd's mod_ratelimit-style
+ * delays choose between refusing and delaying; a delay needs no reply code a client could misread.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { isPlausibleVerb } from '../../protocol/commands.js';
+import { TokenBucket } from '../../net/token-bucket.js';
 import { maskArgument, maskVerb } from '../../protocol/masking.js';
 import type { FtpCommand } from '../../protocol/commands.js';
 import { ReplyCode } from '../../protocol/reply-codes.js';
@@ -36,6 +46,10 @@ export interface DispatcherHost {
 
 export class Dispatcher {
   private busy = false;
+  /** The command rate's bucket (limits.commandsPerSecond), from the first command on; none without a rate. */
+  private rate: TokenBucket | undefined;
+  /** Since when every command had to wait for the rate (epoch ms); undefined while within it. */
+  private slowedSince: number | undefined;
 
   constructor(private readonly host: DispatcherHost) {}
 
@@ -50,6 +64,7 @@ export class Dispatcher {
       if (!cmd) return; // the end of the transfer calls pump() again
       this.busy = true;
       try {
+        if (!(await this.paced())) return;
         await this.execute(cmd);
       } catch (err) {
         host.context.events.reportError(err);
@@ -58,6 +73,33 @@ export class Dispatcher {
         this.busy = false;
       }
     }
+  }
+
+  /**
+   * Wait for the command rate (see the file comment); false when the session was closed for exceeding it
+   * without a break for limits.commandRateCloseMs.
+   */
+  private async paced(): Promise<boolean> {
+    const { host } = this;
+    const { commandsPerSecond, commandBurst, commandRateCloseMs } = host.context.options.limits;
+    if (!Number.isFinite(commandsPerSecond)) return true;
+    const ms = (this.rate ??= new TokenBucket(commandsPerSecond, commandBurst)).reserve(1);
+    if (ms <= 0) { this.slowedSince = undefined; return true; }
+    const now = Date.now();
+    if (this.slowedSince === undefined) {
+      this.slowedSince = now;
+      host.events.warn('command-rate', `commands faster than limits.commandsPerSecond (${commandsPerSecond}/s): the session is slowed down`);
+    } else if (now - this.slowedSince >= commandRateCloseMs) {
+      host.events.warn('command-rate-exceeded',
+        `commands faster than limits.commandsPerSecond (${commandsPerSecond}/s) for ${Math.round((now - this.slowedSince) / 100) / 10} s: closing the session`);
+      await host.send(reply(ReplyCode.ServiceNotAvailable, 'Too many commands too fast, closing control connection'));
+      host.close('command rate exceeded', true);
+      return false;
+    }
+    host.channel.holdReading(true);
+    await delay(ms);
+    host.channel.holdReading(false);
+    return !host.isClosed;
   }
 
   /** Emit the 'command' event: the masked command, its (last) reply code and how long it took. */
@@ -113,7 +155,7 @@ export class Dispatcher {
    */
   private afterCommand(spec: AnyCommandSpec): void {
     const { state } = this.host.context;
-    if (spec.transfer) { state.restOffset = 0; state.allocation = undefined; }
+    if (spec.transfer) { state.restOffset = 0; state.allocation = undefined; state.dataSetupsWithoutTransfer = 0; }
     if (spec.verb !== 'RNFR') state.renameFrom = undefined;
   }
 }

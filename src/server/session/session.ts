@@ -32,6 +32,7 @@ import { sessionInfo } from './session-info.js';
 import type { SessionInfo } from './session-info.js';
 import { SessionState } from './state.js';
 import type { DeadlineHolder, DeadlineSweep } from './timers.js';
+import type { BandwidthLimiter } from '../limits/bandwidth.js';
 
 /** What a session needs from its server. Passed in, never global: two servers never share state. */
 export interface ServerContext {
@@ -41,6 +42,8 @@ export interface ServerContext {
   services: SessionServices;
   /** The idle and login deadlines of every session, on one timer (session/timers.ts). */
   deadlines: DeadlineSweep;
+  /** The server's bandwidth caps (limits/bandwidth.ts). */
+  bandwidth: BandwidthLimiter;
   /** Called once when the session has closed. */
   onSessionClosed?(session: Session): void;
 }
@@ -194,6 +197,7 @@ export class Session implements DeadlineHolder, ControlChannelOwner, DispatcherH
       transferFailed: e => events.transferFailed(e),
       warn: (code, message) => events.warn(code, message),
       reportError: err => events.reportError(err),
+      throttle: direction => this.server.bandwidth.throttle(this.state.user?.name ?? '', direction),
     };
   }
 
@@ -206,6 +210,7 @@ export class Session implements DeadlineHolder, ControlChannelOwner, DispatcherH
     state.phase = 'logged-in';
     state.pendingUser = undefined;
     state.cwd = normalizePath(user.home ?? '/');
+    this.server.services.userSessions.add(user.name);
     this.clearLoginDeadline();
     // A user with a quota: their root is measured at the first login (and again when the count is old).
     this.services.quotas.loggedIn(user);
@@ -215,8 +220,14 @@ export class Session implements DeadlineHolder, ControlChannelOwner, DispatcherH
   /** REIN (RFC 959 s4.1.1): the state's one reset path, the prepared data connection, a new login deadline. */
   reinitialize(): void {
     this.dataChannel.install(undefined);
+    this.leaveUserCount();
     this.state.reset();
     this.startLoginDeadline();
+  }
+
+  /** The logged-in user (if any) has one session less (limits.maxSessionsPerUser). */
+  private leaveUserCount(): void {
+    if (this.state.user) this.server.services.userSessions.remove(this.state.user.name);
   }
 
   // ---- lifetime ----------------------------------------------------------------------------------
@@ -278,6 +289,7 @@ export class Session implements DeadlineHolder, ControlChannelOwner, DispatcherH
     this.clearIdleDeadline();
     this.clearLoginDeadline();
     this.server.deadlines.delete(this);
+    this.leaveUserCount();
     void this.running?.transfer.abort('session closed');
     this.dataChannel.close();
     this.channel.close(graceful);

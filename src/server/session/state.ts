@@ -97,6 +97,12 @@ export class SessionState {
    * counter it reset would give USER/PASS/REIN loops unlimited password guesses per connection.
    */
   loginFailures = 0;
+  /**
+   * PASV/EPSV/PORT/EPRT since the last transfer command (limits.maxDataSetupsWithoutTransfer,
+   * commands/data-setup.ts); the dispatcher clears it after a transfer command. SECURITY: REIN keeps it,
+   * like loginFailures, so that REIN does not reset the bound.
+   */
+  dataSetupsWithoutTransfer = 0;
 
   /**
    * REIN (RFC 959 s4.1.1): "flushing all I/O and account information ... all parameters to the default

@@ -172,8 +172,11 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
     try {
       await data.done;
     } catch (err) {
-      socket.destroy();
+      // Storage cleanup first, then the data connection: the failure reply follows the close at once (a
+      // client that sees its data connection drop long before the reply may take the failure as transient
+      // and retry the upload).
       await destroyStorage();
+      socket.destroy();
       if (abortReason !== undefined) return fail(abortReason, reply(ReplyCode.ConnectionClosedTransferAborted, 'Transfer aborted'));
       if (data.failedEnd === 'idle') return fail('data connection idle timeout', reply(ReplyCode.ConnectionClosedTransferAborted, 'Data connection timed out; transfer aborted'));
       if (data.failedEnd === 'local') {

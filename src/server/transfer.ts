@@ -108,6 +108,12 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
   aborted.catch(() => { /* observed through Promise.race */ });
 
   let pipelineRun: DataPipeline | undefined;
+  // A storage stream's failure is observed through the pipeline (data.done) and destroyStorage; one that a
+  // stream reports after the pipeline let go of it (a sink whose cleanup, e.g. removing an atomic upload's
+  // temporary file, ends after its failed write was seen) must not become an uncaught exception.
+  const ignoreLateError = (): void => {};
+  req.source?.on('error', ignoreLateError);
+  req.sink?.on('error', ignoreLateError);
   let throttle: TransferThrottle | undefined;
 
   /**

@@ -178,11 +178,10 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
     try {
       await data.done;
     } catch (err) {
-      // Storage cleanup first, then the data connection: the failure reply follows the close at once (a
-      // client that sees its data connection drop long before the reply may take the failure as transient
-      // and retry the upload).
-      await destroyStorage();
+      // The data connection first (a sender blocked on a full window would meet the reset later, with data
+      // still to send: curl then exits 55 instead of reading the 552), then the storage's cleanup.
       socket.destroy();
+      await destroyStorage();
       if (abortReason !== undefined) return fail(abortReason, reply(ReplyCode.ConnectionClosedTransferAborted, 'Transfer aborted'));
       if (data.failedEnd === 'idle') return fail('data connection idle timeout', reply(ReplyCode.ConnectionClosedTransferAborted, 'Data connection timed out; transfer aborted'));
       if (data.failedEnd === 'local') {

@@ -1,6 +1,6 @@
 /**
  * Real clients against a quota (issue 12, "Quotas"): curl -T and lftp put of 3 MiB into a 1 MiB quota on a
- * local root. Each sees the 552 (RFC 959 s4.2) and fails cleanly with its own message (curl: exit 70,
+ * local root. Each sees the 552 (RFC 959 s4.2) and fails cleanly with its own message (curl: exit 70, or 55 when it meets the closed data connection first,
  * "Exceeded storage allocation"; lftp: "Access failed: 552"), nothing past the quota is on disk, and AVBL
  * afterwards answers what the partial upload left.
  */
@@ -36,12 +36,15 @@ async function quotaTarget(t: { after: (fn: () => unknown) => void }) {
   return { h, source, after };
 }
 
-test('curl -T into a full quota: exit 70 with "Exceeded storage allocation", nothing past the quota stored', async t => {
+test('curl -T into a full quota: exit 70 ("Exceeded storage allocation") or 55, nothing past the quota stored', async t => {
   if (!requirePeer(t, 'curl')) return;
   const { h, source, after } = await quotaTarget(t);
   const r = await runCurl(['-T', source, `ftp://test:test@127.0.0.1:${h.port}/big.bin`], { timeoutMs: 30000 });
-  assert.equal(r.code, 70, describeRun(r)); // CURLE_REMOTE_DISK_FULL: curl's name for 552
-  assert.match(r.stderr, /Exceeded storage allocation/);
+  // CURLE_REMOTE_DISK_FULL (70) is curl's name for 552. When the server closes the data connection while
+  // curl still has bytes in flight, curl meets the reset before it reads the reply and exits 55 (send
+  // error) instead: a race inside curl, seen about 1 run in 10 on a loaded machine. Either is a clean failure.
+  assert.ok(r.code === 70 || r.code === 55, describeRun(r));
+  if (r.code === 70) assert.match(r.stderr, /Exceeded storage allocation/);
   const { bytes, avbl } = await after();
   assert.ok(bytes <= MiB, `${bytes} bytes stored under a 1 MiB quota`);
   assert.ok(avbl <= MiB - bytes, `AVBL ${avbl} after ${bytes} bytes stored`);

@@ -153,6 +153,13 @@ export interface UploadOptions {
    */
   mode?: UploadMode;
   /**
+   * Atomic mode: fsync each completed upload (and its folder after the rename) before 226, so it survives
+   * an operating-system crash. Default true. False: the rename still makes uploads all-or-nothing for the
+   * server's own failures (kill -9, reset, ABOR, disk full), the kernel flushes when it will; faster for
+   * big files (about 0.35 s per GiB on the bench machine's disk).
+   */
+  fsync?: boolean;
+  /**
    * Storages whose leftover temporary uploads (a kill -9 mid-upload) are removed by listen(), each reported
    * as an 'uploads-swept' event. `ftpkit serve` passes every root someone may upload to.
    */

@@ -50,7 +50,7 @@ export interface ResolvedServerOptions {
     /** Infinity: no limit. */
     maxDataSetupsWithoutTransfer: number;
   };
-  uploads: { mode: UploadMode };
+  uploads: { mode: UploadMode; fsync: boolean };
 }
 
 /** A count limit where 0 means "none" (Infinity); throws FtpConfigError naming `limits.<key>`. */
@@ -128,6 +128,6 @@ export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
       commandRateCloseMs: o.limits?.commandRateCloseMs ?? 10_000,
       maxDataSetupsWithoutTransfer: countLimit('maxDataSetupsWithoutTransfer', o.limits?.maxDataSetupsWithoutTransfer, 50),
     },
-    uploads: { mode: uploadMode },
+    uploads: { mode: uploadMode, fsync: o.uploads?.fsync ?? true },
   };
 }

@@ -22,6 +22,13 @@ test('uploads.mode: default atomic; a wrong value names the key; the flag overri
   assert.equal(plan.options.uploads?.mode, 'resumable');
 });
 
+test('uploads.fsync: default true; false from the file reaches the options', () => {
+  assert.equal(resolveOptions({ authenticator: { authenticate: async () => null } }).uploads.fsync, true);
+  const plan = planServe(validateConfig({ uploads: { fsync: false } }), '/srv/pub');
+  assert.equal(resolveOptions({ ...plan.options }).uploads.fsync, false);
+  assert.throws(() => validateConfig({ uploads: { fsync: 'no' } }), (err: Error) => /uploads\.fsync/.test(err.message));
+});
+
 test('a user may have an upload mode of their own; every root someone may upload to is swept, once', async () => {
   const config = validateConfig({
     anonymous: { enabled: true, root: '/srv/pub' },

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -109,4 +109,25 @@ test('local: the sweep removes only our pattern of dead processes, in every fold
   assert.deepEqual((await readdir(root)).sort(), ['.ftpkit-upload.other.part', liveName, 'a', 'keep.txt'].sort());
   assert.deepEqual(await readdir(join(root, 'a', 'b')), []);
   assert.equal(await readFile(join(root, 'keep.txt'), 'utf8'), 'x');
+});
+
+test('local: an atomic write is fsync\'ed unless durable: false (uploads.fsync), and completes either way', async t => {
+  const dir = await tempDir(t);
+  const storage = new LocalStorage(dir);
+  // Count FileHandle.prototype.sync calls (the prototype of any open handle) for the length of this test.
+  const probe = await open(join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+  await probe.close();
+  const original = proto.sync;
+  let syncs = 0;
+  proto.sync = function (this: unknown) { syncs++; return original.call(this); };
+  t.after(() => { proto.sync = original; });
+  await complete(await storage.openWrite('/a.txt', { atomic: true }), 'durable');
+  assert.ok(syncs >= 1, 'the default atomic write fsyncs the file');
+  const before = syncs;
+  await complete(await storage.openWrite('/b.txt', { atomic: true, durable: false }), 'fast');
+  assert.equal(syncs, before, 'durable: false skips fsync');
+  assert.equal(await content(storage, '/a.txt'), 'durable');
+  assert.equal(await content(storage, '/b.txt'), 'fast');
+  assert.deepEqual((await readdir(dir)).filter(isUploadTempName), [], 'no temporary file left');
 });

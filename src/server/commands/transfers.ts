@@ -72,8 +72,13 @@ function uploadMode(ctx: CommandContext): UploadMode {
  * in place, the old content truncated when the first byte arrives (a STOR whose data connection never
  * delivers leaves the file as it was), a partial upload kept for REST + STOR. direct: truncated at once.
  */
-function storeOptions(mode: UploadMode): WriteOptions {
-  return mode === 'atomic' ? { atomic: true } : mode === 'resumable' ? { truncateOnData: true } : {};
+function storeOptions(ctx: CommandContext, mode: UploadMode): WriteOptions {
+  return mode === 'atomic' ? atomicOptions(ctx) : mode === 'resumable' ? { truncateOnData: true } : {};
+}
+
+/** Atomic writes, durable (fsync'ed) unless options.uploads.fsync is false. */
+function atomicOptions(ctx: CommandContext): WriteOptions {
+  return ctx.options.uploads.fsync ? { atomic: true } : { atomic: true, durable: false };
 }
 
 /** FEAT's REST STREAM (RFC 3659 s5): offered unless the logged-in user's storage cannot resume uploads. */
@@ -117,7 +122,7 @@ export const transferCommands: CommandModule = {
           const { guard } = checked;
           // Replacing a file destroys it as DELE would: without the delete permission STOR only creates new
           // files (vsftpd's anon_other_write_enable=NO drop box: an upload cannot overwrite another one).
-          const options = { ...storeOptions(mode), ...(permissions.delete ? {} : { exclusive: true }) };
+          const options = { ...storeOptions(ctx, mode), ...(permissions.delete ? {} : { exclusive: true }) };
           try {
             const open = ctx.storage.openWrite(path, options);
             return upload(ctx, path, 0, await (guard ? guard.opened(open) : open), guard);
@@ -138,7 +143,7 @@ export const transferCommands: CommandModule = {
         const { guard } = checked;
         // Atomic: the kept bytes are copied into the new version (copy-on-write, as SFTPGo's atomic-resume): the
         // file is untouched until the resumed upload completes. Otherwise in place (REST's usual meaning).
-        const open = storage.openWriteAt(path, offset, { atomic: mode === 'atomic' });
+        const open = storage.openWriteAt(path, offset, mode === 'atomic' ? atomicOptions(ctx) : {});
         return upload(ctx, path, offset, await (guard ? guard.opened(open) : open), guard);
       },
     }),
@@ -155,7 +160,7 @@ export const transferCommands: CommandModule = {
         const { guard } = checked;
         // Atomic: appended in place (a copy of the whole file per APPE would cost its size each time), and a
         // failed append is cut back to the old size, so the bytes that were there are never lost.
-        const open = storage.openAppend(path, { atomic: uploadMode(ctx) === 'atomic' });
+        const open = storage.openAppend(path, uploadMode(ctx) === 'atomic' ? atomicOptions(ctx) : {});
         return upload(ctx, path, 0, await (guard ? guard.opened(open) : open), guard);
       },
     }),
@@ -177,7 +182,7 @@ export const transferCommands: CommandModule = {
               return veto;
             }
             // A new unique file has no earlier part to resume: a REST offset does not apply to it.
-            const sink = await ctx.storage.openWrite(path, { ...storeOptions(uploadMode(ctx)), exclusive: true });
+            const sink = await ctx.storage.openWrite(path, { ...storeOptions(ctx, uploadMode(ctx)), exclusive: true });
             if (guard) guard.path = path;
             return upload(ctx, path, 0, sink, guard, `FILE: ${name}`, `Transfer complete (unique file name: ${name})`);
           } catch (err) {

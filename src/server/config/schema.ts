@@ -230,6 +230,8 @@ const userSchema = z.strictObject({
 const uploadsSchema = z.strictObject({
   /** atomic (default), resumable or direct. */
   mode: uploadModeSchema.optional(),
+  /** Atomic mode: fsync a completed upload before 226 (default true). */
+  fsync: z.boolean().optional(),
 });
 
 /** Cache of recently verified credentials (src/server/auth/credential-cache.ts). */

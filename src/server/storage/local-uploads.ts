@@ -32,6 +32,8 @@ export interface AtomicUploadOptions {
    * is untouched if the resumed upload fails).
    */
   keep: number;
+  /** fsync the file before the rename and the folder after it (AtomicWriteOption.durable). */
+  durable: boolean;
   highWaterMark: number;
   /**
    * A symlink at the final name is written through, in place: renaming over it would replace the link
@@ -77,13 +79,13 @@ export async function openAtomicUpload(jail: Jail, path: string, options: Atomic
     throw toStorageError(err, path);
   }
   return new FileSink(handle, options.keep, path, {
-    sync: true,
+    sync: options.durable,
     commit: () => inFolder(async (dir) => {
       const from = join(dir, temp);
       const to = join(dir, name);
       if (options.exclusive) await linkNoReplace(from, to);
       else await rename(from, to);
-      await syncFolder(dir);
+      if (options.durable) await syncFolder(dir);
     }),
     abandon: removeTemp,
   }, options.highWaterMark);

@@ -204,14 +204,14 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   async openWrite(path: string, options: WriteOptions = {}): Promise<Writable> {
     refuseRetiredWriteOptions(options);
     refuseReserved(path, 'invalid-name');
-    if (options.atomic) return this.openAtomic(path, { exclusive: options.exclusive, keep: 0 });
+    if (options.atomic) return this.openAtomic(path, { exclusive: options.exclusive, keep: 0, durable: options.durable !== false });
     return this.openForWrite(path, { exclusive: options.exclusive, truncateOnData: options.truncateOnData });
   }
 
   /** REST + STOR: keep the first `offset` bytes, write from there (atomic: in a copy, renamed over the file). */
   async openWriteAt(path: string, offset: number, options: AtomicWriteOption = {}): Promise<Writable> {
     refuseReserved(path, 'invalid-name');
-    if (options.atomic) return this.openAtomic(path, { keep: checkOffset(offset, path) });
+    if (options.atomic) return this.openAtomic(path, { keep: checkOffset(offset, path), durable: options.durable !== false });
     return this.openForWrite(path, { start: offset });
   }
 
@@ -267,7 +267,7 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   }
 
   /** Atomic upload (local-uploads.ts); a symlink at the final name is written through in place. */
-  private async openAtomic(path: string, options: { exclusive?: boolean; keep: number }): Promise<Writable> {
+  private async openAtomic(path: string, options: { exclusive?: boolean; keep: number; durable: boolean }): Promise<Writable> {
     return openAtomicUpload(await this.jail(), path, {
       ...options,
       highWaterMark: this.writeHighWaterMark,

@@ -37,6 +37,13 @@ export const UPLOAD_MODES: readonly UploadMode[] = ['atomic', 'resumable', 'dire
  */
 export interface AtomicWriteOption {
   atomic?: boolean;
+  /**
+   * With `atomic`: make the new content durable before its name points at it (the local storage fsyncs
+   * the file, and its folder after the rename). Default true. False keeps the atomic rename (a failed or
+   * killed upload still leaves nothing) but leaves the flush to the kernel: faster, and an operating-system
+   * crash soon after may lose the upload (uploads.fsync, docs/server.md#uploads-atomic-resumable-or-direct).
+   */
+  durable?: boolean;
 }
 
 export interface WriteOptions extends AtomicWriteOption {

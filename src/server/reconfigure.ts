@@ -109,8 +109,8 @@ export async function reconfigureServer(target: ReconfigureTarget, next: Partial
   Object.assign(live.active, resolved.active);
   Object.assign(live.timeouts, resolved.timeouts);
   Object.assign(live.limits, resolved.limits);
-  // The upload mode of uploads that start from now on (docs/server.md#uploads-atomic-resumable-or-direct).
-  live.uploads.mode = resolved.uploads.mode;
+  // The upload mode and fsync of uploads that start from now on (docs/server.md#uploads-atomic-resumable-or-direct).
+  Object.assign(live.uploads, resolved.uploads);
   if (passiveChanged) {
     live.passive.portRange = resolved.passive.portRange;
     live.passive.address = resolved.passive.address;

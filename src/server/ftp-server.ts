@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { FtpNetworkError, FtpUsageError, classifySocketError } from '../errors.js';
+import { FtpUsageError } from '../errors.js';
 import { formatReply, reply } from '../protocol/reply.js';
 import { unmapIPv4 } from '../protocol/hostport.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
@@ -26,7 +26,7 @@ import type { PassiveAddressResolver } from './data/passive-address-resolver.js'
 import type { FtpServerEvents } from './events.js';
 import { HookRunner, type FtpServerHooks } from './hooks.js';
 import type { FtpServerOptions } from './options.js';
-import { portCount, resolveOptions } from './resolved-options.js';
+import { resolveOptions } from './resolved-options.js';
 import { PassivePortPool } from './data/passive-pool.js';
 import { QuotaBook } from './quota/usage.js';
 import type { ResolvedServerOptions } from './resolved-options.js';
@@ -39,9 +39,10 @@ import { ServerSecurity } from './tls/security.js';
 import { defendServer } from './security/server-defence.js';
 import type { Admission } from './security/admission.js';
 import type { Defender } from './security/defender.js';
-import { canSweepUploads, type Storage } from './storage/types.js';
+import type { Storage } from './storage/types.js';
 import type { DefendedAuthenticator } from './security/login-guard.js';
 import { reconfigureServer, type ReconfigureResult } from './reconfigure.js';
+import { listenError, passiveRangeWarning, sweepUploadTemps } from './start-up.js';
 import { BandwidthLimiter, type BandwidthOptions } from './limits/bandwidth.js';
 import { UserSessionCount } from './limits/user-sessions.js';
 
@@ -216,7 +217,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       await this.security.init();
       this.watchCertificates();
     }
-    await this.sweepUploads();
+    await sweepUploadTemps(this.sweepStorages, this);
     if (inherited.implicit !== undefined && !this.security) {
       throw new FtpUsageError('an implicit FTPS listening socket was passed, but the server has no TLS options');
     }
@@ -227,7 +228,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
         await this.listenOn('::', port, false);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL' && code !== 'EINVAL') throw this.listenError(err, '::', port);
+        if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL' && code !== 'EINVAL') throw listenError(err, '::', port);
         await this.listenOn('0.0.0.0', port, false);
       }
     } else {
@@ -244,57 +245,10 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       this.implicitServer = this.servers[this.servers.length - 1];
     }
     const addresses = this.servers.map(s => s.address() as AddressInfo);
-    this.warnIfPassiveRangeTooSmall();
+    const rangeWarning = passiveRangeWarning(this.options);
+    if (rangeWarning) this.emit('warning', rangeWarning);
     this.emit('listening', { addresses: addresses.map(a => ({ address: a.address, family: a.family, port: a.port })) });
     return addresses;
-  }
-
-  /**
-   * Temporary files of atomic uploads cut by a crash of an earlier server (kill -9) are removed before the
-   * first session, one 'uploads-swept' event per storage that had some (docs/server.md#uploads-atomic-resumable-or-direct).
-   * A storage that cannot be swept now is a warning, not a failed start.
-   */
-  private async sweepUploads(): Promise<void> {
-    for (const storage of this.sweepStorages) {
-      if (!canSweepUploads(storage)) continue;
-      const { root } = storage as { root?: unknown };
-      try {
-        const removed = await storage.sweepUploadTemps();
-        if (removed > 0) this.emit('uploads-swept', { ...(typeof root === 'string' ? { root } : {}), removed });
-      } catch (err) {
-        this.emit('warning', { code: 'uploads-sweep-failed', message: `temporary uploads${typeof root === 'string' ? ` under ${root}` : ''} not swept: ${(err as Error).message}` });
-      }
-    }
-  }
-
-  /**
-   * Each session holds at most one passive port at a time: a range smaller than the session limit means
-   * PASV/EPSV answer 425 once that many sessions transfer at once (101 ports for 1000 sessions failed 86% of
-   * transfers under load). Said at start, with both numbers and the fix.
-   */
-  private warnIfPassiveRangeTooSmall(): void {
-    const { portRange } = this.options.passive;
-    const ports = portCount(portRange);
-    const { maxSessions } = this.options.limits;
-    if (ports >= maxSessions) return;
-    this.emit('warning', {
-      code: 'passive-range-too-small',
-      message: `the passive port range ${portRange.min}-${portRange.max} has ${ports} ports for up to ${maxSessions} sessions `
-        + `(limits.maxSessions): once more than ${ports} sessions use passive mode at the same time, PASV/EPSV answer 425. `
-        + `Widen passive.ports (--pasv-ports) to at least ${maxSessions} ports, or lower limits.maxSessions (--max-sessions) to ${ports}`,
-    });
-  }
-
-  private listenError(err: unknown, host: string, port: number): Error {
-    const failure = classifySocketError(err);
-    const endpoint = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    const why = failure === 'address-in-use' ? 'the port is already in use (another server listens on it)'
-      : failure === 'permission' ? 'permission denied (ports below 1024 need privileges)'
-        : (err as NodeJS.ErrnoException)?.code === 'EADDRNOTAVAIL' ? 'this machine has no such address'
-          : (err as Error)?.message ?? String(err);
-    return new FtpNetworkError({
-      connection: 'control', phase: 'listen', failure, endpoint, cause: err, message: `cannot listen on ${endpoint}: ${why}`,
-    });
   }
 
   /** Bind host:port, or accept on the listening socket `fd` (host and port then only name it in errors). */
@@ -303,7 +257,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     return new Promise<void>((resolve, reject) => {
       server.once('error', err => reject(fd !== undefined
         ? new FtpUsageError(`cannot accept on the inherited socket (file descriptor ${fd}): ${err.message}`, { cause: err })
-        : host === '::' ? err : this.listenError(err, host, port)));
+        : host === '::' ? err : listenError(err, host, port)));
       server.listen(fd !== undefined ? { fd, backlog: 511 } : { host, port, ipv6Only, backlog: 511 }, () => {
         server.removeAllListeners('error');
         server.on('error', err => this.emit('warning', { code: 'listener-error', message: err.message }));

@@ -160,39 +160,44 @@ export function fuzzLine(r: Rand, o: LineOptions): Buffer {
   return Buffer.from([...content, ...end]);
 }
 
-/** A stream that would end or switch the control stream mid-script: the verbs isStreamChanging names. */
-function changesStream(events: readonly FramerEvent[]): boolean {
+/**
+ * Lines a script must not hold:
+ * - the verbs isStreamChanging names (they end or switch the plain control stream mid-script);
+ * - "ABOR" followed by a CR that stays in the line ("ABOR\r\0", "ABOR\rX"): the server treats a chunk
+ *   that ends in "ABOR\r" as a complete ABOR (ftplib sends the LF as urgent data; src/protocol/commands.ts),
+ *   so such a line frames differently depending on where TCP cuts it, and no count could be expected.
+ */
+function unusable(events: readonly FramerEvent[], unbounded: readonly FramerEvent[]): boolean {
   for (const e of events) {
     if (e.kind !== 'line') continue;
     const cmd = parseCommandLine(e.text);
     if (cmd && isStreamChanging(cmd.verb, cmd.argument)) return true;
   }
-  return false;
+  // Judged without the bound: a line that will be too long is still cut short at "ABOR\r" by the server.
+  return unbounded.some(e => e.kind === 'line' && /^ *abor\r/i.test(e.text));
 }
 
-/**
- * The server treats a chunk that ends in "ABOR\r" as a complete ABOR (ftplib sends the LF as urgent data;
- * src/protocol/commands.ts): "ABOR" + CRs + another byte would frame differently depending on where TCP cuts
- * it, so such CRs are turned into spaces. The only place where the stream is shaped for the oracle.
- */
-function withoutAborCr(buf: Buffer): Buffer {
-  const text = buf.toString('latin1');
-  const fixed = text.replace(/(abor)(\r+)(?=[^\r\n])/gi, (_m, a: string, crs: string) => a + ' '.repeat(crs.length));
-  return fixed === text ? buf : Buffer.from(fixed, 'latin1');
+/** A copy of a framer's state (shallow: see fuzzLines). */
+function probeOf(framer: CommandLineFramer): CommandLineFramer {
+  return Object.assign(Object.create(Object.getPrototypeOf(framer) as object) as CommandLineFramer, framer);
 }
 
-/** `n` fuzzed lines, none of them changing the stream (see module comment); each element one line. */
+/** `n` fuzzed lines, none of them unusable (see above); each element one line. */
 export function fuzzLines(r: Rand, n: number, o: LineOptions): Buffer[] {
   const out: Buffer[] = [];
   const framer = new CommandLineFramer(o.maxLineLength);
+  const wide = new CommandLineFramer(1 << 20);
   while (out.length < n) {
-    const line = withoutAborCr(fuzzLine(r, o));
-    // Judge the line in the framer state the earlier lines left (a sub-negotiation can swallow lines). The
-    // probe is a shallow copy: it may write into the line buffer it shares with `framer`, but only past
-    // `framer`'s own length, where `framer` writes the same line's bytes next.
-    const probe = Object.assign(Object.create(Object.getPrototypeOf(framer) as object) as CommandLineFramer, framer);
-    if (changesStream(probe.push(line))) continue;
+    const line = fuzzLine(r, o);
+    // Judge the line in the framer state the earlier lines left (a sub-negotiation can swallow lines). A
+    // probe is a shallow copy: it may write into the line buffer it shares with its framer, but only past
+    // that framer's own length, where the framer writes the same line's bytes next. The line is judged as
+    // if it were ended right after it: a line that never ends (a sub-negotiation swallows its line end)
+    // must not leave a half line that a later line would complete into an unusable one.
+    const ended = Buffer.concat([line, SENTINEL.subarray(0, 6)]);
+    if (unusable(probeOf(framer).push(ended), probeOf(wide).push(ended))) continue;
     framer.push(line);
+    wide.push(line);
     out.push(line);
   }
   return out;

@@ -121,10 +121,13 @@ const commandBytes = fc.array(fc.oneof(
 
 test('command framer (server): any bytes, any chunking: the same lines, each within the bound, no exception', () => {
   fc.assert(fc.property(commandBytes, cutsArb, fc.integer({ min: 8, max: 48 }), (bytes, cuts, max) => {
+    const whole = frame([bytes], max);
     // A chunk that ends in "ABOR\r" is taken as a complete ABOR on purpose (ftplib sends the LF as urgent
     // data; src/protocol/commands.ts): the only documented place where chunking changes the framing.
-    fc.pre(!/abor\r/i.test(bytes.toString('latin1')));
-    const whole = frame([bytes], max);
+    // Inputs with a line that starts with ABOR are left out, judged without a bound (a line that will be too
+    // long is still cut short there) and with a line end appended (for a last, unended line).
+    const unbounded = frame([bytes, Buffer.from([0xff, 0xf0, 0xff, 0xf0, 0x0d, 0x0a])], 1 << 20);
+    fc.pre(!unbounded.some(e => e.kind === 'line' && /^ *abor/i.test(e.text)));
     const split = frame(chunked(bytes, cuts), max);
     assert.deepEqual(split, whole);
     for (const ev of whole) {

@@ -118,16 +118,16 @@ export async function fuzzRun(argv: readonly string[]): Promise<number> {
   };
   let exitCode = 0;
   try {
-    const fresh = child.sample();
+    const fresh = await child.sampleAfterGc();
     const t0 = performance.now();
     let lastPrint = 0;
     const progress = (done: number): void => {
       const now = performance.now();
       if (now - lastPrint < 5000) return;
       lastPrint = now;
-      const s = child.alive() ? child.sample() : { rssKiB: 0, fds: 0 };
-      process.stderr.write(`[fuzz] ${done.toLocaleString('en')} / ${o.lines.toLocaleString('en')} lines, ${totals.sessions} sessions, `
-        + `${totals.failures} failed, ${totals.hangs} hangs; server RSS ${mib(s.rssKiB)}, ${s.fds} fds; ${((now - t0) / 1000).toFixed(0)} s\n`);
+      if (!child.alive()) return;
+      void child.sampleAfterGc().then((s) => process.stderr.write(`[fuzz] ${done.toLocaleString('en')} / ${o.lines.toLocaleString('en')} lines, ${totals.sessions} sessions, `
+        + `${totals.failures} failed, ${totals.hangs} hangs; server RSS ${mib(s.rssKiB)} (after GC), ${s.fds} fds; ${((now - t0) / 1000).toFixed(0)} s\n`), () => undefined);
     };
     // Warm-up (1% of the lines): JIT, pools and caches reach their working size before "before" is taken.
     const warmupLines = Math.max(o.perSession, Math.round(o.lines / 100));
@@ -135,22 +135,22 @@ export async function fuzzRun(argv: readonly string[]): Promise<number> {
     await runSessions(child, { ...o, lines: warmupLines }, sink.port, 0, warmupSessions, totals, progress);
     totals.reserved = totals.lines;
     await settle(3000);
-    const before = child.sample();
+    const before = await child.sampleAfterGc();
     // The middle sample: memory that keeps growing between the middle and the end is a leak; growth
     // before the middle can be the heap finding its working size.
-    let middle: { rssKiB: number; fds: number } | undefined;
+    let middle: Promise<{ rssKiB: number; fds: number }> | undefined;
     const half = (done: number): void => {
-      if (!middle && done >= o.lines / 2 && child.alive()) middle = child.sample();
+      if (!middle && done >= o.lines / 2 && child.alive()) middle = child.sampleAfterGc();
       progress(done);
     };
     await runSessions(child, o, sink.port, warmupSessions, Math.ceil(o.lines / o.perSession) * 2, totals, half);
     const seconds = (performance.now() - t0) / 1000;
     const alive = child.alive();
     await settle(3000);
-    const after = alive ? child.sample() : undefined;
+    const after = alive ? await child.sampleAfterGc() : undefined;
     const probe = alive ? await probeClient(child) : 'the server is gone';
     const loadEnd = os.loadavg().map((v) => v.toFixed(2)).join(' ');
-    const mid = middle ?? before;
+    const mid = (await middle) ?? before;
     const rssGrowth = after ? (after.rssKiB - mid.rssKiB) / mid.rssKiB : Infinity;
     // Flat: descriptors back to their level (the listeners and log files), memory at the end within 15% of
     // the middle of the run.
@@ -188,7 +188,8 @@ export async function fuzzRun(argv: readonly string[]): Promise<number> {
       `Reply codes seen (most frequent): ${codes}.`,
       '',
       '"before" is after a warm-up of 1% of the lines and a 3 s settle; "middle" when half of the lines were sent',
-      '(sessions running); "after" after the same 3 s settle at the end.',
+      '(sessions running); "after" after the same 3 s settle at the end. Each sample is taken 0.5 s after a full GC in',
+      'the server (SIGUSR2 to a preload that calls gc(); bench/lib/serve-child.ts).',
       ...(totals.firstFailures.length ? ['', '## Failures', '', ...totals.firstFailures.map((f) => `- ${f}`)] : []),
       '',
     ].join('\n');

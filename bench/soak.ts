@@ -189,15 +189,15 @@ export async function soakRun(argv: readonly string[]): Promise<number> {
   const stats: Stats = { sessions: 0, ops: 0, errors: 0, reasons: new Map(), latencies: new Map(), loggedIn: 0 };
   const samples: Sample[] = [];
   const t0 = performance.now();
-  const sample = (label: string): void => {
+  const sample = async (label: string): Promise<void> => {
     if (!child.alive()) return;
-    const s = child.sample();
+    const s = await child.sampleAfterGc();
     samples.push({ label, atS: (performance.now() - t0) / 1000, ...s });
     process.stderr.write(`[soak] ${label}: ${stats.sessions} sessions, ${stats.ops} ops, ${stats.errors} errors; server RSS ${mib(s.rssKiB)}, ${s.fds} fds\n`);
   };
   let exitCode = 0;
   try {
-    sample('fresh');
+    await sample('fresh');
     const durationMs = o.minutes * 60_000;
     const deadline = Date.now() + durationMs;
     let resolveRamp: () => void = () => {};
@@ -209,21 +209,21 @@ export async function soakRun(argv: readonly string[]): Promise<number> {
       users.push(user(i, t, seededRandom((o.seed * 7919 + i) >>> 0), deadline, stats, firstLogin));
       if (i % 50 === 49) await sleep(100);
     }
-    const progress = setInterval(() => sample('progress'), 30_000);
+    const progress = setInterval(() => { void sample('progress'); }, 30_000);
     try {
       await Promise.race([ramped, sleep(durationMs)]);
-      sample('start');
+      await sample('start');
       await sleep(Math.max(0, deadline - durationMs / 2 - Date.now()));
-      sample('middle');
+      await sample('middle');
       await sleep(Math.max(0, deadline - 1000 - Date.now()));
-      sample('end');
+      await sample('end');
       await Promise.all(users);
     } finally {
       clearInterval(progress);
     }
     const seconds = (performance.now() - t0) / 1000;
     await settle(5000);
-    sample('after');
+    await sample('after');
     const alive = child.alive();
     const probe = alive ? await probeClient(child) : 'the server is gone';
     const loadEnd = os.loadavg().map((v) => v.toFixed(2)).join(' ');
@@ -260,7 +260,7 @@ export async function soakRun(argv: readonly string[]): Promise<number> {
       ...samples.filter((s) => s.label !== 'progress').map((s) => `| ${s.label} | ${s.atS.toFixed(0)} s | ${mib(s.rssKiB)} | ${s.fds} |`),
       '',
       '"start" is when every session has logged in; "end" one second before the sessions stop; "after" once all',
-      'of them have closed and 5 s passed.',
+      'of them have closed and 5 s passed. Each sample is taken 0.5 s after a full GC in the server (SIGUSR2; bench/lib/serve-child.ts).',
       '',
       '| operation | count | p50 ms | p99 ms |',
       '|---|---|---|---|',

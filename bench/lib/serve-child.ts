@@ -33,6 +33,8 @@ export interface ServeChild {
   alive(): boolean;
   /** VmRSS KiB and open descriptors now. */
   sample(): { rssKiB: number; fds: number };
+  /** The same, right after a full garbage collection in the child (SIGUSR2, then a short wait). */
+  sampleAfterGc(): Promise<{ rssKiB: number; fds: number }>;
   stop(): Promise<void>;
 }
 
@@ -87,7 +89,12 @@ export async function startServeChild(o: ServeChildOptions): Promise<ServeChild>
   };
   const configFile = path.join(dir, 'ftpkit.json');
   await writeFile(configFile, JSON.stringify(config, null, 2));
-  const proc = spawnManaged(process.execPath, [main, 'serve', '--config', configFile, '--port', '0'], { env: { ...process.env, HOME: dir } });
+  // SIGUSR2 makes the child collect its garbage (a preload; ftpkit itself uses no SIGUSR2): a memory sample
+  // taken right after a full GC shows what the server holds, not how far its heap has grown since the last GC.
+  const gcOnSignal = path.join(dir, 'gc-on-signal.mjs');
+  await writeFile(gcOnSignal, "process.on('SIGUSR2', () => { globalThis.gc?.(); });\n");
+  const proc = spawnManaged(process.execPath, ['--expose-gc', '--import', gcOnSignal, main, 'serve', '--config', configFile, '--port', '0'],
+    { env: { ...process.env, HOME: dir } });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`ftpkit serve printed no URL within 30 s: ${proc.output()}`)), 30_000);
     const check = (): void => {
@@ -106,6 +113,11 @@ export async function startServeChild(o: ServeChildOptions): Promise<ServeChild>
     fdLimit: openFilesLimit(pid),
     alive: () => !exited,
     sample: () => ({ rssKiB: vmRssKiB(pid), fds: openFds(pid) }),
+    sampleAfterGc: async () => {
+      process.kill(pid, 'SIGUSR2');
+      await settle(500);
+      return { rssKiB: vmRssKiB(pid), fds: openFds(pid) };
+    },
     stop: () => (stopped ??= proc.stop().then(cleanup)),
   };
 }

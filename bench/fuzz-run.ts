@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runFuzzSession, startDataSink, type FuzzSessionResult } from './lib/fuzz-session.js';
 import { seededRandom } from './lib/fuzz-lines.js';
-import { probeClient, settle, startServeChild, type ServeChild } from './lib/serve-child.js';
+import { probeClient, settle, startServeChild, type MemorySample, type ServeChild } from './lib/serve-child.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAX_LINE = 4096;
@@ -127,7 +127,7 @@ export async function fuzzRun(argv: readonly string[]): Promise<number> {
       lastPrint = now;
       if (!child.alive()) return;
       void child.sampleAfterGc().then((s) => process.stderr.write(`[fuzz] ${done.toLocaleString('en')} / ${o.lines.toLocaleString('en')} lines, ${totals.sessions} sessions, `
-        + `${totals.failures} failed, ${totals.hangs} hangs; server RSS ${mib(s.rssKiB)} (after GC), ${s.fds} fds; ${((now - t0) / 1000).toFixed(0)} s\n`), () => undefined);
+        + `${totals.failures} failed, ${totals.hangs} hangs; server RSS ${mib(s.rssKiB)}, heap ${mib(s.heapKiB)} (after GC), ${s.fds} fds; ${((now - t0) / 1000).toFixed(0)} s\n`), () => undefined);
     };
     // Warm-up (1% of the lines): JIT, pools and caches reach their working size before "before" is taken.
     const warmupLines = Math.max(o.perSession, Math.round(o.lines / 100));
@@ -138,7 +138,7 @@ export async function fuzzRun(argv: readonly string[]): Promise<number> {
     const before = await child.sampleAfterGc();
     // The middle sample: memory that keeps growing between the middle and the end is a leak; growth
     // before the middle can be the heap finding its working size.
-    let middle: Promise<{ rssKiB: number; fds: number }> | undefined;
+    let middle: Promise<MemorySample> | undefined;
     const half = (done: number): void => {
       if (!middle && done >= o.lines / 2 && child.alive()) middle = child.sampleAfterGc();
       progress(done);
@@ -152,9 +152,10 @@ export async function fuzzRun(argv: readonly string[]): Promise<number> {
     const loadEnd = os.loadavg().map((v) => v.toFixed(2)).join(' ');
     const mid = (await middle) ?? before;
     const rssGrowth = after ? (after.rssKiB - mid.rssKiB) / mid.rssKiB : Infinity;
-    // Flat: descriptors back to their level (the listeners and log files), memory at the end within 15% of
-    // the middle of the run.
-    const flat = !!after && after.fds <= before.fds + 2 && rssGrowth < 0.15;
+    const heapGrowth = after ? (after.heapKiB - mid.heapKiB) / mid.heapKiB : Infinity;
+    // Flat: descriptors back to their level (the listeners and log files), memory (RSS and, when the child
+    // reported it, the heap in use after GC) at the end within 15% of the middle of the run.
+    const flat = !!after && after.fds <= before.fds + 2 && rssGrowth < 0.15 && !(heapGrowth >= 0.15);
     const ok = alive && totals.hangs === 0 && totals.failures === 0 && probe === '' && flat;
     if (!ok) exitCode = 1;
     const codes = [...totals.codes.entries()].sort((a, b) => b[1] - a[1]).slice(0, 16).map(([c, n]) => `${c}: ${n.toLocaleString('en')}`).join(', ');
@@ -180,8 +181,9 @@ export async function fuzzRun(argv: readonly string[]): Promise<number> {
       `| sessions with a wrong reply count or a malformed reply | ${totals.failures} |`,
       `| sessions closed with 421 (documented) | ${totals.closes421} |`,
       `| server RSS fresh / before / middle / after | ${mib(fresh.rssKiB)} / ${mib(before.rssKiB)} / ${mib(mid.rssKiB)} / ${after ? mib(after.rssKiB) : '-'} (middle to after ${after ? `${rssGrowth >= 0 ? '+' : ''}${(rssGrowth * 100).toFixed(1)}%` : '-'}) |`,
+      `| server V8 heap in use fresh / before / middle / after | ${mib(fresh.heapKiB)} / ${mib(before.heapKiB)} / ${mib(mid.heapKiB)} / ${after ? mib(after.heapKiB) : '-'} (middle to after ${after ? `${heapGrowth >= 0 ? '+' : ''}${(heapGrowth * 100).toFixed(1)}%` : '-'}) |`,
       `| server fds fresh / before / middle / after | ${fresh.fds} / ${before.fds} / ${mid.fds} / ${after?.fds ?? '-'} (limit ${child.fdLimit}) |`,
-      `| memory and descriptors flat | ${flat ? 'yes' : '**no**'} (fds after at most before + 2, RSS after within 15% of the middle) |`,
+      `| memory and descriptors flat | ${flat ? 'yes' : '**no**'} (fds after at most before + 2, RSS and heap after within 15% of the middle) |`,
       `| normal client afterwards | ${probe === '' ? 'logged in and downloaded probe.txt' : probe} |`,
       `| duration | ${seconds.toFixed(0)} s (${Math.round(totals.lines / seconds).toLocaleString('en')} lines/s) |`,
       '',

@@ -165,7 +165,7 @@ async function user(id: number, t: Target, r: Rand, deadline: number, stats: Sta
   }
 }
 
-interface Sample { label: string; atS: number; rssKiB: number; fds: number }
+interface Sample { label: string; atS: number; rssKiB: number; heapKiB: number; fds: number }
 
 const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
 const ms = (v: number | undefined): string => (v === undefined ? '-' : v < 10 ? v.toFixed(1) : v.toFixed(0));
@@ -193,7 +193,7 @@ export async function soakRun(argv: readonly string[]): Promise<number> {
     if (!child.alive()) return;
     const s = await child.sampleAfterGc();
     samples.push({ label, atS: (performance.now() - t0) / 1000, ...s });
-    process.stderr.write(`[soak] ${label}: ${stats.sessions} sessions, ${stats.ops} ops, ${stats.errors} errors; server RSS ${mib(s.rssKiB)}, ${s.fds} fds\n`);
+    process.stderr.write(`[soak] ${label}: ${stats.sessions} sessions, ${stats.ops} ops, ${stats.errors} errors; server RSS ${mib(s.rssKiB)}, heap ${mib(s.heapKiB)} (after GC), ${s.fds} fds\n`);
   };
   let exitCode = 0;
   try {
@@ -255,9 +255,9 @@ export async function soakRun(argv: readonly string[]): Promise<number> {
       `| duration | ${seconds.toFixed(0)} s |`,
       `| server descriptor limit | ${child.fdLimit} |`,
       '',
-      '| server | at | RSS | fds |',
-      '|---|---|---|---|',
-      ...samples.filter((s) => s.label !== 'progress').map((s) => `| ${s.label} | ${s.atS.toFixed(0)} s | ${mib(s.rssKiB)} | ${s.fds} |`),
+      '| server | at | RSS | V8 heap in use | fds |',
+      '|---|---|---|---|---|',
+      ...samples.filter((s) => s.label !== 'progress').map((s) => `| ${s.label} | ${s.atS.toFixed(0)} s | ${mib(s.rssKiB)} | ${mib(s.heapKiB)} | ${s.fds} |`),
       '',
       '"start" is when every session has logged in; "end" one second before the sessions stop; "after" once all',
       'of them have closed and 5 s passed. Each sample is taken 0.5 s after a full GC in the server (SIGUSR2; bench/lib/serve-child.ts).',

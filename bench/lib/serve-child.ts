@@ -4,12 +4,15 @@
  * loopback, a cheap password hash), a temp root, a self-signed certificate for AUTH TLS, and the child's pid
  * for /proc (VmRSS, descriptors). A child, so that a crash is seen as an exit and its memory is its own.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { makeTempDir, spawnManaged, writeCertificate, type ManagedProcess } from '../../test/support/peers-common.js';
 import { openFds, openFilesLimit, vmRssKiB } from './proc.js';
 import type { Login } from './servers.js';
+
+/** A memory sample of the child: VmRSS and V8 heap in use (KiB; NaN when the child did not answer), descriptors. */
+export interface MemorySample { rssKiB: number; fds: number; heapKiB: number }
 
 /** The content of probe.txt in the probe user's root. */
 export const PROBE_TEXT = 'a normal client can still download this\n'.repeat(200);
@@ -33,8 +36,8 @@ export interface ServeChild {
   alive(): boolean;
   /** VmRSS KiB and open descriptors now. */
   sample(): { rssKiB: number; fds: number };
-  /** The same, right after a full garbage collection in the child (SIGUSR2, then a short wait). */
-  sampleAfterGc(): Promise<{ rssKiB: number; fds: number }>;
+  /** The same and the V8 heap in use (KiB), right after a full garbage collection in the child (SIGUSR2). */
+  sampleAfterGc(): Promise<MemorySample>;
   stop(): Promise<void>;
 }
 
@@ -91,8 +94,15 @@ export async function startServeChild(o: ServeChildOptions): Promise<ServeChild>
   await writeFile(configFile, JSON.stringify(config, null, 2));
   // SIGUSR2 makes the child collect its garbage (a preload; ftpkit itself uses no SIGUSR2): a memory sample
   // taken right after a full GC shows what the server holds, not how far its heap has grown since the last GC.
+  // It then writes process.memoryUsage() to a file: heapUsed after a full GC is what the server really keeps
+  // (RSS also holds pages V8 has not given back yet).
   const gcOnSignal = path.join(dir, 'gc-on-signal.mjs');
-  await writeFile(gcOnSignal, "process.on('SIGUSR2', () => { globalThis.gc?.(); });\n");
+  const memoryFile = path.join(dir, 'memory.json');
+  await writeFile(gcOnSignal, [
+    "import { writeFileSync } from 'node:fs';",
+    `process.on('SIGUSR2', () => { globalThis.gc?.(); writeFileSync(${JSON.stringify(memoryFile)}, JSON.stringify(process.memoryUsage())); });`,
+    '',
+  ].join('\n'));
   const proc = spawnManaged(process.execPath, ['--expose-gc', '--import', gcOnSignal, main, 'serve', '--config', configFile, '--port', '0'],
     { env: { ...process.env, HOME: dir } });
   const port = await new Promise<number>((resolve, reject) => {
@@ -114,9 +124,14 @@ export async function startServeChild(o: ServeChildOptions): Promise<ServeChild>
     alive: () => !exited,
     sample: () => ({ rssKiB: vmRssKiB(pid), fds: openFds(pid) }),
     sampleAfterGc: async () => {
+      await rm(memoryFile, { force: true });
       process.kill(pid, 'SIGUSR2');
-      await settle(500);
-      return { rssKiB: vmRssKiB(pid), fds: openFds(pid) };
+      let heapKiB = NaN;
+      for (let i = 0; i < 50 && Number.isNaN(heapKiB); i++) {
+        await settle(100);
+        try { heapKiB = Math.round((JSON.parse(await readFile(memoryFile, 'utf8')) as { heapUsed: number }).heapUsed / 1024); } catch { /* not yet */ }
+      }
+      return { rssKiB: vmRssKiB(pid), fds: openFds(pid), heapKiB };
     },
     stop: () => (stopped ??= proc.stop().then(cleanup)),
   };

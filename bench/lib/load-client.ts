@@ -11,7 +11,7 @@ import { parsePasvReply } from '../../src/protocol/hostport.js';
 import type { Login } from './servers.js';
 
 /** One control connection: replies in order, every wait bounded by the session's abort. */
-class Control {
+export class Control {
   private readonly parser = new ReplyParser();
   private readonly replies: FtpResponse[] = [];
   private waiter: { resolve: (r: FtpResponse) => void; reject: (e: Error) => void } | undefined;
@@ -53,7 +53,7 @@ class Control {
 }
 
 /** A TCP connection; aborting the signal destroys it, before or after it is connected. */
-function connect(host: string, port: number, signal?: AbortSignal): Promise<net.Socket> {
+export function connect(host: string, port: number, signal?: AbortSignal): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const s = net.connect({ host, port });
     const onAbort = (): void => { s.destroy(new Error('timeout')); };
@@ -77,7 +77,7 @@ export async function login(t: Target, signal?: AbortSignal): Promise<Control> {
 }
 
 /** PASV, the data connection, `command` (RETR, LIST, MLSD), every byte, the final reply; returns the bytes. */
-async function retrieve(t: Target, control: Control, command: string, onData: (s: net.Socket) => void, signal?: AbortSignal): Promise<number> {
+export async function retrieve(t: Target, control: Control, command: string, onData: (s: net.Socket) => void, signal?: AbortSignal): Promise<number> {
   const pasv = await control.send('PASV', ['227']);
   // Connect where the control connection goes (servers behind NAT aside, curl's default too).
   const hp = parsePasvReply(pasv.message);

@@ -98,3 +98,17 @@ export function parseSmapsRollupPss(text: string): number {
   if (!m) throw new Error('no Pss line in smaps_rollup');
   return Number(m[1]);
 }
+
+/** VmRSS of /proc/PID/status in KiB (proc(5): "VmRSS:    12345 kB"). */
+export function parseStatusVmRssKiB(text: string): number {
+  const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(text);
+  if (!m) throw new Error('no VmRSS line in /proc/PID/status');
+  return Number(m[1]);
+}
+
+/** The soft "Max open files" limit of /proc/PID/limits ("unlimited" as Infinity). */
+export function parseLimitsOpenFiles(text: string): number {
+  const m = /^Max open files\s+(\S+)/m.exec(text);
+  if (!m) throw new Error('no "Max open files" line in /proc/PID/limits');
+  return m[1] === 'unlimited' ? Infinity : Number(m[1]);
+}

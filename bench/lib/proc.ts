@@ -3,7 +3,9 @@
  * peer launchers do not expose their daemon's pid), and a server tree's CPU time and memory.
  */
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
-import { parseProcStat, parseSmapsRollupPss, treeCpuTicks, treePids, type ProcStat } from './proc-stat.js';
+import {
+  parseLimitsOpenFiles, parseProcStat, parseSmapsRollupPss, parseStatusVmRssKiB, treeCpuTicks, treePids, type ProcStat,
+} from './proc-stat.js';
 
 /** sysconf(_SC_CLK_TCK): 100 on every Linux the bench runs on (the kernel's USER_HZ). */
 const TICK_MS = 10;
@@ -124,4 +126,19 @@ export function cpuAccount(name: string, pid: number): CpuAccount | undefined {
       process.stderr.write(`[bench] could not remove ${dir} (processes left in it?)\n`);
     },
   };
+}
+
+/** One process's resident memory (VmRSS of /proc/PID/status), KiB. */
+export function vmRssKiB(pid: number): number {
+  return parseStatusVmRssKiB(readFileSync(`/proc/${pid}/status`, 'utf8'));
+}
+
+/** How many descriptors a process has open (entries of /proc/PID/fd). */
+export function openFds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** A process's soft limit of open files (/proc/PID/limits). */
+export function openFilesLimit(pid: number): number {
+  return parseLimitsOpenFiles(readFileSync(`/proc/${pid}/limits`, 'utf8'));
 }

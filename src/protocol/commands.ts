@@ -34,6 +34,11 @@ export interface FtpCommand {
   verb: string;
   /** Everything after the single space that follows the verb; "" when there is none. */
   argument: string;
+  /**
+   * Not a command: a line over the bound (verb and argument empty), queued like one so that its 500 comes
+   * in its turn (RFC 959 s4.2: replies in the order of the commands).
+   */
+  tooLong?: true;
 }
 
 export type FramerEvent =

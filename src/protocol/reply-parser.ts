@@ -38,6 +38,13 @@ export function isPositive(code: number): boolean { return code >= 200 && code <
 export function isIntermediate(code: number): boolean { return code >= 300 && code < 400; }
 export function isNegative(code: number): boolean { return code >= 400; }
 
+/** How many CR bytes end `buf[0, end)`. */
+function trailingCrs(buf: Buffer, end: number): number {
+  let i = end;
+  while (i > 0 && buf[i - 1] === 0x0d) i--;
+  return end - i;
+}
+
 export class ReplyParser {
   private readonly maxLineBytes: number;
   private readonly maxReplyBytes: number;
@@ -45,6 +52,12 @@ export class ReplyParser {
   /** Bytes of the current, unterminated line. */
   private partial: Buffer[] = [];
   private partialBytes = 0;
+  /**
+   * CRs at the end of the partial line: they may be its line end (CR LF, or stray CRs before the LF), so
+   * they are not counted against maxLineBytes yet; otherwise a line of exactly the bound would be refused
+   * when a chunk ends between its CR and LF, and accepted in one chunk. A run of CRs is bounded on its own.
+   */
+  private partialTrailingCrs = 0;
   /** A multi-line reply that has begun but not closed. */
   private open: { code: number; lines: string[]; texts: string[]; bytes: number } | undefined;
   private readonly decoder = new TextDecoder('utf-8');
@@ -78,11 +91,14 @@ export class ReplyParser {
       if (nl < 0) {
         const rest = buf.length - start;
         if (rest > 0) {
+          const piece = buf.subarray(start);
+          const crs = trailingCrs(piece, piece.length);
+          this.partialTrailingCrs = crs === rest ? this.partialTrailingCrs + crs : crs;
           this.partialBytes += rest;
-          if (this.partialBytes > this.maxLineBytes) {
+          if (this.partialBytes - this.partialTrailingCrs > this.maxLineBytes || this.partialTrailingCrs > this.maxLineBytes) {
             throw new FtpProtocolError(`reply line longer than ${this.maxLineBytes} bytes`);
           }
-          this.partial.push(buf.subarray(start));
+          this.partial.push(piece);
         }
         return out;
       }
@@ -93,13 +109,13 @@ export class ReplyParser {
         lineBuf = Buffer.concat(this.partial);
         this.partial = [];
         this.partialBytes = 0;
+        this.partialTrailingCrs = 0;
       } else {
         lineBuf = piece;
       }
       start = nl + 1;
-      let end = lineBuf.length;
-      while (end > 0 && lineBuf[end - 1] === 0x0d) end--;
-      if (end > this.maxLineBytes) throw new FtpProtocolError(`reply line longer than ${this.maxLineBytes} bytes`);
+      const end = lineBuf.length - trailingCrs(lineBuf, lineBuf.length);
+      if (end > this.maxLineBytes || lineBuf.length - end > this.maxLineBytes) throw new FtpProtocolError(`reply line longer than ${this.maxLineBytes} bytes`);
       const line = this.decoder.decode(lineBuf.subarray(0, end));
       const reply = this.line(line, end);
       if (reply) out.push(reply);

@@ -2,8 +2,8 @@
  * Reply values and their wire format (RFC 959 s4.2).
  *
  * A single-line reply is `NNN text\r\n`. A multi-line reply is `NNN-first\r\n ... NNN last\r\n`;
- * intermediate lines that could be mistaken for the closing line (start with three digits and a space)
- * are indented with one space, as RFC 959 s4.2 allows.
+ * intermediate lines that could be mistaken for the closing line (start with three digits and a space or
+ * a dash, or are just three digits) are indented with one space, as RFC 959 s4.2 allows.
  */
 
 export interface Reply {
@@ -30,7 +30,8 @@ export function formatReply(r: Reply): string {
   let out = `${r.code}-${lines[0]}\r\n`;
   for (let i = 1; i < lines.length - 1; i++) {
     const l = lines[i];
-    out += (/^\d{3}[ -]/.test(l) ? ` ${l}` : l) + '\r\n';
+    // A bare "NNN" counts too: clients (ours included) accept it as a complete closing line.
+    out += (/^\d{3}(?:[ -]|$)/.test(l) ? ` ${l}` : l) + '\r\n';
   }
   out += `${r.code} ${lines[lines.length - 1]}\r\n`;
   return out;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  parseProcStat, parseSmapsRollupPss, treeCpuTicks, treePids, treeRssKiB, type ProcStat,
+  parseLimitsOpenFiles, parseProcStat, parseSmapsRollupPss, parseStatusVmRssKiB, treeCpuTicks, treePids, treeRssKiB, type ProcStat,
 } from '../../bench/lib/proc-stat.js';
 
 // A real line layout (proc(5)): pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt
@@ -61,4 +61,13 @@ test('parseSmapsRollupPss reads the Pss line in KiB', () => {
   const text = '55d0c0a00000-7ffd1b1ff000 ---p 00000000 00:00 0                          [rollup]\nRss:               10240 kB\nPss:                6123 kB\nPss_Anon:           4000 kB\n';
   assert.equal(parseSmapsRollupPss(text), 6123);
   assert.throws(() => parseSmapsRollupPss('Rss: 1 kB\n'), /no Pss line/);
+});
+
+test('parseStatusVmRssKiB and parseLimitsOpenFiles read this process\'s own /proc files (the fuzz and soak runs)', () => {
+  const rss = parseStatusVmRssKiB(readFileSync('/proc/self/status', 'utf8'));
+  assert.ok(rss > 1000 && rss < 16 * 1024 * 1024, `VmRSS ${rss} KiB`);
+  assert.equal(parseStatusVmRssKiB('Name:\tx\nVmRSS:\t   2048 kB\nThreads: 1\n'), 2048);
+  assert.throws(() => parseStatusVmRssKiB('Name:\tkthreadd\n'), /VmRSS/);
+  assert.ok(parseLimitsOpenFiles(readFileSync('/proc/self/limits', 'utf8')) >= 64);
+  assert.equal(parseLimitsOpenFiles('Limit  Soft Limit  Hard Limit  Units\nMax open files            unlimited            unlimited            files\n'), Infinity);
 });

@@ -89,3 +89,18 @@ test('property: whatever formatReply writes, the parser reads back', () => {
       assert.equal(p.pending, false);
     }));
 });
+
+test('a line of exactly the bound is accepted however its CR LF is split (the CRs are no part of the line)', () => {
+  // Found by test/fuzz/parsers.test.ts: with the chunk cut between CR and LF, the held CR counted against
+  // the bound and a valid line was refused, while the same bytes in one chunk were accepted.
+  for (const wire of ['220\r\n', '220\r\r\n']) {
+    for (let cut = 0; cut <= wire.length; cut++) {
+      const p = new ReplyParser({ maxLineBytes: 3 });
+      const got = [...p.push(wire.slice(0, cut)), ...p.push(wire.slice(cut))];
+      assert.deepEqual(got.map(r => r.code), [220], `cut at ${cut} of ${JSON.stringify(wire)}`);
+    }
+  }
+  // Still bounded: a line that goes on after its CRs, or an endless run of CRs, is refused.
+  assert.throws(() => { const p = new ReplyParser({ maxLineBytes: 3 }); p.push('220\r'); p.push('x'); }, FtpProtocolError);
+  assert.throws(() => { const p = new ReplyParser({ maxLineBytes: 3 }); p.push('220'); for (let i = 0; i < 10; i++) p.push('\r'); }, FtpProtocolError);
+});

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatReply, quotePath, unquotePath, reply } from '../../src/protocol/reply.js';
+import { ReplyParser } from '../../src/protocol/reply-parser.js';
 
 test('single and multi-line replies (RFC 959 s4.2)', () => {
   assert.equal(formatReply(reply(200, 'OK')), '200 OK\r\n');
@@ -17,4 +18,13 @@ test('PWD/MKD quoting doubles quotes (RFC 959 s7)', () => {
   assert.equal(unquotePath('"/a ""b""" is current directory'), '/a "b"');
   assert.equal(unquotePath('no quotes'), undefined);
   for (const p of ['/', '/x y', '/"', '/ü/"q"']) assert.equal(unquotePath(quotePath(p) + ' created'), p);
+});
+
+test('a text line that is only a reply code is indented too, or the client would read it as the closing line', () => {
+  // Found by test/fuzz/parsers.test.ts: "226-\r\n226\r\n226 \r\n" was read as two replies by our own parser
+  // (which, like many clients, accepts a bare "NNN" as a complete line).
+  assert.equal(formatReply(reply(226, 'first', '226', 'last')), '226-first\r\n 226\r\n226 last\r\n');
+  const wire = new ReplyParser().push(formatReply(reply(211, '', '211', '500', '')));
+  assert.equal(wire.length, 1);
+  assert.equal(wire[0]!.code, 211);
 });

@@ -7,6 +7,7 @@
  * unclaimed listener when the range runs short.
  */
 import type { Duplex } from 'node:stream';
+import { networkError } from '../../net/connect.js';
 import { PortRangeListener } from '../../net/port-range-listener.js';
 import type { PortRange } from '../options.js';
 import type { DataChannel, DataSocketWrapper } from './data-channel.js';
@@ -91,6 +92,15 @@ export class PassiveDataChannel implements DataChannel, PooledListener {
     } catch (err) {
       this.close();
       throw err;
+    }
+    // A connection that arrived before the transfer command may be gone already (the client connected and
+    // closed, or reset it): its 'end' or 'close' has come and gone, and a transfer laid over it would wait
+    // for the data idle timeout. Refuse it (425); the client closed what the command needed.
+    if (socket.destroyed || socket.readableEnded) {
+      socket.destroy();
+      this.close();
+      throw networkError({ connection: 'data', phase: 'accept', failure: 'closed', endpoint: `port ${this.port}`,
+        detail: 'the client closed the data connection before the transfer command' });
     }
     if (!this.opts.wrapSocket) return socket;
     try {

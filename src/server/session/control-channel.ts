@@ -62,6 +62,9 @@ export class ControlChannel implements ControlSocketSwap {
 
   get socket(): Duplex { return this.current; }
 
+  /** Longest command line accepted, bytes including CRLF (limits.maxLineLength). */
+  get maxLineLength(): number { return this.framer.maxLineLength; }
+
   /** Commands waiting to run. */
   get queued(): number { return this.queue.length; }
 
@@ -124,17 +127,20 @@ export class ControlChannel implements ControlSocketSwap {
     for (const ev of framed) {
       if (this.closed) return;
       this.owner.lineReceived();
+      let cmd: FtpCommand | undefined;
       if (ev.kind === 'too-long') {
-        // RFC 959 s4.2: 500 covers "command line too long". The rest of the line is discarded unbuffered.
-        // No command, so no 'command' event: the warning is its signal (the defender scores it).
+        // RFC 959 s4.2: 500 covers "command line too long" (the dispatcher answers it). The rest of the line
+        // is discarded unbuffered. Queued, not answered here: a reply sent now would overtake the replies
+        // to the commands before it (a client reading in order would take it for theirs). No command, so no
+        // 'command' event: the warning is its signal (the defender scores it).
         this.events.transcript('in', '<line too long, discarded>');
         this.events.warn('line-too-long', `a command line over limits.maxLineLength (${this.framer.maxLineLength} bytes) was discarded`);
-        void this.send(reply(ReplyCode.SyntaxError, `Command line too long (max ${this.framer.maxLineLength} bytes)`));
-        continue;
+        cmd = { verb: '', argument: '', tooLong: true };
+      } else {
+        cmd = parseCommandLine(ev.text);
+        if (!cmd) continue; // a stray CRLF is not a command
+        if (this.events.transcribing) this.events.transcript('in', maskCommand(cmd));
       }
-      const cmd = parseCommandLine(ev.text);
-      if (!cmd) continue; // a stray CRLF is not a command
-      if (this.events.transcribing) this.events.transcript('in', maskCommand(cmd));
       if (this.queue.length >= MAX_QUEUED_COMMANDS) {
         void this.send(reply(ReplyCode.ServiceNotAvailable, 'Too many commands queued, closing'));
         this.owner.end('too many queued commands');

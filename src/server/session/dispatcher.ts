@@ -111,6 +111,11 @@ export class Dispatcher {
   private async execute(cmd: FtpCommand): Promise<void> {
     const { host } = this;
     const started = Date.now();
+    if (cmd.tooLong) {
+      // An over-long line (control-channel.ts), answered in its turn; no command event: it was none.
+      await host.send(reply(ReplyCode.SyntaxError, `Command line too long (max ${host.channel.maxLineLength} bytes)`));
+      return;
+    }
     const spec = host.table.lookup(cmd.verb);
     if (!spec) {
       // 502 for what looks like a command we do not implement, 500 for line noise (RFC 959 s4.2).

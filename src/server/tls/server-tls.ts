@@ -257,6 +257,13 @@ function destroyQuietly(s: Duplex): void {
 }
 
 function serverHandshake(raw: Duplex, o: HandshakeOptions): Promise<tls.TLSSocket> {
+  // A connection the client already closed (a passive data connection accepted, then ended before the
+  // transfer command came) can never complete a handshake, and a TLSSocket laid over it would report
+  // nothing: the transfer would wait for the whole handshake timeout. Refuse it at once.
+  if (raw.destroyed || raw.readableEnded) {
+    destroyQuietly(raw);
+    return Promise.reject(new FtpTlsError(o.connection, `${o.connection} connection: the client closed the connection before the TLS handshake`, { reason: 'closed' }));
+  }
   // A net.Socket is wrapped at the handle level (fast path); any other Duplex goes through Node's
   // JS stream adapter, which is what lets tests run a session over an in-memory pair.
   const socket = new tls.TLSSocket(raw as net.Socket, {

@@ -104,7 +104,7 @@ export async function startServeChild(o: ServeChildOptions): Promise<ServeChild>
     '',
   ].join('\n'));
   const proc = spawnManaged(process.execPath, ['--expose-gc', '--import', gcOnSignal, main, 'serve', '--config', configFile, '--port', '0'],
-    { env: { ...process.env, HOME: dir } });
+    { env: { ...process.env, HOME: dir, FTPKIT_ALLOW_ROOT: '1' } });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`ftpkit serve printed no URL within 30 s: ${proc.output()}`)), 30_000);
     const check = (): void => {

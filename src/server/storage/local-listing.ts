@@ -25,14 +25,15 @@ function nextTurn(): Promise<void> {
 
 /**
  * lstat of each of `names` in the folder `dir` (a host path), in order. An entry that vanished since the
- * folder was read, or cannot be looked at, is undefined: it is not part of the listing.
+ * folder was read, or cannot be looked at, is undefined: it is not part of the listing. `sliceMs`: the
+ * longest slice (tests pass 0 to yield after every CLOCK_EVERY calls).
  */
-export async function lstatEntries(dir: string, names: readonly string[]): Promise<(Stats | undefined)[]> {
+export async function lstatEntries(dir: string, names: readonly string[], sliceMs = LIST_SLICE_MS): Promise<(Stats | undefined)[]> {
   const out: (Stats | undefined)[] = new Array(names.length);
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
   let sliceStart = performance.now();
   for (let i = 0; i < names.length; i++) {
-    if (i % CLOCK_EVERY === CLOCK_EVERY - 1 && performance.now() - sliceStart > LIST_SLICE_MS) {
+    if (i % CLOCK_EVERY === CLOCK_EVERY - 1 && performance.now() - sliceStart >= sliceMs) {
       await nextTurn();
       sliceStart = performance.now();
     }

@@ -91,12 +91,20 @@ export function formatNameLine(name: string): string {
   return displayName(name);
 }
 
+/** The last time-val made, by the second it shows (the entries of a folder listed by MLSD tend to share it). */
+const lastTimeVal = { second: NaN, text: '' };
+
 /** RFC 3659 s2.3 time-val: YYYYMMDDHHMMSS[.sss] in UTC. */
 export function formatTimeVal(date: Date): string {
+  const t = date.getTime();
+  const second = Math.floor(t / 1000);
+  if (second !== lastTimeVal.second) {
+    lastTimeVal.second = second;
+    lastTimeVal.text = `${date.getUTCFullYear().toString().padStart(4, '0')}${two(date.getUTCMonth() + 1)}${two(date.getUTCDate())}` +
+      `${two(date.getUTCHours())}${two(date.getUTCMinutes())}${two(date.getUTCSeconds())}`;
+  }
   const ms = date.getUTCMilliseconds();
-  const base = `${date.getUTCFullYear().toString().padStart(4, '0')}${two(date.getUTCMonth() + 1)}${two(date.getUTCDate())}` +
-    `${two(date.getUTCHours())}${two(date.getUTCMinutes())}${two(date.getUTCSeconds())}`;
-  return ms ? `${base}.${String(ms).padStart(3, '0')}` : base;
+  return ms ? `${lastTimeVal.text}.${String(ms).padStart(3, '0')}` : lastTimeVal.text;
 }
 
 /** Parse a time-val (MFMT, RFC 3659 s2.3); undefined when malformed or not a real date. */

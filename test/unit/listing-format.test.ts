@@ -39,6 +39,12 @@ test('LIST: dates and columns reused between lines are never stale (the formatte
     '-rw-r--r--    1 alice    ftp     ', '-rwsr-xr-x    1 a_b      ftp     ', '-rw-r--r--    1 alice    ftp     ']);
 });
 
+test('MLSx: time-vals reused by the second are never stale', () => {
+  const at = (s: number, ms = 0) => new Date(Date.UTC(2024, 1, 29, 23, 59, s, ms));
+  assert.deepEqual([at(1), at(2, 5), at(1, 250), at(1), at(59, 999)].map(formatTimeVal),
+    ['20240229235901', '20240229235902.005', '20240229235901.250', '20240229235901', '20240229235959.999']);
+});
+
 test('LIST: a name with a line end cannot forge another line', () => {
   const evil: FileInfo = { ...file, name: 'a\r\n-rw-r--r-- 1 x x 1 Jan 01 00:00 fake' };
   assert.ok(!formatListLine(evil, now).includes('\n'));

@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { RawControl } from './raw-ftp.js';
 
-interface Memory { rss: number; heapUsed: number; external: number; arrayBuffers: number; sessions: number }
+interface Memory { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number; sessions: number }
 
 const HOST = '127.0.0.1';
 
@@ -44,7 +44,7 @@ async function serve(dir: string): Promise<void> {
       // Several rounds: weak references and finalizers free more on the second pass.
       for (let i = 0; i < 3; i++) { gc(); await new Promise(resolve => setImmediate(resolve)); }
       const m = process.memoryUsage();
-      const out: Memory = { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, sessions: running.server.sessionCount };
+      const out: Memory = { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, sessions: running.server.sessionCount };
       process.stdout.write(`${JSON.stringify(out)}\n`);
     } else if (line.startsWith('snapshot ')) {
       // A heap snapshot for the Memory tab of Chrome DevTools (--snapshot FILE): what the sessions hold.
@@ -120,11 +120,12 @@ async function main(): Promise<void> {
         sessions: n, held: after.sessions,
         rssBytesPerSession: Math.round((after.rss - before.rss) / n),
         heapBytesPerSession: Math.round((after.heapUsed - before.heapUsed) / n),
+        heapTotalBytesPerSession: Math.round((after.heapTotal - before.heapTotal) / n),
         externalBytesPerSession: Math.round((after.external - before.external) / n),
         rssMiB: { before: +(before.rss / 2 ** 20).toFixed(1), after: +(after.rss / 2 ** 20).toFixed(1) },
       };
       process.stdout.write(values.json ? `${JSON.stringify(result)}\n`
-        : `${n} idle sessions (server holds ${result.held}): RSS +${result.rssBytesPerSession} B/session, heapUsed +${result.heapBytesPerSession} B/session, external +${result.externalBytesPerSession} B/session (RSS ${result.rssMiB.before} -> ${result.rssMiB.after} MiB)\n`);
+        : `${n} idle sessions (server holds ${result.held}): RSS +${result.rssBytesPerSession} B/session, heapUsed +${result.heapBytesPerSession} B/session, heapTotal +${result.heapTotalBytesPerSession} B/session, external +${result.externalBytesPerSession} B/session (RSS ${result.rssMiB.before} -> ${result.rssMiB.after} MiB)\n`);
       if (values.snapshot) { server.child.stdin!.write(`snapshot ${path.resolve(values.snapshot)}\n`); await server.line(); }
       await closeAll(sessions, server);
     }

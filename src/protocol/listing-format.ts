@@ -14,7 +14,7 @@ const FUTURE_SLACK_MS = 3600 * 1000;
 
 /** Names with a line end would break the listing into fake lines; show them with "?" instead. */
 function displayName(name: string): string {
-  return name.replace(/[\r\n]/g, '?');
+  return name.includes('\r') || name.includes('\n') ? name.replace(/[\r\n]/g, '?') : name;
 }
 
 function two(n: number): string {
@@ -33,24 +33,56 @@ export function modeString(type: FileInfo['type'], mode: number): string {
     rwx(mode & 7, (mode & 0o1000) !== 0, 't');
 }
 
+/**
+ * The last date text made, by the minute (recent entries) or the day (older ones) it shows: the files of a
+ * folder tend to share them, and a listing of 10,000 entries formats 10,000 dates (issue 10).
+ */
+const lastDate = { minute: NaN, minuteText: '', day: NaN, dayText: '' };
+
 /** "Mon DD HH:MM" or "Mon DD  YYYY" in UTC, as `ls -l` (with vsftpd's zero-padded day). */
 export function listDate(date: Date, now: Date): string {
   const t = date.getTime();
-  const month = MONTHS[date.getUTCMonth()] ?? 'Jan';
-  const day = two(date.getUTCDate());
-  const age = now.getTime() - t;
   if (!Number.isFinite(t)) return 'Jan 01  1970';
-  if (age > SIX_MONTHS_MS || age < -FUTURE_SLACK_MS) return `${month} ${day}  ${date.getUTCFullYear()}`;
-  return `${month} ${day} ${two(date.getUTCHours())}:${two(date.getUTCMinutes())}`;
+  const age = now.getTime() - t;
+  const month = (): string => `${MONTHS[date.getUTCMonth()] ?? 'Jan'} ${two(date.getUTCDate())}`;
+  if (age > SIX_MONTHS_MS || age < -FUTURE_SLACK_MS) {
+    const day = Math.floor(t / 86_400_000);
+    if (day !== lastDate.day) { lastDate.day = day; lastDate.dayText = `${month()}  ${date.getUTCFullYear()}`; }
+    return lastDate.dayText;
+  }
+  const minute = Math.floor(t / 60_000);
+  if (minute !== lastDate.minute) {
+    lastDate.minute = minute;
+    lastDate.minuteText = `${month()} ${two(date.getUTCHours())}:${two(date.getUTCMinutes())}`;
+  }
+  return lastDate.minuteText;
+}
+
+/** modeString() by type and mode (at most 4 x 4096 texts; a folder uses a handful). */
+const modeTexts = new Map<string, string>();
+
+/** Owner and group columns by name (whitespace made "_", padded); bounded, cleared when full. */
+const nameColumns = new Map<string, string>();
+const NAME_COLUMNS_MAX = 1024;
+
+function nameColumn(name: string): string {
+  let text = nameColumns.get(name);
+  if (text === undefined) {
+    if (nameColumns.size >= NAME_COLUMNS_MAX) nameColumns.clear();
+    text = name.replace(/\s/g, '_').padEnd(8);
+    nameColumns.set(name, text);
+  }
+  return text;
 }
 
 /** One LIST line: "-rw-r--r--    1 ftp      ftp          1234 Mar 04 12:30 name". */
 export function formatListLine(info: FileInfo, now: Date = new Date()): string {
-  const owner = (info.owner ?? 'ftp').replace(/\s/g, '_');
-  const group = (info.group ?? 'ftp').replace(/\s/g, '_');
   let name = displayName(info.name);
   if (info.type === 'link' && info.linkTarget !== undefined) name += ` -> ${displayName(info.linkTarget)}`;
-  return `${modeString(info.type, info.mode)} ${String(info.links ?? 1).padStart(4)} ${owner.padEnd(8)} ${group.padEnd(8)} ` +
+  const modeKey = `${info.type}${info.mode & 0o7777}`;
+  let mode = modeTexts.get(modeKey);
+  if (mode === undefined) modeTexts.set(modeKey, mode = modeString(info.type, info.mode & 0o7777));
+  return `${mode} ${String(info.links ?? 1).padStart(4)} ${nameColumn(info.owner ?? 'ftp')} ${nameColumn(info.group ?? 'ftp')} ` +
     `${String(info.size).padStart(12)} ${listDate(info.modifiedAt, now)} ${name}`;
 }
 
@@ -59,12 +91,20 @@ export function formatNameLine(name: string): string {
   return displayName(name);
 }
 
+/** The last time-val made, by the second it shows (the entries of a folder listed by MLSD tend to share it). */
+const lastTimeVal = { second: NaN, text: '' };
+
 /** RFC 3659 s2.3 time-val: YYYYMMDDHHMMSS[.sss] in UTC. */
 export function formatTimeVal(date: Date): string {
+  const t = date.getTime();
+  const second = Math.floor(t / 1000);
+  if (second !== lastTimeVal.second) {
+    lastTimeVal.second = second;
+    lastTimeVal.text = `${date.getUTCFullYear().toString().padStart(4, '0')}${two(date.getUTCMonth() + 1)}${two(date.getUTCDate())}` +
+      `${two(date.getUTCHours())}${two(date.getUTCMinutes())}${two(date.getUTCSeconds())}`;
+  }
   const ms = date.getUTCMilliseconds();
-  const base = `${date.getUTCFullYear().toString().padStart(4, '0')}${two(date.getUTCMonth() + 1)}${two(date.getUTCDate())}` +
-    `${two(date.getUTCHours())}${two(date.getUTCMinutes())}${two(date.getUTCSeconds())}`;
-  return ms ? `${base}.${String(ms).padStart(3, '0')}` : base;
+  return ms ? `${lastTimeVal.text}.${String(ms).padStart(3, '0')}` : lastTimeVal.text;
 }
 
 /** Parse a time-val (MFMT, RFC 3659 s2.3); undefined when malformed or not a real date. */

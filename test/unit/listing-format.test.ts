@@ -26,6 +26,25 @@ test('LIST: year instead of time for old and future entries', () => {
   assert.equal(listDate(new Date(Date.UTC(2024, 5, 14, 23, 59)), now), 'Jun 14 23:59');
 });
 
+test('LIST: dates and columns reused between lines are never stale (the formatter keeps the last ones)', () => {
+  const at = (m: number, s = 0) => new Date(Date.UTC(2024, 5, 15, 11, m, s));
+  // Alternating minutes, the same minute with other seconds, the same UTC day across the six-month line.
+  assert.deepEqual([at(1), at(2), at(1, 30), at(1, 59)].map(d => listDate(d, now)), ['Jun 15 11:01', 'Jun 15 11:02', 'Jun 15 11:01', 'Jun 15 11:01']);
+  const day = Date.UTC(2023, 6, 1);
+  assert.equal(listDate(new Date(day + 3600_000), now), 'Jul 01  2023');
+  assert.equal(listDate(new Date(day + 3600_000), new Date(day + 86_400_000)), 'Jul 01 01:00');
+  assert.equal(listDate(new Date(day + 7200_000), now), 'Jul 01  2023');
+  const lines = [0o644, 0o4755, 0o644].map((mode, i) => formatListLine({ ...file, mode, owner: i === 1 ? 'a b' : 'alice' }, now));
+  assert.deepEqual(lines.map(l => l.slice(0, 33)), [
+    '-rw-r--r--    1 alice    ftp     ', '-rwsr-xr-x    1 a_b      ftp     ', '-rw-r--r--    1 alice    ftp     ']);
+});
+
+test('MLSx: time-vals reused by the second are never stale', () => {
+  const at = (s: number, ms = 0) => new Date(Date.UTC(2024, 1, 29, 23, 59, s, ms));
+  assert.deepEqual([at(1), at(2, 5), at(1, 250), at(1), at(59, 999)].map(formatTimeVal),
+    ['20240229235901', '20240229235902.005', '20240229235901.250', '20240229235901', '20240229235959.999']);
+});
+
 test('LIST: a name with a line end cannot forge another line', () => {
   const evil: FileInfo = { ...file, name: 'a\r\n-rw-r--r-- 1 x x 1 Jan 01 00:00 fake' };
   assert.ok(!formatListLine(evil, now).includes('\n'));

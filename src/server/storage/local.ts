@@ -4,7 +4,7 @@
  * Confinement lives in local-jail*.ts: every operation runs on a host path the jail resolved inside the root
  * (on Linux, descriptor by descriptor, so that concurrent renames in the served tree cannot redirect it) and
  * never follows a final symlink itself; errno translation in local-errors.ts; Stats -> FileInfo in
- * local-info.ts; uploads are written through local-file-sink.ts, atomic ones and the start-up sweep in
+ * local-info.ts, the lstat of a listing's entries in local-listing.ts; uploads are written through local-file-sink.ts, atomic ones and the start-up sweep in
  * local-uploads.ts; temporary uploads' names (upload-temp.ts) are hidden and refused here.
  * Data is streamed end to end with large buffers: the server pipes these
  * streams to and from sockets, so backpressure is the stream's own. A read stream also offers a block
@@ -19,6 +19,7 @@ import { attachBlockReader, fileBlockReader } from '../../net/block-source.js';
 import { FileSink, type FileSinkHooks } from './local-file-sink.js';
 import { storageError, toStorageError } from './local-errors.js';
 import { loadOwnerNames, toFileInfo } from './local-info.js';
+import { lstatEntries } from './local-listing.js';
 import { FOLLOW, SAFE_OPEN_FLAGS, virtualSegments, type Jail } from './local-jail.js';
 import { DescriptorJail } from './local-jail-descriptor.js';
 import { RealpathJail } from './local-jail-realpath.js';
@@ -41,12 +42,6 @@ export interface LocalStorageOptions {
 
 const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
 const DEFAULT_WRITE_HIGH_WATER_MARK = 1024 * 1024;
-/**
- * How many lstat() calls one listing keeps in flight. libuv has 4 threads, but a deeper queue hides the
- * promise round trip of each call; 64 is past the knee and still small per listing.
- */
-const LIST_CONCURRENCY = 64;
-
 /**
  * Let a file stream's OS errors (ENOSPC while writing, EIO while reading...) surface as FtpStorageError
  * carrying their FTP meaning. Node emits the error that _destroy() hands to its callback, so mapping it
@@ -148,35 +143,21 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
         if (!st.isDirectory()) throw storageError('not-a-directory', path);
         // Uploads in progress (atomic mode) are nobody's business until they are renamed into place.
         const names = (await readdir(dir)).filter(name => !isUploadTempName(name));
-        const describe = async (name: string): Promise<FileInfo | undefined> => {
-          let entry;
-          try {
-            entry = await lstat(join(dir, name));
-            if (!entry.isSymbolicLink()) return toFileInfo(name, entry, owners);
-          } catch {
-            return undefined; // vanished since readdir: not part of the listing
-          }
+        const stats = await lstatEntries(dir, names);
+        for (let i = 0; i < names.length; i++) {
+          const name = names[i]!;
+          const entry = stats[i];
+          if (!entry) continue; // vanished since readdir: not part of the listing
+          if (!entry.isSymbolicLink()) { infos.push(toFileInfo(name, entry, owners)); continue; }
           // A symlink whose target is inside the root is shown as what it points to, so clients can walk
           // into linked folders. One pointing outside (or nowhere) is shown as a bare link, target withheld:
           // its host path is none of the client's business, and every access to it is refused.
           try {
-            return toFileInfo(name, await this.statOf(jail, posix.join(path, name)), owners);
+            infos.push(toFileInfo(name, await this.statOf(jail, posix.join(path, name)), owners));
           } catch {
-            return toFileInfo(name, entry, owners);
+            infos.push(toFileInfo(name, entry, owners));
           }
-        };
-        // A sliding window, not batches: a batch waits for its slowest lstat while the thread pool idles
-        // (10,000 names: ~110 ms in batches of 32, measured in scripts/listing-time.ts). Order is kept.
-        const found: (FileInfo | undefined)[] = new Array(names.length);
-        let next = 0;
-        const worker = async (): Promise<void> => {
-          while (next < names.length) {
-            const i = next++;
-            found[i] = await describe(names[i]!);
-          }
-        };
-        await Promise.all(Array.from({ length: Math.min(LIST_CONCURRENCY, names.length) }, worker));
-        for (const info of found) if (info) infos.push(info);
+        }
       });
     } catch (err) {
       throw toStorageError(err, path);

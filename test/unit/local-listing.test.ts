@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lstatEntries } from '../../src/server/storage/local-listing.js';
+import { lstatEntries, onLocalFileSystem } from '../../src/server/storage/local-listing.js';
 
 async function folder(t: { after(fn: () => Promise<void>): void }, files: number): Promise<{ dir: string; names: string[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'ftpkit-listing-'));
@@ -41,4 +41,15 @@ test('a big folder gives the event loop turns between slices (other sessions are
   done = true;
   assert.equal(stats.filter(Boolean).length, names.length);
   assert.ok(turns >= 5, `the event loop ran ${turns} times during 300 lstat calls`);
+});
+
+test('synchronous lstat only on a local file system; elsewhere (here /proc) through the pool, same answers', async (t) => {
+  const { dir } = await folder(t, 3);
+  assert.equal(await onLocalFileSystem(dir), true, `${dir} is on a local disk or tmpfs`);
+  assert.equal(await onLocalFileSystem('/proc/self'), false, 'procfs is not on the list: a hanging network mount would not be either');
+  assert.equal(await onLocalFileSystem(join(dir, 'gone')), false, 'unknown: the pool');
+  const stats = await lstatEntries('/proc/self', ['status', 'nothing-here', 'cwd']);
+  assert.ok(stats[0]!.isFile());
+  assert.equal(stats[1], undefined);
+  assert.ok(stats[2]!.isSymbolicLink());
 });

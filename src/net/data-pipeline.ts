@@ -18,6 +18,8 @@
  * TYPE I, the hot path, takes no stages at all (net/data-direct.ts): a file source with a block reader
  * (net/block-source.ts) is read into two reused 1 MiB blocks with read-ahead, and received bytes are
  * written straight into the sink in corked batches of 1 MiB; the bytes are counted where they are written.
+ * A socket created to read into blocks (the client's plain downloads, net/wire-blocks.ts) into a sink with
+ * a block writer (a file) skips even the chunks: its reads land in the pipeline's own 1 MiB blocks.
  */
 import type { Socket } from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';

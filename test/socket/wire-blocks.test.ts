@@ -180,12 +180,25 @@ test('FtpClient downloads a file through the block path (plain, passive, TYPE I)
   assert.equal(r.bytes, data.length);
   assert.ok((await readFile(out)).equals(data));
   assert.equal(used, 1);
+  // An empty file: the end of data before any byte, still a (empty) file.
+  await writeFile(join(root, 'empty.bin'), '');
+  const emptyOut = join(await tempDir(t, 'ftpkit-local-'), 'empty.bin');
+  const e = await client.download('empty.bin', emptyOut);
+  assert.equal(e.bytes, 0);
+  assert.equal((await readFile(emptyOut)).length, 0);
+  assert.equal(used, 2);
+  // Resumed in place: the blocks are written from the local size on.
+  await writeFile(out, data.subarray(0, 1_000_000));
+  const resumed = await client.download('big.bin', out, { resume: true });
+  assert.equal(resumed.bytes, data.length - 1_000_000);
+  assert.ok((await readFile(out)).equals(data));
+  assert.equal(used, 3);
   // A stream destination is not a file the pipeline writes blocks into: the ordinary path.
   const stream = new PassThrough();
   const got = collect(stream);
   await client.download('big.bin', stream);
   assert.ok((await got).equals(data));
-  assert.equal(used, 1);
+  assert.equal(used, 3);
 });
 
 function collect(s: Readable): Promise<Buffer> {

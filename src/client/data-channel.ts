@@ -14,7 +14,7 @@ import {
   parsePasvReply, parseEpsvReply, formatPortArgument, formatEprtArgument, unmapIPv4,
 } from '../protocol/hostport.js';
 import { choosePasvTarget, classifyAddress, DEFAULT_PASV_ADDRESS_POLICY } from '../protocol/address-policy.js';
-import { formatEndpoint } from '../net/connect.js';
+import { formatEndpoint, type ConnectTarget } from '../net/connect.js';
 import { PortRangeListener } from '../net/port-range-listener.js';
 import type { ClientSession } from './session.js';
 import { isTransferCommand } from '../protocol/transfer-verbs.js';
@@ -40,9 +40,13 @@ const EXTENDED_REFUSED = new Set<number>([
   ReplyCode.ProtocolNotSupported,
 ]);
 
-/** Open a data connection; `signal` stops a passive connect in progress (abort() during preparation). */
-export function prepareData(session: ClientSession, mode: DataMode, signal?: AbortSignal): Promise<PreparedData> {
-  return mode === 'active' ? prepareActive(session) : preparePassive(session, signal);
+/**
+ * Open a data connection; `signal` stops a passive connect in progress (abort() during preparation).
+ * `readInto`: a passive socket reads into these buffers (net/wire-blocks.ts); an accepted one cannot.
+ */
+export function prepareData(session: ClientSession, mode: DataMode, signal?: AbortSignal,
+  readInto?: ConnectTarget['readInto']): Promise<PreparedData> {
+  return mode === 'active' ? prepareActive(session) : preparePassive(session, signal, readInto);
 }
 
 /**
@@ -60,7 +64,8 @@ export function isDataConnectionFailure(err: unknown): boolean {
 
 // ---------------------------------------------------------------- passive
 
-async function preparePassive(session: ClientSession, signal: AbortSignal | undefined): Promise<PreparedData> {
+async function preparePassive(session: ClientSession, signal: AbortSignal | undefined,
+  readInto: ConnectTarget['readInto']): Promise<PreparedData> {
   const { events, memory } = session;
   const settings = session.options.data ?? {};
   const setting = settings.passive?.command ?? 'auto';
@@ -113,7 +118,7 @@ async function preparePassive(session: ClientSession, signal: AbortSignal | unde
   }
   const socket = await session.connect({
     host: target.host, port: target.port, timeoutMs: session.timeouts.dataMs, connection: 'data', context: target.context,
-    signal,
+    signal, readInto,
   });
   events.dataChannel({ step: 'connected', mode: 'passive', remote: { host: target.host, port: target.port } });
   const description = `${formatEndpoint(target.host, target.port)} (${target.context})`;

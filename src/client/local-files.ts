@@ -19,7 +19,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FtpUsageError } from '../errors.js';
-import { attachBlockReader, fileBlockReader } from '../net/block-source.js';
+import { attachBlockReader, attachBlockWriter, fileBlockReader, fileBlockWriter } from '../net/block-source.js';
 import { assertResumable, describeKind, isSpecialKind, kindOf, type LocalTarget } from './local-target.js';
 
 /** Of the files a download writes: one 1 MiB batch written while the next fills (net/data-direct.ts). */
@@ -133,6 +133,15 @@ async function openSpecialSink(target: LocalTarget, options: SinkOptions): Promi
 }
 
 /**
+ * A regular file written by a download: a stream that owns the handle (closes it when it ends or is
+ * destroyed), offered with a block writer so that a TYPE I download writes its 1 MiB blocks with positional
+ * writes (net/wire-blocks.ts); other transfers (TYPE A) write the stream.
+ */
+function fileSink(handle: fsp.FileHandle, start: number): fs.WriteStream {
+  return attachBlockWriter(handle.createWriteStream({ start, highWaterMark: HIGH_WATER_MARK }), fileBlockWriter(handle, start));
+}
+
+/**
  * Open the destination of a download. In place (resume): write from startAt into the file itself and keep
  * what arrived when the transfer fails, so the next resume continues from there. A device or FIFO: written
  * directly. Otherwise a temporary file beside the real file, renamed over it by commit().
@@ -144,8 +153,7 @@ export async function openLocalSink(target: LocalTarget, startAt: number, inPlac
     return openSpecialSink(target, options);
   }
   if (inPlace) {
-    const stream = fs.createWriteStream(target.realPath, { flags: startAt > 0 ? 'r+' : 'w', start: startAt, highWaterMark: HIGH_WATER_MARK });
-    await opened(stream);
+    const stream = fileSink(await fsp.open(target.realPath, startAt > 0 ? 'r+' : 'w'), startAt);
     return {
       stream,
       commit: () => closed(stream),
@@ -160,8 +168,7 @@ export async function openLocalSink(target: LocalTarget, startAt: number, inPlac
   // Beside the real file (a symbolic link's target), so the rename replaces that file and not the link.
   const real = target.realPath;
   const tmp = path.join(path.dirname(real), `.${path.basename(real)}.${randomBytes(4).toString('hex')}.ftpkit-part`);
-  const stream = fs.createWriteStream(tmp, { flags: 'wx', highWaterMark: HIGH_WATER_MARK });
-  await opened(stream);
+  const stream = fileSink(await fsp.open(tmp, 'wx'), 0);
   return {
     stream,
     commit: async () => {

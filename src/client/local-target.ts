@@ -1,5 +1,5 @@
 /**
- * What the local destination of a download is, decided once with one stat() that follows symbolic links,
+ * What the local destination of a download is, decided once (lstat, and stat to follow a symbolic link),
  * because that decides how the download may be written (local-files.ts):
  * - a regular file, or nothing yet: a temporary file beside it, renamed over it on success, so a failed
  *   download never leaves a file that looks complete;
@@ -62,17 +62,21 @@ export function kindOf(st: Stats, where: string): LocalTargetKind {
 
 export async function inspectLocalTarget(destination: string): Promise<LocalTarget> {
   let st: Stats;
+  let isLink = false;
   try {
-    st = await stat(destination);
+    // lstat first: one call for the common cases (a new file, a regular file, a device); a symbolic link
+    // is then followed with stat.
+    st = await lstat(destination);
+    isLink = st.isSymbolicLink();
+    if (isLink) st = await stat(destination);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') throw new FtpUsageError(`${destination}: too many levels of symbolic links`, { cause: e });
     if (code !== 'ENOENT') throw e;
-    const link = await lstat(destination).catch(() => undefined);
     // A dangling symbolic link is refused rather than written through (curl's open(O_CREAT) would create
     // the file it names): the link is most often stale, and creating a file at a place the user never
     // typed is a surprise; replacing the link with a file would destroy it. The user decides which.
-    if (link?.isSymbolicLink()) {
+    if (isLink) {
       const to = await readlink(destination).catch(() => '?');
       throw new FtpUsageError(`${destination} is a symbolic link to ${to}, which does not exist: `
         + 'create the file it points to, or remove the link');

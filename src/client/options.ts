@@ -173,4 +173,10 @@ export interface SessionHooks {
    * TLS socket resuming the control session. Called before the transfer's data is read or written.
    */
   wrapDataSocket?(socket: net.Socket, info: DataSocketInfo): Promise<SocketLike>;
+  /**
+   * Whether wrapDataSocket would replace the next data socket (PROT P). Absent while wrapDataSocket is
+   * there: assumed yes. A data socket that is not replaced may read into the transfer's own buffers
+   * (net/wire-blocks.ts), which a TLS layer on top of it could not.
+   */
+  wrapsDataSockets?(): boolean;
 }

@@ -131,6 +131,7 @@ export function createSecureHooks(options: Readonly<FtpClientOptions>): SessionH
       if (settings.clearCommandChannel) await clearCommandChannel(session, clientTls!);
     },
 
+    wrapsDataSockets: () => protectData && clientTls !== undefined,
     async wrapDataSocket(socket: net.Socket, info: DataSocketInfo): Promise<SocketLike> {
       if (!protectData || !clientTls) return socket;
       // The handshake starts as soon as the connection is open (the transfer orders it, transfer.ts): some

@@ -22,6 +22,8 @@ import { isPreliminary, isPositive, type FtpResponse } from '../protocol/reply-p
 import { maskOutgoingCommand } from '../protocol/masking.js';
 import { networkError } from '../net/connect.js';
 import { runDataPipeline, type FailedEnd } from '../net/data-pipeline.js';
+import { blockWriterOf } from '../net/block-source.js';
+import { WireBlocks } from '../net/wire-blocks.js';
 import type { ControlConnection, SocketLike } from './control-connection.js';
 import { prepareData, type DataMode, type PreparedData } from './data-channel.js';
 import type { ProgressTracker } from './progress.js';
@@ -130,7 +132,7 @@ export class Transfer {
   private async start(): Promise<void> {
     const { session, spec } = this;
     try {
-      this.data = await prepareData(session, this.mode, this.preparing.signal);
+      this.data = await prepareData(session, this.mode, this.preparing.signal, this.wireBlocks());
     } catch (e) {
       throw this.failure ?? e; // abort() or the maximum time stopped the connect
     }
@@ -155,6 +157,19 @@ export class Transfer {
       this.data.close();
       throw e;
     }
+  }
+
+  /**
+   * A plain TYPE I download into a file the pipeline can write blocks into (local-files.ts): the data
+   * socket reads straight into the pipeline's blocks (net/wire-blocks.ts). Not under TLS (the TLS layer
+   * reads the socket itself) and not for an accepted socket (active mode: prepareData ignores it).
+   */
+  private wireBlocks(): WireBlocks | undefined {
+    const { spec } = this;
+    if (spec.direction !== 'download' || spec.ascii || !spec.sink || !blockWriterOf(spec.sink)) return undefined;
+    const hooks = this.session.hooks;
+    if (hooks?.wrapDataSocket && (!hooks.wrapsDataSockets || hooks.wrapsDataSockets())) return undefined;
+    return new WireBlocks();
   }
 
   /** Abort the transfer (ABOR, RFC 959 s4.1.3); the run() promise rejects with FtpAbortedError. */

@@ -8,7 +8,7 @@
  * buffer while the socket writes the other (net/data-direct.ts).
  */
 import type { FileHandle } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 export interface BlockReader {
   /**
@@ -54,6 +54,54 @@ export function fileBlockReader(handle: FileHandle, start: number, mapError: (er
       }
       position += bytesRead;
       return bytesRead;
+    },
+  };
+}
+
+/**
+ * The other direction: a local sink that the data pipeline may write whole blocks into, from its own reused
+ * buffers, instead of handing it the socket's chunks: a file (the client's downloads, net/wire-blocks.ts).
+ * The sink stays an ordinary Writable for everything else, and is still ended by the pipeline (which closes
+ * the file it owns).
+ */
+export interface BlockWriter {
+  /**
+   * Write all of `block` after the bytes of the previous call (the place is taken at the call, so two
+   * writes may be in flight at once). The caller may reuse `block` once this resolves.
+   */
+  write(block: Buffer): Promise<void>;
+}
+
+const BLOCK_WRITER = Symbol('ftpkit.blockWriter');
+
+type WithBlockWriter = Writable & { [BLOCK_WRITER]?: BlockWriter };
+
+/** Offer `writer` alongside `stream`: both write the same file, and only one of them may be used. */
+export function attachBlockWriter<T extends Writable>(stream: T, writer: BlockWriter): T {
+  (stream as WithBlockWriter)[BLOCK_WRITER] = writer;
+  return stream;
+}
+
+/** The block writer offered with `stream`, unless the stream has already been written to or ended. */
+export function blockWriterOf(stream: Writable): BlockWriter | undefined {
+  const writer = (stream as WithBlockWriter)[BLOCK_WRITER];
+  if (!writer || stream.writableLength > 0 || stream.writableEnded || stream.destroyed) return undefined;
+  return writer;
+}
+
+/** Positional writes into an open file from `start` (pwrite: the stream on the same handle is not disturbed). */
+export function fileBlockWriter(handle: FileHandle, start: number): BlockWriter {
+  let position = start;
+  return {
+    async write(block: Buffer): Promise<void> {
+      const at = position;
+      position += block.length;
+      // A regular file takes the whole block at once; the loop covers a short write (a full disk reports
+      // ENOSPC on the next call).
+      for (let done = 0; done < block.length;) {
+        const { bytesWritten } = await handle.write(block, done, block.length - done, at + done);
+        done += bytesWritten;
+      }
     },
   };
 }

@@ -19,6 +19,11 @@ export interface ConnectTarget {
   /** Words saying what this endpoint is, for messages, e.g. "PASV reply address". */
   context?: string;
   signal?: AbortSignal;
+  /**
+   * Read into the caller's buffers (net.connect's `onread`) instead of a Readable's chunks: net/wire-blocks.ts
+   * for the client's plain downloads. A connector may ignore it (the pipeline then sees an ordinary socket).
+   */
+  readInto?: { onread: { buffer: () => Uint8Array; callback: (n: number, buf: Uint8Array) => boolean }; bind(socket: net.Socket): void };
 }
 
 /** "host:port", with IPv6 literals bracketed. */
@@ -62,7 +67,10 @@ export function connectTcp(target: ConnectTarget): Promise<net.Socket> {
         elapsedMs: 0, context: target.context, detail: 'aborted' }));
       return;
     }
-    const socket = net.connect({ host: target.host, port: target.port, localAddress: target.localAddress });
+    const socket = net.connect({ host: target.host, port: target.port, localAddress: target.localAddress,
+      ...(target.readInto ? { onread: target.readInto.onread } : {}) });
+    // Not read until the pipeline takes it (it resumes the socket): no bytes land before there is a place for them.
+    if (target.readInto) { socket.pause(); target.readInto.bind(socket); }
     let settled = false;
     const finish = (err?: FtpNetworkError): void => {
       if (settled) return;

@@ -31,11 +31,13 @@ export const BLOCK_SIZE = 1024 * 1024;
 const POOL_MAX = 8;
 const pool: Buffer[] = [];
 
-function takeBlock(): Buffer {
+/** A 1 MiB block from the pool (also net/wire-blocks.ts's, for the client's downloads). */
+export function takeBlock(): Buffer {
   return pool.pop() ?? Buffer.allocUnsafeSlow(BLOCK_SIZE);
 }
 
-function releaseBlocks(blocks: Buffer[]): void {
+/** Give blocks back once nothing writes from or reads into them any more. */
+export function releaseBlocks(blocks: Buffer[]): void {
   for (const b of blocks) if (pool.length < POOL_MAX) pool.push(b);
 }
 

@@ -18,16 +18,20 @@
  * TYPE I, the hot path, takes no stages at all (net/data-direct.ts): a file source with a block reader
  * (net/block-source.ts) is read into two reused 1 MiB blocks with read-ahead, and received bytes are
  * written straight into the sink in corked batches of 1 MiB; the bytes are counted where they are written.
+ * A socket created to read into blocks (the client's plain downloads, net/wire-blocks.ts) into a sink with
+ * a block writer (a file) skips even the chunks: its reads land in the pipeline's own 1 MiB blocks.
  */
+import type { Socket } from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FtpAbortedError } from '../errors.js';
 import { TypeADecoder, TypeAEncoder } from '../protocol/codecs/type-a.js';
-import { blockReaderOf } from './block-source.js';
+import { blockReaderOf, blockWriterOf } from './block-source.js';
 import { networkError } from './connect.js';
 import { receiveDirect, sendBlocks, type DirectHooks } from './data-direct.js';
 import { ByteMeter, StreamForwarder, WireWriter } from './data-stages.js';
 import { ThrottleStage, type Throttle } from './token-bucket.js';
+import { wireBlocksOf } from './wire-blocks.js';
 
 /** Representation type (RFC 959 s3.1.1): TYPE I (image, the bytes as they are) or TYPE A (line ends converted). */
 export type DataType = 'binary' | 'ascii';
@@ -177,7 +181,16 @@ class DataPipelineRun implements DataPipeline {
     this.cleanups.push(() => options.signal?.removeEventListener('abort', onAbort));
     const direct = this.directPath();
     try {
-      await (direct ? direct() : pipeline(this.stages(), { signal: options.signal }));
+      let running: Promise<void>;
+      if (direct) {
+        running = direct();
+      } else {
+        running = pipeline(this.stages(), { signal: options.signal });
+        // A socket made to read into blocks (the client's, wire-blocks.ts) in a transfer that does not take
+        // them (TYPE A): its reads become 'data' events for the stages.
+        wireBlocksOf(wire)?.asDataEvents(wire);
+      }
+      await running;
     } catch (err) {
       // No end reported an error event: a stage did (the forwarder: the caller's stream closed; the wire
       // writer or a premature close: the data connection).
@@ -201,7 +214,18 @@ class DataPipelineRun implements DataPipeline {
     const hooks: DirectHooks = { count: this.countWire, fail: (end, err) => this.noteFailure(end, err), stopped: this.stopped, admit: this.admitLocal };
     if (this.throttle) hooks.throttle = this.throttle;
     if (options.direction === 'receive') {
-      return () => receiveDirect(options.wire, options.sink, options.endSink ?? true, hooks);
+      const blocks = wireBlocksOf(options.wire);
+      const writer = blockWriterOf(options.sink);
+      const endSink = options.endSink ?? true;
+      // The client's plain download into a file: read from the socket straight into blocks (wire-blocks.ts).
+      if (blocks && writer && endSink && !this.throttle) {
+        return () => blocks.receive(options.wire as Socket, options.sink, writer, hooks);
+      }
+      return () => {
+        const receiving = receiveDirect(options.wire, options.sink, endSink, hooks);
+        blocks?.asDataEvents(options.wire);
+        return receiving;
+      };
     }
     const reader = blockReaderOf(options.source);
     if (!reader) return undefined;

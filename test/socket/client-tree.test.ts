@@ -140,3 +140,20 @@ test('a download cut off mid-transfer leaves no file that looks complete, and th
   assert.deepEqual(await readdir(local), ['good.txt']); // no cut.bin, no leftover temporary file
   assert.ok(fake.verbs().includes('MLSD'));
 });
+
+test('mirror takes each file size from the listing: no SIZE per file, and progress still has the total', async t => {
+  const { serverRoot, client } = await setup(t);
+  await makeTree(path.join(serverRoot, 'site'));
+  const local = path.join(await tempDir(t, 'ftpkit-local-'), 'copy');
+  const commands: string[] = [];
+  const totals = new Map<string, number | undefined>();
+  client.on('command', (e: { command: string }) => commands.push(e.command));
+  // A progress listener is what makes a download ask SIZE (a progress bar wants the total).
+  client.on('progress', (e: { path: string; total?: number; done: boolean }) => { if (e.done) totals.set(e.path, e.total); });
+  const r = await mirror(client, { remoteDir: 'site', localDir: local });
+  assert.deepEqual(r.failures, []);
+  assert.equal(r.transferred, 11);
+  assert.deepEqual(commands.filter(c => c.startsWith('SIZE')), []);
+  assert.equal(totals.get('site/a/b/c/three.bin'), 300_000);
+  assert.deepEqual(await snapshot(local), await snapshot(path.join(serverRoot, 'site')));
+});

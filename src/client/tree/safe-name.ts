@@ -65,7 +65,23 @@ export function localPathFor(root: string, segments: readonly string[]): string 
  * follows it wherever it goes, like cp and curl -o.
  */
 export async function assertRealInside(root: string, target: string): Promise<void> {
-  const realRoot = await realpath(root);
+  await insideRealRoot(root)(target);
+}
+
+/**
+ * assertRealInside for many targets under one root (a mirror): the root's real path is resolved once, on
+ * the first call that finds it (one realpath per file less). A root replaced by a link to elsewhere later
+ * on resolves its targets outside that path: refused, never followed.
+ */
+export function insideRealRoot(root: string): (target: string) => Promise<void> {
+  let realRoot: string | undefined;
+  return async target => {
+    realRoot ??= await realpath(root);
+    await assertInside(realRoot, target);
+  };
+}
+
+async function assertInside(realRoot: string, target: string): Promise<void> {
   let p = target;
   // Find the deepest existing path: the target itself, else its deepest existing ancestor. A dangling
   // link resolves as missing here; the download refuses it with its own message.

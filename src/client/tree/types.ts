@@ -14,7 +14,7 @@ export interface TreeClient {
   list(path?: string, folder?: FolderHint): Promise<FileEntry[]>;
   /** SIZE (RFC 3659 s4); optional: asked before deleting local files under a folder that listed empty. */
   size?(path: string): Promise<number>;
-  download(remotePath: string, destination: string, opts?: { signal?: AbortSignal }): Promise<unknown>;
+  download(remotePath: string, destination: string, opts?: { signal?: AbortSignal; size?: number }): Promise<unknown>;
   upload(source: string, remotePath: string, opts?: { signal?: AbortSignal }): Promise<unknown>;
   mkdir(path: string, opts?: { recursive?: boolean }): Promise<unknown>;
   delete(path: string): Promise<unknown>;

@@ -29,7 +29,7 @@ import type { ServeConfig } from '../server/config/schema.js';
 import type { ServePlan } from '../server/config/to-options.js';
 import { DEFAULT_PASSIVE_PORT_RANGE } from '../server/resolved-options.js';
 import { SELF_SIGNED_CERT_FILE, SELF_SIGNED_KEY_FILE } from '../server/tls/certificates.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface RunSettings {
   user?: string;
@@ -261,4 +261,28 @@ export async function checkReadable(files: ReadonlyArray<{ key: string; path: st
         + `and it is read again after start (certificate rotation, reload): ${hint}`, { cause: err });
     }
   }
+}
+
+/**
+ * After the drop: every SIGHUP (a reload, logrotate's postrotate) reopens the log files by name, now as the
+ * new user, which needs write access to the file and, after a rotation renamed it away, to its folder.
+ * Files ftpkit itself created before the drop are root's (mode 0640), so without this check the first
+ * sign is "cannot reopen a log file: EACCES" at the first reload. Not fatal: the open descriptors keep
+ * working and logging goes on into the old file. Returns one sentence per file, naming its key.
+ */
+export async function logReopenProblems(files: ReadonlyArray<{ key: string; path: string }>, identity: Identity): Promise<string[]> {
+  const problems: string[] = [];
+  for (const { key, path } of files) {
+    for (const [what, target] of [['the file', path], ['its folder', dirname(path)]] as const) {
+      try {
+        await access(target, constants.W_OK);
+      } catch (err) {
+        problems.push(`${key}: ${path} cannot be reopened by ${identity.label}: ${what} is not writable by it `
+          + `(${(err as NodeJS.ErrnoException).code}), so a SIGHUP (reload, log rotation) keeps logging into the old file; `
+          + 'make the file and its folder belong to that user (chown; logrotate: create 0640 USER GROUP)');
+        break;
+      }
+    }
+  }
+  return problems;
 }

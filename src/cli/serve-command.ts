@@ -78,7 +78,14 @@ export function registerServe(program: Command): void {
       '',
       'Configuration reference: docs/configuration.md. Exit codes: 0 ok, 2 usage or configuration error, 5 cannot listen, 1 other.',
     ].join('\n'))
-    .action(async (dir: string | undefined, flags: ServeFlags) => (flags.check
-      ? (await import('./serve-check.js')).checkServe(dir, flags)
-      : (await import('./serve.js')).runServe(dir, flags)));
+    .action(async (dir: string | undefined, flags: ServeFlags) => {
+      const { inFileKeys } = await import('./serve-reload.js');
+      try {
+        await (flags.check
+          ? (await import('./serve-check.js')).checkServe(dir, flags)
+          : (await import('./serve.js')).runServe(dir, flags));
+      } catch (err) {
+        throw inFileKeys(err);
+      }
+    });
 }

@@ -46,6 +46,18 @@ const START_ONLY = new Set(['host', 'port', 'run', 'log']);
 /** The certificate store names its options; the file calls them tls.cert and tls.key. */
 const CONFIG_KEY: Record<string, string> = { 'tls.certFile': 'tls.cert', 'tls.keyFile': 'tls.key' };
 
+/**
+ * `err` in the configuration file's terms: an FtpConfigError naming a library option that the file spells
+ * otherwise (tls.certFile) names the file's key instead (tls.cert), for start, --check and reload alike.
+ */
+export function inFileKeys(err: unknown): unknown {
+  if (!(err instanceof FtpConfigError)) return err;
+  const key = CONFIG_KEY[err.key];
+  if (key === undefined) return err;
+  const detail = err.message.startsWith(`${err.key}: `) ? err.message.slice(err.key.length + 2) : err.message;
+  return new FtpConfigError(key, detail, { cause: err.cause ?? err });
+}
+
 const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** What differs between two configurations, by section (and key within a section), users by name. */
@@ -96,10 +108,9 @@ export async function reloadServe(host: ReloadHost): Promise<ReloadOutcome> {
     host.log('info', 'config-reloaded', { changed, needsRestart, certificate: outcome.certificate });
     return outcome;
   } catch (err) {
-    const raw = err instanceof FtpConfigError ? err.key : undefined;
-    const key = raw === undefined ? undefined : CONFIG_KEY[raw] ?? raw;
-    const detail = err instanceof Error ? err.message : String(err);
-    const message = raw && key !== raw && detail.startsWith(`${raw}: `) ? `${key}: ${detail.slice(raw.length + 2)}` : detail;
+    const named = inFileKeys(err);
+    const key = named instanceof FtpConfigError ? named.key : undefined;
+    const message = named instanceof Error ? named.message : String(named);
     host.log('error', 'config-reload-failed', { key, message });
     return { ok: false, changed: [], needsRestart: [], key, message };
   }

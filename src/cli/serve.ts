@@ -23,7 +23,7 @@ import { XferLogger } from '../server/log/xferlog.js';
 import type { UploadMode } from '../server/storage/types.js';
 import { tlsFlagsToConfig, type TlsFlagMode } from '../server/tls/config.js';
 import { urlHost } from '../protocol/hostport.js';
-import { checkReadable, checkRootsUsable, dropPrivileges, privilegePlan, servedRoots, tlsFiles, type Identity } from './privileges.js';
+import { checkReadable, checkRootsUsable, dropPrivileges, logReopenProblems, privilegePlan, servedRoots, tlsFiles, type Identity } from './privileges.js';
 import { systemdListeners } from './systemd-fds.js';
 import { describeReload, reloadServe, type ReloadHost, type ReloadOutcome } from './serve-reload.js';
 
@@ -319,6 +319,12 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
       throw err;
     }
     logger.log('info', 'privileges-dropped', { user: identity.label, uid: identity.uid, gid: identity.gid });
+    const logFiles = [{ key: 'log.file', path: plan.log.file }, { key: 'log.xferlog', path: plan.log.xferlog }]
+      .filter((f): f is { key: string; path: string } => f.path !== undefined);
+    for (const message of await logReopenProblems(logFiles, identity)) {
+      process.stderr.write(`ftpkit: warning: ${message}\n`);
+      logger.log('warn', 'warning', { code: 'log-reopen', message });
+    }
   }
   const lines = bannerLines(plan, port, server.implicitAddress()?.port, addresses[0]?.address);
   if (identity) lines.splice(-1, 0, `  running as ${identity.label}`);

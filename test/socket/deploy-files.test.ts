@@ -57,4 +57,16 @@ test('deploy/ftpkit.yaml: serve --check accepts it; a misspelt key is refused by
   const bad = await runFtpkit(['serve', '--config', config, '--check']);
   assert.equal(bad.code, 2, describeCli(bad));
   assert.match(bad.stderr, /limits\.maxSessionPerAddress: unknown key \(did you mean "maxSessionsPerAddress"\?\)/);
+
+  // A certificate or key that is not there: named by the file's keys (tls.cert, tls.key), not the library's
+  // option names (tls.certFile), by --check and by a start alike.
+  await writeFile(config, sample.replace(pki.server.certFile, join(dir, 'missing.pem')).replace('port: 21', 'port: 0'));
+  for (const args of [['--check'], []]) {
+    const r = await runFtpkit(['serve', '--config', config, ...args], { env: { FTPKIT_ALLOW_ROOT: '' } });
+    assert.equal(r.code, 2, describeCli(r));
+    assert.match(r.stderr, /^ftpkit: tls\.cert: cannot read .*missing\.pem: ENOENT$/m, describeCli(r));
+  }
+  await writeFile(config, sample.replace(pki.server.keyFile, join(dir, 'missing.key')));
+  const noKey = await runFtpkit(['serve', '--config', config, '--check'], { env: { FTPKIT_ALLOW_ROOT: '' } });
+  assert.match(noKey.stderr, /^ftpkit: tls\.key: cannot read .*missing\.key: ENOENT$/m, describeCli(noKey));
 });

@@ -91,3 +91,21 @@ test('serve --run-user with a self-signed certificate kept where the user cannot
   assert.equal(r.code, 2, describeCli(r));
   assert.match(r.stderr, /tls\.stateDir: .*ftpkit-cert\.pem cannot be read by nobody/, describeCli(r));
 });
+
+test('serve --run-user with log files the user cannot reopen: a warning at start naming log.file (SIGHUP would fail), none once they are the user\'s', { skip: notRoot }, async (t) => {
+  const root = await publicRoot(t);
+  const logs = await tempDir(t, 'ftpkit-priv-logs-'); // mode 0700, root's: the files ftpkit creates are root's too
+  const logFile = join(logs, 'ftpkit.log');
+  const s = await startServeProcess(t, [root, '--host', '127.0.0.1', '--run-user', 'nobody', '--log-file', logFile], undefined, STRICT);
+  assert.match(s.stderr(), /warning: log\.file: .*ftpkit\.log cannot be reopened by nobody/, s.stderr());
+  assert.match(s.stderr(), /SIGHUP/);
+  assert.match(await readFile(logFile, 'utf8'), /"event":"warning".*"code":"log-reopen"/);
+
+  // The folder and the file belong to the run user (logrotate's `create 0640 nobody nogroup`): no warning.
+  const mine = await tempDir(t, 'ftpkit-priv-logs-ok-');
+  const ok = join(mine, 'ftpkit.log');
+  await writeFile(ok, '', { mode: 0o640 });
+  await run('chown', ['-R', 'nobody:nogroup', mine]);
+  const s2 = await startServeProcess(t, [root, '--host', '127.0.0.1', '--run-user', 'nobody', '--log-file', ok], undefined, STRICT);
+  assert.doesNotMatch(s2.stderr(), /warning/, s2.stderr());
+});

@@ -55,6 +55,7 @@ test('quota of 1 MiB: a 2 MiB STOR gets 552 while streaming, nothing past the li
   assert.equal(r.first, 150, 'the size was unknown: refused while streaming, after the 150');
   assert.equal(r.final, 552, r.text);
   assert.match(r.text, /big\.bin/);
+  assert.match(r.text, /\(quota of 1 MiB exceeded\)/, 'the 552 says which limit was hit, as the refusals before the 150 do');
   const stored = await sizeOf(storage, '/big.bin');
   assert.ok(stored === undefined || stored <= MiB, `stored ${stored} bytes, more than the quota`);
   assert.deepEqual(failures, ['upload storage error: quota']);
@@ -161,6 +162,7 @@ test('limits.maxUploadBytes: 552 while streaming, and before the 150 after ALLO;
   assert.deepEqual(await upload(c, 'STOR a.bin', 100_000).then(r => r.final), 226, 'exactly the limit is fine');
   const r = await upload(c, 'STOR b.bin', 150_000);
   assert.deepEqual([r.first, r.final], [150, 552]);
+  assert.match(r.text, /^\/b\.bin: Exceeded storage allocation \(uploads are limited to 97\.7 KiB\)$/, 'names the size limit, not a quota');
   assert.ok((await sizeOf(storage, '/b.bin') ?? 0) <= 100_000);
   assert.equal((await c.send('ALLO 150000')).code, 202);
   assert.equal((await upload(c, 'STOR c.bin', 10)).first, 552);

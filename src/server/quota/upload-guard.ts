@@ -48,8 +48,13 @@ async function fileBefore(storage: Storage, path: string): Promise<Before> {
   }
 }
 
+/** The 552 text, naming the limit hit: the operator and the user must tell a quota from the size limit. */
+function allocationText(why: string): string {
+  return `Exceeded storage allocation (${why})`;
+}
+
 function refusal(path: string, why: string): Reply {
-  return reply(ReplyCode.ExceededStorageAllocation, `${path}: Exceeded storage allocation (${why})`);
+  return reply(ReplyCode.ExceededStorageAllocation, `${path}: ${allocationText(why)}`);
 }
 
 /**
@@ -125,13 +130,15 @@ export class UploadGuard implements UploadLimit {
   admit(bytes: number): Error | undefined {
     this.streamed += bytes;
     if (this.streamed > this.maxUpload) {
-      return new FtpStorageError('quota', `upload larger than ${this.maxUpload} bytes`, this.path);
+      return new FtpStorageError('quota', `upload larger than ${this.maxUpload} bytes`, this.path,
+        { replyText: allocationText(`uploads are limited to ${formatByteSize(this.maxUpload)}`) });
     }
     if (!this.usage || this.quota?.bytes === undefined) return undefined;
     const due = Math.max(0, this.streamed - this.credit) - this.charged;
     if (due <= 0) return undefined;
     if (this.usage.bytes + due > this.quota.bytes) {
-      return new FtpStorageError('quota', `quota of ${this.quota.bytes} bytes exceeded`, this.path);
+      return new FtpStorageError('quota', `quota of ${this.quota.bytes} bytes exceeded`, this.path,
+        { replyText: allocationText(`quota of ${formatByteSize(this.quota.bytes)} exceeded`) });
     }
     this.usage.bytes += due;
     this.charged += due;

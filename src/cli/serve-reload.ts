@@ -109,7 +109,7 @@ export async function reloadServe(host: ReloadHost): Promise<ReloadOutcome> {
     return outcome;
   } catch (err) {
     const named = inFileKeys(err);
-    const key = named instanceof FtpConfigError ? named.key : undefined;
+    const key = named instanceof FtpConfigError && named.key !== '' ? named.key : undefined;
     const message = named instanceof Error ? named.message : String(named);
     host.log('error', 'config-reload-failed', { key, message });
     return { ok: false, changed: [], needsRestart: [], key, message };

@@ -9,6 +9,8 @@
  * stdout, the log to stderr (or --log-file).
  */
 import { parsePasvAddressMap } from '../server/nat/cli-syntax.js';
+import { existsSync } from 'node:fs';
+import { chown } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { FtpConfigError, FtpUsageError } from '../errors.js';
@@ -267,6 +269,9 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
   const plan = planServe(config, defaultRoot);
   await checkRoots(plan, config);
 
+  // Log files this start creates are handed to run.user (as logrotate's `create` would), so that the
+  // reopen on SIGHUP works after the drop; files that exist keep their owner (the operator chose it).
+  const createdLogs = identity ? [plan.log.file, plan.log.xferlog].filter((f): f is string => f !== undefined && !existsSync(f)) : [];
   const logStream = plan.log.file ? await openLogFile(plan.log.file) : process.stderr;
   const logger = new JsonLogger({
     level: plan.log.level,
@@ -278,6 +283,7 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
     stream: await openLogFile(plan.log.xferlog),
     onError: (err) => process.stderr.write(`ftpkit: transfer log stopped, ${plan.log.xferlog} cannot be written: ${err.message}\n`),
   }) : undefined;
+  for (const file of createdLogs) await chown(file, identity!.uid, identity!.gid);
   const server = new FtpServer(plan.options);
   const detachJson = logger.attach(server);
   const detachXfer = xferlog?.attach(server);

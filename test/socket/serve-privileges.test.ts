@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startServeProcess } from '../support/serve-process.js';
@@ -108,4 +108,12 @@ test('serve --run-user with log files the user cannot reopen: a warning at start
   await run('chown', ['-R', 'nobody:nogroup', mine]);
   const s2 = await startServeProcess(t, [root, '--host', '127.0.0.1', '--run-user', 'nobody', '--log-file', ok], undefined, STRICT);
   assert.doesNotMatch(s2.stderr(), /warning/, s2.stderr());
+
+  // A log file this start creates (as root), in the user's folder, is handed to the user: no warning.
+  const open = await tempDir(t, 'ftpkit-priv-logs-new-');
+  await run('chown', ['nobody:nogroup', open]);
+  const created = join(open, 'ftpkit.log');
+  const s3 = await startServeProcess(t, [root, '--host', '127.0.0.1', '--run-user', 'nobody', '--log-file', created], undefined, STRICT);
+  assert.doesNotMatch(s3.stderr(), /warning/, s3.stderr());
+  assert.equal((await stat(created)).uid, 65534, 'the created log file belongs to nobody');
 });

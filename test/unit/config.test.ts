@@ -302,3 +302,16 @@ test('limits: bandwidth in human units, sessions per user, command rate and chur
     assert.equal(configError(() => validateConfig(value)).key, key, JSON.stringify(value));
   }
 });
+
+test('a YAML syntax error is one line: the position without a dangling colon, and the source line it points at', async () => {
+  const d = await mkdtemp(join(tmpdir(), 'ftpkit-yaml-'));
+  try {
+    await writeFile(join(d, 'bad.yaml'), 'port: 21\nfoo: [1, 2\nbar: 3\n');
+    const message = (await configErrorAsync(loadConfigFile(join(d, 'bad.yaml')))).message;
+    assert.doesNotMatch(message, /\n/);
+    assert.doesNotMatch(message, /:$/);
+    assert.match(message, /not valid YAML: .* at line \d+, column \d+ \(near "[^"]+"\)$/);
+  } finally {
+    await rm(d, { recursive: true, force: true });
+  }
+});

@@ -46,7 +46,7 @@ function loginRefused(ctx: CommandContext, err: FtpLoginRefusedError): Outcome {
  */
 function tooManySessions(ctx: CommandContext, name: string): Outcome {
   const max = ctx.services.userSessions.limitFor(name);
-  ctx.events.warn('user-session-limit', `login of ${JSON.stringify(name)} refused: already ${ctx.services.userSessions.count(name)} sessions (limit ${max})`);
+  ctx.events.warn('user-session-limit', `login of ${JSON.stringify(name)} refused: ${ctx.services.userSessions.count(name)} session(s) already logged in (limit ${max})`);
   return { kind: 'outcome', replies: [reply(ReplyCode.NotLoggedIn, `Too many sessions for this user (at most ${max} at a time); close one and try again`)] };
 }
 

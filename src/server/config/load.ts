@@ -144,11 +144,23 @@ export async function loadConfigFile(file: string): Promise<ServeConfig> {
   try {
     value = ext === '.json' ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, uniqueKeys: true });
   } catch (err) {
-    const detail = err instanceof YAMLParseError ? err.message.split('\n')[0] : (err as Error).message;
+    const detail = err instanceof YAMLParseError ? yamlErrorText(err) : (err as Error).message;
     throw new FtpConfigError('', `${file}: not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${detail}`, { cause: err });
   }
   if (value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value))) {
     throw new FtpConfigError('', `${file}: the top level must be a mapping of keys (host, port, users, ...)`);
   }
   return resolvePaths(validateConfig(value, file), dirname(path));
+}
+
+/**
+ * yaml's pretty message is "<problem> at line L, column C:" followed by the source line and a caret: one
+ * line for a log, with the source line quoted instead of the dangling colon.
+ */
+function yamlErrorText(err: YAMLParseError): string {
+  const [first = '', ...rest] = err.message.split('\n');
+  // The line the caret points at is the one just above it (yaml prints a line or two of context first).
+  const caret = rest.findIndex((line) => /^\s*\^+\s*$/.test(line));
+  const source = caret > 0 ? rest[caret - 1] : rest.find((line) => line.trim() !== '');
+  return `${first.replace(/:\s*$/, '')}${source ? ` (near "${source.trim()}")` : ''}`;
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { makeTempDir, spawnManaged, writeCertificate, type ManagedProcess } from '../../test/support/peers-common.js';
 import { openFds, openFilesLimit, vmRssKiB } from './proc.js';
-import type { Login } from './servers.js';
+import { servedPort, type Login } from './servers.js';
 
 /** A memory sample of the child: VmRSS and V8 heap in use (KiB; NaN when the child did not answer), descriptors. */
 export interface MemorySample { rssKiB: number; fds: number; heapKiB: number }
@@ -105,15 +105,7 @@ export async function startServeChild(o: ServeChildOptions): Promise<ServeChild>
   ].join('\n'));
   const proc = spawnManaged(process.execPath, ['--expose-gc', '--import', gcOnSignal, main, 'serve', '--config', configFile, '--port', '0'],
     { env: { ...process.env, HOME: dir, FTPKIT_ALLOW_ROOT: '1' } });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ftpkit serve printed no URL within 30 s: ${proc.output()}`)), 30_000);
-    const check = (): void => {
-      const m = /ftp:\/\/[^\s/]+:(\d+)/.exec(proc.output());
-      if (m) { clearTimeout(timer); proc.child.stdout!.off('data', check); resolve(Number(m[1])); }
-    };
-    proc.child.stdout!.on('data', check);
-    void proc.exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`ftpkit serve exited (${signal ?? code}): ${proc.output()}`)); });
-  });
+  const port = await servedPort(proc);
   const pid = proc.child.pid!;
   let exited = false;
   void proc.exited.then(() => { exited = true; });

@@ -8,7 +8,7 @@ import { link, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   freePortRange, makeTempDir, peerProblem, runQuiet, spawnManaged, startProftpd, startPureFtpd, startPyftpdlib, startVsftpd,
-  writeCertificate, type PeerName, type PortRange,
+  writeCertificate, type ManagedProcess, type PeerName, type PortRange,
 } from '../../test/support/peers.js';
 import { startFtpSrv } from '../../test/support/peers-ftp-srv.js';
 import { cpuAccount, pidListeningOn, treeCpuMs } from './proc.js';
@@ -185,7 +185,18 @@ async function startFtpkit(o: StartOptions): Promise<Launched> {
   ];
   await writeFile(path.join(dir, 'args.txt'), args.join('\n'));
   const proc = spawnManaged(process.execPath, args, { env: { ...process.env, HOME: dir, FTPKIT_ALLOW_ROOT: '1' } });
-  const port = await new Promise<number>((resolve, reject) => {
+  const port = await servedPort(proc);
+  let stopped: Promise<void> | undefined;
+  return {
+    name: 'ftpkit', host: '127.0.0.1', port, pid: proc.child.pid!, named: login, anonymous: ANON, main: login,
+    loginNotes: [], root, uploadDir: '/upload', localUploadDir: upload,
+    stop: () => (stopped ??= proc.stop().then(cleanup)),
+  };
+}
+
+/** The port `ftpkit serve` prints in its banner (ftp://host:PORT); rejects if it exits or prints none within 30 s. */
+export function servedPort(proc: ManagedProcess): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`ftpkit serve printed no URL within 30 s: ${proc.output()}`)), 30_000);
     const check = (): void => {
       const m = /ftp:\/\/[^\s/]+:(\d+)/.exec(proc.output());
@@ -194,10 +205,4 @@ async function startFtpkit(o: StartOptions): Promise<Launched> {
     proc.child.stdout!.on('data', check);
     void proc.exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`ftpkit serve exited (${signal ?? code}): ${proc.output()}`)); });
   });
-  let stopped: Promise<void> | undefined;
-  return {
-    name: 'ftpkit', host: '127.0.0.1', port, pid: proc.child.pid!, named: login, anonymous: ANON, main: login,
-    loginNotes: [], root, uploadDir: '/upload', localUploadDir: upload,
-    stop: () => (stopped ??= proc.stop().then(cleanup)),
-  };
 }

@@ -42,14 +42,3 @@ export function fuzzParams<T>(base: number): Parameters<T> {
   };
 }
 
-/** A random number generator for the hand-written socket fuzzers, seeded from FUZZ_SEED (mulberry32). */
-export function seededRandom(seed: number = FUZZ_SEED): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}

@@ -13,7 +13,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LocalStorage, MemoryStorage } from '../../src/server/index.js';
 import type { Storage } from '../../src/server/index.js';
-import { RawControl, openPassive, startServer } from '../support/server-harness.js';
+import { RawControl, finalReplyWithin, openPassive, startServer } from '../support/server-harness.js';
 import { tempDir } from '../support/temp-dir.js';
 
 for (const kind of ['memory', 'local'] as const) {
@@ -41,12 +41,8 @@ for (const kind of ['memory', 'local'] as const) {
       // Let the server see the close before the command comes (the fuzz client's timing).
       await delay(100);
       c.write(`${command}\r\n`);
-      const replies: number[] = [];
-      const outcome = await Promise.race([
-        (async () => { for (;;) { const r = await c.read(); replies.push(r.code); if (r.code >= 200) return r; } })(),
-        delay(10_000, undefined, { ref: false }).then(() => undefined),
-      ]);
-      assert.ok(outcome, `TYPE ${type} ${command}: no final reply within 10 s (replies so far: ${replies.join(' ')})`);
+      const { final: outcome, codes } = await finalReplyWithin(c, 10_000);
+      assert.ok(outcome, `TYPE ${type} ${command}: no final reply within 10 s (replies so far: ${codes.join(' ')})`);
       assert.equal(outcome.code, 425, `TYPE ${type} ${command}: ${outcome.code} ${outcome.text}`);
     }
     assert.equal((await c.send('NOOP')).code, 200, 'the session goes on');

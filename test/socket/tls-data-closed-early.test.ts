@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MemoryStorage } from '../../src/server/index.js';
-import { startServer } from '../support/server-harness.js';
+import { finalReplyWithin, startServer } from '../support/server-harness.js';
 import { makeTestPki } from '../support/tls-certs.js';
 import { FtpsRawControl } from '../support/tls-raw-control.js';
 
@@ -34,12 +34,8 @@ test('PROT P: a data connection closed before the transfer command gets 425 at o
     // Let the server see the close before the command comes (the fuzz client's timing).
     await delay(100);
     c.write(`${command}\r\n`);
-    const replies: number[] = [];
-    const outcome = await Promise.race([
-      (async () => { for (;;) { const r = await c.read(); replies.push(r.code); if (r.code >= 200) return r; } })(),
-      delay(10_000, undefined, { ref: false }).then(() => undefined),
-    ]);
-    assert.ok(outcome, `${command}: no final reply within 10 s (replies so far: ${replies.join(' ')})`);
+    const { final: outcome, codes } = await finalReplyWithin(c, 10_000);
+    assert.ok(outcome, `${command}: no final reply within 10 s (replies so far: ${codes.join(' ')})`);
     assert.equal(outcome.code, 425, `${command}: ${outcome.code} ${outcome.text}`);
   }
   assert.equal((await c.send('NOOP')).code, 200, 'the session goes on');

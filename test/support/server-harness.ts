@@ -6,6 +6,7 @@
  * helpers (openPassive, openActive, readAll). Everything it opens is closed by close() / control.close().
  */
 import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import { connect, createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { FtpServer, MemoryStorage, READ_ONLY, READ_WRITE } from '../../src/server/index.js';
@@ -213,6 +214,21 @@ export class RawControl {
 }
 
 /** Send EPSV (or PASV) and connect the data socket. */
+/**
+ * Read replies until a final one (>= 200) or `ms` pass. Resolves with that reply (undefined on time-out) and
+ * the codes read on the way, for a test asserting that the server answers at all (no hang).
+ */
+export async function finalReplyWithin<R extends { code: number }>(
+  c: { read(): Promise<R> }, ms: number,
+): Promise<{ final: R | undefined; codes: number[] }> {
+  const codes: number[] = [];
+  const final = await Promise.race([
+    (async () => { for (;;) { const r = await c.read(); codes.push(r.code); if (r.code >= 200) return r; } })(),
+    delay(ms, undefined, { ref: false }).then(() => undefined),
+  ]);
+  return { final, codes };
+}
+
 export async function openPassive(c: RawControl, verb: 'EPSV' | 'PASV' = 'EPSV'): Promise<Socket> {
   const r = await c.send(verb);
   if (verb === 'EPSV' && r.code !== 229) throw new Error(`EPSV: ${r.code} ${r.text}`);

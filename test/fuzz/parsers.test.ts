@@ -21,6 +21,7 @@ import {
 import { compileWildcard, type Wildcard } from '../../src/protocol/wildcard.js';
 import { decodeTypeA, encodeTypeA, finishTypeADecode, newDecodeState, newEncodeState } from '../../src/protocol/codecs/type-a.js';
 import { fuzzParams } from './fuzz-seed.js';
+import { referenceWildcardMatch } from '../support/wildcard-reference.js';
 
 const NOW = new Date(Date.UTC(2026, 10, 21, 12, 0));
 
@@ -241,21 +242,6 @@ test('addresses: garbage is refused with undefined (arguments) or FtpProtocolErr
   }), fuzzParams(5000));
 });
 
-/** Reference matcher: the textbook table over code points. */
-function referenceMatch(pattern: string, name: string): boolean {
-  const p = Array.from(pattern);
-  const s = Array.from(name);
-  let row = new Array<boolean>(s.length + 1).fill(false);
-  row[0] = true;
-  for (const c of p) {
-    const next = new Array<boolean>(s.length + 1).fill(false);
-    if (c === '*') { next[0] = row[0]!; for (let j = 1; j <= s.length; j++) next[j] = row[j]! || next[j - 1]!; }
-    else for (let j = 1; j <= s.length; j++) next[j] = row[j - 1]! && (c === '?' || c === s[j - 1]);
-    row = next;
-  }
-  return row[s.length]!;
-}
-
 test('wildcard: agrees with the reference on any text (regex characters, surrogates, line ends), linear in the name', () => {
   const unit = fc.constantFrom('a', 'b', '*', '?', '.', '[', ']', '\\', '^', '$', '(', '+', '\n', '\u{1f600}', '\uD800', 'é');
   const pattern = fc.array(unit, { maxLength: 14 }).map(a => a.join(''));
@@ -263,7 +249,7 @@ test('wildcard: agrees with the reference on any text (regex characters, surroga
   fc.assert(fc.property(pattern, name, (p, n) => {
     const r = compileWildcard(p);
     if (r.kind !== 'pattern') return;
-    assert.equal(r.wildcard.matches(n), referenceMatch(p, n), `${JSON.stringify(p)} vs ${JSON.stringify(n)}`);
+    assert.equal(r.wildcard.matches(n), referenceWildcardMatch(p, n), `${JSON.stringify(p)} vs ${JSON.stringify(n)}`);
   }), fuzzParams(5000));
   // Adversarial: many segments that almost match, against a long name: bounded by name x segment length.
   fc.assert(fc.property(fc.array(fc.constantFrom('a', '?', 'ab', 'a?'), { minLength: 1, maxLength: 60 }), (segs) => {

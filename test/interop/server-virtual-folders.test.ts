@@ -9,35 +9,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AnonymousAuthenticator } from '../../src/server/auth/anonymous.js';
 import { assembleUserTree } from '../../src/server/auth/user-tree.js';
-import { resolvePermissions } from '../../src/server/auth/permissions.js';
 import { READ_ONLY, READ_WRITE, type AuthenticatedUser } from '../../src/server/auth/types.js';
 import { LocalStorage } from '../../src/server/storage/local.js';
 import { describeRun, lftpOpen, lftpQuote, peerSkip, requirePeer, runCurl, runLftp } from '../support/peers.js';
 import { startServer } from '../support/server-harness.js';
+import { startDropBox } from '../support/drop-box.js';
 import { tempDir } from '../support/temp-dir.js';
 
 test('curl and the anonymous drop box', peerSkip('curl'), async (t) => {
   if (!requirePeer(t, 'curl')) return;
-  const dir = await tempDir(t, 'ftpkit-dropbox-curl-');
-  const [base, pub, drop] = ['base', 'pub', 'drop'].map((d) => join(dir, d));
-  for (const d of [base, pub, drop]) await mkdir(d);
-  await writeFile(join(pub, 'file.txt'), 'public file');
+  const { h, dir, drop } = await startDropBox(t, 'ftpkit-dropbox-curl-');
   await writeFile(join(dir, 'up.txt'), 'uploaded by curl');
   await writeFile(join(dir, 'again.txt'), 'OVERWRITE');
-  const h = await startServer({
-    options: {
-      authenticator: new AnonymousAuthenticator({
-        root: base,
-        folders: [
-          { path: '/pub', root: pub, permissions: READ_ONLY },
-          { path: '/incoming', root: drop, permissions: resolvePermissions(['write'], READ_ONLY) },
-        ],
-      }),
-    },
-  });
-  t.after(() => h.close());
   const url = `ftp://127.0.0.1:${h.port}`; // curl logs in as anonymous by default
 
   const list = await runCurl([`${url}/`]);

@@ -15,15 +15,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AnonymousAuthenticator } from '../../src/server/auth/anonymous.js';
 import { assembleUserTree } from '../../src/server/auth/user-tree.js';
-import { resolvePermissions } from '../../src/server/auth/permissions.js';
 import { READ_ONLY, READ_WRITE, type AuthenticatedUser, type Authenticator } from '../../src/server/auth/types.js';
 import { LocalStorage } from '../../src/server/storage/local.js';
 import { MemoryStorage, RawControl, openPassive, readAll, startServer, writeAll } from '../support/server-harness.js';
 import { objectStore } from '../support/object-store.js';
-import type { Harness } from '../support/server-harness.js';
 import { tempDir } from '../support/temp-dir.js';
+import { startDropBox } from '../support/drop-box.js';
 
 const SENTINEL = 'SENTINEL-vfs-41c';
 
@@ -65,23 +63,8 @@ async function upload(c: RawControl, line: string, content: string): Promise<num
 }
 
 test('anonymous drop box: /pub read-only, /incoming write-only without overwrite', async (t) => {
-  const dir = await tempDir(t, 'ftpkit-dropbox-');
-  const [base, pub, drop] = ['base', 'pub', 'drop'].map((d) => join(dir, d));
-  for (const d of [base, pub, drop]) await mkdir(d);
+  const { h, base, pub, drop } = await startDropBox(t, 'ftpkit-dropbox-');
   await writeFile(join(base, 'welcome.txt'), 'welcome');
-  await writeFile(join(pub, 'file.txt'), 'public file');
-  const h: Harness = await startServer({
-    options: {
-      authenticator: new AnonymousAuthenticator({
-        root: base,
-        folders: [
-          { path: '/pub', root: pub, permissions: READ_ONLY },
-          { path: '/incoming', root: drop, permissions: resolvePermissions(['write'], READ_ONLY) },
-        ],
-      }),
-    },
-  });
-  t.after(() => h.close());
   const c = await RawControl.login(h, 'anonymous', 'guest@example.org');
   t.after(() => c.close());
 

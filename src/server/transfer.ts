@@ -11,7 +11,6 @@
  */
 import type { Socket } from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import { FtpNetworkError, FtpStorageError, FtpTlsError } from '../errors.js';
 import { dataTlsFailureReply } from './tls/server-tls.js';
 import { runDataPipeline, type DataPipeline } from '../net/data-pipeline.js';
@@ -209,8 +208,9 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
     });
     if (req.limit) {
       const ok = final.code === ReplyCode.ClosingData;
-      // A failed upload's stream is destroyed (again, harmless): what it stored is known once it closed.
-      if (!ok && req.sink) await finished(req.sink.destroy()).catch(() => undefined);
+      // What a failed upload stored is known once its stream has closed (destroyStorage is a no-op wait when
+      // a failure path above already destroyed it; the outer catch's path did not).
+      if (!ok) await destroyStorage();
       await req.limit.settle({ ok, bytes: pipelineRun?.localBytes ?? 0 });
     }
     throttle?.release();

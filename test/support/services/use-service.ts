@@ -13,6 +13,14 @@ import { serviceEnvVar, serviceProblemEnvVar, type RunningService, type SharedSe
 
 const own = new Map<string, Promise<RunningService>>();
 
+// Registered while this module is first evaluated, that is at the top level of the test file that imports it,
+// so the hook belongs to the file's root and runs once after all its tests. (after() called inside a test
+// would belong to that test and stop the service after the first one.)
+after(async () => {
+  for (const running of own.values()) await (await running).stop();
+  own.clear();
+});
+
 /** Returns the details, or undefined after skipping the test (never undefined under FTPKIT_REQUIRE_PEERS=1). */
 export async function useService<T extends Record<string, unknown>>(t: TestContext, service: SharedService): Promise<T | undefined> {
   const fromRunner = process.env[serviceEnvVar(service.name)];
@@ -27,9 +35,6 @@ export async function useService<T extends Record<string, unknown>>(t: TestConte
   if (!running) {
     running = mkdtemp(path.join(os.tmpdir(), `ftpkit-${service.name}-`)).then((dir) => service.start(dir));
     own.set(service.name, running);
-    after(async () => {
-      await (await running!).stop();
-    });
   }
   return (await running).details as T;
 }

@@ -131,6 +131,13 @@ export class RawControl {
     return c;
   }
 
+  /** Take over a connected socket (after the test wrote something first, e.g. a PROXY header) and read the greeting. */
+  static async adopt(socket: Socket): Promise<RawControl> {
+    const c = new RawControl(socket);
+    c.greeting = await c.read();
+    return c;
+  }
+
   /** One USER/PASS on a fresh connection (closed afterwards): the code answered to PASS. */
   static async loginCode(host: string, port: number, user: string, password: string): Promise<number> {
     const c = await RawControl.connect(host, port);

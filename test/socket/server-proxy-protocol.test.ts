@@ -1,0 +1,166 @@
+/**
+ * The PROXY protocol on real sockets (src/server/proxy/, docs/server.md#behind-a-load-balancer): headers
+ * from addresses outside proxyProtocol.from and missing required headers close the connection with a
+ * log line; the real client address reaches events, sessions(), the defender, the per-address limit and
+ * the passive-connection theft check; a LOCAL health check is answered without a session.
+ */
+import { test } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { RawControl, readAll, startServer } from '../support/server-harness.js';
+import type { Harness, HarnessOptions } from '../support/server-harness.js';
+import { encodeProxyV2 } from '../../src/net/proxy-protocol.js';
+import { parseEpsvReply } from '../../src/protocol/hostport.js';
+import type { FtpServerOptions } from '../../src/server/options.js';
+import type { WarningEvent } from '../../src/server/events.js';
+
+interface Setup { h: Harness; warnings: WarningEvent[]; opened: string[] }
+
+async function setup(t: TestContext, proxyProtocol: FtpServerOptions['proxyProtocol'], options: HarnessOptions['options'] = {}): Promise<Setup> {
+  const h = await startServer({ options: { proxyProtocol: { headerTimeoutMs: 2000, ...proxyProtocol! }, ...options } });
+  t.after(() => h.close());
+  const warnings: WarningEvent[] = [];
+  const opened: string[] = [];
+  h.server.on('warning', w => warnings.push(w));
+  h.server.on('session-open', e => opened.push(e.remoteAddress));
+  return { h, warnings, opened };
+}
+
+/** Bounded poll for something the server reports asynchronously (a warning after a refusal). */
+async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await delay(20);
+  }
+}
+
+/** Connect from `from` (a loopback address) to `port`, send `header` (in `pieces` writes), and return the socket. */
+async function connectWith(t: TestContext, port: number, header: Buffer | undefined, from = '127.0.0.1', pieces = 1): Promise<Socket> {
+  const socket = connect({ host: '127.0.0.1', port, localAddress: from });
+  socket.setNoDelay(true);
+  socket.on('error', () => {});
+  t.after(() => socket.destroy());
+  await once(socket, 'connect');
+  if (header) {
+    const step = Math.ceil(header.length / pieces);
+    for (let i = 0; i < header.length; i += step) {
+      socket.write(header.subarray(i, i + step));
+      // Separate TCP segments, so the server sees the header arrive in pieces (not a synchronisation).
+      if (pieces > 1) await delay(5);
+    }
+  }
+  return socket;
+}
+
+function headerFor(client: string, port: number): Buffer {
+  return encodeProxyV2({ command: 'proxy', source: { address: client, port: 40000 }, destination: { address: '127.0.0.10', port } });
+}
+
+async function closedWithoutGreeting(socket: Socket): Promise<string> {
+  const got = await readAll(socket);
+  return got.toString('latin1');
+}
+
+test('a header from an address outside proxyProtocol.from is refused and logged', async t => {
+  const { h, warnings, opened } = await setup(t, { from: ['127.0.0.2'] });
+  const socket = await connectWith(t, h.port, headerFor('198.51.100.7', h.port), '127.0.0.1');
+  assert.equal(await closedWithoutGreeting(socket), '', 'closed, no greeting');
+  await until('the refusal warning', () => warnings.some(w => w.code === 'proxy-protocol-refused'));
+  const w = warnings.find(w => w.code === 'proxy-protocol-refused')!;
+  assert.equal(w.remoteAddress, '127.0.0.1');
+  assert.match(w.message, /127\.0\.0\.1 is not in proxyProtocol\.from/);
+  assert.deepEqual(opened, []);
+  // The allowed proxy is served, with the client address of its header.
+  const c = await RawControl.adopt(await connectWith(t, h.port, headerFor('198.51.100.7', h.port), '127.0.0.2'));
+  t.after(() => c.close());
+  assert.equal(c.greeting.code, 220);
+  assert.deepEqual(opened, ['198.51.100.7']);
+});
+
+test('a required header that is missing, malformed or late closes the connection', async t => {
+  const { h, warnings, opened } = await setup(t, { from: ['127.0.0.1'], headerTimeoutMs: 300 });
+  const plain = await connectWith(t, h.port, Buffer.from('USER test\r\n'));
+  assert.equal(await closedWithoutGreeting(plain), '');
+  const silent = await connectWith(t, h.port, undefined);
+  assert.equal(await closedWithoutGreeting(silent), '', 'a silent peer is closed after headerTimeout');
+  const bad = Buffer.from(headerFor('198.51.100.7', h.port)); bad[12] = 0x2f;
+  assert.equal(await closedWithoutGreeting(await connectWith(t, h.port, bad)), '');
+  const truncated = headerFor('198.51.100.7', h.port).subarray(0, 20);
+  assert.equal(await closedWithoutGreeting(await connectWith(t, h.port, truncated)), '', 'incomplete after headerTimeout');
+  await until('four refusals', () => warnings.filter(w => w.code === 'proxy-protocol-refused').length === 4);
+  const messages = warnings.filter(w => w.code === 'proxy-protocol-refused').map(w => w.message).join('\n');
+  assert.match(messages, /no PROXY protocol header \(required/);
+  assert.match(messages, /no PROXY protocol header within 300 ms/);
+  assert.match(messages, /unknown command 15/);
+  assert.match(messages, /incomplete after 300 ms/);
+  assert.deepEqual(opened, []);
+});
+
+test('the real address (header in pieces) is the session\'s: events, sessions(), the theft check on a proxied data port', async t => {
+  const { h, warnings, opened } = await setup(t, { from: ['127.0.0.1'] });
+  h.storage.writeFile('/hello.txt', 'hello through the proxy\n');
+  const c = await RawControl.adopt(await connectWith(t, h.port, headerFor('198.51.100.7', h.port), '127.0.0.1', 4));
+  t.after(() => c.close());
+  assert.equal(c.greeting.code, 220);
+  assert.equal((await c.send('USER test')).code, 331);
+  assert.equal((await c.send('PASS test')).code, 230);
+  assert.equal((await c.send('TYPE I')).code, 200);
+  assert.deepEqual(opened, ['198.51.100.7']);
+  assert.equal(h.server.sessions()[0].remoteAddress, '198.51.100.7');
+
+  // A data connection whose header names another client is dropped (RFC 2577 s4), and logged with that address.
+  const port = parseEpsvReply((await c.send('EPSV')).text);
+  const thief = await connectWith(t, port, headerFor('198.51.100.8', port));
+  assert.equal((await readAll(thief)).length, 0);
+  await until('the foreign-data-connection warning', () => warnings.some(w => w.code === 'foreign-data-connection'));
+  assert.match(warnings.find(w => w.code === 'foreign-data-connection')!.message, /from 198\.51\.100\.8; the control connection comes from 198\.51\.100\.7/);
+  // A data connection without a header (straight from the proxy's address) is refused too: required.
+  const bare = await connectWith(t, port, Buffer.from('x'));
+  assert.equal((await readAll(bare)).length, 0);
+  // The client's own data connection, relayed with its header, is served.
+  const data = await connectWith(t, port, headerFor('198.51.100.7', port), '127.0.0.1', 3);
+  const received = readAll(data);
+  assert.equal((await c.send('RETR hello.txt')).code, 150);
+  assert.equal((await received).toString(), 'hello through the proxy\n');
+  assert.equal((await c.read()).code, 226);
+});
+
+test('a LOCAL header (health check) gets a 220 line and a clean close, and no session', async t => {
+  const { h, opened } = await setup(t, { from: ['127.0.0.1'] });
+  const check = await connectWith(t, h.port, encodeProxyV2({ command: 'local' }));
+  assert.match(await closedWithoutGreeting(check), /^220 .*health check\)\r\n$/);
+  assert.deepEqual(opened, []);
+  assert.equal(h.server.sessionCount, 0);
+});
+
+test('bans and the per-address limit apply to the real address, not the proxy\'s', async t => {
+  const { h, opened } = await setup(t, { from: ['127.0.0.1'] }, { defender: { deny: ['198.51.100.66'] }, limits: { maxSessionsPerAddress: 1 } });
+  const denied = await connectWith(t, h.port, headerFor('198.51.100.66', h.port));
+  assert.match(await closedWithoutGreeting(denied), /^421 Connections from your address are not accepted/);
+  const first = await RawControl.adopt(await connectWith(t, h.port, headerFor('198.51.100.7', h.port)));
+  t.after(() => first.close());
+  const other = await RawControl.adopt(await connectWith(t, h.port, headerFor('198.51.100.9', h.port)));
+  t.after(() => other.close());
+  assert.equal(first.greeting.code, 220);
+  assert.equal(other.greeting.code, 220, 'another client behind the same proxy is not limited by the first');
+  const second = await connectWith(t, h.port, headerFor('198.51.100.7', h.port));
+  assert.match(await closedWithoutGreeting(second), /^421 Too many connections from your address \(198\.51\.100\.7\)/);
+  assert.deepEqual(opened, ['198.51.100.7', '198.51.100.9']);
+});
+
+test('optional: a peer outside `from` is served directly; a trusted peer without a header after headerTimeout', async t => {
+  const { h, opened } = await setup(t, { from: ['127.0.0.2'], mode: 'optional', headerTimeoutMs: 200 });
+  const direct = await RawControl.adopt(await connectWith(t, h.port, undefined, '127.0.0.1'));
+  t.after(() => direct.close());
+  const trustedSilent = await RawControl.adopt(await connectWith(t, h.port, undefined, '127.0.0.2'));
+  t.after(() => trustedSilent.close());
+  const proxied = await RawControl.adopt(await connectWith(t, h.port, headerFor('198.51.100.7', h.port), '127.0.0.2'));
+  t.after(() => proxied.close());
+  assert.deepEqual([direct.greeting.code, trustedSilent.greeting.code, proxied.greeting.code], [220, 220, 220]);
+  assert.deepEqual(opened.sort(), ['127.0.0.1', '127.0.0.2', '198.51.100.7']);
+});

@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { RawControl, readAll, startServer } from '../support/server-harness.js';
+import { MemoryStorage, RawControl, readAll, startServer } from '../support/server-harness.js';
 import type { Harness, HarnessOptions } from '../support/server-harness.js';
 import { encodeProxyV2 } from '../../src/net/proxy-protocol.js';
 import { parseEpsvReply } from '../../src/protocol/hostport.js';
@@ -20,8 +20,8 @@ import type { WarningEvent } from '../../src/server/events.js';
 
 interface Setup { h: Harness; warnings: WarningEvent[]; opened: string[] }
 
-async function setup(t: TestContext, proxyProtocol: FtpServerOptions['proxyProtocol'], options: HarnessOptions['options'] = {}): Promise<Setup> {
-  const h = await startServer({ options: { proxyProtocol: { headerTimeoutMs: 2000, ...proxyProtocol! }, ...options } });
+async function setup(t: TestContext, proxyProtocol: FtpServerOptions['proxyProtocol'], options: HarnessOptions['options'] = {}, storage = new MemoryStorage()): Promise<Setup> {
+  const h = await startServer({ storage, options: { proxyProtocol: { headerTimeoutMs: 2000, ...proxyProtocol! }, ...options } });
   t.after(() => h.close());
   const warnings: WarningEvent[] = [];
   const opened: string[] = [];
@@ -102,8 +102,9 @@ test('a required header that is missing, malformed or late closes the connection
 });
 
 test('the real address (header in pieces) is the session\'s: events, sessions(), the theft check on a proxied data port', async t => {
-  const { h, warnings, opened } = await setup(t, { from: ['127.0.0.1'] });
-  h.storage.writeFile('/hello.txt', 'hello through the proxy\n');
+  const storage = new MemoryStorage();
+  storage.writeFile('/hello.txt', 'hello through the proxy\n');
+  const { h, warnings, opened } = await setup(t, { from: ['127.0.0.1'] }, {}, storage);
   const c = await RawControl.adopt(await connectWith(t, h.port, headerFor('198.51.100.7', h.port), '127.0.0.1', 4));
   t.after(() => c.close());
   assert.equal(c.greeting.code, 220);

@@ -9,6 +9,7 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import tls from 'node:tls';
 import type { Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MemoryStorage, RawControl, readAll, startServer } from '../support/server-harness.js';
@@ -17,6 +18,7 @@ import { encodeProxyV2 } from '../../src/net/proxy-protocol.js';
 import { parseEpsvReply } from '../../src/protocol/hostport.js';
 import type { FtpServerOptions } from '../../src/server/options.js';
 import type { WarningEvent } from '../../src/server/events.js';
+import { makeTestPki } from '../support/tls-certs.js';
 
 interface Setup { h: Harness; warnings: WarningEvent[]; opened: string[] }
 
@@ -164,4 +166,37 @@ test('optional: a peer outside `from` is served directly; a trusted peer without
   t.after(() => proxied.close());
   assert.deepEqual([direct.greeting.code, trustedSilent.greeting.code, proxied.greeting.code], [220, 220, 220]);
   assert.deepEqual(opened.sort(), ['127.0.0.1', '127.0.0.2', '198.51.100.7']);
+});
+
+test('implicit FTPS: the header comes before the TLS handshake, the session has the real address', async t => {
+  const pki = await makeTestPki();
+  t.after(() => pki.cleanup());
+  const { h, opened } = await setup(t, { from: ['127.0.0.1'], control: 'off', implicit: 'required' },
+    { tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, implicitPort: 0, handshakeTimeoutMs: 10_000 } });
+  const port = h.server.implicitAddress()!.port;
+  const raw = await connectWith(t, port, headerFor('198.51.100.7', port));
+  const secure = tls.connect({ socket: raw, ca: pki.ca.cert, servername: 'localhost' });
+  secure.on('error', () => {});
+  t.after(() => secure.destroy());
+  await once(secure, 'secureConnect');
+  const c = await RawControl.adopt(secure as unknown as Socket);
+  assert.equal(c.greeting.code, 220);
+  assert.equal((await c.send('USER test')).code, 331);
+  assert.equal((await c.send('PASS test')).code, 230);
+  assert.deepEqual(opened, ['198.51.100.7']);
+  assert.equal(h.server.sessions()[0].tls.control, 'protected');
+  // The control port is 'off' here: a plain client there is served as it always was.
+  const plain = await RawControl.connect('127.0.0.1', h.port);
+  t.after(() => plain.close());
+  assert.equal(plain.greeting.code, 220);
+});
+
+test('bytes that arrive with the header belong to the session (one segment: header and USER)', async t => {
+  const { h, opened } = await setup(t, { from: ['127.0.0.1'] });
+  const socket = await connectWith(t, h.port, Buffer.concat([headerFor('198.51.100.7', h.port), Buffer.from('USER test\r\n')]));
+  const c = await RawControl.adopt(socket);
+  assert.equal(c.greeting.code, 220);
+  assert.equal((await c.read()).code, 331, 'USER, sent in the header\'s segment, was read by the session');
+  assert.equal((await c.send('PASS test')).code, 230);
+  assert.deepEqual(opened, ['198.51.100.7']);
 });

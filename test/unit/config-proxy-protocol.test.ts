@@ -1,0 +1,60 @@
+/**
+ * The proxyProtocol option and config section (src/server/proxy/options.ts, config.ts;
+ * docs/server.md#behind-a-load-balancer): the YAML section reaches FtpServerOptions, defaults per listener,
+ * bad values name their key, and a reload reports it as needing a restart.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { validateConfig } from '../../src/server/config/load.js';
+import { planServe } from '../../src/server/config/to-options.js';
+import { resolveProxyProtocol } from '../../src/server/proxy/options.js';
+import { FtpServer, MemoryStorage, AnonymousAuthenticator, FtpConfigError } from '../../src/server/index.js';
+
+function configError(fn: () => unknown): FtpConfigError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof FtpConfigError, `expected FtpConfigError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected a config error');
+}
+
+test('the proxyProtocol section maps onto options.proxyProtocol (headerTimeout in ms)', () => {
+  const plan = planServe(validateConfig({ proxyProtocol: { from: ['10.0.0.10', '10.1.0.0/16'], passive: 'optional', headerTimeout: '750ms' } }), '/srv');
+  assert.deepEqual(plan.options.proxyProtocol, { from: ['10.0.0.10', '10.1.0.0/16'], passive: 'optional', headerTimeoutMs: 750 });
+  assert.equal(planServe(validateConfig({}), '/srv').options.proxyProtocol, undefined, 'no section: off');
+});
+
+test('config errors name the key', () => {
+  assert.equal(configError(() => validateConfig({ proxyProtocol: { from: ['10.0.0.300'] } })).key, 'proxyProtocol.from.0');
+  assert.equal(configError(() => validateConfig({ proxyProtocol: { from: [] } })).key, 'proxyProtocol.from');
+  assert.equal(configError(() => validateConfig({ proxyProtocol: { mode: 'required' } })).key, 'proxyProtocol.from');
+  assert.equal(configError(() => validateConfig({ proxyProtocol: { from: ['10.0.0.10'], control: 'always' } })).key, 'proxyProtocol.control');
+  assert.equal(configError(() => validateConfig({ proxyProtocol: { from: ['10.0.0.10'], headerTimeout: 0 } })).key, 'proxyProtocol.headerTimeout');
+  assert.equal(configError(() => validateConfig({ proxyProtocol: { from: ['10.0.0.10'], sendProxy: true } })).key, 'proxyProtocol.sendProxy');
+});
+
+test('resolved: every listener required by default, each overridable; all off is no PROXY protocol at all', () => {
+  const r = resolveProxyProtocol({ from: ['10.0.0.10'], implicit: 'off' })!;
+  assert.deepEqual(r.modes, { control: 'required', implicit: 'off', passive: 'required' });
+  assert.equal(r.headerTimeoutMs, 5000);
+  assert.ok(r.from.has('::ffff:10.0.0.10') && !r.from.has('10.0.0.11'));
+  assert.equal(resolveProxyProtocol({ from: [], mode: 'off' }), undefined);
+  assert.equal(resolveProxyProtocol(undefined), undefined);
+  assert.equal(configError(() => resolveProxyProtocol({ from: [] })).key, 'proxyProtocol.from');
+  assert.equal(configError(() => resolveProxyProtocol({ from: ['nope'] })).key, 'proxyProtocol.from');
+  assert.equal(configError(() => resolveProxyProtocol({ from: ['10.0.0.10'], mode: 'on' as 'off' })).key, 'proxyProtocol.mode');
+  assert.equal(configError(() => resolveProxyProtocol({ from: ['10.0.0.10'], headerTimeoutMs: 0 })).key, 'proxyProtocol.headerTimeoutMs');
+});
+
+test('FtpServer refuses a bad proxyProtocol at construction; a reload reports a change as needing a restart', async () => {
+  const authenticator = new AnonymousAuthenticator({ storage: new MemoryStorage() });
+  assert.throws(() => new FtpServer({ port: 0, authenticator, proxyProtocol: { from: [] } }), FtpConfigError);
+  const s = new FtpServer({ port: 0, authenticator, proxyProtocol: { from: ['10.0.0.10'] } });
+  const result = await s.reconfigure({ proxyProtocol: { from: ['10.0.0.20'] }, greeting: 'hi' });
+  assert.deepEqual(result.needsRestart, ['proxyProtocol']);
+  assert.deepEqual(result.applied, ['greeting']);
+  const same = await s.reconfigure({ proxyProtocol: { from: ['10.0.0.10'] } });
+  assert.deepEqual(same.needsRestart, [], 'unchanged: nothing to restart');
+});

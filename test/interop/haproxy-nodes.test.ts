@@ -21,6 +21,7 @@ import {
 import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
 import { RawControl, readAll, startServer, type Harness } from '../support/server-harness.js';
 import { REPO_ROOT } from '../support/ftpkit-cli.js';
+import { makeTestPki, type TestPki } from '../support/tls-certs.js';
 import { LocalStorage } from '../../src/server/storage/local.js';
 import { parsePasvReply } from '../../src/protocol/hostport.js';
 import type { WarningEvent } from '../../src/server/events.js';
@@ -29,7 +30,22 @@ const LB = '127.0.0.10';
 const NODES = ['127.0.0.11', '127.0.0.12'] as const;
 const RANGE = 20;
 
-interface Node { h: Harness; opened: string[]; warnings: WarningEvent[]; range: PortRange }
+interface Node { h: Harness; opened: string[]; warnings: WarningEvent[]; range: PortRange; implicitPort: number }
+
+/** The implicit FTPS frontend of docs/server.md#behind-a-load-balancer, on loopback (not in the sample file). */
+function implicitFrontend(port: number, nodes: Node[]): string {
+  return `
+frontend ftps_implicit
+    bind ${LB}:${port}
+    default_backend ftps_nodes
+
+backend ftps_nodes
+    balance leastconn
+    default-server send-proxy-v2
+    server node1 ${NODES[0]}:${nodes[0].implicitPort}
+    server node2 ${NODES[1]}:${nodes[1].implicitPort}
+`;
+}
 
 /** deploy/haproxy.cfg with its addresses and ports made loopback ones; every replaced text must be in the file. */
 function loopbackConfig(sample: string, controlPort: number, nodes: Node[], statsSocket: string): string {
@@ -81,12 +97,16 @@ describe('two ftpkit nodes behind HAProxy (PROXY protocol v2)', peerSkip('haprox
   let nodes: Node[] = [];
   let haproxy: HaproxyInstance | undefined;
   let controlPort = 0;
+  let implicitPort = 0;
+  let pki: TestPki | undefined;
   const lbUrl = (): string => `ftp://${LB}:${controlPort}`;
 
   before(async () => {
     work = await makeTempDir('haproxy-nodes');
     side = await makeTempDir('haproxy-side');
-    const ports = await freePortRange(2 + 2 * RANGE);
+    const ports = await freePortRange(3 + 2 * RANGE);
+    implicitPort = ports.max;
+    pki = await makeTestPki();
     controlPort = ports.min;
     const shared = new LocalStorage(work.dir);
     nodes = await Promise.all(NODES.map(async (host, i) => {
@@ -94,22 +114,26 @@ describe('two ftpkit nodes behind HAProxy (PROXY protocol v2)', peerSkip('haprox
       const h = await startServer({
         host, storage: shared,
         // Each node as deploy/haproxy.cfg's comment says: the balancer trusted, advertised, its own range.
-        options: { passive: { portRange: range, address: LB }, proxyProtocol: { from: [LB] } },
+        options: {
+          passive: { portRange: range, address: LB }, proxyProtocol: { from: [LB] },
+          tls: { certFile: pki!.server.certFile, keyFile: pki!.server.keyFile, implicitPort: 0, handshakeTimeoutMs: 20_000 },
+        },
       });
-      const node: Node = { h, opened: [], warnings: [], range };
+      const node: Node = { h, opened: [], warnings: [], range, implicitPort: h.server.implicitAddress()!.port };
       h.server.on('session-open', e => node.opened.push(e.remoteAddress));
       h.server.on('warning', w => node.warnings.push(w));
       return node;
     }));
     const sample = await readFile(path.join(REPO_ROOT, 'deploy/haproxy.cfg'), 'utf8');
     statsSocket = path.join(side.dir, 'haproxy.sock');
-    haproxy = await startHaproxy(side.dir, loopbackConfig(sample, controlPort, nodes, statsSocket), { host: LB, port: ports.min + 1 });
+    haproxy = await startHaproxy(side.dir, loopbackConfig(sample, controlPort, nodes, statsSocket) + implicitFrontend(implicitPort, nodes), { host: LB, port: ports.min + 1 });
   });
   after(async () => {
     await haproxy?.stop();
     await Promise.all(nodes.map(n => n.h.close()));
     await work?.cleanup();
     await side?.cleanup();
+    await pki?.cleanup();
   });
 
   test('health checks (PROXY v2 LOCAL) pass on both nodes and open no session', async t => {
@@ -205,5 +229,23 @@ describe('two ftpkit nodes behind HAProxy (PROXY protocol v2)', peerSkip('haprox
     assert.equal((await c.send('LIST')).code, 150);
     assert.match((await got).toString(), /curl\.bin|lftp-/);
     assert.equal((await c.read()).code, 226);
+  });
+
+  test('implicit FTPS through the balancer: curl uploads and downloads byte-exact with PROT P, the node sees the real client', async t => {
+    if (!requirePeer(t, 'curl')) return;
+    const before = nodes.map(n => n.opened.length);
+    const local = path.join(side.dir, 'ftps.bin');
+    const digest = await writeRandomFile(local, 1024 * 1024 + 3);
+    // The test certificate names localhost: curl checks it against that name, sent to the balancer.
+    const url = `ftps://localhost:${implicitPort}`;
+    const tlsArgs = ['--ssl-reqd', '--cacert', pki!.ca.certFile, '--resolve', `localhost:${implicitPort}:${LB}`];
+    const up = await runCurl([...tlsArgs, '-u', 'test:test', '-T', local, `${url}/ftps.bin`], { verbose: true });
+    assert.equal(up.code, 0, describeRun(up));
+    assert.match(up.stderr, /> PROT P/);
+    const down = await runCurl([...tlsArgs, '-u', 'test:test', '-o', `${local}.back`, `${url}/ftps.bin`]);
+    assert.equal(down.code, 0, describeRun(down));
+    assert.equal(await sha256File(path.join(work.dir, 'ftps.bin')), digest);
+    assert.equal(await sha256File(`${local}.back`), digest);
+    assert.deepEqual(nodes.flatMap((n, i) => n.opened.slice(before[i])), ['127.0.0.1', '127.0.0.1']);
   });
 });

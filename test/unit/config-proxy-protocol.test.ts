@@ -10,14 +10,9 @@ import { planServe } from '../../src/server/config/to-options.js';
 import { resolveProxyProtocol } from '../../src/server/proxy/options.js';
 import { FtpServer, MemoryStorage, AnonymousAuthenticator, FtpConfigError } from '../../src/server/index.js';
 
-function configError(fn: () => unknown): FtpConfigError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof FtpConfigError, `expected FtpConfigError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a config error');
+/** `fn` throws an FtpConfigError naming `key`. */
+function throwsKey(fn: () => unknown, key: string): void {
+  assert.throws(fn, (err: unknown) => err instanceof FtpConfigError && err.key === key, `expected an FtpConfigError naming ${key}`);
 }
 
 test('the proxyProtocol section maps onto options.proxyProtocol (headerTimeout in ms)', () => {
@@ -27,12 +22,12 @@ test('the proxyProtocol section maps onto options.proxyProtocol (headerTimeout i
 });
 
 test('config errors name the key', () => {
-  assert.equal(configError(() => validateConfig({ proxyProtocol: { from: ['10.0.0.300'] } })).key, 'proxyProtocol.from.0');
-  assert.equal(configError(() => validateConfig({ proxyProtocol: { from: [] } })).key, 'proxyProtocol.from');
-  assert.equal(configError(() => validateConfig({ proxyProtocol: { mode: 'required' } })).key, 'proxyProtocol.from');
-  assert.equal(configError(() => validateConfig({ proxyProtocol: { from: ['10.0.0.10'], control: 'always' } })).key, 'proxyProtocol.control');
-  assert.equal(configError(() => validateConfig({ proxyProtocol: { from: ['10.0.0.10'], headerTimeout: 0 } })).key, 'proxyProtocol.headerTimeout');
-  assert.equal(configError(() => validateConfig({ proxyProtocol: { from: ['10.0.0.10'], sendProxy: true } })).key, 'proxyProtocol.sendProxy');
+  throwsKey(() => validateConfig({ proxyProtocol: { from: ['10.0.0.300'] } }), 'proxyProtocol.from.0');
+  throwsKey(() => validateConfig({ proxyProtocol: { from: [] } }), 'proxyProtocol.from');
+  throwsKey(() => validateConfig({ proxyProtocol: { mode: 'required' } }), 'proxyProtocol.from');
+  throwsKey(() => validateConfig({ proxyProtocol: { from: ['10.0.0.10'], control: 'always' } }), 'proxyProtocol.control');
+  throwsKey(() => validateConfig({ proxyProtocol: { from: ['10.0.0.10'], headerTimeout: 0 } }), 'proxyProtocol.headerTimeout');
+  throwsKey(() => validateConfig({ proxyProtocol: { from: ['10.0.0.10'], sendProxy: true } }), 'proxyProtocol.sendProxy');
 });
 
 test('resolved: every listener required by default, each overridable; all off is no PROXY protocol at all', () => {
@@ -42,10 +37,10 @@ test('resolved: every listener required by default, each overridable; all off is
   assert.ok(r.from.has('::ffff:10.0.0.10') && !r.from.has('10.0.0.11'));
   assert.equal(resolveProxyProtocol({ from: [], mode: 'off' }), undefined);
   assert.equal(resolveProxyProtocol(undefined), undefined);
-  assert.equal(configError(() => resolveProxyProtocol({ from: [] })).key, 'proxyProtocol.from');
-  assert.equal(configError(() => resolveProxyProtocol({ from: ['nope'] })).key, 'proxyProtocol.from');
-  assert.equal(configError(() => resolveProxyProtocol({ from: ['10.0.0.10'], mode: 'on' as 'off' })).key, 'proxyProtocol.mode');
-  assert.equal(configError(() => resolveProxyProtocol({ from: ['10.0.0.10'], headerTimeoutMs: 0 })).key, 'proxyProtocol.headerTimeoutMs');
+  throwsKey(() => resolveProxyProtocol({ from: [] }), 'proxyProtocol.from');
+  throwsKey(() => resolveProxyProtocol({ from: ['nope'] }), 'proxyProtocol.from');
+  throwsKey(() => resolveProxyProtocol({ from: ['10.0.0.10'], mode: 'on' as 'off' }), 'proxyProtocol.mode');
+  throwsKey(() => resolveProxyProtocol({ from: ['10.0.0.10'], headerTimeoutMs: 0 }), 'proxyProtocol.headerTimeoutMs');
 });
 
 test('FtpServer refuses a bad proxyProtocol at construction; a reload reports a change as needing a restart', async () => {

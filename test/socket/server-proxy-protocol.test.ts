@@ -12,13 +12,17 @@ import { connect } from 'node:net';
 import tls from 'node:tls';
 import type { Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { MemoryStorage, RawControl, readAll, startServer } from '../support/server-harness.js';
+import { MemoryStorage, RawControl, readAll, readUntilClosed, startServer } from '../support/server-harness.js';
 import type { Harness, HarnessOptions } from '../support/server-harness.js';
 import { encodeProxyV2 } from '../../src/net/proxy-protocol.js';
 import { parseEpsvReply } from '../../src/protocol/hostport.js';
 import type { FtpServerOptions } from '../../src/server/options.js';
 import type { WarningEvent } from '../../src/server/events.js';
 import { makeTestPki } from '../support/tls-certs.js';
+import { startServeProcess } from '../support/serve-process.js';
+import { tempDir } from '../support/temp-dir.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 interface Setup { h: Harness; warnings: WarningEvent[]; opened: string[] }
 
@@ -64,8 +68,7 @@ function headerFor(client: string, port: number): Buffer {
 }
 
 async function closedWithoutGreeting(socket: Socket): Promise<string> {
-  const got = await readAll(socket);
-  return got.toString('latin1');
+  return (await readUntilClosed(socket)).toString('latin1');
 }
 
 test('a header from an address outside proxyProtocol.from is refused and logged', async t => {
@@ -119,12 +122,12 @@ test('the real address (header in pieces) is the session\'s: events, sessions(),
   // A data connection whose header names another client is dropped (RFC 2577 s4), and logged with that address.
   const port = parseEpsvReply((await c.send('EPSV')).text);
   const thief = await connectWith(t, port, headerFor('198.51.100.8', port));
-  assert.equal((await readAll(thief)).length, 0);
+  assert.equal((await readUntilClosed(thief)).length, 0);
   await until('the foreign-data-connection warning', () => warnings.some(w => w.code === 'foreign-data-connection'));
   assert.match(warnings.find(w => w.code === 'foreign-data-connection')!.message, /from 198\.51\.100\.8; the control connection comes from 198\.51\.100\.7/);
   // A data connection without a header (straight from the proxy's address) is refused too: required.
   const bare = await connectWith(t, port, Buffer.from('x'));
-  assert.equal((await readAll(bare)).length, 0);
+  assert.equal((await readUntilClosed(bare)).length, 0);
   // The client's own data connection, relayed with its header, is served.
   const data = await connectWith(t, port, headerFor('198.51.100.7', port), '127.0.0.1', 3);
   const received = readAll(data);
@@ -199,4 +202,23 @@ test('bytes that arrive with the header belong to the session (one segment: head
   assert.equal((await c.read()).code, 331, 'USER, sent in the header\'s segment, was read by the session');
   assert.equal((await c.send('PASS test')).code, 230);
   assert.deepEqual(opened, ['198.51.100.7']);
+});
+
+test('ftpkit serve --config with a proxyProtocol section: the JSON log names the real client', async t => {
+  const dir = await tempDir(t, 'ftpkit-proxy-serve-');
+  await writeFile(join(dir, 'ftpkit.yaml'), [
+    'host: 127.0.0.1',
+    `anonymous: { enabled: true, root: ${JSON.stringify(dir)} }`,
+    'proxyProtocol: { from: [127.0.0.2], headerTimeout: 2s }',
+  ].join('\n'));
+  const serve = await startServeProcess(t, ['--config', join(dir, 'ftpkit.yaml')]);
+  const c = await RawControl.adopt(await connectWith(t, serve.port, headerFor('198.51.100.7', serve.port), '127.0.0.2'));
+  t.after(() => c.close());
+  assert.equal(c.greeting.code, 220);
+  const refused = await connectWith(t, serve.port, headerFor('198.51.100.8', serve.port), '127.0.0.1');
+  assert.equal((await readUntilClosed(refused)).length, 0, 'not from the balancer: closed');
+  const logged = (): Array<Record<string, unknown>> => serve.stderr().split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as Record<string, unknown>);
+  await until('the log lines', () => logged().some(e => e.event === 'session-open') && logged().some(e => e.code === 'proxy-protocol-refused'));
+  assert.equal(logged().find(e => e.event === 'session-open')?.remoteAddress, '198.51.100.7');
+  assert.equal(logged().find(e => e.code === 'proxy-protocol-refused')?.remoteAddress, '127.0.0.1');
 });

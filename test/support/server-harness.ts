@@ -279,6 +279,14 @@ export async function readAll(socket: Socket): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** What arrives on `socket` until it closes, however it closes (end or reset): for connections a server refuses. */
+export function readUntilClosed(socket: Socket): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.on('error', () => {});
+  return new Promise(resolve => socket.once('close', () => resolve(Buffer.concat(chunks))));
+}
+
 /** Write data and end the socket, resolving when flushed. */
 export function writeAll(socket: Socket, data: Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -14,13 +14,10 @@ SIZE_MIB=${2:-512}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 HAPROXY=${HAPROXY:-$(command -v haproxy || echo /usr/sbin/haproxy)}
 TMP=$(mktemp -d /tmp/ftpkit-haproxy-speed.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+SERVE_PID=
+HAPROXY_PID=
+# shellcheck disable=SC2086
+trap 'kill $SERVE_PID $HAPROXY_PID 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$TMP"' EXIT
 BYTES=$((SIZE_MIB * 1024 * 1024))
 BASE=$((20000 + RANDOM % 20000))
 CONTROL=$BASE; MIN=$((BASE + 1)); MAX=$((BASE + 20))
@@ -58,9 +55,9 @@ backend ftp_data
     server node1 127.0.0.11 send-proxy-v2
 CFG
 FTPKIT_ALLOW_ROOT=1 node "$REPO/dist/cli/main.js" serve --config "$TMP/ftpkit.yaml" > "$TMP/serve.log" 2>&1 &
-PIDS+=($!)
+SERVE_PID=$!
 "$HAPROXY" -db -f "$TMP/haproxy.cfg" > "$TMP/haproxy.log" 2>&1 &
-PIDS+=($!)
+HAPROXY_PID=$!
 for _ in $(seq 100); do
   curl -s -o /dev/null "ftp://127.0.0.11:$CONTROL/" && curl -s -o /dev/null "ftp://127.0.0.10:$CONTROL/" && break
   sleep 0.1

@@ -9,6 +9,9 @@ import { validateConfig } from '../../src/server/config/load.js';
 import { planServe } from '../../src/server/config/to-options.js';
 import { resolveProxyProtocol } from '../../src/server/proxy/options.js';
 import { FtpServer, MemoryStorage, AnonymousAuthenticator, FtpConfigError } from '../../src/server/index.js';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 
 /** `fn` throws an FtpConfigError naming `key`. */
 function throwsKey(fn: () => unknown, key: string): void {
@@ -52,4 +55,16 @@ test('FtpServer refuses a bad proxyProtocol at construction; a reload reports a 
   assert.deepEqual(result.applied, ['greeting']);
   const same = await s.reconfigure({ proxyProtocol: { from: ['10.0.0.10'] } });
   assert.deepEqual(same.needsRestart, [], 'unchanged: nothing to restart');
+});
+
+test('the node configurations of docs/configuration.md and docs/server.md (behind a load balancer) are valid', async () => {
+  for (const [doc, heading] of [['configuration.md', '### `proxyProtocol`'], ['server.md', '## Behind a load balancer']]) {
+    const text = await readFile(fileURLToPath(new URL(`../../docs/${doc}`, import.meta.url)), 'utf8');
+    const section = text.slice(text.indexOf(heading));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.ok(yaml, `a YAML block in ${doc} under ${heading}`);
+    const options = planServe(validateConfig(parseYaml(yaml)), '/srv').options;
+    assert.deepEqual(options.proxyProtocol, { from: ['10.0.0.10'] }, doc);
+    assert.deepEqual(options.passive?.portRange, { min: 50000, max: 50099 }, doc);
+  }
 });

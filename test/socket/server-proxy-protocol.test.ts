@@ -222,3 +222,24 @@ test('ftpkit serve --config with a proxyProtocol section: the JSON log names the
   assert.equal(logged().find(e => e.event === 'session-open')?.remoteAddress, '198.51.100.7');
   assert.equal(logged().find(e => e.code === 'proxy-protocol-refused')?.remoteAddress, '127.0.0.1');
 });
+
+test('a ban earned through the balancer bans the client, not the balancer (scores by the real address)', async t => {
+  const { h } = await setup(t, { from: ['127.0.0.1'] }, { defender: { threshold: 3 }, limits: { maxLoginFailures: 3 } });
+  const bans: string[] = [];
+  h.server.on('ban', e => bans.push(e.remoteAddress));
+  const attacker = await RawControl.adopt(await connectWith(t, h.port, headerFor('198.51.100.66', h.port)));
+  t.after(() => attacker.close());
+  for (let i = 0; i < 3; i++) {
+    await attacker.send('USER test');
+    assert.equal((await attacker.send(`PASS wrong-${i}`)).code, 530);
+  }
+  await until('the ban', () => bans.length > 0);
+  assert.deepEqual(bans, ['198.51.100.66']);
+  const again = await connectWith(t, h.port, headerFor('198.51.100.66', h.port));
+  assert.match(await closedWithoutGreeting(again), /^421 Your address is blocked/);
+  // Every other client comes through the same balancer and is not touched by the ban.
+  const other = await RawControl.adopt(await connectWith(t, h.port, headerFor('198.51.100.7', h.port)));
+  t.after(() => other.close());
+  assert.equal((await other.send('USER test')).code, 331);
+  assert.equal((await other.send('PASS test')).code, 230);
+});

@@ -104,3 +104,33 @@ test('fuzz: encoded TCP4/TCP6 headers round-trip, whatever the cut points', () =
     }
   }));
 });
+
+/** The answer for `bytes`, comparable: the state, or the error's message. */
+function answer(bytes: Buffer): string {
+  try {
+    return JSON.stringify(parseProxyHeader(bytes));
+  } catch (err) {
+    assert.ok(err instanceof FtpProtocolError, String(err));
+    return `error: ${err.message}`;
+  }
+}
+
+test('fuzz: the first prefix that decides (header, no header, error) decides as the whole input does (the reader stops there)', () => {
+  const valid = [encodeProxyV2(tcp4), encodeProxyV2({ command: 'local' }), encodeProxyV2(tcp4, Buffer.from([1, 0, 2, 0x68, 0x32])),
+    Buffer.from('PROXY TCP4 192.0.2.1 127.0.0.1 5000 21\r\n'), Buffer.from('PROXY UNKNOWN\r\n')];
+  const mutated = fc.tuple(fc.constantFrom(...valid), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }), fc.uint8Array({ maxLength: 20 }))
+    .map(([base, flips, tail]) => {
+      const b = Buffer.concat([base, Buffer.from(tail)]);
+      for (const [at, value] of flips) b[at % b.length] = value;
+      return b;
+    });
+  fc.assert(fc.property(mutated, bytes => {
+    const whole = answer(bytes);
+    let decided: string | undefined;
+    for (let n = 1; n <= bytes.length; n++) {
+      const a = answer(bytes.subarray(0, n));
+      if (decided === undefined && a !== JSON.stringify({ state: 'incomplete' })) decided = a;
+    }
+    if (decided !== undefined) assert.equal(decided, whole, 'the first decision is the final one');
+  }), { numRuns: 2000 });
+});

@@ -37,6 +37,12 @@ export interface PortRangeListenOptions {
   onRefused?: (remoteAddress: string, reason: RefusedReason) => void;
   /** Told when the one connection arrived; the listener has stopped listening (the port is free again). */
   onAccepted?: (socket: Socket) => void;
+  /**
+   * Who is really at the other end, when a proxy relays the connection (the PROXY protocol, the server's
+   * proxy/gate.ts): the address `allowedPeer` is compared with, or null to drop the connection silently
+   * (refused, or a health check; the callee logged what deserves it). Absent: the socket's own address.
+   */
+  identifyPeer?: (socket: Socket) => Promise<string | null>;
 }
 
 export interface AcceptOptions {
@@ -139,7 +145,16 @@ export class PortRangeListener {
   get listening(): boolean { return this.server !== undefined; }
 
   private onConnection(socket: Socket): void {
-    const peer = unmapIPv4(socket.remoteAddress ?? '?');
+    const { identifyPeer } = this.opts;
+    if (!identifyPeer) { this.admit(socket, unmapIPv4(socket.remoteAddress ?? '?')); return; }
+    socket.on('error', () => {});
+    identifyPeer(socket).then(peer => {
+      if (peer === null) socket.destroy();
+      else this.admit(socket, peer);
+    }, () => socket.destroy());
+  }
+
+  private admit(socket: Socket, peer: string): void {
     const { allowedPeer } = this.opts;
     if (allowedPeer !== undefined && !sameAddress(peer, allowedPeer)) {
       socket.destroy();

@@ -45,6 +45,8 @@ import { reconfigureServer, type ReconfigureResult } from './reconfigure.js';
 import { listenError, passiveRangeWarning, sweepUploadTemps } from './start-up.js';
 import { BandwidthLimiter, type BandwidthOptions } from './limits/bandwidth.js';
 import { UserSessionCount } from './limits/user-sessions.js';
+import { acceptThroughProxy, ProxyGate, type ClientEndpoints } from './proxy/gate.js';
+import { resolveProxyProtocol } from './proxy/options.js';
 
 /** Extension points (extra commands, NAT resolver, a shared failed-login record); not configuration for users. */
 export interface FtpServerExtensions {
@@ -93,8 +95,10 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   readonly failedLogins: FailedLoginRecord;
   private implicitServer: Server | undefined;
   private implicitHandshakes = 0;
-  /** Implicit-FTPS connections still in their TLS handshake (destroyed by close()). */
-  private readonly implicitPending = new Set<Socket>();
+  /** Implicit-FTPS connections still in their TLS handshake (destroyed by close()), with their client's address. */
+  private readonly implicitPending = new Map<Socket, string>();
+  /** The PROXY protocol on the listeners (options.proxyProtocol; src/server/proxy/). */
+  private readonly proxyGate: ProxyGate;
   /** Scores, bans, allow and deny lists (options.defender; src/server/security/). */
   readonly defender: Defender;
   private readonly admission: Admission;
@@ -118,6 +122,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     this.security = options.tls ? new ServerSecurity(options.tls) : undefined;
     this.failedLogins = extensions.failedLoginRecord ?? new MemoryFailedLoginRecord();
     this.bandwidth = new BandwidthLimiter(options.limits?.bandwidth);
+    this.proxyGate = new ProxyGate(resolveProxyProtocol(options.proxyProtocol), (code, message, remoteAddress) => this.emit('warning', { code, message, remoteAddress }));
     const defence = defendServer(this, options);
     this.defender = defence.defender;
     this.admission = defence.admission;
@@ -135,6 +140,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
         commands: table,
         hooks: HookRunner.of(extensions.hooks, extensions.hookTimeoutMs),
         userSessions: new UserSessionCount(this.options.limits),
+        proxyGate: this.proxyGate,
         // The seam for NAT (src/server/data/passive-address-resolver.ts): what 227 advertises. The NAT resolver
         // (src/server/nat/): fixed / hostname / per-network address, port map, and a 'warning' when a private
         // address would be advertised to a public client. Same result as the default when nothing is configured.
@@ -236,12 +242,12 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     }
     const implicitPort = this.security?.options.implicitPort;
     if (inherited.implicit !== undefined) {
-      await this.listenOn(host ?? '::', implicitPort ?? 0, false, socket => this.onImplicitConnection(socket), inherited.implicit);
+      await this.listenOn(host ?? '::', implicitPort ?? 0, false, socket => this.acceptImplicit(socket), inherited.implicit);
       this.implicitServer = this.servers[this.servers.length - 1];
     } else if (implicitPort !== undefined) {
       // Implicit FTPS (TLS from the first byte) on its own port; same sessions, same table.
       const implicitHost = this.security!.options.implicitHost ?? host ?? (this.servers[0].address() as AddressInfo).address;
-      await this.listenOn(implicitHost, implicitPort, false, socket => this.onImplicitConnection(socket));
+      await this.listenOn(implicitHost, implicitPort, false, socket => this.acceptImplicit(socket));
       this.implicitServer = this.servers[this.servers.length - 1];
     }
     const addresses = this.servers.map(s => s.address() as AddressInfo);
@@ -252,7 +258,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   }
 
   /** Bind host:port, or accept on the listening socket `fd` (host and port then only name it in errors). */
-  private listenOn(host: string, port: number, ipv6Only: boolean, onSocket = (socket: Socket) => this.onConnection(socket), fd?: number): Promise<void> {
+  private listenOn(host: string, port: number, ipv6Only: boolean, onSocket = (socket: Socket) => acceptThroughProxy(this.proxyGate, socket, 'control', e => this.onConnection(socket, e)), fd?: number): Promise<void> {
     const server = createServer(onSocket);
     return new Promise<void>((resolve, reject) => {
       server.once('error', err => reject(fd !== undefined
@@ -277,26 +283,25 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     return (this.implicitServer?.address() as AddressInfo | null) ?? null;
   }
 
+  /** Implicit FTPS: the PROXY header (when configured) before the TLS handshake. */
+  private acceptImplicit(socket: Socket): void {
+    acceptThroughProxy(this.proxyGate, socket, 'implicit', e => this.onImplicitConnection(socket, e));
+  }
+
   /** Implicit FTPS: TLS handshake first, then an ordinary session on the TLS socket. */
-  private onImplicitConnection(socket: Socket): void {
-    if (this.admission.turnAway(socket, false)) return;
+  private onImplicitConnection(socket: Socket, info: ClientEndpoints): void {
+    if (this.admission.turnAway(socket, false, info.remoteAddress)) return;
     socket.setNoDelay(true);
     socket.on('error', () => {});
     // Connections still in their handshake count toward the limit: silent clients must not pile up.
-    const refusal = this.admissionRefusal(socket.remoteAddress, this.implicitHandshakes);
+    const refusal = this.admissionRefusal(info.remoteAddress, this.implicitHandshakes);
     if (refusal) {
-      this.emit('warning', { code: 'session-limit', remoteAddress: socket.remoteAddress, message: `connection refused: ${refusal.log}` });
+      this.emit('warning', { code: 'session-limit', remoteAddress: info.remoteAddress, message: `connection refused: ${refusal.log}` });
       socket.destroy();
       return;
     }
     this.implicitHandshakes++;
-    this.implicitPending.add(socket);
-    const info: ConnectionInfo = {
-      remoteAddress: socket.remoteAddress ?? '',
-      remotePort: socket.remotePort ?? 0,
-      localAddress: socket.localAddress ?? '',
-      localPort: socket.localPort ?? 0,
-    };
+    this.implicitPending.set(socket, unmapIPv4(info.remoteAddress));
     this.security!.acceptImplicit(socket).finally(() => { this.implicitHandshakes--; this.implicitPending.delete(socket); }).then(({ socket: tlsSocket, adopt }) => {
       if (this.closing) { tlsSocket.destroy(); return; }
       this.startSession(tlsSocket, info, adopt);
@@ -320,7 +325,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       let n = 0;
       for (const s of this.open) if (s.remoteAddress === addr) n++;
       // Implicit-FTPS connections still in their handshake count too (they become sessions).
-      for (const s of this.implicitPending) if (unmapIPv4(s.remoteAddress ?? '') === addr) n++;
+      for (const a of this.implicitPending.values()) if (a === addr) n++;
       if (n >= maxSessionsPerAddress) {
         return {
           log: `too many sessions from ${addr} (limits.maxSessionsPerAddress ${maxSessionsPerAddress})`,
@@ -331,22 +336,18 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     return undefined;
   }
 
-  private onConnection(socket: Socket): void {
-    if (this.admission.turnAway(socket)) return;
+  /** `info`: the client's endpoints (behind a proxy: from its PROXY header). */
+  private onConnection(socket: Socket, info: ClientEndpoints): void {
+    if (this.admission.turnAway(socket, true, info.remoteAddress)) return;
     socket.setNoDelay(true);
-    const refusal = this.admissionRefusal(socket.remoteAddress);
+    const refusal = this.admissionRefusal(info.remoteAddress);
     if (refusal) {
-      this.emit('warning', { code: 'session-limit', remoteAddress: socket.remoteAddress, message: `connection refused: ${refusal.log}` });
+      this.emit('warning', { code: 'session-limit', remoteAddress: info.remoteAddress, message: `connection refused: ${refusal.log}` });
       socket.on('error', () => {});
       socket.end(formatReply(reply(ReplyCode.ServiceNotAvailable, refusal.client)));
       return;
     }
-    this.startSession(socket, {
-      remoteAddress: socket.remoteAddress ?? '',
-      remotePort: socket.remotePort ?? 0,
-      localAddress: socket.localAddress ?? '',
-      localPort: socket.localPort ?? 0,
-    });
+    this.startSession(socket, info);
   }
 
   /**
@@ -373,7 +374,8 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   async close(options: CloseOptions = {}): Promise<void> {
     this.closing = true;
     // Implicit-FTPS clients still in their handshake have no session yet: nothing to finish for them.
-    for (const s of this.implicitPending) s.destroy();
+    for (const s of this.implicitPending.keys()) s.destroy();
+    this.proxyGate.close();
     const serversClosed = this.servers.splice(0).map(s => new Promise<void>(resolve => s.close(() => resolve())));
     const timeoutMs = options.timeoutMs ?? 10_000;
     const shutDown = async (s: Session): Promise<void> => {

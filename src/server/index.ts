@@ -55,3 +55,4 @@ export { JsonLogger, openLogFile, XferLogger } from './log/index.js';
 export type { JsonLoggerOptions, LogLevel, XferLoggerOptions } from './log/index.js';
 export { BandwidthLimiter, parseRate } from './limits/bandwidth.js';
 export type { BandwidthOptions, BandwidthCaps } from './limits/bandwidth.js';
+export type { ProxyProtocolOptions, ProxyProtocolMode } from './proxy/options.js';

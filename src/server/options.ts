@@ -4,6 +4,7 @@
  */
 import type { Authenticator } from './auth/types.js';
 import type { FtpServerTlsOptions } from './tls/options.js';
+import type { ProxyProtocolOptions } from './proxy/options.js';
 import type { DefenderOptions } from './security/defender-options.js';
 import type { Storage, UploadMode } from './storage/types.js';
 import type { BandwidthOptions } from './limits/bandwidth.js';
@@ -187,4 +188,9 @@ export interface FtpServerOptions {
   defender?: DefenderOptions;
   /** Upload modes and the start-up sweep of temporary uploads. Default: atomic. */
   uploads?: UploadOptions;
+  /**
+   * Behind a load balancer (HAProxy's PROXY protocol v1/v2, src/server/proxy/): per listener off, optional
+   * or required, accepted only from `from`; the real client's address is then used everywhere. Default: off.
+   */
+  proxyProtocol?: ProxyProtocolOptions;
 }

@@ -73,12 +73,14 @@ export async function reconfigureServer(target: ReconfigureTarget, next: Partial
   const { given } = target;
   const needsRestart: string[] = [];
   for (const key of ['host', 'port'] as const) if (has(key) && next[key] !== given[key]) needsRestart.push(key);
+  // The PROXY protocol is read at accept, by listeners built at listen(): a change waits for a restart.
+  if (has('proxyProtocol') && JSON.stringify(next.proxyProtocol) !== JSON.stringify(given.proxyProtocol)) needsRestart.push('proxyProtocol');
 
   // ---- validate everything, change nothing ------------------------------------------------------------
   if (has('authenticator') && typeof next.authenticator?.authenticate !== 'function') {
     throw new FtpConfigError('authenticator', 'must be an Authenticator (an object with authenticate())');
   }
-  const merged: FtpServerOptions = { ...given, ...next, host: given.host, port: given.port };
+  const merged: FtpServerOptions = { ...given, ...next, host: given.host, port: given.port, proxyProtocol: given.proxyProtocol };
   const resolved = resolveOptions(merged);
   // limits.bandwidth is checked here too (resolveOptions leaves it to the limiter), so a bad cap refuses the whole reload.
   if (has('limits')) resolveBandwidth(merged.limits?.bandwidth);

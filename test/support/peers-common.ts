@@ -24,7 +24,9 @@ export type PeerName =
   /** GNU inetutils ftpd (it hands LIST's argument to /bin/ls), run by test/support/peers-inetutils.ts. */
   | 'inetutils-ftpd'
   /** A private network namespace (unshare/nsenter/ip as root), for tests that need a non-loopback address. */
-  | 'netns';
+  | 'netns'
+  /** HAProxy (Debian's haproxy), run on loopback by test/support/haproxy.ts. */
+  | 'haproxy';
 
 export const PEERS_DIR = process.env.FTPKIT_PEERS_DIR ?? '/opt/ftpkit-peers';
 export const REQUIRE_PEERS = process.env.FTPKIT_REQUIRE_PEERS === '1';
@@ -43,6 +45,8 @@ export const PEER_BIN = {
   proftpd: firstExisting(process.env.FTPKIT_PROFTPD, `${PEERS_DIR}/proftpd/usr/sbin/proftpd`, '/usr/sbin/proftpd'),
   inetutilsFtpd: firstExisting(process.env.FTPKIT_INETUTILS_FTPD, `${PEERS_DIR}/inetutils-ftpd/usr/sbin/ftpd`),
 };
+/** Debian's haproxy lives in /usr/sbin, which is not on every PATH. */
+export const HAPROXY_BIN = firstExisting(process.env.FTPKIT_HAPROXY, '/usr/sbin/haproxy', which('haproxy'));
 // pure-pw and proftpd's modules sit in the same unpacked tree as the daemon.
 export const PURE_PW = PEER_BIN.pureFtpd ? path.resolve(path.dirname(PEER_BIN.pureFtpd), '../bin/pure-pw') : undefined;
 export const PROFTPD_MODULES = PEER_BIN.proftpd ? path.resolve(path.dirname(PEER_BIN.proftpd), '../lib/proftpd') : undefined;
@@ -83,6 +87,9 @@ export function peerProblem(name: PeerName): string | null {
   switch (name) {
     case 'curl': case 'lftp': case 'openssl':
       if (!which(name)) problem = `${name} is not installed; ${hint}`;
+      break;
+    case 'haproxy':
+      if (!HAPROXY_BIN) problem = `haproxy is not installed; ${hint}`;
       break;
     case 'python3':
       if (spawnSync(PYTHON, ['-c', 'import ftplib, ssl'], { stdio: 'ignore' }).status !== 0) problem = `${PYTHON} with ftplib/ssl not found`;

@@ -131,6 +131,13 @@ export class RawControl {
     return c;
   }
 
+  /** Take over a connected socket (after the test wrote something first, e.g. a PROXY header) and read the greeting. */
+  static async adopt(socket: Socket): Promise<RawControl> {
+    const c = new RawControl(socket);
+    c.greeting = await c.read();
+    return c;
+  }
+
   /** One USER/PASS on a fresh connection (closed afterwards): the code answered to PASS. */
   static async loginCode(host: string, port: number, user: string, password: string): Promise<number> {
     const c = await RawControl.connect(host, port);
@@ -270,6 +277,14 @@ export async function readAll(socket: Socket): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of socket) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** What arrives on `socket` until it closes, however it closes (end or reset): for connections a server refuses. */
+export function readUntilClosed(socket: Socket): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.on('error', () => {});
+  return new Promise(resolve => socket.once('close', () => resolve(Buffer.concat(chunks))));
 }
 
 /** Write data and end the socket, resolving when flushed. */

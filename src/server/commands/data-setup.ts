@@ -66,6 +66,8 @@ async function openPassive(ctx: CommandContext): Promise<PassiveDataChannel | Re
         `the passive port was closed after ${seconds(unclaimedMs)} without a transfer command; send PASV or EPSV again`),
       // Under pressure the server's pool takes the port back sooner (src/server/data/passive-pool.ts).
       pool: ctx.services.passivePool,
+      // Behind a load balancer the data connection comes from it: the PROXY header names the real client.
+      identifyPeer: ctx.services.proxyGate?.applies('passive') ? ctx.services.proxyGate.dataPeer : undefined,
       onReclaimed: () => dataChannel.drop(channel,
         'the server ran short of passive ports and reclaimed yours, unused; send PASV or EPSV again, then the transfer command at once'),
       onForeignConnection: addr => ctx.events.warn('foreign-data-connection',

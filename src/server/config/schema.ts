@@ -18,6 +18,7 @@ import { DEFAULT_PASSIVE_PORT_RANGE } from '../resolved-options.js';
 import { UPLOAD_MODES, type UploadMode } from '../storage/types.js';
 import { BYTE_SIZE_HELP, parseByteSize } from '../quota/size.js';
 import { parseRate } from '../limits/bandwidth.js';
+import { PROXY_PROTOCOL_MODES, type ProxyProtocolMode } from '../proxy/options.js';
 
 // ---- value types -------------------------------------------------------------------------------------
 
@@ -302,6 +303,14 @@ const runSchema = z.strictObject({
 });
 
 /** The top level. One line per section: add new sections here. */
+/** Behind a load balancer: the PROXY protocol per listener (src/server/proxy/, docs/server.md#behind-a-load-balancer). */
+const proxyModeSchema = z.enum(PROXY_PROTOCOL_MODES as [ProxyProtocolMode, ...ProxyProtocolMode[]], { error: `expected one of ${PROXY_PROTOCOL_MODES.join(', ')}` }).optional();
+const proxyProtocolSchema = z.strictObject({
+  from: z.array(cidrSchema).min(1, { error: 'name at least one proxy address (address or CIDR network)' }),
+  mode: proxyModeSchema, control: proxyModeSchema, implicit: proxyModeSchema, passive: proxyModeSchema,
+  headerTimeout: positiveDurationSchema.optional(),
+});
+
 export const configSections = {
   host: nonEmpty.optional(),
   port: portSchema.optional(),
@@ -319,6 +328,7 @@ export const configSections = {
   run: runSchema.optional(),
   /** FTPS (owned by src/server/tls/config.ts). */
   tls: tlsConfigSchema.optional(),
+  proxyProtocol: proxyProtocolSchema.optional(),
 };
 
 export const configSchema = z.strictObject(configSections).superRefine((config, ctx) => {

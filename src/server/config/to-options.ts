@@ -15,6 +15,7 @@ import { ConfigUserStore, type UserAccount } from '../auth/user-store.js';
 import { LocalStorage } from '../storage/local.js';
 import type { FtpServerOptions } from '../options.js';
 import { tlsConfigToOptions } from '../tls/config.js';
+import { proxyProtocolConfigToOptions } from '../proxy/config.js';
 import type { LogLevel, ServeConfig } from './schema.js';
 import type { VirtualFolder } from '../auth/user-tree.js';
 import { isWithin } from '../../protocol/paths.js';
@@ -199,6 +200,7 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     }),
     // Paths are absolute by now (load.ts made file paths absolute; flags are relative to the current folder).
     tls: config.tls && tlsConfigToOptions(config.tls),
+    proxyProtocol: config.proxyProtocol && proxyProtocolConfigToOptions(config.proxyProtocol),
     // Every root someone may upload to is swept of temporary uploads a crash left behind
     // (docs/server.md#uploads-atomic-resumable-or-direct); a read-only tree, however big, is not walked.
     uploads: { mode: config.uploads?.mode, fsync: config.uploads?.fsync, sweep: [...new Set(writableRoots)].map((root) => new LocalStorage(root)) },

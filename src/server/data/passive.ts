@@ -6,6 +6,7 @@
  * to claim it, and its place in the server's PassivePortPool (passive-pool.ts), which may reclaim an
  * unclaimed listener when the range runs short.
  */
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { networkError } from '../../net/connect.js';
 import { PortRangeListener } from '../../net/port-range-listener.js';
@@ -33,6 +34,8 @@ export interface PassiveChannelOptions {
   onUnclaimed?: () => void;
   /** The server's pool of passive listeners (passive-pool.ts): under pressure it reclaims unclaimed ones. */
   pool?: PassivePortPool;
+  /** The real client behind a proxy (PROXY protocol on the passive ports, proxy/gate.ts); absent: the socket's peer. */
+  identifyPeer?: (socket: Socket) => Promise<string | null>;
   /** Called when the pool took this channel's port back before any transfer command claimed it. */
   onReclaimed?: () => void;
 }
@@ -78,6 +81,7 @@ export class PassiveDataChannel implements DataChannel, PooledListener {
       onRefused: (address, reason) => { if (reason === 'foreign-address') opts.onForeignConnection?.(address); },
       // The port went back to the range with the connection: the pool no longer counts it.
       onAccepted: () => { if (channel) opts.pool?.remove(channel); },
+      identifyPeer: opts.identifyPeer,
     });
     channel = new PassiveDataChannel(opts, listener);
     return channel;

@@ -27,10 +27,9 @@ export class Admission {
 
   /**
    * Turn the connection away if its address is denied or banned (`plain`: send 421 first). Returns
-   * whether it was turned away.
+   * whether it was turned away. `remote`: the client's address (behind a proxy: the PROXY header's).
    */
-  turnAway(socket: Socket, plain = true): boolean {
-    const remote = socket.remoteAddress ?? '';
+  turnAway(socket: Socket, plain = true, remote = socket.remoteAddress ?? ''): boolean {
     const refusal = this.defender.addressRefusal(remote);
     if (!refusal) return false;
     socket.on('error', () => {});

@@ -18,6 +18,7 @@ import { DEFAULT_PASSIVE_PORT_RANGE } from '../resolved-options.js';
 import { UPLOAD_MODES, type UploadMode } from '../storage/types.js';
 import { BYTE_SIZE_HELP, parseByteSize } from '../quota/size.js';
 import { parseRate } from '../limits/bandwidth.js';
+import { databaseConfigSchema } from '../db/config-schema.js';
 
 // ---- value types -------------------------------------------------------------------------------------
 
@@ -319,6 +320,8 @@ export const configSections = {
   run: runSchema.optional(),
   /** FTPS (owned by src/server/tls/config.ts). */
   tls: tlsConfigSchema.optional(),
+  /** PostgreSQL for users, bans and quota usage shared by several nodes (owned by src/server/db/config-schema.ts). */
+  database: databaseConfigSchema.optional(),
 };
 
 export const configSchema = z.strictObject(configSections).superRefine((config, ctx) => {

@@ -45,6 +45,16 @@ export class UserUsage {
     };
   }
 
+  /**
+   * Charge `bytes` of a running upload against a byte `limit`: false, and nothing charged, when they would
+   * pass it. A usage shared by several nodes (src/server/db/shared-quota.ts) charges its reservation instead.
+   */
+  charge(bytes: number, limit: number): boolean {
+    if (this.bytes + bytes > limit) return false;
+    this.bytes += bytes;
+    return true;
+  }
+
   /** Add (or with negative numbers, remove) stored bytes and files; never below zero. */
   change(bytes: number, files: number): void {
     this.bytes = Math.max(0, this.bytes + bytes);

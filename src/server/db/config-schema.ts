@@ -31,8 +31,8 @@ export const databaseConfigSchema = z.strictObject({
   queryTimeout: duration.optional(),
   /** How often each node reads the bans in force (the accept-time check). Default 1s. */
   banRefresh: duration.refine((ms) => ms >= 100, { error: 'must be at least 100ms' }).optional(),
-  /** Quota bytes a node reserves at a time for a user's uploads (bytes). Default 8 MiB. */
-  quotaReserveBytes: z.int().min(65536).optional(),
+  /** Quota bytes a node reserves at a time for a user's uploads (bytes; at least 1 MiB, one network chunk). Default 8 MiB. */
+  quotaReserveBytes: z.int().min(1024 * 1024, { error: 'must be at least 1 MiB (1048576): an upload is charged in chunks of up to 1 MiB' }).optional(),
   /** Who wins when a name is both in `users:` and in the database. Default "config". */
   precedence: z.enum(['config', 'database']).optional(),
 }).refine((d) => d.url !== undefined || d.host !== undefined || d.database !== undefined, {

@@ -29,8 +29,8 @@ export interface DatabaseOptions {
   banRefreshMs?: number;
   /**
    * Quota bytes a node reserves from the database at a time for its running uploads of one user. Default
-   * 8 MiB. Larger: fewer round trips; an upload may then be refused (552) while other nodes hold up to
-   * this much each of what is left.
+   * 8 MiB, at least 1 MiB (uploads are charged in chunks of up to 1 MiB). Larger: fewer round trips and
+   * more room for a slow database; the quota may then be passed by up to this much per node (shared-quota.ts).
    */
   quotaReserveBytes?: number;
 }

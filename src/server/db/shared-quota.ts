@@ -12,7 +12,9 @@
  * - While a top-up is on its way an upload may run ahead of its reservation by at most `reserveBytes`
  *   (and only while the last known usage says it fits): **the bytes stored can pass the quota by at most
  *   `reserveBytes` per node uploading for that user at that moment**. Once the database grants nothing
- *   more, the next chunk is refused (552).
+ *   more, the next chunk is refused (552). The price of never waiting for the database in the data path:
+ *   a database slower to answer a top-up than the upload takes to send about 1.5 reservations refuses
+ *   that upload early (552) although the quota has room; a larger `reserveBytes` makes that rarer.
  * - Files: a new file is counted (+1) before its 150 from the last read of the row; nodes creating the
  *   last allowed file at the same moment can pass the file quota by one each.
  * - The row is made the first time a node needs it, from a scan of the user's root (quota/scan.ts); later
@@ -20,7 +22,7 @@
  *   is down) is reported as a 'warning' (quota-database) and lost: the counters may drift until the row
  *   is deleted (`DELETE FROM ftpkit_quota_usage WHERE user_name = ...`), which makes the next node rescan.
  */
-import type { AuthenticatedUser } from '../auth/types.js';
+import type { AuthenticatedUser, QuotaLimits } from '../auth/types.js';
 import { QuotaBook, UserUsage, type QuotaBookOptions } from '../quota/usage.js';
 import { DEFAULT_SCAN_CONCURRENCY, scanUsage } from '../quota/scan.js';
 import type { Storage } from '../storage/types.js';
@@ -41,10 +43,16 @@ export class SharedUserUsage extends UserUsage {
   private chain: Promise<unknown> = Promise.resolve();
   /** The byte limit last charged against (for top-ups). */
   private limit = Infinity;
+  /** Bytes charged since the last top-up was asked for: a fast upload gets larger reservations. */
+  private pace = 0;
 
-  constructor(storage: Storage, readonly name: string, private readonly db: Database, private readonly reserveBytes: number,
+  private readonly reserveBytes: number;
+
+  constructor(storage: Storage, readonly name: string, private readonly db: Database, reserveBytes: number,
     private readonly warn: (message: string) => void, private readonly concurrency: number) {
     super(storage);
+    // A chunk of an upload (up to 1 MiB: net/data-direct.ts) must fit in one reservation.
+    this.reserveBytes = Math.max(reserveBytes, 1024 * 1024);
   }
 
   private queue<T>(op: () => Promise<T>): Promise<T> {
@@ -76,8 +84,17 @@ export class SharedUserUsage extends UserUsage {
     return this.ready;
   }
 
+  /** Reserve before the 150, so an upload does not start on an empty reservation. */
+  override async prepareUpload(limits: QuotaLimits): Promise<void> {
+    if (limits.bytes === undefined || this.grant >= this.reserveBytes / 2) return;
+    this.limit = limits.bytes;
+    this.topUp();
+    await this.chain;
+  }
+
   override charge(bytes: number, limit: number): boolean {
     this.limit = limit;
+    this.pace += bytes;
     if (bytes <= this.grant) {
       this.grant -= bytes;
       this.bytes += bytes;
@@ -96,12 +113,17 @@ export class SharedUserUsage extends UserUsage {
     return false;
   }
 
-  /** Reserve the debt and another block, as much of it as the limit leaves (never less than the debt: those bytes are stored). */
+  /**
+   * Reserve the debt and another block, as much of it as the limit leaves (never less than the debt: those
+   * bytes are stored). The block is at least reserveBytes, and twice what was charged since the last top-up
+   * (a fast upload must not outrun its reservations); a larger grant never passes the quota, only the debt can.
+   */
   private topUp(): void {
     if (this.toppingUp) return;
     this.toppingUp = true;
     const debt = this.debt;
-    const want = debt + this.reserveBytes;
+    const want = debt + Math.max(this.reserveBytes, 2 * this.pace);
+    this.pace = 0;
     void this.queue(async () => {
       const [row] = await this.db.query<UsageRow & { amount: string }>(
         `WITH old AS (SELECT bytes FROM ftpkit_quota_usage WHERE user_name = $1 FOR UPDATE),

@@ -84,6 +84,7 @@ export async function guardUpload(ctx: CommandContext, path: string, kind: Uploa
     return { refusal: refusal(path, `${formatByteSize(left.bytes)} left of the quota`) };
   }
   guard.reserve();
+  await usage.prepareUpload(quota);
   return { guard };
 }
 

@@ -55,6 +55,12 @@ export class UserUsage {
     return true;
   }
 
+  /**
+   * Called before an upload's 150, after its checks: a usage shared by several nodes reserves room for it
+   * here (it cannot wait for the database once the bytes flow). Nothing to do in memory.
+   */
+  async prepareUpload(_limits: QuotaLimits): Promise<void> {}
+
   /** Add (or with negative numbers, remove) stored bytes and files; never below zero. */
   change(bytes: number, files: number): void {
     this.bytes = Math.max(0, this.bytes + bytes);

@@ -45,8 +45,20 @@ function asPostgres(bin: string, args: string[], account: { uid: number; gid: nu
   return run(path.join(PG_BIN, bin), args, opts);
 }
 
+/** A cluster a test can also stop and start again (the database-down test), on the same port and data. */
+export interface PostgresInstance extends RunningService {
+  details: PostgresDetails;
+  /**
+   * pg_ctl stop -m fast: every connection is cut, the port closes; the data is kept (an immediate stop
+   * would lose the last commits: the cluster runs with synchronous_commit=off).
+   */
+  halt(): Promise<void>;
+  /** Start it again (same port, same data). */
+  resume(): Promise<void>;
+}
+
 /** Starts a fresh cluster in `dir`; used by the service and by tests that need a private instance to stop. */
-export async function startPostgres(dir: string): Promise<RunningService & { details: PostgresDetails }> {
+export async function startPostgres(dir: string): Promise<PostgresInstance> {
   const account = process.getuid?.() === 0 ? postgresAccount() : undefined;
   if (account) await chown(dir, account.uid, account.gid);
   const data = path.join(dir, 'data');
@@ -56,15 +68,19 @@ export async function startPostgres(dir: string): Promise<RunningService & { det
   if (account) await chown(pwfile, account.uid, account.gid);
   await asPostgres('initdb', ['-D', data, '-U', 'postgres', '--pwfile', pwfile, '-A', 'scram-sha-256', '--no-sync', '-E', 'UTF8', '--locale', 'C'], account);
   await rm(pwfile, { force: true });
+  const start = (port: number) => asPostgres('pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', path.join(dir, 'log'), '-o',
+    `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=200 -c shared_buffers=16MB`],
+  account, 90_000);
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     const { min: port } = await freePortRange(1);
-    const options = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=200 -c shared_buffers=16MB`;
     try {
-      await asPostgres('pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', path.join(dir, 'log'), '-o', options], account, 90_000);
+      await start(port);
       return {
         details: { host: '127.0.0.1', port, user: 'postgres', password },
         stop: () => stopPostgres(dir, account),
+        halt: () => asPostgres('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '30'], account, 40_000).then(() => undefined),
+        resume: () => start(port).then(() => undefined),
       };
     } catch (err) {
       lastError = err;

@@ -117,3 +117,23 @@ test('serve with a database section: curl logs in as a database user; a wrong pa
   const anonymous = await runCurl(['-v', `ftp://127.0.0.1:${serve.port}/`]);
   assert.notEqual(anonymous.code, 0, 'with a database and no anonymous section, anonymous access is off');
 });
+
+test('serve refuses to start on a database it cannot reach (exit 5) or that is not migrated (exit 1, says what to run)', async t => {
+  const url = await database(t);
+  if (!url) return;
+  const dir = await tempDir(t);
+  const config = path.join(dir, 'ftpkit.yaml');
+  await writeFile(config, `database:\n  url: ${JSON.stringify(url)}\n`);
+  const unmigrated = await runFtpkit(['serve', '--config', config, '--port', '0', '--host', '127.0.0.1']);
+  assert.equal(unmigrated.code, 1, describeCli(unmigrated));
+  assert.match(unmigrated.stderr, /ftpkit db migrate/);
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  await new Promise<void>(r => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>(r => srv.close(() => r()));
+  await writeFile(config, `database:\n  url: postgres://u:p@127.0.0.1:${port}/x\n  connectTimeout: 2s\n`);
+  const unreachable = await runFtpkit(['serve', '--config', config, '--port', '0', '--host', '127.0.0.1']);
+  assert.equal(unreachable.code, 5, describeCli(unreachable));
+  assert.match(unreachable.stderr, /ECONNREFUSED/);
+});

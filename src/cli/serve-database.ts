@@ -29,7 +29,7 @@ export async function openServeDatabase(config: ServeConfig): Promise<ServeDatab
     services,
     combine: (configured) => databaseFirst
       ? new PrecedenceAuthenticator(services.users, configured)
-      : new PrecedenceAuthenticator(configured, services.users),
+      : new PrecedenceAuthenticator(configured, services.users, true),
     description: `  users, bans and quota usage also in PostgreSQL at ${services.db.address} (${databaseFirst ? 'database' : 'configuration'} wins on a name in both)`,
   };
 }

@@ -7,7 +7,11 @@
 import type { AuthenticatedUser, Authenticator, LoginContext } from '../auth/types.js';
 
 export class PrecedenceAuthenticator implements Authenticator {
-  constructor(private readonly first: Authenticator, private readonly second: Authenticator) {}
+  /**
+   * `firstIsExact`: the first store's knowsUser() is always current (the configuration's users): a name it
+   * does not know goes straight to the second, without the dummy hash the first would spend on it.
+   */
+  constructor(private readonly first: Authenticator, private readonly second: Authenticator, private readonly firstIsExact = false) {}
 
   knowsUser(username: string): boolean | undefined {
     const a = this.first.knowsUser?.(username);
@@ -18,6 +22,7 @@ export class PrecedenceAuthenticator implements Authenticator {
   }
 
   async authenticate(username: string, password: string, context: LoginContext): Promise<AuthenticatedUser | null> {
+    if (this.firstIsExact && this.first.knowsUser?.(username) === false) return this.second.authenticate(username, password, context);
     const user = await this.first.authenticate(username, password, context);
     if (user) return user;
     // The first store knows the name (it just answered for it): its "wrong password" stands.

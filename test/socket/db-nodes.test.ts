@@ -16,7 +16,7 @@ import { FtpServer, type FtpServerOptions } from '../../src/server/index.js';
 import { hashPassword } from '../../src/server/auth/password-hash.js';
 import { Database, UserRecords, migrate, nodeServices, type UserRecord } from '../../src/server/db/index.js';
 import { useService } from '../support/services/use-service.js';
-import { createTestDatabase, databaseUrl, postgresService, startPostgres, type PostgresDetails } from '../support/services/postgres.js';
+import { createTestDatabase, databaseUrl, postgresService, startPostgres, type PostgresDetails, type PostgresInstance } from '../support/services/postgres.js';
 import { RawControl, openPassive, writeAll } from '../support/server-harness.js';
 import { REQUIRE_PEERS } from '../support/peers-common.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -188,9 +188,10 @@ test('the database stopped mid-run: login gets 421, not a crash; once it is back
   const dir = await tempDir(t, 'ftpkit-pg-private-');
   // Its own temporary folder (not inside `dir`, which only root may enter): initdb runs as postgres.
   const pgDir = await mkdtemp(path.join(os.tmpdir(), 'ftpkit-pg-private-'));
-  t.after(() => rm(pgDir, { recursive: true, force: true }));
-  const pg = await startPostgres(pgDir);
-  t.after(() => pg.stop());
+  let pg: PostgresInstance | undefined;
+  // Stopped before its folder goes: the stop reads the PID from the data folder.
+  t.after(async () => { await pg?.stop(); await rm(pgDir, { recursive: true, force: true }); });
+  pg = await startPostgres(pgDir);
   const url = databaseUrl(pg.details, 'postgres');
   const root = path.join(dir, 'root');
   await mkdir(root);

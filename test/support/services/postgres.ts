@@ -78,7 +78,8 @@ export async function startPostgres(dir: string): Promise<PostgresInstance> {
       await start(port);
       return {
         details: { host: '127.0.0.1', port, user: 'postgres', password },
-        stop: () => stopPostgres(dir, account),
+        // The registry's contract: stop the processes, then remove the service's folder.
+        stop: () => stopPostgres(dir, account).then(() => rm(dir, { recursive: true, force: true })),
         halt: () => asPostgres('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '30'], account, 40_000).then(() => undefined),
         resume: () => start(port).then(() => undefined),
       };

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { useService } from '../support/services/use-service.js';
 import { createTestDatabase, postgresService, type PostgresDetails } from '../support/services/postgres.js';
 import { describeCli, runFtpkit } from '../support/ftpkit-cli.js';
-import { describeRun, runCurl } from '../support/peers-clients.js';
+import { describeRun, lftpOpen, runCurl, runLftp } from '../support/peers-clients.js';
 import { requirePeer } from '../support/peers-common.js';
 import { startServeProcess } from '../support/serve-process.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -114,6 +114,11 @@ test('serve with a database section: curl logs in as a database user; a wrong pa
   const wrong = await runCurl(['-v', '-u', 'carol:wrong', `ftp://127.0.0.1:${serve.port}/hello.txt`]);
   assert.equal(wrong.code, 67, `curl: login denied\n${describeRun(wrong)}`);
   assert.match(wrong.stderr, /< 530/);
+  if (requirePeer(t, 'lftp')) {
+    const lftp = await runLftp([lftpOpen({ url: `ftp://127.0.0.1:${serve.port}`, user: 'carol', password: 's3cret' }), 'cls -1'], { timeoutMs: 60_000 });
+    assert.equal(lftp.code, 0, describeRun(lftp));
+    assert.match(lftp.stdout, /^hello\.txt$/m);
+  }
   const anonymous = await runCurl(['-v', `ftp://127.0.0.1:${serve.port}/`]);
   assert.notEqual(anonymous.code, 0, 'with a database and no anonymous section, anonymous access is off');
 });

@@ -14,7 +14,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { FtpServer, type FtpServerOptions } from '../../src/server/index.js';
 import { hashPassword } from '../../src/server/auth/password-hash.js';
-import { Database, UserRecords, migrate, nodeServices, type UserRecord } from '../../src/server/db/index.js';
+import { Database, UserRecords, migrate, nodeServices, type NodeServices, type UserRecord } from '../../src/server/db/index.js';
 import { useService } from '../support/services/use-service.js';
 import { createTestDatabase, databaseUrl, postgresService, startPostgres, type PostgresDetails, type PostgresInstance } from '../support/services/postgres.js';
 import { RawControl, openPassive, writeAll } from '../support/server-harness.js';
@@ -36,7 +36,7 @@ async function prepare(t: TestContext, url: string, users: Array<Omit<UserRecord
   void t;
 }
 
-interface Node { server: FtpServer; port: number }
+interface Node { server: FtpServer; port: number; services: NodeServices }
 
 async function startNode(t: TestContext, url: string, options: Partial<FtpServerOptions> = {}): Promise<Node> {
   const services = await nodeServices({ url, banRefreshMs: 200, quotaReserveBytes: RESERVE, connectTimeoutMs: 2000, queryTimeoutMs: 5000 },
@@ -49,7 +49,7 @@ async function startNode(t: TestContext, url: string, options: Partial<FtpServer
   server.on('warning', () => {}); // database warnings are expected in the outage test
   const [addr] = await server.listen();
   t.after(async () => { await server.close({ timeoutMs: 1000 }); await services.close(); });
-  return { server, port: addr!.port };
+  return { server, port: addr!.port, services };
 }
 
 /** USER/PASS on a fresh connection from `localAddress`: the greeting's code, then PASS's (0 when refused at connect). */
@@ -135,6 +135,8 @@ test('a ban earned on node A refuses the address on node B: at PASS at once, at 
   }
   assert.equal(greeting, 421, 'B turns the banned address away at connect');
   assert.deepEqual(await loginFrom(b.port, 'dave', 'right', '127.0.0.22'), { greeting: 220, pass: 230 }, 'another address logs in on B');
+  // The failed-login record is shared too: B counts the failures made on A.
+  assert.equal(await b.services.extensions.failedLoginRecord!.failuresFrom('127.0.0.21'), 3);
 });
 
 test('a quota shared by two nodes: an upload through B after one through A gets 552; DELE on A gives room back to B', async t => {

@@ -142,3 +142,36 @@ test('serve refuses to start on a database it cannot reach (exit 5) or that is n
   assert.equal(unreachable.code, 5, describeCli(unreachable));
   assert.match(unreachable.stderr, /ECONNREFUSED/);
 });
+
+test('serve: a name both in users: and in the database belongs to the file; SIGHUP keeps the database users', async t => {
+  if (!requirePeer(t, 'curl')) return;
+  const url = await database(t);
+  if (!url) return;
+  const { hashPassword } = await import('../../src/server/auth/password-hash.js');
+  const dir = await tempDir(t);
+  const root = path.join(dir, 'files');
+  await mkdir(root);
+  await writeFile(path.join(root, 'f.txt'), 'x');
+  assert.equal((await runFtpkit(['db', 'migrate', '--url', url])).code, 0);
+  for (const [name, pw] of [['carol', 'db-pw'], ['dan', 'dan-pw']]) {
+    const r = await runFtpkit(['user', 'add', name!, '--root', root, '--url', url], { input: `${pw}\n` });
+    assert.equal(r.code, 0, describeCli(r));
+  }
+  const fast = { ln: 10, r: 8, p: 1 };
+  const user = async (name: string, pw: string) => `  - { name: ${name}, password: "${await hashPassword(pw, fast)}", root: ${JSON.stringify(root)} }\n`;
+  const config = path.join(dir, 'ftpkit.yaml');
+  await writeFile(config, `database:\n  url: ${JSON.stringify(url)}\nusers:\n${await user('carol', 'config-pw')}`);
+  const serve = await startServeProcess(t, ['--config', config, '--host', '127.0.0.1']);
+  const get = (cred: string) => runCurl(['-u', cred, `ftp://127.0.0.1:${serve.port}/f.txt`]);
+  assert.equal((await get('carol:config-pw')).code, 0, 'the file\'s carol');
+  assert.equal((await get('carol:db-pw')).code, 67, 'the database\'s password for a name the file owns is refused');
+  assert.equal((await get('dan:dan-pw')).code, 0, 'a database-only user');
+  await writeFile(config, `database:\n  url: ${JSON.stringify(url)}\nusers:\n${await user('carol', 'config-pw')}${await user('erin', 'erin-pw')}`);
+  serve.child.kill('SIGHUP');
+  const until = Date.now() + 20_000;
+  while (Date.now() < until && !/configuration reload/.test(serve.stderr())) await new Promise(r => setTimeout(r, 100));
+  assert.match(serve.stderr(), /configuration reloaded/);
+  assert.equal((await get('erin:erin-pw')).code, 0, 'a user added to the file');
+  assert.equal((await get('dan:dan-pw')).code, 0, 'the database users are still there after the reload');
+  assert.equal((await get('carol:db-pw')).code, 67, 'and the file still owns carol');
+});

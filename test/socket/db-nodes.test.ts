@@ -106,6 +106,13 @@ async function storedBytes(dir: string): Promise<number> {
   return total;
 }
 
+/** Nodes A and B on `url`, and a user `name` (password "pw") with a 32 MiB quota whose root is returned. */
+async function twoNodesWithQuota(t: TestContext, url: string, name: string): Promise<{ root: string; a: Node; b: Node }> {
+  const root = await tempDir(t);
+  await prepare(t, url, [{ name, password: 'pw', root, home: '/', quotaBytes: 32 * MiB }]);
+  return { root, a: await startNode(t, url), b: await startNode(t, url) };
+}
+
 async function sharedDatabase(t: TestContext): Promise<string | undefined> {
   const pg = await useService<PostgresDetails>(t, postgresService);
   return pg && createTestDatabase(pg, fn => t.after(fn));
@@ -142,10 +149,7 @@ test('a ban earned on node A refuses the address on node B: at PASS at once, at 
 test('a quota shared by two nodes: an upload through B after one through A gets 552; DELE on A gives room back to B', async t => {
   const url = await sharedDatabase(t);
   if (!url) return;
-  const root = await tempDir(t);
-  await prepare(t, url, [{ name: 'erin', password: 'pw', root, home: '/', quotaBytes: 32 * MiB }]);
-  const a = await startNode(t, url);
-  const b = await startNode(t, url);
+  const { root, a, b } = await twoNodesWithQuota(t, url, 'erin');
   const ca = await login(a.port, 'erin', 'pw');
   t.after(() => ca.close());
   const cb = await login(b.port, 'erin', 'pw');
@@ -163,10 +167,7 @@ test('a quota shared by two nodes: an upload through B after one through A gets 
 test('uploads through both nodes at once never store more than the quota plus one reservation per node', async t => {
   const url = await sharedDatabase(t);
   if (!url) return;
-  const root = await tempDir(t);
-  await prepare(t, url, [{ name: 'fay', password: 'pw', root, home: '/', quotaBytes: 32 * MiB }]);
-  const a = await startNode(t, url);
-  const b = await startNode(t, url);
+  const { root, a, b } = await twoNodesWithQuota(t, url, 'fay');
   // One login at a time: a node checks one password per client address at once (auth/address-gate.ts).
   const sessions: RawControl[] = [];
   for (const port of [a.port, b.port, a.port, b.port]) sessions.push(await login(port, 'fay', 'pw'));

@@ -321,7 +321,7 @@ export const configSections = {
   /** FTPS (owned by src/server/tls/config.ts). */
   tls: tlsConfigSchema.optional(),
   /** PostgreSQL for users, bans and quota usage shared by several nodes (owned by src/server/db/config-schema.ts). */
-  database: databaseConfigSchema.optional(),
+  database: databaseConfigSchema(durationSchema).optional(),
 };
 
 export const configSchema = z.strictObject(configSections).superRefine((config, ctx) => {

@@ -287,8 +287,14 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
   for (const file of createdLogs) await chown(file, identity!.uid, identity!.gid);
   // PostgreSQL (config.database): users beside the configured ones, shared bans and quota usage.
   const database = await openServeDatabase(config);
-  const server = new FtpServer(database ? { ...plan.options, authenticator: database.combine(plan.options.authenticator) } : plan.options,
-    database?.services.extensions);
+  let server: FtpServer;
+  try {
+    server = new FtpServer(database ? { ...plan.options, authenticator: database.combine(plan.options.authenticator) } : plan.options,
+      database?.services.extensions);
+  } catch (err) {
+    await database?.services.close(); // an open pool would keep the process alive
+    throw err;
+  }
   database?.services.attach(server);
   const detachJson = logger.attach(server);
   const detachXfer = xferlog?.attach(server);

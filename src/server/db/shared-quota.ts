@@ -139,7 +139,11 @@ export class SharedUserUsage extends UserUsage {
     }).catch((err: unknown) => {
       this.exhausted = true;
       this.warn(`quota usage of ${this.name}: cannot reserve from the database: ${err instanceof Error ? err.message : String(err)}`);
-    }).finally(() => { this.toppingUp = false; });
+    }).finally(() => {
+      this.toppingUp = false;
+      // The uploads ended while this reservation was on its way: give it back now, not at the next upload's end.
+      if (this.inFlight === 0 && this.grant > 0) this.change(0, 0);
+    });
   }
 
   override change(bytes: number, files: number): void {

@@ -16,6 +16,7 @@ export type FtpErrorCode =
   | 'ERR_FTP_STORAGE'        // server side storage failure, carries its FTP meaning
   | 'ERR_FTP_CLOSED'         // the client was closed while the operation ran
   | 'ERR_FTP_LOGIN_REFUSED'  // server: a login refused before any password check (banned address, busy)
+  | 'ERR_FTP_DATABASE'       // server: the user/ban/quota database (PostgreSQL) refused or could not be reached
   | 'ERR_FTP_ABORTED';       // the operation was aborted on request
 
 export class FtpError extends Error {
@@ -198,10 +199,24 @@ export class FtpStorageError extends FtpError {
  * was not judged.
  */
 export class FtpLoginRefusedError extends FtpError {
-  readonly reason: 'address-banned' | 'busy';
-  constructor(reason: 'address-banned' | 'busy', message: string) {
+  /** 'unavailable': the user database cannot be reached (src/server/db/), answered 421 like the others. */
+  readonly reason: 'address-banned' | 'busy' | 'unavailable';
+  constructor(reason: 'address-banned' | 'busy' | 'unavailable', message: string) {
     super('ERR_FTP_LOGIN_REFUSED', message);
     this.reason = reason;
+  }
+}
+
+/**
+ * The database behind users, bans and quota usage (src/server/db/): 'unreachable' (connect or query failed
+ * for want of a server), 'exists' / 'not-found' (a user added twice, or changed that is not there),
+ * 'schema' (migrations not run, or newer than this ftpkit), 'query' (anything else it refused).
+ */
+export class FtpDatabaseError extends FtpError {
+  readonly failure: 'unreachable' | 'exists' | 'not-found' | 'schema' | 'query';
+  constructor(failure: FtpDatabaseError['failure'], message: string, options?: { cause?: unknown }) {
+    super('ERR_FTP_DATABASE', message, options);
+    this.failure = failure;
   }
 }
 

@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { FtpError, FtpFindingError, FtpNetworkError, FtpReplyError, FtpTlsError } from '../errors.js';
+import { FtpDatabaseError, FtpError, FtpFindingError, FtpNetworkError, FtpReplyError, FtpTlsError } from '../errors.js';
 
 /**
  * Exit codes of every ftpkit command, stable for scripts (documented in docs/client.md and the README).
@@ -20,6 +20,10 @@ export const ExitCode = {
   NetworkFailure: 5,
   /** TLS handshake, certificate or session-reuse failure. */
   TlsFailure: 6,
+  /** `ftpkit user add`: the user already exists in the database. */
+  UserExists: 7,
+  /** `ftpkit user passwd|del`: no such user in the database. */
+  NoSuchUser: 8,
 } as const;
 
 export type ExitCodeValue = typeof ExitCode[keyof typeof ExitCode];
@@ -47,6 +51,10 @@ export function exitCodeFor(err: unknown, duringLogin = false): ExitCodeValue {
   }
   if (err instanceof FtpTlsError) return ExitCode.TlsFailure;
   if (err instanceof FtpNetworkError) return ExitCode.NetworkFailure;
+  if (err instanceof FtpDatabaseError) {
+    return err.failure === 'unreachable' ? ExitCode.NetworkFailure : err.failure === 'exists' ? ExitCode.UserExists
+      : err.failure === 'not-found' ? ExitCode.NoSuchUser : ExitCode.Other;
+  }
   if (err instanceof FtpError) {
     switch (err.code) {
       case 'ERR_FTP_USAGE': case 'ERR_FTP_CONFIG': return ExitCode.Usage;

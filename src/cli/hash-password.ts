@@ -21,8 +21,9 @@ function parseCost(text: string): number {
   return n;
 }
 
-export async function readNewPassword(): Promise<string> {
-  if (process.stdin.isTTY) {
+/** A new password: prompted twice without echo on a terminal, else (or with `fromStdin`) read from stdin. */
+export async function readNewPassword(fromStdin = false): Promise<string> {
+  if (process.stdin.isTTY && !fromStdin) {
     const first = await promptHidden('Password: ', process.stderr);
     const second = await promptHidden('Again: ', process.stderr);
     if (first !== second) throw new FtpUsageError('the two passwords differ');

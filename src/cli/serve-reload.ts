@@ -10,6 +10,7 @@
  */
 import { FtpConfigError } from '../errors.js';
 import type { FtpServer } from '../server/ftp-server.js';
+import type { Authenticator } from '../server/auth/types.js';
 import type { ServeConfig } from '../server/config/schema.js';
 import { checkRoots, keepUserStore, planServe, type ServePlan } from '../server/config/to-options.js';
 import type { LogLevel } from '../server/log/json-logger.js';
@@ -38,10 +39,12 @@ export interface ReloadHost {
   log(level: LogLevel, event: string, fields: Record<string, unknown>): void;
   /** After the privilege drop: the folders must be usable by the new user too (privileges.ts). */
   checkAccess?(plan: ServePlan, config: ServeConfig): Promise<void>;
+  /** With a database (serve-database.ts): the configured users combined with the database's again. */
+  combine?(configured: Authenticator): Authenticator;
 }
 
 /** Configuration sections that only take effect at start. */
-const START_ONLY = new Set(['host', 'port', 'run', 'log']);
+const START_ONLY = new Set(['host', 'port', 'run', 'log', 'database']);
 
 /** The certificate store names its options; the file calls them tls.cert and tls.key. */
 const CONFIG_KEY: Record<string, string> = { 'tls.certFile': 'tls.cert', 'tls.keyFile': 'tls.key' };
@@ -95,7 +98,7 @@ export async function reloadServe(host: ReloadHost): Promise<ReloadOutcome> {
     await checkRoots(plan, config);
     await host.checkAccess?.(plan, config);
     const users = keepUserStore(host.current.plan, plan);
-    const result = await host.server.reconfigure({ ...plan.options, authenticator: users.authenticator });
+    const result = await host.server.reconfigure({ ...plan.options, authenticator: host.combine ? host.combine(users.authenticator) : users.authenticator });
     users.commit();
     const changed = configChanges(host.current.config, config);
     const startOnly = changed.filter((c) => START_ONLY.has(c.split('.')[0]!));

@@ -17,6 +17,7 @@ import { FtpConfigError, FtpUsageError } from '../errors.js';
 import { parsePermissionText, isPermissionName } from '../server/auth/permissions.js';
 import { loadConfigFile, validateConfig } from '../server/config/load.js';
 import { checkRoots, mergeConfig, planServe, type ServePlan } from '../server/config/to-options.js';
+import { openServeDatabase } from './serve-database.js';
 import type { ServeConfig, ServeConfigInput } from '../server/config/schema.js';
 import { FtpServer } from '../server/ftp-server.js';
 import { DEFAULT_PASSIVE_PORT_RANGE } from '../server/resolved-options.js';
@@ -284,7 +285,17 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
     onError: (err) => process.stderr.write(`ftpkit: transfer log stopped, ${plan.log.xferlog} cannot be written: ${err.message}\n`),
   }) : undefined;
   for (const file of createdLogs) await chown(file, identity!.uid, identity!.gid);
-  const server = new FtpServer(plan.options);
+  // PostgreSQL (config.database): users beside the configured ones, shared bans and quota usage.
+  const database = await openServeDatabase(config);
+  let server: FtpServer;
+  try {
+    server = new FtpServer(database ? { ...plan.options, authenticator: database.combine(plan.options.authenticator) } : plan.options,
+      database?.services.extensions);
+  } catch (err) {
+    await database?.services.close(); // an open pool would keep the process alive
+    throw err;
+  }
+  database?.services.attach(server);
   const detachJson = logger.attach(server);
   const detachXfer = xferlog?.attach(server);
   const detach = () => { detachJson(); detachXfer?.(); };
@@ -298,6 +309,7 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
     addresses = await server.listen(inherited);
   } catch (err) {
     detach();
+    await database?.services.close();
     if (logStream !== process.stderr) logStream.end();
     await xferlog?.replaceStream(process.stderr); // ends the file
     throw err;
@@ -307,6 +319,7 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
   const stop = () => {
     stopping ??= (async () => {
       await server.close();
+      await database?.services.close();
       detach();
       // Flush and end the files.
       await Promise.all([logger.replaceStream(process.stderr), xferlog?.replaceStream(process.stderr)]);
@@ -334,6 +347,7 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
   }
   const lines = bannerLines(plan, port, server.implicitAddress()?.port, addresses[0]?.address);
   if (identity) lines.splice(-1, 0, `  running as ${identity.label}`);
+  if (database) lines.splice(-1, 0, database.description);
   out.write(lines.join('\n') + '\n');
 
   /** Log rotation: start fresh files under the configured names (the old ones were renamed away). */
@@ -345,6 +359,7 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
   };
   const host: ReloadHost = {
     server, defaultRoot, current: { config, plan },
+    ...(database ? { combine: database.combine } : {}),
     readConfig: () => readServeConfig(dir, flags),
     log: (level, event, fields) => logger.log(level, event, fields),
     ...(identity ? { checkAccess: (p: ServePlan, c: ServeConfig) => checkRootsUsable(servedRoots(p, c), identity) } : {}),

@@ -28,7 +28,8 @@ import { HookRunner, type FtpServerHooks } from './hooks.js';
 import type { FtpServerOptions } from './options.js';
 import { resolveOptions } from './resolved-options.js';
 import { PassivePortPool } from './data/passive-pool.js';
-import { QuotaBook } from './quota/usage.js';
+import { QuotaBook, type QuotaBookOptions } from './quota/usage.js';
+import type { SharedScores } from './security/shared-scores.js';
 import type { ResolvedServerOptions } from './resolved-options.js';
 import { Session } from './session/session.js';
 import { DeadlineSweep } from './session/timers.js';
@@ -63,6 +64,10 @@ export interface FtpServerExtensions {
   hooks?: FtpServerHooks;
   /** How long a hook may take before the action is refused with 451. Default 5 s. */
   hookTimeoutMs?: number;
+  /** Defender scores and bans shared by several nodes (security/shared-scores.ts; PostgreSQL: src/server/db/). */
+  sharedScores?: SharedScores;
+  /** Makes the quota book (src/server/db/shared-quota.ts shares usage between nodes). Default: in this process. */
+  quotaBook?: (options: QuotaBookOptions) => QuotaBook;
 }
 
 /**
@@ -123,7 +128,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     this.failedLogins = extensions.failedLoginRecord ?? new MemoryFailedLoginRecord();
     this.bandwidth = new BandwidthLimiter(options.limits?.bandwidth);
     this.proxyGate = new ProxyGate(resolveProxyProtocol(options.proxyProtocol), (code, message, remoteAddress) => this.emit('warning', { code, message, remoteAddress }));
-    const defence = defendServer(this, options);
+    const defence = defendServer(this, options, extensions.sharedScores);
     this.defender = defence.defender;
     this.admission = defence.admission;
     this.guardedAuthenticator = defence.authenticator;
@@ -148,7 +153,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
         // One pool per server: under pressure unclaimed passive listeners give their ports back sooner.
         passivePool: new PassivePortPool(this.options.passive.portRange, this.options.timeouts.passiveReclaimMs),
         // One count per user with a quota, shared by all their sessions (src/server/quota/).
-        quotas: new QuotaBook({ rescanAfterMs: this.options.limits.quotaRescanMs, warn: (code, message) => this.emit('warning', { code, message }) }),
+        quotas: (extensions.quotaBook ?? (o => new QuotaBook(o)))({ rescanAfterMs: this.options.limits.quotaRescanMs, warn: (code, message) => this.emit('warning', { code, message }) }),
       },
       deadlines: new DeadlineSweep(),
       bandwidth: this.bandwidth,

@@ -27,13 +27,15 @@ async function record(ctx: CommandContext, outcome: 'failure' | 'success', attem
 
 /**
  * A login refused before its password was checked (the address is banned, or already has its password
- * verification running): 421 and close (RFC 959 s4.2), not 530, since no password was judged. The
+ * verification running, or the user database is unreachable): 421 and close (RFC 959 s4.2), not 530, since no password was judged. The
  * warning is what the defender scores (security/defender-events.ts).
  */
 function loginRefused(ctx: CommandContext, err: FtpLoginRefusedError): Outcome {
-  ctx.events.warn(err.reason === 'busy' ? 'login-busy' : 'login-banned', err.message);
+  ctx.events.warn(err.reason === 'busy' ? 'login-busy' : err.reason === 'unavailable' ? 'login-unavailable' : 'login-banned', err.message);
   const text = err.reason === 'busy'
     ? 'Another login from your address is being checked; try again in a moment'
+    // The user database (src/server/db/) cannot be reached: no password was judged, try later.
+    : err.reason === 'unavailable' ? 'Service not available: the user database cannot be reached; try again later'
     : 'Your address is blocked for a while after repeated failures; try again later';
   return { kind: 'outcome', replies: [reply(ReplyCode.ServiceNotAvailable, text)], close: true, closeReason: `login refused: ${err.reason}` };
 }

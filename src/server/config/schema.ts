@@ -19,6 +19,7 @@ import { UPLOAD_MODES, type UploadMode } from '../storage/types.js';
 import { BYTE_SIZE_HELP, parseByteSize } from '../quota/size.js';
 import { parseRate } from '../limits/bandwidth.js';
 import { PROXY_PROTOCOL_MODES, type ProxyProtocolMode } from '../proxy/options.js';
+import { databaseConfigSchema } from '../db/config-schema.js';
 
 // ---- value types -------------------------------------------------------------------------------------
 
@@ -329,6 +330,8 @@ export const configSections = {
   /** FTPS (owned by src/server/tls/config.ts). */
   tls: tlsConfigSchema.optional(),
   proxyProtocol: proxyProtocolSchema.optional(),
+  /** PostgreSQL for users, bans and quota usage shared by several nodes (owned by src/server/db/config-schema.ts). */
+  database: databaseConfigSchema(durationSchema).optional(),
 };
 
 export const configSchema = z.strictObject(configSections).superRefine((config, ctx) => {

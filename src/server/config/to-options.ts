@@ -106,7 +106,8 @@ export function mergeConfig(base: ServeConfig, over: ServeConfig): ServeConfig {
  */
 export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
   const users = config.users ?? [];
-  const anonymousEnabled = config.anonymous?.enabled ?? users.length === 0;
+  // With a database (src/server/db/) users may all live there: anonymous access is then off unless asked for.
+  const anonymousEnabled = config.anonymous?.enabled ?? (users.length === 0 && config.database === undefined);
   const authenticators: Authenticator[] = [];
   const summary: ServeSummary = { users: [] };
   const logins: ServePlan['logins'] = {};
@@ -160,7 +161,7 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     ...(summary.anonymous ? uploadRoots(summary.anonymous.root, summary.anonymous.permissions, anonymous.folders, anonymous.paths) : []),
     ...users.flatMap((u) => uploadRoots(u.root, resolvePermissions(u.permissions, READ_WRITE), u.folders, u.paths)),
   ];
-  if (authenticators.length === 0) {
+  if (authenticators.length === 0 && config.database === undefined) {
     throw new FtpConfigError('anonymous.enabled', 'nobody could log in: enable anonymous access or configure users');
   }
 

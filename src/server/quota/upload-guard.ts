@@ -84,6 +84,7 @@ export async function guardUpload(ctx: CommandContext, path: string, kind: Uploa
     return { refusal: refusal(path, `${formatByteSize(left.bytes)} left of the quota`) };
   }
   guard.reserve();
+  await usage.prepareUpload(quota);
   return { guard };
 }
 
@@ -136,11 +137,10 @@ export class UploadGuard implements UploadLimit {
     if (!this.usage || this.quota?.bytes === undefined) return undefined;
     const due = Math.max(0, this.streamed - this.credit) - this.charged;
     if (due <= 0) return undefined;
-    if (this.usage.bytes + due > this.quota.bytes) {
+    if (!this.usage.charge(due, this.quota.bytes)) {
       return new FtpStorageError('quota', `quota of ${this.quota.bytes} bytes exceeded`, this.path,
         { replyText: allocationText(`quota of ${formatByteSize(this.quota.bytes)} exceeded`) });
     }
-    this.usage.bytes += due;
     this.charged += due;
     return undefined;
   }

@@ -45,6 +45,22 @@ export class UserUsage {
     };
   }
 
+  /**
+   * Charge `bytes` of a running upload against a byte `limit`: false, and nothing charged, when they would
+   * pass it. A usage shared by several nodes (src/server/db/shared-quota.ts) charges its reservation instead.
+   */
+  charge(bytes: number, limit: number): boolean {
+    if (this.bytes + bytes > limit) return false;
+    this.bytes += bytes;
+    return true;
+  }
+
+  /**
+   * Called before an upload's 150, after its checks: a usage shared by several nodes reserves room for it
+   * here (it cannot wait for the database once the bytes flow). Nothing to do in memory.
+   */
+  async prepareUpload(_limits: QuotaLimits): Promise<void> {}
+
   /** Add (or with negative numbers, remove) stored bytes and files; never below zero. */
   change(bytes: number, files: number): void {
     this.bytes = Math.max(0, this.bytes + bytes);

@@ -6,12 +6,15 @@
  * What it scores is decided in defender-events.ts from the server's own events (failed logins, refused
  * commands, protocol garbage), so the session code has no calls to it beyond those two questions.
  * Allow-listed addresses collect no points and are never refused; deny-listed ones are refused at connect
- * whether the defender is enabled or not. One Defender per FtpServer: two servers share nothing.
+ * whether the defender is enabled or not. One Defender per FtpServer: two servers share nothing, unless
+ * they are given the same SharedScores (shared-scores.ts: PostgreSQL, for several nodes), which then holds
+ * every score and ban instead of this process.
  */
 import { unmapIPv4 } from '../../protocol/hostport.js';
 import type { BanEvent } from '../events.js';
 import { resolveDefenderOptions, type DefenderOptions, type DefenderScores, type ResolvedDefenderOptions } from './defender-options.js';
 import { ScoreBook, type NewBan } from './score-book.js';
+import type { ScoreKind, SharedScores } from './shared-scores.js';
 
 export type DefenderEventKind = keyof DefenderScores;
 
@@ -43,7 +46,11 @@ export class Defender {
   private users: ScoreBook | undefined;
 
   /** `onBan` hears every new ban (FtpServer emits it as the 'ban' event). Throws FtpConfigError. */
-  constructor(options: DefenderOptions = {}, private readonly onBan?: (ban: BanEvent) => void) {
+  constructor(
+    options: DefenderOptions = {}, private readonly onBan?: (ban: BanEvent) => void,
+    /** Scores and bans shared with other nodes; its failures are reported to `onSharedError`. */
+    private readonly shared?: SharedScores, private readonly onSharedError?: (err: unknown) => void,
+  ) {
     this.settings = resolveDefenderOptions(options);
     const { threshold, userThreshold, windowMs, banMs, maxBanMs, maxEntries, now } = this.settings;
     this.addresses = new ScoreBook({ threshold, windowMs, banMs, maxBanMs, maxEntries, now });
@@ -79,14 +86,23 @@ export class Defender {
     // A stream that is no socket (FtpServer.handleConnection) may have no address: never one key for all.
     if (!key || this.options.allow.has(key)) return undefined;
     if (this.options.deny.has(key)) return { reason: 'denied' };
-    const until = this.addresses.bannedUntil(key);
+    const until = this.shared ? this.shared.cachedBan('address', key) : this.addresses.bannedUntil(key);
     return until === undefined ? undefined : { reason: 'banned', until };
   }
 
   /** The user name is banned, and `address` is not allow-listed. */
   userBanned(name: string, address: string): boolean {
     if (!this.users || this.isAllowed(address)) return false;
+    if (this.shared) return this.shared.cachedBan('user', name) !== undefined;
     return this.users.bannedUntil(name) !== undefined;
+  }
+
+  /**
+   * With shared scores: bring what addressRefusal() and userBanned() answer for this address and name up
+   * to the store's current word (the PASS-time check awaits it). Throws when the store cannot be asked.
+   */
+  async refreshShared(address: string, user?: string): Promise<void> {
+    await this.shared?.refresh(addressKey(address), user);
   }
 
   /** An event from `address` (about `user`, for logins): its points, and a ban when they add up. */
@@ -95,6 +111,11 @@ export class Defender {
     const key = addressKey(address);
     if (!key || this.options.allow.has(key)) return;
     const points = this.options.scores[kind];
+    if (this.shared) {
+      this.addShared('address', key, points, key);
+      if (this.users && user !== undefined && LOGIN_KINDS.has(kind)) this.addShared('user', user, this.options.scores.failedLogin, key);
+      return;
+    }
     const ban = this.addresses.add(key, points);
     if (ban) this.banned('address', ban, key);
     if (this.users && user !== undefined && LOGIN_KINDS.has(kind)) {
@@ -103,8 +124,19 @@ export class Defender {
     }
   }
 
+  /** Points to the shared store, in the background: the event's path does not wait for the database. */
+  private addShared(kind: ScoreKind, key: string, points: number, remoteAddress: string): void {
+    if (!(points > 0)) return;
+    const { threshold, userThreshold, windowMs, banMs, maxBanMs, now } = this.settings;
+    const rules = { threshold: kind === 'address' ? threshold : userThreshold, windowMs, banMs, maxBanMs, now };
+    this.shared!.add(kind, key, points, rules).then(
+      (ban) => { if (ban) this.banned(kind, ban, remoteAddress); },
+      (err: unknown) => this.onSharedError?.(err));
+  }
+
   /** A user logged in: the name's points are forgotten (its bans are not). */
   loginSucceeded(user: string): void {
+    if (this.shared && this.users) this.shared.clearScore('user', user).catch((err: unknown) => this.onSharedError?.(err));
     this.users?.clearScore(user);
   }
 
@@ -115,6 +147,7 @@ export class Defender {
 
   /** The bans in force. */
   bans(): ActiveBan[] {
+    if (this.shared) return this.shared.bans();
     return [
       ...this.addresses.bans().map(b => ({ kind: 'address' as const, ...b })),
       ...(this.users?.bans() ?? []).map(b => ({ kind: 'user' as const, ...b })),
@@ -123,6 +156,12 @@ export class Defender {
 
   /** Lift a ban now (an operator's decision). Returns whether there was one. */
   unban(kind: 'address' | 'user', key: string): boolean {
+    if (this.shared) {
+      const k = kind === 'address' ? addressKey(key) : key;
+      const had = this.shared.cachedBan(kind, k) !== undefined;
+      this.shared.unban(kind, k, this.settings.now()).catch((err: unknown) => this.onSharedError?.(err));
+      return had;
+    }
     return kind === 'address' ? this.addresses.unban(addressKey(key)) : (this.users?.unban(key) ?? false);
   }
 

@@ -10,6 +10,7 @@ import { Admission } from './admission.js';
 import { Defender } from './defender.js';
 import { scoreServerEvents } from './defender-events.js';
 import { DefendedAuthenticator } from './login-guard.js';
+import type { SharedScores } from './shared-scores.js';
 
 export interface ServerDefence {
   defender: Defender;
@@ -20,8 +21,9 @@ export interface ServerDefence {
 }
 
 /** Throws FtpConfigError for bad options.defender. */
-export function defendServer(events: EventEmitter<FtpServerEvents>, options: FtpServerOptions): ServerDefence {
-  const defender = new Defender(options.defender, ban => events.emit('ban', ban));
+export function defendServer(events: EventEmitter<FtpServerEvents>, options: FtpServerOptions, shared?: SharedScores): ServerDefence {
+  const defender = new Defender(options.defender, ban => events.emit('ban', ban), shared,
+    err => events.emit('warning', { code: 'defender-shared', message: `shared scores and bans: ${err instanceof Error ? err.message : String(err)}` }));
   const authenticator = new DefendedAuthenticator(options.authenticator, defender);
   // Through the wrapper: after a reload (FtpServer.reconfigure) the new authenticator tells unknown names.
   scoreServerEvents(defender, events, name => authenticator.knowsUser(name));

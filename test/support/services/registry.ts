@@ -9,6 +9,8 @@
  *
  * Adding a service: write test/support/services/<name>.ts exporting a SharedService, add it to SERVICES below.
  */
+import { radosgw } from './radosgw.js';
+
 export interface RunningService {
   /** Connection details for the test files, JSON-serialisable (ports, credentials, folders). */
   details: Record<string, unknown>;
@@ -36,4 +38,4 @@ export function serviceProblemEnvVar(name: string): string {
 }
 
 /** Every shared service, in start order. */
-export const SERVICES: SharedService[] = [];
+export const SERVICES: SharedService[] = [radosgw];

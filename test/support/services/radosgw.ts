@@ -121,7 +121,10 @@ export const radosgw: SharedService = {
       await run('ceph-mon', [...c, '--mkfs', '-i', 'a', '--monmap', path.join(dir, 'monmap')]);
       const mon = spawnManaged('ceph-mon', [...c, '-f', '-i', 'a']);
       procs.push(mon);
-      const ceph = (...args: string[]) => run('ceph', [...c, '--connect-timeout', '20', ...args], { timeout: 60_000 });
+      // A monitor that just formed its quorum may still refuse commands for a moment ("EPERM: problem getting
+      // command descriptions"): each command is retried, bounded.
+      const ceph = (...args: string[]) => poll(`ceph ${args.join(' ')}`, 60_000,
+        async () => run('ceph', [...c, '--connect-timeout', '20', ...args], { timeout: 60_000 }), exited(mon, 'ceph-mon'));
       await poll('ceph-mon', 30_000, async () => ((await ceph('mon', 'stat')).stdout ? true : undefined), exited(mon, 'ceph-mon'));
 
       // The OSD: registered, put in the CRUSH map from here (its own update at start can race the monitor).

@@ -147,6 +147,7 @@ export const radosgw: SharedService = {
       await run('radosgw-admin', [...c, '-n', 'client.rgw', 'user', 'create', '--uid', 'ftpkit', '--display-name', 'ftpkit tests',
         '--access-key', accessKeyId, '--secret-key', secretAccessKey], { timeout: 60_000 });
       const details: RadosgwDetails = { endpoint, region: 'default', accessKeyId, secretAccessKey, bucket: 'ftpkit-tests' };
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       const s3 = new S3Client({ endpoint, region: details.region, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
       try {
         // The user is read by radosgw from the cluster: poll until it knows the key.

@@ -17,6 +17,18 @@ export interface S3ConnectionOptions {
   forcePathStyle?: boolean;
 }
 
+/**
+ * The SDK's warnings on the console, but not its hint for a body of unknown length: an empty upload (a
+ * 0-byte STOR) is sent as one PutObject of an empty buffer, which the hint mistakes for a stream.
+ */
+const SDK_LOGGER = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (...args: unknown[]) => { if (!String(args[0]).includes('Stream of unknown length')) console.warn(...args); },
+  // A failed command is logged at error level before it is thrown; the caller maps and reports it.
+  error: () => undefined,
+};
+
 export function createS3Client(options: S3ConnectionOptions): S3Client {
   // The pinned SDK supports Node 20; its start-up warning is about later releases and would be printed on
   // every `ftpkit serve`. An operator who set the variable keeps their choice.
@@ -33,5 +45,6 @@ export function createS3Client(options: S3ConnectionOptions): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
+    logger: SDK_LOGGER,
   });
 }

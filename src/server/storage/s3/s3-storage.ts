@@ -149,7 +149,7 @@ export class S3Storage implements Storage, SweepUploadsCapability {
     if (path === '/') throw new FtpStorageError('exists', 'already exists', path);
     await this.requireFolder(parentPath(path), path);
     if (await this.lookup(path)) throw new FtpStorageError('exists', 'already exists', path);
-    await this.call(path, () => this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.prefixOf(path), Body: '' })));
+    await this.call(path, () => this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.prefixOf(path), Body: new Uint8Array(0), ContentLength: 0 })));
   }
 
   async rmdir(path: string): Promise<void> {
@@ -197,7 +197,7 @@ export class S3Storage implements Storage, SweepUploadsCapability {
     const newPrefix = this.prefixOf(to);
     const keys = await this.call(from, () => someKeys(this.client, bucket, oldPrefix, 2));
     if (keys.every((k) => k === oldPrefix)) {
-      await this.call(to, () => this.client.send(new PutObjectCommand({ Bucket: bucket, Key: newPrefix, Body: '' })));
+      await this.call(to, () => this.client.send(new PutObjectCommand({ Bucket: bucket, Key: newPrefix, Body: new Uint8Array(0), ContentLength: 0 })));
       await this.call(from, () => this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: oldPrefix })));
       return;
     }

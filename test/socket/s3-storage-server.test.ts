@@ -256,3 +256,19 @@ test('what S3 cannot do is refused cleanly: FEAT without REST STREAM and MFMT, R
   const keys = await fx.keys();
   assert.equal(keys.length, 2, keys.join(','));
 });
+
+test('conditionalPut: an exclusive write (STOU) that loses a race to another writer fails with "exists" (If-None-Match: *, which radosgw 16 honours on PutObject)', async t => {
+  const fx = await s3Fixture(t, { conditionalPut: true });
+  if (!fx) return;
+  const w = await fx.storage.openWrite('/race.txt', { exclusive: true });
+  await fx.put('race.txt', 'theirs');
+  const failed = new Promise<Error>((resolve) => w.once('error', resolve));
+  w.end('mine');
+  const err = await failed;
+  assert.equal((err as { failure?: string }).failure, 'exists', String(err));
+  const down = sink();
+  await new Promise<void>((resolve, reject) => {
+    void fx.storage.openRead('/race.txt').then((r) => r.pipe(down.stream).on('finish', resolve).on('error', reject), reject);
+  });
+  assert.equal(down.bytes().toString(), 'theirs', 'the other writer\'s object is kept');
+});

@@ -96,11 +96,12 @@ test('a missing bucket and refused credentials are clear start-up errors (serve 
     { s3: { ...goodS3(fx), secretAccessKey: 'wrong-secret' }, root: undefined, want: /users\.0\.root.*secret key does not match/ },
     { s3: { ...goodS3(fx), accessKeyId: 'NOSUCHACCESSKEY00000' }, root: undefined, want: /users\.0\.root.*access key is not known/ },
   ];
-  for (const c of cases) {
+  for (const [i, c] of cases.entries()) {
     const file = await config(dir, fx, c.s3, c.root);
     const check = await runFtpkit(['serve', '--config', file, '--check'], { env: { FTPKIT_ALLOW_ROOT: '1' } });
     assert.equal(check.code, 2, describeCli(check));
     assert.match(check.stderr, c.want, describeCli(check));
+    if (i > 0) continue; // `serve` runs the same check (checkRoots): once is enough to see it stops there
     const serve = await runFtpkit(['serve', '--config', file, '--port', '0'], { env: { FTPKIT_ALLOW_ROOT: '1' } });
     assert.notEqual(serve.code, 0, describeCli(serve));
     assert.match(serve.stderr, c.want, describeCli(serve));

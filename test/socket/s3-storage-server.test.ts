@@ -80,10 +80,10 @@ test('STOR and RETR of 12 MiB (a multipart upload) are byte-exact; REST is a ran
   assert.equal((await raw.send('SIZE nope.bin')).code, 550);
 });
 
-test('LIST, MLSD and NLST page through a folder of 1,100 keys (ListObjectsV2, delimiter "/"): its own entries only', async t => {
+test('LIST, MLSD and NLST page through a folder of 1,010 keys (ListObjectsV2, delimiter "/"): its own entries only', async t => {
   const fx = await s3Fixture(t);
   if (!fx) return;
-  const names = Array.from({ length: 1100 }, (_, i) => `f${String(i).padStart(4, '0')}.txt`);
+  const names = Array.from({ length: 1010 }, (_, i) => `f${String(i).padStart(4, '0')}.txt`);
   for (let i = 0; i < names.length; i += 100) {
     await Promise.all(names.slice(i, i + 100).map((n) => fx.put(`many/${n}`, n)));
   }
@@ -91,12 +91,12 @@ test('LIST, MLSD and NLST page through a folder of 1,100 keys (ListObjectsV2, de
   const h = await serveS3(t, fx);
   const c = await ftpClient(t, h.port);
   const listed = await c.list('/many');
-  assert.equal(listed.length, 1101);
+  assert.equal(listed.length, 1011);
   assert.deepEqual(listed.filter((e) => e.type === 'dir').map((e) => e.name), ['sub']);
-  assert.equal(listed.find((e) => e.name === 'f1099.txt')?.size, 'f1099.txt'.length);
+  assert.equal(listed.find((e) => e.name === 'f1009.txt')?.size, 'f1009.txt'.length);
   const nlst = await c.nameList('/many');
-  assert.equal(nlst.length, 1101);
-  assert.ok(nlst.some((n) => n.endsWith('f0000.txt')) && nlst.some((n) => n.endsWith('f1099.txt')));
+  assert.equal(nlst.length, 1011);
+  assert.ok(nlst.some((n) => n.endsWith('f0000.txt')) && nlst.some((n) => n.endsWith('f1009.txt')));
 
   const raw = await RawControl.login(h);
   t.after(() => raw.close());
@@ -106,7 +106,7 @@ test('LIST, MLSD and NLST page through a folder of 1,100 keys (ListObjectsV2, de
     const [text, done] = await Promise.all([readAll(data), raw.read()]);
     assert.equal(done.code, 226);
     const lines = text.toString('utf8').split('\r\n').filter(Boolean);
-    assert.equal(lines.filter((l) => /f\d{4}\.txt$/.test(l)).length, 1100, verb);
+    assert.equal(lines.filter((l) => /f\d{4}\.txt$/.test(l)).length, 1010, verb);
     assert.ok(!lines.some((l) => l.includes('x.txt')), `${verb} shows no deeper key`);
   }
   assert.equal((await raw.send('CWD /many/sub/deeper')).code, 250, 'a folder that is only a key prefix');
@@ -227,7 +227,7 @@ test('the start-up sweep aborts multipart uploads older than staleUploadAgeMs, a
   assert.equal(await sweeper.storage.sweepUploadTemps(), 0, 'nothing left to sweep');
 });
 
-test('what S3 cannot do is refused cleanly: FEAT without REST STREAM and MFMT, REST+STOR 554, APPE 502, MFMT and SITE CHMOD 50x; STOU makes a new object', async t => {
+test('what S3 cannot do is refused cleanly: FEAT without REST STREAM and MFMT, REST+STOR 554, APPE 502, MFMT and SITE CHMOD 502; STOU makes a new object', async t => {
   const fx = await s3Fixture(t);
   if (!fx) return;
   await fx.put('f.txt', '0123456789');
@@ -245,8 +245,8 @@ test('what S3 cannot do is refused cleanly: FEAT without REST STREAM and MFMT, R
   data = await openPassive(c);
   assert.equal((await c.send('APPE f.txt')).code, 502);
   data.destroy();
-  assert.ok([500, 502, 504].includes((await c.send('MFMT 20200101000000 f.txt')).code));
-  assert.ok([502, 504].includes((await c.send('SITE CHMOD 600 f.txt')).code));
+  assert.equal((await c.send('MFMT 20200101000000 f.txt')).code, 502);
+  assert.equal((await c.send('SITE CHMOD 600 f.txt')).code, 502);
 
   data = await openPassive(c);
   const stou = await c.send('STOU');

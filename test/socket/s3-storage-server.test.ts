@@ -25,6 +25,17 @@ async function serveS3(t: Parameters<typeof s3Fixture>[0], fx: S3Fixture) {
   return h;
 }
 
+/** A fixture, the server on it and a raw control connection logged in, in TYPE I; undefined when skipped. */
+async function rawSession(t: Parameters<typeof s3Fixture>[0], options: Parameters<typeof s3Fixture>[1] = {}) {
+  const fx = await s3Fixture(t, options);
+  if (!fx) return undefined;
+  const h = await serveS3(t, fx);
+  const c = await RawControl.login(h);
+  t.after(() => c.close());
+  await c.send('TYPE I');
+  return { fx, h, c };
+}
+
 function sink(): { stream: Writable; bytes: () => Buffer } {
   const parts: Buffer[] = [];
   return { stream: new Writable({ write(c: Buffer, _e, cb) { parts.push(Buffer.from(c)); cb(); } }), bytes: () => Buffer.concat(parts) };
@@ -113,12 +124,9 @@ test('LIST, MLSD and NLST page through a folder of 1,010 keys (ListObjectsV2, de
 });
 
 test('MKD/RMD as marker objects, DELE, RNFR/RNTO of a file (copy + delete), refusals with 550', async t => {
-  const fx = await s3Fixture(t);
-  if (!fx) return;
-  const h = await serveS3(t, fx);
-  const c = await RawControl.login(h);
-  t.after(() => c.close());
-  await c.send('TYPE I');
+  const session = await rawSession(t);
+  if (!session) return;
+  const { fx, c } = session;
   assert.equal((await c.send('MKD d')).code, 257);
   assert.deepEqual(await fx.keys(), ['d/']);
   assert.equal((await c.send('MKD d')).code, 550, 'exists');
@@ -166,12 +174,10 @@ test('MKD/RMD as marker objects, DELE, RNFR/RNTO of a file (copy + delete), refu
 });
 
 test('renameFolders: copy moves a whole tree, key by key', async t => {
-  const fx = await s3Fixture(t, { renameFolders: 'copy' });
-  if (!fx) return;
+  const session = await rawSession(t, { renameFolders: 'copy' });
+  if (!session) return;
+  const { fx, c } = session;
   await Promise.all(['a/', 'a/1.txt', 'a/b/2.txt', 'a/b/c/3.txt'].map((k) => fx.put(k, k.endsWith('/') ? '' : k)));
-  const h = await serveS3(t, fx);
-  const c = await RawControl.login(h);
-  t.after(() => c.close());
   assert.equal((await c.send('RNFR a')).code, 350);
   assert.equal((await c.send('RNTO z')).code, 250);
   assert.deepEqual(await fx.keys(), ['z/', 'z/1.txt', 'z/b/2.txt', 'z/b/c/3.txt']);
@@ -180,12 +186,9 @@ test('renameFolders: copy moves a whole tree, key by key', async t => {
 });
 
 test('an upload cut by ABOR or by a dropped data connection leaves no object and no multipart upload', async t => {
-  const fx = await s3Fixture(t);
-  if (!fx) return;
-  const h = await serveS3(t, fx);
-  const c = await RawControl.login(h);
-  t.after(() => c.close());
-  await c.send('TYPE I');
+  const session = await rawSession(t);
+  if (!session) return;
+  const { fx, c } = session;
   await fx.put('keep.bin', 'old content');
   for (const how of ['ABOR', 'drop'] as const) {
     const data = await openPassive(c);
@@ -228,16 +231,13 @@ test('the start-up sweep aborts multipart uploads older than staleUploadAgeMs, a
 });
 
 test('what S3 cannot do is refused cleanly: FEAT without REST STREAM and MFMT, REST+STOR 554, APPE 502, MFMT and SITE CHMOD 502; STOU makes a new object', async t => {
-  const fx = await s3Fixture(t);
-  if (!fx) return;
+  const session = await rawSession(t);
+  if (!session) return;
+  const { fx, c } = session;
   await fx.put('f.txt', '0123456789');
-  const h = await serveS3(t, fx);
-  const c = await RawControl.login(h);
-  t.after(() => c.close());
   const feat = (await c.send('FEAT')).lines.map((l) => l.trim());
   assert.ok(!feat.includes('REST STREAM'), feat.join('|'));
   assert.ok(!feat.some((l) => l.startsWith('MFMT')), feat.join('|'));
-  await c.send('TYPE I');
   let data = await openPassive(c);
   assert.equal((await c.send('REST 4')).code, 350);
   assert.equal((await c.send('STOR f.txt')).code, 554);

@@ -207,7 +207,7 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     tls: config.tls && tlsConfigToOptions(config.tls),
     // Every root someone may upload to is swept of temporary uploads a crash left behind
     // (docs/server.md#uploads-atomic-resumable-or-direct); a read-only tree, however big, is not walked.
-    uploads: { mode: config.uploads?.mode, fsync: config.uploads?.fsync, sweep: [...new Set(writableRoots)].map((root) => (isS3Root(root) ? s3.storageFor(root, 'root') : new LocalStorage(root))) },
+    uploads: { mode: config.uploads?.mode, fsync: config.uploads?.fsync, sweep: [...new Set([...new Set(writableRoots)].map((root) => (isS3Root(root) ? s3.storageFor(root, 'root') : new LocalStorage(root))))] },
   };
   return { options, log: { level: config.log?.level ?? 'info', file: config.log?.file, xferlog: config.log?.xferlog }, summary, logins, s3 };
 }

@@ -272,3 +272,53 @@ test('conditionalPut: an exclusive write (STOU) that loses a race to another wri
   });
   assert.equal(down.bytes().toString(), 'theirs', 'the other writer\'s object is kept');
 });
+
+test('resumableUploads: REST + STOR and APPE make a new version from server-side copies (>= 5 MiB kept) or a re-upload (below); FEAT offers REST STREAM; a cut APPE leaves the object whole', async t => {
+  const session = await rawSession(t, { resumableUploads: true });
+  if (!session) return;
+  const { fx, c } = session;
+  const base = BIG.subarray(0, 9 * 1024 * 1024);
+  await fx.put('f.bin', base);
+  assert.ok((await c.send('FEAT')).lines.map((l) => l.trim()).includes('REST STREAM'));
+  const store = async (verb: string, name: string, bytes: Buffer, rest?: number) => {
+    const data = await openPassive(c);
+    if (rest !== undefined) assert.equal((await c.send(`REST ${rest}`)).code, 350);
+    const r = await c.send(`${verb} ${name}`);
+    assert.equal(r.code, 150, `${verb} ${r.code} ${r.text}`);
+    await writeAll(data, bytes);
+    assert.equal((await c.read()).code, 226, verb);
+  };
+  const read = async (name: string) => {
+    const data = await openPassive(c);
+    assert.equal((await c.send(`RETR ${name}`)).code, 150);
+    const [got] = await Promise.all([readAll(data), c.read()]);
+    return got;
+  };
+  const tail = Buffer.from('-resumed-tail-');
+  // 6 MiB kept: one copied part of 6 MiB, then the new data.
+  await store('STOR', 'f.bin', tail, 6 * 1024 * 1024);
+  assert.ok((await read('f.bin')).equals(Buffer.concat([base.subarray(0, 6 * 1024 * 1024), tail])), 'REST 6 MiB + STOR');
+  // 3 MiB kept: below S3's part minimum, read back and re-uploaded.
+  await store('STOR', 'f.bin', tail, 3 * 1024 * 1024);
+  const short = Buffer.concat([base.subarray(0, 3 * 1024 * 1024), tail]);
+  assert.ok((await read('f.bin')).equals(short), 'REST 3 MiB + STOR');
+  await store('APPE', 'f.bin', Buffer.from('+more'));
+  const appended = Buffer.concat([short, Buffer.from('+more')]);
+  assert.ok((await read('f.bin')).equals(appended), 'APPE');
+  await store('APPE', 'new.txt', Buffer.from('created'));
+  assert.equal((await read('new.txt')).toString(), 'created', 'APPE creates');
+  const data = await openPassive(c);
+  assert.equal((await c.send('REST 99999999')).code, 350);
+  assert.equal((await c.send('STOR f.bin')).code, 554, 'REST beyond the end (the server checks the size)');
+  data.destroy();
+
+  // An APPE cut by a reset: the multipart upload is aborted, the object keeps its content.
+  const cut = await openPassive(c);
+  assert.equal((await c.send('APPE f.bin')).code, 150);
+  cut.write(BIG.subarray(0, 9 * 1024 * 1024));
+  await eventually('a multipart upload in progress', () => fx.uploads(), (u) => u.length === 1);
+  cut.resetAndDestroy();
+  assert.equal((await c.read()).code, 426);
+  await eventually('no multipart upload left', () => fx.uploads(), (u) => u.length === 0);
+  assert.ok((await read('f.bin')).equals(appended), 'the cut APPE changed nothing');
+});

@@ -15,6 +15,7 @@ import { FtpConfigError, FtpStorageError } from '../../src/errors.js';
 import { fileKey, folderPrefix, isS3Root, parentPath, parseS3Root } from '../../src/server/storage/s3/keys.js';
 import { storageError } from '../../src/server/storage/s3/errors.js';
 import { DeferredS3Storage } from '../../src/server/storage/s3/deferred.js';
+import { copyRanges } from '../../src/server/storage/s3/resume.js';
 import { tempDir } from '../support/temp-dir.js';
 
 test('s3:// roots: bucket and prefix parsed, keys and folder prefixes mapped from virtual paths', () => {
@@ -31,6 +32,15 @@ test('s3:// roots: bucket and prefix parsed, keys and folder prefixes mapped fro
   assert.equal(folderPrefix({ bucket: 'b', prefix: '' }, '/'), '');
   assert.equal(parentPath('/a/b'), '/a');
   assert.equal(parentPath('/a'), '/');
+});
+
+test('resumed uploads: the kept bytes are copied in ranges of at least 5 MiB, a shorter tail is read back', () => {
+  const MiB = 1024 * 1024;
+  assert.deepEqual(copyRanges(0), { ranges: [], copied: 0 });
+  assert.deepEqual(copyRanges(3 * MiB), { ranges: [], copied: 0 });
+  assert.deepEqual(copyRanges(6 * MiB), { ranges: [[0, 6 * MiB - 1]], copied: 6 * MiB });
+  assert.deepEqual(copyRanges(1024 * MiB + 2 * MiB), { ranges: [[0, 1024 * MiB - 1]], copied: 1024 * MiB }, '2 MiB tail read back');
+  assert.deepEqual(copyRanges(1024 * MiB + 7 * MiB), { ranges: [[0, 1024 * MiB - 1], [1024 * MiB, 1031 * MiB - 1]], copied: 1031 * MiB });
 });
 
 test('S3 errors become storage failure kinds (550, 452, 451...), the service text kept out of the reply', () => {

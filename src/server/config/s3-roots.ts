@@ -26,7 +26,7 @@ export class S3Roots {
       const c = this.config ?? {};
       storage = new DeferredS3Storage({
         bucket: loc.bucket, prefix: loc.prefix, partSize: c.partSize, staleUploadAgeMs: c.staleUploadAge,
-        renameFolders: c.renameFolders, conditionalPut: c.conditionalPut,
+        renameFolders: c.renameFolders, conditionalPut: c.conditionalPut, resumableUploads: c.resumableUploads,
       }, this.client);
       this.storages.set(id, storage);
     }

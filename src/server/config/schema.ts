@@ -320,6 +320,8 @@ const s3Schema = z.strictObject({
   renameFolders: z.enum(['refuse', 'copy']).optional(),
   /** STOU as a conditional put (If-None-Match: *), for stores that support it. Default false. */
   conditionalPut: z.boolean().optional(),
+  /** Offer REST + STOR and APPE (server-side copies of the kept bytes, then the new data). Default false. */
+  resumableUploads: z.boolean().optional(),
 }).refine((s) => (s.accessKeyId === undefined) === (s.secretAccessKey === undefined), {
   error: 'give both accessKeyId and secretAccessKey, or neither (then the AWS_* environment variables are used)',
 });

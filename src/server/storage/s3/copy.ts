@@ -12,7 +12,7 @@ const COPY_OBJECT_MAX = 5 * 1024 ** 3;
 const COPY_PART = 512 * 1024 ** 2;
 
 /** The x-amz-copy-source value: bucket/key, each segment URL-encoded. */
-function copySource(bucket: string, key: string): string {
+export function copySource(bucket: string, key: string): string {
   return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 

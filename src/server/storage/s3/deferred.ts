@@ -23,9 +23,16 @@ export class DeferredS3Storage implements Storage, SweepUploadsCapability {
   /** `s3://bucket/prefix/`, for logs and the sweep's event. */
   readonly root: string;
   private loaded: Promise<S3Storage> | undefined;
+  /** REST + STOR and APPE, present only with resumableUploads, as on S3Storage. */
+  readonly openWriteAt?: (path: string, offset: number) => Promise<Writable>;
+  readonly openAppend?: (path: string) => Promise<Writable>;
 
   constructor(private readonly options: Omit<S3StorageOptions, 'client'>, private readonly client: SharedS3Client) {
     this.root = `s3://${options.bucket}/${options.prefix ?? ''}`;
+    if (options.resumableUploads) {
+      this.openWriteAt = async (path, offset) => (await this.real()).openWriteAt!(path, offset);
+      this.openAppend = async (path) => (await this.real()).openAppend!(path);
+    }
   }
 
   private real(): Promise<S3Storage> {

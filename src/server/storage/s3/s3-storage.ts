@@ -3,8 +3,8 @@
  * objects is in docs/server.md#s3-compatible-storage; in short: files are objects, folders are key prefixes
  * (with a `dir/` marker object when made by MKD), STOR is a multipart upload (atomic), RETR with REST a
  * ranged GET, RNFR/RNTO a server-side copy then a delete. What S3 cannot do is not offered as a capability
- * (docs/architecture.md#storage-capabilities): no REST+STOR, APPE, MFMT or SITE CHMOD, so FEAT leaves out
- * REST STREAM and MFMT and the commands are refused cleanly. Stale multipart uploads are swept at start.
+ * (docs/architecture.md#storage-capabilities): no MFMT or SITE CHMOD, and REST+STOR and APPE only with
+ * resumableUploads (resume.ts), so FEAT and the commands follow. Stale multipart uploads are swept at start.
  */
 import { Readable, type Writable } from 'node:stream';
 import {
@@ -22,6 +22,7 @@ import { fileInfo, folderInfo, keysUnder, listFolder, someKeys } from './listing
 import { sweepStaleUploads } from './sweep.js';
 import { s3RootProblem } from './check.js';
 import { multipartWriter } from './upload.js';
+import { resumedWriter } from './resume.js';
 
 export interface S3StorageOptions extends S3ConnectionOptions {
   bucket: string;
@@ -39,6 +40,11 @@ export interface S3StorageOptions extends S3ConnectionOptions {
   renameFolders?: 'refuse' | 'copy';
   /** STOU with `If-None-Match: *` (a store that supports conditional writes refuses to replace). Default false. */
   conditionalPut?: boolean;
+  /**
+   * Offer REST + STOR and APPE (the capabilities openWriteAt/openAppend, and REST STREAM in FEAT): a new
+   * version made of server-side copies of the kept bytes and the new data (resume.ts). Default false.
+   */
+  resumableUploads?: boolean;
 }
 
 const MIN_PART = 5 * 1024 * 1024;
@@ -52,6 +58,10 @@ export class S3Storage implements Storage, SweepUploadsCapability {
   readonly root: string;
   private readonly loc: S3Location;
   private readonly options: S3StorageOptions;
+  /** REST + STOR, only with resumableUploads (storage/types.ts WriteAtOffsetCapability). */
+  readonly openWriteAt?: (path: string, offset: number) => Promise<Writable>;
+  /** APPE, only with resumableUploads (storage/types.ts AppendCapability). */
+  readonly openAppend?: (path: string) => Promise<Writable>;
 
   constructor(options: S3StorageOptions) {
     const prefix = (options.prefix ?? '').replace(/^\/+/, '');
@@ -59,6 +69,10 @@ export class S3Storage implements Storage, SweepUploadsCapability {
     this.root = `s3://${this.loc.bucket}/${this.loc.prefix}`;
     this.client = options.client ?? createS3Client(options);
     this.options = options;
+    if (options.resumableUploads) {
+      this.openWriteAt = (path, offset) => this.openResumed(path, offset, false);
+      this.openAppend = (path) => this.openResumed(path, 0, true);
+    }
     if (options.partSize !== undefined && options.partSize < MIN_PART) throw new RangeError(`partSize must be at least ${MIN_PART} bytes (S3's minimum part)`);
   }
 
@@ -142,6 +156,22 @@ export class S3Storage implements Storage, SweepUploadsCapability {
       client: this.client, bucket: this.loc.bucket, key: this.key(path), path,
       partSize: this.options.partSize ?? 8 * 1024 * 1024, queueSize: this.options.queueSize ?? 4,
       ifNoneMatch: Boolean(options.exclusive && this.options.conditionalPut),
+    });
+  }
+
+  /** A new version keeping the first `offset` bytes (REST + STOR) or all of them (APPE), then the new data. */
+  private async openResumed(path: string, offset: number, append: boolean): Promise<Writable> {
+    if (path === '/') throw new FtpStorageError('is-a-directory', 'is a folder', path);
+    await this.requireFolder(parentPath(path), path);
+    const existing = await this.lookup(path);
+    if (existing?.type === 'dir') throw new FtpStorageError('is-a-directory', 'is a folder', path);
+    const size = existing?.size ?? 0;
+    if (!append && offset > size) {
+      throw new FtpStorageError('invalid-name', 'restart offset beyond the end of the file', path, { replyText: 'Restart offset beyond the end of the file' });
+    }
+    return resumedWriter({
+      client: this.client, bucket: this.loc.bucket, key: this.key(path), path,
+      partSize: this.options.partSize ?? 8 * 1024 * 1024, keep: append ? size : offset,
     });
   }
 

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
-  CreateMultipartUploadCommand, HeadObjectCommand, UploadPartCommand,
+  CreateMultipartUploadCommand, HeadObjectCommand, ListPartsCommand, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { FtpClient } from '../../src/client/index.js';
 import { RawControl, openPassive, readAll, startServer, writeAll } from '../support/server-harness.js';
@@ -194,7 +194,7 @@ test('an upload cut by ABOR or by a dropped data connection leaves no object and
     const data = await openPassive(c);
     assert.equal((await c.send('STOR keep.bin')).code, 150);
     // More than one 8 MiB part, and no end of data: the multipart upload exists at S3 when the upload is cut.
-    data.write(BIG.subarray(0, 10 * 1024 * 1024));
+    await new Promise<void>((resolve, reject) => data.write(BIG.subarray(0, 10 * 1024 * 1024), (err) => (err ? reject(err) : resolve())));
     await eventually('a multipart upload in progress', () => fx.uploads(), (u) => u.length === 1);
     if (how === 'ABOR') {
       c.write('ABOR\r\n');
@@ -315,8 +315,14 @@ test('resumableUploads: REST + STOR and APPE make a new version from server-side
   // An APPE cut by a reset: the multipart upload is aborted, the object keeps its content.
   const cut = await openPassive(c);
   assert.equal((await c.send('APPE f.bin')).code, 150);
-  cut.write(BIG.subarray(0, 9 * 1024 * 1024));
-  await eventually('a multipart upload in progress', () => fx.uploads(), (u) => u.length === 1);
+  // Every byte handed to the kernel first: a reset with writes still queued in Node may close with a FIN
+  // instead, which ends the upload normally.
+  await new Promise<void>((resolve, reject) => cut.write(BIG.subarray(0, 9 * 1024 * 1024), (err) => (err ? reject(err) : resolve())));
+  // The resumed upload exists from the open: wait until the server has sent a part of this data (it read it).
+  const [pending] = await eventually('a multipart upload in progress', () => fx.uploads(), (u) => u.length === 1);
+  await eventually('a part sent', async () => (await fx.raw.send(new ListPartsCommand({
+    Bucket: fx.bucket, Key: `${fx.prefix}f.bin`, UploadId: pending!.uploadId,
+  }))).Parts?.length ?? 0, (n) => n >= 1);
   cut.resetAndDestroy();
   assert.equal((await c.read()).code, 426);
   await eventually('no multipart upload left', () => fx.uploads(), (u) => u.length === 0);

@@ -220,9 +220,10 @@ export function servedRoots(plan: ServePlan, config: ServeConfig): ServedRoot[] 
   const anon = plan.summary.anonymous;
   if (anon) roots.push({ key: config.anonymous?.root ? 'anonymous.root' : 'DIR', root: anon.root, writable: WRITES.some((w) => anon.permissions[w]) });
   plan.logins.users?.accounts.forEach((u, i) => roots.push({
-    key: `users.${i}.root`, root: u.root!, writable: WRITES.some((w) => u.permissions?.[w] ?? true),
+    key: `users.${i}.root`, root: u.root as string, writable: WRITES.some((w) => u.permissions?.[w] ?? true),
   }));
-  return roots;
+  // An s3:// root is an object store, not a folder of this host: nothing to access(2).
+  return roots.filter((r) => r.root !== undefined && !/^s3:\/\//i.test(r.root));
 }
 
 /** For `serve`: who the process becomes after binding; throws FtpConfigError before anything is bound. */

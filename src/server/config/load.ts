@@ -9,6 +9,7 @@ import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { FtpConfigError } from '../../errors.js';
+import { isS3Root } from '../storage/s3/keys.js';
 import { configSchema, type ServeConfig } from './schema.js';
 
 /** Dotted key path: users.1.permissions. */
@@ -100,7 +101,8 @@ export function validateConfig(value: unknown, source?: string): ServeConfig {
 
 /** Make the file-relative paths absolute (only keys that are present; "not given" stays absent). */
 function resolvePaths(config: ServeConfig, base: string): ServeConfig {
-  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  // An s3://bucket/prefix/ root is not a host path (storage/s3/keys.ts).
+  const abs = (p: string) => (isAbsolute(p) || isS3Root(p) ? p : resolve(base, p));
   const out: ServeConfig = { ...config };
   const folders = <F extends { root: string }>(list: F[] | undefined) => list?.map((f) => ({ ...f, root: abs(f.root) }));
   if (config.anonymous) {

@@ -303,6 +303,31 @@ const runSchema = z.strictObject({
   allowRoot: z.boolean().optional(),
 });
 
+/**
+ * The S3 endpoint of every `s3://bucket/prefix/` root (storage/s3/, docs/configuration.md#s3-storage).
+ * Without accessKeyId/secretAccessKey the SDK's own chain is used (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY...).
+ */
+const s3Schema = z.strictObject({
+  endpoint: z.url({ error: 'expected a URL, e.g. "http://127.0.0.1:7480"' }).optional(),
+  region: nonEmpty.optional(),
+  accessKeyId: nonEmpty.optional(),
+  secretAccessKey: nonEmpty.optional(),
+  /** bucket in the path (radosgw, MinIO) rather than in the host name. Default: true with an endpoint. */
+  forcePathStyle: z.boolean().optional(),
+  /** Bytes per part of an upload, at least 5MiB. Default 8MiB. */
+  partSize: byteSizeSchema.refine((n) => n >= 5 * 1024 * 1024, { error: 'must be at least 5MiB (S3\'s smallest part)' }).optional(),
+  /** Multipart uploads older than this are aborted at start (a crash's leftovers). Default 24h. */
+  staleUploadAge: durationSchema.optional(),
+  /** RNFR/RNTO of a folder with entries: refuse (default) or copy (every object copied, then deleted). */
+  renameFolders: z.enum(['refuse', 'copy']).optional(),
+  /** STOU as a conditional put (If-None-Match: *), for stores that support it. Default false. */
+  conditionalPut: z.boolean().optional(),
+  /** Offer REST + STOR and APPE (server-side copies of the kept bytes, then the new data). Default false. */
+  resumableUploads: z.boolean().optional(),
+}).refine((s) => (s.accessKeyId === undefined) === (s.secretAccessKey === undefined), {
+  error: 'give both accessKeyId and secretAccessKey, or neither (then the AWS_* environment variables are used)',
+});
+
 /** The top level. One line per section: add new sections here. */
 /** Behind a load balancer: the PROXY protocol per listener (src/server/proxy/, docs/server.md#behind-a-load-balancer). */
 const proxyModeSchema = z.enum(PROXY_PROTOCOL_MODES as [ProxyProtocolMode, ...ProxyProtocolMode[]], { error: `expected one of ${PROXY_PROTOCOL_MODES.join(', ')}` }).optional();
@@ -327,6 +352,8 @@ export const configSections = {
   log: logSchema.optional(),
   uploads: uploadsSchema.optional(),
   run: runSchema.optional(),
+  /** The S3 endpoint of s3:// roots. */
+  s3: s3Schema.optional(),
   /** FTPS (owned by src/server/tls/config.ts). */
   tls: tlsConfigSchema.optional(),
   proxyProtocol: proxyProtocolSchema.optional(),

@@ -13,6 +13,8 @@ import { describePermissions, resolvePermissions } from '../auth/permissions.js'
 import { READ_ONLY, READ_WRITE, type Authenticator, type Permissions } from '../auth/types.js';
 import { ConfigUserStore, type UserAccount } from '../auth/user-store.js';
 import { LocalStorage } from '../storage/local.js';
+import type { Storage } from '../storage/types.js';
+import { S3Roots, isS3Root } from './s3-roots.js';
 import type { FtpServerOptions } from '../options.js';
 import { tlsConfigToOptions } from '../tls/config.js';
 import { proxyProtocolConfigToOptions } from '../proxy/config.js';
@@ -24,10 +26,10 @@ import type { PermissionSpec } from '../auth/permissions.js';
 type FolderConfig = { path: string; root: string; permissions?: PermissionSpec };
 
 /** Folders and per-path permissions of one account; a folder without permissions takes the account's. */
-function treeOptions(folders: FolderConfig[] | undefined, paths: Record<string, PermissionSpec> | undefined, own: Permissions):
+function treeOptions(folders: FolderConfig[] | undefined, paths: Record<string, PermissionSpec> | undefined, own: Permissions, s3: S3Roots, key: string):
   { folders?: VirtualFolder[]; paths?: Record<string, Permissions> } {
   return {
-    ...(folders ? { folders: folders.map((f) => ({ path: f.path, root: f.root, ...(f.permissions !== undefined ? { permissions: resolvePermissions(f.permissions, own) } : {}) })) } : {}),
+    ...(folders ? { folders: folders.map((f, i) => ({ path: f.path, ...s3.place(f.root, `${key}.folders.${i}.root`), ...(f.permissions !== undefined ? { permissions: resolvePermissions(f.permissions, own) } : {}) })) } : {}),
     ...(paths ? { paths: Object.fromEntries(Object.entries(paths).map(([p, spec]) => [p, resolvePermissions(spec, own)])) } : {}),
   };
 }
@@ -72,6 +74,8 @@ export interface ServePlan {
   summary: ServeSummary;
   /** Who may log in, in the order asked; `users` is the configured users' store and the accounts it holds. */
   logins: { anonymous?: AnonymousAuthenticator; users?: { store: ConfigUserStore; accounts: UserAccount[]; cacheKey: string } };
+  /** The s3:// roots' storages (checked by checkRoots). */
+  s3: S3Roots;
 }
 
 type Plain = Record<string, unknown>;
@@ -111,6 +115,7 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
   const authenticators: Authenticator[] = [];
   const summary: ServeSummary = { users: [] };
   const logins: ServePlan['logins'] = {};
+  const s3 = new S3Roots(config.s3);
 
   // Anonymous first: its names are public, so answering them at once leaks nothing, and an anonymous
   // login then never waits for a scrypt verification (which costs ~0.4 s and is rationed).
@@ -119,7 +124,8 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     const root = anon.root ?? defaultRoot;
     const permissions = resolvePermissions(anon.permissions, anon.write ? READ_WRITE : READ_ONLY);
     logins.anonymous = new AnonymousAuthenticator({
-      root, permissions, home: anon.home, quota: anon.quota, maxUploadBytes: anon.maxUploadBytes, ...treeOptions(anon.folders, anon.paths, permissions),
+      ...s3.place(root, 'anonymous.root'), permissions, home: anon.home, quota: anon.quota, maxUploadBytes: anon.maxUploadBytes,
+      ...treeOptions(anon.folders, anon.paths, permissions, s3, 'anonymous'),
     });
     authenticators.push(logins.anonymous);
     summary.anonymous = { root, permissions, description: describePermissions(permissions), ...folderSummaries(anon.folders, anon.paths, permissions) };
@@ -130,18 +136,18 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     });
   }
   if (users.length > 0) {
-    const accounts: UserAccount[] = users.map((u) => {
+    const accounts: UserAccount[] = users.map((u, i) => {
       const permissions = resolvePermissions(u.permissions, READ_WRITE);
       return {
         name: u.name,
         passwordHash: u.password,
-        root: u.root,
+        ...s3.place(u.root, `users.${i}.root`),
         home: u.home,
         permissions,
         quota: u.quota,
         maxUploadBytes: u.maxUploadBytes,
         uploadMode: u.uploadMode,
-        ...treeOptions(u.folders, u.paths, permissions),
+        ...treeOptions(u.folders, u.paths, permissions, s3, `users.${i}`),
       };
     });
     const storeOptions = {
@@ -204,9 +210,9 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     proxyProtocol: config.proxyProtocol && proxyProtocolConfigToOptions(config.proxyProtocol),
     // Every root someone may upload to is swept of temporary uploads a crash left behind
     // (docs/server.md#uploads-atomic-resumable-or-direct); a read-only tree, however big, is not walked.
-    uploads: { mode: config.uploads?.mode, fsync: config.uploads?.fsync, sweep: [...new Set(writableRoots)].map((root) => new LocalStorage(root)) },
+    uploads: { mode: config.uploads?.mode, fsync: config.uploads?.fsync, sweep: [...new Set([...new Set(writableRoots)].map((root) => (isS3Root(root) ? s3.storageFor(root, 'root') : new LocalStorage(root))))] },
   };
-  return { options, log: { level: config.log?.level ?? 'info', file: config.log?.file, xferlog: config.log?.xferlog }, summary, logins };
+  return { options, log: { level: config.log?.level ?? 'info', file: config.log?.file, xferlog: config.log?.xferlog }, summary, logins, s3 };
 }
 
 /**
@@ -270,10 +276,12 @@ export async function checkRoots(plan: ServePlan, config: ServeConfig): Promise<
     return what === 'not-found' ? 'no such folder' : what === 'not-a-directory' ? 'not a folder' : what;
   };
   const check = async (root: string, key: string, home: string | undefined, homeKey: string) => {
-    let storage: LocalStorage;
+    let storage: LocalStorage | Storage;
     try {
-      storage = await LocalStorage.open(root);
+      // An s3:// root: the bucket exists and the credentials may list it (storage/s3/check.ts).
+      storage = isS3Root(root) ? await plan.s3.check(root, key) : await LocalStorage.open(root);
     } catch (err) {
+      if (err instanceof FtpConfigError) throw err;
       throw new FtpConfigError(key, `${root}: ${describe(err)}`, { cause: err });
     }
     if (home === undefined || home === '/') return;

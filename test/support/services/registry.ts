@@ -10,6 +10,7 @@
  * Adding a service: write test/support/services/<name>.ts exporting a SharedService, add it to SERVICES below.
  */
 import { postgresService } from './postgres.js';
+import { radosgw } from './radosgw.js';
 
 export interface RunningService {
   /** Connection details for the test files, JSON-serialisable (ports, credentials, folders). */
@@ -38,6 +39,4 @@ export function serviceProblemEnvVar(name: string): string {
 }
 
 /** Every shared service, in start order. */
-export const SERVICES: SharedService[] = [
-  postgresService,
-];
+export const SERVICES: SharedService[] = [radosgw, postgresService];

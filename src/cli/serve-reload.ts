@@ -41,7 +41,7 @@ export interface ReloadHost {
 }
 
 /** Configuration sections that only take effect at start. */
-const START_ONLY = new Set(['host', 'port', 'run', 'log']);
+const START_ONLY = new Set(['host', 'port', 'run', 'log', 'admin']);
 
 /** The certificate store names its options; the file calls them tls.cert and tls.key. */
 const CONFIG_KEY: Record<string, string> = { 'tls.certFile': 'tls.cert', 'tls.keyFile': 'tls.key' };

@@ -55,3 +55,5 @@ export { JsonLogger, openLogFile, XferLogger } from './log/index.js';
 export type { JsonLoggerOptions, LogLevel, XferLoggerOptions } from './log/index.js';
 export { BandwidthLimiter, parseRate } from './limits/bandwidth.js';
 export type { BandwidthOptions, BandwidthCaps } from './limits/bandwidth.js';
+export { AdminServer, resolveAdminOptions, isLoopbackHost, attachMetrics, DEFAULT_ADMIN_PORT } from './admin/index.js';
+export type { AdminOptions, AdminUser, AdminAction, AdminServerExtras, StatusDocument, StatusSession, StatusBan, MinuteTotals, ServerMetrics } from './admin/index.js';

@@ -13,6 +13,7 @@ import { parseStoredHash } from '../auth/stored-hash.js';
 import { PERMISSION_NAMES } from '../auth/permissions.js';
 import type { Permission } from '../auth/types.js';
 import { tlsConfigSchema } from '../tls/config.js';
+import { adminConfigSchema } from '../admin/config.js';
 import { parseCidr } from '../../protocol/address-class.js';
 import { DEFAULT_PASSIVE_PORT_RANGE } from '../resolved-options.js';
 import { UPLOAD_MODES, type UploadMode } from '../storage/types.js';
@@ -319,6 +320,8 @@ export const configSections = {
   run: runSchema.optional(),
   /** FTPS (owned by src/server/tls/config.ts). */
   tls: tlsConfigSchema.optional(),
+  /** The status page, /metrics and /health (owned by src/server/admin/config.ts). */
+  admin: adminConfigSchema.optional(),
 };
 
 export const configSchema = z.strictObject(configSections).superRefine((config, ctx) => {

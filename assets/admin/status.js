@@ -134,6 +134,7 @@ function renderSessions(doc) {
       transferCell(s.transfer),
       el('td', {}, button));
   });
+  if (!rows.length) rows.push(el('tr', { class: 'empty' }, el('td', { colspan: 8 }, 'No sessions.')));
   $('sessions').tBodies[0].replaceChildren(...rows);
 }
 
@@ -144,6 +145,7 @@ function renderBans(doc) {
     return el('tr', { 'data-ban': b.key }, el('td', {}, b.kind), el('td', {}, b.key), el('td', {}, new Date(b.until).toLocaleString()),
       el('td', {}, duration(b.leftMs)), el('td', {}, button));
   });
+  if (!rows.length) rows.push(el('tr', { class: 'empty' }, el('td', { colspan: 5 }, 'No bans in force.')));
   $('bans').tBodies[0].replaceChildren(...rows);
 }
 

@@ -8,6 +8,7 @@ import type { FtpServer } from '../server/ftp-server.js';
 import type { ServeConfig } from '../server/config/schema.js';
 import type { LogLevel } from '../server/log/json-logger.js';
 import type { AdminServer } from '../server/admin/admin-server.js';
+import type { AdminOptions } from '../server/admin/options.js';
 import { describeReload, type ReloadOutcome } from './serve-reload.js';
 
 /** The environment variable that carries the admin token when the configuration names none. */
@@ -15,18 +16,28 @@ export const ADMIN_TOKEN_ENV = 'FTPKIT_ADMIN_TOKEN';
 
 export interface ServeAdminHost {
   server: FtpServer;
-  config: ServeConfig;
   reload(): Promise<ReloadOutcome>;
   log(level: LogLevel, event: string, fields: Record<string, unknown>): void;
 }
 
-/** Start the admin listener when the configuration has an `admin` section; undefined otherwise. */
-export async function startServeAdmin(host: ServeAdminHost): Promise<AdminServer | undefined> {
-  if (!host.config.admin) return undefined;
-  const [{ AdminServer }, { adminConfigToOptions }] = await Promise.all([
-    import('../server/admin/admin-server.js'), import('../server/admin/config.js'),
+/**
+ * The admin options of a configuration, its files read and checked (a non-loopback address without a
+ * token refused), before anything is bound; undefined without an `admin` section. Throws FtpConfigError.
+ */
+export async function prepareServeAdmin(config: ServeConfig): Promise<AdminOptions | undefined> {
+  if (!config.admin) return undefined;
+  const [{ adminConfigToOptions }, { resolveAdminOptions }] = await Promise.all([
+    import('../server/admin/config.js'), import('../server/admin/options.js'),
   ]);
-  const options = await adminConfigToOptions(host.config.admin, process.env[ADMIN_TOKEN_ENV]);
+  const options = await adminConfigToOptions(config.admin, process.env[ADMIN_TOKEN_ENV]);
+  resolveAdminOptions(options);
+  return options;
+}
+
+/** Start the admin listener with options from prepareServeAdmin(); undefined when there are none. */
+export async function startServeAdmin(host: ServeAdminHost, options: AdminOptions | undefined): Promise<AdminServer | undefined> {
+  if (!options) return undefined;
+  const { AdminServer } = await import('../server/admin/admin-server.js');
   const admin = new AdminServer(host.server, options, {
     reload: async () => {
       const outcome = await host.reload();

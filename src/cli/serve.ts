@@ -28,7 +28,7 @@ import { urlHost } from '../protocol/hostport.js';
 import { checkReadable, checkRootsUsable, dropPrivileges, logReopenProblems, privilegePlan, servedRoots, tlsFiles, type Identity } from './privileges.js';
 import { systemdListeners } from './systemd-fds.js';
 import { describeReload, reloadServe, type ReloadHost, type ReloadOutcome } from './serve-reload.js';
-import { startServeAdmin } from './serve-admin.js';
+import { prepareServeAdmin, startServeAdmin } from './serve-admin.js';
 
 export interface ServeFlags {
   port?: number;
@@ -279,6 +279,7 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
   const defaultRoot = resolve(dir ?? '.');
   const plan = planServe(config, defaultRoot);
   await checkRoots(plan, config);
+  const adminOptions = await prepareServeAdmin(config);
 
   // Log files this start creates are handed to run.user (as logrotate's `create` would), so that the
   // reopen on SIGHUP works after the drop; files that exist keep their owner (the operator chose it).
@@ -328,7 +329,7 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
     return stopping;
   };
   try {
-    admin = await startServeAdmin({ server, config, reload: () => running.reload(), log: (level, event, fields) => logger.log(level, event, fields) });
+    admin = await startServeAdmin({ server, reload: () => running.reload(), log: (level, event, fields) => logger.log(level, event, fields) }, adminOptions);
   } catch (err) {
     await stop();
     throw err;

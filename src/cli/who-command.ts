@@ -3,14 +3,7 @@
  * (docs/server.md#admin-page). What it does is in who.ts, imported when the command runs.
  */
 import type { Command } from 'commander';
-
-export interface WhoFlags {
-  admin?: string;
-  token?: string;
-  tokenFile?: string;
-  json?: boolean;
-  insecure?: boolean;
-}
+import type { WhoFlags } from './who.js';
 
 export function registerWho(program: Command): void {
   program

@@ -9,7 +9,14 @@ import { request as httpsRequest } from 'node:https';
 import { FtpUsageError } from '../errors.js';
 import type { StatusDocument, StatusSession } from '../server/admin/status.js';
 import { ExitCode } from './exit-codes.js';
-import type { WhoFlags } from './who-command.js';
+
+export interface WhoFlags {
+  admin?: string;
+  token?: string;
+  tokenFile?: string;
+  json?: boolean;
+  insecure?: boolean;
+}
 
 export const ADMIN_URL_ENV = 'FTPKIT_ADMIN_URL';
 const DEFAULT_URL = 'http://127.0.0.1:8021/';

@@ -203,11 +203,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   /** Passive data ports listened on now (claimed or waiting for the client's connection). */
   get passivePortsInUse(): number { return this.context.services.passivePool?.held ?? 0; }
 
-  /**
-   * Disconnect one session (an operator's decision, e.g. the admin page): a running transfer is aborted,
-   * the client gets 421 with `text`, and the session closes with `reason`. Returns false when no open
-   * session has that id.
-   */
+  /** An operator's disconnect (the admin page): the transfer aborted, 421 `text`, closed; false for no such session. */
   async disconnect(sessionId: string, reason: string, text = 'Disconnected by the administrator'): Promise<boolean> {
     const session = [...this.open].find(s => s.id === sessionId);
     if (!session || session.isClosed) return false;

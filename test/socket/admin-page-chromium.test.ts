@@ -19,8 +19,8 @@ import { AdminServer, LocalStorage } from '../../src/server/index.js';
 import { startServer } from '../support/server-harness.js';
 import { REPO_ROOT } from '../support/ftpkit-cli.js';
 import { tempDir } from '../support/temp-dir.js';
+import { CHROMIUM, NO_CHROMIUM, openPage } from '../support/chromium.js';
 
-const CHROMIUM = process.env.FTPKIT_CHROMIUM ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(p => existsSync(p));
 const CURL = ['/usr/bin/curl', '/usr/local/bin/curl'].find(p => existsSync(p));
 const TOKEN = 'page-test-token-0123456789';
 const HOSTILE_USER = '<svg onload=window.__pwned=1>';
@@ -38,9 +38,8 @@ function curl(args: string[]): Promise<{ code: number | null; stderr: string }> 
 }
 
 test('status page in headless Chromium: sessions, a transfer moving, the chart, hostile names as text, disconnect', {
-  skip: !CHROMIUM ? 'chromium is not installed (Debian package "chromium", see .ci/run)' : !CURL ? 'curl is not installed' : false,
+  skip: !CHROMIUM ? NO_CHROMIUM : !CURL ? 'curl is not installed' : false,
 }, async t => {
-  const { default: puppeteer } = await import('puppeteer-core');
   const dir = await tempDir(t, 'ftpkit-admin-page-');
   await writeFile(path.join(dir, HOSTILE_FILE), Buffer.alloc(SIZE, 7));
   await writeFile(path.join(dir, 'small.txt'), 'small file\n');
@@ -64,13 +63,7 @@ test('status page in headless Chromium: sessions, a transfer moving, the chart, 
   const slowExit = new Promise<number | null>(resolve => slow.on('close', code => resolve(code)));
   t.after(() => { slow.kill(); });
 
-  const browser = await puppeteer.launch({ executablePath: CHROMIUM!, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
-  t.after(() => browser.close());
-  const page = await browser.newPage();
-  const requested: string[] = [];
-  page.on('request', req => { requested.push(req.url()); });
-  await page.setViewport({ width: 1400, height: 900 });
+  const { page, requested } = await openPage(t, 1400);
   await page.goto(admin.url(), { waitUntil: 'load' });
   // Before the token: the login form, no data.
   assert.equal(await page.$eval('#app', el => (el as HTMLElement).hidden), true);

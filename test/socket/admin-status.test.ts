@@ -15,6 +15,7 @@ import type { AdminAction, StatusDocument } from '../../src/server/index.js';
 import { hashPassword } from '../../src/server/auth/password-hash.js';
 import { RawControl, openPassive, readAll, startServer, writeAll } from '../support/server-harness.js';
 import type { Harness } from '../support/server-harness.js';
+import { until } from '../support/until.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
@@ -50,16 +51,6 @@ async function metrics(base: string): Promise<PrometheusFamily[]> {
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
   return parsePrometheus(await res.text());
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 50));
-  }
 }
 
 test('/metrics: counters match what the clients did (logins, commands by verb and class, bytes, durations)', async t => {

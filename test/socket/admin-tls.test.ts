@@ -16,6 +16,7 @@ import { startServer } from '../support/server-harness.js';
 import { makeTestPki, type TestPki } from '../support/tls-certs.js';
 import { FtpsRawControl } from '../support/tls-raw-control.js';
 import { describeCli, runFtpkit } from '../support/ftpkit-cli.js';
+import { until } from '../support/until.js';
 
 const TOKEN = 'admin-tls-token-0123456789';
 let pki: TestPki;
@@ -66,21 +67,18 @@ test('HTTPS admin listener: TLS handshakes by result in /metrics, the TLS column
   const badClosed = once(bad, 'close');
   await once(bad, 'connect');
   bad.write('AUTH TLS\r\n');
-  const deadline = Date.now() + 20_000;
-  while (!/^234 /m.test(said) && Date.now() < deadline) await new Promise(r => setTimeout(r, 20));
+  await until('234 to AUTH TLS', () => (/^234 /m.test(said) ? true : undefined));
   bad.write('this is not a TLS client hello\r\n\r\n');
   await badClosed;
 
+  // Counted when the events come: polled, bounded (the failed handshake ends a moment after the socket closes).
   let text = '';
-  const end = Date.now() + 20_000;
-  for (;;) {
+  await until('both handshake results', async () => {
     const res = await getText(`${base}/metrics`, pki.ca.cert);
     assert.equal(res.status, 200);
     text = res.body;
-    if (handshakes(text, 'failed') >= 1 && handshakes(text, 'ok') >= 2) break;
-    if (Date.now() > end) break;
-    await new Promise(r => setTimeout(r, 50));
-  }
+    return handshakes(text, 'failed') >= 1 && handshakes(text, 'ok') >= 2 ? true : undefined;
+  }).catch(() => undefined);
   assert.equal(handshakes(text, 'ok'), 2, text);
   assert.equal(handshakes(text, 'failed'), 1, text);
 

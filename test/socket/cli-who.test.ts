@@ -14,18 +14,9 @@ import { RawControl } from '../support/server-harness.js';
 import { startServeProcess } from '../support/serve-process.js';
 import { describeCli, runFtpkit } from '../support/ftpkit-cli.js';
 import { tempDir } from '../support/temp-dir.js';
+import { until } from '../support/until.js';
 
 const TOKEN = 'cli-who-token-0123456789abcdef';
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 50));
-  }
-}
 
 test('serve --admin and ftpkit who: the table, --json, exit codes; actions logged with who did them; reload', async t => {
   const dir = await tempDir(t);

@@ -127,10 +127,17 @@ test('authentication: no token, a wrong token, a wrong password: 401; the page i
   const basic = (user: string, pw: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}` });
   assert.equal((await fetch(`http://127.0.0.1:${port}/api/status`, { headers: basic('ops', 'wrong') })).status, 401);
   assert.equal((await fetch(`http://127.0.0.1:${port}/api/status`, { headers: basic('nobody', 'correct horse') })).status, 401);
+  // Each wrong credential (not a missing one) scored as a failed login: 3 wrong tokens, 2 wrong passwords.
+  assert.equal(h.server.defender.scoreOf('127.0.0.1'), 5);
   const ok = await fetch(`http://127.0.0.1:${port}/api/status`, { headers: basic('ops', 'correct horse') });
   assert.equal(ok.status, 200);
   const doc = await ok.json() as StatusDocument;
   assert.equal(doc.health, 'ready');
+  // A banned address gets nothing but the page and /health, even with the right token.
+  h.server.defender.ban('address', '127.0.0.1', 60_000);
+  assert.equal((await fetch(`${base}/api/status`, { headers: AUTH })).status, 403);
+  assert.equal((await fetch(`${base}/health`)).status, 200);
+  assert.equal((await fetch(`${base}/`)).status, 200);
 });
 
 test('a non-loopback admin listener without authentication is refused at start', async t => {

@@ -9,7 +9,8 @@
  *   GET  /api/events                  the same document as server-sent events, once a second
  *   POST /api/actions/NAME            disconnect, ban, unban, reload (actions.ts), a JSON body
  *
- * Everything but the page and /health needs the Authorization header (auth.ts). Actions need a JSON body
+ * Everything but the page and /health needs the Authorization header (auth.ts); a wrong one scores as a
+ * failed login with the defender, and a banned address is refused. Actions need a JSON body
  * (a cross-site form cannot send one without a preflight, which is never granted) and, when the browser
  * sends an Origin, this listener's own. Request URLs are never logged.
  */
@@ -42,6 +43,8 @@ export interface AdminServerExtras {
 const MAX_BODY = 4096;
 /** Live feeds open at once: each costs a snapshot a second. */
 const MAX_STREAMS = 32;
+/** Bytes a live feed may have unread before it is closed. */
+const MAX_UNREAD = 1 << 20;
 
 const COMMON_HEADERS = {
   'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY',
@@ -122,8 +125,15 @@ export class AdminServer extends EventEmitter<AdminServerEvents> {
       const status = healthOf(this.server);
       return this.json(res, status === 'ready' ? 200 : 503, { status, sessions: this.server.sessionCount });
     }
+    // Guessing the token or a password costs points with the FTP server's defender, as a wrong FTP password
+    // does; a banned or denied address gets nothing here either (docs/server.md#the-defender-bans-allow-and-deny-lists).
+    const remote = req.socket.remoteAddress ?? '';
+    if (this.server.defender.addressRefusal(remote)) return this.fail(res, 403, 'this address is banned');
     const by = await this.auth.identify(req.headers.authorization);
-    if (by === undefined) return this.fail(res, 401, 'unauthorised: send "Authorization: Bearer TOKEN" (or Basic with an admin user)');
+    if (by === undefined) {
+      if (req.headers.authorization) this.server.defender.record('failedLogin', remote);
+      return this.fail(res, 401, 'unauthorised: send "Authorization: Bearer TOKEN" (or Basic with an admin user)');
+    }
     if (path === '/metrics' && req.method === 'GET') {
       const text = await this.metrics.text();
       res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': this.metrics.contentType });
@@ -177,7 +187,11 @@ export class AdminServer extends EventEmitter<AdminServerEvents> {
   private broadcast(): void {
     if (this.streams.size === 0) return;
     const data = `data: ${JSON.stringify(statusDocument(this.server, this.activity))}\n\n`;
-    for (const s of this.streams) s.write(data);
+    for (const s of this.streams) {
+      // A reader that stopped reading is dropped rather than buffered for without end (its page reconnects).
+      if (s.writableLength > MAX_UNREAD) { s.destroy(); this.streams.delete(s); continue; }
+      s.write(data);
+    }
   }
 
   private json(res: ServerResponse, status: number, value: unknown): void {

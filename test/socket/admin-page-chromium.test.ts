@@ -6,7 +6,8 @@
  * throttled by the server's bandwidth cap so that it is seen in flight, by a user whose name is hostile
  * HTML of a file whose name is too. From the DOM: the session rows, the transfer's progress moving, the
  * chart updating, the hostile names shown as text (nothing ran, nothing injected); then "Disconnect",
- * confirmed in the page's own dialog, cuts the curl client. A screenshot is kept in test-artifacts/
+ * confirmed in the page's own dialog, cuts the curl client; a ban from the page's form (cancelled once,
+ * then confirmed) is listed with its time left, and lifted. A screenshot is kept in test-artifacts/
  * (ignored by git; its path is printed). Skips when chromium or curl is not installed.
  */
 import { test } from 'node:test';
@@ -135,4 +136,25 @@ test('status page in headless Chromium: sessions, a transfer moving, the chart, 
   assert.notEqual(code, 0, 'curl was cut');
   await page.waitForFunction(id => !document.querySelector(`tr[data-session="${id}"]`), { timeout: 20_000 }, second.id);
   assert.match(await page.$eval('#message', el => el.textContent ?? ''), /disconnected/);
+
+  // Ban an address from the page's form, confirmed; the ban is listed with its time left; then unban it.
+  await page.type('#ban-address', '192.0.2.44');
+  await page.$eval('#ban-minutes', el => { (el as HTMLInputElement).value = '30'; });
+  await page.click('#ban-button');
+  await page.waitForSelector('#confirm[open]', { timeout: 10_000 });
+  await page.click('#confirm-no');
+  assert.equal(h.server.defender.bans().length, 0, 'cancelled: nothing done');
+  await page.click('#ban-button');
+  await page.waitForSelector('#confirm[open]', { timeout: 10_000 });
+  await page.click('#confirm-yes');
+  await page.waitForSelector('tr[data-ban="192.0.2.44"]', { timeout: 20_000 });
+  const left = await page.$eval('tr[data-ban="192.0.2.44"]', el => Array.from(el.querySelectorAll('td')).map(td => td.textContent));
+  assert.equal(left[0], 'address');
+  assert.match(left[3] ?? '', /^(29|30)m \d+s$/);
+  assert.deepEqual(h.server.defender.bans().map(b => b.key), ['192.0.2.44']);
+  await page.click('tr[data-ban="192.0.2.44"] button[data-action="unban"]');
+  await page.waitForSelector('#confirm[open]', { timeout: 10_000 });
+  await page.click('#confirm-yes');
+  await page.waitForFunction(() => !document.querySelector('tr[data-ban]'), { timeout: 20_000 });
+  assert.equal(h.server.defender.bans().length, 0);
 });

@@ -84,3 +84,24 @@ test('ftpkit who: the table; control characters of client-chosen names escaped',
     '',
   ].join('\n'));
 });
+
+test('metrics from events: storage failures by kind (unknown kinds as one label), bans by kind', async () => {
+  const { FtpServer, attachMetrics } = await import('../../src/server/index.js');
+  const server = new FtpServer({ authenticator: { authenticate: async () => null } });
+  const metrics = attachMetrics(server);
+  const base = { sessionId: 's-1', remoteAddress: '192.0.2.1', user: 'u', path: '/f', bytes: 10, durationMs: 5, offset: 0, dataMode: 'passive' as const };
+  server.emit('transfer-failed', { ...base, direction: 'upload', reason: 'storage error: no-space' });
+  server.emit('transfer-failed', { ...base, direction: 'upload', reason: 'storage error: no-space' });
+  server.emit('transfer-failed', { ...base, direction: 'download', reason: 'storage error: something new' });
+  server.emit('transfer-failed', { ...base, direction: 'download', reason: 'data connection lost' });
+  server.defender.ban('address', '192.0.2.1', 1000);
+  const text = await metrics.text();
+  metrics.detach();
+  assert.match(text, /^ftpkit_storage_errors_total\{kind="no-space"\} 2$/m);
+  assert.match(text, /^ftpkit_storage_errors_total\{kind="other"\} 1$/m);
+  assert.doesNotMatch(text, /something new/);
+  assert.match(text, /^ftpkit_transfers_total\{direction="download",result="failed"\} 2$/m);
+  assert.match(text, /^ftpkit_transfer_bytes_total\{direction="upload"\} 20$/m);
+  assert.match(text, /^ftpkit_bans_total\{kind="address"\} 1$/m);
+  assert.match(text, /^ftpkit_bans_active\{kind="address"\} 1$/m);
+});

@@ -10,6 +10,7 @@ import { registerHashPassword } from './hash-password.js';
 import { registerDoctor } from './doctor-command.js';
 import { registerClientCommands } from './client-commands.js';
 import { registerDatabaseCommands } from './db-command.js';
+import { registerWho } from './who-command.js';
 
 export function buildProgram(): Command {
   const program = createProgram();
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerClientCommands(program);
   registerDatabaseCommands(program);
+  registerWho(program);
   // A new command module registers here, one line each; keep its heavy imports in the action's module.
   return program;
 }

@@ -61,6 +61,8 @@ export function registerServe(program: Command): void {
     .option('--run-user <user>', 'started as root: become this user after binding the ports and opening the logs (run.user)')
     .option('--run-group <group>', 'with --run-user: this group instead of the user\'s primary group (run.group)')
     .option('--allow-root', 'started as root without --run-user: keep running as root instead of refusing to start (run.allowRoot)')
+    .option('--admin <host:port>', 'status page, /metrics and /health on this address, e.g. 127.0.0.1:8021 (admin.listen); the token from $FTPKIT_ADMIN_TOKEN or --admin-token-file')
+    .option('--admin-token-file <file>', 'file holding the admin token (admin.tokenFile); needed for an --admin address other than loopback')
     .option('--check', 'validate the configuration (hashes, folders, certificate, --run-user) and exit: 0 ok, 2 not')
     .addHelpText('after', [
       '',
@@ -72,6 +74,7 @@ export function registerServe(program: Command): void {
       '  ftpkit serve --config ftpkit.yaml --log-level debug',
       '  sudo ftpkit serve --config /etc/ftpkit/ftpkit.yaml --run-user ftpkit   # binds port 21, then drops root',
       '  ftpkit serve --config /etc/ftpkit/ftpkit.yaml --check',
+      '  FTPKIT_ADMIN_TOKEN=$(openssl rand -hex 24) ftpkit serve --admin 127.0.0.1:8021   # status page',
       '',
       'Signals: SIGHUP reopens the log files and reloads the configuration (a bad one is refused, the running one stays);',
       'SIGINT/SIGTERM close gracefully. Running as a daemon (systemd, privileges, setcap): docs/server.md.',

@@ -44,7 +44,7 @@ export interface ReloadHost {
 }
 
 /** Configuration sections that only take effect at start. */
-const START_ONLY = new Set(['host', 'port', 'run', 'log', 'database']);
+const START_ONLY = new Set(['host', 'port', 'run', 'log', 'database', 'admin']);
 
 /** The certificate store names its options; the file calls them tls.cert and tls.key. */
 const CONFIG_KEY: Record<string, string> = { 'tls.certFile': 'tls.cert', 'tls.keyFile': 'tls.key' };

@@ -29,6 +29,7 @@ import { urlHost } from '../protocol/hostport.js';
 import { checkReadable, checkRootsUsable, dropPrivileges, logReopenProblems, privilegePlan, servedRoots, tlsFiles, type Identity } from './privileges.js';
 import { systemdListeners } from './systemd-fds.js';
 import { describeReload, reloadServe, type ReloadHost, type ReloadOutcome } from './serve-reload.js';
+import { prepareServeAdmin, startServeAdmin } from './serve-admin.js';
 
 export interface ServeFlags {
   port?: number;
@@ -64,6 +65,10 @@ export interface ServeFlags {
   allowRoot?: boolean;
   /** Validate the configuration (files, hashes, folders, certificate, user) and exit without serving. */
   check?: boolean;
+  /** The admin page, /metrics and /health on HOST:PORT (admin.listen; src/server/admin/). */
+  admin?: string;
+  /** File holding the admin token (admin.tokenFile); else admin.token or $FTPKIT_ADMIN_TOKEN. */
+  adminTokenFile?: string;
 }
 
 /** Config key -> the flag that sets it, so a bad flag value is reported under the flag's name. */
@@ -75,6 +80,7 @@ const FLAG_FOR_KEY: Record<string, string> = {
   'limits.maxSessions': '--max-sessions', 'limits.maxSessionsPerAddress': '--max-sessions-per-address',
   'credentialCache.ttl': '--credential-cache-ttl',
   'run.user': '--run-user', 'run.group': '--run-group', 'run.allowRoot': '--allow-root',
+  'admin.listen': '--admin', 'admin.tokenFile': '--admin-token-file',
 };
 
 
@@ -151,6 +157,9 @@ export function flagsToConfig(flags: ServeFlags): ServeConfig {
     implicitPort: flags.implicitPort,
   });
   if (tls) input.tls = tls;
+  if (flags.admin !== undefined || flags.adminTokenFile !== undefined) {
+    input.admin = { listen: flags.admin ?? '127.0.0.1:8021', ...(flags.adminTokenFile !== undefined ? { tokenFile: resolve(flags.adminTokenFile) } : {}) };
+  }
   try {
     return validateConfig(input);
   } catch (err) {
@@ -247,6 +256,8 @@ export interface RunningServe {
   reload(): Promise<ReloadOutcome>;
   /** Who the process became after binding (started as root with run.user), or undefined. */
   identity: Identity | undefined;
+  /** The admin page's URL, when the configuration has an admin section. */
+  adminUrl: string | undefined;
 }
 
 /** The file named by --config (if any) with the flags over it: what start and every reload read. */
@@ -269,6 +280,7 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
   const defaultRoot = resolve(dir ?? '.');
   const plan = planServe(config, defaultRoot);
   await checkRoots(plan, config);
+  const adminOptions = await prepareServeAdmin(config);
 
   // Log files this start creates are handed to run.user (as logrotate's `create` would), so that the
   // reopen on SIGHUP works after the drop; files that exist keep their owner (the operator chose it).
@@ -316,16 +328,25 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
   }
   const port = addresses[0]?.port ?? plan.options.port ?? 2121;
   let stopping: Promise<void> | undefined;
+  let admin: Awaited<ReturnType<typeof startServeAdmin>>;
   const stop = () => {
     stopping ??= (async () => {
+      // The admin listener stays up while sessions finish: /health answers 503 "draining" meanwhile.
       await server.close();
       await database?.services.close();
+      await admin?.close();
       detach();
       // Flush and end the files.
       await Promise.all([logger.replaceStream(process.stderr), xferlog?.replaceStream(process.stderr)]);
     })();
     return stopping;
   };
+  try {
+    admin = await startServeAdmin({ server, reload: () => running.reload(), log: (level, event, fields) => logger.log(level, event, fields) }, adminOptions);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
   if (identity) {
     // Listeners bound, log files open (and the self-signed certificate, if any, generated): now root goes.
     try {
@@ -348,6 +369,7 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
   const lines = bannerLines(plan, port, server.implicitAddress()?.port, addresses[0]?.address);
   if (identity) lines.splice(-1, 0, `  running as ${identity.label}`);
   if (database) lines.splice(-1, 0, database.description);
+  if (admin) lines.splice(-1, 0, `  admin page, /metrics and /health: ${admin.url()}`);
   out.write(lines.join('\n') + '\n');
 
   /** Log rotation: start fresh files under the configured names (the old ones were renamed away). */
@@ -371,7 +393,7 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
     reloading = next;
     return next;
   };
-  const running: RunningServe = { server, plan, port, stop, reopenLog, reload, identity };
+  const running: RunningServe = { server, plan, port, stop, reopenLog, reload, identity, adminUrl: admin?.url() };
   return running;
 }
 

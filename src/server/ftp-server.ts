@@ -208,6 +208,22 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   /** Sessions currently open. */
   get sessionCount(): number { return this.open.size; }
 
+  /** close() has begun: no new sessions, running transfers finishing (a load balancer's "draining"). */
+  get isClosing(): boolean { return this.closing; }
+
+  /** Passive data ports listened on now (claimed or waiting for the client's connection). */
+  get passivePortsInUse(): number { return this.context.services.passivePool?.held ?? 0; }
+
+  /** An operator's disconnect (the admin page): the transfer aborted, 421 `text`, closed; false for no such session. */
+  async disconnect(sessionId: string, reason: string, text = 'Disconnected by the administrator'): Promise<boolean> {
+    const session = [...this.open].find(s => s.id === sessionId);
+    if (!session || session.isClosed) return false;
+    await session.transfer?.abort(reason);
+    await session.send(reply(ReplyCode.ServiceNotAvailable, text));
+    session.close(reason, true);
+    return true;
+  }
+
   /** A read-only snapshot of every open session (addresses, user, TLS, the running transfer with its bytes). */
   sessions(): SessionInfo[] {
     return [...this.open].map(s => s.info());

@@ -56,3 +56,5 @@ export type { JsonLoggerOptions, LogLevel, XferLoggerOptions } from './log/index
 export { BandwidthLimiter, parseRate } from './limits/bandwidth.js';
 export type { BandwidthOptions, BandwidthCaps } from './limits/bandwidth.js';
 export type { ProxyProtocolOptions, ProxyProtocolMode } from './proxy/options.js';
+export { AdminServer, resolveAdminOptions, isLoopbackHost, attachMetrics, DEFAULT_ADMIN_PORT } from './admin/index.js';
+export type { AdminOptions, AdminUser, AdminAction, AdminServerExtras, StatusDocument, StatusSession, StatusBan, MinuteTotals, ServerMetrics } from './admin/index.js';

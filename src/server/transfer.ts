@@ -39,6 +39,8 @@ export interface TransferRequest {
   ascii: boolean;
   /** Text of the 150 reply. */
   openingText: string;
+  /** Downloads: the file's size, when known (a status page's progress bar: src/server/admin/). */
+  size?: number;
   /** Text of the 226 reply on success. */
   completeText?: string;
   /** Uploads: a limit on what may be stored (server/quota/upload-guard.ts: quotas, the size of one upload). */
@@ -83,6 +85,8 @@ export interface RunningTransfer {
   readonly offset: number;
   readonly dataMode: 'passive' | 'active';
   readonly startedAt: number;
+  /** The file's size, when the request knew it (TransferRequest.size). */
+  readonly size: number | undefined;
   /** Bytes moved over the data connection so far. */
   readonly bytes: number;
   /** Abort; resolves once the transfer's own final reply (426) has been sent. */
@@ -224,6 +228,7 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
     offset: req.offset,
     dataMode: channel.kind,
     startedAt,
+    size: req.size,
     get bytes() { return pipelineRun?.wireBytes ?? 0; },
     async abort(reason: string) {
       if (abortReason === undefined) {

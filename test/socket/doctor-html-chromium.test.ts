@@ -10,7 +10,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,14 +17,13 @@ import { pathToFileURL } from 'node:url';
 import { MemoryStorage } from '../../src/server/index.js';
 import { startServer } from '../support/server-harness.js';
 import { describeCli, runFtpkit } from '../support/ftpkit-cli.js';
+import { CHROMIUM, NO_CHROMIUM, openPage } from '../support/chromium.js';
 
-const CHROMIUM = process.env.FTPKIT_CHROMIUM ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(p => existsSync(p));
 const HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
 
 test('doctor --html in headless Chromium: grid, evidence on expand, hostile banner as text', {
-  skip: CHROMIUM ? false : 'chromium is not installed (Debian package "chromium", see .ci/run)',
+  skip: CHROMIUM ? false : NO_CHROMIUM,
 }, async t => {
-  const { default: puppeteer } = await import('puppeteer-core');
   const storage = new MemoryStorage();
   storage.writeFile('/hello.txt', 'hello\n');
   const h = await startServer({ storage, options: { greeting: HOSTILE } });
@@ -39,14 +37,7 @@ test('doctor --html in headless Chromium: grid, evidence on expand, hostile bann
   const html = await readFile(file, 'utf8');
   assert.ok(!html.includes(HOSTILE), 'the banner is escaped in the file');
 
-  const browser = await puppeteer.launch({ executablePath: CHROMIUM!, headless: true,
-    // Root in CI: Chromium's sandbox needs an unprivileged user.
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
-  t.after(() => browser.close());
-  const page = await browser.newPage();
-  const fetched: string[] = [];
-  page.on('request', req => { fetched.push(req.url()); });
-  await page.setViewport({ width: 1280, height: 900 });
+  const { page, requested: fetched } = await openPage(t, 1280);
   await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
   const shot = path.join(dir, 'report.png');
   await page.screenshot({ path: shot, fullPage: true });

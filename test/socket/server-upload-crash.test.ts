@@ -11,18 +11,9 @@ import { join } from 'node:path';
 import { RawControl, openPassive } from '../support/server-harness.js';
 import { startServeProcess } from '../support/serve-process.js';
 import { tempDir } from '../support/temp-dir.js';
+import { until } from '../support/until.js';
 
 const OLD = 'OLD CONTENT\n';
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(resolve => setTimeout(resolve, 10));
-  }
-}
 
 test('kill -9 mid-upload: the old file is intact; the next start sweeps the temporary file and logs it', async t => {
   const root = await tempDir(t);

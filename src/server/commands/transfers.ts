@@ -101,7 +101,7 @@ export const transferCommands: CommandModule = {
         }
         const source = await ctx.storage.openRead(path, { start: offset || undefined });
         return {
-          kind: 'transfer', direction: 'download', path, offset, source, ascii: ctx.state.type === 'A',
+          kind: 'transfer', direction: 'download', path, offset, source, ascii: ctx.state.type === 'A', size: info.size,
           openingText: `Opening ${modeName(ctx)} mode data connection for ${path} (${info.size} bytes)`,
         };
       },

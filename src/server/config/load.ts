@@ -125,6 +125,11 @@ function resolvePaths(config: ServeConfig, base: string): ServeConfig {
     if (tls.stateDir !== undefined) tls.stateDir = abs(tls.stateDir);
     out.tls = tls;
   }
+  if (config.admin) {
+    const admin = { ...config.admin };
+    for (const key of ['tokenFile', 'cert', 'key'] as const) if (admin[key] !== undefined) admin[key] = abs(admin[key]);
+    out.admin = admin;
+  }
   return out;
 }
 

@@ -13,6 +13,7 @@ import { parseStoredHash } from '../auth/stored-hash.js';
 import { PERMISSION_NAMES } from '../auth/permissions.js';
 import type { Permission } from '../auth/types.js';
 import { tlsConfigSchema } from '../tls/config.js';
+import { adminConfigSchema } from '../admin/config.js';
 import { parseCidr } from '../../protocol/address-class.js';
 import { DEFAULT_PASSIVE_PORT_RANGE } from '../resolved-options.js';
 import { UPLOAD_MODES, type UploadMode } from '../storage/types.js';
@@ -359,6 +360,8 @@ export const configSections = {
   proxyProtocol: proxyProtocolSchema.optional(),
   /** PostgreSQL for users, bans and quota usage shared by several nodes (owned by src/server/db/config-schema.ts). */
   database: databaseConfigSchema(durationSchema).optional(),
+  /** The status page, /metrics and /health (owned by src/server/admin/config.ts). */
+  admin: adminConfigSchema.optional(),
 };
 
 export const configSchema = z.strictObject(configSections).superRefine((config, ctx) => {

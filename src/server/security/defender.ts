@@ -154,6 +154,22 @@ export class Defender {
     ];
   }
 
+  /**
+   * Ban an address (or a user name) now for `durationMs`, an operator's decision (the admin page): emitted
+   * as a 'ban' like the defender's own, even when the defender's scoring is off. The allow list still wins
+   * at connect. Returns the ban.
+   */
+  ban(kind: 'address' | 'user', key: string, durationMs: number): NewBan {
+    if (kind === 'user' && !this.users) {
+      const { windowMs, banMs, maxBanMs, maxEntries, now } = this.settings;
+      this.users = new ScoreBook({ threshold: Number.POSITIVE_INFINITY, windowMs, banMs, maxBanMs, maxEntries, now });
+    }
+    const book = kind === 'address' ? this.addresses : this.users!;
+    const ban = book.banFor(kind === 'address' ? addressKey(key) : key, durationMs);
+    this.banned(kind, ban, kind === 'address' ? ban.key : '');
+    return ban;
+  }
+
   /** Lift a ban now (an operator's decision). Returns whether there was one. */
   unban(kind: 'address' | 'user', key: string): boolean {
     if (this.shared) {

@@ -117,6 +117,21 @@ export class ScoreBook {
     return true;
   }
 
+  /**
+   * Ban the key now for `durationMs` (an operator's decision), whatever its points; an earlier end of a
+   * ban in force is extended, a later one kept. Counts as one more ban in the key's history.
+   */
+  banFor(key: string, durationMs: number): NewBan {
+    const now = this.options.now();
+    const entry = this.current(key) ?? { events: [], bannedUntil: 0, bans: 0, lastBanEnd: 0 };
+    const score = entry.events.reduce((sum, [, p]) => sum + p, 0);
+    entry.bans++;
+    entry.bannedUntil = Math.max(entry.bannedUntil, now + durationMs);
+    entry.events = [];
+    this.put(key, entry);
+    return { key, until: entry.bannedUntil, durationMs: entry.bannedUntil - now, score, count: entry.bans };
+  }
+
   /** The bans in force: key and end. */
   bans(): Array<{ key: string; until: number }> {
     const out: Array<{ key: string; until: number }> = [];

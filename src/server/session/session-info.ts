@@ -33,6 +33,8 @@ export interface SessionTransferInfo {
   readonly offset: number;
   readonly dataMode: 'passive' | 'active';
   readonly startedAt: Date;
+  /** Downloads: the whole file's size (the transfer ends at size - offset bytes); absent when not known. */
+  readonly size?: number;
 }
 
 export interface SessionInfo {
@@ -76,7 +78,7 @@ export function sessionInfo(
     tls: tlsInfo(state),
     transfer: t && Object.freeze({
       command: transfer.command, direction: t.direction, path: t.path, bytes: t.bytes, offset: t.offset,
-      dataMode: t.dataMode, startedAt: new Date(t.startedAt),
+      dataMode: t.dataMode, startedAt: new Date(t.startedAt), ...(t.size !== undefined ? { size: t.size } : {}),
     }),
   });
 }

@@ -45,6 +45,7 @@ import { reconfigureServer, type ReconfigureResult } from './reconfigure.js';
 import { listenError, passiveRangeWarning, sweepUploadTemps } from './start-up.js';
 import { BandwidthLimiter, type BandwidthOptions } from './limits/bandwidth.js';
 import { UserSessionCount } from './limits/user-sessions.js';
+import { CompressedTransferSlots } from './transfer-modes.js';
 
 /** Extension points (extra commands, NAT resolver, a shared failed-login record); not configuration for users. */
 export interface FtpServerExtensions {
@@ -135,6 +136,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
         commands: table,
         hooks: HookRunner.of(extensions.hooks, extensions.hookTimeoutMs),
         userSessions: new UserSessionCount(this.options.limits),
+        compressedTransfers: new CompressedTransferSlots(this.options.limits),
         // The seam for NAT (src/server/data/passive-address-resolver.ts): what 227 advertises. The NAT resolver
         // (src/server/nat/): fixed / hostname / per-network address, port map, and a 'warning' when a private
         // address would be advertised to a public client. Same result as the default when nothing is configured.

@@ -137,6 +137,17 @@ export interface LimitOptions {
    */
   maxDataSetupsWithoutTransfer?: number;
   /**
+   * MODE Z transfers the server runs at once (deflate costs CPU, docs/server.md#transfer-modes); the next
+   * is refused with 450 before its 150. Default 8; 0: no limit.
+   */
+  maxCompressedTransfers?: number;
+  /**
+   * A MODE Z upload whose data inflates to more than this many times its compressed size (after its first
+   * MiB) is ended with 552 and nothing is kept. Default 0: no ratio bound (the upload size limit and quotas
+   * still count the inflated bytes).
+   */
+  maxInflateRatio?: number;
+  /**
    * Bandwidth caps in bytes per second: `upload`/`download` per session, `user` shared by a user's
    * sessions, `global` for the server, `users` per user name. Default: none. Changed at run time with
    * FtpServer.setBandwidth().

@@ -22,6 +22,7 @@ import type { CommandEventDetail } from '../events.js';
 import type { HookRunner } from '../hooks.js';
 import type { QuotaBook } from '../quota/usage.js';
 import type { UserSessionCount } from '../limits/user-sessions.js';
+import type { CompressedTransferSlots } from '../transfer-modes.js';
 
 /** Argument rule checked by a gate: 'none' refuses an argument, 'required' refuses its absence (501). */
 export type ArgumentRule = 'none' | 'required' | 'optional';
@@ -149,6 +150,8 @@ export interface SessionServices {
   readonly quotas: QuotaBook;
   /** Sessions logged in per user, against limits.maxSessionsPerUser (limits/user-sessions.ts). */
   readonly userSessions: UserSessionCount;
+  /** MODE Z transfers running on the server, against limits.maxCompressedTransfers (transfer-modes.ts). */
+  readonly compressedTransfers?: CompressedTransferSlots;
 }
 
 /** Events a handler may emit; the session fills in its id, the client's address and the user. */

@@ -253,6 +253,8 @@ function limitsToOptions(config: ServeConfig): FtpServerOptions['limits'] {
     commandBurst: limits?.commandBurst,
     commandRateCloseMs: limits?.commandRateClose,
     maxDataSetupsWithoutTransfer: limits?.maxDataSetupsWithoutTransfer,
+    maxCompressedTransfers: limits?.maxCompressedTransfers,
+    maxInflateRatio: limits?.maxInflateRatio,
     bandwidth,
   });
 }

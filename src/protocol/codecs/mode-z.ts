@@ -10,7 +10,7 @@
  *
  * Bounds (docs/architecture.md#bound-every-input): the decoder feeds the inflater at most INFLATE_SLICE
  * compressed bytes at a time and waits for the reader before the next slice, so what one slice can expand
- * to (deflate's ceiling is about 1032:1, so 8 KiB -> ~8.3 MiB) is the most a transfer holds in memory,
+ * to (deflate's ceiling is about 1032:1, so 16 KiB -> ~16.5 MiB) is the most a transfer holds in memory,
  * plus zlib's own state (~44 KiB for a 32 KiB window). `maxRatio` ends a stream whose output exceeds that
  * many times its input (a "bomb": a small upload that would cost far more disk and CPU than its wire
  * size); the receiver's size limits (quota, the upload size limit) apply to the inflated bytes downstream.
@@ -26,7 +26,7 @@ export const MAX_DEFLATE_LEVEL = 9;
 export const DEFAULT_DEFLATE_LEVEL = 6;
 
 /** Compressed bytes handed to the inflater at once: the bound on what one step can expand to. */
-const INFLATE_SLICE = 8 * 1024;
+const INFLATE_SLICE = 16 * 1024;
 /** Output below which the ratio is not judged: a short stream of zeros legitimately has a huge ratio. */
 const RATIO_GRACE_BYTES = 1024 * 1024;
 

@@ -189,6 +189,11 @@ export interface FtpServerOptions {
   limits?: LimitOptions;
   /** Text of the 220 greeting. */
   greeting?: string;
+  /**
+   * Offer MODE Z (deflate, docs/server.md#transfer-modes) in FEAT and accept it. Default true. Some clients
+   * (lftp) switch to MODE Z by themselves when FEAT offers it: on a fast LAN deflate costs more than it saves.
+   */
+  modeZ?: boolean;
   /** FTPS (RFC 4217): certificates, explicit/implicit TLS, TLS policies. Default: no TLS. */
   tls?: FtpServerTlsOptions;
   /**

@@ -55,6 +55,8 @@ export interface ResolvedServerOptions {
     maxInflateRatio: number;
   };
   uploads: { mode: UploadMode; fsync: boolean };
+  /** MODE Z offered and accepted (server/transfer-modes.ts). */
+  modeZ: boolean;
 }
 
 /** A count limit where 0 means "none" (Infinity); throws FtpConfigError naming `limits.<key>`. */
@@ -108,6 +110,7 @@ export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
     host: o.host,
     port: o.port ?? 2121,
     greeting: o.greeting ?? 'ftpkit FTP server ready',
+    modeZ: o.modeZ ?? true,
     passive: { portRange: { min: portRange.min, max: portRange.max }, address: o.passive?.address },
     active: {
       requireSameAddress: active?.requireSameAddress ?? true,

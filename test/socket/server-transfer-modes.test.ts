@@ -89,6 +89,16 @@ test('MODE: S, B and Z are accepted, C gets 504 with a reason, nonsense 501; FEA
   assert.ok(feat.lines.includes(' MODE Z'), feat.text);
 });
 
+test('modeZ: false: FEAT does not offer MODE Z and MODE Z gets 504; MODE B still works', async t => {
+  const { c } = await setup(t, { modeZ: false });
+  const feat = await c.send('FEAT');
+  assert.ok(!feat.lines.includes(' MODE Z'), feat.text);
+  const z = await c.send('MODE Z');
+  assert.equal(z.code, 504);
+  assert.match(z.text, /not enabled/);
+  assert.equal((await c.send('MODE B')).code, 200);
+});
+
 test('OPTS MODE Z LEVEL n: 1-9 accepted, others 501; the level is used for downloads', async t => {
   const { c, root } = await setup(t);
   await writeFile(join(root, 'log.txt'), TEXT);

@@ -236,8 +236,9 @@ export const transferCommands: CommandModule = {
     }),
     command({
       verb: 'MODE', argument: 'required', syntax: modeArgument, help: 'MODE <sp> S | B | Z',
-      feat: ['MODE Z'], opts: (ctx, value) => modeOptions(ctx.state, value),
+      feat: ctx => (ctx.options.modeZ ? ['MODE Z'] : []), opts: (ctx, value) => modeOptions(ctx.state, value),
       handler(ctx, mode) {
+        if (mode === 'Z' && !ctx.options.modeZ) return reply(ReplyCode.ParameterNotImplemented, 'MODE Z is not enabled on this server');
         ctx.state.mode = mode;
         return reply(ReplyCode.Ok, `Mode set to ${mode}`);
       },

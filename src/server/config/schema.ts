@@ -310,6 +310,8 @@ export const configSections = {
   host: nonEmpty.optional(),
   port: portSchema.optional(),
   greeting: z.string().regex(/^[^\r\n\0]*$/, { error: 'must be one line' }).optional(),
+  /** Offer MODE Z (deflate) in FEAT and accept it. Default true. */
+  modeZ: z.boolean().optional(),
   passive: passiveSchema.optional(),
   active: activeSchema.optional(),
   timeouts: timeoutsSchema.optional(),

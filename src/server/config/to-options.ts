@@ -167,6 +167,7 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     host: config.host,
     port: config.port,
     greeting: config.greeting,
+    modeZ: config.modeZ,
     authenticator: authenticators.length === 1 ? authenticators[0]! : new CompositeAuthenticator(authenticators),
     passive: config.passive && {
       portRange: config.passive.ports,

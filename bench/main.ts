@@ -2,7 +2,8 @@
  * `npm run bench` (quick), `npm run bench -- --full`, `--smoke`: ftpkit against vsftpd, pure-ftpd,
  * proftpd, pyftpdlib and ftp-srv on loopback, and ftpkit's client against curl, lftp and basic-ftp.
  * Writes bench/RESULTS.md. How it measures: docs/bench.md. `npm run bench -- --fuzz ...` and `-- --soak ...`
- * run bench/fuzz-run.ts and bench/soak.ts instead (also `npm run bench:fuzz`, `npm run bench:soak`).
+ * run bench/fuzz-run.ts and bench/soak.ts instead (also `npm run bench:fuzz`, `npm run bench:soak`); `-- --modes ...`
+ * runs bench/modes-run.ts (MODE Z vs S, issue 15).
  *
  * The unpacked peers (pure-ftpd, proftpd) come from `bash .ci/run deps`; when they are missing and we are
  * root, it is run first (bounded), because the harness locates the peers when it is imported.
@@ -33,6 +34,7 @@ async function main(): Promise<number> {
   const [first, ...rest] = process.argv.slice(2);
   if (first === '--fuzz') return (await import('./fuzz-run.js')).fuzzRun(rest);
   if (first === '--soak') return (await import('./soak.js')).soakRun(rest);
+  if (first === '--modes') return (await import('./modes-run.js')).modesRun(rest);
   const o = parseOptions(process.argv.slice(2));
   if (!existsSync(path.join(repo, 'dist/cli/main.js'))) throw new Error('dist/cli/main.js is missing: run `npm run build` first');
   ensurePeers(o.servers ?? MODES[o.mode].servers);

@@ -131,6 +131,23 @@ export class FtpTlsError extends FtpError {
   }
 }
 
+/** Which transmission-mode codec found the data stream broken (RFC 959 s3.4), and how. */
+export type StreamCodecFailure =
+  | 'corrupt'     // bytes that are not valid deflate data, or a block header that makes no sense
+  | 'truncated'   // the data connection ended before the end of the compressed stream or the EOF block
+  | 'too-large';  // inflating would exceed the receiver's bound (limits.maxInflateRatio)
+
+/** The peer's MODE Z (deflate) or MODE B (block) data stream could not be decoded. */
+export class FtpStreamCodecError extends FtpProtocolError {
+  readonly codec: 'deflate' | 'block';
+  readonly failure: StreamCodecFailure;
+  constructor(codec: 'deflate' | 'block', failure: StreamCodecFailure, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.codec = codec;
+    this.failure = failure;
+  }
+}
+
 export class FtpUsageError extends FtpError {
   constructor(message: string, options?: { cause?: unknown }) { super('ERR_FTP_USAGE', message, options); }
 }

@@ -11,6 +11,7 @@ import type { FileEntry } from '../protocol/listing-types.js';
 import { maskOutgoingCommand } from '../protocol/masking.js';
 import type { ClientFlags } from './client-options.js';
 import { humanBytes } from './client-output.js';
+import { modeFields, sizeAndWire } from './client-transfer-mode.js';
 import { exitCodeFor, ExitCode } from './exit-codes.js';
 import { isFtpUrl, parseFtpUrl, remoteBaseName, type FtpUrl } from './url.js';
 import { runWithClient, type Io, type RunContext } from './client-run.js';
@@ -112,8 +113,8 @@ export async function get(io: Io, urlText: string, local: string | undefined, fl
     else if (/[\\/]$/.test(dest)) throw new FtpUsageError(`${dest}: no such local folder`);
     else if (!await isDirectory(path.dirname(path.resolve(dest)))) throw new FtpUsageError(`${path.dirname(dest)}: no such local folder`);
     const r = await ctx.client.download(ctx.url.path, dest, { resume: !!flags.resume });
-    ctx.say(`${ctx.url.path} -> ${dest}: ${humanBytes(r.bytes)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}`);
-    return { bytes: r.bytes, startOffset: r.startOffset, destination: dest, mode: r.mode };
+    ctx.say(`${ctx.url.path} -> ${dest}: ${sizeAndWire(r)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}`);
+    return { bytes: r.bytes, startOffset: r.startOffset, destination: dest, mode: r.mode, ...modeFields(r) };
   });
 }
 
@@ -135,8 +136,8 @@ export async function put(io: Io, local: string, urlText: string, flags: TreeFla
     }
     const source = local === '-' ? process.stdin : local;
     const r = await ctx.client.upload(source, remote, { resume: !!flags.resume, append: !!flags.append });
-    ctx.say(`${local} -> ${remote}: ${humanBytes(r.bytes)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}`);
-    return { bytes: r.bytes, startOffset: r.startOffset, remotePath: remote, mode: r.mode };
+    ctx.say(`${local} -> ${remote}: ${sizeAndWire(r)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}`);
+    return { bytes: r.bytes, startOffset: r.startOffset, remotePath: remote, mode: r.mode, ...modeFields(r) };
   });
 }
 

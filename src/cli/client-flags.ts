@@ -53,6 +53,8 @@ function addDataFlags(cmd: Command): void {
     .addOption(new Option('--pasv-host <policy>', 'address for PASV data connections: the control host\'s (default), the reply\'s, or auto (the reply\'s unless unroutable)')
       .choices(['reply', 'control', 'auto']))
     .option('--fallback', 'if the data connection fails, retry once in the other mode')
+    .option('--mode <S|Z|B|auto>', 'transmission mode: S stream (default), Z deflate, B block, auto (Z when the server offers it)')
+    .option('--compress', 'MODE Z: deflate the data connection (same as --mode Z)')
     .option('--speed-limit <bytes>', 'fail a transfer slower than this many bytes/s over --speed-time (0: off; without either flag: 10 B/s over 60 s)')
     .option('--speed-time <seconds>', 'the window for --speed-limit in seconds (30 when only --speed-limit is given; given alone, the limit is 1 B/s)');
 }

@@ -7,7 +7,7 @@
  */
 import { isIP } from 'node:net';
 import { FtpUsageError } from '../errors.js';
-import type { ClientSettings, FtpClientOptions } from '../client/options.js';
+import type { ClientSettings, FtpClientOptions, TransferModeChoice } from '../client/options.js';
 import { normalizePin } from '../net/tls-pin.js';
 import { findNetrcEntry, readNetrc, type NetrcEntry } from './netrc.js';
 import type { FtpUrl } from './url.js';
@@ -27,6 +27,9 @@ export interface ClientFlags {
   eprt?: boolean;
   pasvHost?: string;
   fallback?: boolean;
+  /** --mode S|Z|B|auto and --compress (= --mode Z): the transmission mode (client/transfer-mode.ts). */
+  mode?: string;
+  compress?: boolean;
   ascii?: boolean;
   binary?: boolean;
   connectTimeout?: string;
@@ -94,6 +97,8 @@ export function applyFlags(base: ClientSettings, flags: ClientFlags): ClientSett
   if (flags.portAddress !== undefined) (data.active ??= {}).advertiseAddress = ipFlag('--port-address', flags.portAddress);
   if (flags.bindAddress !== undefined) (data.active ??= {}).bindAddress = ipFlag('--bind-address', flags.bindAddress);
   if (flags.fallback) data.fallback = true;
+  if (flags.mode !== undefined) out.transferMode = transferModeFlag(flags.mode);
+  if (flags.compress) out.transferMode = 'Z';
   if (flags.ascii) out.transferType = 'ascii';
   if (flags.binary) out.transferType = 'binary';
   // TLS flags (the FTPS engineer makes the client honour them): explicit TLS via AUTH (RFC 4217 s4).
@@ -191,4 +196,12 @@ export async function buildClientOptions(url: FtpUrl, flags: ClientFlags, src: O
   if (creds.password !== undefined) options.password = creds.password;
   else if (creds.source === 'none') options.password = '';
   return { options, credentialSource: creds.source };
+}
+
+/** --mode: S, Z, B (RFC 959 s3.4, MODE Z deflate) or auto (Z when the server offers it), any case. */
+function transferModeFlag(value: string): TransferModeChoice {
+  const v = value.trim();
+  const mode = v.toLowerCase() === 'auto' ? 'auto' : v.toUpperCase();
+  if (mode !== 'S' && mode !== 'Z' && mode !== 'B' && mode !== 'auto') throw new FtpUsageError(`--mode must be S, Z, B or auto, got ${value}`);
+  return mode;
 }

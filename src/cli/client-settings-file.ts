@@ -17,6 +17,7 @@ const portRange = z.object({ min: z.number().int().min(1).max(65535), max: z.num
 const settingsSchema = z.looseObject({
   secure: z.enum(['none', 'explicit', 'implicit']).optional(),
   transferType: z.enum(['binary', 'ascii']).optional(),
+  transferMode: z.enum(['S', 'Z', 'B', 'auto']).optional(),
   tls: z.looseObject({
     authCommand: z.enum(['TLS', 'SSL']).optional(),
     protectData: z.boolean().optional(),

@@ -13,6 +13,8 @@ import { localSize, openLocalSink, openLocalSource, type LocalSink } from './loc
 import { assertResumable, inspectLocalTarget, type LocalTarget } from './local-target.js';
 import { readSize } from './remote-ops.js';
 import { runTransfer } from './run-transfer.js';
+import type { TransferModeChoice } from './options.js';
+import type { WireMode } from './transfer-mode.js';
 import type { ClientSession } from './session.js';
 
 export type TransferType = 'binary' | 'ascii';
@@ -29,6 +31,8 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** End a destination stream when the transfer ends (default true). */
   end?: boolean;
+  /** MODE S/Z/B or 'auto' (client/transfer-mode.ts); default the connection's transferMode, else S. */
+  mode?: TransferModeChoice;
   /**
    * The remote file's size when the caller already knows it (a listing, as mirror does): progress and
    * resume use it instead of asking SIZE, one round trip less per file.
@@ -39,6 +43,8 @@ export interface DownloadOptions {
 export interface UploadOptions {
   /** APPE instead of STOR. */
   append?: boolean;
+  /** MODE S/Z/B or 'auto' (client/transfer-mode.ts); default the connection's transferMode, else S. */
+  mode?: TransferModeChoice;
   /** REST with this offset before STOR; the source must already be positioned (a path is read from here). */
   startAt?: number;
   /** Continue a partial remote file: SIZE, then APPE the rest of the local file (source must be a path). */
@@ -56,6 +62,10 @@ export interface TransferResult {
   reply?: FtpResponse;
   /** The data-connection mode that carried it. */
   mode?: DataMode;
+  /** Bytes of the file in this call (`bytes` counts the wire: they differ in TYPE A and MODE Z/B). */
+  fileBytes?: number;
+  /** The transmission mode it ran in (S, Z or B). */
+  transferMode?: WireMode;
 }
 
 export async function downloadFile(session: ClientSession, remotePath: string, destination: string | Writable,
@@ -87,12 +97,12 @@ export async function downloadFile(session: ClientSession, remotePath: string, d
   const sink = local ? local.stream : destination as Writable;
   const progress = new ProgressTracker(e => session.events.progress(e), { direction: 'download', path: remotePath, startOffset: startAt, total });
   try {
-    const { reply, bytes, mode } = await runTransfer(session, () => ({
+    const { reply, bytes, mode, fileBytes, transferMode } = await runTransfer(session, () => ({
       command: `RETR ${remotePath}`, direction: 'download', restAt: startAt, sink, endSink: local ? true : opts.end ?? true,
-      ascii: type === 'ascii', progress,
+      ascii: type === 'ascii', progress, mode: opts.mode,
     }), remotePath, opts.signal);
     await local?.commit();
-    return { bytes, startOffset: startAt, reply, mode };
+    return { bytes, startOffset: startAt, reply, mode, fileBytes, transferMode };
   } catch (e) {
     await local?.discard();
     throw e;
@@ -144,16 +154,16 @@ export async function uploadFile(session: ClientSession, source: string | Readab
   const progress = new ProgressTracker(e => session.events.progress(e), { direction: 'upload', path: remotePath, startOffset: startAt, total });
   let opened: Readable | undefined;
   try {
-    const { reply, bytes, mode } = await runTransfer(session, async () => {
+    const { reply, bytes, mode, fileBytes, transferMode } = await runTransfer(session, async () => {
       // A retry (fallback) reopens a local file; a caller's stream was not consumed by the failed attempt.
       if (typeof source === 'string') opened?.destroy();
       opened = typeof source === 'string' ? await openLocalSource(source, startAt) : source;
       return {
         command: `${append ? 'APPE' : 'STOR'} ${remotePath}`, direction: 'upload' as const,
-        restAt: append ? undefined : startAt, source: opened, ascii: type === 'ascii', progress,
+        restAt: append ? undefined : startAt, source: opened, ascii: type === 'ascii', progress, mode: opts.mode,
       };
     }, remotePath, opts.signal);
-    return { bytes, startOffset: startAt, reply, mode };
+    return { bytes, startOffset: startAt, reply, mode, fileBytes, transferMode };
   } finally {
     if (typeof source === 'string') opened?.destroy();
   }

@@ -108,7 +108,12 @@ export interface ClientSettings {
   data?: DataConnectionSettings;
   /** Transfer type default: 'binary' (TYPE I) or 'ascii' (TYPE A). */
   transferType?: 'binary' | 'ascii';
+  /** Transmission mode default (client/transfer-mode.ts): 'S' (default), 'Z' deflate, 'B' block, 'auto' (Z when offered). */
+  transferMode?: TransferModeChoice;
 }
+
+/** MODE S stream, Z deflate, B block (RFC 959 s3.4), or 'auto': Z when the server's FEAT offers it. */
+export type TransferModeChoice = 'S' | 'Z' | 'B' | 'auto';
 
 export interface FtpClientOptions extends ClientSettings {
   /** Seam for tests and embedding: how TCP sockets are opened (default: src/net/connect.ts). Not JSON. */

@@ -8,11 +8,16 @@ import type { FtpResponse } from '../protocol/reply-parser.js';
 import { isDataConnectionFailure, type DataMode } from './data-channel.js';
 import type { ClientSession } from './session.js';
 import { Transfer, type TransferSpec } from './transfer.js';
+import type { WireMode } from './transfer-mode.js';
 
 export interface TransferOutcome {
   reply: FtpResponse;
   bytes: number;
   mode: DataMode;
+  /** Bytes of the file (differs from `bytes`, the wire's, in TYPE A and MODE Z/B). */
+  fileBytes: number;
+  /** The MODE it ran in (S, Z or B). */
+  transferMode: WireMode;
 }
 
 /** Run one transfer; `makeSpec` is called again for the retry (an upload reopens its source). */
@@ -40,7 +45,7 @@ async function runOnce(session: ClientSession, t: Transfer, signal: AbortSignal 
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const reply = await t.run();
-    return { reply, bytes: t.bytes, mode: t.mode };
+    return { reply, bytes: t.bytes, mode: t.mode, fileBytes: t.fileBytes, transferMode: t.wireMode };
   } catch (e) {
     if (session.lifetime.aborted && !(e instanceof FtpClosedError)) {
       throw new FtpClosedError('the client was destroyed', { cause: e });

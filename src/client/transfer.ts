@@ -29,6 +29,8 @@ import { prepareData, type DataMode, type PreparedData } from './data-channel.js
 import type { ProgressTracker } from './progress.js';
 import type { ClientSession } from './session.js';
 import { TransferClocks } from './transfer-clocks.js';
+import { enterTransferMode, pipelineModeOf, reportWireBytes, type WireMode } from './transfer-mode.js';
+import type { TransferModeChoice } from './options.js';
 
 export interface TransferSpec {
   /** The transfer command line, e.g. "RETR /a/b.bin". */
@@ -44,6 +46,8 @@ export interface TransferSpec {
   source?: Readable;
   /** TYPE A: convert line ends (RFC 959 s3.1.1.1). */
   ascii?: boolean;
+  /** MODE for this transfer (client/transfer-mode.ts); default the connection's transferMode option, else S. */
+  mode?: TransferModeChoice;
   progress?: ProgressTracker;
 }
 
@@ -89,6 +93,10 @@ export class Transfer {
   readonly promise: Promise<FtpResponse>;
   /** Bytes moved on the data connection (before TYPE A conversion on downloads). */
   bytes = 0;
+  /** Bytes of the file (after TYPE A and MODE Z/B decoding on downloads, before encoding on uploads). */
+  fileBytes = 0;
+  /** The MODE the transfer ran in (set before the transfer command). */
+  wireMode: WireMode = 'S';
 
   constructor(private readonly session: ClientSession, readonly mode: DataMode, private readonly spec: TransferSpec) {
     this.control = session.control;
@@ -145,6 +153,7 @@ export class Transfer {
     }
     try {
       if (this.failure) throw this.failure; // abort() or the maximum time came while the data connection opened
+      this.wireMode = await enterTransferMode(session, spec.mode);
       if (spec.restAt !== undefined && spec.restAt > 0) {
         const r = await session.command(`REST ${spec.restAt}`);
         if (r.code !== ReplyCode.PendingFurtherInformation) throw new FtpReplyError(r.code, r.message, `REST ${spec.restAt}`);
@@ -267,7 +276,8 @@ export class Transfer {
       // pass 100%); this.bytes, the stall watch and the idle deadline count the wire.
       const common = { wire: sock, type: spec.ascii ? 'ascii' as const : 'binary' as const,
         idleTimeoutMs: this.clocks.limits.dataMs, endpoint: this.data?.description,
-        onWireBytes: (n: number) => { this.bytes += n; }, onLocalBytes: (n: number) => spec.progress?.add(n) };
+        onWireBytes: (n: number) => { this.bytes += n; }, onLocalBytes: (n: number) => { this.fileBytes += n; spec.progress?.add(n); },
+        mode: pipelineModeOf(this.wireMode), startOffset: spec.restAt ?? 0 };
       const run = runDataPipeline(spec.direction === 'upload'
         ? { direction: 'send', source: spec.source!, ...common }
         : { direction: 'receive', sink: spec.sink!, endSink: spec.endSink ?? true, ...common });
@@ -279,6 +289,7 @@ export class Transfer {
       }
       this.clocks.stopDataClocks();
       this.dataDone = true;
+      reportWireBytes(this.session, this.wireMode, maskOutgoingCommand(spec.command), this.fileBytes, this.bytes);
       if (!this.final) this.armFinalTimer('the final reply after the data connection closed');
       this.settle();
     } catch (e) {

@@ -12,8 +12,13 @@
  *   send:    local source -> [local meter -> TYPE A encoder] -> wire writer (counts the wire)
  *   receive: wire -> wire meter -> [TYPE A decoder -> local meter] -> local sink (or a forwarder, end: false)
  * The bracketed stages exist only in TYPE A (RFC 959 s3.1.1.1); in TYPE I the local side counts the same
- * bytes as the wire. MODE B and MODE Z codecs will sit next to the TYPE A codec, a rate limit next to
- * the wire meter.
+ * bytes as the wire. A rate limit sits next to the wire meter.
+ *
+ * MODE Z (deflate) and MODE B (block) add their codec at the wire's side of the TYPE A codec
+ * (protocol/codecs/mode-z.ts, mode-b.ts): send: ... -> [TYPE A encoder] -> deflate | block encoder -> wire
+ * writer; receive: wire meter -> inflate | block decoder -> [TYPE A decoder] -> local meter -> sink. Those
+ * modes always take the stages (the local meter counts the file's bytes, the wire meter the coded ones);
+ * their decoders fail with FtpStreamCodecError, a failure of the 'wire' end (the peer's data is bad).
  *
  * TYPE I, the hot path, takes no stages at all (net/data-direct.ts): a file source with a block reader
  * (net/block-source.ts) is read into two reused 1 MiB blocks with read-ahead, and received bytes are
@@ -26,6 +31,7 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FtpAbortedError } from '../errors.js';
 import { TypeADecoder, TypeAEncoder } from '../protocol/codecs/type-a.js';
+import { modeDecoder, modeEncoder, type ModeCodecOptions } from './data-modes.js';
 import { blockReaderOf, blockWriterOf } from './block-source.js';
 import { networkError } from './connect.js';
 import { receiveDirect, sendBlocks, type DirectHooks } from './data-direct.js';
@@ -35,12 +41,12 @@ import { wireBlocksOf } from './wire-blocks.js';
 
 /** Representation type (RFC 959 s3.1.1): TYPE I (image, the bytes as they are) or TYPE A (line ends converted). */
 export type DataType = 'binary' | 'ascii';
-/** Transmission mode (RFC 959 s3.4): MODE S only, for now. */
-export type DataMode = 'stream';
+/** Transmission mode (RFC 959 s3.4): MODE S (stream), MODE Z (deflate), MODE B (block). */
+export type DataMode = 'stream' | 'deflate' | 'block';
 /** Which end made the transfer fail first. */
 export type FailedEnd = 'wire' | 'local' | 'idle' | 'aborted';
 
-interface CommonOptions {
+interface CommonOptions extends ModeCodecOptions {
   /** The data connection, connected (and TLS-wrapped under PROT P). Destroyed when the pipeline fails. */
   wire: Duplex;
   /** Default 'binary'. */
@@ -138,12 +144,14 @@ class DataPipelineRun implements DataPipeline {
   }
 
   private get ascii(): boolean { return this.options.type === 'ascii'; }
+  /** The local bytes differ from the wire's (TYPE A, or a MODE Z/B codec): two meters, no direct path. */
+  private get transformed(): boolean { return this.ascii || (this.options.mode ?? 'stream') !== 'stream'; }
 
   private countWire = (bytes: number): void => {
     this.wireBytes += bytes;
     this.idleTimer?.refresh();
     this.options.onWireBytes?.(bytes);
-    if (!this.ascii) this.countLocal(bytes);
+    if (!this.transformed) this.countLocal(bytes);
   };
 
   private countLocal = (bytes: number): void => {
@@ -210,7 +218,7 @@ class DataPipelineRun implements DataPipeline {
   /** The TYPE I path without stages (net/data-direct.ts), when it applies. */
   private directPath(): (() => Promise<void>) | undefined {
     const { options } = this;
-    if (this.ascii) return undefined;
+    if (this.transformed) return undefined;
     const hooks: DirectHooks = { count: this.countWire, fail: (end, err) => this.noteFailure(end, err), stopped: this.stopped, admit: this.admitLocal };
     if (this.throttle) hooks.throttle = this.throttle;
     if (options.direction === 'receive') {
@@ -238,17 +246,20 @@ class DataPipelineRun implements DataPipeline {
   private stages(): Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> {
     const { options } = this;
     const capped = this.throttle ? [new ThrottleStage(this.throttle)] : [];
+    const coded = options.mode === 'deflate' || options.mode === 'block';
     if (options.direction === 'send') {
       const toWire = this.toWire = new WireWriter(options.wire, this.countWire);
-      return this.ascii
-        ? [options.source, new ByteMeter(this.countLocal), new TypeAEncoder(), ...capped, toWire]
-        : [options.source, ...capped, toWire];
+      if (!this.transformed) return [options.source, ...capped, toWire];
+      const typeA = this.ascii ? [new TypeAEncoder()] : [];
+      const encoder = coded ? [modeEncoder(options.mode as 'deflate' | 'block', options, this.ascii)] : [];
+      return [options.source, new ByteMeter(this.countLocal), ...typeA, ...encoder, ...capped, toWire];
     }
     const sink = options.endSink ?? true ? options.sink : (this.forwarder = new StreamForwarder(options.sink));
     const fromWire = new ByteMeter(this.countWire);
-    return this.ascii
-      ? [options.wire, fromWire, ...capped, new TypeADecoder(), new ByteMeter(b => this.admitLocal(b) ?? this.countLocal(b)), sink]
-      : [options.wire, fromWire, ...capped, sink];
+    if (!this.transformed) return [options.wire, fromWire, ...capped, sink];
+    const decoder = coded ? [modeDecoder(options.mode as 'deflate' | 'block', options, this.ascii)] : [];
+    const typeA = this.ascii ? [new TypeADecoder()] : [];
+    return [options.wire, fromWire, ...capped, ...decoder, ...typeA, new ByteMeter(b => this.admitLocal(b) ?? this.countLocal(b)), sink];
   }
 
   /**

@@ -48,6 +48,7 @@ import { BandwidthLimiter, type BandwidthOptions } from './limits/bandwidth.js';
 import { UserSessionCount } from './limits/user-sessions.js';
 import { acceptThroughProxy, ProxyGate, type ClientEndpoints } from './proxy/gate.js';
 import { resolveProxyProtocol } from './proxy/options.js';
+import { CompressedTransferSlots } from './transfer-modes.js';
 
 /** Extension points (extra commands, NAT resolver, a shared failed-login record); not configuration for users. */
 export interface FtpServerExtensions {
@@ -146,6 +147,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
         hooks: HookRunner.of(extensions.hooks, extensions.hookTimeoutMs),
         userSessions: new UserSessionCount(this.options.limits),
         proxyGate: this.proxyGate,
+        compressedTransfers: new CompressedTransferSlots(this.options.limits),
         // The seam for NAT (src/server/data/passive-address-resolver.ts): what 227 advertises. The NAT resolver
         // (src/server/nat/): fixed / hostname / per-network address, port map, and a 'warning' when a private
         // address would be advertised to a public client. Same result as the default when nothing is configured.

@@ -138,6 +138,17 @@ export interface LimitOptions {
    */
   maxDataSetupsWithoutTransfer?: number;
   /**
+   * MODE Z transfers the server runs at once (deflate costs CPU, docs/server.md#transfer-modes); the next
+   * is refused with 450 before its 150. Default 8; 0: no limit.
+   */
+  maxCompressedTransfers?: number;
+  /**
+   * A MODE Z upload whose data inflates to more than this many times its compressed size (after its first
+   * MiB) is ended with 552 and nothing is kept. Default 0: no ratio bound (the upload size limit and quotas
+   * still count the inflated bytes).
+   */
+  maxInflateRatio?: number;
+  /**
    * Bandwidth caps in bytes per second: `upload`/`download` per session, `user` shared by a user's
    * sessions, `global` for the server, `users` per user name. Default: none. Changed at run time with
    * FtpServer.setBandwidth().
@@ -179,6 +190,11 @@ export interface FtpServerOptions {
   limits?: LimitOptions;
   /** Text of the 220 greeting. */
   greeting?: string;
+  /**
+   * Offer MODE Z (deflate, docs/server.md#transfer-modes) in FEAT and accept it. Default true. Some clients
+   * (lftp) switch to MODE Z by themselves when FEAT offers it: on a fast LAN deflate costs more than it saves.
+   */
+  modeZ?: boolean;
   /** FTPS (RFC 4217): certificates, explicit/implicit TLS, TLS policies. Default: no TLS. */
   tls?: FtpServerTlsOptions;
   /**

@@ -108,6 +108,7 @@ export async function reconfigureServer(target: ReconfigureTarget, next: Partial
   const samePool = live.passive.portRange.min === resolved.passive.portRange.min && live.passive.portRange.max === resolved.passive.portRange.max
     && live.timeouts.passiveReclaimMs === resolved.timeouts.passiveReclaimMs;
   live.greeting = resolved.greeting;
+  live.modeZ = resolved.modeZ;
   Object.assign(live.active, resolved.active);
   Object.assign(live.timeouts, resolved.timeouts);
   Object.assign(live.limits, resolved.limits);

@@ -49,8 +49,14 @@ export interface ResolvedServerOptions {
     commandRateCloseMs: number;
     /** Infinity: no limit. */
     maxDataSetupsWithoutTransfer: number;
+    /** Infinity: no limit. */
+    maxCompressedTransfers: number;
+    /** 0: no ratio bound. */
+    maxInflateRatio: number;
   };
   uploads: { mode: UploadMode; fsync: boolean };
+  /** MODE Z offered and accepted (server/transfer-modes.ts). */
+  modeZ: boolean;
 }
 
 /** A count limit where 0 means "none" (Infinity); throws FtpConfigError naming `limits.<key>`. */
@@ -58,6 +64,13 @@ function countLimit(key: string, value: number | undefined, fallback: number): n
   const v = value ?? fallback;
   if ((!Number.isInteger(v) && v !== Infinity) || v < 0) throw new FtpConfigError(`limits.${key}`, 'must be an integer >= 0 (0: no limit)');
   return v === 0 ? Infinity : v;
+}
+
+/** limits.maxInflateRatio: 0 (none) or a ratio of at least 2. */
+function ratioLimit(value: number | undefined): number {
+  const v = value ?? 0;
+  if (!Number.isFinite(v) || (v !== 0 && v < 2)) throw new FtpConfigError('limits.maxInflateRatio', 'must be 0 (no bound) or a number >= 2');
+  return v;
 }
 
 /** Default command rate: far above what a mirror of small files sends, far below a flood of NOOPs. */
@@ -97,6 +110,7 @@ export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
     host: o.host,
     port: o.port ?? 2121,
     greeting: o.greeting ?? 'ftpkit FTP server ready',
+    modeZ: o.modeZ ?? true,
     passive: { portRange: { min: portRange.min, max: portRange.max }, address: o.passive?.address },
     active: {
       requireSameAddress: active?.requireSameAddress ?? true,
@@ -127,6 +141,8 @@ export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
       commandBurst,
       commandRateCloseMs: o.limits?.commandRateCloseMs ?? 10_000,
       maxDataSetupsWithoutTransfer: countLimit('maxDataSetupsWithoutTransfer', o.limits?.maxDataSetupsWithoutTransfer, 50),
+      maxCompressedTransfers: countLimit('maxCompressedTransfers', o.limits?.maxCompressedTransfers, 8),
+      maxInflateRatio: ratioLimit(o.limits?.maxInflateRatio),
     },
     uploads: { mode: uploadMode, fsync: o.uploads?.fsync ?? true },
   };

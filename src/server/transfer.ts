@@ -22,6 +22,7 @@ import type { DataChannel } from './data/data-channel.js';
 import type { TransferEvent, TransferFailedEvent } from './events.js';
 import { storageErrorReply } from './storage-replies.js';
 import type { TransferThrottle } from './limits/bandwidth.js';
+import { codecFailureReply, compressedBusyReply, modeCodecOptions, pipelineMode, type TransferModeSettings } from './transfer-modes.js';
 
 /** A transfer to run over the session's data channel; the session sends 150, moves the data, then 226. */
 export interface TransferRequest {
@@ -77,6 +78,13 @@ export interface TransferHost {
   reportError(err: unknown): void;
   /** The bandwidth caps of an upload or download (limits/bandwidth.ts); released when the transfer ends. */
   throttle?(direction: 'upload' | 'download'): TransferThrottle;
+  /** The session's MODE (and MODE Z level) for this transfer (transfer-modes.ts). Absent: stream. */
+  modeSettings?(): TransferModeSettings;
+  /**
+   * A slot for a MODE Z transfer (limits.maxCompressedTransfers), released when it ends; undefined when
+   * the server runs its maximum already: the transfer is refused with 450 before its 150.
+   */
+  compressedSlot?(): (() => void) | undefined;
 }
 
 export interface RunningTransfer {
@@ -118,6 +126,8 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
   req.source?.on('error', ignoreLateError);
   req.sink?.on('error', ignoreLateError);
   let throttle: TransferThrottle | undefined;
+  const modeSettings: TransferModeSettings = host.modeSettings?.() ?? { mode: 'S', deflateLevel: 6 };
+  let releaseCompressed: (() => void) | undefined;
 
   /**
    * Destroy the storage streams and wait (bounded) until the sink has closed: an upload's cleanup (an atomic
@@ -151,6 +161,14 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
   };
 
   const run = async (): Promise<Reply> => {
+    if (modeSettings.mode === 'Z' && host.compressedSlot) {
+      releaseCompressed = host.compressedSlot();
+      if (!releaseCompressed) {
+        channel.discard();
+        await destroyStorage();
+        return fail('too many compressed transfers', compressedBusyReply());
+      }
+    }
     await host.send(reply(ReplyCode.FileStatusOk, req.openingText));
     let socket: Duplex;
     try {
@@ -173,7 +191,8 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
     // Listings are not capped (proftpd's TransferRate and vsftpd's rates cap file transfers too).
     throttle = req.direction === 'list' ? undefined : host.throttle?.(req.direction);
     const common = { wire: socket, type: req.ascii ? 'ascii' as const : 'binary' as const,
-      idleTimeoutMs: host.options.timeouts.dataIdleMs, signal: controller.signal, ...(throttle ? { throttle } : {}) };
+      idleTimeoutMs: host.options.timeouts.dataIdleMs, signal: controller.signal, ...(throttle ? { throttle } : {}),
+      mode: pipelineMode(modeSettings.mode), ...modeCodecOptions(modeSettings, req.offset, host.options.limits, r => void host.send(r)) };
     const data = runDataPipeline(req.direction === 'upload'
       ? { direction: 'receive', sink: req.sink as Writable, admit: req.limit && (n => req.limit!.admit(n)), ...common }
       : { direction: 'send', source: req.source as Readable, ...common });
@@ -186,6 +205,8 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
       socket.destroy();
       await destroyStorage();
       if (abortReason !== undefined) return fail(abortReason, reply(ReplyCode.ConnectionClosedTransferAborted, 'Transfer aborted'));
+      const codecReply = codecFailureReply(err);
+      if (codecReply) return fail(`${(err as Error).message}`, codecReply);
       if (data.failedEnd === 'idle') return fail('data connection idle timeout', reply(ReplyCode.ConnectionClosedTransferAborted, 'Data connection timed out; transfer aborted'));
       if (data.failedEnd === 'local') {
         // Raw OS text stays in the event (for the operator), never on the wire.
@@ -218,6 +239,7 @@ export function runTransfer(host: TransferHost, req: TransferRequest, channel: D
       await req.limit.settle({ ok, bytes: pipelineRun?.localBytes ?? 0 });
     }
     throttle?.release();
+    releaseCompressed?.();
     await host.send(final);
     return final;
   })();

@@ -57,7 +57,7 @@ for (const family of [4, 6] as const) {
       const r = await runLftp([lftpOpen(tgt), ...commands], {
         timeoutMs: 120000, wrap: tgt.wrap, ...opts,
         // Plain FTP here: TLS interop is tested with the FTPS feature.
-        settings: { 'ftp:ssl-allow': false, ...(opts.settings ?? {}) },
+        settings: { 'ftp:ssl-allow': false, 'ftp:use-mode-z': false, ...(opts.settings ?? {}) },
       });
       if (r.code !== 0) assert.fail(`lftp failed: ${describeRun(r)}\n${await tgt.logs()}`);
       return r;

@@ -65,7 +65,7 @@ for (const host of ['127.0.0.1', '::1']) {
     const { h } = await setup(t, { host });
     const c = await login(t, h);
     assert.deepEqual(await codes(c, ['TYPE A', 'TYPE I', 'type l 8', 'TYPE A N', 'TYPE E', 'TYPE A T']), [200, 200, 200, 200, 504, 504]);
-    assert.deepEqual(await codes(c, ['MODE S', 'MODE B', 'MODE Z', 'STRU F', 'STRU R', 'STRU P']), [200, 504, 504, 200, 504, 504]);
+    assert.deepEqual(await codes(c, ['MODE S', 'MODE B', 'MODE Z', 'MODE C', 'MODE S', 'STRU F', 'STRU R', 'STRU P']), [200, 200, 200, 504, 200, 200, 504, 504]);
   });
 
   test(`[${host}] directories: MKD/PWD quoting, CWD/CDUP, RMD, X-aliases, 550s`, async t => {

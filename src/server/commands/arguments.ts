@@ -96,12 +96,12 @@ export const typeArgument: ArgumentSyntax<TransferType> = {
   },
 };
 
-/** MODE (RFC 959 s3.4): S; B, C and Z are known but not implemented (504). */
+/** MODE (RFC 959 s3.4): S, B and Z; C is known but not implemented (504, RFC 959 s4.2). */
 export const modeArgument: ArgumentSyntax<TransferMode> = {
   parse(text) {
     const m = text.trim().toUpperCase();
-    if (m === 'S') return { value: 'S' };
-    if (['B', 'C', 'Z'].includes(m)) return { refusal: reply(ReplyCode.ParameterNotImplemented, `MODE ${m} not implemented`) };
+    if (m === 'S' || m === 'B' || m === 'Z') return { value: m };
+    if (m === 'C') return { refusal: reply(ReplyCode.ParameterNotImplemented, 'MODE C not implemented (RFC 959 compressed mode is unused in practice); use MODE Z') };
     return { refusal: reply(ReplyCode.SyntaxErrorInParameters, 'Unrecognised MODE') };
   },
 };

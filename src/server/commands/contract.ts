@@ -23,6 +23,7 @@ import type { HookRunner } from '../hooks.js';
 import type { QuotaBook } from '../quota/usage.js';
 import type { UserSessionCount } from '../limits/user-sessions.js';
 import type { ProxyGate } from '../proxy/gate.js';
+import type { CompressedTransferSlots } from '../transfer-modes.js';
 
 /** Argument rule checked by a gate: 'none' refuses an argument, 'required' refuses its absence (501). */
 export type ArgumentRule = 'none' | 'required' | 'optional';
@@ -152,6 +153,8 @@ export interface SessionServices {
   readonly userSessions: UserSessionCount;
   /** The PROXY protocol (proxy/gate.ts): the real client of a passive data connection behind a load balancer. */
   readonly proxyGate?: ProxyGate;
+  /** MODE Z transfers running on the server, against limits.maxCompressedTransfers (transfer-modes.ts). */
+  readonly compressedTransfers?: CompressedTransferSlots;
 }
 
 /** Events a handler may emit; the session fills in its id, the client's address and the user. */

@@ -8,6 +8,7 @@ import { command } from './contract.js';
 import type { CommandContext, CommandModule } from './contract.js';
 import { statPath } from './listing.js';
 import { quotaStatusLines } from '../quota/report.js';
+import { modeLabel } from '../transfer-modes.js';
 
 /** FEAT lines from every row of the table (so FEAT lists exactly what is implemented), plus protocol-wide ones. */
 export function featureLines(ctx: CommandContext): string[] {
@@ -94,7 +95,7 @@ export const infoCommands: CommandModule = {
         const lines = [
           `Connected from ${ctx.connection.remoteAddress}`,
           user ? `Logged in as ${user.name}` : 'Not logged in',
-          `TYPE: ${ctx.state.type === 'A' ? 'ASCII' : 'BINARY'}, STRUcture: File, MODE: Stream`,
+          `TYPE: ${ctx.state.type === 'A' ? 'ASCII' : 'BINARY'}, STRUcture: File, MODE: ${modeLabel(ctx.state.mode)}`,
           `Data connection: ${ctx.dataChannel.prepared ? 'prepared' : 'none'}`,
           ...quotaStatusLines(ctx),
         ];

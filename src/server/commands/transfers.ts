@@ -27,6 +27,7 @@ import { command } from './contract.js';
 import type { CommandContext, CommandModule } from './contract.js';
 import { permissionsAt } from '../auth/path-permissions.js';
 import { vetoed } from './veto.js';
+import { modeOptions } from '../transfer-modes.js';
 
 function modeName(ctx: CommandContext): string {
   return ctx.state.type === 'A' ? 'ASCII' : 'BINARY';
@@ -234,8 +235,10 @@ export const transferCommands: CommandModule = {
       },
     }),
     command({
-      verb: 'MODE', argument: 'required', syntax: modeArgument, help: 'MODE <sp> S',
+      verb: 'MODE', argument: 'required', syntax: modeArgument, help: 'MODE <sp> S | B | Z',
+      feat: ctx => (ctx.options.modeZ ? ['MODE Z'] : []), opts: (ctx, value) => modeOptions(ctx.state, value),
       handler(ctx, mode) {
+        if (mode === 'Z' && !ctx.options.modeZ) return reply(ReplyCode.ParameterNotImplemented, 'MODE Z is not enabled on this server');
         ctx.state.mode = mode;
         return reply(ReplyCode.Ok, `Mode set to ${mode}`);
       },

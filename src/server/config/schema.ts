@@ -167,6 +167,10 @@ const limitsSchema = z.strictObject({
   commandRateClose: durationSchema.optional(),
   /** PASV/EPSV/PORT/EPRT in a row without a transfer before 421; 0: no limit. */
   maxDataSetupsWithoutTransfer: z.int().min(0).optional(),
+  /** MODE Z transfers running at once before the next gets 450; 0: no limit. Default 8. */
+  maxCompressedTransfers: z.int().min(0).optional(),
+  /** A MODE Z upload inflating beyond this ratio ends with 552; 0: none (default). */
+  maxInflateRatio: z.number().refine(v => v === 0 || v >= 2, { error: 'must be 0 or >= 2' }).optional(),
   /** upload/download: per session; user: shared by a user's sessions; global: the whole server. */
   bandwidth: bandwidthCapsSchema.extend({ user: bandwidthCapsSchema.optional(), global: bandwidthCapsSchema.optional() }).strict().optional(),
 });
@@ -342,6 +346,8 @@ export const configSections = {
   host: nonEmpty.optional(),
   port: portSchema.optional(),
   greeting: z.string().regex(/^[^\r\n\0]*$/, { error: 'must be one line' }).optional(),
+  /** Offer MODE Z (deflate) in FEAT and accept it. Default true. */
+  modeZ: z.boolean().optional(),
   passive: passiveSchema.optional(),
   active: activeSchema.optional(),
   timeouts: timeoutsSchema.optional(),

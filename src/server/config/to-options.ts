@@ -175,6 +175,7 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
     host: config.host,
     port: config.port,
     greeting: config.greeting,
+    modeZ: config.modeZ,
     authenticator: authenticators.length === 1 ? authenticators[0]! : new CompositeAuthenticator(authenticators),
     passive: config.passive && {
       portRange: config.passive.ports,
@@ -262,6 +263,8 @@ function limitsToOptions(config: ServeConfig): FtpServerOptions['limits'] {
     commandBurst: limits?.commandBurst,
     commandRateCloseMs: limits?.commandRateClose,
     maxDataSetupsWithoutTransfer: limits?.maxDataSetupsWithoutTransfer,
+    maxCompressedTransfers: limits?.maxCompressedTransfers,
+    maxInflateRatio: limits?.maxInflateRatio,
     bandwidth,
   });
 }

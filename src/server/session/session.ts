@@ -198,6 +198,11 @@ export class Session implements DeadlineHolder, ControlChannelOwner, DispatcherH
       warn: (code, message) => events.warn(code, message),
       reportError: err => events.reportError(err),
       throttle: direction => this.server.bandwidth.throttle(this.state.user?.name ?? '', direction),
+      modeSettings: () => ({ mode: this.state.mode, deflateLevel: this.state.deflateLevel }),
+      compressedSlot: () => {
+        const slots = this.server.services.compressedTransfers;
+        return slots ? slots.take() : () => {};
+      },
     };
   }
 

@@ -10,6 +10,7 @@
  * connection (session/data-slot.ts), a running transfer (transfer.ts) and the session's timers
  * (session/session.ts). Those are connection machinery, not protocol state.
  */
+import { DEFAULT_DEFLATE_LEVEL } from '../../protocol/codecs/mode-z.js';
 import { DEFAULT_MLST_FACTS } from '../../protocol/listing-format.js';
 import type { MlstFact } from '../../protocol/listing-format.js';
 import type { AuthenticatedUser } from '../auth/types.js';
@@ -19,8 +20,11 @@ import type { ControlTls } from '../tls/server-tls.js';
 export type LoginPhase = 'new' | 'need-password' | 'logged-in';
 /** TYPE (RFC 959 s3.1.1): A is ASCII with non-print format (the default), I is image (also "L 8"). */
 export type TransferType = 'A' | 'I';
-/** MODE (RFC 959 s3.4): only stream mode is implemented; MODE Z/B will widen this. */
-export type TransferMode = 'S';
+/**
+ * MODE (RFC 959 s3.4): S stream (the default), B block (s3.4.2), Z deflate (draft-preston-ftpext-deflate;
+ * server/transfer-modes.ts). C (s3.4.3) is not implemented (504).
+ */
+export type TransferMode = 'S' | 'B' | 'Z';
 /** STRU (RFC 959 s3.1.2): only file structure is implemented. */
 export type FileStructure = 'F';
 /** PROT (RFC 4217 s9): C = clear data connections, P = private (TLS). */
@@ -67,6 +71,8 @@ export class SessionState {
   type: TransferType = 'A';
   /** MODE; RFC 959 s3.4 makes stream the default. */
   mode: TransferMode = 'S';
+  /** The deflate level of MODE Z downloads, chosen with OPTS MODE Z LEVEL n (1-9). REIN resets it. */
+  deflateLevel = DEFAULT_DEFLATE_LEVEL;
   /** STRU; RFC 959 s3.1.2 makes file the default. */
   structure: FileStructure = 'F';
   /**
@@ -117,6 +123,7 @@ export class SessionState {
     this.cwd = '/';
     this.type = 'A';
     this.mode = 'S';
+    this.deflateLevel = DEFAULT_DEFLATE_LEVEL;
     this.structure = 'F';
     this.restOffset = 0;
     this.allocation = undefined;

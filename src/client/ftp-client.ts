@@ -15,6 +15,7 @@ import { connectTcp } from '../net/connect.js';
 import type { ControlConnection } from './control-connection.js';
 import { ClientEventPublisher } from './diagnostics.js';
 import { TaskQueue } from './task-queue.js';
+import { checkLimitRate } from './rate-limit.js';
 // FTPS: registers the hooks used for secure 'explicit' | 'implicit' (src/client/tls.ts).
 import './tls.js';
 import { downloadFile, uploadFile, type DownloadOptions, type UploadOptions, type TransferResult } from './file-transfers.js';
@@ -50,6 +51,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
       throw new FtpUsageError(`timeouts.stall needs minBytesPerSecond >= 0 and seconds > 0, got ${JSON.stringify(stall)}`);
     }
     if (!(maxTimeMs >= 0) || !Number.isFinite(maxTimeMs)) throw new FtpUsageError(`timeouts.maxTimeMs must be >= 0, got ${maxTimeMs}`);
+    checkLimitRate(options.limitRate);
     this.session = new ClientSession(options, timeouts, options.connector ?? connectTcp, new ClientEventPublisher(this));
   }
 

@@ -29,6 +29,7 @@ import { prepareData, type DataMode, type PreparedData } from './data-channel.js
 import type { ProgressTracker } from './progress.js';
 import type { ClientSession } from './session.js';
 import { TransferClocks } from './transfer-clocks.js';
+import { transferThrottle } from './rate-limit.js';
 
 export interface TransferSpec {
   /** The transfer command line, e.g. "RETR /a/b.bin". */
@@ -267,7 +268,8 @@ export class Transfer {
       // pass 100%); this.bytes, the stall watch and the idle deadline count the wire.
       const common = { wire: sock, type: spec.ascii ? 'ascii' as const : 'binary' as const,
         idleTimeoutMs: this.clocks.limits.dataMs, endpoint: this.data?.description,
-        onWireBytes: (n: number) => { this.bytes += n; }, onLocalBytes: (n: number) => spec.progress?.add(n) };
+        onWireBytes: (n: number) => { this.bytes += n; }, onLocalBytes: (n: number) => spec.progress?.add(n),
+        ...(spec.direction !== 'list' && this.session.options.limitRate !== undefined ? { throttle: transferThrottle(this.session.options.limitRate) } : {}) };
       const run = runDataPipeline(spec.direction === 'upload'
         ? { direction: 'send', source: spec.source!, ...common }
         : { direction: 'receive', sink: spec.sink!, endSink: spec.endSink ?? true, ...common });

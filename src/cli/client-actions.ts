@@ -16,6 +16,8 @@ import { isFtpUrl, parseFtpUrl, remoteBaseName, type FtpUrl } from './url.js';
 import { runWithClient, type Io, type RunContext } from './client-run.js';
 import type { CompareMode } from '../client/tree/index.js';
 import type { TreeFlags } from './client-tree.js';
+import { expandLocalSources, getMatching, globUrlText, isGlobGet, type GlobFlags } from './client-glob.js';
+import { putSeveral, type PutFlags } from './client-put-several.js';
 
 /** The tree commands' module (src/client/tree/), loaded only by get -r, put -r and mirror. */
 async function runTree(ctx: RunContext, direction: 'download' | 'upload', remote: string, local: string,
@@ -81,8 +83,11 @@ export async function ls(io: Io, urlText: string, flags: ClientFlags & { long?: 
   });
 }
 
-export async function get(io: Io, urlText: string, local: string | undefined, flags: TreeFlags & { resume?: boolean }): Promise<void> {
-  await runWithClient(urlText, flags, io, async ctx => {
+export async function get(io: Io, urlText: string, local: string | undefined, flags: TreeFlags & GlobFlags): Promise<void> {
+  await runWithClient(globUrlText(urlText, flags), flags, io, async ctx => {
+    if (isGlobGet(ctx.url.path, flags)) {
+      return getMatching(ctx, local, flags, (remote, dir) => runTree(ctx, 'download', remote, dir, flags, 'always'));
+    }
     const name = remoteBaseName(ctx.url.path);
     // Like put and scp: a folder is copied only when asked (-r); a trailing "/" alone must not start a
     // download of a whole server tree into the current folder.
@@ -117,8 +122,11 @@ export async function get(io: Io, urlText: string, local: string | undefined, fl
   });
 }
 
-export async function put(io: Io, local: string, urlText: string, flags: TreeFlags & { resume?: boolean; append?: boolean }): Promise<void> {
+export async function put(io: Io, sources: string[], urlText: string, flags: TreeFlags & PutFlags): Promise<void> {
   await runWithClient(urlText, flags, io, async ctx => {
+    const locals = await expandLocalSources(sources, flags);
+    if (locals.length > 1) return putSeveral(ctx, locals, flags, (local, remote) => runTree(ctx, 'upload', remote, local, flags, 'always'));
+    const local = locals[0]!;
     if (local !== '-' && !await stat(local).catch(() => undefined)) throw new FtpUsageError(`${local}: no such local file or folder`);
     const localIsDir = local !== '-' && await isDirectory(local);
     if (localIsDir) {
@@ -134,7 +142,7 @@ export async function put(io: Io, local: string, urlText: string, flags: TreeFla
       remote = remote ? `${remote}/${path.basename(local)}` : path.basename(local);
     }
     const source = local === '-' ? process.stdin : local;
-    const r = await ctx.client.upload(source, remote, { resume: !!flags.resume, append: !!flags.append });
+    const r = await ctx.client.upload(source, remote, { resume: !!flags.resume, append: !!flags.append, createDirs: !!flags.createDirs });
     ctx.say(`${local} -> ${remote}: ${humanBytes(r.bytes)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}`);
     return { bytes: r.bytes, startOffset: r.startOffset, remotePath: remote, mode: r.mode };
   });

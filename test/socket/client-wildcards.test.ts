@@ -111,7 +111,7 @@ test('library: glob() lists and matches; upload({ createDirs }) makes the folder
 test('get with a wildcard refuses a listed name that is no plain file name, and downloads the others (exit 1)', async t => {
   // "*" matches "/" inside a listed name: the local path check (tree/safe-name.ts) is what refuses it.
   const { startFakeServer } = await import('../support/fake-server.js');
-  const listing = '-rw-r--r--   1 0  0   4 Jan 15 10:30 good.csv\r\n-rw-r--r--   1 0  0   4 Jan 15 10:30 ../evil.csv\r\n';
+  const listing = '-rw-r--r--   1 0  0   4 Jan 15 10:30 good.csv\r\n-rw-r--r--   1 0  0   4 Jan 15 10:30 sub/evil.csv\r\n';
   const fake = await startFakeServer({
     commands: { FEAT: '211-Features:\r\n EPSV\r\n PASV\r\n211 End', LIST: { transfer: { send: listing } } },
     files: { 'up/good.csv': 'good', 'up/sub/evil.csv': 'evil' },

@@ -205,8 +205,10 @@ export async function mv(io: Io, urlText: string, to: string, flags: ClientFlags
 }
 
 export async function mirror(io: Io, src: string, dst: string, flags: TreeFlags & { reverse?: boolean }): Promise<void> {
-  const srcUrl = isFtpUrl(src);
-  const dstUrl = isFtpUrl(dst);
+  // A bookmark reference (`@name:path`, bookmarks.ts) is a URL too.
+  const remote = (text: string): boolean => isFtpUrl(text) || /^@[^:/]+(?::|$)/.test(text);
+  const srcUrl = remote(src);
+  const dstUrl = remote(dst);
   if (srcUrl === dstUrl || (flags.reverse && srcUrl)) {
     const msg = srcUrl === dstUrl
       ? 'mirror needs exactly one ftp:// URL: `mirror URL LOCALDIR` or `mirror LOCALDIR URL`'

@@ -178,9 +178,12 @@ export interface BuiltOptions {
 }
 
 /** Everything together: URL + flags + settings file + credentials -> FtpClientOptions. */
-export async function buildClientOptions(url: FtpUrl, flags: ClientFlags, src: Omit<CredentialSources, 'netrc'> & { netrcFile?: string }): Promise<BuiltOptions> {
+export async function buildClientOptions(url: FtpUrl, flags: ClientFlags,
+  src: Omit<CredentialSources, 'netrc'> & { netrcFile?: string; bookmarkSettings?: ClientSettings }): Promise<BuiltOptions> {
   // zod (the --settings schema) is loaded only when a settings file is given: `ftpkit ls URL` stays quick to start.
-  const base = flags.settings ? await (await import('./client-settings-file.js')).loadSettingsFile(flags.settings) : {};
+  const fileSettings = flags.settings ? await (await import('./client-settings-file.js')).loadSettingsFile(flags.settings) : {};
+  // A bookmark's settings (bookmarks.ts) come first; a --settings file replaces them key by key, flags win.
+  const base = { ...src.bookmarkSettings, ...fileSettings };
   const settings = applyFlags(base, flags);
   if (url.protocol === 'ftps') settings.secure = 'implicit';
   else if (settings.secure === 'implicit') {

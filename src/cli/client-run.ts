@@ -56,9 +56,11 @@ export async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
   let deadline: FtpNetworkError | undefined;
   let deadlineTimer: NodeJS.Timeout | undefined;
   try {
-    const url = parseFtpUrl(urlText);
+    // `@name:path` (bookmarks.ts, loaded only then): the bookmark's URL and settings.
+    const bookmark = urlText.startsWith('@') ? await (await import('./bookmarks.js')).resolveBookmarkRef(urlText) : undefined;
+    const url = parseFtpUrl(bookmark?.urlText ?? urlText);
     const prompt = process.stdin.isTTY && io.stderr.isTTY ? (q: string) => promptHidden(q, io.stderr) : undefined;
-    const built = await buildClientOptions(url, flags, { env: process.env, prompt });
+    const built = await buildClientOptions(url, flags, { env: process.env, prompt, ...(bookmark?.settings ? { bookmarkSettings: bookmark.settings } : {}) });
     credentialSource = built.credentialSource;
     const limitMs = maxTimeMs(flags);
     if (limitMs !== undefined) {

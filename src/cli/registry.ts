@@ -9,6 +9,7 @@ import { registerServe } from './serve-command.js';
 import { registerHashPassword } from './hash-password.js';
 import { registerDoctor } from './doctor-command.js';
 import { registerClientCommands } from './client-commands.js';
+import { registerBookmark } from './bookmark-command.js';
 
 export function buildProgram(): Command {
   const program = createProgram();
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerHashPassword(program);
   registerDoctor(program);
   registerClientCommands(program);
+  registerBookmark(program);
   // A new command module registers here, one line each; keep its heavy imports in the action's module.
   return program;
 }

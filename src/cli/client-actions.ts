@@ -18,6 +18,7 @@ import type { CompareMode } from '../client/tree/index.js';
 import type { TreeFlags } from './client-tree.js';
 import { expandLocalSources, getMatching, globUrlText, isGlobGet, type GlobFlags } from './client-glob.js';
 import { putSeveral, type PutFlags } from './client-put-several.js';
+import { isRemoteFolder, joinRemote } from './client-remote.js';
 
 /** The tree commands' module (src/client/tree/), loaded only by get -r, put -r and mirror. */
 async function runTree(ctx: RunContext, direction: 'download' | 'upload', remote: string, local: string,
@@ -34,23 +35,6 @@ function longLine(e: FileEntry): string {
 
 async function isDirectory(p: string): Promise<boolean> {
   return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
-}
-
-/** The remote path exists and is a folder; a refusal (550: no such file) means it is not. */
-async function isRemoteFolder(ctx: RunContext, remotePath: string): Promise<boolean> {
-  try {
-    return (await ctx.client.stat(remotePath)).type === 'dir';
-  } catch (e) {
-    if (e instanceof FtpReplyError) return false;
-    throw e;
-  }
-}
-
-/** `folder/name`, keeping an absolute root ("/" + name) and the login folder ("" + name). */
-function joinRemote(folder: string, name: string): string {
-  const trimmed = folder.replace(/\/+$/, '');
-  if (trimmed) return `${trimmed}/${name}`;
-  return folder.startsWith('/') ? `/${name}` : name;
 }
 
 /** The error (or one of its causes) says the reader of a pipe went away (EPIPE). */

@@ -5,27 +5,13 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { FtpReplyError, FtpUsageError } from '../errors.js';
+import { FtpUsageError } from '../errors.js';
 import type { GlobFlags } from './client-glob.js';
 import { humanBytes } from './client-output.js';
 import type { RunContext } from './client-run.js';
+import { isRemoteFolder, joinRemote } from './client-remote.js';
 
 export type PutFlags = GlobFlags & { append?: boolean; createDirs?: boolean };
-
-async function remoteIsFolder(ctx: RunContext, remotePath: string): Promise<boolean> {
-  if (!remotePath) return true;
-  try {
-    return (await ctx.client.stat(remotePath)).type === 'dir';
-  } catch (e) {
-    if (e instanceof FtpReplyError) return false;
-    throw e;
-  }
-}
-
-function joinRemote(folder: string, name: string): string {
-  if (!folder) return name;
-  return folder.endsWith('/') ? `${folder}${name}` : `${folder}/${name}`;
-}
 
 export async function putSeveral(ctx: RunContext, locals: string[], flags: PutFlags,
   runTree: (local: string, remote: string) => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
@@ -33,7 +19,7 @@ export async function putSeveral(ctx: RunContext, locals: string[], flags: PutFl
   if (flags.append) throw new FtpUsageError('--append takes one local file');
   const folder = ctx.url.path;
   if (flags.createDirs && folder) await ctx.client.mkdir(folder, { recursive: true });
-  else if (!await remoteIsFolder(ctx, folder)) {
+  else if (folder && !await isRemoteFolder(ctx, folder)) {
     throw new FtpUsageError(`several files go into a folder: ${folder} is not one (end the URL with "/" and add --create-dirs to create it)`);
   }
   const files: Array<Record<string, unknown>> = [];

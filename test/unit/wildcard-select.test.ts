@@ -66,3 +66,53 @@ test('patterns: last segment only; a wildcard in a folder is a usage error', () 
   assert.ok(isRemotePattern('a/b?.txt') && isRemotePattern('a/[xy].txt') && isRemotePattern('a*/plain.txt'));
   assert.ok(!isRemotePattern('a/plain.txt') && !isRemotePattern('a/b[.txt'));
 });
+
+/**
+ * The obvious, slow reference for bracket expressions: the pattern as a regular expression built by the
+ * POSIX rules (a "]" first in a set is a member, "!" or "^" negates, an unclosed "[" is literal), run on
+ * short inputs only.
+ */
+function referenceClassMatch(pattern: string, name: string): boolean {
+  const p = Array.from(pattern);
+  let re = '';
+  const esc = (c: string) => c.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+  const escIn = (c: string) => c.replace(/[\\\]\[^-]/g, '\\$&');
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i]!;
+    if (c === '*') { re += '[^]*'; continue; }
+    if (c === '?') { re += '[^]'; continue; }
+    if (c === '[') {
+      let j = i + 1;
+      const negate = p[j] === '!' || p[j] === '^';
+      if (negate) j++;
+      const first = j;
+      let body = '';
+      let closed = false;
+      for (; j < p.length; j++) {
+        if (p[j] === ']' && j > first) { closed = true; break; }
+        if (p[j + 1] === '-' && p[j + 2] !== undefined && p[j + 2] !== ']') { body += `${escIn(p[j]!)}-${escIn(p[j + 2]!)}`; j += 2; }
+        else body += escIn(p[j]!);
+      }
+      if (closed) {
+        // A reversed range matches nothing (the matcher's code point comparison); RegExp would throw.
+        try { new RegExp(`[${body}]`, 'u'); } catch { body = ''; }
+        re += body ? `[${negate ? '^' : ''}${body}]` : (negate ? '[^]' : '[]');
+        i = j;
+        continue;
+      }
+    }
+    re += esc(c);
+  }
+  return new RegExp(`^${re}$`, 'u').test(name);
+}
+
+test('property: with classes, the linear matcher agrees with the regular-expression reference', async () => {
+  const fc = (await import('fast-check')).default;
+  const pattern = fc.array(fc.constantFrom('a', 'b', 'c', '*', '?', '[', ']', '!', '^', '-'), { maxLength: 10 }).map(a => a.join(''));
+  const name = fc.array(fc.constantFrom('a', 'b', 'c', '-', ']', '!', '['), { maxLength: 8 }).map(a => a.join(''));
+  fc.assert(fc.property(pattern, name, (p, n) => {
+    const r = compileWildcard(p, { classes: true });
+    const got = r.kind === 'literal' ? p === n : r.kind === 'pattern' && r.wildcard.matches(n);
+    assert.equal(got, referenceClassMatch(p, n), `${JSON.stringify(p)} vs ${JSON.stringify(n)}`);
+  }), { numRuns: 3000 });
+});

@@ -63,7 +63,7 @@ test('curl syntax: plain bytes and 1024-based K, M, G, T suffixes; anything else
   for (const bad of ['', '0', '0.1', '-1K', '1KB', '1 M', 'fast', '1e6']) assert.throws(() => parseByteRate(bad), FtpUsageError, bad);
 });
 
-test('CLI: get and put --limit-rate take their time; a bad rate exits 2 before connecting', async t => {
+test('CLI: get, put and mirror --limit-rate take their time; a bad rate exits 2 before connecting', async t => {
   const { root, base } = await server(t);
   const work = await tempDir(t, 'ftpkit-rate-cli-');
   const data = randomBytes(MiB);
@@ -77,6 +77,11 @@ test('CLI: get and put --limit-rate take their time; a bad rate exits 2 before c
   ok(put.value);
   assert.deepEqual(await readFile(path.join(root, 'back.bin')), data);
   assert.ok(put.seconds > 1.2, `a 1 MiB upload at 512 KiB/s took ${put.seconds.toFixed(2)} s`);
+  const mirrorDir = path.join(work, 'mirror');
+  const mirrored = await timed(() => ftpkit(['mirror', '--limit-rate', '512K', `${u}/`, mirrorDir]));
+  ok(mirrored.value);
+  assert.deepEqual(await readFile(path.join(mirrorDir, 'one.bin')), data);
+  assert.ok(mirrored.seconds > 1.2, `mirror of 2 MiB at 512 KiB/s took ${mirrored.seconds.toFixed(2)} s`);
   const bad = await ftpkit(['get', '--limit-rate', 'fast', `${u}/one.bin`, path.join(work, 'x.bin')]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--limit-rate needs bytes per second like 100K/);

@@ -17,7 +17,8 @@ export type FtpErrorCode =
   | 'ERR_FTP_CLOSED'         // the client was closed while the operation ran
   | 'ERR_FTP_LOGIN_REFUSED'  // server: a login refused before any password check (banned address, busy)
   | 'ERR_FTP_DATABASE'       // server: the user/ban/quota database (PostgreSQL) refused or could not be reached
-  | 'ERR_FTP_ABORTED';       // the operation was aborted on request
+  | 'ERR_FTP_ABORTED'        // the operation was aborted on request
+  | 'ERR_FTP_NO_MATCH';      // client: a wildcard matched nothing in the folder's listing
 
 export class FtpError extends Error {
   readonly code: FtpErrorCode;
@@ -62,6 +63,19 @@ export class FtpEmptyListingError extends FtpProtocolError {
       + '(a folder it may not read, or a name its LIST mishandles)');
     this.path = path;
     this.evidence = evidence;
+  }
+}
+
+/** A wildcard (`get 'ftp://h/dir/*.csv'`) matched no file of the folder's listing (client/wildcard-select.ts). */
+export class FtpNoMatchError extends FtpError {
+  /** The last path segment, the pattern. */
+  readonly pattern: string;
+  /** The remote folder listed ('' for the login folder). */
+  readonly folder: string;
+  constructor(pattern: string, folder: string) {
+    super('ERR_FTP_NO_MATCH', `no file matches ${pattern} in ${folder || 'the login folder'}`);
+    this.pattern = pattern;
+    this.folder = folder;
   }
 }
 

@@ -17,6 +17,9 @@ import { isFtpUrl, parseFtpUrl, remoteBaseName, type FtpUrl } from './url.js';
 import { runWithClient, type Io, type RunContext } from './client-run.js';
 import type { CompareMode } from '../client/tree/index.js';
 import type { TreeFlags } from './client-tree.js';
+import { expandLocalSources, getMatching, globUrlText, isGlobGet, type GlobFlags } from './client-glob.js';
+import { putSeveral, type PutFlags } from './client-put-several.js';
+import { isRemoteFolder, joinRemote } from './client-remote.js';
 
 /** The tree commands' module (src/client/tree/), loaded only by get -r, put -r and mirror. */
 async function runTree(ctx: RunContext, direction: 'download' | 'upload', remote: string, local: string,
@@ -33,23 +36,6 @@ function longLine(e: FileEntry): string {
 
 async function isDirectory(p: string): Promise<boolean> {
   return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
-}
-
-/** The remote path exists and is a folder; a refusal (550: no such file) means it is not. */
-async function isRemoteFolder(ctx: RunContext, remotePath: string): Promise<boolean> {
-  try {
-    return (await ctx.client.stat(remotePath)).type === 'dir';
-  } catch (e) {
-    if (e instanceof FtpReplyError) return false;
-    throw e;
-  }
-}
-
-/** `folder/name`, keeping an absolute root ("/" + name) and the login folder ("" + name). */
-function joinRemote(folder: string, name: string): string {
-  const trimmed = folder.replace(/\/+$/, '');
-  if (trimmed) return `${trimmed}/${name}`;
-  return folder.startsWith('/') ? `/${name}` : name;
 }
 
 /** The error (or one of its causes) says the reader of a pipe went away (EPIPE). */
@@ -82,8 +68,11 @@ export async function ls(io: Io, urlText: string, flags: ClientFlags & { long?: 
   });
 }
 
-export async function get(io: Io, urlText: string, local: string | undefined, flags: TreeFlags & { resume?: boolean }): Promise<void> {
-  await runWithClient(urlText, flags, io, async ctx => {
+export async function get(io: Io, urlText: string, local: string | undefined, flags: TreeFlags & GlobFlags): Promise<void> {
+  await runWithClient(globUrlText(urlText, flags), flags, io, async ctx => {
+    if (isGlobGet(ctx.url.path, flags)) {
+      return getMatching(ctx, local, flags, (remote, dir) => runTree(ctx, 'download', remote, dir, flags, 'always'));
+    }
     const name = remoteBaseName(ctx.url.path);
     // Like put and scp: a folder is copied only when asked (-r); a trailing "/" alone must not start a
     // download of a whole server tree into the current folder.
@@ -118,8 +107,11 @@ export async function get(io: Io, urlText: string, local: string | undefined, fl
   });
 }
 
-export async function put(io: Io, local: string, urlText: string, flags: TreeFlags & { resume?: boolean; append?: boolean }): Promise<void> {
+export async function put(io: Io, sources: string[], urlText: string, flags: TreeFlags & PutFlags): Promise<void> {
   await runWithClient(urlText, flags, io, async ctx => {
+    const locals = await expandLocalSources(sources, flags);
+    if (locals.length > 1) return putSeveral(ctx, locals, flags, (local, remote) => runTree(ctx, 'upload', remote, local, flags, 'always'));
+    const local = locals[0]!;
     if (local !== '-' && !await stat(local).catch(() => undefined)) throw new FtpUsageError(`${local}: no such local file or folder`);
     const localIsDir = local !== '-' && await isDirectory(local);
     if (localIsDir) {
@@ -135,7 +127,7 @@ export async function put(io: Io, local: string, urlText: string, flags: TreeFla
       remote = remote ? `${remote}/${path.basename(local)}` : path.basename(local);
     }
     const source = local === '-' ? process.stdin : local;
-    const r = await ctx.client.upload(source, remote, { resume: !!flags.resume, append: !!flags.append });
+    const r = await ctx.client.upload(source, remote, { resume: !!flags.resume, append: !!flags.append, createDirs: !!flags.createDirs });
     ctx.say(`${local} -> ${remote}: ${sizeAndWire(r)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}`);
     return { bytes: r.bytes, startOffset: r.startOffset, remotePath: remote, mode: r.mode, ...modeFields(r) };
   });
@@ -198,8 +190,10 @@ export async function mv(io: Io, urlText: string, to: string, flags: ClientFlags
 }
 
 export async function mirror(io: Io, src: string, dst: string, flags: TreeFlags & { reverse?: boolean }): Promise<void> {
-  const srcUrl = isFtpUrl(src);
-  const dstUrl = isFtpUrl(dst);
+  // A bookmark reference (`@name:path`, bookmarks.ts) is a URL too.
+  const remote = (text: string): boolean => isFtpUrl(text) || /^@[^:/]+(?::|$)/.test(text);
+  const srcUrl = remote(src);
+  const dstUrl = remote(dst);
   if (srcUrl === dstUrl || (flags.reverse && srcUrl)) {
     const msg = srcUrl === dstUrl
       ? 'mirror needs exactly one ftp:// URL: `mirror URL LOCALDIR` or `mirror LOCALDIR URL`'

@@ -6,6 +6,7 @@
  * and the other subcommands do not load the client (CLI start-up, issue 10).
  */
 import type { Command } from 'commander';
+import { FtpUsageError } from '../errors.js';
 import type { ClientFlags } from './client-options.js';
 import { addClientFlags } from './client-flags.js';
 import type { Io } from './client-run.js';
@@ -26,19 +27,25 @@ export function registerClientCommands(program: Command, io: Io = { stdout: proc
     .argument('<url>').argument('[local]')
     .option('-r, --recursive', 'download a whole folder')
     .option('--resume', 'continue a partial local file (REST)')
-    .option('--parallel <n>', 'connections for a recursive download'),
+    .option('--parallel <n>', 'connections for a recursive download')
+    .option('-g, --globoff', 'take "*", "?" and "[" in the URL literally (default: a wildcard in the last segment downloads every match into LOCAL)'),
   { data: true, transferType: true }
-  ).action(async (urlText: string, local: string | undefined, flags: TreeFlags & { resume?: boolean }) => (await actions()).get(io, urlText, local, flags));
+  ).action(async (urlText: string, local: string | undefined, flags: TreeFlags & { resume?: boolean; globoff?: boolean }) => (await actions()).get(io, urlText, local, flags));
 
   addClientFlags(program.command('put')
-    .description('upload LOCAL ("-" for stdin) to the URL (a URL ending in "/" keeps the local name)')
-    .argument('<local>').argument('<url>')
+    .description('upload LOCAL ("-" for stdin) to the URL (a URL ending in "/" keeps the local name); several LOCAL files (or a quoted pattern) go into the folder the URL names')
+    .argument('<local...>', 'local files (the last argument is the URL)')
     .option('-r, --recursive', 'upload a whole folder')
     .option('--resume', 'continue a partial remote file (SIZE + APPE)')
     .option('--append', 'append to the remote file (APPE)')
-    .option('--parallel <n>', 'connections for a recursive upload'),
+    .option('--parallel <n>', 'connections for a recursive upload')
+    .option('--create-dirs', 'create the missing remote folders of the URL first (curl\'s --ftp-create-dirs)')
+    .option('-g, --globoff', 'take "*", "?" and "[" in LOCAL literally'),
   { data: true, transferType: true }
-  ).action(async (local: string, urlText: string, flags: TreeFlags & { resume?: boolean; append?: boolean }) => (await actions()).put(io, local, urlText, flags));
+  ).action(async (args: string[], flags: TreeFlags & { resume?: boolean; append?: boolean; createDirs?: boolean; globoff?: boolean }) => {
+    if (args.length < 2) throw new FtpUsageError('put needs LOCAL... and a URL: `put FILE ftp://host/path`');
+    return (await actions()).put(io, args.slice(0, -1), args[args.length - 1]!, flags);
+  });
 
   addClientFlags(program.command('rm')
     .description('delete a remote file (or a folder with -r)')

@@ -18,7 +18,8 @@ export function addClientFlags(cmd: Command, groups: FlagGroups = {}): Command {
   if (groups.data) addDataFlags(cmd);
   if (groups.transferType) {
     cmd.option('--ascii', 'TYPE A transfers (line ends converted)')
-      .option('--binary', 'TYPE I transfers (byte exact; the default)');
+      .option('--binary', 'TYPE I transfers (byte exact; the default)')
+      .option('--limit-rate <rate>', 'cap each transfer at this many bytes/s: 100K, 2M, 1G (curl\'s syntax; per connection)');
   }
   return cmd
     .option('--connect-timeout <seconds>', 'control connection and greeting timeout')

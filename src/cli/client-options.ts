@@ -12,6 +12,7 @@ import { normalizePin } from '../net/tls-pin.js';
 import { findNetrcEntry, readNetrc, type NetrcEntry } from './netrc.js';
 import type { FtpUrl } from './url.js';
 import { urlHost } from '../protocol/hostport.js';
+import { parseByteRate } from './limit-rate.js';
 
 /** Flags shared by every client command (commander camel-cases them). */
 export interface ClientFlags {
@@ -52,6 +53,8 @@ export interface ClientFlags {
   verbose?: boolean;
   json?: boolean;
   netrc?: boolean;
+  /** --limit-rate (get, put, mirror): curl's syntax, parsed by limit-rate.ts. */
+  limitRate?: string;
 }
 
 function seconds(flag: string, value: string): number {
@@ -180,9 +183,12 @@ export interface BuiltOptions {
 }
 
 /** Everything together: URL + flags + settings file + credentials -> FtpClientOptions. */
-export async function buildClientOptions(url: FtpUrl, flags: ClientFlags, src: Omit<CredentialSources, 'netrc'> & { netrcFile?: string }): Promise<BuiltOptions> {
+export async function buildClientOptions(url: FtpUrl, flags: ClientFlags,
+  src: Omit<CredentialSources, 'netrc'> & { netrcFile?: string; bookmarkSettings?: ClientSettings }): Promise<BuiltOptions> {
   // zod (the --settings schema) is loaded only when a settings file is given: `ftpkit ls URL` stays quick to start.
-  const base = flags.settings ? await (await import('./client-settings-file.js')).loadSettingsFile(flags.settings) : {};
+  const fileSettings = flags.settings ? await (await import('./client-settings-file.js')).loadSettingsFile(flags.settings) : {};
+  // A bookmark's settings (bookmarks.ts) come first; a --settings file replaces them key by key, flags win.
+  const base = { ...src.bookmarkSettings, ...fileSettings };
   const settings = applyFlags(base, flags);
   if (url.protocol === 'ftps') settings.secure = 'implicit';
   else if (settings.secure === 'implicit') {
@@ -193,6 +199,7 @@ export async function buildClientOptions(url: FtpUrl, flags: ClientFlags, src: O
   const netrc = flags.netrc === false ? [] : await readNetrc(src.netrcFile);
   const creds = await resolveCredentials(url, flags.user, { env: src.env, netrc, prompt: src.prompt });
   const options: FtpClientOptions = { ...settings, host: url.host, port: url.port, user: creds.user };
+  if (flags.limitRate !== undefined) options.limitRate = parseByteRate(flags.limitRate);
   if (creds.password !== undefined) options.password = creds.password;
   else if (creds.source === 'none') options.password = '';
   return { options, credentialSource: creds.source };

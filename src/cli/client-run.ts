@@ -11,6 +11,7 @@ import { inCliTerms } from './library-terms.js';
 import { exitCodeFor, ExitCode } from './exit-codes.js';
 import { parseFtpUrl, redactUrl, type FtpUrl } from './url.js';
 import { promptHidden } from './prompt.js';
+import { unparsedListingWarning } from './client-warnings.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -33,6 +34,8 @@ export interface RunContext {
 export async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
   fn: (ctx: RunContext) => Promise<Record<string, unknown>>): Promise<void> {
   const clients: FtpClient[] = [];
+  /** Listing lines no parser understood (a warning each time; in the --json result as `unparsed`). */
+  const unparsed: string[] = [];
   let duringLogin = false;
   const progress = new ProgressDisplay(io.stderr as never, !flags.json && !flags.verbose);
   // Ctrl-C / SIGTERM: destroy the connections so the running operation fails through its own cleanup (a
@@ -53,9 +56,11 @@ export async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
   let deadline: FtpNetworkError | undefined;
   let deadlineTimer: NodeJS.Timeout | undefined;
   try {
-    const url = parseFtpUrl(urlText);
+    // `@name:path` (bookmarks.ts, loaded only then): the bookmark's URL and settings.
+    const bookmark = urlText.startsWith('@') ? await (await import('./bookmarks.js')).resolveBookmarkRef(urlText) : undefined;
+    const url = parseFtpUrl(bookmark?.urlText ?? urlText);
     const prompt = process.stdin.isTTY && io.stderr.isTTY ? (q: string) => promptHidden(q, io.stderr) : undefined;
-    const built = await buildClientOptions(url, flags, { env: process.env, prompt });
+    const built = await buildClientOptions(url, flags, { env: process.env, prompt, ...(bookmark?.settings ? { bookmarkSettings: bookmark.settings } : {}) });
     credentialSource = built.credentialSource;
     const limitMs = maxTimeMs(flags);
     if (limitMs !== undefined) {
@@ -77,6 +82,7 @@ export async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
         io.stderr.write(`${label}${formatTranscript({ kind: 'status', text, connection: 'control', time: new Date() })}\n`);
       }
       c.on('progress', e => progress.update(e));
+      c.on('unparsedListing', e => { unparsed.push(...e.lines); io.stderr.write(unparsedListingWarning(e)); });
       await c.connect();
       return c;
     };
@@ -95,7 +101,7 @@ export async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
     if (interrupted) throw new FtpClosedError(`interrupted (${interrupted})`);
     if (deadline) throw deadline;
     const failed = typeof result.exitCode === 'number' && result.exitCode !== 0;
-    if (flags.json) io.stdout.write(`${JSON.stringify({ ok: !failed, url: redactUrl(url), ...result })}\n`);
+    if (flags.json) io.stdout.write(`${JSON.stringify({ ok: !failed, url: redactUrl(url), ...result, ...(unparsed.length ? { unparsed } : {}) })}\n`);
     await Promise.all(clients.map(c => c.close().catch(() => undefined)));
     if (failed) process.exitCode = result.exitCode as number;
   } catch (caught) {

@@ -59,6 +59,8 @@ export function exitCodeFor(err: unknown, duringLogin = false): ExitCodeValue {
     switch (err.code) {
       case 'ERR_FTP_USAGE': case 'ERR_FTP_CONFIG': return ExitCode.Usage;
       case 'ERR_FTP_CLOSED': return ExitCode.NetworkFailure;
+      // Nothing on the server matched a wildcard: what a missing file is (550 to RETR).
+      case 'ERR_FTP_NO_MATCH': return ExitCode.FtpRefusal;
       default: return ExitCode.Other;
     }
   }

@@ -11,6 +11,7 @@ import { registerDoctor } from './doctor-command.js';
 import { registerClientCommands } from './client-commands.js';
 import { registerDatabaseCommands } from './db-command.js';
 import { registerWho } from './who-command.js';
+import { registerBookmark } from './bookmark-command.js';
 
 export function buildProgram(): Command {
   const program = createProgram();
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerClientCommands(program);
   registerDatabaseCommands(program);
   registerWho(program);
+  registerBookmark(program);
   // A new command module registers here, one line each; keep its heavy imports in the action's module.
   return program;
 }

@@ -9,7 +9,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { EventEmitter } from 'node:events';
 import type { FtpResponse } from '../protocol/reply-parser.js';
 import type {
-  DataChannelEvent, DataTlsEvent, FallbackEvent, FtpClientEvents, ProgressEvent,
+  DataChannelEvent, DataTlsEvent, FallbackEvent, FtpClientEvents, ProgressEvent, UnparsedListingEvent,
 } from './events.js';
 import { TranscriptFormatter, type TranscribedEvents } from './transcript.js';
 
@@ -62,6 +62,11 @@ export class ClientEventPublisher {
 
   dataTls(event: Omit<DataTlsEvent, 'time'>): void {
     this.publish('dataTls', { ...event, time: new Date() });
+  }
+
+  /** LIST lines left out of a listing because no parser understood them (events.ts UnparsedListingEvent). */
+  unparsedListing(event: Omit<UnparsedListingEvent, 'time'>): void {
+    this.client.emit('unparsedListing', { ...event, time: new Date() });
   }
 
   /** A decision that is only words: a transcript line, no structured event. */

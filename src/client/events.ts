@@ -183,6 +183,18 @@ export interface DataTlsEvent {
   time: Date;
 }
 
+/**
+ * LIST lines that no parser understood (protocol/listing-parse.ts): they are not in the entries, so a
+ * listing that looks short has its reason here (the CLI prints a warning) instead of losing them silently.
+ */
+export interface UnparsedListingEvent {
+  /** The folder listed ('.' for the current one). */
+  path: string;
+  /** The lines as received (without CR). */
+  lines: string[];
+  time: Date;
+}
+
 export interface FtpClientEvents {
   transcript: [TranscriptEvent];
   progress: [ProgressEvent];
@@ -191,4 +203,5 @@ export interface FtpClientEvents {
   dataChannel: [DataChannelEvent];
   fallback: [FallbackEvent];
   dataTls: [DataTlsEvent];
+  unparsedListing: [UnparsedListingEvent];
 }

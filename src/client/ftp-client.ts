@@ -15,10 +15,12 @@ import { connectTcp } from '../net/connect.js';
 import type { ControlConnection } from './control-connection.js';
 import { ClientEventPublisher } from './diagnostics.js';
 import { TaskQueue } from './task-queue.js';
+import { checkLimitRate } from './rate-limit.js';
 // FTPS: registers the hooks used for secure 'explicit' | 'implicit' (src/client/tls.ts).
 import './tls.js';
 import { downloadFile, uploadFile, type DownloadOptions, type UploadOptions, type TransferResult } from './file-transfers.js';
 import { listEntries, listNames, type FolderHint } from './listings.js';
+import { selectMatches, splitRemotePattern, type GlobMatch, type GlobOptions } from './wildcard-select.js';
 import { makeDirectories, removeTree, readSize, readModifiedAt, statPath } from './remote-ops.js';
 import { abortTransfer } from './run-transfer.js';
 import { ClientSession } from './session.js';
@@ -29,6 +31,7 @@ import type { FtpClientEvents } from './events.js';
 export type { FtpResponse };
 
 export type { TransferType, DownloadOptions, UploadOptions, TransferResult } from './file-transfers.js';
+export type { GlobMatch, GlobOptions } from './wildcard-select.js';
 
 const DEFAULT_TIMEOUTS: Required<TimeoutSettings> = {
   connectMs: 10_000, greetingMs: 10_000, commandMs: 30_000, dataMs: 30_000, keepaliveMs: 0,
@@ -50,6 +53,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
       throw new FtpUsageError(`timeouts.stall needs minBytesPerSecond >= 0 and seconds > 0, got ${JSON.stringify(stall)}`);
     }
     if (!(maxTimeMs >= 0) || !Number.isFinite(maxTimeMs)) throw new FtpUsageError(`timeouts.maxTimeMs must be >= 0, got ${maxTimeMs}`);
+    checkLimitRate(options.limitRate);
     this.session = new ClientSession(options, timeouts, options.connector ?? connectTcp, new ClientEventPublisher(this));
   }
 
@@ -201,6 +205,16 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
     return this.run(() => listEntries(this.session, path, folder));
   }
 
+  /**
+   * The files of a folder whose names match the wildcard in the last segment of `pattern` ("*", "?",
+   * "[...]"): `glob('logs/*.csv')`. Matched here on the folder's listing (wildcard-select.ts); [] when
+   * nothing matches.
+   */
+  glob(pattern: string, opts: GlobOptions = {}): Promise<GlobMatch[]> {
+    const { folder, pattern: name } = splitRemotePattern(pattern);
+    return this.run(async () => selectMatches(await listEntries(this.session, folder || undefined), folder, name, opts));
+  }
+
   /** NLST (RFC 959 s4.1.3): names only. */
   nameList(path?: string): Promise<string[]> {
     return this.run(() => listNames(this.session, path));
@@ -218,8 +232,13 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   }
 
   /** Upload from a local path or a stream. */
-  upload(source: string | Readable, remotePath: string, opts: UploadOptions = {}): Promise<TransferResult> {
-    return this.run(() => uploadFile(this.session, source, remotePath, opts));
+  upload(source: string | Readable, remotePath: string, opts: UploadOptions & { createDirs?: boolean } = {}): Promise<TransferResult> {
+    return this.run(async () => {
+      // curl's --ftp-create-dirs: the missing folders of the remote path first (MKD each, as mkdir -p).
+      const parent = remotePath.slice(0, Math.max(0, remotePath.lastIndexOf('/')));
+      if (opts.createDirs && parent && parent !== '/') await makeDirectories(this.session, parent);
+      return uploadFile(this.session, source, remotePath, opts);
+    });
   }
 
   append(source: string | Readable, remotePath: string, opts: Omit<UploadOptions, 'append'> = {}): Promise<TransferResult> {

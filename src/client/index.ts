@@ -6,6 +6,7 @@ export { FtpClient } from './ftp-client.js';
 export type { DownloadOptions, UploadOptions, TransferResult, TransferType, FtpResponse } from './ftp-client.js';
 export type { FileEntry } from '../protocol/listing-types.js';
 export type { FolderHint } from './listings.js';
+export type { GlobMatch, GlobOptions } from './wildcard-select.js';
 export { ControlConnection, type SocketLike, type ControlObserver } from './control-connection.js';
 export { registerSecureHooks } from './transport.js';
 export { clientChannels, type ClientChannelMessage } from './diagnostics.js';

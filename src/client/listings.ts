@@ -72,6 +72,7 @@ async function listOnce(session: ClientSession, path: string | undefined, inside
   if (unparsed.length) {
     const longest = Math.max(...unparsed.map(l => l.length));
     session.status(`LIST: ${unparsed.length} line(s) not understood and left out (longest ${longest} characters)`);
+    session.events.unparsedListing({ path: path ?? '.', lines: unparsed });
   }
   return entries;
 }

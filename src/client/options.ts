@@ -128,6 +128,11 @@ export interface FtpClientOptions extends ClientSettings {
   /** Default 'anonymous@' for anonymous. */
   password?: string;
   timeouts?: TimeoutSettings;
+  /**
+   * Cap each download and upload at this many bytes per second (curl's --limit-rate; rate-limit.ts).
+   * Absent: no cap.
+   */
+  limitRate?: number;
 }
 
 // ---------------------------------------------------------------- the seams (not JSON)

@@ -31,6 +31,7 @@ import type { ClientSession } from './session.js';
 import { TransferClocks } from './transfer-clocks.js';
 import { enterTransferMode, pipelineModeOf, reportWireBytes, type WireMode } from './transfer-mode.js';
 import type { TransferModeChoice } from './options.js';
+import { transferThrottle } from './rate-limit.js';
 
 export interface TransferSpec {
   /** The transfer command line, e.g. "RETR /a/b.bin". */
@@ -277,7 +278,8 @@ export class Transfer {
       const common = { wire: sock, type: spec.ascii ? 'ascii' as const : 'binary' as const,
         idleTimeoutMs: this.clocks.limits.dataMs, endpoint: this.data?.description,
         onWireBytes: (n: number) => { this.bytes += n; }, onLocalBytes: (n: number) => { this.fileBytes += n; spec.progress?.add(n); },
-        mode: pipelineModeOf(this.wireMode), startOffset: spec.restAt ?? 0 };
+        mode: pipelineModeOf(this.wireMode), startOffset: spec.restAt ?? 0,
+        ...(spec.direction !== 'list' && this.session.options.limitRate !== undefined ? { throttle: transferThrottle(this.session.options.limitRate) } : {}) };
       const run = runDataPipeline(spec.direction === 'upload'
         ? { direction: 'send', source: spec.source!, ...common }
         : { direction: 'receive', sink: spec.sink!, endSink: spec.endSink ?? true, ...common });

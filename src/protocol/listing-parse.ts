@@ -1,12 +1,14 @@
 /**
  * Parser for LIST output, whatever the server: Unix `ls -l` style (vsftpd, pure-ftpd, proftpd, pyftpdlib,
- * FileZilla Server), DOS/IIS style, and EPLF. RFC 959 s4.1.3 leaves the LIST format to the server, so the
+ * FileZilla Server), DOS/IIS style, EPLF, and (listing-parse-legacy.ts) OpenVMS, IBM i, z/OS and NetWare. RFC 959 s4.1.3 leaves the LIST format to the server, so the
  * format is detected per line. Pure: no sockets, no fs. MLSD/MLST live in listing-parse-mlsx.ts.
  *
  * Dates without a year (`Nov 21 11:37`) are in the last twelve months (that is what `ls` means by them);
  * dates in LIST output carry no zone, so they are read as UTC (vsftpd's default, use_localtime=NO).
  */
 import { MAX_LISTING_LINE_CHARS, type FileEntry } from './listing-types.js';
+import { parseUnixDate, validDate } from './listing-dates.js';
+import { isListingFrame, isVmsNameOnly, parseLegacyLine } from './listing-parse-legacy.js';
 
 export { parseMlsxLine, parseMlsd, parseMlsxTime, isSelfOrParent } from './listing-parse-mlsx.js';
 export type { MlsxEntry } from './listing-parse-mlsx.js';
@@ -14,26 +16,6 @@ export type { MlsxEntry } from './listing-parse-mlsx.js';
 export interface ParseListingOptions {
   /** Reference time for dates without a year (default: now). */
   now?: Date;
-}
-
-/** Month names, lower-case, without a trailing dot: English first, then common server locales. */
-const MONTHS: Record<string, number> = {};
-for (const [list, base] of [
-  ['jan feb mar apr may jun jul aug sep oct nov dec', 0],
-  ['jan feb mär apr mai jun jul aug sep okt nov dez', 0],   // German
-  ['janv févr mars avr mai juin juil août sept oct nov déc', 0], // French
-  ['ene feb mar abr may jun jul ago sep oct nov dic', 0],   // Spanish
-  ['gen feb mar apr mag giu lug ago set ott nov dic', 0],   // Italian
-  ['jan fev mar abr mai jun jul ago set out nov dez', 0],   // Portuguese
-  ['jan feb mrt apr mei jun jul aug sep okt nov dec', 0],   // Dutch
-  ['maa', 2], ['mrz', 2], ['sept', 8], ['fév', 1], ['fevr', 1], ['juli', 6], ['juni', 5], ['märz', 2],
-] as const) {
-  (list as string).split(' ').forEach((m, i) => { if (!(m in MONTHS)) MONTHS[m] = (base as number) + i; });
-}
-
-function monthIndex(token: string): number | undefined {
-  const key = token.toLowerCase().replace(/\.$/, '');
-  return MONTHS[key];
 }
 
 /** rwx column -> permission bits (with setuid/setgid/sticky from s/S/t/T). */
@@ -50,54 +32,8 @@ export function parseModeString(perms: string): number | undefined {
   return mode;
 }
 
-function validDate(y: number, mo: number, d: number, h: number, mi: number): Date | undefined {
-  if (mo < 0 || mo > 11 || d < 1 || d > 31 || h > 23 || mi > 59) return undefined;
-  const date = new Date(Date.UTC(y, mo, d, h, mi));
-  return date.getUTCDate() === d ? date : undefined;
-}
-
-/** `ls` shows HH:MM instead of a year for dates within six months; pick the year that puts it in the past. */
-function dateWithoutYear(mo: number, d: number, h: number, mi: number, now: Date): Date | undefined {
-  const year = now.getUTCFullYear();
-  const date = validDate(year, mo, d, h, mi);
-  // A day of slack for clock and time-zone differences between server and client.
-  if (date && date.getTime() > now.getTime() + 86_400_000) return validDate(year - 1, mo, d, h, mi);
-  return date ?? validDate(year - 1, mo, d, h, mi);
-}
-
 // type + 9 permission chars + optional ACL/xattr marker (+ . @).
 const UNIX_HEAD = /^([-bcdlpsDnw?])([-r?][-w?][-xsS?][-r?][-w?][-xsS?][-r?][-w?][-xtT?])[+.@]?\s+(.*)$/;
-// "<month> <day> <time|year> name"  or  "<day> <month> <time|year> name"  or ISO "2024-01-15 10:30 name".
-const DATE_MD = /^(\S+)\s+(\d{1,2})\s+(\d{1,2}:\d{2}|\d{4})\s(.*)$/;
-const DATE_DM = /^(\d{1,2})\.?\s+(\S+)\s+(\d{1,2}:\d{2}|\d{4})\s(.*)$/;
-const DATE_ISO = /^(\d{4})-(\d{2})-(\d{2})\s+(\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(?:\s+[+-]\d{4})?\s(.*)$/;
-
-interface DateAndName { date: Date | undefined; name: string }
-
-function parseUnixDate(text: string, now: Date): DateAndName | undefined {
-  let m = DATE_ISO.exec(text);
-  if (m) {
-    const [y, mo, d, h, mi] = m.slice(1, 6).map(Number);
-    return { date: validDate(y, mo - 1, d, h, mi), name: m[6] };
-  }
-  let month: number | undefined; let day = 0; let tail: string; let rest: string;
-  m = DATE_MD.exec(text);
-  if (m && (month = monthIndex(m[1])) !== undefined) { day = Number(m[2]); tail = m[3]; rest = m[4]; }
-  else {
-    m = DATE_DM.exec(text);
-    if (!m || (month = monthIndex(m[2])) === undefined) return undefined;
-    day = Number(m[1]); tail = m[3]; rest = m[4];
-  }
-  let date: Date | undefined;
-  if (tail.includes(':')) {
-    const [h, mi] = tail.split(':').map(Number);
-    date = dateWithoutYear(month, day, h, mi, now);
-  } else {
-    date = validDate(Number(tail), month, day, 0, 0);
-  }
-  return { date, name: rest };
-}
-
 /**
  * Unix `ls -l` line. Columns between the permissions and the size vary between servers
  * (link count, owner, group, any of them may be missing, numeric or named), so they are found
@@ -285,7 +221,8 @@ export function parseEplfLine(line: string): FileEntry | undefined {
 
 /** Parse one LIST line in whichever format it is; undefined when no format matches. */
 export function parseListingLine(line: string, options: ParseListingOptions = {}): FileEntry | undefined {
-  return parseEplfLine(line) ?? parseUnixLine(line, options.now ?? new Date()) ?? parseDosLine(line);
+  const now = options.now ?? new Date();
+  return parseEplfLine(line) ?? parseUnixLine(line, now) ?? parseDosLine(line) ?? parseLegacyLine(line, now);
 }
 
 /**
@@ -307,13 +244,25 @@ export function parseListingDetailed(text: string | string[], options: ParseList
   const lines = Array.isArray(text) ? text : text.split('\n');
   const entries: FileEntry[] = [];
   const unparsed: string[] = [];
-  for (const raw of lines) {
-    const line = raw.replace(/\r$/, '');
+  /** VMS lists every version of a file, newest first: the names (without version) already listed. */
+  const versioned = new Set<string>();
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i].replace(/\r$/, '');
     if (line.length > MAX_LISTING_LINE_CHARS) { unparsed.push(line); continue; }
-    if (!line.trim() || /^total\s+\d+/i.test(line.trim())) continue;
+    if (!line.trim() || /^total\s+\d+/i.test(line.trim()) || isListingFrame(line)) continue;
+    // OpenVMS: a long name stands alone and its columns follow on the next, indented line.
+    const next = lines[i + 1]?.replace(/\r$/, '');
+    if (next !== undefined && /^[ \t]/.test(next) && isVmsNameOnly(line) && line.length + next.length <= MAX_LISTING_LINE_CHARS) {
+      line = `${line.trimEnd()} ${next.trimStart()}`;
+      i++;
+    }
     const entry = parseListingLine(line, { now });
     if (!entry) { unparsed.push(line); continue; }
     if (entry.name === '.' || entry.name === '..') continue;
+    if (entry.version !== undefined) {
+      if (versioned.has(entry.name)) continue; // an older version of a file listed already
+      versioned.add(entry.name);
+    }
     entries.push(entry);
   }
   return { entries, unparsed };

@@ -17,6 +17,8 @@ export interface FileEntry {
   /** MLSx unique fact. */
   unique?: string;
   linkTarget?: string;
+  /** The file version of an OpenVMS listing (`LOGIN.COM;2`): the name is without it. */
+  version?: number;
   /** The listing line this entry came from. */
   raw?: string;
 }

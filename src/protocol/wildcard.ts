@@ -1,7 +1,8 @@
 /**
  * Shell-style wildcards ("*" any run of characters, "?" one character) as classic `ftp` clients send them in
  * LIST/NLST/STAT arguments for mget/mdelete (RFC 959 leaves the argument's meaning to the server; every
- * widely used server globs it).
+ * widely used server globs it). The client globs too (client/wildcard-select.ts: `get 'ftp://h/dir/*.csv'`), with
+ * "[...]" bracket expressions as well (WildcardOptions.classes); one bracket expression is one position.
  *
  * SECURITY: a client controls the pattern, and the matcher runs on the server's one event loop. A pattern
  * turned into a backtracking regular expression costs exponential time in the number of stars (vsftpd's
@@ -34,31 +35,88 @@ export type WildcardResult =
   | { kind: 'too-long'; length: number } // over MAX_WILDCARD_LENGTH after collapsing
   | { kind: 'pattern'; wildcard: Wildcard };
 
-/** One fixed-length piece between stars, as code points; `undefined` stands for "?". */
-type Segment = ReadonlyArray<string | undefined>;
+/**
+ * A bracket expression ("[abc]", "[a-z]", "[!0-9]" or "[^0-9]"): one code point in (or, negated, not in)
+ * the set. Only with `classes` (the client's globbing, client/wildcard-select.ts); the server's LIST/NLST
+ * arguments keep "[" literal, as they always did.
+ */
+interface CharClass { negate: boolean; singles: ReadonlySet<string>; ranges: ReadonlyArray<readonly [string, string]> }
 
-export function hasWildcard(text: string): boolean {
-  return text.includes('*') || text.includes('?');
+/** One position of a segment: a code point, "?" (`undefined`) or a bracket expression. */
+type Element = string | undefined | CharClass;
+/** One fixed-length piece between stars. */
+type Segment = ReadonlyArray<Element>;
+
+export interface WildcardOptions {
+  /** Also "[...]" bracket expressions (shell and curl globbing). Default false: "[" is an ordinary character. */
+  classes?: boolean;
 }
 
-export function compileWildcard(text: string): WildcardResult {
-  if (!hasWildcard(text)) return { kind: 'literal' };
+export function hasWildcard(text: string, options: WildcardOptions = {}): boolean {
+  if (text.includes('*') || text.includes('?')) return true;
+  if (!options.classes) return false;
+  const open = text.indexOf('[');
+  return open >= 0 && text.indexOf(']', open + 2) > 0;
+}
+
+export function compileWildcard(text: string, options: WildcardOptions = {}): WildcardResult {
+  if (!hasWildcard(text, options)) return { kind: 'literal' };
   const collapsed = text.replace(/\*{2,}/g, '*');
   const points = Array.from(collapsed);
   if (points.length > MAX_WILDCARD_LENGTH) return { kind: 'too-long', length: points.length };
   const segments: Segment[] = [[]];
-  for (const p of points) {
-    if (p === '*') segments.push([]);
-    else (segments[segments.length - 1] as Array<string | undefined>).push(p === '?' ? undefined : p);
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i]!;
+    const current = segments[segments.length - 1] as Element[];
+    if (p === '*') { segments.push([]); continue; }
+    if (p === '[' && options.classes) {
+      const parsed = readClass(points, i);
+      if (parsed) { current.push(parsed.cls); i = parsed.end; continue; }
+    }
+    current.push(p === '?' ? undefined : p);
   }
   return { kind: 'pattern', wildcard: { matches: name => matchSegments(segments, Array.from(name)) } };
+}
+
+/**
+ * The bracket expression opening at `points[open]`, and the index of its "]"; undefined when it is not
+ * closed (then "[" is literal, like the shell). A "]" right after "[" or "[!" is a member, as in POSIX.
+ */
+function readClass(points: readonly string[], open: number): { cls: CharClass; end: number } | undefined {
+  let i = open + 1;
+  const negate = points[i] === '!' || points[i] === '^';
+  if (negate) i++;
+  const first = i;
+  const singles = new Set<string>();
+  const ranges: Array<[string, string]> = [];
+  for (; i < points.length; i++) {
+    const p = points[i]!;
+    if (p === ']' && i > first) return { cls: { negate, singles, ranges }, end: i };
+    if (points[i + 1] === '-' && points[i + 2] !== undefined && points[i + 2] !== ']') {
+      ranges.push([p, points[i + 2]!]);
+      i += 2;
+    } else singles.add(p);
+  }
+  return undefined;
+}
+
+function inClass(cls: CharClass, ch: string | undefined): boolean {
+  if (ch === undefined) return false;
+  let found = cls.singles.has(ch);
+  // Ranges compare code points, as the shell does in the C locale.
+  for (let r = 0; !found && r < cls.ranges.length; r++) {
+    const [lo, hi] = cls.ranges[r]!;
+    found = ch.codePointAt(0)! >= lo.codePointAt(0)! && ch.codePointAt(0)! <= hi.codePointAt(0)!;
+  }
+  return found !== cls.negate;
 }
 
 /** Whether `segment` matches `name` at code point index `at` (the caller checked it fits). */
 function matchesAt(segment: Segment, name: readonly string[], at: number): boolean {
   for (let i = 0; i < segment.length; i++) {
     const want = segment[i];
-    if (want !== undefined && want !== name[at + i]) return false;
+    if (want === undefined) continue;
+    if (typeof want === 'string' ? want !== name[at + i] : !inClass(want, name[at + i])) return false;
   }
   return true;
 }

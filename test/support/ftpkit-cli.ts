@@ -28,6 +28,9 @@ export function runFtpkit(args: string[], opts: CliOptions = {}): Promise<CliRes
     const env = { ...process.env };
     delete env.FTPKIT_PASSWORD;
     delete env.NETRC;
+    // Bookmarks (src/cli/bookmarks.ts) come from HOME unless a test gives a file.
+    delete env.FTPKIT_BOOKMARKS;
+    delete env.XDG_CONFIG_HOME;
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
       cwd: REPO_ROOT,
       // Tests run as root in CI: `serve` may run as root unless a test says otherwise (serve-privileges.test.ts).

@@ -30,6 +30,10 @@ const HEADS = [
   '-rw-r--r--', '-rw-r--r-- 1 ftp ftp 5 Jan', '-rw-r--r-- 1 ftp ftp 5 15 Jan', 'drwxr-xr-x+ 2 0 0 4096 2024-01-15 10:30',
   'crw-rw-rw- 1 0 0 1,', 'type=file;size=3;', ' type=dir;', '+i8388621.48594,m825718503,r,s280,', '227 Entering (',
   '229 (|||', '211-Features:', '257 "',
+  // listing-parse-legacy.ts: OpenVMS, IBM i, z/OS data sets and members, NetWare, the frame lines.
+  'LOGIN.COM;2 1/4 14-NOV-1995 10:20:35 [', 'A.TXT;1', 'QSYS 18432 04/09/96 20:41:17 *DIR ', 'QPGMR *MEM ',
+  'WYOSPT 3420 2003/05/21 1 200 FB 80 8000 PS ', 'MEMBER1 01.01 2002/09/18 2002/09/18 14:27', 'IEFBR14 000060 000018',
+  'd [R----F--] x 512 Jan 16 18:53', 'Directory X:[', 'Total of ', 'Pseudo Directory ',
 ];
 /** Fragments whose long runs are the classic traps: spaces, digits, separators, AM/PM, tags, fact syntax. */
 const FRAGMENTS = [' ', '\t', '\u00a0', '1', '12', '2024', ',', '-', '/', '.', ':', 'AM', 'pm', '<DIR>', '<JUNCTION>',

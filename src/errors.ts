@@ -16,7 +16,8 @@ export type FtpErrorCode =
   | 'ERR_FTP_STORAGE'        // server side storage failure, carries its FTP meaning
   | 'ERR_FTP_CLOSED'         // the client was closed while the operation ran
   | 'ERR_FTP_LOGIN_REFUSED'  // server: a login refused before any password check (banned address, busy)
-  | 'ERR_FTP_ABORTED';       // the operation was aborted on request
+  | 'ERR_FTP_ABORTED'        // the operation was aborted on request
+  | 'ERR_FTP_VERIFY';        // a transferred file does not match the server's (hash or size), or cannot be checked
 
 export class FtpError extends Error {
   readonly code: FtpErrorCode;
@@ -211,6 +212,29 @@ export class FtpClosedError extends FtpError {
 
 export class FtpAbortedError extends FtpError {
   constructor(message = 'the operation was aborted', options?: { cause?: unknown }) { super('ERR_FTP_ABORTED', message, options); }
+}
+
+/**
+ * Client: a transfer checked after it ended (--verify, segmented downloads) does not match: the server's
+ * hash (HASH, XSHA256...) or size differs from the local file's, or the server offers no way to check
+ * (`reason: 'unverifiable'`). docs/client.md#verification says what is left of the file.
+ */
+export class FtpVerifyError extends FtpError {
+  readonly reason: 'mismatch' | 'unverifiable';
+  /** The remote path checked. */
+  readonly path: string;
+  /** How it was checked: 'SHA-256' (HASH), 'XSHA256', 'XCRC', 'SIZE'... */
+  readonly method: string | undefined;
+  readonly expected: string | undefined;
+  readonly actual: string | undefined;
+  constructor(fields: { reason: 'mismatch' | 'unverifiable'; path: string; method?: string; expected?: string; actual?: string; message: string }) {
+    super('ERR_FTP_VERIFY', fields.message);
+    this.reason = fields.reason;
+    this.path = fields.path;
+    this.method = fields.method;
+    this.expected = fields.expected;
+    this.actual = fields.actual;
+  }
 }
 
 /** Map a Node socket error to a NetworkFailure. */

@@ -20,6 +20,8 @@ export const ExitCode = {
   NetworkFailure: 5,
   /** TLS handshake, certificate or session-reuse failure. */
   TlsFailure: 6,
+  /** --verify (or a segmented download's check): the file does not match the server's, or cannot be checked. */
+  VerifyFailure: 7,
 } as const;
 
 export type ExitCodeValue = typeof ExitCode[keyof typeof ExitCode];
@@ -51,6 +53,7 @@ export function exitCodeFor(err: unknown, duringLogin = false): ExitCodeValue {
     switch (err.code) {
       case 'ERR_FTP_USAGE': case 'ERR_FTP_CONFIG': return ExitCode.Usage;
       case 'ERR_FTP_CLOSED': return ExitCode.NetworkFailure;
+      case 'ERR_FTP_VERIFY': return ExitCode.VerifyFailure;
       default: return ExitCode.Other;
     }
   }

@@ -22,6 +22,7 @@ import { listEntries, listNames, type FolderHint } from './listings.js';
 import { makeDirectories, removeTree, readSize, readModifiedAt, statPath } from './remote-ops.js';
 import { abortTransfer } from './run-transfer.js';
 import { ClientSession } from './session.js';
+import { mfmtCommand } from './timestamps.js';
 import { openSession } from './session-open.js';
 import type { DataConnectionSettings, FtpClientOptions, TimeoutSettings } from './options.js';
 import type { FtpClientEvents } from './events.js';
@@ -181,8 +182,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   /** MFMT (draft-somers-ftp-mfxx): set the modification time, UTC. */
   setModifiedAt(path: string, date: Date): Promise<void> {
     return this.run(async () => {
-      const t = date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-      await this.session.expect(`MFMT ${t} ${path}`, ReplyCode.FileStatus, ReplyCode.FileActionOk);
+      await this.session.expect(mfmtCommand(path, date), ReplyCode.FileStatus, ReplyCode.FileActionOk);
     });
   }
 

@@ -11,9 +11,10 @@
  * and insideRealRoot (the existing target or folders resolved with realpath: a symbolic link already in
  * the folder is followed only while it stays inside) right before it is written or deleted.
  */
-import { mkdir, rm, utimes, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { FtpReplyError, FtpUsageError } from '../../errors.js';
 import { ReplyCode } from '../../protocol/reply-codes.js';
+import { setLocalModifiedAt } from '../timestamps.js';
 import { allActions, planMirror } from './plan.js';
 import { checkDeletionsUnderEmptyFolders } from './deletion-check.js';
 import { insideRealRoot, localPathFor } from './safe-name.js';
@@ -151,7 +152,7 @@ export async function mirror(client: TreeClient, options: MirrorOptions): Promis
           const mtime = source.get(action.rel)?.modifiedAt;
           // Same mtime as the server's, so the next mirror sees the file as unchanged. A device or FIFO
           // has no content to compare: its times are left alone.
-          if (mtime && written.isFile()) await utimes(target, mtime, mtime);
+          if (mtime && written.isFile()) await setLocalModifiedAt(target, mtime);
           result.transferred++;
           result.bytes += written.isFile() ? written.size : action.size ?? 0;
         }

@@ -46,11 +46,6 @@ export interface DownloadOptions {
   preserveTime?: boolean;
   /** The remote modification time when the caller already knows it (a listing): no MDTM is sent. */
   modifiedAt?: Date;
-  /**
-   * Download on this many connections at once, each a range of the file (lftp's pget -n; segmented.ts).
-   * FtpClient.download() only; one stream when the server lacks REST STREAM or SIZE, or the file is small.
-   */
-  segments?: number;
 }
 
 export interface UploadOptions {

@@ -23,6 +23,7 @@ import { makeDirectories, removeTree, readSize, readModifiedAt, statPath } from 
 import { abortTransfer } from './run-transfer.js';
 import { ClientSession } from './session.js';
 import { mfmtCommand } from './timestamps.js';
+import { downloadSegmented, type SegmentedOptions } from './segmented.js';
 import { openSession } from './session-open.js';
 import type { DataConnectionSettings, FtpClientOptions, TimeoutSettings } from './options.js';
 import type { FtpClientEvents } from './events.js';
@@ -30,6 +31,8 @@ import type { FtpClientEvents } from './events.js';
 export type { FtpResponse };
 
 export type { TransferType, DownloadOptions, UploadOptions, TransferResult } from './file-transfers.js';
+export type { SegmentedOptions, SegmentConnection } from './segmented.js';
+export type { VerifyOutcome } from './verify.js';
 
 const DEFAULT_TIMEOUTS: Required<TimeoutSettings> = {
   connectMs: 10_000, greetingMs: 10_000, commandMs: 30_000, dataMs: 30_000, keepaliveMs: 0,
@@ -213,7 +216,12 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
    * name and renamed on success; a device or FIFO is written directly; a symbolic link is followed
    * (local-target.ts).
    */
-  download(remotePath: string, destination: string | Writable, opts: DownloadOptions = {}): Promise<TransferResult> {
+  download(remotePath: string, destination: string | Writable, opts: DownloadOptions & SegmentedOptions = {}): Promise<TransferResult> {
+    // `segments`: ranges on extra connections (segmented.ts); this session fetches the last one.
+    if (opts.segments !== undefined && opts.segments !== 1) {
+      const connect = opts.connect ?? (() => FtpClient.connect(this.session.options));
+      return this.run(() => downloadSegmented(this.session, remotePath, destination, opts, connect));
+    }
     return this.run(() => downloadFile(this.session, remotePath, destination, opts));
   }
 

@@ -237,6 +237,24 @@ export class FtpVerifyError extends FtpError {
   }
 }
 
+/**
+ * Client, FXP (server-to-server copy): one server refused its part because the data connection is
+ * between the two servers, not with the client, which most servers forbid (RFC 2577 bounce protection).
+ * `side` says which: 'active' refused PORT/EPRT to the other server's address, 'passive' did not let the
+ * other server's connection in. The message names the setting of each server that allows it.
+ */
+export class FtpFxpRefusedError extends FtpReplyError {
+  readonly side: 'active' | 'passive';
+  /** Which server of the copy refused: the one read from or the one written to. */
+  readonly server: 'source' | 'target';
+  constructor(fields: { side: 'active' | 'passive'; server: 'source' | 'target'; replyCode: number; replyText: string; command: string; hint: string }) {
+    super(fields.replyCode, fields.replyText, fields.command);
+    this.message = `${this.message}: ${fields.hint}`;
+    this.side = fields.side;
+    this.server = fields.server;
+  }
+}
+
 /** Map a Node socket error to a NetworkFailure. */
 export function classifySocketError(err: unknown): NetworkFailure {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;

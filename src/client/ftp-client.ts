@@ -24,6 +24,7 @@ import { abortTransfer } from './run-transfer.js';
 import { ClientSession } from './session.js';
 import { mfmtCommand } from './timestamps.js';
 import { downloadSegmented, type SegmentedOptions } from './segmented.js';
+import { fxpCopy, type FxpOptions, type FxpResult } from './fxp.js';
 import { openSession } from './session-open.js';
 import type { DataConnectionSettings, FtpClientOptions, TimeoutSettings } from './options.js';
 import type { FtpClientEvents } from './events.js';
@@ -33,6 +34,7 @@ export type { FtpResponse };
 export type { TransferType, DownloadOptions, UploadOptions, TransferResult } from './file-transfers.js';
 export type { SegmentedOptions, SegmentConnection } from './segmented.js';
 export type { VerifyOutcome } from './verify.js';
+export type { FxpOptions, FxpResult } from './fxp.js';
 
 const DEFAULT_TIMEOUTS: Required<TimeoutSettings> = {
   connectMs: 10_000, greetingMs: 10_000, commandMs: 30_000, dataMs: 30_000, keepaliveMs: 0,
@@ -232,6 +234,15 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
 
   append(source: string | Readable, remotePath: string, opts: Omit<UploadOptions, 'append'> = {}): Promise<TransferResult> {
     return this.upload(source, remotePath, { ...opts, append: true });
+  }
+
+  /**
+   * FXP: copy `sourcePath` of this server to `targetPath` on `target`'s server, the data going between the
+   * two servers (fxp.ts; both must allow it, docs/client.md#fxp-server-to-server-copy). Waits for both queues.
+   */
+  copyTo(sourcePath: string, target: FtpClient, targetPath: string, opts: FxpOptions = {}): Promise<FxpResult> {
+    if (target === this) return Promise.reject(new FtpUsageError('FXP copies between two connections: give a second client for the target'));
+    return this.run(() => target.run(() => fxpCopy(this.session, sourcePath, target.session, targetPath, opts)));
   }
 
   /** Abort the running transfer (ABOR); it rejects with FtpAbortedError. Resolves when it has settled. */

@@ -16,6 +16,7 @@ import { isFtpUrl, parseFtpUrl, remoteBaseName, type FtpUrl } from './url.js';
 import { runWithClient, type Io, type RunContext } from './client-run.js';
 import type { CompareMode } from '../client/tree/index.js';
 import type { TreeFlags } from './client-tree.js';
+import { downloadOpsOptions, opsJson, opsNote, uploadOpsOptions, type TransferOpsFlags } from './client-ops.js';
 
 /** The tree commands' module (src/client/tree/), loaded only by get -r, put -r and mirror. */
 async function runTree(ctx: RunContext, direction: 'download' | 'upload', remote: string, local: string,
@@ -81,7 +82,7 @@ export async function ls(io: Io, urlText: string, flags: ClientFlags & { long?: 
   });
 }
 
-export async function get(io: Io, urlText: string, local: string | undefined, flags: TreeFlags & { resume?: boolean }): Promise<void> {
+export async function get(io: Io, urlText: string, local: string | undefined, flags: TreeFlags & TransferOpsFlags & { resume?: boolean }): Promise<void> {
   await runWithClient(urlText, flags, io, async ctx => {
     const name = remoteBaseName(ctx.url.path);
     // Like put and scp: a folder is copied only when asked (-r); a trailing "/" alone must not start a
@@ -93,6 +94,7 @@ export async function get(io: Io, urlText: string, local: string | undefined, fl
     }
     if (!name) throw new FtpUsageError('the URL names no file (use -r for a folder)');
     if (local === '-') {
+      if (flags.verify || flags.segments) throw new FtpUsageError('--verify and --segments need a local file, not stdout');
       try {
         const r = await ctx.client.download(ctx.url.path, process.stdout, { end: false });
         return { bytes: r.bytes, destination: '-' };
@@ -111,13 +113,13 @@ export async function get(io: Io, urlText: string, local: string | undefined, fl
     // (not as a failed rename of a temporary file after downloading everything).
     else if (/[\\/]$/.test(dest)) throw new FtpUsageError(`${dest}: no such local folder`);
     else if (!await isDirectory(path.dirname(path.resolve(dest)))) throw new FtpUsageError(`${path.dirname(dest)}: no such local folder`);
-    const r = await ctx.client.download(ctx.url.path, dest, { resume: !!flags.resume });
-    ctx.say(`${ctx.url.path} -> ${dest}: ${humanBytes(r.bytes)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}`);
-    return { bytes: r.bytes, startOffset: r.startOffset, destination: dest, mode: r.mode };
+    const r = await ctx.client.download(ctx.url.path, dest, { resume: !!flags.resume, ...downloadOpsOptions(ctx, flags) });
+    ctx.say(`${ctx.url.path} -> ${dest}: ${humanBytes(r.bytes)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}${opsNote(r)}`);
+    return { bytes: r.bytes, startOffset: r.startOffset, destination: dest, mode: r.mode, ...opsJson(r) };
   });
 }
 
-export async function put(io: Io, local: string, urlText: string, flags: TreeFlags & { resume?: boolean; append?: boolean }): Promise<void> {
+export async function put(io: Io, local: string, urlText: string, flags: TreeFlags & TransferOpsFlags & { resume?: boolean; append?: boolean }): Promise<void> {
   await runWithClient(urlText, flags, io, async ctx => {
     if (local !== '-' && !await stat(local).catch(() => undefined)) throw new FtpUsageError(`${local}: no such local file or folder`);
     const localIsDir = local !== '-' && await isDirectory(local);
@@ -134,9 +136,10 @@ export async function put(io: Io, local: string, urlText: string, flags: TreeFla
       remote = remote ? `${remote}/${path.basename(local)}` : path.basename(local);
     }
     const source = local === '-' ? process.stdin : local;
-    const r = await ctx.client.upload(source, remote, { resume: !!flags.resume, append: !!flags.append });
-    ctx.say(`${local} -> ${remote}: ${humanBytes(r.bytes)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}`);
-    return { bytes: r.bytes, startOffset: r.startOffset, remotePath: remote, mode: r.mode };
+    const r = await ctx.client.upload(source, remote, { resume: !!flags.resume, append: !!flags.append,
+      ...(local === '-' ? {} : uploadOpsOptions(flags)) });
+    ctx.say(`${local} -> ${remote}: ${humanBytes(r.bytes)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}${opsNote(r)}`);
+    return { bytes: r.bytes, startOffset: r.startOffset, remotePath: remote, mode: r.mode, ...opsJson(r) };
   });
 }
 

@@ -25,6 +25,7 @@ import { ClientSession } from './session.js';
 import { mfmtCommand } from './timestamps.js';
 import { downloadSegmented, type SegmentedOptions } from './segmented.js';
 import { fxpCopy, type FxpOptions, type FxpResult } from './fxp.js';
+import { verifyFile, type VerifyOutcome } from './verify.js';
 import { openSession } from './session-open.js';
 import type { DataConnectionSettings, FtpClientOptions, TimeoutSettings } from './options.js';
 import type { FtpClientEvents } from './events.js';
@@ -243,6 +244,14 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   copyTo(sourcePath: string, target: FtpClient, targetPath: string, opts: FxpOptions = {}): Promise<FxpResult> {
     if (target === this) return Promise.reject(new FtpUsageError('FXP copies between two connections: give a second client for the target'));
     return this.run(() => target.run(() => fxpCopy(this.session, sourcePath, target.session, targetPath, opts)));
+  }
+
+  /**
+   * Compare a remote file with a local one the strongest way the server offers (verify.ts: HASH, then
+   * XSHA256/XSHA1/XMD5/XCRC, else SIZE); throws FtpVerifyError when they differ.
+   */
+  verify(remotePath: string, localPath: string): Promise<VerifyOutcome> {
+    return this.run(() => verifyFile(this.session, remotePath, localPath));
   }
 
   /** Abort the running transfer (ABOR); it rejects with FtpAbortedError. Resolves when it has settled. */

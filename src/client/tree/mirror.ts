@@ -17,6 +17,7 @@ import { ReplyCode } from '../../protocol/reply-codes.js';
 import { setLocalModifiedAt } from '../timestamps.js';
 import { allActions, planMirror } from './plan.js';
 import { checkDeletionsUnderEmptyFolders } from './deletion-check.js';
+import { recheckUnchanged } from './checksum.js';
 import { insideRealRoot, localPathFor } from './safe-name.js';
 import type { MirrorOptions, MirrorResult, TreeAction, TreeClient, TreeEvent } from './types.js';
 import { remoteJoin, walkLocal, walkRemote, type Tree } from './walk.js';
@@ -115,6 +116,9 @@ export async function mirror(client: TreeClient, options: MirrorOptions): Promis
   const [source, dest] = direction === 'download' ? [remote, local] : [local, remote];
   const plan = planMirror(source, dest, { compare: options.compare, delete: options.delete });
   if (direction === 'download') await checkDeletionsUnderEmptyFolders(client, plan, remoteDir, emptyDirs, local);
+  if (options.checksum) {
+    await recheckUnchanged(client, plan, rel => ({ remote: remoteJoin(remoteDir, segmentsOf(rel)), local: localPathFor(localDir, segmentsOf(rel)) }), emit, signal);
+  }
   const result: MirrorResult = {
     actions: allActions(plan), failures: [], transferred: 0, skipped: plan.skips.length, deleted: 0,
     created: 0, bytes: 0, refused, dryRun: !!options.dryRun,

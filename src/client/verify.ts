@@ -84,9 +84,11 @@ async function remoteDigest(session: ClientSession, remotePath: string, method: 
   if (method.kind === 'hash') {
     if (!method.selected) await session.expect(`OPTS HASH ${method.algorithm}`, ReplyCode.Ok);
     const r = await session.expect(`HASH ${remotePath}`, ReplyCode.FileStatus);
-    // "213 SHA-256 0-49 <hex> path": the third word is the digest (draft s3.1).
-    const words = r.message.trim().split(/\s+/);
-    const hex = words.length >= 3 && /^[0-9a-f]+$/i.test(words[2]) ? words[2].toLowerCase() : undefined;
+    // "213 SHA-256 0-49 <hex> path": the third word is the digest (draft s3.1). proftpd says first, in a
+    // line of its own, that it is computing: the line that starts with the algorithm is the answer.
+    const line = r.message.split('\n').map(l => l.trim().split(/\s+/)).reverse()
+      .find(w => w.length >= 3 && w[0].toUpperCase() === method.algorithm && /^[0-9a-f]+$/i.test(w[2]));
+    const hex = line?.[2].toLowerCase();
     if (!hex) throw new FtpProtocolError(`unusable HASH reply: ${JSON.stringify(r.message.slice(0, 200))}`);
     return hex;
   }

@@ -88,3 +88,22 @@ test('FXP refused by our default config: PORT to a foreign address (active side)
   assert.equal(await a.size('a.bin'), DATA.length);
   assert.equal(await b.size('upload/seed.bin'), DATA.length);
 });
+
+test('ftpkit copy: FXP from the CLI, ours -> vsftpd into a folder URL and back, --json', skip, async t => {
+  const [h, v] = await Promise.all([ours(t, FXP_ON), vsftpd(t)]);
+  await fs.writeFile(path.join(h.root, 'cli.bin'), DATA);
+  const vUrl = `ftp://anonymous:ftpkit%40example.com@127.0.0.1:${v.port}`;
+  const oursUrl = `ftp://test:test@127.0.0.1:${h.port}`;
+  const r = await runFtpkit(['copy', '--json', `${oursUrl}/cli.bin`, `${vUrl}/upload/`]);
+  assert.equal(r.code, 0, describeCli(r));
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.target, 'upload/cli.bin');
+  assert.equal(out.bytes, DATA.length);
+  assert.equal(sha(await fs.readFile(path.join(v.localUploadDir, 'cli.bin'))), sha(DATA));
+  const back = await runFtpkit(['copy', '--passive-side', 'source', `${vUrl}/upload/seed.bin`, `${oursUrl}/back.bin`]);
+  assert.equal(back.code, 0, describeCli(back));
+  assert.match(back.stdout, /server to server, the source listening/);
+  assert.equal(sha(await fs.readFile(path.join(h.root, 'back.bin'))), sha(DATA));
+  const bad = await runFtpkit(['copy', '--passive-side', 'nobody', `${vUrl}/upload/seed.bin`, `${oursUrl}/x.bin`]);
+  assert.equal(bad.code, 2, describeCli(bad));
+});

@@ -16,6 +16,7 @@ import fsp from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { FtpAbortedError, FtpReplyError, FtpUsageError, FtpVerifyError } from '../errors.js';
 import { downloadFile, type DownloadOptions, type TransferResult } from './file-transfers.js';
+import { attachBlockWriter } from '../net/block-source.js';
 import { partPathFor } from './local-files.js';
 import { inspectLocalTarget, isSpecialKind } from './local-target.js';
 import { readSize } from './remote-ops.js';
@@ -45,42 +46,52 @@ export interface SegmentedOptions {
 
 /**
  * The bytes of one range into the shared descriptor at their offsets. Bytes past the range are dropped;
- * `onFull` is called once the range's last byte is on disk (the caller then aborts the transfer).
+ * `onFull` is called once the range's last byte is on disk (the caller then aborts the transfer). Offered
+ * with a block writer (net/block-source.ts), so a plain TYPE I data socket reads straight into the
+ * pipeline's 1 MiB blocks (net/wire-blocks.ts) as a one-stream download does: no copy on the way.
  */
 class RangeSink extends Writable {
+  /** Bytes on disk. */
   received = 0;
-  private pending: Promise<void> = Promise.resolve();
+  /** Bytes given a place (writes may be in flight). */
+  private placed = 0;
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly fd: number, private readonly start: number, readonly length: number,
     private readonly onFull: () => void) {
     super({ highWaterMark: 1024 * 1024 });
+    attachBlockWriter(this, { write: block => this.writeBlock(block) });
   }
 
   get full(): boolean { return this.received >= this.length; }
 
   /** Resolves when no write of this sink is in flight (before the descriptor is closed). */
-  idle(): Promise<void> { return this.pending; }
+  async idle(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
 
-  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
-    const buffers: Buffer[] = [];
-    let room = this.length - this.received;
-    for (const { chunk } of chunks) {
-      if (room <= 0) break;
-      const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-      buffers.push(part);
-      room -= part.length;
-    }
-    if (buffers.length === 0) { callback(); return; }
-    const write = writeAllAt(this.fd, buffers, this.start + this.received).then(n => {
+  /** The part of `block` inside the range, written at its place (taken now: two writes may overlap in time). */
+  private writeBlock(block: Buffer): Promise<void> {
+    const room = this.length - this.placed;
+    if (room <= 0) return Promise.resolve();
+    const part = block.length > room ? block.subarray(0, room) : block;
+    const at = this.start + this.placed;
+    this.placed += part.length;
+    const write = writeAllAt(this.fd, [part], at).then(n => {
       this.received += n;
       if (this.full) this.onFull();
     });
-    this.pending = write.catch(() => undefined);
-    write.then(() => callback(), callback);
+    const tracked = write.catch(() => undefined).finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+    return write;
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    Promise.all(chunks.map(({ chunk }) => this.writeBlock(chunk))).then(() => callback(), callback);
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this._writev([{ chunk }], callback);
+    this.writeBlock(chunk).then(() => callback(), callback);
   }
 }
 
@@ -160,12 +171,14 @@ export async function downloadSegmented(session: ClientSession, remotePath: stri
     await fd.truncate(size);
     const runs = ranges.map((range, i) => {
       const ended = new AbortController();
-      const sink = new RangeSink(fd.fd, range.start, range.length, () => ended.abort());
+      const last = i === ranges.length - 1;
+      // The last range ends with the file: its transfer ends by itself, no ABOR.
+      const sink = new RangeSink(fd.fd, range.start, range.length, last ? () => undefined : () => ended.abort());
       sinks.push(sink);
       const signal = AbortSignal.any([ended.signal, failAll.signal, ...(opts.signal ? [opts.signal] : [])]);
       const common = { startAt: range.start, signal, end: true, size, type: 'binary' as const };
       // The caller's session takes the last range: it ends with the file, without ABOR.
-      const run = i === ranges.length - 1
+      const run = last
         ? downloadFile(session, remotePath, sink, common)
         : extras[i].download(remotePath, sink, common);
       return run.then(() => undefined, (e: unknown) => {

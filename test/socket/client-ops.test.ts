@@ -151,3 +151,16 @@ test('preserveTime: the download gets the server\'s MDTM time, the upload sets M
   await c.download('old.txt', path.join(local, 'now.txt'));
   assert.ok((await fs.stat(path.join(local, 'now.txt'))).mtime.getTime() > when.getTime());
 });
+
+test('verify after a resumed download: a mismatch renames the file to NAME.ftpkit-mismatch', async t => {
+  const { h, root, local } = await serve(t);
+  const body = randomBytes(300_000);
+  await fs.writeFile(path.join(root, 'r.bin'), body);
+  const { c } = await client(t, h.port);
+  const dest = path.join(local, 'r.bin');
+  await fs.writeFile(dest, body.subarray(0, 100_000));
+  h.server.once('download', () => appendFileSync(path.join(root, 'r.bin'), 'changed'));
+  await assert.rejects(c.download('r.bin', dest, { resume: true, verify: true }), { name: 'FtpVerifyError', reason: 'mismatch' });
+  await assert.rejects(fs.stat(dest), { code: 'ENOENT' });
+  assert.equal(sha(await fs.readFile(`${dest}.ftpkit-mismatch`)), sha(body));
+});

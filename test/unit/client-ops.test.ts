@@ -1,7 +1,7 @@
 /**
  * The pure parts of segmented download and verification: how ranges are cut, which check FEAT offers
  * (draft-bryan-ftpext-hash s3.3 FEAT syntax, the X commands, SIZE last), and the local digests the
- * server's are compared with (SHA-256, CRC-32 as XCRC writes it).
+ * server's are compared with (SHA-256, CRC-32 as XCRC writes it); the server option FXP needs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +11,10 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { splitRanges } from '../../src/client/segmented.js';
 import { chooseVerifyMethod, localDigest } from '../../src/client/verify.js';
+import { validateConfig } from '../../src/server/config/load.js';
+import { planServe } from '../../src/server/config/to-options.js';
+import { resolveOptions } from '../../src/server/resolved-options.js';
+import { FtpConfigError } from '../../src/errors.js';
 
 test('splitRanges: equal ranges covering the file exactly, the last one taking the remainder', () => {
   assert.deepEqual(splitRanges(10, 3), [{ start: 0, length: 3 }, { start: 3, length: 3 }, { start: 6, length: 4 }]);
@@ -45,4 +49,14 @@ test('localDigest: SHA-256 as sha256sum, CRC-32 as 8 hex digits (leading zeros k
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+});
+
+test('server config: passive.allowForeignAddress (FXP) reaches the options, off by default', () => {
+  const on = planServe(validateConfig({ passive: { allowForeignAddress: true }, active: { requireSameAddress: false } }), '/unused');
+  assert.equal(on.options.passive!.allowForeignAddress, true);
+  assert.equal(resolveOptions(on.options).passive.allowForeignAddress, true);
+  assert.equal(resolveOptions(on.options).active.requireSameAddress, false);
+  const off = planServe(validateConfig({}), '/unused');
+  assert.equal(resolveOptions(off.options).passive.allowForeignAddress, false);
+  assert.throws(() => validateConfig({ passive: { allowForeignAddress: 'yes' } }), FtpConfigError);
 });

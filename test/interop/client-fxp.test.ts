@@ -1,6 +1,6 @@
 /**
  * FXP (server-to-server copy, docs/client.md#fxp-server-to-server-copy) between ftpkit's own server and
- * vsftpd on loopback, byte-exact in both directions, from the library (FtpClient.copyTo) and the CLI
+ * vsftpd (and pure-ftpd with and without -W) on loopback, byte-exact in both directions, from the library (FtpClient.copyTo) and the CLI
  * (`ftpkit copy`). The client connects from 127.0.0.9, so each server sees the other as a foreign address
  * (on one loopback address every check would pass trivially): with vsftpd's port_promiscuous and
  * pasv_promiscuous and our active.requireSameAddress: false / passive.allowForeignAddress: true the copy
@@ -12,7 +12,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { peerSkip, startVsftpd, type PeerServer } from '../support/peers.js';
+import { peerSkip, startPureFtpd, startVsftpd, type PeerServer } from '../support/peers.js';
 import { startServer, type Harness } from '../support/server-harness.js';
 import { runFtpkit, describeCli } from '../support/ftpkit-cli.js';
 import { LocalStorage } from '../../src/server/index.js';
@@ -106,4 +106,25 @@ test('ftpkit copy: FXP from the CLI, ours -> vsftpd into a folder URL and back, 
   assert.equal(sha(await fs.readFile(path.join(h.root, 'back.bin'))), sha(DATA));
   const bad = await runFtpkit(['copy', '--passive-side', 'nobody', `${vUrl}/upload/seed.bin`, `${oursUrl}/x.bin`]);
   assert.equal(bad.code, 2, describeCli(bad));
+});
+
+test('FXP with pure-ftpd -W (--allowuserfxp): ours -> pure-ftpd and back, byte-exact; without -W its refusal names -W', peerSkip('pure-ftpd'), async t => {
+  const h = await ours(t, FXP_ON);
+  await fs.writeFile(path.join(h.root, 'a.bin'), DATA);
+  const p = await startPureFtpd({ files: { 'upload/seed.bin': DATA }, extra: ['-W'] });
+  t.after(() => p.stop());
+  const a = await client(t, { port: h.port, user: 'test', password: 'test' });
+  const b = await client(t, { port: p.port, user: p.user, password: p.password });
+  await a.copyTo('a.bin', b, 'upload/from-ours.bin');
+  assert.equal(sha(await fs.readFile(path.join(p.localUploadDir, 'from-ours.bin'))), sha(DATA), await p.logs());
+  await b.copyTo('upload/seed.bin', a, 'from-pure.bin', { passive: 'source' });
+  assert.equal(sha(await fs.readFile(path.join(h.root, 'from-pure.bin'))), sha(DATA));
+
+  // pure-ftpd without -W refuses PORT to another address than its client's.
+  const strict = await startPureFtpd({ files: { 'upload/seed.bin': DATA } });
+  t.after(() => strict.stop());
+  const c = await client(t, { port: strict.port, user: strict.user, password: strict.password }, 5000);
+  await assert.rejects(c.copyTo('upload/seed.bin', a, 'refused.bin'), (e: unknown) => e instanceof FtpFxpRefusedError
+    && e.side === 'active' && e.server === 'source' && /pure-ftpd -W/.test(e.message));
+  assert.equal(await c.size('upload/seed.bin'), DATA.length);
 });

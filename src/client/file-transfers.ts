@@ -46,6 +46,8 @@ export interface DownloadOptions {
   preserveTime?: boolean;
   /** The remote modification time when the caller already knows it (a listing): no MDTM is sent. */
   modifiedAt?: Date;
+  /** false: no 'progress' events for this transfer (the ranges of a segmented download report one total). */
+  progress?: boolean;
 }
 
 export interface UploadOptions {
@@ -111,7 +113,8 @@ export async function downloadFile(session: ClientSession, remotePath: string, d
   await session.ensureType(type === 'ascii' ? 'A' : 'I');
   const local = target ? await openSink(session, target, startAt, !!opts.resume || startAt > 0, opts.signal) : undefined;
   const sink = local ? local.stream : destination as Writable;
-  const progress = new ProgressTracker(e => session.events.progress(e), { direction: 'download', path: remotePath, startOffset: startAt, total });
+  const progress = opts.progress === false ? undefined
+    : new ProgressTracker(e => session.events.progress(e), { direction: 'download', path: remotePath, startOffset: startAt, total });
   let committed = false;
   try {
     const { reply, bytes, mode } = await runTransfer(session, () => ({

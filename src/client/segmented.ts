@@ -21,6 +21,7 @@ import { partPathFor } from './local-files.js';
 import { inspectLocalTarget, isSpecialKind } from './local-target.js';
 import { readSize } from './remote-ops.js';
 import type { ClientSession } from './session.js';
+import { ProgressTracker } from './progress.js';
 import { keepRemoteTime } from './timestamps.js';
 import { chooseVerifyMethod, verifyFile, type VerifyOutcome } from './verify.js';
 
@@ -32,7 +33,7 @@ export const MAX_SEGMENTS = 32;
 /** What a range needs of an extra connection; FtpClient satisfies it. */
 export interface SegmentConnection {
   download(remotePath: string, destination: Writable, opts: { startAt?: number; signal?: AbortSignal; end?: boolean;
-    size?: number; type?: 'binary' }): Promise<unknown>;
+    size?: number; type?: 'binary'; progress?: boolean }): Promise<unknown>;
   close(): Promise<void>;
   destroy(): void;
 }
@@ -58,7 +59,7 @@ class RangeSink extends Writable {
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly fd: number, private readonly start: number, readonly length: number,
-    private readonly onFull: () => void) {
+    private readonly onFull: () => void, private readonly onWritten: (n: number) => void) {
     super({ highWaterMark: 1024 * 1024 });
     attachBlockWriter(this, { write: block => this.writeBlock(block) });
   }
@@ -79,6 +80,7 @@ class RangeSink extends Writable {
     this.placed += part.length;
     const write = writeAllAt(this.fd, [part], at).then(n => {
       this.received += n;
+      this.onWritten(n);
       if (this.full) this.onFull();
     });
     const tracked = write.catch(() => undefined).finally(() => this.inFlight.delete(tracked));
@@ -166,6 +168,8 @@ export async function downloadSegmented(session: ClientSession, remotePath: stri
   const failAll = new AbortController();
   const ranges = splitRanges(size, extras.length + 1);
   const sinks: RangeSink[] = [];
+  // One progress for the whole file, counted as the ranges reach the disk (the ranges report none).
+  const progress = new ProgressTracker(e => session.events.progress(e), { direction: 'download', path: remotePath, startOffset: 0, total: size });
   try {
     // The final size at once: every range writes into its place, and a short file shows as one.
     await fd.truncate(size);
@@ -173,10 +177,10 @@ export async function downloadSegmented(session: ClientSession, remotePath: stri
       const ended = new AbortController();
       const last = i === ranges.length - 1;
       // The last range ends with the file: its transfer ends by itself, no ABOR.
-      const sink = new RangeSink(fd.fd, range.start, range.length, last ? () => undefined : () => ended.abort());
+      const sink = new RangeSink(fd.fd, range.start, range.length, last ? () => undefined : () => ended.abort(), n => progress.add(n));
       sinks.push(sink);
       const signal = AbortSignal.any([ended.signal, failAll.signal, ...(opts.signal ? [opts.signal] : [])]);
-      const common = { startAt: range.start, signal, end: true, size, type: 'binary' as const };
+      const common = { startAt: range.start, signal, end: true, size, type: 'binary' as const, progress: false };
       // The caller's session takes the last range: it ends with the file, without ABOR.
       const run = last
         ? downloadFile(session, remotePath, sink, common)
@@ -198,6 +202,7 @@ export async function downloadSegmented(session: ClientSession, remotePath: stri
       for (const c of extras) c.destroy();
       throw failAll.signal.aborted ? failAll.signal.reason ?? failed.reason : failed.reason;
     }
+    progress.finish();
     await Promise.all(extras.map(c => c.close().catch(() => c.destroy())));
     await Promise.all(sinks.map(s => s.idle()));
     await fd.close();

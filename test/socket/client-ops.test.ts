@@ -60,7 +60,11 @@ test('segmented download: 4 ranges with REST on 4 connections, byte-exact, hash-
   await fs.writeFile(path.join(root, 'big.bin'), DATA);
   const { c, sent, connect, extras } = await client(t, h.port);
   const dest = path.join(local, 'big.bin');
-  const r = await c.download('big.bin', dest, { segments: 4, connect });
+  const progress: Array<{ bytes: number; total?: number; done: boolean }> = [];
+  c.on('progress', e => progress.push(e));
+  let extraProgress = 0;
+  const counted = async () => { const x = await connect(); x.on('progress', () => { extraProgress++; }); return x; };
+  const r = await c.download('big.bin', dest, { segments: 4, connect: counted });
   assert.equal(r.segments, 4);
   assert.equal(r.bytes, DATA.length);
   assert.equal(sha(await fs.readFile(dest)), sha(DATA));
@@ -74,6 +78,10 @@ test('segmented download: 4 ranges with REST on 4 connections, byte-exact, hash-
   assert.equal(r.verified?.method, 'SHA-256');
   assert.equal(r.verified?.value, sha(DATA));
   assert.deepEqual(await leftovers(local), []);
+  // One progress for the whole file on the caller's client, none from the ranges' connections.
+  assert.deepEqual(progress.at(-1), { ...progress.at(-1), bytes: DATA.length, total: DATA.length, done: true });
+  assert.equal(progress.filter(e => e.done).length, 1);
+  assert.equal(extraProgress, 0);
   // The caller's session is still usable after its range.
   assert.equal(await c.size('big.bin'), DATA.length);
 });

@@ -135,6 +135,7 @@ export async function put(io: Io, local: string, urlText: string, flags: TreeFla
       if (local === '-') throw new FtpUsageError('uploading stdin needs a file name in the URL');
       remote = remote ? `${remote}/${path.basename(local)}` : path.basename(local);
     }
+    if (local === '-' && flags.verify) throw new FtpUsageError('--verify needs a local file, not stdin');
     const source = local === '-' ? process.stdin : local;
     const r = await ctx.client.upload(source, remote, { resume: !!flags.resume, append: !!flags.append,
       ...(local === '-' ? {} : uploadOpsOptions(flags)) });

@@ -6,7 +6,7 @@
  * A time that cannot be read or set is a 'status' line, never a failed transfer: the bytes arrived.
  */
 import { stat, utimes } from 'node:fs/promises';
-import { FtpReplyError } from '../errors.js';
+import { FtpProtocolError, FtpReplyError } from '../errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { readModifiedAt } from './remote-ops.js';
 import type { ClientSession } from './session.js';
@@ -34,9 +34,16 @@ export async function keepRemoteTime(session: ClientSession, remotePath: string,
     try {
       date = await readModifiedAt(session, remotePath);
     } catch (e) {
-      if (!(e instanceof FtpReplyError)) throw e;
-      session.status(`${remotePath}: MDTM refused (${e.replyCode} ${e.replyText}), so the local file keeps the download time`);
-      return undefined;
+      // A refusal, or a reply that is not a time-val: the bytes arrived all the same.
+      if (e instanceof FtpReplyError) {
+        session.status(`${remotePath}: MDTM refused (${e.replyCode} ${e.replyText}), so the local file keeps the download time`);
+        return undefined;
+      }
+      if (e instanceof FtpProtocolError) {
+        session.status(`${remotePath}: ${e.message}, so the local file keeps the download time`);
+        return undefined;
+      }
+      throw e;
     }
   }
   return (await setLocalModifiedAt(localPath, date)) ? date : undefined;

@@ -70,9 +70,14 @@ test('get --verify with a file changed on the server: exit 7, the destination ke
   await fs.writeFile(dest, 'before');
   // Changed after the RETR, before the server reads HASH.
   h.server.once('download', () => appendFileSync(path.join(root, 'big.bin'), 'changed'));
-  const r = await runFtpkit(['get', '--verify', url('big.bin'), dest]);
+  const r = await runFtpkit(['get', '--verify', '--json', url('big.bin'), dest]);
   assert.equal(r.code, 7, describeCli(r));
   assert.match(r.stderr, /does not match the server's copy: SHA-256/);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual({ ...out.error, message: undefined, expected: undefined, actual: undefined, name: undefined },
+    { code: 'ERR_FTP_VERIFY', reason: 'mismatch', method: 'SHA-256', message: undefined, expected: undefined, actual: undefined, name: undefined });
+  assert.equal(out.error.actual, sha(DATA));
+  assert.notEqual(out.error.expected, out.error.actual);
   assert.equal(await fs.readFile(dest, 'utf8'), 'before');
   assert.deepEqual((await fs.readdir(local)).filter(n => n.includes('ftpkit-part')), []);
 });

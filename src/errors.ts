@@ -18,7 +18,8 @@ export type FtpErrorCode =
   | 'ERR_FTP_LOGIN_REFUSED'  // server: a login refused before any password check (banned address, busy)
   | 'ERR_FTP_DATABASE'       // server: the user/ban/quota database (PostgreSQL) refused or could not be reached
   | 'ERR_FTP_ABORTED'        // the operation was aborted on request
-  | 'ERR_FTP_NO_MATCH';      // client: a wildcard matched nothing in the folder's listing
+  | 'ERR_FTP_NO_MATCH'       // client: a wildcard matched nothing in the folder's listing
+  | 'ERR_FTP_VERIFY';        // a transferred file does not match the server's (hash or size), or cannot be checked
 
 export class FtpError extends Error {
   readonly code: FtpErrorCode;
@@ -257,6 +258,47 @@ export class FtpClosedError extends FtpError {
 
 export class FtpAbortedError extends FtpError {
   constructor(message = 'the operation was aborted', options?: { cause?: unknown }) { super('ERR_FTP_ABORTED', message, options); }
+}
+
+/**
+ * Client: a transfer checked after it ended (--verify, segmented downloads) does not match: the server's
+ * hash (HASH, XSHA256...) or size differs from the local file's, or the server offers no way to check
+ * (`reason: 'unverifiable'`). docs/client.md#verification says what is left of the file.
+ */
+export class FtpVerifyError extends FtpError {
+  readonly reason: 'mismatch' | 'unverifiable';
+  /** The remote path checked. */
+  readonly path: string;
+  /** How it was checked: 'SHA-256' (HASH), 'XSHA256', 'XCRC', 'SIZE'... */
+  readonly method: string | undefined;
+  readonly expected: string | undefined;
+  readonly actual: string | undefined;
+  constructor(fields: { reason: 'mismatch' | 'unverifiable'; path: string; method?: string; expected?: string; actual?: string; message: string }) {
+    super('ERR_FTP_VERIFY', fields.message);
+    this.reason = fields.reason;
+    this.path = fields.path;
+    this.method = fields.method;
+    this.expected = fields.expected;
+    this.actual = fields.actual;
+  }
+}
+
+/**
+ * Client, FXP (server-to-server copy): one server refused its part because the data connection is
+ * between the two servers, not with the client, which most servers forbid (RFC 2577 bounce protection).
+ * `side` says which: 'active' refused PORT/EPRT to the other server's address, 'passive' did not let the
+ * other server's connection in. The message names the setting of each server that allows it.
+ */
+export class FtpFxpRefusedError extends FtpReplyError {
+  readonly side: 'active' | 'passive';
+  /** Which server of the copy refused: the one read from or the one written to. */
+  readonly server: 'source' | 'target';
+  constructor(fields: { side: 'active' | 'passive'; server: 'source' | 'target'; replyCode: number; replyText: string; command: string; hint: string }) {
+    super(fields.replyCode, fields.replyText, fields.command);
+    this.message = `${this.message}: ${fields.hint}`;
+    this.side = fields.side;
+    this.server = fields.server;
+  }
 }
 
 /** Map a Node socket error to a NetworkFailure. */

@@ -3,6 +3,7 @@
  * clients; columns: metrics as "median (min-max)"; a closing ftpkit / best-peer ratio), the targets and the
  * notes. Pure: the same Results always give the same text.
  */
+import { PGET_CLIENTS, PGET_SECTION, PGET_SEGMENTS } from './pget-section.js';
 import {
   CPU_MS, CPU_PER_GIB, FAILED, HELD, KIB_PER_SESSION, LISTING_KINDS, MBPS, MIRROR_SECTION, MS, P50, P99, PEAK_MEM, RATE,
   SECONDS, SERVER_NAMES, STARTUP_SECTION, TRANSFER_KINDS, WALL_MS,
@@ -133,6 +134,10 @@ export function renderResults(r: Results, targets: readonly TargetCheck[]): stri
   out.push(renderTable(r, {
     title: `mirror of ${s.mirrorFiles} small files, ${s.mirrorParallel} connections`, section: MIRROR_SECTION, metrics: [SECONDS],
     rowLabel: 'client', order: ['ftpkit', 'lftp'], primary: { metric: SECONDS, better: 'lower' },
+  }));
+  out.push(renderTable(r, {
+    title: `segmented download of the big file, ${PGET_SEGMENTS} connections (get --segments vs lftp pget -n)`, section: PGET_SECTION,
+    metrics: [MBPS], rowLabel: 'client', order: [...PGET_CLIENTS], primary: { metric: MBPS, better: 'higher' },
   }));
   out.push(renderTable(r, {
     title: 'CLI start-up', section: STARTUP_SECTION, metrics: [WALL_MS, CPU_MS], rowLabel: 'command',

@@ -9,6 +9,7 @@ import { makeTempDir } from '../../test/support/peers.js';
 import { makeFixtures } from './fixtures.js';
 import { loadAverage, machine, versions } from './machine.js';
 import { measureClient, measureMirror, measureStartup, startupCommands, CLIENTS, type ClientContext } from './measure-client.js';
+import { measurePget, PGET_CLIENTS, PGET_SEGMENTS } from './measure-pget.js';
 import { measureIdle, measureListing, measureSessions, measureTransfer } from './measure-server.js';
 import { MODES, type Options } from './modes.js';
 import { renderResults } from './render.js';
@@ -128,6 +129,8 @@ export async function runBench(repo: string, o: Options): Promise<number> {
           for (const name of ['ftpkit', 'lftp'] as const) {
             await measureMirror(results, client, vsftpd, name, `/${TREE_NAME}`, mode.mirrorFiles, mode.mirrorParallel);
           }
+          log(`segmented download rep ${rep + 1}/${mode.reps}`);
+          for (const name of PGET_CLIENTS) await measurePget(results, client, vsftpd, name, PGET_SEGMENTS, tag());
         }
       }
     }

@@ -20,6 +20,7 @@ import type { TreeFlags } from './client-tree.js';
 import { expandLocalSources, getMatching, globUrlText, isGlobGet, type GlobFlags } from './client-glob.js';
 import { putSeveral, type PutFlags } from './client-put-several.js';
 import { isRemoteFolder, joinRemote } from './client-remote.js';
+import { downloadOpsOptions, opsJson, opsNote, uploadOpsOptions, type TransferOpsFlags } from './client-ops.js';
 
 /** The tree commands' module (src/client/tree/), loaded only by get -r, put -r and mirror. */
 async function runTree(ctx: RunContext, direction: 'download' | 'upload', remote: string, local: string,
@@ -68,7 +69,7 @@ export async function ls(io: Io, urlText: string, flags: ClientFlags & { long?: 
   });
 }
 
-export async function get(io: Io, urlText: string, local: string | undefined, flags: TreeFlags & GlobFlags): Promise<void> {
+export async function get(io: Io, urlText: string, local: string | undefined, flags: TreeFlags & GlobFlags & TransferOpsFlags & { resume?: boolean }): Promise<void> {
   await runWithClient(globUrlText(urlText, flags), flags, io, async ctx => {
     if (isGlobGet(ctx.url.path, flags)) {
       return getMatching(ctx, local, flags, (remote, dir) => runTree(ctx, 'download', remote, dir, flags, 'always'));
@@ -83,6 +84,7 @@ export async function get(io: Io, urlText: string, local: string | undefined, fl
     }
     if (!name) throw new FtpUsageError('the URL names no file (use -r for a folder)');
     if (local === '-') {
+      if (flags.verify || flags.segments) throw new FtpUsageError('--verify and --segments need a local file, not stdout');
       try {
         const r = await ctx.client.download(ctx.url.path, process.stdout, { end: false });
         return { bytes: r.bytes, destination: '-' };
@@ -101,13 +103,13 @@ export async function get(io: Io, urlText: string, local: string | undefined, fl
     // (not as a failed rename of a temporary file after downloading everything).
     else if (/[\\/]$/.test(dest)) throw new FtpUsageError(`${dest}: no such local folder`);
     else if (!await isDirectory(path.dirname(path.resolve(dest)))) throw new FtpUsageError(`${path.dirname(dest)}: no such local folder`);
-    const r = await ctx.client.download(ctx.url.path, dest, { resume: !!flags.resume });
-    ctx.say(`${ctx.url.path} -> ${dest}: ${sizeAndWire(r)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}`);
-    return { bytes: r.bytes, startOffset: r.startOffset, destination: dest, mode: r.mode, ...modeFields(r) };
+    const r = await ctx.client.download(ctx.url.path, dest, { resume: !!flags.resume, ...downloadOpsOptions(ctx, flags) });
+    ctx.say(`${ctx.url.path} -> ${dest}: ${sizeAndWire(r)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}${opsNote(r)}`);
+    return { bytes: r.bytes, startOffset: r.startOffset, destination: dest, mode: r.mode, ...modeFields(r), ...opsJson(r) };
   });
 }
 
-export async function put(io: Io, sources: string[], urlText: string, flags: TreeFlags & PutFlags): Promise<void> {
+export async function put(io: Io, sources: string[], urlText: string, flags: TreeFlags & PutFlags & TransferOpsFlags): Promise<void> {
   await runWithClient(urlText, flags, io, async ctx => {
     const locals = await expandLocalSources(sources, flags);
     if (locals.length > 1) return putSeveral(ctx, locals, flags, (local, remote) => runTree(ctx, 'upload', remote, local, flags, 'always'));
@@ -126,10 +128,12 @@ export async function put(io: Io, sources: string[], urlText: string, flags: Tre
       if (local === '-') throw new FtpUsageError('uploading stdin needs a file name in the URL');
       remote = remote ? `${remote}/${path.basename(local)}` : path.basename(local);
     }
+    if (local === '-' && flags.verify) throw new FtpUsageError('--verify needs a local file, not stdin');
     const source = local === '-' ? process.stdin : local;
-    const r = await ctx.client.upload(source, remote, { resume: !!flags.resume, append: !!flags.append, createDirs: !!flags.createDirs });
-    ctx.say(`${local} -> ${remote}: ${sizeAndWire(r)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}`);
-    return { bytes: r.bytes, startOffset: r.startOffset, remotePath: remote, mode: r.mode, ...modeFields(r) };
+    const r = await ctx.client.upload(source, remote, { resume: !!flags.resume, append: !!flags.append, createDirs: !!flags.createDirs,
+      ...(local === '-' ? {} : uploadOpsOptions(flags)) });
+    ctx.say(`${local} -> ${remote}: ${sizeAndWire(r)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}${opsNote(r)}`);
+    return { bytes: r.bytes, startOffset: r.startOffset, remotePath: remote, mode: r.mode, ...modeFields(r), ...opsJson(r) };
   });
 }
 

@@ -11,6 +11,7 @@ import type { ClientFlags } from './client-options.js';
 import { addClientFlags } from './client-flags.js';
 import type { Io } from './client-run.js';
 import type { TreeFlags } from './client-tree.js';
+import type { CopyFlags, TransferOpsFlags } from './client-ops.js';
 
 const actions = () => import('./client-actions.js');
 
@@ -28,9 +29,12 @@ export function registerClientCommands(program: Command, io: Io = { stdout: proc
     .option('-r, --recursive', 'download a whole folder')
     .option('--resume', 'continue a partial local file (REST)')
     .option('--parallel <n>', 'connections for a recursive download')
-    .option('-g, --globoff', 'take "*", "?" and "[" in the URL literally (default: a wildcard in the last segment downloads every match into LOCAL)'),
+    .option('-g, --globoff', 'take "*", "?" and "[" in the URL literally (default: a wildcard in the last segment downloads every match into LOCAL)')
+    .option('--segments <n>', 'download one file on N connections at once, each a range (lftp pget -n)')
+    .option('--verify', 'check the file against the server\'s after the download (HASH/XSHA256/XMD5/XCRC, else SIZE)')
+    .option('--no-preserve', 'keep the download time instead of the server\'s modification time'),
   { data: true, transferType: true }
-  ).action(async (urlText: string, local: string | undefined, flags: TreeFlags & { resume?: boolean; globoff?: boolean }) => (await actions()).get(io, urlText, local, flags));
+  ).action(async (urlText: string, local: string | undefined, flags: TreeFlags & TransferOpsFlags & { resume?: boolean; globoff?: boolean }) => (await actions()).get(io, urlText, local, flags));
 
   addClientFlags(program.command('put')
     .description('upload LOCAL ("-" for stdin) to the URL (a URL ending in "/" keeps the local name); several LOCAL files (or a quoted pattern) go into the folder the URL names')
@@ -40,9 +44,11 @@ export function registerClientCommands(program: Command, io: Io = { stdout: proc
     .option('--append', 'append to the remote file (APPE)')
     .option('--parallel <n>', 'connections for a recursive upload')
     .option('--create-dirs', 'create the missing remote folders of the URL first (curl\'s --ftp-create-dirs)')
-    .option('-g, --globoff', 'take "*", "?" and "[" in LOCAL literally'),
+    .option('-g, --globoff', 'take "*", "?" and "[" in LOCAL literally')
+    .option('--verify', 'check the remote file against the local one after the upload (HASH/XSHA256/XMD5/XCRC, else SIZE)')
+    .option('--no-preserve', 'do not give the remote file the local modification time (MFMT)'),
   { data: true, transferType: true }
-  ).action(async (args: string[], flags: TreeFlags & { resume?: boolean; append?: boolean; createDirs?: boolean; globoff?: boolean }) => {
+  ).action(async (args: string[], flags: TreeFlags & TransferOpsFlags & { resume?: boolean; append?: boolean; createDirs?: boolean; globoff?: boolean }) => {
     if (args.length < 2) throw new FtpUsageError('put needs LOCAL... and a URL: `put FILE ftp://host/path`');
     return (await actions()).put(io, args.slice(0, -1), args[args.length - 1]!, flags);
   });
@@ -79,9 +85,16 @@ export function registerClientCommands(program: Command, io: Io = { stdout: proc
     .option('--delete', 'delete destination files and folders that the source does not have')
     .option('--parallel <n>', 'transfer on this many connections (default 1)')
     .option('-n, --dry-run', 'print what would be done, do nothing')
-    .option('--size-only', 'compare sizes only, not times (LIST-only servers listing in another time zone)'),
+    .option('--size-only', 'compare sizes only, not times (LIST-only servers listing in another time zone)')
+    .option('--checksum', 'also compare by hash (HASH/XSHA256...) the files whose size and time match'),
   { data: true, transferType: true }
   ).action(async (src: string, dst: string, flags: TreeFlags & { reverse?: boolean }) => (await actions()).mirror(io, src, dst, flags));
+
+  addClientFlags(program.command('copy')
+    .description('copy a file from one server to another, the data going between the servers (FXP); both must allow it (docs/client.md)')
+    .argument('<source-url>').argument('<target-url>', 'a URL ending in "/" keeps the source name')
+    .option('--passive-side <side>', 'which server listens (PASV): target (default) or source'),
+  ).action(async (source: string, target: string, flags: CopyFlags) => (await import('./client-ops.js')).copy(io, source, target, flags));
 
   addClientFlags(program.command('raw')
     .description('send raw commands after login and print the replies (e.g. "SITE CHMOD 644 f" "STAT")')

@@ -65,4 +65,4 @@ URL: ftp://[user[:password]@]host[:port]/path (ftps:// = implicit TLS, port 990)
 login folder, a trailing "/" names a folder. Password: the URL, $FTPKIT_PASSWORD, ~/.netrc, else a prompt.
 
 Exit codes: 0 ok, 2 usage, 3 login refused, 4 the server refused (4xx/5xx), 5 network (refused, timed out,
-unreachable), 6 TLS, 1 other, 130 interrupted. Reference: docs/client.md.`;
+unreachable), 6 TLS, 7 verification failed (--verify), 1 other, 130 interrupted. Reference: docs/client.md.`;

@@ -8,6 +8,7 @@ import type { Writable } from 'node:stream';
 import type { ProgressEvent, TranscriptEvent } from '../client/events.js';
 import type { ClientFlags } from './client-options.js';
 import { inCliTerms } from './library-terms.js';
+import { FtpFxpRefusedError, FtpVerifyError } from '../errors.js';
 
 /**
  * Characters a terminal may act on instead of showing: C0 controls (ESC starts escape sequences that can
@@ -49,7 +50,9 @@ export function humanBytes(n: number): string {
 export function errorJson(err: unknown, flags?: ClientFlags): Record<string, unknown> {
   const e = err as Error & Record<string, unknown>;
   const out: Record<string, unknown> = { name: e?.name ?? 'Error', message: inCliTerms(e?.message ?? String(err), flags) };
-  for (const k of ['code', 'replyCode', 'replyText', 'command', 'connection', 'phase', 'failure', 'endpoint', 'elapsedMs', 'key']) {
+  // What a failed --verify found (FtpVerifyError), which server refused FXP (FtpFxpRefusedError).
+  const extra = e instanceof FtpVerifyError ? ['reason', 'method', 'expected', 'actual'] : e instanceof FtpFxpRefusedError ? ['side', 'server'] : [];
+  for (const k of ['code', 'replyCode', 'replyText', 'command', 'connection', 'phase', 'failure', 'endpoint', 'elapsedMs', 'key', ...extra]) {
     if (e && e[k] !== undefined) out[k] = e[k];
   }
   return out;

@@ -24,6 +24,8 @@ export interface RunContext {
   client: FtpClient;
   /** Opens another logged-in connection with the same settings (parallel transfers). */
   connect(): Promise<FtpClient>;
+  /** Opens a logged-in connection to another URL with the same flags (`copy`: the FXP target). */
+  connectUrl(urlText: string): Promise<{ client: FtpClient; url: FtpUrl }>;
   io: Io;
   /** Print for humans (suppressed with --json). */
   say(line: string): void;
@@ -71,10 +73,10 @@ export async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
         for (const c of clients) c.destroy();
       }, limitMs);
     }
-    const open = async (label: string): Promise<FtpClient> => {
+    const open = async (label: string, options = built.options): Promise<FtpClient> => {
       if (interrupted) throw new FtpClosedError(`interrupted (${interrupted})`);
       if (deadline) throw deadline;
-      const c = new FtpClient(built.options);
+      const c = new FtpClient(options);
       clients.push(c);
       if (flags.verbose) {
         c.on('transcript', e => io.stderr.write(`${label}${inCliTerms(formatTranscript(e), flags)}\n`));
@@ -93,6 +95,14 @@ export async function runWithClient(urlText: string, flags: ClientFlags, io: Io,
     const result = await fn({
       url, flags, client, io,
       connect: () => open(`[${++n}] `),
+      connectUrl: async text => {
+        const other = parseFtpUrl(text);
+        const otherBuilt = await buildClientOptions(other, flags, { env: process.env, prompt });
+        duringLogin = true;
+        const c = await open(`[${++n}] `, otherBuilt.options);
+        duringLogin = false;
+        return { client: c, url: other };
+      },
       // Every human line carries names or text from the server: escaped for the terminal (--json keeps them exact).
       say: line => { if (!flags.json) progress.print(escapeControls(line), io.stdout); },
     });

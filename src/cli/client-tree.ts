@@ -10,7 +10,7 @@ import { exitCodeFor } from './exit-codes.js';
 import { inCliTerms } from './library-terms.js';
 import type { RunContext } from './client-run.js';
 
-export type TreeFlags = ClientFlags & { parallel?: string; delete?: boolean; dryRun?: boolean; recursive?: boolean; sizeOnly?: boolean };
+export type TreeFlags = ClientFlags & { parallel?: string; delete?: boolean; dryRun?: boolean; recursive?: boolean; sizeOnly?: boolean; checksum?: boolean };
 
 function parallelOf(flags: TreeFlags): number {
   if (flags.parallel === undefined) return 1;
@@ -37,6 +37,9 @@ function treeEventPrinter(ctx: RunContext): (e: TreeEvent) => void {
       case 'connection-failed':
         ctx.io.stderr.write(`ftpkit: parallel connection ${e.worker} failed (${escapeControls(inCliTerms(e.error.message, ctx.flags))}); continuing with fewer\n`);
         break;
+      case 'checksum-unavailable':
+        ctx.io.stderr.write('ftpkit: --checksum: the server offers no hash command (HASH, XSHA256, XMD5, XCRC); files were compared by size and time only\n');
+        break;
       case 'mtime-not-set':
         if (ctx.flags.verbose) ctx.io.stderr.write(`Status:\tcannot set remote modification times (${escapeControls(inCliTerms(e.error.message, ctx.flags))})\n`);
         break;
@@ -62,7 +65,7 @@ function treeResultJson(r: MirrorResult, flags: TreeFlags): Record<string, unkno
 export async function runTree(ctx: RunContext, direction: 'download' | 'upload', remoteDir: string, localDir: string,
   flags: TreeFlags, compare: CompareMode): Promise<Record<string, unknown>> {
   const r = await mirror(ctx.client, {
-    direction, remoteDir, localDir, compare, delete: !!flags.delete, dryRun: !!flags.dryRun,
+    direction, remoteDir, localDir, compare, delete: !!flags.delete, dryRun: !!flags.dryRun, checksum: !!flags.checksum,
     parallel: parallelOf(flags), connect: () => ctx.connect(), onEvent: treeEventPrinter(ctx),
   });
   if (r.dryRun) for (const a of r.actions) if (a.kind !== 'skip') ctx.say(`would ${a.kind} ${a.rel} (${a.reason})`);

@@ -24,6 +24,8 @@ export const ExitCode = {
   UserExists: 7,
   /** `ftpkit user passwd|del`: no such user in the database. */
   NoSuchUser: 8,
+  /** --verify (or a segmented download's check): the file does not match the server's, or cannot be checked. */
+  VerifyFailure: 9,
 } as const;
 
 export type ExitCodeValue = typeof ExitCode[keyof typeof ExitCode];
@@ -61,6 +63,7 @@ export function exitCodeFor(err: unknown, duringLogin = false): ExitCodeValue {
       case 'ERR_FTP_CLOSED': return ExitCode.NetworkFailure;
       // Nothing on the server matched a wildcard: what a missing file is (550 to RETR).
       case 'ERR_FTP_NO_MATCH': return ExitCode.FtpRefusal;
+      case 'ERR_FTP_VERIFY': return ExitCode.VerifyFailure;
       default: return ExitCode.Other;
     }
   }

@@ -10,7 +10,9 @@ import type { FtpResponse } from '../protocol/reply-parser.js';
 import type { DataMode } from './data-channel.js';
 import { ProgressTracker } from './progress.js';
 import { localSize, openLocalSink, openLocalSource, type LocalSink } from './local-files.js';
-import { assertResumable, inspectLocalTarget, type LocalTarget } from './local-target.js';
+import { assertResumable, inspectLocalTarget, isSpecialKind, type LocalTarget } from './local-target.js';
+import { keepLocalTime, keepRemoteTime } from './timestamps.js';
+import { verifyFile, type VerifyOutcome } from './verify.js';
 import { readSize } from './remote-ops.js';
 import { runTransfer } from './run-transfer.js';
 import type { TransferModeChoice } from './options.js';
@@ -38,6 +40,18 @@ export interface DownloadOptions {
    * resume use it instead of asking SIZE, one round trip less per file.
    */
   size?: number;
+  /**
+   * Check the file against the server's after the transfer (verify.ts: HASH, XSHA256..., else SIZE); a
+   * difference is an FtpVerifyError and the file is not left under its name (docs/client.md#verification).
+   * Needs a local file path.
+   */
+  verify?: boolean;
+  /** Give the local file the server's modification time (MDTM, or `modifiedAt`). Default false. */
+  preserveTime?: boolean;
+  /** The remote modification time when the caller already knows it (a listing): no MDTM is sent. */
+  modifiedAt?: Date;
+  /** false: no 'progress' events for this transfer (the ranges of a segmented download report one total). */
+  progress?: boolean;
 }
 
 export interface UploadOptions {
@@ -51,6 +65,10 @@ export interface UploadOptions {
   resume?: boolean;
   type?: TransferType;
   signal?: AbortSignal;
+  /** Check the remote file against the local one after the upload (verify.ts); needs a local file path. */
+  verify?: boolean;
+  /** Give the remote file the local file's modification time (MFMT, where the server has it). Default false. */
+  preserveTime?: boolean;
 }
 
 export interface TransferResult {
@@ -66,6 +84,12 @@ export interface TransferResult {
   fileBytes?: number;
   /** The transmission mode it ran in (S, Z or B). */
   transferMode?: WireMode;
+  /** How the file was checked (`verify`), and the value both sides agree on. */
+  verified?: VerifyOutcome;
+  /** The modification time given to the destination (`preserveTime`). */
+  modifiedAt?: Date;
+  /** Connections that carried a segmented download (`segments`). */
+  segments?: number;
 }
 
 export async function downloadFile(session: ClientSession, remotePath: string, destination: string | Writable,
@@ -74,9 +98,13 @@ export async function downloadFile(session: ClientSession, remotePath: string, d
   let startAt = opts.startAt ?? 0;
   if (opts.resume && typeof destination !== 'string') throw new FtpUsageError('resume needs a local file path as destination');
   if ((opts.resume || startAt > 0) && type === 'ascii') throw new FtpUsageError('resuming needs binary type: TYPE A offsets are not byte offsets');
+  if (opts.verify && (typeof destination !== 'string' || type === 'ascii')) {
+    throw new FtpUsageError('verify needs a local file path as destination and binary type (TYPE A changes the bytes)');
+  }
   // What the destination is decides how it is written (local-target.ts); decided before anything is sent.
   const target = typeof destination === 'string' ? await inspectLocalTarget(destination) : undefined;
   if (target && (opts.resume || startAt > 0)) assertResumable(target);
+  if (opts.verify && target && isSpecialKind(target.kind)) throw new FtpUsageError(`verify needs a regular file: ${target.path} is not one`);
   if (opts.resume) startAt = target!.size;
   let total = opts.size;
   if (total === undefined && session.features.has('SIZE') && (opts.resume || session.events.wantsProgress)) {
@@ -95,16 +123,25 @@ export async function downloadFile(session: ClientSession, remotePath: string, d
   await session.ensureType(type === 'ascii' ? 'A' : 'I');
   const local = target ? await openSink(session, target, startAt, !!opts.resume || startAt > 0, opts.signal) : undefined;
   const sink = local ? local.stream : destination as Writable;
-  const progress = new ProgressTracker(e => session.events.progress(e), { direction: 'download', path: remotePath, startOffset: startAt, total });
+  const progress = opts.progress === false ? undefined
+    : new ProgressTracker(e => session.events.progress(e), { direction: 'download', path: remotePath, startOffset: startAt, total });
+  let committed = false;
   try {
     const { reply, bytes, mode, fileBytes, transferMode } = await runTransfer(session, () => ({
       command: `RETR ${remotePath}`, direction: 'download', restAt: startAt, sink, endSink: local ? true : opts.end ?? true,
       ascii: type === 'ascii', progress, mode: opts.mode,
     }), remotePath, opts.signal);
-    await local?.commit();
-    return { bytes, startOffset: startAt, reply, mode, fileBytes, transferMode };
+    let verified: VerifyOutcome | undefined;
+    const check = opts.verify && target && !isSpecialKind(target.kind)
+      ? async (written: string) => { verified = await verifyFile(session, remotePath, written); } : undefined;
+    committed = true;
+    await local?.commit(check);
+    const modifiedAt = opts.preserveTime && target && !isSpecialKind(target.kind)
+      ? await keepRemoteTime(session, remotePath, target.realPath, opts.modifiedAt) : undefined;
+    return { bytes, startOffset: startAt, reply, mode, fileBytes, transferMode, ...(verified ? { verified } : {}), ...(modifiedAt ? { modifiedAt } : {}) };
   } catch (e) {
-    await local?.discard();
+    // commit() cleans up after a failed check itself.
+    if (!committed) await local?.discard();
     throw e;
   }
 }
@@ -133,6 +170,9 @@ export async function uploadFile(session: ClientSession, source: string | Readab
   let append = !!opts.append;
   if (opts.resume && typeof source !== 'string') throw new FtpUsageError('resume needs a local file path as source');
   if ((opts.resume || startAt > 0) && type === 'ascii') throw new FtpUsageError('resuming needs binary type: TYPE A offsets are not byte offsets');
+  if (opts.verify && (typeof source !== 'string' || type === 'ascii')) {
+    throw new FtpUsageError('verify needs a local file path as source and binary type (TYPE A changes the bytes)');
+  }
   const total = typeof source === 'string' ? await localSize(source) : undefined;
   if (opts.resume) {
     await session.ensureType('I');
@@ -163,7 +203,10 @@ export async function uploadFile(session: ClientSession, source: string | Readab
         restAt: append ? undefined : startAt, source: opened, ascii: type === 'ascii', progress, mode: opts.mode,
       };
     }, remotePath, opts.signal);
-    return { bytes, startOffset: startAt, reply, mode, fileBytes, transferMode };
+    // The remote file stays as it is after a failed check: the error says so (docs/client.md#verification).
+    const verified = opts.verify ? await verifyFile(session, remotePath, source as string) : undefined;
+    const modifiedAt = opts.preserveTime && typeof source === 'string' ? await keepLocalTime(session, source, remotePath) : undefined;
+    return { bytes, startOffset: startAt, reply, mode, fileBytes, transferMode, ...(verified ? { verified } : {}), ...(modifiedAt ? { modifiedAt } : {}) };
   } finally {
     if (typeof source === 'string') opened?.destroy();
   }

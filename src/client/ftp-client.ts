@@ -24,6 +24,10 @@ import { selectMatches, splitRemotePattern, type GlobMatch, type GlobOptions } f
 import { makeDirectories, removeTree, readSize, readModifiedAt, statPath } from './remote-ops.js';
 import { abortTransfer } from './run-transfer.js';
 import { ClientSession } from './session.js';
+import { mfmtCommand } from './timestamps.js';
+import { downloadSegmented, type SegmentedOptions } from './segmented.js';
+import { fxpCopy, type FxpOptions, type FxpResult } from './fxp.js';
+import { verifyFile, type VerifyOutcome } from './verify.js';
 import { openSession } from './session-open.js';
 import type { DataConnectionSettings, FtpClientOptions, TimeoutSettings } from './options.js';
 import type { FtpClientEvents } from './events.js';
@@ -32,6 +36,9 @@ export type { FtpResponse };
 
 export type { TransferType, DownloadOptions, UploadOptions, TransferResult } from './file-transfers.js';
 export type { GlobMatch, GlobOptions } from './wildcard-select.js';
+export type { SegmentedOptions, SegmentConnection } from './segmented.js';
+export type { VerifyOutcome } from './verify.js';
+export type { FxpOptions, FxpResult } from './fxp.js';
 
 const DEFAULT_TIMEOUTS: Required<TimeoutSettings> = {
   connectMs: 10_000, greetingMs: 10_000, commandMs: 30_000, dataMs: 30_000, keepaliveMs: 0,
@@ -185,8 +192,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   /** MFMT (draft-somers-ftp-mfxx): set the modification time, UTC. */
   setModifiedAt(path: string, date: Date): Promise<void> {
     return this.run(async () => {
-      const t = date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-      await this.session.expect(`MFMT ${t} ${path}`, ReplyCode.FileStatus, ReplyCode.FileActionOk);
+      await this.session.expect(mfmtCommand(path, date), ReplyCode.FileStatus, ReplyCode.FileActionOk);
     });
   }
 
@@ -227,7 +233,12 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
    * name and renamed on success; a device or FIFO is written directly; a symbolic link is followed
    * (local-target.ts).
    */
-  download(remotePath: string, destination: string | Writable, opts: DownloadOptions = {}): Promise<TransferResult> {
+  download(remotePath: string, destination: string | Writable, opts: DownloadOptions & SegmentedOptions = {}): Promise<TransferResult> {
+    // `segments`: ranges on extra connections (segmented.ts); this session fetches the last one.
+    if (opts.segments !== undefined && opts.segments !== 1) {
+      const connect = opts.connect ?? (() => FtpClient.connect(this.session.options));
+      return this.run(() => downloadSegmented(this.session, remotePath, destination, opts, connect));
+    }
     return this.run(() => downloadFile(this.session, remotePath, destination, opts));
   }
 
@@ -243,6 +254,23 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
 
   append(source: string | Readable, remotePath: string, opts: Omit<UploadOptions, 'append'> = {}): Promise<TransferResult> {
     return this.upload(source, remotePath, { ...opts, append: true });
+  }
+
+  /**
+   * FXP: copy `sourcePath` of this server to `targetPath` on `target`'s server, the data going between the
+   * two servers (fxp.ts; both must allow it, docs/client.md#fxp-server-to-server-copy). Waits for both queues.
+   */
+  copyTo(sourcePath: string, target: FtpClient, targetPath: string, opts: FxpOptions = {}): Promise<FxpResult> {
+    if (target === this) return Promise.reject(new FtpUsageError('FXP copies between two connections: give a second client for the target'));
+    return this.run(() => target.run(() => fxpCopy(this.session, sourcePath, target.session, targetPath, opts)));
+  }
+
+  /**
+   * Compare a remote file with a local one the strongest way the server offers (verify.ts: HASH, then
+   * XSHA256/XSHA1/XMD5/XCRC, else SIZE); throws FtpVerifyError when they differ.
+   */
+  verify(remotePath: string, localPath: string): Promise<VerifyOutcome> {
+    return this.run(() => verifyFile(this.session, remotePath, localPath));
   }
 
   /** Abort the running transfer (ABOR); it rejects with FtpAbortedError. Resolves when it has settled. */

@@ -4,6 +4,7 @@ export type * from './events.js';
 export * from '../errors.js';
 export { FtpClient } from './ftp-client.js';
 export type { DownloadOptions, UploadOptions, TransferResult, TransferType, FtpResponse } from './ftp-client.js';
+export type { SegmentedOptions, SegmentConnection, VerifyOutcome, FxpOptions, FxpResult } from './ftp-client.js';
 export type { FileEntry } from '../protocol/listing-types.js';
 export type { FolderHint } from './listings.js';
 export type { GlobMatch, GlobOptions } from './wildcard-select.js';

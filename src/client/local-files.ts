@@ -27,10 +27,17 @@ const HIGH_WATER_MARK = 1024 * 1024;
 /** Polling for a FIFO's reader: start fast (a reader usually is there), back off to this. */
 const FIFO_POLL_MAX_MS = 250;
 
+/** Checks the written file before it is made visible (verify.ts); throwing keeps it from looking complete. */
+export type BeforeCommit = (writtenPath: string) => Promise<void>;
+
 export interface LocalSink {
   stream: Writable;
-  /** Make the result visible (rename the temporary file; close a device or FIFO). */
-  commit(): Promise<void>;
+  /**
+   * Make the result visible (rename the temporary file; close a device or FIFO). With `check` (a regular
+   * file only), the closed file is checked first: when the check throws, a temporary file is removed and
+   * a file written in place (resume) is renamed to NAME.ftpkit-mismatch, then the error is rethrown.
+   */
+  commit(check?: BeforeCommit): Promise<void>;
   /** Remove what a failed transfer left (the temporary file; nothing when resuming in place). */
   discard(): Promise<void>;
 }
@@ -141,6 +148,11 @@ function fileSink(handle: fsp.FileHandle, start: number): fs.WriteStream {
   return attachBlockWriter(handle.createWriteStream({ start, highWaterMark: HIGH_WATER_MARK }), fileBlockWriter(handle, start));
 }
 
+/** A temporary name beside `real` (same folder, so the final rename is atomic), hidden, never reused. */
+export function partPathFor(real: string): string {
+  return path.join(path.dirname(real), `.${path.basename(real)}.${randomBytes(4).toString('hex')}.ftpkit-part`);
+}
+
 /**
  * Open the destination of a download. In place (resume): write from startAt into the file itself and keep
  * what arrived when the transfer fails, so the next resume continues from there. A device or FIFO: written
@@ -156,7 +168,17 @@ export async function openLocalSink(target: LocalTarget, startAt: number, inPlac
     const stream = fileSink(await fsp.open(target.realPath, startAt > 0 ? 'r+' : 'w'), startAt);
     return {
       stream,
-      commit: () => closed(stream),
+      commit: async check => {
+        await closed(stream);
+        if (!check) return;
+        try {
+          await check(target.realPath);
+        } catch (e) {
+          // Not the server's file: under its own name it would look complete, and a resume would continue it.
+          await fsp.rename(target.realPath, `${target.realPath}.ftpkit-mismatch`).catch(() => {});
+          throw e;
+        }
+      },
       // Keep the partial file: it is what the next resume continues.
       discard: async () => {
         stream.on('error', () => {});
@@ -167,12 +189,20 @@ export async function openLocalSink(target: LocalTarget, startAt: number, inPlac
   }
   // Beside the real file (a symbolic link's target), so the rename replaces that file and not the link.
   const real = target.realPath;
-  const tmp = path.join(path.dirname(real), `.${path.basename(real)}.${randomBytes(4).toString('hex')}.ftpkit-part`);
+  const tmp = partPathFor(real);
   const stream = fileSink(await fsp.open(tmp, 'wx'), 0);
   return {
     stream,
-    commit: async () => {
+    commit: async check => {
       await closed(stream);
+      if (check) {
+        try {
+          await check(tmp);
+        } catch (e) {
+          await fsp.rm(tmp, { force: true });
+          throw e;
+        }
+      }
       await fsp.rename(tmp, real);
     },
     discard: async () => {

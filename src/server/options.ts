@@ -42,6 +42,13 @@ export interface PassiveOptions {
    * Must have the same size as portRange.
    */
   advertisedPortRange?: PortRange;
+  /**
+   * Accept a passive data connection from another address than the control connection's: what FXP
+   * (server-to-server copy, docs/client.md#fxp-server-to-server-copy) needs on the passive side, like
+   * vsftpd pasv_promiscuous or proftpd AllowForeignAddress. Default false: a connection from any other
+   * address is dropped (a third party must not steal the transfer, RFC 2577 s5).
+   */
+  allowForeignAddress?: boolean;
 }
 
 export interface PassiveAddressRule {

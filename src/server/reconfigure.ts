@@ -117,6 +117,7 @@ export async function reconfigureServer(target: ReconfigureTarget, next: Partial
   if (passiveChanged) {
     live.passive.portRange = resolved.passive.portRange;
     live.passive.address = resolved.passive.address;
+    live.passive.allowForeignAddress = resolved.passive.allowForeignAddress;
     // Listeners already open keep a reference to the pool they joined and leave it when they close.
     if (!samePool) services.passivePool = new PassivePortPool(resolved.passive.portRange, resolved.timeouts.passiveReclaimMs);
   }

@@ -32,7 +32,7 @@ export interface ResolvedServerOptions {
   host: string | undefined;
   port: number;
   greeting: string;
-  passive: { portRange: PortRange; address: string | undefined };
+  passive: { portRange: PortRange; address: string | undefined; allowForeignAddress: boolean };
   active: { requireSameAddress: boolean; refusePrivilegedPorts: boolean; sourceAddress?: string; sourcePort?: number };
   timeouts: {
     idleMs: number; loginMs: number; dataConnectMs: number; dataIdleMs: number; commandLineMs: number; passiveReclaimMs: number;
@@ -111,7 +111,7 @@ export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
     port: o.port ?? 2121,
     greeting: o.greeting ?? 'ftpkit FTP server ready',
     modeZ: o.modeZ ?? true,
-    passive: { portRange: { min: portRange.min, max: portRange.max }, address: o.passive?.address },
+    passive: { portRange: { min: portRange.min, max: portRange.max }, address: o.passive?.address, allowForeignAddress: o.passive?.allowForeignAddress ?? false },
     active: {
       requireSameAddress: active?.requireSameAddress ?? true,
       refusePrivilegedPorts: active?.refusePrivilegedPorts ?? true,

@@ -11,11 +11,13 @@
  * and insideRealRoot (the existing target or folders resolved with realpath: a symbolic link already in
  * the folder is followed only while it stays inside) right before it is written or deleted.
  */
-import { mkdir, rm, utimes, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { FtpReplyError, FtpUsageError } from '../../errors.js';
 import { ReplyCode } from '../../protocol/reply-codes.js';
+import { setLocalModifiedAt } from '../timestamps.js';
 import { allActions, planMirror } from './plan.js';
 import { checkDeletionsUnderEmptyFolders } from './deletion-check.js';
+import { recheckUnchanged } from './checksum.js';
 import { insideRealRoot, localPathFor } from './safe-name.js';
 import type { MirrorOptions, MirrorResult, TreeAction, TreeClient, TreeEvent } from './types.js';
 import { remoteJoin, walkLocal, walkRemote, type Tree } from './walk.js';
@@ -114,6 +116,9 @@ export async function mirror(client: TreeClient, options: MirrorOptions): Promis
   const [source, dest] = direction === 'download' ? [remote, local] : [local, remote];
   const plan = planMirror(source, dest, { compare: options.compare, delete: options.delete });
   if (direction === 'download') await checkDeletionsUnderEmptyFolders(client, plan, remoteDir, emptyDirs, local);
+  if (options.checksum) {
+    await recheckUnchanged(client, plan, rel => ({ remote: remoteJoin(remoteDir, segmentsOf(rel)), local: localPathFor(localDir, segmentsOf(rel)) }), emit, signal);
+  }
   const result: MirrorResult = {
     actions: allActions(plan), failures: [], transferred: 0, skipped: plan.skips.length, deleted: 0,
     created: 0, bytes: 0, refused, dryRun: !!options.dryRun,
@@ -151,7 +156,7 @@ export async function mirror(client: TreeClient, options: MirrorOptions): Promis
           const mtime = source.get(action.rel)?.modifiedAt;
           // Same mtime as the server's, so the next mirror sees the file as unchanged. A device or FIFO
           // has no content to compare: its times are left alone.
-          if (mtime && written.isFile()) await utimes(target, mtime, mtime);
+          if (mtime && written.isFile()) await setLocalModifiedAt(target, mtime);
           result.transferred++;
           result.bytes += written.isFile() ? written.size : action.size ?? 0;
         }

@@ -19,6 +19,8 @@ export interface TreeClient {
   mkdir(path: string, opts?: { recursive?: boolean }): Promise<unknown>;
   delete(path: string): Promise<unknown>;
   rmdir(path: string, opts?: { recursive?: boolean }): Promise<unknown>;
+  /** Compare a remote file with a local one (client/verify.ts), for mirror's `checksum`; throws FtpVerifyError when they differ. */
+  verify?(remotePath: string, localPath: string): Promise<{ method: string }>;
   /** MFMT (draft-somers-ftp-mfxx); optional: servers without it leave the upload time. */
   setModifiedAt?(path: string, date: Date): Promise<unknown>;
   close(): unknown;
@@ -65,6 +67,8 @@ export type TreeEvent =
   | { type: 'retrying'; action: TreeAction; worker: number; error: Error }
   /** A parallel connection could not be opened; the work continues on fewer connections. */
   | { type: 'connection-failed'; worker: number; error: Error }
+  /** `checksum` was asked, but the server offers no hash command: files are compared by size and time only. */
+  | { type: 'checksum-unavailable'; rel: string }
   /** MFMT is not available: the remote mtime will be the upload time. */
   | { type: 'mtime-not-set'; rel: string; error: Error };
 
@@ -85,6 +89,11 @@ export interface MirrorOptions {
    * 'always': transfer every file (plain recursive download/upload).
    */
   compare?: CompareMode;
+  /**
+   * Also compare by hash (HASH, XSHA256..., client/verify.ts) the files whose size and time match, and
+   * transfer those that differ (tree/checksum.ts). Costs the server a read of each such file.
+   */
+  checksum?: boolean;
   /** Deepest folder level to descend (a server with a symlink loop cannot keep us busy). Default 64. */
   maxDepth?: number;
   /** Opens an extra connection for parallel transfers (e.g. `() => FtpClient.connect(options)`). */

@@ -59,6 +59,8 @@ async function openPassive(ctx: CommandContext): Promise<PassiveDataChannel | Re
       bindAddress: connection.localAddress,
       portRange: options.passive.portRange,
       expectedRemote: connection.remoteAddress,
+      // FXP: the other server connects, from its own address (passive.allowForeignAddress, off by default).
+      allowForeignAddress: options.passive.allowForeignAddress,
       wrapSocket: dataSocketProtection(ctx.state),
       // Clients send the transfer command right after PASV/EPSV; one that does not, gives the port back.
       unclaimedMs,

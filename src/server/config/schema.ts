@@ -126,6 +126,8 @@ const passiveSchema = z.strictObject({
   })).optional(),
   /** Ports advertised instead of the listened ones (port-mapping NAT), same size as `ports`. */
   advertisedPorts: portRangeSchema.optional(),
+  /** Accept passive data connections from other addresses than the client's (FXP). */
+  allowForeignAddress: z.boolean().optional(),
 });
 
 const activeSchema = z.strictObject({

@@ -183,6 +183,7 @@ export function planServe(config: ServeConfig, defaultRoot: string): ServePlan {
       addressRefreshMs: config.passive.addressRefresh,
       addressMap: config.passive.addressMap,
       advertisedPortRange: config.passive.advertisedPorts,
+      allowForeignAddress: config.passive.allowForeignAddress,
     },
     active: config.active && { ...config.active },
     timeouts: config.timeouts && withoutUnset({

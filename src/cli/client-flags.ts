@@ -32,12 +32,21 @@ export function addClientFlags(cmd: Command, groups: FlagGroups = {}): Command {
       (value: string, previous: string[] = []) => [...previous, value])
     .option('--cert <file>', 'client certificate (PEM)')
     .option('--key <file>', 'client certificate key (PEM)')
+    .option('--proxy <url>', 'connect through this proxy: socks5h://host:port (the proxy resolves names), socks5://, http:// (CONNECT); "" for none (default: $ftp_proxy, $all_proxy)')
+    .addOption(noProxyOption())
     .option('--settings <file>', 'JSON client settings, or the output of `ftpkit doctor --json` (flags override it)')
     .option('-u, --user <name>', 'user name (overrides the URL)')
     .option('--no-netrc', 'do not read ~/.netrc')
     .option('-v, --verbose', 'print the protocol transcript (Status/Command/Response) on stderr')
     .option('--json', 'print a machine-readable result on stdout')
     .addHelpText('after', CLIENT_HELP_FOOTER);
+}
+
+/** `--no-proxy LIST` takes a value (curl's NO_PROXY list): not commander's negation of --proxy. */
+function noProxyOption(): Option {
+  const option = new Option('--no-proxy <list>', 'hosts reached without the proxy: comma-separated names (suffixes match), IPs, CIDRs, or * (default: $no_proxy)');
+  option.negate = false;
+  return option;
 }
 
 function addDataFlags(cmd: Command): void {

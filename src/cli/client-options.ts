@@ -12,6 +12,7 @@ import { normalizePin } from '../net/tls-pin.js';
 import { findNetrcEntry, readNetrc, type NetrcEntry } from './netrc.js';
 import type { FtpUrl } from './url.js';
 import { urlHost } from '../protocol/hostport.js';
+import { parseProxyUrl, proxyFromEnvironment } from '../client/proxy.js';
 
 /** Flags shared by every client command (commander camel-cases them). */
 export interface ClientFlags {
@@ -45,6 +46,9 @@ export interface ClientFlags {
   cert?: string;
   key?: string;
   settings?: string;
+  /** --proxy URL ("" for none) and --no-proxy LIST; else the environment (docs/client.md#proxies). */
+  proxy?: string;
+  noProxy?: string;
   user?: string;
   verbose?: boolean;
   json?: boolean;
@@ -174,6 +178,16 @@ export interface BuiltOptions {
   credentialSource: Credentials['source'];
 }
 
+/** --proxy / --no-proxy, else ftp_proxy / all_proxy / no_proxy from the environment (curl's variables). */
+export function proxyOptions(flags: ClientFlags, env: NodeJS.ProcessEnv): Pick<FtpClientOptions, 'proxy' | 'noProxy'> {
+  const fromEnv = proxyFromEnvironment(env);
+  const proxy = flags.proxy !== undefined ? flags.proxy.trim() : fromEnv.proxy;
+  const noProxy = flags.noProxy ?? fromEnv.noProxy;
+  if (!proxy) return {};
+  parseProxyUrl(proxy); // a bad URL is a usage error now, before any connection
+  return { proxy, ...(noProxy ? { noProxy } : {}) };
+}
+
 /** Everything together: URL + flags + settings file + credentials -> FtpClientOptions. */
 export async function buildClientOptions(url: FtpUrl, flags: ClientFlags, src: Omit<CredentialSources, 'netrc'> & { netrcFile?: string }): Promise<BuiltOptions> {
   // zod (the --settings schema) is loaded only when a settings file is given: `ftpkit ls URL` stays quick to start.
@@ -187,7 +201,7 @@ export async function buildClientOptions(url: FtpUrl, flags: ClientFlags, src: O
   if (url.typecode === 'i' && !flags.ascii) settings.transferType = 'binary';
   const netrc = flags.netrc === false ? [] : await readNetrc(src.netrcFile);
   const creds = await resolveCredentials(url, flags.user, { env: src.env, netrc, prompt: src.prompt });
-  const options: FtpClientOptions = { ...settings, host: url.host, port: url.port, user: creds.user };
+  const options: FtpClientOptions = { ...settings, host: url.host, port: url.port, user: creds.user, ...proxyOptions(flags, src.env) };
   if (creds.password !== undefined) options.password = creds.password;
   else if (creds.source === 'none') options.password = '';
   return { options, credentialSource: creds.source };

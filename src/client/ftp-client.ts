@@ -11,7 +11,7 @@ import { FtpReplyError, FtpUsageError } from '../errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import type { FtpResponse } from '../protocol/reply-parser.js';
 import type { FileEntry } from '../protocol/listing-types.js';
-import { connectTcp } from '../net/connect.js';
+import { connectorFor } from './proxy.js';
 import type { ControlConnection } from './control-connection.js';
 import { ClientEventPublisher } from './diagnostics.js';
 import { TaskQueue } from './task-queue.js';
@@ -50,7 +50,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
       throw new FtpUsageError(`timeouts.stall needs minBytesPerSecond >= 0 and seconds > 0, got ${JSON.stringify(stall)}`);
     }
     if (!(maxTimeMs >= 0) || !Number.isFinite(maxTimeMs)) throw new FtpUsageError(`timeouts.maxTimeMs must be >= 0, got ${maxTimeMs}`);
-    this.session = new ClientSession(options, timeouts, options.connector ?? connectTcp, new ClientEventPublisher(this));
+    this.session = new ClientSession(options, timeouts, connectorFor(options), new ClientEventPublisher(this));
   }
 
   /** Connect, read the greeting, FEAT, log in, and set the transfer type. */

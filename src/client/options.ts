@@ -123,6 +123,14 @@ export interface FtpClientOptions extends ClientSettings {
   /** Default 'anonymous@' for anonymous. */
   password?: string;
   timeouts?: TimeoutSettings;
+  /**
+   * Connect through this proxy (docs/client.md#proxies): `socks5h://[user:pass@]host:port` (the proxy
+   * resolves the server's name), `socks5://` (resolved here), `http://` (HTTP CONNECT). The control
+   * connection and every passive data connection go through it; active mode cannot (FtpUsageError).
+   */
+  proxy?: string;
+  /** Hosts reached directly although `proxy` is set: curl's NO_PROXY syntax (`*`, host suffixes, IPs, CIDR). */
+  noProxy?: string;
 }
 
 // ---------------------------------------------------------------- the seams (not JSON)

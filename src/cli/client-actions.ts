@@ -16,6 +16,7 @@ import { isFtpUrl, parseFtpUrl, remoteBaseName, type FtpUrl } from './url.js';
 import { runWithClient, type Io, type RunContext } from './client-run.js';
 import type { CompareMode } from '../client/tree/index.js';
 import type { TreeFlags } from './client-tree.js';
+import { Retrier } from '../client/retry.js';
 
 /** The tree commands' module (src/client/tree/), loaded only by get -r, put -r and mirror. */
 async function runTree(ctx: RunContext, direction: 'download' | 'upload', remote: string, local: string,
@@ -111,7 +112,7 @@ export async function get(io: Io, urlText: string, local: string | undefined, fl
     // (not as a failed rename of a temporary file after downloading everything).
     else if (/[\\/]$/.test(dest)) throw new FtpUsageError(`${dest}: no such local folder`);
     else if (!await isDirectory(path.dirname(path.resolve(dest)))) throw new FtpUsageError(`${path.dirname(dest)}: no such local folder`);
-    const r = await ctx.client.download(ctx.url.path, dest, { resume: !!flags.resume });
+    const r = await new Retrier(ctx.client).download(ctx.url.path, dest, { resume: !!flags.resume });
     ctx.say(`${ctx.url.path} -> ${dest}: ${humanBytes(r.bytes)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}`);
     return { bytes: r.bytes, startOffset: r.startOffset, destination: dest, mode: r.mode };
   });
@@ -134,7 +135,8 @@ export async function put(io: Io, local: string, urlText: string, flags: TreeFla
       remote = remote ? `${remote}/${path.basename(local)}` : path.basename(local);
     }
     const source = local === '-' ? process.stdin : local;
-    const r = await ctx.client.upload(source, remote, { resume: !!flags.resume, append: !!flags.append });
+    const r = typeof source === 'string' ? await new Retrier(ctx.client).upload(source, remote, { resume: !!flags.resume, append: !!flags.append })
+      : await ctx.client.upload(source, remote, { resume: !!flags.resume, append: !!flags.append });
     ctx.say(`${local} -> ${remote}: ${humanBytes(r.bytes)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}`);
     return { bytes: r.bytes, startOffset: r.startOffset, remotePath: remote, mode: r.mode };
   });

@@ -18,7 +18,9 @@ export function addClientFlags(cmd: Command, groups: FlagGroups = {}): Command {
   if (groups.data) addDataFlags(cmd);
   if (groups.transferType) {
     cmd.option('--ascii', 'TYPE A transfers (line ends converted)')
-      .option('--binary', 'TYPE I transfers (byte exact; the default)');
+      .option('--binary', 'TYPE I transfers (byte exact; the default)')
+      .option('--retries <n>', 'after a dropped connection, reconnect and resume up to N times (REST/APPE; never after a 5xx; default 0)')
+      .option('--retry-delay <seconds>', 'wait before the first retry, doubled for each next one up to 30 s (default 1)');
   }
   return cmd
     .option('--connect-timeout <seconds>', 'control connection and greeting timeout')

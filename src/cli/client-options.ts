@@ -8,6 +8,7 @@
 import { isIP } from 'node:net';
 import { FtpUsageError } from '../errors.js';
 import type { ClientSettings, FtpClientOptions } from '../client/options.js';
+import type { RetrySettings } from '../client/retry.js';
 import { normalizePin } from '../net/tls-pin.js';
 import { findNetrcEntry, readNetrc, type NetrcEntry } from './netrc.js';
 import type { FtpUrl } from './url.js';
@@ -49,6 +50,9 @@ export interface ClientFlags {
   /** --proxy URL ("" for none) and --no-proxy LIST; else the environment (docs/client.md#proxies). */
   proxy?: string;
   noProxy?: string;
+  /** --retries N and --retry-delay S (docs/client.md#retries). */
+  retries?: string;
+  retryDelay?: string;
   user?: string;
   verbose?: boolean;
   json?: boolean;
@@ -132,7 +136,23 @@ export function applyFlags(base: ClientSettings, flags: ClientFlags): ClientSett
     out.timeouts = { ...out.timeouts, stall: { minBytesPerSecond, seconds: ms / 1000 } };
   }
   if (flags.maxTime !== undefined) seconds('--max-time', flags.maxTime);
+  const retry = retryFlags(flags);
+  if (retry) out.retry = retry;
   if (Object.keys(data).length === 0) delete out.data;
+  return out;
+}
+
+/** --retries / --retry-delay as RetrySettings, or undefined when neither is given. */
+function retryFlags(flags: ClientFlags): RetrySettings | undefined {
+  if (flags.retries === undefined && flags.retryDelay === undefined) return undefined;
+  const retries = flags.retries === undefined ? 0 : Number(flags.retries);
+  if (!Number.isInteger(retries) || retries < 0 || retries > 1000) throw new FtpUsageError(`--retries needs a whole number from 0 to 1000, got ${flags.retries}`);
+  const out: RetrySettings = { retries };
+  if (flags.retryDelay !== undefined) {
+    const s = Number(flags.retryDelay);
+    if (!Number.isFinite(s) || s < 0) throw new FtpUsageError(`--retry-delay needs a number of seconds >= 0, got ${flags.retryDelay}`);
+    out.delayMs = Math.round(s * 1000);
+  }
   return out;
 }
 

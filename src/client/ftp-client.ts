@@ -65,6 +65,9 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
 
   get connected(): boolean { return this.session.connected; }
 
+  /** close() or destroy() was called and no connect() since: retries must not reconnect (retry.ts). */
+  get stopped(): boolean { return this.closing; }
+
   /** FEAT result: upper-case feature name -> parameters (RFC 2389). */
   get features(): Map<string, string> { return this.session.features; }
 

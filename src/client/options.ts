@@ -108,6 +108,11 @@ export interface ClientSettings {
   data?: DataConnectionSettings;
   /** Transfer type default: 'binary' (TYPE I) or 'ascii' (TYPE A). */
   transferType?: 'binary' | 'ascii';
+  /**
+   * Retries after a dropped connection, used by Retrier (retry.ts) and the CLI's get/put/mirror: how many,
+   * and the first backoff delay (doubled each time, at most maxDelayMs). docs/client.md#retries.
+   */
+  retry?: { retries?: number; delayMs?: number; maxDelayMs?: number };
 }
 
 export interface FtpClientOptions extends ClientSettings {

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { FtpServer } from '../../src/server/ftp-server.js';
 import { LocalStorage } from '../../src/server/storage/local.js';
-import { FtpClient, FtpNetworkError, FtpReplyError, Retrier, type RetryEvent } from '../../src/client/index.js';
+import { FtpClient, FtpNetworkError, FtpReplyError, Retrier, mirror, retryingTreeClient, type RetryEvent } from '../../src/client/index.js';
 import { READ_WRITE } from '../support/server-harness.js';
 import { freePortRange } from '../support/peers-common.js';
 import { startCuttingProxy, type CuttingProxy } from '../support/cutting-proxy.js';
@@ -130,4 +130,66 @@ test('a 550 is never retried', async (t) => {
     (e: unknown) => e instanceof FtpReplyError && e.replyCode === 550);
   assert.equal(retries.length, 0);
   assert.equal(l.commands.filter((x) => x.startsWith('RETR ')).length, 1, l.commands.join(' | '));
+});
+
+test('a mirror survives a restart of the server: it completes, finished files are not fetched again', async (t) => {
+  const dir = await tempDir(t);
+  const root = path.join(dir, 'root');
+  const local = path.join(dir, 'local');
+  await mkdir(root);
+  const files = new Map<string, Buffer>();
+  for (let i = 0; i < 12; i++) {
+    const data = randomBytes(200_000 + i);
+    files.set(`f${String(i).padStart(2, '0')}.bin`, data);
+    await writeFile(path.join(root, `f${String(i).padStart(2, '0')}.bin`), data);
+  }
+  const storage = new LocalStorage(root);
+  const pasv = await freePortRange(6);
+  const start = async (commands: string[]): Promise<FtpServer> => {
+    const server = new FtpServer({
+      host: '127.0.0.1', port: 0, passive: { portRange: pasv }, limits: { loginFailureDelayMs: 10 },
+      authenticator: { authenticate: async (n, p) => (n === 'u' && p === 'p' ? { name: 'u', storage, permissions: { ...READ_WRITE } } : null) },
+    });
+    server.on('transcript', (e) => { if (e.direction === 'in') commands.push(e.line); });
+    await server.listen();
+    return server;
+  };
+  const before: string[] = [];
+  const afterRestart: string[] = [];
+  let first = await start(before);
+  let second: FtpServer | undefined;
+  t.after(async () => { await first.close({ timeoutMs: 500 }); await second?.close({ timeoutMs: 500 }); });
+  const cutter = await startCuttingProxy({ port: first.address()!.port, pasv });
+  t.after(() => cutter.close());
+  const c = new FtpClient({ host: cutter.host, port: cutter.port, user: 'u', password: 'p', retry: { retries: 8, delayMs: 100 } });
+  const retries: RetryEvent[] = [];
+  c.on('retry', (e) => retries.push(e));
+  t.after(() => c.destroy());
+  await c.connect();
+  let done = 0;
+  let restarted: Promise<void> | undefined;
+  const result = await mirror(retryingTreeClient(c, c.options.retry!), {
+    direction: 'download', remoteDir: '.', localDir: local, compare: 'newer',
+    onEvent: (e) => {
+      if (e.type !== 'action-done' || e.action.kind === 'skip') return;
+      done++;
+      // After the third file: the server goes away, and a new one on another port takes its place.
+      if (done === 3) {
+        restarted = (async () => {
+          cutter.pause(true);
+          await first.close({ timeoutMs: 100 });
+          second = await start(afterRestart);
+          cutter.retarget(second.address()!.port);
+          cutter.pause(false);
+        })();
+      }
+    },
+  });
+  await restarted;
+  assert.deepEqual(result.failures.map((f) => f.error.message), []);
+  for (const [name, data] of files) assert.deepEqual(await readFile(path.join(local, name)), data, name);
+  assert.ok(retries.length >= 1, 'at least one retry');
+  const fetchedAgain = afterRestart.filter((x) => x.startsWith('RETR '));
+  assert.ok(fetchedAgain.length <= files.size - 3, `files done before the restart were not fetched again: ${fetchedAgain.join(', ')}`);
+  assert.ok(fetchedAgain.length >= 1, 'the new server served the rest');
 });

@@ -54,7 +54,8 @@ export async function startCuttingProxy(target: { port: number; pasv: { min: num
     sockets.add(upstream);
     upstream.on('close', () => { sockets.delete(upstream); if (!client.destroyed) client.end(); });
     upstream.on('error', () => { client.resetAndDestroy(); });
-    client.on('close', () => upstream.destroy());
+    // end(), not destroy(): what is still buffered for the server (an upload's last megabytes) must reach it.
+    client.on('close', () => { if (!upstream.destroyed) upstream.end(); });
     client.on('end', () => upstream.end());
     const active = kind === 'data' && rule && rule.left > 0 ? rule : undefined;
     if (active) active.left--;

@@ -13,6 +13,7 @@ import { FtpClient, FtpNetworkError, FtpUsageError, type FtpClientOptions } from
 import { peerSkip } from '../support/peers-common.js';
 import { startProxyLab, type ProxyLab } from '../support/proxy-lab.js';
 import { tempDir } from '../support/temp-dir.js';
+import { runFtpkit, describeCli } from '../support/ftpkit-cli.js';
 
 const skip = peerSkip('netns', 'danted', 'tinyproxy');
 let lab: ProxyLab;
@@ -98,4 +99,20 @@ test('a proxy that refuses names itself in the error; credentials are masked', s
   assert.ok(err instanceof FtpNetworkError, String(err));
   assert.match(err.message, /SOCKS5 proxy socks5h:\/\/someone:\*\*\*@127\.0\.0\.1:9/);
   assert.doesNotMatch(err.message, /hunter2/);
+});
+
+test('CLI: get through the proxy from --proxy and from $all_proxy; --proxy "" goes direct and fails', skip, async (t) => {
+  const dir = await tempDir(t);
+  const payload = randomBytes(123_457);
+  await writeFile(path.join(lab.root, 'cli.bin'), payload);
+  const url = `ftp://${lab.user}@${lab.host}:${lab.port}/cli.bin`;
+  const env = { FTPKIT_PASSWORD: lab.password };
+  const viaFlag = await runFtpkit(['get', url, path.join(dir, 'a.bin'), '--proxy', socks, '--no-netrc'], { env });
+  assert.equal(viaFlag.code, 0, describeCli(viaFlag));
+  assert.deepEqual(await readFile(path.join(dir, 'a.bin')), payload);
+  const viaEnv = await runFtpkit(['get', url, path.join(dir, 'b.bin'), '--no-netrc'], { env: { ...env, all_proxy: http } });
+  assert.equal(viaEnv.code, 0, describeCli(viaEnv));
+  assert.deepEqual(await readFile(path.join(dir, 'b.bin')), payload);
+  const direct = await runFtpkit(['get', url, path.join(dir, 'c.bin'), '--proxy', '', '--no-netrc', '--connect-timeout', '3'], { env: { ...env, all_proxy: http } });
+  assert.equal(direct.code, 5, describeCli(direct));
 });

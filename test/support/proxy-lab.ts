@@ -15,18 +15,11 @@ import path from 'node:path';
 import net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import type { FtpsTarget } from './tls-target.js';
 import { assertPeer, makeTempDir, spawnManaged, SUPPORT_DIR, type ManagedProcess } from './peers-common.js';
 
-export interface ProxyLab {
-  /** The server's address as the client names it (reachable only through a proxy). */
-  host: string;
-  port: number;
-  implicitPort: number;
-  user: string;
-  password: string;
-  /** Local folder the server serves as "/". */
-  root: string;
-  caFile: string;
+/** The FTPS target's fields (tls-target.ts), served from the namespace; `host` reachable only through a proxy. */
+export interface ProxyLab extends Pick<FtpsTarget, 'host' | 'port' | 'implicitPort' | 'user' | 'password' | 'root' | 'caFile'> {
   /** SOCKS5 (danted) and HTTP CONNECT (tinyproxy) endpoints, started on demand. */
   startDante(): Promise<{ url: string }>;
   startTinyproxy(): Promise<{ url: string }>;

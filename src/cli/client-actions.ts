@@ -21,6 +21,7 @@ import { expandLocalSources, getMatching, globUrlText, isGlobGet, type GlobFlags
 import { putSeveral, type PutFlags } from './client-put-several.js';
 import { isRemoteFolder, joinRemote } from './client-remote.js';
 import { downloadOpsOptions, opsJson, opsNote, uploadOpsOptions, type TransferOpsFlags } from './client-ops.js';
+import { Retrier } from '../client/retry.js';
 
 /** The tree commands' module (src/client/tree/), loaded only by get -r, put -r and mirror. */
 async function runTree(ctx: RunContext, direction: 'download' | 'upload', remote: string, local: string,
@@ -103,7 +104,10 @@ export async function get(io: Io, urlText: string, local: string | undefined, fl
     // (not as a failed rename of a temporary file after downloading everything).
     else if (/[\\/]$/.test(dest)) throw new FtpUsageError(`${dest}: no such local folder`);
     else if (!await isDirectory(path.dirname(path.resolve(dest)))) throw new FtpUsageError(`${path.dirname(dest)}: no such local folder`);
-    const r = await ctx.client.download(ctx.url.path, dest, { resume: !!flags.resume, ...downloadOpsOptions(ctx, flags) });
+    // Segments are their own recovery unit (a failed range fails the download cleanly); --retries covers one stream.
+    const ops = downloadOpsOptions(ctx, flags);
+    const r = ops.segments !== undefined ? await ctx.client.download(ctx.url.path, dest, { resume: !!flags.resume, ...ops })
+      : await new Retrier(ctx.client).download(ctx.url.path, dest, { resume: !!flags.resume, ...ops });
     ctx.say(`${ctx.url.path} -> ${dest}: ${sizeAndWire(r)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}${opsNote(r)}`);
     return { bytes: r.bytes, startOffset: r.startOffset, destination: dest, mode: r.mode, ...modeFields(r), ...opsJson(r) };
   });
@@ -130,8 +134,9 @@ export async function put(io: Io, sources: string[], urlText: string, flags: Tre
     }
     if (local === '-' && flags.verify) throw new FtpUsageError('--verify needs a local file, not stdin');
     const source = local === '-' ? process.stdin : local;
-    const r = await ctx.client.upload(source, remote, { resume: !!flags.resume, append: !!flags.append, createDirs: !!flags.createDirs,
-      ...(local === '-' ? {} : uploadOpsOptions(flags)) });
+    const upOpts = { resume: !!flags.resume, append: !!flags.append, createDirs: !!flags.createDirs };
+    const r = typeof source === 'string' ? await new Retrier(ctx.client).upload(source, remote, { ...upOpts, ...uploadOpsOptions(flags) })
+      : await ctx.client.upload(source, remote, upOpts);
     ctx.say(`${local} -> ${remote}: ${sizeAndWire(r)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}${opsNote(r)}`);
     return { bytes: r.bytes, startOffset: r.startOffset, remotePath: remote, mode: r.mode, ...modeFields(r), ...opsJson(r) };
   });

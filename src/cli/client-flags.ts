@@ -19,7 +19,9 @@ export function addClientFlags(cmd: Command, groups: FlagGroups = {}): Command {
   if (groups.transferType) {
     cmd.option('--ascii', 'TYPE A transfers (line ends converted)')
       .option('--binary', 'TYPE I transfers (byte exact; the default)')
-      .option('--limit-rate <rate>', 'cap each transfer at this many bytes/s: 100K, 2M, 1G (curl\'s syntax; per connection)');
+      .option('--limit-rate <rate>', 'cap each transfer at this many bytes/s: 100K, 2M, 1G (curl\'s syntax; per connection)')
+      .option('--retries <n>', 'after a dropped connection, reconnect and resume up to N times (REST/APPE; never after a 5xx; default 0)')
+      .option('--retry-delay <seconds>', 'wait before the first retry, doubled for each next one up to 30 s (default 1)');
   }
   return cmd
     .option('--connect-timeout <seconds>', 'control connection and greeting timeout')
@@ -33,12 +35,21 @@ export function addClientFlags(cmd: Command, groups: FlagGroups = {}): Command {
       (value: string, previous: string[] = []) => [...previous, value])
     .option('--cert <file>', 'client certificate (PEM)')
     .option('--key <file>', 'client certificate key (PEM)')
+    .option('--proxy <url>', 'connect through this proxy: socks5h://host:port (the proxy resolves names), socks5://, http:// (CONNECT); "" for none (default: $ftp_proxy, $all_proxy)')
+    .addOption(noProxyOption())
     .option('--settings <file>', 'JSON client settings, or the output of `ftpkit doctor --json` (flags override it)')
     .option('-u, --user <name>', 'user name (overrides the URL)')
     .option('--no-netrc', 'do not read ~/.netrc')
     .option('-v, --verbose', 'print the protocol transcript (Status/Command/Response) on stderr')
     .option('--json', 'print a machine-readable result on stdout')
     .addHelpText('after', CLIENT_HELP_FOOTER);
+}
+
+/** `--no-proxy LIST` takes a value (curl's NO_PROXY list): not commander's negation of --proxy. */
+function noProxyOption(): Option {
+  const option = new Option('--no-proxy <list>', 'hosts reached without the proxy: comma-separated names (suffixes match), IPs, CIDRs, or * (default: $no_proxy)');
+  option.negate = false;
+  return option;
 }
 
 function addDataFlags(cmd: Command): void {

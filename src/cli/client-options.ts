@@ -8,11 +8,13 @@
 import { isIP } from 'node:net';
 import { FtpUsageError } from '../errors.js';
 import type { ClientSettings, FtpClientOptions, TransferModeChoice } from '../client/options.js';
+import type { RetrySettings } from '../client/retry.js';
 import { normalizePin } from '../net/tls-pin.js';
 import { findNetrcEntry, readNetrc, type NetrcEntry } from './netrc.js';
 import type { FtpUrl } from './url.js';
 import { urlHost } from '../protocol/hostport.js';
 import { parseByteRate } from './limit-rate.js';
+import { parseProxyUrl, proxyFromEnvironment } from '../client/proxy.js';
 
 /** Flags shared by every client command (commander camel-cases them). */
 export interface ClientFlags {
@@ -49,6 +51,12 @@ export interface ClientFlags {
   cert?: string;
   key?: string;
   settings?: string;
+  /** --proxy URL ("" for none) and --no-proxy LIST; else the environment (docs/client.md#proxies). */
+  proxy?: string;
+  noProxy?: string;
+  /** --retries N and --retry-delay S (docs/client.md#retries). */
+  retries?: string;
+  retryDelay?: string;
   user?: string;
   verbose?: boolean;
   json?: boolean;
@@ -136,7 +144,23 @@ export function applyFlags(base: ClientSettings, flags: ClientFlags): ClientSett
     out.timeouts = { ...out.timeouts, stall: { minBytesPerSecond, seconds: ms / 1000 } };
   }
   if (flags.maxTime !== undefined) seconds('--max-time', flags.maxTime);
+  const retry = retryFlags(flags);
+  if (retry) out.retry = retry;
   if (Object.keys(data).length === 0) delete out.data;
+  return out;
+}
+
+/** --retries / --retry-delay as RetrySettings, or undefined when neither is given. */
+function retryFlags(flags: ClientFlags): RetrySettings | undefined {
+  if (flags.retries === undefined && flags.retryDelay === undefined) return undefined;
+  const retries = flags.retries === undefined ? 0 : Number(flags.retries);
+  if (!Number.isInteger(retries) || retries < 0 || retries > 1000) throw new FtpUsageError(`--retries needs a whole number from 0 to 1000, got ${flags.retries}`);
+  const out: RetrySettings = { retries };
+  if (flags.retryDelay !== undefined) {
+    const s = Number(flags.retryDelay);
+    if (!Number.isFinite(s) || s < 0) throw new FtpUsageError(`--retry-delay needs a number of seconds >= 0, got ${flags.retryDelay}`);
+    out.delayMs = Math.round(s * 1000);
+  }
   return out;
 }
 
@@ -182,6 +206,16 @@ export interface BuiltOptions {
   credentialSource: Credentials['source'];
 }
 
+/** --proxy / --no-proxy, else ftp_proxy / all_proxy / no_proxy from the environment (curl's variables). */
+export function proxyOptions(flags: ClientFlags, env: NodeJS.ProcessEnv): Pick<FtpClientOptions, 'proxy' | 'noProxy'> {
+  const fromEnv = proxyFromEnvironment(env);
+  const proxy = flags.proxy !== undefined ? flags.proxy.trim() : fromEnv.proxy;
+  const noProxy = flags.noProxy ?? fromEnv.noProxy;
+  if (!proxy) return {};
+  parseProxyUrl(proxy); // a bad URL is a usage error now, before any connection
+  return { proxy, ...(noProxy ? { noProxy } : {}) };
+}
+
 /** Everything together: URL + flags + settings file + credentials -> FtpClientOptions. */
 export async function buildClientOptions(url: FtpUrl, flags: ClientFlags,
   src: Omit<CredentialSources, 'netrc'> & { netrcFile?: string; bookmarkSettings?: ClientSettings }): Promise<BuiltOptions> {
@@ -198,7 +232,7 @@ export async function buildClientOptions(url: FtpUrl, flags: ClientFlags,
   if (url.typecode === 'i' && !flags.ascii) settings.transferType = 'binary';
   const netrc = flags.netrc === false ? [] : await readNetrc(src.netrcFile);
   const creds = await resolveCredentials(url, flags.user, { env: src.env, netrc, prompt: src.prompt });
-  const options: FtpClientOptions = { ...settings, host: url.host, port: url.port, user: creds.user };
+  const options: FtpClientOptions = { ...settings, host: url.host, port: url.port, user: creds.user, ...proxyOptions(flags, src.env) };
   if (flags.limitRate !== undefined) options.limitRate = parseByteRate(flags.limitRate);
   if (creds.password !== undefined) options.password = creds.password;
   else if (creds.source === 'none') options.password = '';

@@ -2,7 +2,9 @@
  * Tree commands of the CLI (`get -r`, `put -r`, `mirror`): the --parallel flag, the events printed while
  * the tree is copied, and the result as JSON (src/client/tree/ does the work).
  */
-import { mirror, type CompareMode, type MirrorResult, type TreeEvent } from '../client/tree/index.js';
+import { mirror, type CompareMode, type MirrorResult, type TreeClient, type TreeEvent } from '../client/tree/index.js';
+import type { FtpClient } from '../client/ftp-client.js';
+import { retryingTreeClient } from '../client/retry-tree.js';
 import { FtpUsageError } from '../errors.js';
 import type { ClientFlags } from './client-options.js';
 import { errorJson, escapeControls, humanBytes } from './client-output.js';
@@ -64,9 +66,12 @@ function treeResultJson(r: MirrorResult, flags: TreeFlags): Record<string, unkno
 
 export async function runTree(ctx: RunContext, direction: 'download' | 'upload', remoteDir: string, localDir: string,
   flags: TreeFlags, compare: CompareMode): Promise<Record<string, unknown>> {
-  const r = await mirror(ctx.client, {
+  // With --retries every step retries on its own connection (retry-tree.ts); without, the client as is.
+  const retry = ctx.client.options.retry;
+  const wrap = (c: FtpClient): TreeClient => (retry?.retries ? retryingTreeClient(c, retry) : c);
+  const r = await mirror(wrap(ctx.client), {
     direction, remoteDir, localDir, compare, delete: !!flags.delete, dryRun: !!flags.dryRun, checksum: !!flags.checksum,
-    parallel: parallelOf(flags), connect: () => ctx.connect(), onEvent: treeEventPrinter(ctx),
+    parallel: parallelOf(flags), connect: async () => wrap(await ctx.connect()), onEvent: treeEventPrinter(ctx),
   });
   if (r.dryRun) for (const a of r.actions) if (a.kind !== 'skip') ctx.say(`would ${a.kind} ${a.rel} (${a.reason})`);
   ctx.say(`${r.dryRun ? 'dry run: ' : ''}${r.transferred} transferred (${humanBytes(r.bytes)}), ${r.skipped} unchanged, `

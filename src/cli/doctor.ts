@@ -12,6 +12,7 @@ import { diagnose, renderHtml, renderReport, type DiagnoseOptions } from '../doc
 import { verdictOf } from '../doctor/verdict.js';
 import type { TlsSettings } from '../client/options.js';
 import { ExitCode } from './exit-codes.js';
+import { bypassesProxy, maskProxyUrl, proxyFromEnvironment } from '../client/proxy.js';
 import { parseFtpUrl } from './url.js';
 import { resolveCredentials } from './client-options.js';
 import { readNetrc } from './netrc.js';
@@ -58,6 +59,13 @@ export async function runDoctor(urlText: string, flags: DoctorFlags): Promise<vo
     ...(!flags.json && process.stderr.isTTY ? { onProgress: (l: string) => process.stderr.write(`  ${l}\n`) } : {}),
   };
   if (flags.portAddress && isIP(flags.portAddress) === 0) throw new FtpUsageError(`--port-address needs an IP address, got ${flags.portAddress}`);
+  // The doctor probes the network path itself and does not tunnel: a proxy from the environment is not used,
+  // and it says so rather than diagnose a route the client commands would not take (docs/client.md#proxies).
+  const envProxy = proxyFromEnvironment(process.env);
+  if (envProxy.proxy && !bypassesProxy(url.host, envProxy.noProxy)) {
+    process.stderr.write(`ftpkit doctor: the proxy ${maskProxyUrl(envProxy.proxy)} (from $ftp_proxy/$all_proxy) is NOT used: `
+      + 'the doctor connects directly; get/put/ls/mirror would go through it\n');
+  }
   const finding = await diagnose({
     host: url.host, port: url.port, user: creds.user, ...(creds.password !== undefined ? { password: creds.password } : {}),
     path: url.path, secure: url.protocol === 'ftps' ? 'implicit' : flags.tls ? 'explicit' : 'none',

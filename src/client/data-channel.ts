@@ -18,6 +18,7 @@ import { formatEndpoint, type ConnectTarget } from '../net/connect.js';
 import { PortRangeListener } from '../net/port-range-listener.js';
 import type { ClientSession } from './session.js';
 import { isTransferCommand } from '../protocol/transfer-verbs.js';
+import { maskProxyUrl } from './proxy.js';
 
 export type DataMode = 'passive' | 'active';
 
@@ -69,7 +70,8 @@ async function preparePassive(session: ClientSession, signal: AbortSignal | unde
   const { events, memory } = session;
   const settings = session.options.data ?? {};
   const setting = settings.passive?.command ?? 'auto';
-  const control = session.control.remoteAddress;
+  // Through a proxy the socket's peer is the proxy: the server is the host the tunnel leads to.
+  const control = session.tunnel?.host ?? session.control.remoteAddress;
   let target: { host: string; port: number; context: string };
   const useEpsvFirst = setting === 'epsv' || (setting === 'auto' && memory.passive !== 'PASV');
   let epsvTarget: { host: string; port: number; context: string } | undefined;
@@ -134,6 +136,11 @@ async function preparePassive(session: ClientSession, signal: AbortSignal | unde
 
 async function prepareActive(session: ClientSession): Promise<PreparedData> {
   const { events, memory } = session;
+  if (session.tunnel) {
+    throw new FtpUsageError(`active mode cannot go through the proxy ${session.options.proxy ? maskProxyUrl(session.options.proxy) : ''}: `
+      + 'the server would have to connect back to us past it; use passive mode (data.mode \'passive\', --passive), '
+      + 'or reach this host without the proxy (noProxy, --no-proxy)');
+  }
   const a = session.options.data?.active ?? {};
   const setting = a.command ?? 'auto';
   const localControl = session.control.localAddress;

@@ -195,6 +195,23 @@ export interface UnparsedListingEvent {
   time: Date;
 }
 
+/** A failed operation is tried again (src/client/retry.ts, docs/client.md#retries). */
+export interface RetryEvent {
+  /** The attempt about to start (2 = the first retry) and how many there may be in all. */
+  attempt: number;
+  attempts: number;
+  /** What is retried, e.g. "RETR dir/file.bin", "list". */
+  operation: string;
+  path: string;
+  /** Why: the failure's message. */
+  reason: string;
+  /** The wait before this attempt (exponential backoff). */
+  delayMs: number;
+  /** The byte offset the transfer continues from (REST / APPE), when it resumes. */
+  resumeAt?: number;
+  time: Date;
+}
+
 export interface FtpClientEvents {
   transcript: [TranscriptEvent];
   progress: [ProgressEvent];
@@ -204,4 +221,5 @@ export interface FtpClientEvents {
   fallback: [FallbackEvent];
   dataTls: [DataTlsEvent];
   unparsedListing: [UnparsedListingEvent];
+  retry: [RetryEvent];
 }

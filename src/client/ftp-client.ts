@@ -11,7 +11,7 @@ import { FtpReplyError, FtpUsageError } from '../errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import type { FtpResponse } from '../protocol/reply-parser.js';
 import type { FileEntry } from '../protocol/listing-types.js';
-import { connectTcp } from '../net/connect.js';
+import { connectorFor } from './proxy.js';
 import type { ControlConnection } from './control-connection.js';
 import { ClientEventPublisher } from './diagnostics.js';
 import { TaskQueue } from './task-queue.js';
@@ -61,7 +61,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
     }
     if (!(maxTimeMs >= 0) || !Number.isFinite(maxTimeMs)) throw new FtpUsageError(`timeouts.maxTimeMs must be >= 0, got ${maxTimeMs}`);
     checkLimitRate(options.limitRate);
-    this.session = new ClientSession(options, timeouts, options.connector ?? connectTcp, new ClientEventPublisher(this));
+    this.session = new ClientSession(options, timeouts, connectorFor(options), new ClientEventPublisher(this));
   }
 
   /** Connect, read the greeting, FEAT, log in, and set the transfer type. */
@@ -75,6 +75,9 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   get options(): Readonly<FtpClientOptions> { return this.session.options; }
 
   get connected(): boolean { return this.session.connected; }
+
+  /** close() or destroy() was called and no connect() since: retries must not reconnect (retry.ts). */
+  get stopped(): boolean { return this.closing; }
 
   /** FEAT result: upper-case feature name -> parameters (RFC 2389). */
   get features(): Map<string, string> { return this.session.features; }

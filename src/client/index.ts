@@ -14,3 +14,6 @@ export { clientChannels, type ClientChannelMessage } from './diagnostics.js';
 export { connectTcp, formatEndpoint, type ConnectTarget } from '../net/connect.js';
 export { classifyAddress, choosePasvTarget, DEFAULT_PASV_ADDRESS_POLICY, type AddressClass, type PasvTargetDecision } from '../protocol/address-policy.js';
 export * from './tree/index.js';
+export { Retrier, retryReason, type RetrySettings } from './retry.js';
+export { retryingTreeClient } from './retry-tree.js';
+export { proxyFromEnvironment, bypassesProxy, parseProxyUrl, maskProxyUrl } from './proxy.js';

@@ -110,6 +110,11 @@ export interface ClientSettings {
   transferType?: 'binary' | 'ascii';
   /** Transmission mode default (client/transfer-mode.ts): 'S' (default), 'Z' deflate, 'B' block, 'auto' (Z when offered). */
   transferMode?: TransferModeChoice;
+  /**
+   * Retries after a dropped connection, used by Retrier (retry.ts) and the CLI's get/put/mirror: how many,
+   * and the first backoff delay (doubled each time, at most maxDelayMs). docs/client.md#retries.
+   */
+  retry?: { retries?: number; delayMs?: number; maxDelayMs?: number };
 }
 
 /** MODE S stream, Z deflate, B block (RFC 959 s3.4), or 'auto': Z when the server's FEAT offers it. */
@@ -133,6 +138,14 @@ export interface FtpClientOptions extends ClientSettings {
    * Absent: no cap.
    */
   limitRate?: number;
+  /**
+   * Connect through this proxy (docs/client.md#proxies): `socks5h://[user:pass@]host:port` (the proxy
+   * resolves the server's name), `socks5://` (resolved here), `http://` (HTTP CONNECT). The control
+   * connection and every passive data connection go through it; active mode cannot (FtpUsageError).
+   */
+  proxy?: string;
+  /** Hosts reached directly although `proxy` is set: curl's NO_PROXY syntax (`*`, host suffixes, IPs, CIDR). */
+  noProxy?: string;
 }
 
 // ---------------------------------------------------------------- the seams (not JSON)

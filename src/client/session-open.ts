@@ -11,6 +11,7 @@ import { ControlConnection, type SocketLike } from './control-connection.js';
 import { parseFeatures } from './features.js';
 import { readGreeting } from './greeting.js';
 import { secureHooksFor } from './transport.js';
+import { maskProxyUrl, tunnelTarget } from './proxy.js';
 import type { ClientSession } from './session.js';
 
 export async function openSession(session: ClientSession, lifetime: AbortSignal): Promise<void> {
@@ -58,6 +59,8 @@ async function connectControl(session: ClientSession, lifetime: AbortSignal): Pr
     // During a long transfer the control connection is silent; NAT routers and firewalls forget idle
     // mappings (often after 5-15 min) and the final 226 never arrives. TCP keepalive probes keep them.
     tcp.setKeepAlive(true, 60_000);
+    session.tunnel = tunnelTarget(tcp);
+    if (session.tunnel) session.status(`through the proxy ${maskProxyUrl(o.proxy ?? '')} (${formatEndpoint(tcp.remoteAddress ?? '?', tcp.remotePort ?? 0)}): data connections go through it too`, 'control');
     session.status(`connected to ${formatEndpoint(tcp.remoteAddress ?? o.host, tcp.remotePort ?? port)} from ${formatEndpoint(tcp.localAddress ?? '?', tcp.localPort ?? 0)}`, 'control');
     if (session.hooks?.onControlConnected) socket = await session.hooks.onControlConnected(tcp, session);
   } catch (e) {

@@ -48,6 +48,8 @@ export class ClientSession implements SessionContext {
   readonly features = new Map<string, string>();
   readonly memory: SessionMemory = {};
   hooks: SessionHooks | undefined;
+  /** Where the control connection's proxy tunnel leads (the server's host as given); undefined when direct. */
+  tunnel: { host: string; port: number } | undefined;
   transfer: AbortableTransfer | undefined;
   private controlConnection: ControlConnection | undefined;
   private currentType: FtpType | undefined;

@@ -26,7 +26,9 @@ export type PeerName =
   /** A private network namespace (unshare/nsenter/ip as root), for tests that need a non-loopback address. */
   | 'netns'
   /** HAProxy (Debian's haproxy), run on loopback by test/support/haproxy.ts. */
-  | 'haproxy';
+  | 'haproxy'
+  /** Proxies for the client's proxy tests (test/support/proxy-lab.ts): Debian dante-server and tinyproxy. */
+  | 'danted' | 'tinyproxy';
 
 export const PEERS_DIR = process.env.FTPKIT_PEERS_DIR ?? '/opt/ftpkit-peers';
 export const REQUIRE_PEERS = process.env.FTPKIT_REQUIRE_PEERS === '1';
@@ -118,6 +120,9 @@ export function peerProblem(name: PeerName): string | null {
       else if (!isRoot) problem = 'inetutils-ftpd needs root here (anonymous sessions chroot into a bind-mounted folder)';
       else if (!ftpAccount()) problem = "inetutils-ftpd serves anonymous FTP as the 'ftp' account, which is missing";
       else if (!which('unshare') || !which('mount')) problem = `unshare/mount (util-linux) missing; ${hint}`;
+      break;
+    case 'danted': case 'tinyproxy':
+      if (!which(name) && !existsSync(`/usr/sbin/${name}`) && !existsSync(`/usr/bin/${name}`)) problem = `${name} is not installed (Debian ${name === 'danted' ? 'dante-server' : 'tinyproxy'}); ${hint}`;
       break;
     case 'netns':
       if (!isRoot) problem = 'a private network namespace needs root (unshare --net)';

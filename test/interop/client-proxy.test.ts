@@ -1,0 +1,118 @@
+/**
+ * The client through real proxies that are the only route to the server (test/support/proxy-lab.ts):
+ * Debian's danted (SOCKS5, remote DNS) and tinyproxy (HTTP CONNECT). Without the proxy the connection
+ * fails; through it listing, download and upload are byte-exact, in cleartext, explicit and implicit TLS,
+ * passive mode (each data connection through the proxy too). Active mode is refused with a clear error.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { FtpClient, FtpNetworkError, FtpUsageError, type FtpClientOptions } from '../../src/client/index.js';
+import { peerSkip } from '../support/peers-common.js';
+import { startProxyLab, type ProxyLab } from '../support/proxy-lab.js';
+import { tempDir } from '../support/temp-dir.js';
+import { runFtpkit, describeCli } from '../support/ftpkit-cli.js';
+
+const skip = peerSkip('netns', 'danted', 'tinyproxy');
+let lab: ProxyLab;
+let socks: string;
+let http: string;
+
+before(async () => {
+  if (skip.skip) return;
+  lab = await startProxyLab();
+  socks = (await lab.startDante()).url;
+  http = (await lab.startTinyproxy()).url;
+});
+after(async () => { await lab?.stop(); });
+
+function options(extra: Partial<FtpClientOptions>): FtpClientOptions {
+  return { host: lab.host, port: lab.port, user: lab.user, password: lab.password,
+    timeouts: { connectMs: 10_000, commandMs: 20_000, dataMs: 20_000 }, ...extra };
+}
+
+async function roundTrip(t: { after: (fn: () => unknown) => void }, opts: FtpClientOptions, name: string): Promise<string[]> {
+  const transcript: string[] = [];
+  const client = new FtpClient(opts);
+  client.on('transcript', (e) => transcript.push('text' in e ? String(e.text) : JSON.stringify(e)));
+  t.after(() => client.destroy());
+  await client.connect();
+  const dir = await tempDir(t);
+  const payload = randomBytes(300_000 + Math.floor(Math.random() * 1000));
+  const local = path.join(dir, 'up.bin');
+  await writeFile(local, payload);
+  await client.upload(local, `${name}.bin`);
+  assert.deepEqual(await readFile(path.join(lab.root, `${name}.bin`)), payload, 'upload byte-exact on the server');
+  const back = path.join(dir, 'down.bin');
+  await client.download(`${name}.bin`, back);
+  assert.deepEqual(await readFile(back), payload, 'download byte-exact');
+  const names = (await client.list()).map((e) => e.name);
+  assert.ok(names.includes(`${name}.bin`), `listing has ${name}.bin: ${names.join(', ')}`);
+  await client.close();
+  return transcript;
+}
+
+test('without a proxy the server cannot be reached (the proxy is the only route)', skip, async () => {
+  const client = new FtpClient(options({ timeouts: { connectMs: 3000 } }));
+  await assert.rejects(client.connect(), FtpNetworkError);
+  client.destroy();
+});
+
+test('SOCKS5 (danted, socks5h://): list, get, put byte-exact, passive', skip, async (t) => {
+  const transcript = await roundTrip(t, options({ proxy: socks }), 'socks-plain');
+  assert.ok(transcript.some((l) => l.includes('through the proxy socks5h://')), transcript.join('\n'));
+});
+
+test('SOCKS5 (socks5://, resolved here) and a name the proxy would not know work too', skip, async (t) => {
+  await roundTrip(t, options({ proxy: socks.replace('socks5h:', 'socks5:'), host: 'localhost' }), 'socks-local-dns');
+});
+
+test('SOCKS5 with explicit TLS (AUTH TLS) and with implicit TLS', skip, async (t) => {
+  await roundTrip(t, options({ proxy: socks, secure: 'explicit', tls: { caFile: lab.caFile } }), 'socks-explicit');
+  await roundTrip(t, options({ proxy: socks, port: lab.implicitPort, secure: 'implicit', tls: { caFile: lab.caFile } }), 'socks-implicit');
+});
+
+test('HTTP CONNECT (tinyproxy): plain and explicit TLS, byte-exact', skip, async (t) => {
+  await roundTrip(t, options({ proxy: http }), 'http-plain');
+  await roundTrip(t, options({ proxy: http, secure: 'explicit', tls: { caFile: lab.caFile } }), 'http-explicit');
+});
+
+test('noProxy naming the server bypasses the proxy (and so fails here)', skip, async () => {
+  const client = new FtpClient(options({ proxy: socks, noProxy: 'example.org, 127.0.0.0/8', timeouts: { connectMs: 3000 } }));
+  await assert.rejects(client.connect(), FtpNetworkError);
+  client.destroy();
+});
+
+test('active mode through a proxy is refused, naming the setting', skip, async (t) => {
+  const client = new FtpClient(options({ proxy: socks, data: { mode: 'active' } }));
+  t.after(() => client.destroy());
+  await client.connect();
+  await assert.rejects(client.list(), (e: unknown) => e instanceof FtpUsageError && /passive/.test(e.message) && /proxy/.test(e.message));
+});
+
+test('a proxy that refuses names itself in the error; credentials are masked', skip, async () => {
+  const client = new FtpClient(options({ proxy: 'socks5h://someone:hunter2@127.0.0.1:9', timeouts: { connectMs: 3000 } }));
+  const err = await client.connect().then(() => undefined, (e: unknown) => e as Error);
+  client.destroy();
+  assert.ok(err instanceof FtpNetworkError, String(err));
+  assert.match(err.message, /SOCKS5 proxy socks5h:\/\/someone:\*\*\*@127\.0\.0\.1:9/);
+  assert.doesNotMatch(err.message, /hunter2/);
+});
+
+test('CLI: get through the proxy from --proxy and from $all_proxy; --proxy "" goes direct and fails', skip, async (t) => {
+  const dir = await tempDir(t);
+  const payload = randomBytes(123_457);
+  await writeFile(path.join(lab.root, 'cli.bin'), payload);
+  const url = `ftp://${lab.user}@${lab.host}:${lab.port}/cli.bin`;
+  const env = { FTPKIT_PASSWORD: lab.password };
+  const viaFlag = await runFtpkit(['get', url, path.join(dir, 'a.bin'), '--proxy', socks, '--no-netrc'], { env });
+  assert.equal(viaFlag.code, 0, describeCli(viaFlag));
+  assert.deepEqual(await readFile(path.join(dir, 'a.bin')), payload);
+  const viaEnv = await runFtpkit(['get', url, path.join(dir, 'b.bin'), '--no-netrc'], { env: { ...env, all_proxy: http } });
+  assert.equal(viaEnv.code, 0, describeCli(viaEnv));
+  assert.deepEqual(await readFile(path.join(dir, 'b.bin')), payload);
+  const direct = await runFtpkit(['get', url, path.join(dir, 'c.bin'), '--proxy', '', '--no-netrc', '--connect-timeout', '3'], { env: { ...env, all_proxy: http } });
+  assert.equal(direct.code, 5, describeCli(direct));
+});

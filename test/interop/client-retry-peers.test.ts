@@ -1,0 +1,36 @@
+/**
+ * Retries that resume against a real peer (vsftpd) behind the cutting relay (test/support/cutting-proxy.ts):
+ * a download cut twice finishes byte-exact and vsftpd was asked to REST.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { FtpClient, Retrier, type RetryEvent } from '../../src/client/index.js';
+import { peerSkip } from '../support/peers-common.js';
+import { startVsftpd } from '../support/peers-servers.js';
+import { startCuttingProxy } from '../support/cutting-proxy.js';
+import { tempDir } from '../support/temp-dir.js';
+
+test('vsftpd: a download cut twice resumes with REST and finishes byte-exact', peerSkip('vsftpd'), async (t) => {
+  const payload = randomBytes(8 * 1024 * 1024 + 777);
+  const peer = await startVsftpd({ files: { 'big.bin': payload } });
+  t.after(() => peer.stop());
+  const cutter = await startCuttingProxy({ port: peer.port, pasv: peer.pasvPorts });
+  t.after(() => cutter.close());
+  const c = new FtpClient({ host: cutter.host, port: cutter.port, user: peer.user, password: peer.password, retry: { retries: 3, delayMs: 50 } });
+  t.after(() => c.destroy());
+  const retries: RetryEvent[] = [];
+  const commands: string[] = [];
+  c.on('retry', (e) => retries.push(e));
+  c.on('command', (e) => commands.push(e.command));
+  await c.connect();
+  cutter.armData({ direction: 'down', afterBytes: 2_500_000, times: 2 });
+  const dest = path.join(await tempDir(t), 'big.bin');
+  await new Retrier(c).download('big.bin', dest);
+  assert.deepEqual(await readFile(dest), payload, 'byte-exact');
+  assert.equal(retries.length, 2, JSON.stringify(retries));
+  assert.equal(commands.filter((x) => /^REST [1-9]/.test(x)).length, 2, commands.join(' | '));
+  await c.close();
+});

@@ -140,6 +140,10 @@ export class Transfer {
   /** Prepare the data connection, REST, and send the transfer command. */
   private async start(): Promise<void> {
     const { session, spec } = this;
+    // MODE (when it changes) before the data connection: a passive TLS handshake starts as soon as that
+    // connection opens, and the transfer command must follow it without another round trip in between
+    // (pyftpdlib closes a data connection whose ClientHello came before the command).
+    this.wireMode = await enterTransferMode(session, spec.mode);
     try {
       this.data = await prepareData(session, this.mode, this.preparing.signal, this.wireBlocks());
     } catch (e) {
@@ -154,7 +158,6 @@ export class Transfer {
     }
     try {
       if (this.failure) throw this.failure; // abort() or the maximum time came while the data connection opened
-      this.wireMode = await enterTransferMode(session, spec.mode);
       if (spec.restAt !== undefined && spec.restAt > 0) {
         const r = await session.command(`REST ${spec.restAt}`);
         if (r.code !== ReplyCode.PendingFurtherInformation) throw new FtpReplyError(r.code, r.message, `REST ${spec.restAt}`);

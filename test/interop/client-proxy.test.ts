@@ -2,7 +2,8 @@
  * The client through real proxies that are the only route to the server (test/support/proxy-lab.ts):
  * Debian's danted (SOCKS5, remote DNS) and tinyproxy (HTTP CONNECT). Without the proxy the connection
  * fails; through it listing, download and upload are byte-exact, in cleartext, explicit and implicit TLS,
- * passive mode (each data connection through the proxy too). Active mode is refused with a clear error.
+ * passive mode (each data connection through the proxy too), and active mode through SOCKS5 BIND (PORT and
+ * EPRT, plain and PROT P). Active mode through HTTP CONNECT, or a SOCKS5 proxy refusing BIND, is a clear error.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,11 +86,47 @@ test('noProxy naming the server bypasses the proxy (and so fails here)', skip, a
   client.destroy();
 });
 
-test('active mode through a proxy is refused, naming the setting', skip, async (t) => {
-  const client = new FtpClient(options({ proxy: socks, data: { mode: 'active' } }));
+for (const command of ['port', 'eprt'] as const) {
+  test(`active mode (${command.toUpperCase()}) through SOCKS5 BIND (danted): list, get, put byte-exact, plain and PROT P`, skip, async (t) => {
+    for (const secure of [undefined, 'explicit'] as const) {
+      const transcript = await roundTrip(t, options({ proxy: socks, data: { mode: 'active', active: { command } },
+        ...(secure ? { secure, tls: { caFile: lab.caFile } } : {}) }), `socks-active-${command}-${secure ?? 'plain'}`);
+      const all = transcript.join('\n');
+      assert.match(all, /SOCKS5 proxy listens for us, BIND/, all);
+      assert.match(all, new RegExp(`${command.toUpperCase()} `), all);
+      assert.ok(!transcript.some((l) => /^(PASV|EPSV)\b/.test(l)), `no passive command was sent:\n${all}`);
+      assert.match(all, /data connection accepted from 127\.0\.0\.1:/, all);
+    }
+  });
+}
+
+test('active mode through an HTTP CONNECT proxy is refused, naming --passive and --no-proxy', skip, async (t) => {
+  const client = new FtpClient(options({ proxy: http, data: { mode: 'active' } }));
   t.after(() => client.destroy());
   await client.connect();
-  await assert.rejects(client.list(), (e: unknown) => e instanceof FtpUsageError && /passive/.test(e.message) && /proxy/.test(e.message));
+  await assert.rejects(client.list(), (e: unknown) => e instanceof FtpUsageError && /--passive/.test(e.message)
+    && /--no-proxy/.test(e.message) && /HTTP proxy/.test(e.message));
+});
+
+test('a SOCKS5 proxy that refuses BIND: a data-connection error naming --passive and --no-proxy', skip, async (t) => {
+  const connectOnly = (await lab.startDante({ port: 1081, commands: 'connect' })).url;
+  const client = new FtpClient(options({ proxy: connectOnly, data: { mode: 'active' } }));
+  t.after(() => client.destroy());
+  await client.connect();
+  const err = await client.list().then(() => undefined, (e: unknown) => e as Error);
+  assert.ok(err instanceof FtpNetworkError, String(err));
+  assert.equal(err.connection, 'data');
+  assert.equal(err.phase, 'listen');
+  assert.match(err.message, /BIND/);
+  assert.match(err.message, /--passive/);
+  assert.match(err.message, /--no-proxy/);
+  // The session is still usable: passive mode through the same proxy works.
+  await client.close();
+  const again = new FtpClient(options({ proxy: connectOnly }));
+  t.after(() => again.destroy());
+  await again.connect();
+  await again.list();
+  await again.close();
 });
 
 test('a proxy that refuses names itself in the error; credentials are masked', skip, async () => {

@@ -96,6 +96,7 @@ for (const command of ['port', 'eprt'] as const) {
       assert.match(all, new RegExp(`${command.toUpperCase()} `), all);
       assert.ok(!transcript.some((l) => /^(PASV|EPSV)\b/.test(l)), `no passive command was sent:\n${all}`);
       assert.match(all, /data connection accepted from 127\.0\.0\.1:/, all);
+      if (secure) assert.match(all, /PROT P/, 'the data connections were TLS-protected');
     }
   });
 }

@@ -1,6 +1,6 @@
 /**
  * Connecting through a proxy: the one place a client TCP connection (control and every passive data
- * connection) is opened through SOCKS5 (RFC 1928, user/password RFC 1929, via the `socks` package) or an
+ * connection; active mode's SOCKS5 BIND is socks-bind.ts) is opened through SOCKS5 (RFC 1928, user/password RFC 1929, via the `socks` package) or an
  * HTTP CONNECT tunnel (RFC 9110 s9.3.6, our own bounded exchange). The proxy gives back a plain socket
  * carrying the tunnel; TLS (implicit or AUTH TLS) is layered on it as on a direct one.
  *

@@ -139,7 +139,7 @@ test('a proxy that refuses names itself in the error; credentials are masked', s
   assert.doesNotMatch(err.message, /hunter2/);
 });
 
-test('CLI: get through the proxy from --proxy and from $all_proxy; --proxy "" goes direct and fails', skip, async (t) => {
+test('CLI: get through the proxy from --proxy and from $all_proxy; --proxy "" goes direct and fails; --active uses BIND', skip, async (t) => {
   const dir = await tempDir(t);
   const payload = randomBytes(123_457);
   await writeFile(path.join(lab.root, 'cli.bin'), payload);
@@ -153,4 +153,7 @@ test('CLI: get through the proxy from --proxy and from $all_proxy; --proxy "" go
   assert.deepEqual(await readFile(path.join(dir, 'b.bin')), payload);
   const direct = await runFtpkit(['get', url, path.join(dir, 'c.bin'), '--proxy', '', '--no-netrc', '--connect-timeout', '3'], { env: { ...env, all_proxy: http } });
   assert.equal(direct.code, 5, describeCli(direct));
+  const active = await runFtpkit(['get', url, path.join(dir, 'd.bin'), '--proxy', socks, '--active', '--no-netrc'], { env });
+  assert.equal(active.code, 0, describeCli(active));
+  assert.deepEqual(await readFile(path.join(dir, 'd.bin')), payload, 'active mode through SOCKS5 BIND from the CLI');
 });

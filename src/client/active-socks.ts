@@ -12,7 +12,7 @@
 import dns from 'node:dns/promises';
 import net from 'node:net';
 import { FtpUsageError } from '../errors.js';
-import { networkError, formatEndpoint } from '../net/connect.js';
+import { formatEndpoint } from '../net/connect.js';
 import { unmapIPv4 } from '../protocol/hostport.js';
 import { socksBind } from '../net/proxy/socks-bind.js';
 import { parseProxyUrl, maskProxyUrl } from './proxy.js';
@@ -49,15 +49,9 @@ export async function prepareActiveThroughProxy(session: ClientSession): Promise
     mode: 'active',
     description: `${formatEndpoint(hp.host, hp.port)} (active, the SOCKS5 proxy's BIND address)`,
     async socket() {
-      const { socket, peer } = await binding.established(session.timeouts.dataMs);
-      const from = unmapIPv4(peer.host);
-      if (allowed && !allowed.includes(from)) {
-        events.dataChannel({ step: 'refused-peer', mode: 'active', peer: from, allowed: allowed.join(' or ') });
-        socket.destroy();
-        throw networkError({ connection: 'data', phase: 'accept', failure: 'permission', endpoint: formatEndpoint(hp.host, hp.port),
-          context: `SOCKS5 BIND through ${maskProxyUrl(url)}`,
-          detail: `the proxy accepted a connection from ${from}, not from the server ${server} (RFC 2577 s3, port theft)` });
-      }
+      const { socket, peer } = await binding.established(session.timeouts.dataMs, allowed,
+        from => events.dataChannel({ step: 'refused-peer', mode: 'active', peer: from, allowed: allowed!.join(' or ') }));
+      const from = peer.host;
       events.dataChannel({ step: 'connected', mode: 'active', remote: { host: from, port: peer.port } });
       return socket;
     },

@@ -15,6 +15,9 @@ import { peerSkip } from '../support/peers-common.js';
 import { startProxyLab, type ProxyLab } from '../support/proxy-lab.js';
 import { tempDir } from '../support/temp-dir.js';
 import { runFtpkit, describeCli } from '../support/ftpkit-cli.js';
+import net from 'node:net';
+import { socksBind } from '../../src/net/proxy/socks-bind.js';
+import { parseProxyUrl } from '../../src/net/proxy/proxy-url.js';
 
 const skip = peerSkip('netns', 'danted', 'tinyproxy');
 let lab: ProxyLab;
@@ -128,6 +131,32 @@ test('a SOCKS5 proxy that refuses BIND: a data-connection error naming --passive
   await again.connect();
   await again.list();
   await again.close();
+});
+
+test('SOCKS5 BIND: a connection to the proxy from another host than the server is refused (port theft)', skip, async (t) => {
+  // A dante whose BIND listens on the veth address, so this test process can connect to it as a thief.
+  const reachable = (await lab.startDante({ port: 1082, external: 'veth' })).url;
+  const thiefTries = async (expected: string): Promise<{ err: Error | undefined; refused: string[] }> => {
+    const binding = await socksBind(parseProxyUrl(reachable), expected, 20_000);
+    t.after(() => binding.close());
+    const refused: string[] = [];
+    const waiting = binding.established(20_000, [lab.host], (peer) => refused.push(peer));
+    const thief = net.connect({ host: binding.bound.host, port: binding.bound.port, localAddress: lab.hostAddress });
+    t.after(() => thief.destroy());
+    thief.on('error', () => {});
+    return { err: await waiting.then(() => undefined, (e: unknown) => e as Error), refused };
+  };
+  // The BIND request names the server (DST.ADDR, RFC 1928 s4): dante itself refuses another peer.
+  const byProxy = await thiefTries(lab.host);
+  assert.ok(byProxy.err instanceof FtpNetworkError, String(byProxy.err));
+  assert.equal(byProxy.err.failure, 'permission');
+  assert.match(byProxy.err.message, /rejected incoming bound connection/);
+  // A proxy that lets it through (here: told to expect the thief): our own check of the second reply refuses it.
+  const byUs = await thiefTries(lab.hostAddress);
+  assert.ok(byUs.err instanceof FtpNetworkError, String(byUs.err));
+  assert.equal(byUs.err.failure, 'permission');
+  assert.match(byUs.err.message, /port theft/);
+  assert.deepEqual(byUs.refused, [lab.hostAddress]);
 });
 
 test('a proxy that refuses names itself in the error; credentials are masked', skip, async () => {

@@ -25,7 +25,9 @@ export interface ProxyLab extends Pick<FtpsTarget, 'host' | 'port' | 'implicitPo
    * `commands`: the SOCKS commands dante allows (default 'connect bind bindreply': BIND for active mode,
    * bindreply for the connection the server makes to it); a second dante needs another `port`.
    */
-  startDante(opts?: { port?: number; commands?: string }): Promise<{ url: string }>;
+  startDante(opts?: { port?: number; commands?: string; external?: 'lo' | 'veth' }): Promise<{ url: string }>;
+  /** The test process's address on the lab's veth pair (a stranger to the server, for port-theft tests). */
+  readonly hostAddress: string;
   startTinyproxy(): Promise<{ url: string }>;
   logs(): string;
   stop(): Promise<void>;
@@ -101,14 +103,15 @@ export async function startProxyLab(): Promise<ProxyLab> {
     };
     return {
       host: '127.0.0.1', port: info.port, implicitPort: info.implicitPort, user: info.user, password: info.password,
-      root: info.root, caFile: info.caFile,
+      root: info.root, caFile: info.caFile, hostAddress: hostSide,
       async startDante(opts = {}) {
         const port = opts.port ?? 1080;
         const conf = path.join(dir, `danted-${port}.conf`);
         await writeFile(conf, [
           'logoutput: stderr',
           `internal: ${nsSide} port = ${port}`,
-          'external: lo',
+          // 'veth': BIND listens where the test process can reach it (to play a thief).
+          `external: ${opts.external === 'veth' ? 'lab0' : 'lo'}`,
           'clientmethod: none',
           'socksmethod: none',
           'user.privileged: root',

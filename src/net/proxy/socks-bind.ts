@@ -19,8 +19,11 @@ import type { ProxyEndpoint } from './proxy-url.js';
 export interface SocksBinding {
   /** Where the proxy listens (first reply's BND.ADDR/BND.PORT; 0.0.0.0 means the proxy's own address). */
   readonly bound: { host: string; port: number };
-  /** The second reply: the data socket and the peer the proxy accepted. Bounded by timeoutMs. */
-  established(timeoutMs: number): Promise<{ socket: net.Socket; peer: { host: string; port: number } }>;
+  /**
+   * The second reply: the data socket and the peer the proxy accepted, bounded by timeoutMs. SECURITY:
+   * with `allowed`, a peer not in it is refused (RFC 2577 s3, port theft): FtpNetworkError 'permission'.
+   */
+  established(timeoutMs: number, allowed?: readonly string[], onRefused?: (peer: string) => void): Promise<{ socket: net.Socket; peer: { host: string; port: number } }>;
   close(): void;
 }
 
@@ -81,7 +84,7 @@ export async function socksBind(proxy: ProxyEndpoint, expectedPeer: string, time
   const close = (): void => { client.removeAllListeners(); if (!socket.destroyed) socket.destroy(); };
   return {
     bound: { host, port: address.port },
-    async established(waitMs) {
+    async established(waitMs, allowed, onRefused) {
       if (!settled) {
         let timer: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve) => {
@@ -98,7 +101,15 @@ export async function socksBind(proxy: ProxyEndpoint, expectedPeer: string, time
       if (!settled.ok) { close(); throw fail('accept', settled.error, false); }
       client.removeAllListeners();
       await handing;
-      return { socket, peer: settled.peer };
+      const from = settled.peer.host.startsWith('::ffff:') ? settled.peer.host.slice(7) : settled.peer.host;
+      if (allowed && !allowed.includes(from)) {
+        onRefused?.(from);
+        close();
+        throw networkError({ connection: 'data', phase: 'accept', failure: 'permission', endpoint: formatEndpoint(host, address.port),
+          elapsedMs: performance.now() - started, context: via,
+          detail: `the proxy accepted a connection from ${from}, not from the server ${allowed.join(' or ')} (RFC 2577 s3, port theft)` });
+      }
+      return { socket, peer: { host: from, port: settled.peer.port } };
     },
     close,
   };

@@ -57,11 +57,15 @@ export async function socksBind(proxy: ProxyEndpoint, expectedPeer: string, time
   let settled: { ok: true; peer: { host: string; port: number } } | { ok: false; error: unknown } | undefined;
   let wake: (() => void) | undefined;
   let handing: Promise<void> | undefined;
+  // Between the second reply and the transfer's own listeners, a socket error is kept, not thrown.
+  let lateError: Error | undefined;
+  const keepError = (e: Error): void => { lateError ??= e; };
   const bound = new Promise<{ host: string; port: number }>((resolve, reject) => {
     client.once('bound', (info: { remoteHost?: { host: string; port: number } }) => resolve(info.remoteHost ?? { host: '', port: 0 }));
     client.once('established', (info: { remoteHost?: { host: string; port: number } }) => {
       settled = { ok: true, peer: info.remoteHost ?? { host: '', port: 0 } };
       // At once: the package resumes the socket on the next turn, and the server may send at once.
+      socket.on('error', keepError);
       handing = handOver(socket);
       wake?.();
     });
@@ -81,7 +85,10 @@ export async function socksBind(proxy: ProxyEndpoint, expectedPeer: string, time
   }
   // A proxy listening on all its addresses answers 0.0.0.0 (or ::): the server reaches it where we do.
   const host = !address.host || address.host === '0.0.0.0' || address.host === '::' ? proxy.host : address.host;
-  const close = (): void => { client.removeAllListeners(); if (!socket.destroyed) socket.destroy(); };
+  const close = (): void => {
+    client.removeAllListeners();
+    if (!socket.destroyed) socket.destroy();
+  };
   return {
     bound: { host, port: address.port },
     async established(waitMs, allowed, onRefused) {
@@ -101,6 +108,12 @@ export async function socksBind(proxy: ProxyEndpoint, expectedPeer: string, time
       if (!settled.ok) { close(); throw fail('accept', settled.error, false); }
       client.removeAllListeners();
       await handing;
+      socket.off('error', keepError);
+      if (lateError) {
+        close();
+        throw networkError({ connection: 'data', phase: 'accept', failure: 'reset', endpoint: formatEndpoint(host, address.port),
+          elapsedMs: performance.now() - started, context: via, detail: lateError.message, cause: lateError });
+      }
       const from = settled.peer.host.startsWith('::ffff:') ? settled.peer.host.slice(7) : settled.peer.host;
       if (allowed && !allowed.includes(from)) {
         onRefused?.(from);

@@ -10,15 +10,14 @@
 import net from 'node:net';
 import { FtpReplyError, FtpUsageError, FtpNetworkError } from '../errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
-import {
-  parsePasvReply, parseEpsvReply, formatPortArgument, formatEprtArgument, unmapIPv4,
-} from '../protocol/hostport.js';
+import { parsePasvReply, parseEpsvReply, unmapIPv4 } from '../protocol/hostport.js';
 import { choosePasvTarget, classifyAddress, DEFAULT_PASV_ADDRESS_POLICY } from '../protocol/address-policy.js';
 import { formatEndpoint, type ConnectTarget } from '../net/connect.js';
 import { PortRangeListener } from '../net/port-range-listener.js';
 import type { ClientSession } from './session.js';
 import { isTransferCommand } from '../protocol/transfer-verbs.js';
-import { maskProxyUrl } from './proxy.js';
+import { EXTENDED_REFUSED, offerActive } from './active-offer.js';
+import { prepareActiveThroughProxy } from './active-socks.js';
 
 export type DataMode = 'passive' | 'active';
 
@@ -35,11 +34,6 @@ export interface PreparedData {
   close(): void;
 }
 
-/** Replies to EPSV/EPRT after which the classic command is tried (RFC 2428 s3: 522 names the protocols). */
-const EXTENDED_REFUSED = new Set<number>([
-  ReplyCode.SyntaxError, ReplyCode.SyntaxErrorInParameters, ReplyCode.CommandNotImplemented,
-  ReplyCode.ProtocolNotSupported,
-]);
 
 /**
  * Open a data connection; `signal` stops a passive connect in progress (abort() during preparation).
@@ -135,14 +129,10 @@ async function preparePassive(session: ClientSession, signal: AbortSignal | unde
 // ---------------------------------------------------------------- active
 
 async function prepareActive(session: ClientSession): Promise<PreparedData> {
-  const { events, memory } = session;
-  if (session.tunnel) {
-    throw new FtpUsageError(`active mode cannot go through the proxy ${session.options.proxy ? maskProxyUrl(session.options.proxy) : ''}: `
-      + 'the server would have to connect back to us past it; use passive mode (data.mode \'passive\', --passive), '
-      + 'or reach this host without the proxy (noProxy, --no-proxy)');
-  }
+  const { events } = session;
+  // Through a SOCKS5 proxy the proxy listens for us (BIND); an HTTP CONNECT proxy cannot (active-socks.ts).
+  if (session.tunnel) return prepareActiveThroughProxy(session);
   const a = session.options.data?.active ?? {};
-  const setting = a.command ?? 'auto';
   const localControl = session.control.localAddress;
   const bindHost = a.bindAddress ?? localControl;
   // Default: the control connection's local address — or the bind address when that names one specific
@@ -177,31 +167,7 @@ async function prepareActive(session: ClientSession): Promise<PreparedData> {
     listener.accepted?.destroy();
   };
   try {
-    const v4 = net.isIPv4(hp.host);
-    let useEprt = setting === 'eprt' || (setting === 'auto' && memory.active !== 'PORT');
-    if (setting === 'port' && !v4) throw new FtpUsageError(`PORT cannot advertise the IPv6 address ${hp.host}: use EPRT (RFC 2428)`);
-    if (setting === 'auto' && !v4) useEprt = true;
-    let done = false;
-    if (useEprt) {
-      const arg = formatEprtArgument(hp);
-      events.dataChannel({ step: 'offer', mode: 'active', command: 'EPRT', argument: arg, advertised: hp });
-      const r = await session.command(`EPRT ${arg}`);
-      if (r.code === ReplyCode.Ok) {
-        done = true;
-        if (setting === 'auto') memory.active = 'EPRT';
-      } else if (setting === 'eprt' || !EXTENDED_REFUSED.has(r.code) || !v4) {
-        throw new FtpReplyError(r.code, r.message, `EPRT ${arg}`);
-      } else {
-        events.fallback({ from: 'EPRT', to: 'PORT', reason: 'refused', replyCode: r.code });
-      }
-    }
-    if (!done) {
-      const arg = formatPortArgument(hp);
-      events.dataChannel({ step: 'offer', mode: 'active', command: 'PORT', argument: arg, advertised: hp });
-      const r = await session.command(`PORT ${arg}`);
-      if (r.code !== ReplyCode.Ok) throw new FtpReplyError(r.code, r.message, `PORT ${arg}`);
-      if (setting === 'auto') memory.active = 'PORT';
-    }
+    await offerActive(session, hp);
   } catch (e) {
     close();
     throw e;

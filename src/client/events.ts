@@ -111,9 +111,10 @@ export interface ActiveListenEvent {
   advertised: Endpoint;
   /**
    * Where the advertised address comes from: data.active.advertiseAddress, data.active.bindAddress (a
-   * specific address), or the control connection's local address (the default).
+   * specific address), or the control connection's local address (the default); 'socks-bind': the
+   * address a SOCKS5 proxy listens on for us (BIND, RFC 1928 s4; client/active-socks.ts).
    */
-  rule: 'advertiseAddress' | 'bindAddress' | 'control-local-address';
+  rule: 'advertiseAddress' | 'bindAddress' | 'control-local-address' | 'socks-bind';
 }
 
 /** Active: PORT or EPRT is about to be sent. A refused EPRT is followed by a PORT offer (see 'fallback'). */

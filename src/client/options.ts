@@ -141,7 +141,8 @@ export interface FtpClientOptions extends ClientSettings {
   /**
    * Connect through this proxy (docs/client.md#proxies): `socks5h://[user:pass@]host:port` (the proxy
    * resolves the server's name), `socks5://` (resolved here), `http://` (HTTP CONNECT). The control
-   * connection and every passive data connection go through it; active mode cannot (FtpUsageError).
+   * connection and every passive data connection go through it; active mode uses SOCKS5 BIND
+   * (client/active-socks.ts), and is an FtpUsageError through an HTTP proxy.
    */
   proxy?: string;
   /** Hosts reached directly although `proxy` is set: curl's NO_PROXY syntax (`*`, host suffixes, IPs, CIDR). */

@@ -51,7 +51,8 @@ export class TranscriptFormatter {
       }
       case 'listen': {
         const range = e.portRange ? ` (port range ${e.portRange.min}-${e.portRange.max})` : '';
-        const source = e.rule === 'control-local-address' ? 'local address of the control connection' : e.rule;
+        const source = e.rule === 'control-local-address' ? 'local address of the control connection'
+          : e.rule === 'socks-bind' ? 'where the SOCKS5 proxy listens for us, BIND' : e.rule;
         return status(`active mode: listening on ${formatEndpoint(e.listening.host, e.listening.port)}${range}, `
           + `advertising ${formatEndpoint(e.advertised.host, e.advertised.port)} (${source})`, 'data');
       }

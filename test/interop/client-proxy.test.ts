@@ -2,7 +2,8 @@
  * The client through real proxies that are the only route to the server (test/support/proxy-lab.ts):
  * Debian's danted (SOCKS5, remote DNS) and tinyproxy (HTTP CONNECT). Without the proxy the connection
  * fails; through it listing, download and upload are byte-exact, in cleartext, explicit and implicit TLS,
- * passive mode (each data connection through the proxy too). Active mode is refused with a clear error.
+ * passive mode (each data connection through the proxy too), and active mode through SOCKS5 BIND (PORT and
+ * EPRT, plain and PROT P). Active mode through HTTP CONNECT, or a SOCKS5 proxy refusing BIND, is a clear error.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,9 @@ import { peerSkip } from '../support/peers-common.js';
 import { startProxyLab, type ProxyLab } from '../support/proxy-lab.js';
 import { tempDir } from '../support/temp-dir.js';
 import { runFtpkit, describeCli } from '../support/ftpkit-cli.js';
+import net from 'node:net';
+import { socksBind } from '../../src/net/proxy/socks-bind.js';
+import { parseProxyUrl } from '../../src/net/proxy/proxy-url.js';
 
 const skip = peerSkip('netns', 'danted', 'tinyproxy');
 let lab: ProxyLab;
@@ -85,11 +89,74 @@ test('noProxy naming the server bypasses the proxy (and so fails here)', skip, a
   client.destroy();
 });
 
-test('active mode through a proxy is refused, naming the setting', skip, async (t) => {
-  const client = new FtpClient(options({ proxy: socks, data: { mode: 'active' } }));
+for (const command of ['port', 'eprt'] as const) {
+  test(`active mode (${command.toUpperCase()}) through SOCKS5 BIND (danted): list, get, put byte-exact, plain and PROT P`, skip, async (t) => {
+    for (const secure of [undefined, 'explicit'] as const) {
+      const transcript = await roundTrip(t, options({ proxy: socks, data: { mode: 'active', active: { command } },
+        ...(secure ? { secure, tls: { caFile: lab.caFile } } : {}) }), `socks-active-${command}-${secure ?? 'plain'}`);
+      const all = transcript.join('\n');
+      assert.match(all, /SOCKS5 proxy listens for us, BIND/, all);
+      assert.match(all, new RegExp(`${command.toUpperCase()} `), all);
+      assert.ok(!transcript.some((l) => /^(PASV|EPSV)\b/.test(l)), `no passive command was sent:\n${all}`);
+      assert.match(all, /data connection accepted from 127\.0\.0\.1:/, all);
+      if (secure) assert.match(all, /PROT P/, 'the data connections were TLS-protected');
+    }
+  });
+}
+
+test('active mode through an HTTP CONNECT proxy is refused, naming --passive and --no-proxy', skip, async (t) => {
+  const client = new FtpClient(options({ proxy: http, data: { mode: 'active' } }));
   t.after(() => client.destroy());
   await client.connect();
-  await assert.rejects(client.list(), (e: unknown) => e instanceof FtpUsageError && /passive/.test(e.message) && /proxy/.test(e.message));
+  await assert.rejects(client.list(), (e: unknown) => e instanceof FtpUsageError && /--passive/.test(e.message)
+    && /--no-proxy/.test(e.message) && /HTTP proxy/.test(e.message));
+});
+
+test('a SOCKS5 proxy that refuses BIND: a data-connection error naming --passive and --no-proxy', skip, async (t) => {
+  const connectOnly = (await lab.startDante({ port: 1081, commands: 'connect' })).url;
+  const client = new FtpClient(options({ proxy: connectOnly, data: { mode: 'active' } }));
+  t.after(() => client.destroy());
+  await client.connect();
+  const err = await client.list().then(() => undefined, (e: unknown) => e as Error);
+  assert.ok(err instanceof FtpNetworkError, String(err));
+  assert.equal(err.connection, 'data');
+  assert.equal(err.phase, 'listen');
+  assert.match(err.message, /BIND/);
+  assert.match(err.message, /--passive/);
+  assert.match(err.message, /--no-proxy/);
+  // The session is still usable: passive mode through the same proxy works.
+  await client.close();
+  const again = new FtpClient(options({ proxy: connectOnly }));
+  t.after(() => again.destroy());
+  await again.connect();
+  await again.list();
+  await again.close();
+});
+
+test('SOCKS5 BIND: a connection to the proxy from another host than the server is refused (port theft)', skip, async (t) => {
+  // A dante whose BIND listens on the veth address, so this test process can connect to it as a thief.
+  const reachable = (await lab.startDante({ port: 1082, external: 'veth' })).url;
+  const thiefTries = async (expected: string): Promise<{ err: Error | undefined; refused: string[] }> => {
+    const binding = await socksBind(parseProxyUrl(reachable), expected, 20_000);
+    t.after(() => binding.close());
+    const refused: string[] = [];
+    const waiting = binding.established(20_000, [lab.host], (peer) => refused.push(peer));
+    const thief = net.connect({ host: binding.bound.host, port: binding.bound.port, localAddress: lab.hostAddress });
+    t.after(() => thief.destroy());
+    thief.on('error', () => {});
+    return { err: await waiting.then(() => undefined, (e: unknown) => e as Error), refused };
+  };
+  // The BIND request names the server (DST.ADDR, RFC 1928 s4): dante itself refuses another peer.
+  const byProxy = await thiefTries(lab.host);
+  assert.ok(byProxy.err instanceof FtpNetworkError, String(byProxy.err));
+  assert.equal(byProxy.err.failure, 'permission');
+  assert.match(byProxy.err.message, /rejected incoming bound connection/);
+  // A proxy that lets it through (here: told to expect the thief): our own check of the second reply refuses it.
+  const byUs = await thiefTries(lab.hostAddress);
+  assert.ok(byUs.err instanceof FtpNetworkError, String(byUs.err));
+  assert.equal(byUs.err.failure, 'permission');
+  assert.match(byUs.err.message, /port theft/);
+  assert.deepEqual(byUs.refused, [lab.hostAddress]);
 });
 
 test('a proxy that refuses names itself in the error; credentials are masked', skip, async () => {
@@ -101,7 +168,7 @@ test('a proxy that refuses names itself in the error; credentials are masked', s
   assert.doesNotMatch(err.message, /hunter2/);
 });
 
-test('CLI: get through the proxy from --proxy and from $all_proxy; --proxy "" goes direct and fails', skip, async (t) => {
+test('CLI: get through the proxy from --proxy and from $all_proxy; --proxy "" goes direct and fails; --active uses BIND', skip, async (t) => {
   const dir = await tempDir(t);
   const payload = randomBytes(123_457);
   await writeFile(path.join(lab.root, 'cli.bin'), payload);
@@ -115,4 +182,7 @@ test('CLI: get through the proxy from --proxy and from $all_proxy; --proxy "" go
   assert.deepEqual(await readFile(path.join(dir, 'b.bin')), payload);
   const direct = await runFtpkit(['get', url, path.join(dir, 'c.bin'), '--proxy', '', '--no-netrc', '--connect-timeout', '3'], { env: { ...env, all_proxy: http } });
   assert.equal(direct.code, 5, describeCli(direct));
+  const active = await runFtpkit(['get', url, path.join(dir, 'd.bin'), '--proxy', socks, '--active', '--no-netrc'], { env });
+  assert.equal(active.code, 0, describeCli(active));
+  assert.deepEqual(await readFile(path.join(dir, 'd.bin')), payload, 'active mode through SOCKS5 BIND from the CLI');
 });

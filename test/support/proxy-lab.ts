@@ -21,7 +21,13 @@ import { assertPeer, makeTempDir, spawnManaged, SUPPORT_DIR, type ManagedProcess
 /** The FTPS target's fields (tls-target.ts), served from the namespace; `host` reachable only through a proxy. */
 export interface ProxyLab extends Pick<FtpsTarget, 'host' | 'port' | 'implicitPort' | 'user' | 'password' | 'root' | 'caFile'> {
   /** SOCKS5 (danted) and HTTP CONNECT (tinyproxy) endpoints, started on demand. */
-  startDante(): Promise<{ url: string }>;
+  /**
+   * `commands`: the SOCKS commands dante allows (default 'connect bind bindreply': BIND for active mode,
+   * bindreply for the connection the server makes to it); a second dante needs another `port`.
+   */
+  startDante(opts?: { port?: number; commands?: string; external?: 'lo' | 'veth' }): Promise<{ url: string }>;
+  /** The test process's address on the lab's veth pair (a stranger to the server, for port-theft tests). */
+  readonly hostAddress: string;
   startTinyproxy(): Promise<{ url: string }>;
   logs(): string;
   stop(): Promise<void>;
@@ -97,23 +103,24 @@ export async function startProxyLab(): Promise<ProxyLab> {
     };
     return {
       host: '127.0.0.1', port: info.port, implicitPort: info.implicitPort, user: info.user, password: info.password,
-      root: info.root, caFile: info.caFile,
-      async startDante() {
-        const port = 1080;
-        const conf = path.join(dir, 'danted.conf');
+      root: info.root, caFile: info.caFile, hostAddress: hostSide,
+      async startDante(opts = {}) {
+        const port = opts.port ?? 1080;
+        const conf = path.join(dir, `danted-${port}.conf`);
         await writeFile(conf, [
           'logoutput: stderr',
           `internal: ${nsSide} port = ${port}`,
-          'external: lo',
+          // 'veth': BIND listens where the test process can reach it (to play a thief).
+          `external: ${opts.external === 'veth' ? 'lab0' : 'lo'}`,
           'clientmethod: none',
           'socksmethod: none',
           'user.privileged: root',
           'user.unprivileged: nobody',
           `client pass { from: ${hostSide}/32 to: 0.0.0.0/0 }`,
-          'socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: connect bind bindreply }',
+          `socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: ${opts.commands ?? 'connect bind bindreply'} }`,
           '',
         ].join('\n'));
-        await startDaemon('danted', ['-f', conf, '-p', path.join(dir, 'danted.pid')], port);
+        await startDaemon('danted', ['-f', conf, '-p', path.join(dir, `danted-${port}.pid`)], port);
         return { url: `socks5h://${nsSide}:${port}` };
       },
       async startTinyproxy() {

@@ -1,6 +1,6 @@
 /**
  * Connecting through a proxy: the one place a client TCP connection (control and every passive data
- * connection) is opened through SOCKS5 (RFC 1928, user/password RFC 1929, via the `socks` package) or an
+ * connection; active mode's SOCKS5 BIND is socks-bind.ts) is opened through SOCKS5 (RFC 1928, user/password RFC 1929, via the `socks` package) or an
  * HTTP CONNECT tunnel (RFC 9110 s9.3.6, our own bounded exchange). The proxy gives back a plain socket
  * carrying the tunnel; TLS (implicit or AUTH TLS) is layered on it as on a direct one.
  *
@@ -74,7 +74,7 @@ export function proxyConnector(proxy: ProxyEndpoint, noProxy: string | undefined
  * front. The `socks` package resumes the socket and re-emits early bytes as 'data' on the next
  * setImmediate; a reader that attaches later (a data socket waits for the 150 reply) would lose them.
  */
-async function handOver(socket: net.Socket): Promise<void> {
+export async function handOver(socket: net.Socket): Promise<void> {
   const early: Buffer[] = [];
   const collect = (chunk: Buffer): void => { early.push(chunk); };
   socket.on('data', collect);
@@ -106,7 +106,7 @@ async function socksConnect(socket: net.Socket, target: ConnectTarget, proxy: Pr
 }
 
 /** The SOCKS5 reply (RFC 1928 s6) as a failure class; the `socks` package names it in its message. */
-function socksFailure(e: unknown): NetworkFailure {
+export function socksFailure(e: unknown): NetworkFailure {
   const m = (e as Error)?.message ?? '';
   if (/ConnectionRefused/i.test(m)) return 'refused';
   if (/HostUnreachable|NetworkUnreachable/i.test(m)) return 'unreachable';

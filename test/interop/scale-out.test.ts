@@ -1,30 +1,44 @@
 /**
  * Scale-out end to end (issue 13; docs/scale-out.md): two `ftpkit serve --config` processes (nodes on
- * 127.0.0.11 and 127.0.0.12) with nothing of their own: files in S3 (Ceph's radosgw, the shared service
- * test/support/services/radosgw.ts), users, bans and quota usage in PostgreSQL (services/postgres.ts). The
- * user is added with the real `ftpkit user add --root s3://bucket/prefix/`. Each client connects to one
- * node's own address (a node is forced that way, not through HAProxy's choice): a 50 MB file uploaded by
- * curl through node 1 is listed and downloaded byte-exact through node 2; lftp the other way round; a quota
- * counts uploads from both nodes; kill -9 of a node mid-upload leaves no object under the final name (the
- * multipart upload stays, listed, for the sweep); a ban earned on one node holds on the other.
+ * 127.0.0.11 and 127.0.0.12) that keep nothing of their own: files in S3 (Ceph's radosgw, the shared
+ * service services/radosgw.ts), users, bans and quota usage in PostgreSQL (services/postgres.ts), behind a
+ * real HAProxy on 127.0.0.10 configured by deploy/haproxy.cfg itself (loopback addresses and ports; PROXY
+ * v2, control leastconn, one passive range per node). The user is added with the real `ftpkit user add
+ * --root s3://bucket/prefix/`.
+ * How a node is forced: through the balancer, the other node is put in maintenance on HAProxy's admin
+ * socket (`disable server ftp_nodes/nodeN`) and the node's own log shows the command; elsewhere the client
+ * connects to one node's own address (the nodes take PROXY headers `optional`, so a direct client is served).
+ * Checked: a 50 MB file uploaded by curl through the balancer to node 1 is listed and downloaded byte-exact
+ * through the balancer from node 2; lftp on node 2 then node 1; a foreign data connection relayed by the
+ * balancer is dropped (theft check on the PROXY address); a quota counts uploads from both nodes; a ban
+ * earned on node 2 holds on node 1; kill -9 of node 1 mid-upload leaves no object under the final name
+ * (the multipart upload stays, listed, for the sweep or a lifecycle rule).
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { join } from 'node:path';
 import {
   AbortMultipartUploadCommand, DeleteObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client,
 } from '@aws-sdk/client-s3';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 import { runFtpkit, describeCli } from '../support/ftpkit-cli.js';
-import { describeRun, lftpOpen, peerSkip, runCurl, runLftp } from '../support/peers.js';
+import { describeRun, freePortRange, lftpOpen, peerSkip, runCurl, runLftp } from '../support/peers.js';
+import { startHaproxy } from '../support/haproxy.js';
+import { RawControl, readAll, readUntilClosed, type Harness } from '../support/server-harness.js';
+import { parsePasvReply } from '../../src/protocol/hostport.js';
+import { REPO_ROOT } from '../support/ftpkit-cli.js';
 import { useService } from '../support/services/use-service.js';
 import { radosgw, type RadosgwDetails } from '../support/services/radosgw.js';
 import { createTestDatabase, postgresService, type PostgresDetails } from '../support/services/postgres.js';
 import { tempDir } from '../support/temp-dir.js';
 
+const LB = '127.0.0.10';
 const NODES = ['127.0.0.11', '127.0.0.12'] as const;
+const RANGE = 20;
 const MB = 1000 * 1000;
 const PASSWORD = 'scale out pw';
 
@@ -42,6 +56,32 @@ interface Cluster {
   config: string;
   nodes: ServeProcess[];
   nodeUrl(i: number): string;
+  /** The balancer's control URL. */
+  lbUrl: string;
+  /** A command on HAProxy's admin socket (`disable server ftp_nodes/node2`...). */
+  admin(command: string): Promise<string>;
+}
+
+/** deploy/haproxy.cfg with loopback addresses and ports (as test/interop/haproxy-nodes.test.ts does). */
+function loopbackHaproxy(sample: string, controlPort: number, ranges: Array<{ min: number; max: number }>, nodePorts: number[], socket: string): string {
+  const replacements: Array<[string, string]> = [
+    ['global\n', `global\n    stats socket ${socket} level admin\n`],
+    ['203.0.113.10:21\n', `${LB}:${controlPort}\n`],
+    ['203.0.113.10:50000-50099', `${LB}:${ranges[0]!.min}-${ranges[0]!.max}`],
+    ['203.0.113.10:50100-50199', `${LB}:${ranges[1]!.min}-${ranges[1]!.max}`],
+    ['10.0.0.11:2121', `${NODES[0]}:${nodePorts[0]}`],
+    ['10.0.0.12:2121', `${NODES[1]}:${nodePorts[1]}`],
+    ['server node1 10.0.0.11 ', `server node1 ${NODES[0]} `],
+    ['server node2 10.0.0.12 ', `server node2 ${NODES[1]} `],
+    ['source 10.0.0.10', `source ${LB}`],
+    ['check inter 2s', 'check inter 200ms'],
+  ];
+  let config = sample;
+  for (const [from, to] of replacements) {
+    assert.ok(config.includes(from), `deploy/haproxy.cfg no longer contains ${JSON.stringify(from)}`);
+    config = config.split(from).join(to);
+  }
+  return config;
 }
 
 async function cluster(t: TestContext): Promise<Cluster | undefined> {
@@ -77,8 +117,11 @@ async function cluster(t: TestContext): Promise<Cluster | undefined> {
   const add = await runFtpkit(['user', 'add', 'alice', '--root', `s3://${s3.bucket}/${prefix}alice/`, '--quota-bytes', '120MB', '--url', url],
     { input: `${PASSWORD}\n` });
   assert.equal(add.code, 0, describeCli(add));
-  const config = join(dir, 'ftpkit.yaml');
-  await writeFile(config, [
+  // One configuration per node: only the passive range differs (docs/scale-out.md). PROXY headers are
+  // `optional` so that the test may also reach a node directly (a node is forced that way).
+  const ports = await freePortRange(2 + 2 * RANGE);
+  const ranges = [0, 1].map(i => ({ min: ports.min + 2 + i * RANGE, max: ports.min + 1 + (i + 1) * RANGE }));
+  const common = [
     'limits: { loginFailureDelay: 0 }',
     'defender: { threshold: 3 }',
     's3:',
@@ -91,14 +134,32 @@ async function cluster(t: TestContext): Promise<Cluster | undefined> {
     `  url: ${JSON.stringify(url)}`,
     '  banRefresh: 200ms',
     '  quotaReserveBytes: 4194304',
-  ].join('\n') + '\n');
-  const nodes = await Promise.all(NODES.map(host => startServeProcess(t, ['--config', config, '--host', host], 60_000)));
+    `proxyProtocol: { from: [${LB}], mode: optional }`,
+  ];
+  const configs = await Promise.all(ranges.map(async (r, i) => {
+    const file = join(dir, `node${i + 1}.yaml`);
+    await writeFile(file, [...common, `passive: { address: ${LB}, ports: ${r.min}-${r.max} }`].join('\n') + '\n');
+    return file;
+  }));
+  const config = configs[0]!;
+  const nodes = await Promise.all(NODES.map((host, i) => startServeProcess(t, ['--config', configs[i]!, '--host', host], 60_000)));
   // What the nodes logged, when the test fails (their JSON log goes to stderr).
   t.after(() => {
     if (!finished.has(t)) nodes.forEach((n, i) => process.stderr.write(`--- node ${i + 1} stderr ---\n${n.stderr().slice(-6000)}\n`));
   });
+  const socket = join(dir, 'haproxy.sock');
+  const sample = await readFile(join(REPO_ROOT, 'deploy/haproxy.cfg'), 'utf8');
+  const haproxy = await startHaproxy(dir, loopbackHaproxy(sample, ports.min, ranges, nodes.map(n => n.port), socket), { host: LB, port: ports.min + 1 });
+  t.after(() => haproxy.stop());
+  const admin = async (command: string): Promise<string> => {
+    const s = net.connect(socket);
+    s.on('error', () => {});
+    await once(s, 'connect');
+    s.end(`${command}\n`);
+    return (await readAll(s)).toString();
+  };
   return {
-    dir, raw, bucket: s3.bucket, prefix, url, config, nodes,
+    dir, raw, bucket: s3.bucket, prefix, url, config, nodes, admin, lbUrl: `ftp://${LB}:${ports.min}/`,
     nodeUrl: (i) => `ftp://${NODES[i]}:${nodes[i]!.port}/`,
   };
 }
@@ -129,16 +190,38 @@ test('two nodes over S3 and PostgreSQL: upload on one, list and download on the 
   const big = randomBytes(50 * MB);
   await writeFile(join(c.dir, 'big.bin'), big);
 
-  // curl: STOR through node 1, LIST and RETR through node 2, byte-exact.
-  let r = await runCurl([...auth, '-T', join(c.dir, 'big.bin'), `${c.nodeUrl(0)}big.bin`], { timeoutMs: 120_000 });
+  // curl through the balancer: STOR lands on node 1 (node 2 put in maintenance on HAProxy's admin socket),
+  // then LIST and RETR land on node 2 (node 1 in maintenance), byte-exact.
+  await c.admin('disable server ftp_nodes/node2');
+  let r = await runCurl([...auth, '-T', join(c.dir, 'big.bin'), `${c.lbUrl}big.bin`], { timeoutMs: 120_000 });
   assert.equal(r.code, 0, describeRun(r));
+  await waitForLog(c.nodes[0]!, /"command":"STOR","argument":"big\.bin","replyCode":226/);
   assert.equal(await objectSize(c, 'alice/big.bin'), big.length, 'one object in the bucket under the user\'s prefix');
-  r = await runCurl([...auth, c.nodeUrl(1)], { timeoutMs: 60_000 });
+  await c.admin('enable server ftp_nodes/node2');
+  await c.admin('disable server ftp_nodes/node1');
+  r = await runCurl([...auth, c.lbUrl], { timeoutMs: 60_000 });
   assert.equal(r.code, 0, describeRun(r));
   assert.match(r.stdout, /big\.bin/, 'node 2 lists what node 1 stored');
-  r = await runCurl([...auth, '-o', join(c.dir, 'back.bin'), `${c.nodeUrl(1)}big.bin`], { timeoutMs: 120_000 });
+  r = await runCurl([...auth, '-o', join(c.dir, 'back.bin'), `${c.lbUrl}big.bin`], { timeoutMs: 120_000 });
   assert.equal(r.code, 0, describeRun(r));
+  await waitForLog(c.nodes[1]!, /"command":"RETR","argument":"big\.bin","replyCode":226/);
+  assert.doesNotMatch(c.nodes[0]!.stderr(), /"command":"RETR"/, 'the download went through node 2 only');
   assert.ok((await readFile(join(c.dir, 'back.bin'))).equals(big), 'downloaded byte-exact through node 2');
+  await c.admin('enable server ftp_nodes/node1');
+
+  // The passive-theft check behind the proxy: another address (127.0.0.6) that connects first to the port
+  // PASV advertised is relayed by HAProxy with its own address in the PROXY header, and dropped.
+  const control = await RawControl.login({ host: LB, port: Number(new URL(c.lbUrl).port) } as Harness, 'alice', PASSWORD);
+  t.after(() => control.close());
+  const pasv = parsePasvReply((await control.send('PASV')).text);
+  assert.equal(pasv.host, LB, 'PASV advertises the balancer');
+  const thief = net.connect({ host: LB, port: pasv.port, localAddress: '127.0.0.6' });
+  thief.on('error', () => {});
+  t.after(() => thief.destroy());
+  assert.equal((await readUntilClosed(thief)).length, 0, 'the foreign data connection gets nothing');
+  const both = { stderr: () => c.nodes.map(n => n.stderr()).join('\n') } as ServeProcess;
+  const dropped = await waitForLog(both, /foreign-data-connection[^\n]*127\.0\.0\.6[^\n]*/);
+  assert.match(dropped[0], /the control connection comes from 127\.0\.0\.1/);
 
   // lftp: a small file put through node 2, listed and fetched through node 1.
   await writeFile(join(c.dir, 'small.txt'), 'from lftp on node 2\n');

@@ -67,7 +67,7 @@ for n in local s3; do
     else curl -sS -o "$TMP/down" "ftp://127.0.0.1:${PORT[$n]}/big.bin"; fi
     t1=$(date +%s%N); c1=$(cpu_ms "${PID[$n]}")
     [ $dir = RETR ] && { cmp -s "$TMP/up" "$TMP/down" || { echo "$n: download differs" >&2; exit 1; }; rm -f "$TMP/down"; }
-    printf '%-6s %s  %7.1f MB/s  server CPU %6d ms/GiB\n' "$n" "$dir" "$(echo "$BYTES * 1000 / ($t1 - $t0)" | bc -l)" \
+    printf '%-6s %s  %7.1f MB/s  server CPU %6d ms/GiB\n' "$n" "$dir" "$(awk -v b="$BYTES" -v ns="$((t1 - t0))" 'BEGIN { print b * 1000 / ns }')" \
       "$(( (c1 - c0) * 1024 / SIZE_MIB ))"
   done
   curl -sS -Q '-DELE big.bin' "ftp://127.0.0.1:${PORT[$n]}/" >/dev/null

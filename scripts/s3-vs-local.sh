@@ -11,12 +11,9 @@ SIZE_MIB=${1:-1024}
 MEMSTORE_GIB=${2:-3}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 TMP=$(mktemp -d /tmp/ftpkit-s3-vs-local.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
-trap cleanup EXIT
-TICK=$(getconf CLK_TCK)
+# shellcheck source=scripts/bench-common.sh
+. "$REPO/scripts/bench-common.sh"
 BYTES=$((SIZE_MIB * 1024 * 1024))
-cpu_ms() { awk -v t="$TICK" '{ sub(/^.*\) /, ""); print int(($12 + $13) * 1000 / t) }' "/proc/$1/stat"; }
 wait_for() { for _ in $(seq 1 1200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "timed out waiting for $2 in $1" >&2; cat "$1" >&2; exit 1; }
 
 echo "== s3-vs-local $(date -u +%FT%TZ), $SIZE_MIB MiB, memstore ${MEMSTORE_GIB} GiB"

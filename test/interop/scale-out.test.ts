@@ -27,7 +27,7 @@ import {
 import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 import { runFtpkit, describeCli } from '../support/ftpkit-cli.js';
 import { describeRun, freePortRange, lftpOpen, peerSkip, runCurl, runLftp } from '../support/peers.js';
-import { startHaproxy } from '../support/haproxy.js';
+import { loopbackDeployConfig, startHaproxy } from '../support/haproxy.js';
 import { RawControl, readAll, readUntilClosed, type Harness } from '../support/server-harness.js';
 import { parsePasvReply } from '../../src/protocol/hostport.js';
 import { REPO_ROOT } from '../support/ftpkit-cli.js';
@@ -60,28 +60,6 @@ interface Cluster {
   lbUrl: string;
   /** A command on HAProxy's admin socket (`disable server ftp_nodes/node2`...). */
   admin(command: string): Promise<string>;
-}
-
-/** deploy/haproxy.cfg with loopback addresses and ports (as test/interop/haproxy-nodes.test.ts does). */
-function loopbackHaproxy(sample: string, controlPort: number, ranges: Array<{ min: number; max: number }>, nodePorts: number[], socket: string): string {
-  const replacements: Array<[string, string]> = [
-    ['global\n', `global\n    stats socket ${socket} level admin\n`],
-    ['203.0.113.10:21\n', `${LB}:${controlPort}\n`],
-    ['203.0.113.10:50000-50099', `${LB}:${ranges[0]!.min}-${ranges[0]!.max}`],
-    ['203.0.113.10:50100-50199', `${LB}:${ranges[1]!.min}-${ranges[1]!.max}`],
-    ['10.0.0.11:2121', `${NODES[0]}:${nodePorts[0]}`],
-    ['10.0.0.12:2121', `${NODES[1]}:${nodePorts[1]}`],
-    ['server node1 10.0.0.11 ', `server node1 ${NODES[0]} `],
-    ['server node2 10.0.0.12 ', `server node2 ${NODES[1]} `],
-    ['source 10.0.0.10', `source ${LB}`],
-    ['check inter 2s', 'check inter 200ms'],
-  ];
-  let config = sample;
-  for (const [from, to] of replacements) {
-    assert.ok(config.includes(from), `deploy/haproxy.cfg no longer contains ${JSON.stringify(from)}`);
-    config = config.split(from).join(to);
-  }
-  return config;
 }
 
 async function cluster(t: TestContext): Promise<Cluster | undefined> {
@@ -149,7 +127,7 @@ async function cluster(t: TestContext): Promise<Cluster | undefined> {
   });
   const socket = join(dir, 'haproxy.sock');
   const sample = await readFile(join(REPO_ROOT, 'deploy/haproxy.cfg'), 'utf8');
-  const haproxy = await startHaproxy(dir, loopbackHaproxy(sample, ports.min, ranges, nodes.map(n => n.port), socket), { host: LB, port: ports.min + 1 });
+  const haproxy = await startHaproxy(dir, loopbackDeployConfig(sample, { balancer: LB, controlPort: ports.min, ranges, nodes: nodes.map((n, i) => ({ host: NODES[i], port: n.port })), statsSocket: socket }), { host: LB, port: ports.min + 1 });
   t.after(() => haproxy.stop());
   const admin = async (command: string): Promise<string> => {
     const s = net.connect(socket);

@@ -11,12 +11,9 @@ SIZE_MIB=${2:-512}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$REPO/dist}
 TMP=$(mktemp -d /tmp/ftpkit-stor-cpu.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
-trap cleanup EXIT
-TICK=$(getconf CLK_TCK)
+# shellcheck source=scripts/bench-common.sh
+. "$REPO/scripts/bench-common.sh"
 BYTES=$((SIZE_MIB * 1024 * 1024))
-cpu_ms() { awk -v t="$TICK" '{ sub(/^.*\) /, ""); print int(($12 + $13) * 1000 / t) }' "/proc/$1/stat"; }
 median() { sort -n | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.0f (%.0f-%.0f)", m, a[1], a[NR] }'; }
 wait_port() { for _ in $(seq 1 200); do grep -qo 'ftp://[^ /]*:[0-9]*' "$1" 2>/dev/null && return 0; sleep 0.05; done; echo "server never started: $1" >&2; cat "$1" >&2; exit 1; }
 

@@ -42,7 +42,7 @@ export function registerDatabaseCommands(program: Command): void {
   const user = program.command('user').description('users in the PostgreSQL database (`ftpkit db migrate` first)').addHelpText('after', EXIT_HELP);
   withDatabase(user.command('add').description('add a user; the password is asked twice without echo, or read from stdin')
     .argument('<name>', 'login name')
-    .requiredOption('--root <dir>', 'the folder the user sees as "/" (on each node)')
+    .requiredOption('--root <dir>', 'the folder the user sees as "/" (on each node), or s3://bucket/prefix/ (the s3: section of each node)')
     .option('--home <path>', 'initial directory inside the root (default /)')
     .option('--permissions <set>', `read-only, read-write (default) or a list of ${PERMISSION_NAMES.join(',')}`)
     .option('--folder <vpath=dir[:perms]>', 'mount a host folder at a virtual path, e.g. /pub=/srv/pub:read-only (repeatable)', collect)

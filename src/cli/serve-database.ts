@@ -6,9 +6,11 @@
  */
 import type { Authenticator } from '../server/auth/types.js';
 import type { ServeConfig } from '../server/config/schema.js';
+import { isS3Root, type S3Roots } from '../server/config/s3-roots.js';
 import { toDatabaseOptions } from '../server/db/config-schema.js';
 import { nodeServices, type NodeServices } from '../server/db/index.js';
 import { PrecedenceAuthenticator } from '../server/db/precedence.js';
+import { LocalStorage } from '../server/storage/local.js';
 
 export interface ServeDatabase {
   services: NodeServices;
@@ -18,11 +20,17 @@ export interface ServeDatabase {
   description: string;
 }
 
-export async function openServeDatabase(config: ServeConfig): Promise<ServeDatabase | undefined> {
+/**
+ * `s3Roots` is the plan's one set of S3 storages (config/s3-roots.ts): a database user whose root or folder
+ * is `s3://bucket/prefix/` gets the storage of that root on the process's one S3 client, like a configured
+ * user (docs/scale-out.md). Any other root is a host folder on this node.
+ */
+export async function openServeDatabase(config: ServeConfig, s3Roots?: S3Roots): Promise<ServeDatabase | undefined> {
   if (!config.database) return undefined;
   const services = await nodeServices(toDatabaseOptions(config.database), {
     credentialCache: { ttlMs: config.credentialCache?.ttl, maxEntries: config.credentialCache?.maxEntries },
     verificationsPerAddress: config.defender?.verificationsPerAddress,
+    ...(s3Roots ? { storageFor: (root: string) => (isS3Root(root) ? s3Roots.storageFor(root, 'database user root') : new LocalStorage(root)) } : {}),
   });
   const databaseFirst = config.database.precedence === 'database';
   return {

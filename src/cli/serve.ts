@@ -298,7 +298,7 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
   }) : undefined;
   for (const file of createdLogs) await chown(file, identity!.uid, identity!.gid);
   // PostgreSQL (config.database): users beside the configured ones, shared bans and quota usage.
-  const database = await openServeDatabase(config);
+  const database = await openServeDatabase(config, plan.s3);
   let server: FtpServer;
   try {
     server = new FtpServer(database ? { ...plan.options, authenticator: database.combine(plan.options.authenticator) } : plan.options,

@@ -18,7 +18,7 @@ import {
   describeRun, freePortRange, lftpOpen, makeTempDir, peerSkip, requirePeer, runCurl, runLftp, sha256File,
   writeRandomFile, type PortRange,
 } from '../support/peers.js';
-import { startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
+import { loopbackDeployConfig, startHaproxy, type HaproxyInstance } from '../support/haproxy.js';
 import { RawControl, readAll, readUntilClosed, startServer, type Harness } from '../support/server-harness.js';
 import { REPO_ROOT } from '../support/ftpkit-cli.js';
 import { makeTestPki, type TestPki } from '../support/tls-certs.js';
@@ -47,28 +47,10 @@ backend ftps_nodes
 `;
 }
 
-/** deploy/haproxy.cfg with its addresses and ports made loopback ones; every replaced text must be in the file. */
 function loopbackConfig(sample: string, controlPort: number, nodes: Node[], statsSocket: string): string {
-  const replacements: Array<[string, string]> = [
-    ['global\n', `global\n    stats socket ${statsSocket} level admin\n`],
-    ['203.0.113.10:21\n', `${LB}:${controlPort}\n`],
-    ['203.0.113.10:50000-50099', `${LB}:${nodes[0].range.min}-${nodes[0].range.max}`],
-    ['203.0.113.10:50100-50199', `${LB}:${nodes[1].range.min}-${nodes[1].range.max}`],
-    ['10.0.0.11:2121', `${NODES[0]}:${nodes[0].h.port}`],
-    ['10.0.0.12:2121', `${NODES[1]}:${nodes[1].h.port}`],
-    ['server node1 10.0.0.11 ', `server node1 ${NODES[0]} `],
-    ['server node2 10.0.0.12 ', `server node2 ${NODES[1]} `],
-    ['source 10.0.0.10', `source ${LB}`],
-    // Checks every 200 ms: the test sees them pass within a second.
-    ['check inter 2s', 'check inter 200ms'],
-  ];
-  let config = sample;
-  for (const [from, to] of replacements) {
-    assert.ok(config.includes(from), `deploy/haproxy.cfg no longer contains ${JSON.stringify(from)}`);
-    config = config.split(from).join(to);
-  }
-  assert.doesNotMatch(config.replace(/^\s*#.*$/gm, ''), /203\.0\.113|10\.0\.0\./, 'every sample address replaced');
-  return config;
+  return loopbackDeployConfig(sample, {
+    balancer: LB, controlPort, ranges: nodes.map(n => n.range), nodes: nodes.map((n, i) => ({ host: NODES[i]!, port: n.h.port })), statsSocket,
+  });
 }
 
 /** `show stat` on HAProxy's admin socket: per "backend/server", its check status (L7OK...). */

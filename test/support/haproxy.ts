@@ -53,3 +53,33 @@ export async function startHaproxy(dir: string, config: string, ready: { host: s
   }
   return { proc, configFile, stop: () => proc.stop() };
 }
+
+/**
+ * deploy/haproxy.cfg (`sample`) with its addresses and ports made loopback ones, an admin socket added and
+ * the health checks every 200 ms; every replaced text must be in the file (the sample is what is tested).
+ */
+export function loopbackDeployConfig(sample: string, o: {
+  balancer: string; controlPort: number; ranges: ReadonlyArray<{ min: number; max: number }>;
+  nodes: ReadonlyArray<{ host: string; port: number }>; statsSocket: string;
+}): string {
+  const replacements: Array<[string, string]> = [
+    ['global\n', `global\n    stats socket ${o.statsSocket} level admin\n`],
+    ['203.0.113.10:21\n', `${o.balancer}:${o.controlPort}\n`],
+    ['203.0.113.10:50000-50099', `${o.balancer}:${o.ranges[0]!.min}-${o.ranges[0]!.max}`],
+    ['203.0.113.10:50100-50199', `${o.balancer}:${o.ranges[1]!.min}-${o.ranges[1]!.max}`],
+    ['10.0.0.11:2121', `${o.nodes[0]!.host}:${o.nodes[0]!.port}`],
+    ['10.0.0.12:2121', `${o.nodes[1]!.host}:${o.nodes[1]!.port}`],
+    ['server node1 10.0.0.11 ', `server node1 ${o.nodes[0]!.host} `],
+    ['server node2 10.0.0.12 ', `server node2 ${o.nodes[1]!.host} `],
+    ['source 10.0.0.10', `source ${o.balancer}`],
+    // Checks every 200 ms: a test sees them pass within a second.
+    ['check inter 2s', 'check inter 200ms'],
+  ];
+  let config = sample;
+  for (const [from, to] of replacements) {
+    if (!config.includes(from)) throw new Error(`deploy/haproxy.cfg no longer contains ${JSON.stringify(from)}`);
+    config = config.split(from).join(to);
+  }
+  if (/203\.0\.113|10\.0\.0\./.test(config.replace(/^\s*#.*$/gm, ''))) throw new Error('an address of deploy/haproxy.cfg was not replaced');
+  return config;
+}

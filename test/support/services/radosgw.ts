@@ -6,6 +6,7 @@
  * runner gives; every daemon runs in the foreground in its own process group and is stopped by PID.
  *
  * Started once per test run (about 17 s, 140-200 MB). Tests make their own prefix or bucket per file.
+ * The OSD holds 1 GiB unless FTPKIT_RADOSGW_MEMSTORE_BYTES says otherwise (scripts/s3-vs-local.sh moves 1 GiB objects).
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -57,7 +58,7 @@ mon max pg per osd = 1000
 mon data avail warn = 1
 mon data avail crit = 0
 osd objectstore = memstore
-memstore device bytes = 1073741824
+memstore device bytes = ${process.env.FTPKIT_RADOSGW_MEMSTORE_BYTES ?? 1073741824}
 osd crush update on start = false
 osd class update on start = false
 osd max object name len = 256

@@ -15,10 +15,10 @@
  *   npm run bench:fuzz                              # 10^6 lines
  *   npm run bench:fuzz -- --lines 100000 --concurrency 8 --seed 7 --out /tmp/FUZZ.md
  */
-import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { runIfMain, writeReport } from './lib/entry.js';
 import { runFuzzSession, startDataSink, type FuzzSessionResult } from './lib/fuzz-session.js';
 import { seededRandom } from './lib/fuzz-lines.js';
 import { probeClient, settle, startServeChild, type MemorySample, type ServeChild } from './lib/serve-child.js';
@@ -195,9 +195,7 @@ export async function fuzzRun(argv: readonly string[]): Promise<number> {
       ...(totals.firstFailures.length ? ['', '## Failures', '', ...totals.firstFailures.map((f) => `- ${f}`)] : []),
       '',
     ].join('\n');
-    process.stdout.write(md);
-    writeFileSync(o.out, md);
-    process.stderr.write(`[fuzz] written to ${o.out}\n`);
+    writeReport(o.out, md, 'fuzz');
   } finally {
     await sink.close();
     await child.stop();
@@ -205,9 +203,4 @@ export async function fuzzRun(argv: readonly string[]): Promise<number> {
   return exitCode;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  fuzzRun(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: Error) => {
-    process.stderr.write(`bench:fuzz: ${err.stack ?? err.message}\n`);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, 'bench:fuzz', fuzzRun);

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runIfMain } from './lib/entry.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MiB = 1024 * 1024;
@@ -129,9 +130,4 @@ function render(rows: Row[], sizeMiB: number): string {
   return lines.join('\n') + '\n';
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  modesRun(process.argv.slice(2)).then(code => { process.exitCode = code; }, (err: Error) => {
-    process.stderr.write(`bench --modes: ${err.message}\n`);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, 'bench --modes', modesRun);

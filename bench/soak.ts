@@ -16,11 +16,11 @@
  * and, while it transfers, a data socket and a passive listener, on both sides; bench/run.sh raises
  * `ulimit -n` (65536, else the hard limit), which the server child inherits; the report gives its limit.
  */
-import { writeFileSync } from 'node:fs';
 import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { runIfMain, writeReport } from './lib/entry.js';
 import { parsePasvReply } from '../src/protocol/hostport.js';
 import { freePortRange } from '../test/support/peers-common.js';
 import { connect, login, retrieve, type Control, type Target } from './lib/load-client.js';
@@ -268,18 +268,11 @@ export async function soakRun(argv: readonly string[]): Promise<number> {
       ...(reasons.length ? ['', '## Errors', '', ...reasons] : []),
       '',
     ].join('\n');
-    process.stdout.write(md);
-    writeFileSync(o.out, md);
-    process.stderr.write(`[soak] written to ${o.out}\n`);
+    writeReport(o.out, md, 'soak');
   } finally {
     await child.stop();
   }
   return exitCode;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  soakRun(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: Error) => {
-    process.stderr.write(`bench:soak: ${err.stack ?? err.message}\n`);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, 'bench:soak', soakRun);

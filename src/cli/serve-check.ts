@@ -10,7 +10,8 @@ import { checkRoots, planServe } from '../server/config/to-options.js';
 import { FtpServer } from '../server/ftp-server.js';
 import { privilegePlan } from './privileges.js';
 import { prepareServeAdmin } from './serve-admin.js';
-import { readServeConfig, type ServeFlags } from './serve.js';
+import { readServeConfig } from './serve.js';
+import type { ServeFlags } from './serve-flags.js';
 
 export async function checkServe(dir: string | undefined, flags: ServeFlags, out: Writable = process.stdout): Promise<void> {
   const config = await readServeConfig(dir, flags);

@@ -8,7 +8,7 @@ import { FtpUsageError } from '../errors.js';
 import { PERMISSION_NAMES } from '../server/auth/permissions.js';
 import { DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_ADDRESS, DEFAULT_PASSIVE_PORT_RANGE } from '../server/resolved-options.js';
 import { LOG_LEVELS } from '../server/log/json-logger.js';
-import type { ServeFlags } from './serve.js';
+import type { ServeFlags } from './serve-flags.js';
 
 /** A count flag (--max-sessions, --max-sessions-per-address): an integer >= `min`. */
 function countParser(flag: string, min: number): (text: string) => number {

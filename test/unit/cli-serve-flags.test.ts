@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { bannerLines, flagsToConfig, parseUserFlag } from '../../src/cli/serve.js';
+import { bannerLines } from '../../src/cli/serve-banner.js';
+import { flagsToConfig, parseUserFlag } from '../../src/cli/serve-flags.js';
 import { hashPassword } from '../../src/server/auth/password-hash.js';
 import { planServe } from '../../src/server/config/to-options.js';
 import { validateConfig } from '../../src/server/config/load.js';

@@ -16,7 +16,7 @@ import { describePermissions } from '../../src/server/auth/permissions.js';
 import { MountedStorage } from '../../src/server/storage/mounted.js';
 import { FtpConfigError } from '../../src/errors.js';
 import { tempDir } from '../support/temp-dir.js';
-import { bannerLines } from '../../src/cli/serve.js';
+import { bannerLines } from '../../src/cli/serve-banner.js';
 
 const ctx = { remoteAddress: '127.0.0.1', secure: false };
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfig } from '../../src/server/config/load.js';
 import { mergeConfig, planServe } from '../../src/server/config/to-options.js';
-import { flagsToConfig } from '../../src/cli/serve.js';
+import { flagsToConfig } from '../../src/cli/serve-flags.js';
 import { resolveOptions } from '../../src/server/resolved-options.js';
 import { LocalStorage } from '../../src/server/storage/local.js';
 import { FtpConfigError } from '../../src/errors.js';

@@ -11,11 +11,14 @@ import { toDatabaseOptions } from '../server/db/config-schema.js';
 import { nodeServices, type NodeServices } from '../server/db/index.js';
 import { PrecedenceAuthenticator } from '../server/db/precedence.js';
 import { LocalStorage } from '../server/storage/local.js';
+import type { Storage } from '../server/storage/types.js';
 
 export interface ServeDatabase {
   services: NodeServices;
   /** The configured authenticator with the database's users beside it, in the configured order. */
   combine(configured: Authenticator): Authenticator;
+  /** The database users' folders for the start-up sweep of temporary uploads (ftp-server.ts listen()). */
+  uploadStorages(): Promise<Storage[]>;
   /** For the banner. */
   description: string;
 }
@@ -38,6 +41,7 @@ export async function openServeDatabase(config: ServeConfig, s3Roots?: S3Roots):
     combine: (configured) => databaseFirst
       ? new PrecedenceAuthenticator(services.users, configured)
       : new PrecedenceAuthenticator(configured, services.users, true),
+    uploadStorages: () => services.users.uploadStorages(),
     description: `  users, bans and quota usage also in PostgreSQL at ${services.db.address} (${databaseFirst ? 'database' : 'configuration'} wins on a name in both)`,
   };
 }

@@ -15,11 +15,12 @@ import type { Writable } from 'node:stream';
 import { FtpConfigError } from '../errors.js';
 import { loadConfigFile, validateConfig } from '../server/config/load.js';
 import { checkRoots, mergeConfig, planServe, type ServePlan } from '../server/config/to-options.js';
-import { openServeDatabase } from './serve-database.js';
+import { openServeDatabase, type ServeDatabase } from './serve-database.js';
 import { bannerLines } from './serve-banner.js';
 import { flagsToConfig, type ServeFlags } from './serve-flags.js';
 import type { ServeConfig } from '../server/config/schema.js';
 import { FtpServer } from '../server/ftp-server.js';
+import type { FtpServerOptions } from '../server/options.js';
 import { JsonLogger, openLogFile } from '../server/log/json-logger.js';
 import { XferLogger } from '../server/log/xferlog.js';
 import { checkReadable, checkRootsUsable, dropPrivileges, logReopenProblems, privilegePlan, servedRoots, tlsFiles, type Identity } from './privileges.js';
@@ -84,8 +85,7 @@ export async function startServe(dir: string | undefined, flags: ServeFlags, out
   const database = await openServeDatabase(config, plan.s3);
   let server: FtpServer;
   try {
-    server = new FtpServer(database ? { ...plan.options, authenticator: database.combine(plan.options.authenticator) } : plan.options,
-      database?.services.extensions);
+    server = new FtpServer(database ? await withDatabaseUsers(plan.options, database) : plan.options, database?.services.extensions);
   } catch (err) {
     await database?.services.close(); // an open pool would keep the process alive
     throw err;
@@ -208,4 +208,22 @@ export async function runServe(dir: string | undefined, flags: ServeFlags): Prom
   });
   // Sockets still draining must not keep the process alive past a graceful close.
   setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
+}
+
+/**
+ * The server's options with the database's users beside the configured ones, and their folders added to the
+ * start-up sweep of temporary uploads (a root both in the configuration and in the database is swept once).
+ */
+async function withDatabaseUsers(options: FtpServerOptions, database: ServeDatabase): Promise<FtpServerOptions> {
+  const configured = options.uploads?.sweep ?? [];
+  const known = new Set(configured.map((s) => (s as { root?: unknown }).root).filter((r) => typeof r === 'string'));
+  const fromDatabase = (await database.uploadStorages()).filter((s) => {
+    const { root } = s as { root?: unknown };
+    return typeof root !== 'string' || !known.has(root);
+  });
+  return {
+    ...options,
+    authenticator: database.combine(options.authenticator),
+    uploads: { ...options.uploads, sweep: [...configured, ...fromDatabase] },
+  };
 }

@@ -6,7 +6,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { useService } from '../support/services/use-service.js';
 import { createTestDatabase, postgresService, type PostgresDetails } from '../support/services/postgres.js';
@@ -15,6 +15,7 @@ import { describeRun, lftpOpen, runCurl, runLftp } from '../support/peers-client
 import { requirePeer } from '../support/peers-common.js';
 import { startServeProcess } from '../support/serve-process.js';
 import { tempDir } from '../support/temp-dir.js';
+import { until } from '../support/until.js';
 
 async function database(t: TestContext): Promise<string | undefined> {
   const pg = await useService<PostgresDetails>(t, postgresService);
@@ -174,4 +175,30 @@ test('serve: a name both in users: and in the database belongs to the file; SIGH
   assert.equal((await get('erin:erin-pw')).code, 0, 'a user added to the file');
   assert.equal((await get('dan:dan-pw')).code, 0, 'the database users are still there after the reload');
   assert.equal((await get('carol:db-pw')).code, 67, 'and the file still owns carol');
+});
+
+test('serve sweeps the temporary uploads a crash left in the database users\' folders, not in a read-only user\'s', async t => {
+  const url = await database(t);
+  if (!url) return;
+  const dir = await tempDir(t);
+  const stale = '.ftpkit-upload.0.0123456789abcdef.part'; // pid 0: no writer alive (storage/upload-temp.ts)
+  const writer = path.join(dir, 'writer');
+  const reader = path.join(dir, 'reader');
+  for (const root of [writer, reader]) {
+    await mkdir(root);
+    await writeFile(path.join(root, stale), 'cut by a crash');
+  }
+  assert.equal((await runFtpkit(['db', 'migrate', '--url', url])).code, 0);
+  assert.equal((await runFtpkit(['user', 'add', 'wendy', '--root', writer, '--url', url], { input: 'pw\n' })).code, 0);
+  const ro = await runFtpkit(['user', 'add', 'rita', '--root', reader, '--permissions', 'list,read', '--url', url], { input: 'pw\n' });
+  assert.equal(ro.code, 0, describeCli(ro));
+  const config = path.join(dir, 'ftpkit.yaml');
+  await writeFile(config, `database:\n  url: ${JSON.stringify(url)}\n`);
+  const serve = await startServeProcess(t, ['--config', config, '--host', '127.0.0.1']);
+  // listen() sweeps before the banner: the writer's folder is clean, the read-only user's is not walked.
+  assert.deepEqual(await readdir(writer), []);
+  assert.deepEqual(await readdir(reader), [stale]);
+  const swept = await until('the uploads-swept log line', async () => serve.stderr().split('\n').filter(Boolean)
+    .map(l => JSON.parse(l) as Record<string, unknown>).find(r => r.event === 'uploads-swept'));
+  assert.deepEqual({ root: swept.root, removed: swept.removed }, { root: writer, removed: 1 });
 });

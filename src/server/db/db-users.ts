@@ -111,6 +111,23 @@ export class DatabaseUserStore implements Authenticator {
     return built;
   }
 
+  /**
+   * The storages the start-up sweep of temporary uploads walks for the database's users (start-up.ts), as
+   * for configured users (config/to-options.ts uploadRoots): each root and mounted folder of a user who may
+   * write or append somewhere; none for a user who is read-only everywhere. One storage per distinct root.
+   */
+  async uploadStorages(): Promise<Storage[]> {
+    const roots = new Set<string>();
+    for (const record of await this.records.list()) {
+      const own = record.permissions ?? READ_WRITE;
+      const sets = [own, ...(record.folders ?? []).map((f) => f.permissions ?? own), ...Object.values(record.paths ?? {})];
+      if (!sets.some((p) => p.write || p.append)) continue;
+      roots.add(record.root);
+      for (const f of record.folders ?? []) roots.add(f.root);
+    }
+    return [...roots].map((root) => this.storageFor(root));
+  }
+
   private remember(name: string, exists: boolean): void {
     this.known.delete(name);
     this.known.set(name, exists);

@@ -44,7 +44,9 @@ export interface ReloadHost {
 }
 
 /** Configuration sections that only take effect at start. */
-const START_ONLY = new Set(['host', 'port', 'run', 'log', 'database', 'admin']);
+// `s3`: the process has one S3 client, which the database users' storages share (serve-database.ts); a
+// reload that gave configured users a client with other settings would split them, so it waits for a restart.
+const START_ONLY = new Set(['host', 'port', 'run', 'log', 'database', 'admin', 's3']);
 
 /** The certificate store names its options; the file calls them tls.cert and tls.key. */
 const CONFIG_KEY: Record<string, string> = { 'tls.certFile': 'tls.cert', 'tls.keyFile': 'tls.key' };
@@ -94,7 +96,7 @@ export function configChanges(before: ServeConfig, after: ServeConfig): string[]
 export async function reloadServe(host: ReloadHost): Promise<ReloadOutcome> {
   try {
     const config = await host.readConfig();
-    const plan = planServe(config, host.defaultRoot);
+    const plan = planServe({ ...config, s3: host.current.config.s3 }, host.defaultRoot);
     await checkRoots(plan, config);
     await host.checkAccess?.(plan, config);
     const users = keepUserStore(host.current.plan, plan);

@@ -91,3 +91,20 @@ test('the s3 section is validated; s3:// roots are not made relative to the file
   await assert.rejects(plan.s3.check('s3://files/users/alice/', 'users.0.root'),
     (e: unknown) => e instanceof FtpConfigError && e.key === 'users.0.root' && /cannot be reached/.test(e.message));
 });
+
+test('a reload that changes the s3 section reports it as needing a restart and keeps the running S3 settings', async t => {
+  const { reloadServe } = await import('../../src/cli/serve-reload.js');
+  const { FtpServer } = await import('../../src/server/index.js');
+  const before = validateConfig({ s3: { endpoint: 'http://127.0.0.1:7480', region: 'one' } });
+  const after = validateConfig({ s3: { endpoint: 'http://127.0.0.1:7481', region: 'two' } });
+  const root = process.cwd();
+  const plan = planServe(before, root);
+  const server = new FtpServer(plan.options);
+  t.after(() => server.close());
+  const host = { server, readConfig: async () => after, defaultRoot: root, current: { config: before, plan }, log: () => undefined };
+  const outcome = await reloadServe(host);
+  assert.equal(outcome.ok, true, outcome.message);
+  assert.deepEqual(outcome.changed, ['s3.endpoint', 's3.region']);
+  assert.deepEqual(outcome.needsRestart, ['s3.endpoint', 's3.region']);
+  assert.deepEqual(host.current.config.s3, before.s3, 'the running configuration keeps the S3 settings of the start');
+});

@@ -7,12 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { FtpClient, Retrier, type RetryEvent } from '../../src/client/index.js';
 import { peerSkip } from '../support/peers-common.js';
 import { startProftpd, startVsftpd, type PeerServer } from '../support/peers-servers.js';
 import { startCuttingProxy } from '../support/cutting-proxy.js';
 import { tempDir } from '../support/temp-dir.js';
+import { until } from '../support/until.js';
 
 test('vsftpd: a download cut twice resumes with REST and finishes byte-exact', peerSkip('vsftpd'), async (t) => {
   const payload = randomBytes(8 * 1024 * 1024 + 777);
@@ -52,10 +53,14 @@ for (const [name, start] of [['vsftpd', startVsftpd], ['proftpd', startProftpd]]
     await c.connect();
     const source = path.join(await tempDir(t), 'up.bin');
     await writeFile(source, payload);
-    cutter.armData({ direction: 'up', afterBytes: 3_000_000, times: 2 });
+    const stored = path.join(peer.localUploadDir, 'up.bin');
+    // Each cut waits until the peer has stored what passed (3 MB per connection), so SIZE finds it all.
+    const storedSize = (): Promise<number> => stat(stored).then((s) => s.size, () => 0);
+    const holdUntil = (cut: number): Promise<void> => until(`the peer to store ${cut * 3_000_000} bytes`, async () => (await storedSize()) >= cut * 3_000_000 || undefined).then(() => undefined);
+    cutter.armData({ direction: 'up', afterBytes: 3_000_000, times: 2, holdUntil });
     const remote = `${peer.uploadDir}/up.bin`;
     const result = await new Retrier(c).upload(source, remote);
-    assert.deepEqual(await readFile(path.join(peer.localUploadDir, 'up.bin')), payload, 'byte-exact on the server');
+    assert.deepEqual(await readFile(stored), payload, 'byte-exact on the server');
     assert.equal(result.startOffset, 0);
     assert.equal(retries.length, 2, JSON.stringify(retries));
     const appends = commands.filter((x) => x === `APPE ${remote}`).length;

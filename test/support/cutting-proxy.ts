@@ -20,6 +20,12 @@ export interface CutRule {
   times?: number;
   /** Reset the newest control connection at the same moment. */
   control?: boolean;
+  /**
+   * Called once the cut's bytes are handed to the kernel, before the reset; the cut waits for it. An
+   * upload's test waits here until the server has stored those bytes: a reset discards what the server
+   * has not read yet, so without it what SIZE finds after the cut is a race. `cut` counts from 1.
+   */
+  holdUntil?: (cut: number) => Promise<void>;
 }
 
 export interface CuttingProxy {
@@ -59,6 +65,7 @@ export async function startCuttingProxy(target: { port: number; pasv: { min: num
     client.on('end', () => upstream.end());
     const active = kind === 'data' && rule && rule.left > 0 ? rule : undefined;
     if (active) active.left--;
+    const cutNumber = active ? (active.times ?? 1) - active.left : 0;
     let moved = 0;
     const forward = (from: net.Socket, to: net.Socket, direction: 'down' | 'up'): void => {
       from.on('data', (chunk: Buffer) => {
@@ -76,7 +83,11 @@ export async function startCuttingProxy(target: { port: number; pasv: { min: num
           else { upstream.resetAndDestroy(); client.resetAndDestroy(); }
           if (active.control) controls.at(-1)?.resetAndDestroy();
         };
-        if (direction === 'down') to.end(part, after); else to.write(part, after);
+        const hold = (): void => {
+          if (!active.holdUntil) { after(); return; }
+          active.holdUntil(cutNumber).then(after, (err: Error) => { cuts.push(`hold failed: ${err.message}`); after(); });
+        };
+        if (direction === 'down') to.end(part, hold); else to.write(part, hold);
         from.pause();
       });
     };

@@ -16,6 +16,19 @@ export interface BlockReader {
    * data. A failure is the local end's (already in the error type its owner wants reported).
    */
   read(buffer: Buffer): Promise<number>;
+  /**
+   * Bytes left to read when the source was opened (a file's size less the start), when known: the sender
+   * reads a small file into one buffer of that size (plus one byte) instead of taking 1 MiB blocks. A hint:
+   * the file may change meanwhile, and the reads alone say where the data ends.
+   */
+  readonly expected?: number;
+  /**
+   * True once a read came back shorter than asked at or past the expected end: that is the end of the data
+   * (POSIX read(2) on a regular file returns less only at its end), so the sender need not ask once more
+   * to be told 0, one thread-pool round trip fewer per download. Never set without `expected`: a short read
+   * before it (a file cut meanwhile) is followed by reads until 0 as before.
+   */
+  readonly ended?: boolean;
 }
 
 const BLOCK_READER = Symbol('ftpkit.blockReader');
@@ -40,11 +53,15 @@ export function blockReaderOf(stream: Readable): BlockReader | undefined {
 
 /**
  * Positional reads of an open file from `start` (pread: the stream on the same handle is not disturbed).
- * `mapError` turns an OS error into what the owner reports (the server's FtpStorageError).
+ * `mapError` turns an OS error into what the owner reports (the server's FtpStorageError). `size`: the
+ * file's size when it was opened (fstat), for BlockReader.expected and .ended.
  */
-export function fileBlockReader(handle: FileHandle, start: number, mapError: (err: unknown) => unknown = e => e): BlockReader {
+export function fileBlockReader(handle: FileHandle, start: number, mapError: (err: unknown) => unknown = e => e, size?: number): BlockReader {
   let position = start;
+  let ended = false;
   return {
+    expected: size === undefined ? undefined : Math.max(0, size - start),
+    get ended() { return ended; },
     async read(buffer: Buffer): Promise<number> {
       let bytesRead: number;
       try {
@@ -53,6 +70,7 @@ export function fileBlockReader(handle: FileHandle, start: number, mapError: (er
         throw mapError(err);
       }
       position += bytesRead;
+      if (size !== undefined && bytesRead < buffer.length && position >= size) ended = true;
       return bytesRead;
     },
   };

@@ -6,6 +6,7 @@
  * send (a file with a block reader, net/block-source.ts): two reused 1 MiB buffers; the next block is read
  *   from the file while the socket writes the previous one (read-ahead), and a buffer is read into again
  *   only once the socket's write of it completed (that is the backpressure: at most two blocks in flight).
+ *   Blocks are taken when first read into, and a small file gets one buffer of its own size (bufferFor).
  * receive: the socket's chunks are written straight into the sink, corked into batches (up to 1 MiB, or
  *   what arrived in one turn of the event loop) so that a file sink writes them with one writev
  *   (fs.WriteStream's _writev) instead of one thread-pool round trip per 64 KiB (16 KiB under TLS) chunk;
@@ -36,9 +37,12 @@ export function takeBlock(): Buffer {
   return pool.pop() ?? Buffer.allocUnsafeSlow(BLOCK_SIZE);
 }
 
-/** Give blocks back once nothing writes from or reads into them any more. */
-export function releaseBlocks(blocks: Buffer[]): void {
-  for (const b of blocks) if (pool.length < POOL_MAX) pool.push(b);
+/**
+ * Give blocks back once nothing writes from or reads into them any more. Only full-size blocks join the
+ * pool (a small file's own buffer would come back as a block too short for the next transfer).
+ */
+export function releaseBlocks(blocks: ReadonlyArray<Buffer | undefined>): void {
+  for (const b of blocks) if (b && b.length === BLOCK_SIZE && pool.length < POOL_MAX) pool.push(b);
 }
 
 export interface DirectHooks {
@@ -82,9 +86,25 @@ function writeBlock(wire: Duplex, block: Buffer, hooks: DirectHooks): Promise<vo
   });
 }
 
+/**
+ * The buffer a read goes into, taken when first needed rather than two per transfer up front: a file that
+ * fits in one read never takes a second one. A small file (its expected size under a block) is read into
+ * one buffer of that size plus a byte, so the read comes back short and says the end (BlockReader.ended)
+ * without a second read; 500 concurrent RETRs of 64 KiB then hold 64 KiB each instead of 2 MiB (issue 10).
+ */
+function bufferFor(reader: BlockReader, blocks: Array<Buffer | undefined>, i: number): Buffer {
+  const taken = blocks[i];
+  if (taken) return taken;
+  const { expected } = reader;
+  const first = blocks[i ^ 1] === undefined;
+  const buffer = first && expected !== undefined && expected < BLOCK_SIZE ? Buffer.allocUnsafe(expected + 1) : takeBlock();
+  blocks[i] = buffer;
+  return buffer;
+}
+
 /** Send a file through the wire with read-ahead into two reused blocks, then queue the wire's end (FIN). */
 export async function sendBlocks(wire: Duplex, reader: BlockReader, hooks: DirectHooks): Promise<void> {
-  const blocks = [takeBlock(), takeBlock()];
+  const blocks: Array<Buffer | undefined> = [undefined, undefined];
   const writes: Array<Promise<void> | undefined> = [undefined, undefined];
   const orStop = <T>(p: Promise<T>): Promise<T> => Promise.race([p, hooks.stopped]);
   let reusable = false;
@@ -92,12 +112,13 @@ export async function sendBlocks(wire: Duplex, reader: BlockReader, hooks: Direc
     for (let i = 0; ; i ^= 1) {
       // The block is free once the socket took it; meanwhile the other block is being written.
       if (writes[i]) await orStop(writes[i]!);
+      const block = bufferFor(reader, blocks, i);
       // Capped: a piece of about 1/20 s of the cap, so the wire is paced rather than sent 1 MiB bursts.
       const { throttle } = hooks;
-      const want = throttle ? throttle.pieceBytes() : BLOCK_SIZE;
+      const want = throttle ? Math.min(throttle.pieceBytes(), block.length) : block.length;
       let n: number;
       try {
-        n = await orStop(reader.read(want < BLOCK_SIZE ? blocks[i]!.subarray(0, want) : blocks[i]!));
+        n = await orStop(reader.read(want < block.length ? block.subarray(0, want) : block));
       } catch (err) {
         hooks.fail('local', err);
         throw err;
@@ -107,9 +128,10 @@ export async function sendBlocks(wire: Duplex, reader: BlockReader, hooks: Direc
         const ms = throttle.delay(n);
         if (ms > 0) await pause(ms, hooks.stopped);
       }
-      const write = writeBlock(wire, n === BLOCK_SIZE ? blocks[i]! : blocks[i]!.subarray(0, n), hooks);
+      const write = writeBlock(wire, n === block.length ? block : block.subarray(0, n), hooks);
       write.catch(() => { /* awaited before the block is reused, or at the end */ });
       writes[i] = write;
+      if (reader.ended) break;
     }
     await orStop(Promise.all(writes));
     // Every byte was accepted: a peer that closes or resets now does not fail the transfer (RFC 959 s3.4).

@@ -8,7 +8,7 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, open, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -282,16 +282,48 @@ test('send: complete once the wire accepted every byte, even if the peer resets 
 });
 
 /** A temp file holding `body`, opened for reading as LocalStorage and the client open theirs. */
-async function fileSource(t: TestContext, body: Buffer, start = 0): Promise<{ stream: Readable; handle: FileHandle; blockReads: () => number }> {
+async function fileSource(
+  t: TestContext, body: Buffer, start = 0, size?: number,
+): Promise<{ stream: Readable; handle: FileHandle; blockReads: () => number; file: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'ftpkit-pipeline-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  await writeFile(join(dir, 'f'), body);
-  const handle = await open(join(dir, 'f'), 'r');
-  const reader = fileBlockReader(handle, start);
+  const file = join(dir, 'f');
+  await writeFile(file, body);
+  const handle = await open(file, 'r');
+  const reader = fileBlockReader(handle, start, undefined, size);
   let reads = 0;
-  const stream = attachBlockReader(handle.createReadStream({ start }), { read: b => { reads++; return reader.read(b); } });
-  return { stream, handle, blockReads: () => reads };
+  const counted = {
+    read: (b: Buffer) => { reads++; return reader.read(b); },
+    get expected() { return reader.expected; },
+    get ended() { return reader.ended; },
+  };
+  const stream = attachBlockReader(handle.createReadStream({ start }), counted);
+  return { stream, handle, blockReads: () => reads, file };
 }
+
+test('TYPE I send of a small file of known size: one read, no second one to learn the end', BOUNDED, async t => {
+  const body = randomBytes(64 * 1024);
+  const { stream, blockReads } = await fileSource(t, body, 10, body.length);
+  const { wire, peer } = await socketPair(t);
+  const received = readAll(peer);
+  const p = runDataPipeline({ direction: 'send', wire, source: stream });
+  await p.done;
+  assert.ok((await received).equals(body.subarray(10)));
+  assert.equal(p.wireBytes, body.length - 10);
+  assert.equal(blockReads(), 1, 'the read into a buffer one byte larger than the file came back short: the end');
+});
+
+test('TYPE I send of a known size: a file that grew since it was opened is sent whole, reads go on to the end', BOUNDED, async t => {
+  const body = randomBytes(5000);
+  const more = randomBytes(3 * 1024 * 1024);
+  const { stream, file } = await fileSource(t, body, 0, body.length);
+  await appendFile(file, more);
+  const { wire, peer } = await socketPair(t);
+  const received = readAll(peer);
+  const p = runDataPipeline({ direction: 'send', wire, source: stream });
+  await p.done;
+  assert.ok((await received).equals(Buffer.concat([body, more])));
+});
 
 test('TYPE I send from a file with a block reader: the bytes from the offset, counted, the file released', BOUNDED, async t => {
   // Over 2 blocks and not a multiple of the block size: both buffers are reused and the last read is short.

@@ -17,8 +17,8 @@ import { ReplyCode } from '../../protocol/reply-codes.js';
 import { reply } from '../../protocol/reply.js';
 import { baseName, joinPath } from '../../protocol/paths.js';
 import type { Reply } from '../../protocol/reply.js';
-import { canAppend, canWriteAtOffset } from '../storage/types.js';
-import type { Storage, UploadMode, WriteOptions } from '../storage/types.js';
+import { canAppend, canOpenReadWithInfo, canWriteAtOffset } from '../storage/types.js';
+import type { OpenedRead, Storage, UploadMode, WriteOptions } from '../storage/types.js';
 import { storageErrorReply } from '../storage-replies.js';
 import type { TransferRequest, UploadLimit } from '../transfer.js';
 import { guardUpload } from '../quota/upload-guard.js';
@@ -49,6 +49,34 @@ async function restBeyondEnd(storage: Storage, path: string, offset: number): Pr
   }
   if (offset <= size) return undefined;
   return reply(ReplyCode.InvalidRestParameter, `Restart offset ${offset} is beyond the end of ${path} (${size} bytes)`);
+}
+
+/**
+ * RETR's file, open, with its size: in one step where the storage can (openReadWithInfo, storage/types.ts:
+ * the local storage's open + fstat), else stat() then openRead() (an object store's HEAD, then its GET).
+ * A folder answers 550, a restart point past the end 554 (RFC 3659 s5.4: an invalid REST parameter, not
+ * an empty 226); other failures are thrown (storage-replies.ts).
+ */
+async function openForRetr(storage: Storage, path: string, offset: number): Promise<OpenedRead | Reply> {
+  const notAFile = (): Reply => reply(ReplyCode.FileUnavailable, `${path}: not a regular file`);
+  const beyondEnd = (size: number): Reply =>
+    reply(ReplyCode.InvalidRestParameter, `Restart offset ${offset} is beyond the end of ${path} (${size} bytes)`);
+  if (!canOpenReadWithInfo(storage)) {
+    const info = await storage.stat(path);
+    if (info.type !== 'file') return notAFile();
+    if (offset > info.size) return beyondEnd(info.size);
+    return { source: await storage.openRead(path, { start: offset || undefined }), size: info.size };
+  }
+  let opened: OpenedRead;
+  try {
+    opened = await storage.openReadWithInfo(path, { start: offset || undefined });
+  } catch (err) {
+    if (err instanceof FtpStorageError && err.failure === 'is-a-directory') return notAFile();
+    throw err;
+  }
+  if (offset <= opened.size) return opened;
+  opened.source.destroy();
+  return beyondEnd(opened.size);
 }
 
 /** Describe an upload whose storage stream is open. `offset` is where writing starts (REST), else 0. */
@@ -94,16 +122,12 @@ export const transferCommands: CommandModule = {
       verb: 'RETR', argument: 'required', syntax: pathArgument, permission: 'read', transfer: true, help: 'RETR <sp> pathname',
       async handler(ctx, path) {
         const offset = ctx.state.restOffset;
-        const info = await ctx.storage.stat(path);
-        if (info.type !== 'file') return reply(ReplyCode.FileUnavailable, `${path}: not a regular file`);
-        // RFC 3659 s5.4: a restart point past the end is an invalid REST parameter, not an empty 226.
-        if (offset > info.size) {
-          return reply(ReplyCode.InvalidRestParameter, `Restart offset ${offset} is beyond the end of ${path} (${info.size} bytes)`);
-        }
-        const source = await ctx.storage.openRead(path, { start: offset || undefined });
+        const opened = await openForRetr(ctx.storage, path, offset);
+        if ('code' in opened) return opened;
+        const { source, size } = opened;
         return {
-          kind: 'transfer', direction: 'download', path, offset, source, ascii: ctx.state.type === 'A', size: info.size,
-          openingText: `Opening ${modeName(ctx)} mode data connection for ${path} (${info.size} bytes)`,
+          kind: 'transfer', direction: 'download', path, offset, source, ascii: ctx.state.type === 'A', size,
+          openingText: `Opening ${modeName(ctx)} mode data connection for ${path} (${size} bytes)`,
         };
       },
     }),

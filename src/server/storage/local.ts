@@ -25,8 +25,8 @@ import { DescriptorJail } from './local-jail-descriptor.js';
 import { RealpathJail } from './local-jail-realpath.js';
 import { openAtomicUpload, sweepUploadTemps } from './local-uploads.js';
 import type {
-  AtomicWriteOption, AvailableSpaceCapability, ChmodCapability, FileInfo, ReadOptions, SetModifiedTimeCapability, Storage,
-  SweepUploadsCapability, WriteOptions,
+  AtomicWriteOption, AvailableSpaceCapability, ChmodCapability, FileInfo, OpenedRead, OpenReadWithInfoCapability, ReadOptions,
+  SetModifiedTimeCapability, Storage, SweepUploadsCapability, WriteOptions,
 } from './types.js';
 import { refuseRetiredWriteOptions } from './types.js';
 import { isUploadTempName, namesUploadTemp } from './upload-temp.js';
@@ -70,7 +70,8 @@ function checkOffset(value: number | undefined, virtualPath: string): number {
   return value;
 }
 
-export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCapability, AvailableSpaceCapability, SweepUploadsCapability {
+export class LocalStorage implements Storage, OpenReadWithInfoCapability, SetModifiedTimeCapability, ChmodCapability, AvailableSpaceCapability,
+  SweepUploadsCapability {
   /** The root as given (absolute). */
   readonly root: string;
   private readonly highWaterMark: number;
@@ -167,19 +168,29 @@ export class LocalStorage implements Storage, SetModifiedTimeCapability, ChmodCa
   }
 
   async openRead(path: string, options: ReadOptions = {}): Promise<Readable> {
+    return (await this.openReadWithInfo(path, options)).source;
+  }
+
+  /**
+   * Open, then fstat the descriptor (requireRegularFile): the size comes from the file that is read, in two
+   * thread-pool round trips where RETR's stat(path) + openRead() took four (storage/types.ts).
+   */
+  async openReadWithInfo(path: string, options: ReadOptions = {}): Promise<OpenedRead> {
     refuseReserved(path);
     const start = checkOffset(options.start, path);
     const jail = await this.jail();
     let handle: FileHandle | undefined;
+    let st: Stats;
     try {
       handle = await jail.object(path, (host) => open(host, fsc.O_RDONLY | SAFE_OPEN_FLAGS));
-      await this.requireRegularFile(handle, path);
+      st = await this.requireRegularFile(handle, path);
     } catch (err) {
       await handle?.close().catch(() => undefined);
       throw toStorageError(err, path);
     }
     const stream = mapStreamErrors(handle.createReadStream({ start, highWaterMark: this.highWaterMark }), path);
-    return attachBlockReader(stream, fileBlockReader(handle, start, err => toStorageError(err, path)));
+    const reader = fileBlockReader(handle, start, err => toStorageError(err, path), st.size);
+    return { source: attachBlockReader(stream, reader), size: st.size };
   }
 
   async openWrite(path: string, options: WriteOptions = {}): Promise<Writable> {

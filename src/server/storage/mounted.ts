@@ -20,8 +20,8 @@ import type { Readable, Writable } from 'node:stream';
 import { FtpStorageError, FtpUsageError } from '../../errors.js';
 import { baseName, isWithin, normalizePath } from '../../protocol/paths.js';
 import {
-  canAppend, canChmod, canReportSpace, canSetModifiedTime, canWriteAtOffset,
-  type AtomicWriteOption, type FileInfo, type ReadOptions, type Storage, type WriteOptions,
+  canAppend, canChmod, canOpenReadWithInfo, canReportSpace, canSetModifiedTime, canWriteAtOffset,
+  type AtomicWriteOption, type FileInfo, type OpenedRead, type ReadOptions, type Storage, type WriteOptions,
 } from './types.js';
 
 export interface Mount {
@@ -166,6 +166,20 @@ export class MountedStorage implements Storage {
   async openRead(path: string, options?: ReadOptions): Promise<Readable> {
     const t = this.resolve(path);
     return t.storage.openRead(t.inner, options);
+  }
+
+  /**
+   * RETR's open-and-size (storage/types.ts), on every mounted tree: a mount whose storage lacks it is asked
+   * stat() then openRead(), as RETR would. A folder leading to a mount point is a folder, whatever the base holds.
+   */
+  async openReadWithInfo(path: string, options?: ReadOptions): Promise<OpenedRead> {
+    if (this.holdsMount(path)) throw new FtpStorageError('is-a-directory', `${path} is a folder`, path);
+    const t = this.resolve(path);
+    if (canOpenReadWithInfo(t.storage)) return t.storage.openReadWithInfo(t.inner, options);
+    const info = await t.storage.stat(t.inner);
+    if (info.type === 'dir') throw new FtpStorageError('is-a-directory', `${path} is a folder`, path);
+    if (info.type !== 'file') throw new FtpStorageError('permission', `${path} is not a regular file`, path);
+    return { source: await t.storage.openRead(t.inner, options), size: info.size };
   }
 
   async openWrite(path: string, options?: WriteOptions): Promise<Writable> {

@@ -103,6 +103,9 @@ export class NetworkSet {
     this.networks = [...cidrs];
   }
   has(address: string): boolean {
+    // Empty (the defender's allow and deny lists unless configured, asked at every accept): no parsing,
+    // no BlockList.check (which builds a SocketAddress per call).
+    if (this.networks.length === 0) return false;
     const a = normalize(address);
     const type = isIPv4(a) ? 'ipv4' : isIPv6(a) ? 'ipv6' : undefined;
     return type !== undefined && this.#list.check(a, type);

@@ -82,6 +82,22 @@ test('warn keeps only warnings and errors; detach stops logging', () => {
   assert.equal(lines().length, 3);
 });
 
+test('the time is formatted once per millisecond, not per line', t => {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (c: Buffer) => { text += c.toString(); });
+  let ms = Date.parse('2026-01-02T03:04:05.678Z');
+  const logger = new JsonLogger({ stream: out, now: () => new Date(ms) });
+  const iso = t.mock.method(Date.prototype, 'toISOString');
+  for (let i = 0; i < 5; i++) logger.log('info', 'x', { i });
+  ms += 1;
+  logger.log('info', 'x', { i: 5 });
+  assert.equal(iso.mock.callCount(), 2);
+  iso.mock.restore();
+  const times = text.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { time: string }).time);
+  assert.deepEqual(times, [...Array(5).fill('2026-01-02T03:04:05.678Z'), '2026-01-02T03:04:05.679Z']);
+});
+
 test('maskCommandLine', () => {
   assert.equal(maskCommandLine('PASS secret'), 'PASS ****');
   assert.equal(maskCommandLine('ACCT acc pw'), 'ACCT ****');

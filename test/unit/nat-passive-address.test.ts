@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { BlockList } from 'node:net';
 import {
   PassiveAdvertiser, PassivePortMap, type PassiveWarning,
   activeConnectOptions, activeConnectError, validateActiveSource,
@@ -34,6 +35,16 @@ test('address scopes', () => {
   assert.ok(s.has('192.0.2.1'));
   assert.ok(!s.has('192.0.2.2'));
   assert.throws(() => new NetworkSet(['10.0.0.0/33']), RangeError);
+});
+
+test('an empty NetworkSet answers false without asking its BlockList (the defender asks at every accept)', t => {
+  const check = t.mock.method(BlockList.prototype, 'check');
+  const empty = new NetworkSet([]);
+  assert.equal(empty.has('192.0.2.1'), false);
+  assert.equal(empty.has('::ffff:10.0.0.1'), false);
+  assert.equal(check.mock.callCount(), 0);
+  assert.ok(new NetworkSet(['192.0.2.0/24']).has('192.0.2.1'));
+  assert.equal(check.mock.callCount(), 1);
 });
 
 test('no configuration: the local address, and a warning naming --pasv-address for a public client', async () => {

@@ -42,12 +42,27 @@ export { maskCommandLine };
 export class JsonLogger {
   readonly level: LogLevel;
   private readonly sink: LogSink;
-  private readonly now: () => Date;
+  /** Milliseconds since the epoch (Date.now, or the test's `now`). */
+  private readonly clock: () => number;
+  /** The ISO time of `timeMs`: a busy server logs several lines per millisecond (issue 10: ~5 per session). */
+  private timeMs = NaN;
+  private timeText = '';
 
   constructor(options: JsonLoggerOptions = {}) {
     this.level = options.level ?? 'info';
-    this.now = options.now ?? (() => new Date());
+    const now = options.now;
+    this.clock = now ? () => now().getTime() : Date.now;
     this.sink = new LogSink(options.stream ?? process.stderr, options.onError);
+  }
+
+  /** The time field: formatted once per millisecond, not per line. */
+  private time(): string {
+    const ms = this.clock();
+    if (ms !== this.timeMs) {
+      this.timeMs = ms;
+      this.timeText = new Date(ms).toISOString();
+    }
+    return this.timeText;
   }
 
   /**
@@ -65,7 +80,7 @@ export class JsonLogger {
   /** Write one record (if its level is enabled). Undefined fields are left out. */
   log(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
     if (!this.sink.writing || !this.enabled(level)) return;
-    const record = { time: this.now().toISOString(), level, event, ...fields };
+    const record = { time: this.time(), level, event, ...fields };
     this.sink.write(JSON.stringify(record));
   }
 

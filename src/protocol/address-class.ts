@@ -49,13 +49,24 @@ function normalize(address: string): string {
   return unmapIPv4(address.replace(/%.*$/, ''));
 }
 
+/**
+ * Scopes already worked out, by the address as given. A server asks at every PASV/EPSV about the same few
+ * addresses (its own, its clients'), and one answer costs up to 14 BlockList checks, each building a
+ * SocketAddress (issue 10: ~2% of a session's CPU). Emptied when full, so it stays small.
+ */
+const scopes = new Map<string, AddressScope | undefined>();
+const MAX_REMEMBERED_SCOPES = 1024;
+
 /** Scope of an IP address; undefined when it is not an IP literal. */
 export function addressScope(address: string): AddressScope | undefined {
+  if (scopes.has(address)) return scopes.get(address);
   const a = normalize(address);
   const type = isIPv4(a) ? 'ipv4' : isIPv6(a) ? 'ipv6' : undefined;
-  if (!type) return undefined;
-  for (const { scope, list } of lists) if (list.check(a, type)) return scope;
-  return 'public';
+  let found: AddressScope | undefined;
+  if (type) found = lists.find(({ list }) => list.check(a, type))?.scope ?? 'public';
+  if (scopes.size >= MAX_REMEMBERED_SCOPES) scopes.clear();
+  scopes.set(address, found);
+  return found;
 }
 
 /** True for addresses that a peer on the public Internet cannot reach. */

@@ -37,6 +37,17 @@ test('address scopes', () => {
   assert.throws(() => new NetworkSet(['10.0.0.0/33']), RangeError);
 });
 
+test('an address scope is worked out once: asked again, no BlockList is checked', t => {
+  const check = t.mock.method(BlockList.prototype, 'check');
+  assert.equal(addressScope('198.51.100.77'), 'public');
+  const first = check.mock.callCount();
+  assert.ok(first > 0);
+  assert.equal(addressScope('198.51.100.77'), 'public');
+  assert.equal(addressScope('not an address'), undefined);
+  assert.equal(addressScope('not an address'), undefined);
+  assert.equal(check.mock.callCount(), first);
+});
+
 test('an empty NetworkSet answers false without asking its BlockList (the defender asks at every accept)', t => {
   const check = t.mock.method(BlockList.prototype, 'check');
   const empty = new NetworkSet([]);

@@ -8,19 +8,6 @@ import { Readable } from 'node:stream';
 import type { FileInfo, ListingChunks } from '../storage/types.js';
 import { ListingBuffers } from '../../protocol/listing-buffers.js';
 
-/** Chunks over entries already in hand (a storage without ChunkedListCapability, a file, a pattern's matches). */
-export function chunksOf(entries: FileInfo[]): ListingChunks {
-  let given = false;
-  return {
-    next: async () => {
-      if (given || !entries.length) return { done: true, value: undefined };
-      given = true;
-      return { done: false, value: entries };
-    },
-    return: async () => { given = true; return { done: true, value: undefined }; },
-  };
-}
-
 /** Every entry of `chunks`, in order (STAT over the control connection needs them all at once). */
 export async function allEntries(chunks: ListingChunks): Promise<FileInfo[]> {
   const all: FileInfo[] = [];

@@ -20,7 +20,8 @@ import { storageErrorReply } from '../storage-replies.js';
 import type { TransferRequest } from '../transfer.js';
 import { listedDirectoryArgument, listingArgument, pathArgument, stripListFlags } from './arguments.js';
 import { command } from './contract.js';
-import { allEntries, chunksOf, listingSource } from './listing-source.js';
+import { allEntries, listingSource } from './listing-source.js';
+import { byName, chunksOf } from '../storage/listing-chunks.js';
 import type { CommandContext, CommandModule } from './contract.js';
 
 /** RFC 3659 s7.5.5 perm fact for an entry, from what the user may do. */
@@ -29,10 +30,6 @@ export function permFact(info: Pick<FileInfo, 'type'>, p: Permissions): string {
     return 'e' + (p.list ? 'l' : '') + (p.write ? 'c' : '') + (p.mkdir ? 'm' : '') + (p.rmdir ? 'd' : '') + (p.rename ? 'f' : '');
   }
   return (p.append ? 'a' : '') + (p.delete ? 'd' : '') + (p.rename ? 'f' : '') + (p.read ? 'r' : '') + (p.write ? 'w' : '');
-}
-
-function byName(a: FileInfo, b: FileInfo): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 /** A directory's entries sorted by name, a chunk at a time where the storage can (issue 10). */

@@ -13,7 +13,8 @@ import type { Readable } from 'node:stream';
 import { FtpStorageError } from '../../src/errors.js';
 import { LISTING_BUFFER_BYTES } from '../../src/protocol/listing-buffers.js';
 import type { FileInfo } from '../../src/protocol/file-info.js';
-import { listingSource } from '../../src/server/commands/listing-source.js';
+import { allEntries, listingSource } from '../../src/server/commands/listing-source.js';
+import { chunksOf } from '../../src/server/storage/listing-chunks.js';
 import { CHUNK_ENTRIES, stopLstatWorker } from '../../src/server/storage/local-lstat-worker.js';
 import { LocalStorage } from '../../src/server/storage/local.js';
 import type { ListingChunks } from '../../src/server/storage/types.js';
@@ -108,4 +109,10 @@ test('the listing source sends every line, CRLF-ended, head lines first', async 
   assert.equal(lines.length, 6000);
   assert.ok(lines.every((l, i) => l === `${i}`.padEnd(150, 'n')));
   assert.ok(parts.length > 1 && parts.every(p => p.length <= LISTING_BUFFER_BYTES), 'in buffers of at most LISTING_BUFFER_BYTES');
+});
+
+test('STAT takes a storage\'s whole folder as one chunk, however big (no spread of its entries as arguments)', async () => {
+  const entries: FileInfo[] = Array.from({ length: 300_000 }, (_, i) => ({ name: `f${i}`, type: 'file', size: 0, modifiedAt: new Date(0), mode: 0o644 }));
+  const all = await allEntries(chunksOf(entries));
+  assert.equal(all.length, entries.length);
 });

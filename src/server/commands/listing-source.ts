@@ -10,8 +10,10 @@ import { ListingBuffers } from '../../protocol/listing-buffers.js';
 
 /** Every entry of `chunks`, in order (STAT over the control connection needs them all at once). */
 export async function allEntries(chunks: ListingChunks): Promise<FileInfo[]> {
-  const all: FileInfo[] = [];
-  for (let r = await chunks.next(); !r.done; r = await chunks.next()) all.push(...r.value);
+  let all: FileInfo[] = [];
+  // concat, not push(...chunk): a storage without chunks gives its whole folder as one (a spread of
+  // 100,000s of arguments overflows the stack).
+  for (let r = await chunks.next(); !r.done; r = await chunks.next()) all = all.concat(r.value);
   return all;
 }
 

@@ -15,13 +15,13 @@ import { baseName, joinPath, parentPath, resolvePath } from '../../protocol/path
 import { compileWildcard, MAX_WILDCARD_LENGTH } from '../../protocol/wildcard.js';
 import type { Permissions } from '../auth/types.js';
 import { permissionsAt } from '../auth/path-permissions.js';
+import { byName, chunksOf } from '../storage/listing-chunks.js';
 import { canListChunks, type FileInfo, type ListingChunks } from '../storage/types.js';
 import { storageErrorReply } from '../storage-replies.js';
 import type { TransferRequest } from '../transfer.js';
 import { listedDirectoryArgument, listingArgument, pathArgument, stripListFlags } from './arguments.js';
 import { command } from './contract.js';
 import { allEntries, listingSource } from './listing-source.js';
-import { byName, chunksOf } from '../storage/listing-chunks.js';
 import type { CommandContext, CommandModule } from './contract.js';
 
 /** RFC 3659 s7.5.5 perm fact for an entry, from what the user may do. */

@@ -2,14 +2,17 @@
  * LIST and MLSD of a folder of 10,000 files, ftpkit vs vsftpd (issue 10 target: no slower than vsftpd).
  * Both serve the same folder; curl is the client (`curl -X MLSD` for MLSD; vsftpd has no MLSD, so its LIST
  * is the reference). Interleaved repetitions, medians with min-max, wall time of the whole curl run; and the
- * ftpkit process's CPU time (utime+stime from /proc, 10 ms ticks: averaged over the repetitions).
+ * ftpkit process's CPU time, all threads and the main thread alone (where sessions are served; the lstat
+ * worker is another thread), utime+stime from /proc, 10 ms ticks: averaged over the repetitions.
  *
- *   npm run build; node --import tsx scripts/listing-time.ts [--files 10000] [--reps 7] [--build DIR]
+ *   npm run build; node --import tsx scripts/listing-time.ts [--files 10000] [--reps 7] [--build DIR] [--baseline DIR]
  *
  * vsftpd is started with the test harness (test/support/peers.ts: root, loopback, high ports); ftpkit is the
- * built `ftpkit serve` (dist/, or --build DIR). Only loopback.
+ * built `ftpkit serve` (dist/, or --build DIR). With --baseline DIR a second ftpkit (another build's dist/,
+ * e.g. main's; it needs node_modules and a package.json with "type": "module" beside it) serves the same
+ * folder and is measured interleaved with the first: an A/B in one run. Only loopback.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -26,9 +29,12 @@ function curlMs(url: string, request?: string): number {
   return performance.now() - started;
 }
 
-/** CPU time (utime+stime) of a process so far, ms, from /proc/PID/stat (fields 14 and 15, after the name). */
-function cpuMs(pid: number): number {
-  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/**
+ * CPU time (utime+stime) so far, ms, from /proc/PID/stat (fields 14 and 15, after the name): of the whole
+ * process, or with `thread` of one thread (/proc/PID/task/TID/stat; the main thread's TID is the PID).
+ */
+function cpuMs(pid: number, thread?: number): number {
+  const text = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ is 100 on Linux
 }
@@ -42,10 +48,11 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     files: { type: 'string', default: '10000' }, reps: { type: 'string', default: '7' },
     build: { type: 'string', default: fileURLToPath(new URL('../dist', import.meta.url)) },
+    baseline: { type: 'string' },
   } });
   const vsftpd = await startVsftpd();
-  const ftpkit = spawn(process.execPath, [path.join(path.resolve(values.build!), 'cli', 'main.js'), 'serve', vsftpd.root,
-    '--port', '0', '--host', '127.0.0.1', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FTPKIT_ALLOW_ROOT: '1' } });
+  const builds = [{ label: 'ftpkit', dir: values.build! }, ...(values.baseline ? [{ label: 'baseline', dir: values.baseline }] : [])];
+  const servers = builds.map(b => ({ ...b, child: startFtpkit(b.dir, vsftpd.root) }));
   try {
     const big = path.join(vsftpd.root, 'big');
     await mkdir(big, { recursive: true });
@@ -53,39 +60,64 @@ async function main(): Promise<void> {
       await Promise.all(Array.from({ length: Math.min(500, Number(values.files) - i) }, (_, j) =>
         writeFile(path.join(big, `file-${String(i + j).padStart(6, '0')}.txt`), `${i + j}\n`)));
     }
-    let banner = '';
-    const port = await new Promise<number>((resolve, reject) => {
-      ftpkit.stdout!.setEncoding('utf8').on('data', (d: string) => {
-        banner += d;
-        const m = /ftp:\/\/[^\s/]+:(\d+)/.exec(banner);
-        if (m) resolve(Number(m[1]));
-      });
-      ftpkit.once('exit', code => reject(new Error(`ftpkit serve exited (${code}): npm run build first`)));
-    });
-    const ours = `ftp://127.0.0.1:${port}/big/`;
+    const urls = await Promise.all(servers.map(async s => `ftp://127.0.0.1:${await portOf(s.child)}/big/`));
     const theirs = `${vsftpd.url}/big/`;
-    curlMs(ours); curlMs(ours, 'MLSD'); curlMs(theirs); // warm-up: page cache, JIT
-    const t = { ftpkitList: [] as number[], ftpkitMlsd: [] as number[], vsftpdList: [] as number[] };
-    const cpu = { list: 0, mlsd: 0 };
-    const pid = ftpkit.pid!;
+    for (const url of urls) { curlMs(url); curlMs(url, 'MLSD'); } // warm-up: page cache, JIT
+    curlMs(theirs);
+    const t = servers.map(() => ({ list: [] as number[], mlsd: [] as number[], cpuList: 0, cpuMlsd: 0, mainList: 0, mainMlsd: 0 }));
+    const vsftpdList: number[] = [];
     for (let i = 0; i < Number(values.reps); i++) {
-      t.vsftpdList.push(curlMs(theirs));
-      let c0 = cpuMs(pid);
-      t.ftpkitList.push(curlMs(ours));
-      cpu.list += cpuMs(pid) - c0;
-      c0 = cpuMs(pid);
-      t.ftpkitMlsd.push(curlMs(ours, 'MLSD'));
-      cpu.mlsd += cpuMs(pid) - c0;
+      vsftpdList.push(curlMs(theirs));
+      // Alternate which build goes first, so neither always runs right after vsftpd.
+      const order = i % 2 ? [...servers.keys()].reverse() : [...servers.keys()];
+      for (const k of order) {
+        const pid = servers[k]!.child.pid!;
+        let c0 = cpuMs(pid);
+        let m0 = cpuMs(pid, pid);
+        t[k]!.list.push(curlMs(urls[k]!));
+        t[k]!.cpuList += cpuMs(pid) - c0;
+        t[k]!.mainList += cpuMs(pid, pid) - m0;
+        c0 = cpuMs(pid);
+        m0 = cpuMs(pid, pid);
+        t[k]!.mlsd.push(curlMs(urls[k]!, 'MLSD'));
+        t[k]!.cpuMlsd += cpuMs(pid) - c0;
+        t[k]!.mainMlsd += cpuMs(pid, pid) - m0;
+      }
     }
     const reps = Number(values.reps);
-    process.stdout.write(`${values.files} files, ${values.reps} interleaved runs, curl wall time:\n`
-      + `  vsftpd LIST: ${summary(t.vsftpdList)}\n  ftpkit LIST: ${summary(t.ftpkitList)}\n  ftpkit MLSD: ${summary(t.ftpkitMlsd)}\n`
-      + `  ftpkit server CPU per listing (mean): LIST ${(cpu.list / reps).toFixed(0)} ms, MLSD ${(cpu.mlsd / reps).toFixed(0)} ms\n`);
+    let out = `${values.files} files, ${values.reps} interleaved runs, curl wall time:\n  vsftpd LIST: ${summary(vsftpdList)}\n`;
+    for (const [k, s] of servers.entries()) {
+      out += `  ${s.label} LIST: ${summary(t[k]!.list)}\n  ${s.label} MLSD: ${summary(t[k]!.mlsd)}\n`
+        + `  ${s.label} server CPU per listing (mean): LIST ${(t[k]!.cpuList / reps).toFixed(0)} ms, MLSD ${(t[k]!.cpuMlsd / reps).toFixed(0)} ms;`
+        + ` main thread LIST ${(t[k]!.mainList / reps).toFixed(0)} ms, MLSD ${(t[k]!.mainMlsd / reps).toFixed(0)} ms\n`;
+    }
+    process.stdout.write(out);
   } finally {
-    ftpkit.kill('SIGTERM');
-    await once(ftpkit, 'exit');
+    for (const s of servers) {
+      s.child.kill('SIGTERM');
+      if (s.child.exitCode === null) await once(s.child, 'exit');
+    }
     await vsftpd.stop();
   }
+}
+
+/** `ftpkit serve` of the build in `dir` on the folder `root`, a free loopback port. */
+function startFtpkit(dir: string, root: string): ChildProcess {
+  return spawn(process.execPath, [path.join(path.resolve(dir), 'cli', 'main.js'), 'serve', root,
+    '--port', '0', '--host', '127.0.0.1', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FTPKIT_ALLOW_ROOT: '1' } });
+}
+
+/** The port `ftpkit serve` prints in its banner. */
+function portOf(child: ChildProcess): Promise<number> {
+  let banner = '';
+  return new Promise<number>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      banner += d;
+      const m = /ftp:\/\/[^\s/]+:(\d+)/.exec(banner);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', code => reject(new Error(`ftpkit serve exited (${code}): npm run build first`)));
+  });
 }
 
 await main();

@@ -49,6 +49,7 @@ import { UserSessionCount } from './limits/user-sessions.js';
 import { acceptThroughProxy, ProxyGate, type ClientEndpoints } from './proxy/gate.js';
 import { resolveProxyProtocol } from './proxy/options.js';
 import { CompressedTransferSlots } from './transfer-modes.js';
+import { stopLstatWorker } from './storage/local-lstat-worker.js';
 
 /** Extension points (extra commands, NAT resolver, a shared failed-login record); not configuration for users. */
 export interface FtpServerExtensions {
@@ -422,6 +423,9 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     await Promise.all([...this.open].map(shutDown));
     await Promise.all(serversClosed);
     this.context.deadlines.stop();
+    // The lstat worker of big listings is the process's (storage/local-lstat-worker.ts): a later listing,
+    // of another server of this process, starts a new one.
+    await stopLstatWorker();
     this.emit('close');
   }
 }

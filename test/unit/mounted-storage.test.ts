@@ -2,13 +2,18 @@
  * MountedStorage (src/server/storage/mounted.ts) over in-memory storages: routing by the longest mount
  * prefix, mount points shown in their parents' listings (also where the base has no such folder), mount
  * points and their parents protected, renames across mounts refused with 553 and a clear text,
- * capabilities present only when some storage has them and refused (502) where the owning one has not.
+ * capabilities present only when some storage has them and refused (502) where the owning one has not;
+ * listChunks handed to a local mount where no mount point lies below the folder.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalStorage } from '../../src/server/storage/local.js';
 import { MemoryStorage } from '../../src/server/storage/memory.js';
 import { MountedStorage } from '../../src/server/storage/mounted.js';
-import { canAppend, canChmod, canReportSpace } from '../../src/server/storage/types.js';
+import { canAppend, canChmod, canListChunks, canReportSpace } from '../../src/server/storage/types.js';
 import { storageErrorReply } from '../../src/server/storage-replies.js';
 import { FtpStorageError, FtpUsageError } from '../../src/errors.js';
 import { objectStore } from '../support/object-store.js';
@@ -124,4 +129,26 @@ test('mount paths must be absolute, normalized, not "/" and unique', () => {
     assert.throws(() => new MountedStorage(m, [{ path, storage: m }]), FtpUsageError, path);
   }
   assert.throws(() => new MountedStorage(m, [{ path: '/p', storage: m }, { path: '/p', storage: m }]), FtpUsageError);
+});
+
+test('listChunks: a local mount streams its own folders; a folder with mount points below it is listed whole, sorted', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'ftpkit-mounted-chunks-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'sub'));
+  for (const name of ['b.txt', 'a.txt', 'sub/c.txt']) await writeFile(join(dir, name), name);
+  const base = new MemoryStorage();
+  base.writeFile('/z.txt', 'z');
+  base.writeFile('/m.txt', 'm');
+  const s = new MountedStorage(base, [{ path: '/local', storage: await LocalStorage.open(dir) }]);
+  assert.ok(canListChunks(s), 'offered: one storage has it');
+  const all = async (path: string): Promise<string[]> => {
+    const names: string[] = [];
+    const chunks = await s.listChunks!(path);
+    for (let r = await chunks.next(); !r.done; r = await chunks.next()) names.push(...r.value.map((e) => e.name));
+    return names;
+  };
+  assert.deepEqual(await all('/local'), ['a.txt', 'b.txt', 'sub']);
+  assert.deepEqual(await all('/local/sub'), ['c.txt']);
+  assert.deepEqual(await all('/'), ['local', 'm.txt', 'z.txt'], 'the base (no chunks of its own) with the mount point, sorted');
+  assert.ok(!canListChunks(new MountedStorage(base, [{ path: '/pub', storage: new MemoryStorage() }])), 'not offered when no storage has it');
 });

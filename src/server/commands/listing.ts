@@ -4,7 +4,7 @@
  * Owns: reading directory entries from storage and shaping them with protocol/listing-format.ts; the perm
  * fact computed from the user's permissions (RFC 3659 s7.5.5).
  */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { ReplyCode } from '../../protocol/reply-codes.js';
 import { reply } from '../../protocol/reply.js';
 import type { Reply } from '../../protocol/reply.js';
@@ -15,32 +15,30 @@ import { baseName, joinPath, parentPath, resolvePath } from '../../protocol/path
 import { compileWildcard, MAX_WILDCARD_LENGTH } from '../../protocol/wildcard.js';
 import type { Permissions } from '../auth/types.js';
 import { permissionsAt } from '../auth/path-permissions.js';
-import type { FileInfo } from '../storage/types.js';
+import { byName, chunksOf } from '../storage/listing-chunks.js';
+import { canListChunks, type FileInfo, type ListingChunks } from '../storage/types.js';
 import { storageErrorReply } from '../storage-replies.js';
 import type { TransferRequest } from '../transfer.js';
 import { listedDirectoryArgument, listingArgument, pathArgument, stripListFlags } from './arguments.js';
 import { command } from './contract.js';
+import { allEntries, listingSource } from './listing-source.js';
 import type { CommandContext, CommandModule } from './contract.js';
 
 /** RFC 3659 s7.5.5 perm fact for an entry, from what the user may do. */
-export function permFact(info: FileInfo, p: Permissions): string {
+export function permFact(info: Pick<FileInfo, 'type'>, p: Permissions): string {
   if (info.type === 'dir') {
     return 'e' + (p.list ? 'l' : '') + (p.write ? 'c' : '') + (p.mkdir ? 'm' : '') + (p.rmdir ? 'd' : '') + (p.rename ? 'f' : '');
   }
   return (p.append ? 'a' : '') + (p.delete ? 'd' : '') + (p.rename ? 'f' : '') + (p.read ? 'r' : '') + (p.write ? 'w' : '');
 }
 
-function byName(a: FileInfo, b: FileInfo): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+/** A directory's entries sorted by name, a chunk at a time where the storage can (issue 10). */
+async function directoryChunks(ctx: CommandContext, path: string): Promise<ListingChunks> {
+  const { storage } = ctx;
+  return canListChunks(storage) ? storage.listChunks(path) : chunksOf((await storage.list(path)).sort(byName));
 }
 
-/** A Readable of lines joined with CRLF (listings are always sent with CRLF, RFC 959 s3.1.1.1). */
-function linesSource(lines: string[]): Readable {
-  const text = lines.length ? lines.join('\r\n') + '\r\n' : '';
-  return Readable.from([Buffer.from(text, 'utf8')], { objectMode: false });
-}
-
-interface Entries { dir: boolean; glob: boolean; entries: FileInfo[] }
+interface Entries { dir: boolean; glob: boolean; chunks: ListingChunks }
 
 /**
  * Entries for LIST/NLST/STAT: the directory's children, or the file itself. When nothing has the given
@@ -61,19 +59,19 @@ async function entriesOf(ctx: CommandContext, path: string): Promise<Entries | R
     const { wildcard } = pattern;
     const entries = (await ctx.storage.list(parentPath(path))).filter(e => wildcard.matches(e.name)).sort(byName);
     if (!entries.length) throw err;
-    return { dir: false, glob: true, entries };
+    return { dir: false, glob: true, chunks: chunksOf(entries) };
   }
-  if (info.type === 'dir') return { dir: true, glob: false, entries: (await ctx.storage.list(path)).sort(byName) };
-  return { dir: false, glob: false, entries: [info] };
+  if (info.type === 'dir') return { dir: true, glob: false, chunks: await directoryChunks(ctx, path) };
+  return { dir: false, glob: false, chunks: chunksOf([info]) };
 }
 
 function isReply(x: Entries | Reply): x is Reply {
-  return !('entries' in x);
+  return !('chunks' in x);
 }
 
-function listTransfer(path: string, lines: string[], what: string): TransferRequest {
+function listTransfer(path: string, source: Readable, what: string): TransferRequest {
   return {
-    kind: 'transfer', direction: 'list', path, offset: 0, source: linesSource(lines), ascii: false,
+    kind: 'transfer', direction: 'list', path, offset: 0, source, ascii: false,
     openingText: `Here comes the ${what}`, completeText: 'Directory send OK',
   };
 }
@@ -92,7 +90,8 @@ export async function statPath(ctx: CommandContext, arg: string): Promise<Reply>
   try {
     const found = await entriesOf(ctx, path);
     if (isReply(found)) return found;
-    const { dir, entries } = found;
+    const { dir } = found;
+    const entries = await allEntries(found.chunks);
     const now = new Date();
     const code = dir ? ReplyCode.DirectoryStatus : ReplyCode.FileStatus;
     return reply(code, `Status of ${path}:`, ...entries.map(e => formatListLine(e, now)), 'End of status');
@@ -109,9 +108,8 @@ export const listingCommands: CommandModule = {
       async handler(ctx, { path }) {
         const found = await entriesOf(ctx, path);
         if (isReply(found)) return found;
-        const { entries } = found;
         const now = new Date();
-        return listTransfer(path, entries.map(e => formatListLine(e, now)), 'directory listing');
+        return listTransfer(path, listingSource(found.chunks, e => formatListLine(e, now)), 'directory listing');
       },
     }),
     command({
@@ -119,13 +117,13 @@ export const listingCommands: CommandModule = {
       async handler(ctx, { path, given }) {
         const found = await entriesOf(ctx, path);
         if (isReply(found)) return found;
-        const { dir, glob, entries } = found;
+        const { dir, glob, chunks } = found;
         // A directory lists its entries' names; a file argument the name as the client gave it; a pattern
         // the matching names with the directory part the client gave, so they can be passed to RETR.
         const prefix = given.includes('/') ? given.slice(0, given.lastIndexOf('/') + 1) : '';
-        const names = dir ? entries.map(e => formatNameLine(e.name))
-          : glob ? entries.map(e => formatNameLine(prefix + e.name)) : [formatNameLine(given)];
-        return listTransfer(path, names, 'name list');
+        const source = dir ? listingSource(chunks, e => formatNameLine(e.name))
+          : glob ? listingSource(chunks, e => formatNameLine(prefix + e.name)) : listingSource(chunksOf([]), String, [formatNameLine(given)]);
+        return listTransfer(path, source, 'name list');
       },
     }),
     command({
@@ -134,16 +132,18 @@ export const listingCommands: CommandModule = {
         const info = await ctx.storage.stat(path);
         // RFC 3659 s7.2.1: MLSD of something that is not a directory is answered 501.
         if (info.type !== 'dir') return reply(ReplyCode.SyntaxErrorInParameters, `${path}: not a directory`);
-        const entries = (await ctx.storage.list(path)).sort(byName);
+        const chunks = await directoryChunks(ctx, path);
         const user = ctx.user!;
         const facts = ctx.state.mlstFacts;
-        // With per-path rules an entry may sit under another rule than its folder (a mount point).
-        const permsOf = user.pathPermissions ? (p: string) => permissionsAt(user, p) : () => user.permissions;
-        const lines = [
-          formatFactLine(info, { facts, typeOverride: 'cdir', perm: permFact(info, permsOf(path)), name: '.' }),
-          ...entries.map(e => formatFactLine(e, { facts, perm: permFact(e, permsOf(joinPath(path, e.name))), name: e.name })),
-        ];
-        return listTransfer(path, lines, 'MLSD listing');
+        const head = formatFactLine(info, { facts, typeOverride: 'cdir', perm: permFact(info, permissionsAt(user, path)), name: '.' });
+        // With per-path rules an entry may sit under another rule than its folder (a mount point): asked per
+        // entry. Without, every folder gets the same perm fact and every other entry too: made once.
+        const { pathPermissions } = user;
+        const dirPerm = permFact({ type: 'dir' }, user.permissions);
+        const otherPerm = permFact({ type: 'file' }, user.permissions);
+        const permOf = pathPermissions ? (e: FileInfo) => permFact(e, permissionsAt(user, joinPath(path, e.name)))
+          : (e: FileInfo) => (e.type === 'dir' ? dirPerm : otherPerm);
+        return listTransfer(path, listingSource(chunks, e => formatFactLine(e, { facts, perm: permOf(e), name: e.name }), [head]), 'MLSD listing');
       },
     }),
     command({

@@ -18,15 +18,16 @@ import type { Readable, Writable } from 'node:stream';
 import { attachBlockReader, fileBlockReader } from '../../net/block-source.js';
 import { FileSink, type FileSinkHooks } from './local-file-sink.js';
 import { storageError, toStorageError } from './local-errors.js';
-import { loadOwnerNames, toFileInfo } from './local-info.js';
-import { lstatEntries } from './local-listing.js';
+import { loadOwnerNames, packedFileInfo, toFileInfo } from './local-info.js';
+import { statChunks } from './local-listing.js';
+import { NO_ENTRY, STAT_FIELDS } from './local-lstat-worker.js';
 import { FOLLOW, SAFE_OPEN_FLAGS, virtualSegments, type Jail } from './local-jail.js';
 import { DescriptorJail } from './local-jail-descriptor.js';
 import { RealpathJail } from './local-jail-realpath.js';
 import { openAtomicUpload, sweepUploadTemps } from './local-uploads.js';
 import type {
-  AtomicWriteOption, AvailableSpaceCapability, ChmodCapability, FileInfo, OpenedRead, OpenReadWithInfoCapability, ReadOptions,
-  SetModifiedTimeCapability, Storage, SweepUploadsCapability, WriteOptions,
+  AtomicWriteOption, AvailableSpaceCapability, ChmodCapability, ChunkedListCapability, FileInfo, ListingChunks, OpenedRead,
+  OpenReadWithInfoCapability, ReadOptions, SetModifiedTimeCapability, Storage, SweepUploadsCapability, WriteOptions,
 } from './types.js';
 import { refuseRetiredWriteOptions } from './types.js';
 import { isUploadTempName, namesUploadTemp } from './upload-temp.js';
@@ -70,8 +71,8 @@ function checkOffset(value: number | undefined, virtualPath: string): number {
   return value;
 }
 
-export class LocalStorage implements Storage, OpenReadWithInfoCapability, SetModifiedTimeCapability, ChmodCapability, AvailableSpaceCapability,
-  SweepUploadsCapability {
+export class LocalStorage implements Storage, OpenReadWithInfoCapability, SetModifiedTimeCapability, ChmodCapability,
+  AvailableSpaceCapability, SweepUploadsCapability, ChunkedListCapability {
   /** The root as given (absolute). */
   readonly root: string;
   private readonly highWaterMark: number;
@@ -136,35 +137,77 @@ export class LocalStorage implements Storage, OpenReadWithInfoCapability, SetMod
   async list(path: string): Promise<FileInfo[]> {
     refuseReserved(path);
     const jail = await this.jail();
-    const owners = await loadOwnerNames();
     const infos: FileInfo[] = [];
     try {
       // pinned(): the folder listed is the one resolved, even if its name is swapped meanwhile.
       await jail.pinned(path, async (dir, st) => {
         if (!st.isDirectory()) throw storageError('not-a-directory', path);
-        // Uploads in progress (atomic mode) are nobody's business until they are renamed into place.
-        const names = (await readdir(dir)).filter(name => !isUploadTempName(name));
-        const stats = await lstatEntries(dir, names);
-        for (let i = 0; i < names.length; i++) {
-          const name = names[i]!;
-          const entry = stats[i];
-          if (!entry) continue; // vanished since readdir: not part of the listing
-          if (!entry.isSymbolicLink()) { infos.push(toFileInfo(name, entry, owners)); continue; }
-          // A symlink whose target is inside the root is shown as what it points to, so clients can walk
-          // into linked folders. One pointing outside (or nowhere) is shown as a bare link, target withheld:
-          // its host path is none of the client's business, and every access to it is refused.
-          try {
-            infos.push(toFileInfo(name, await this.statOf(jail, posix.join(path, name)), owners));
-          } catch {
-            infos.push(toFileInfo(name, entry, owners));
-          }
-        }
+        for await (const chunk of this.entryChunks(jail, path, dir, await this.sortedNames(dir))) infos.push(...chunk);
       });
     } catch (err) {
       throw toStorageError(err, path);
     }
-    infos.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return infos;
+  }
+
+  /**
+   * list() a chunk at a time (ChunkedListCapability). The folder stays pinned (its descriptor open) until
+   * the iterator is run to its end or return()ed, since the lstat calls go through the pinned path.
+   */
+  async listChunks(path: string): Promise<ListingChunks> {
+    refuseReserved(path);
+    const jail = await this.jail();
+    return new Promise<ListingChunks>((resolve, reject) => {
+      let opened = false;
+      jail.pinned(path, async (dir, st) => {
+        if (!st.isDirectory()) throw storageError('not-a-directory', path);
+        const chunks = this.entryChunks(jail, path, dir, await this.sortedNames(dir));
+        let release!: () => void;
+        const released = new Promise<void>(r => { release = r; });
+        opened = true;
+        resolve({
+          next: () => chunks.next().then(
+            (r) => { if (r.done) release(); return r; },
+            (err: unknown) => { release(); throw toStorageError(err, path); }),
+          return: () => { release(); return chunks.return(undefined); },
+        });
+        await released;
+      }).catch((err: unknown) => { if (!opened) reject(toStorageError(err, path)); });
+    });
+  }
+
+  /**
+   * The names of the folder `dir` (host path), sorted as listings show them (by UTF-16 code unit): sorted
+   * before the lstat calls, so their chunks come back in the order they are sent (local-listing.ts).
+   * Uploads in progress (atomic mode) are nobody's business until they are renamed into place.
+   */
+  private async sortedNames(dir: string): Promise<string[]> {
+    return (await readdir(dir)).filter(name => !isUploadTempName(name)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /** The entries of `names` in the pinned folder `dir` (virtual `path`), in order, a chunk at a time. */
+  private async *entryChunks(jail: Jail, path: string, dir: string, names: readonly string[]): AsyncGenerator<FileInfo[]> {
+    const owners = await loadOwnerNames();
+    for await (const { start, stats } of statChunks(dir, names)) {
+      const infos: FileInfo[] = [];
+      const count = stats.length / STAT_FIELDS;
+      for (let i = 0; i < count; i++) {
+        const mode = stats[i * STAT_FIELDS]!;
+        if (mode === NO_ENTRY) continue; // vanished since readdir: not part of the listing
+        const name = names[start + i]!;
+        const entry = packedFileInfo(name, stats, i, owners);
+        if (entry.type !== 'link') { infos.push(entry); continue; }
+        // A symlink whose target is inside the root is shown as what it points to, so clients can walk
+        // into linked folders. One pointing outside (or nowhere) is shown as a bare link, target withheld:
+        // its host path is none of the client's business, and every access to it is refused.
+        try {
+          infos.push(toFileInfo(name, await this.statOf(jail, posix.join(path, name)), owners));
+        } catch {
+          infos.push(entry);
+        }
+      }
+      yield infos;
+    }
   }
 
   async openRead(path: string, options: ReadOptions = {}): Promise<Readable> {

@@ -19,9 +19,10 @@
 import type { Readable, Writable } from 'node:stream';
 import { FtpStorageError, FtpUsageError } from '../../errors.js';
 import { baseName, isWithin, normalizePath } from '../../protocol/paths.js';
+import { byName, chunksOf } from './listing-chunks.js';
 import {
-  canAppend, canChmod, canOpenReadWithInfo, canReportSpace, canSetModifiedTime, canWriteAtOffset,
-  type AtomicWriteOption, type FileInfo, type OpenedRead, type ReadOptions, type Storage, type WriteOptions,
+  canAppend, canChmod, canListChunks, canOpenReadWithInfo, canReportSpace, canSetModifiedTime, canWriteAtOffset,
+  type AtomicWriteOption, type FileInfo, type ListingChunks, type OpenedRead, type ReadOptions, type Storage, type WriteOptions,
 } from './types.js';
 
 export interface Mount {
@@ -52,6 +53,7 @@ export class MountedStorage implements Storage {
   availableBytes?: (path: string) => Promise<number>;
   openWriteAt?: (path: string, offset: number, options?: AtomicWriteOption) => Promise<Writable>;
   openAppend?: (path: string, options?: AtomicWriteOption) => Promise<Writable>;
+  listChunks?: (path: string) => Promise<ListingChunks>;
 
   /** Throws FtpUsageError for a mount path that is not absolute and normalized, is "/", or is given twice. */
   constructor(readonly base: Storage, mounts: readonly Mount[]) {
@@ -80,6 +82,14 @@ export class MountedStorage implements Storage {
     }
     if (all.some(canAppend)) {
       this.openAppend = (path, options) => this.withCapability(path, canAppend, 'appending', (s, p) => s.openAppend(p, options), true);
+    }
+    if (all.some(canListChunks)) {
+      // A folder with mount points below it shows them among its entries (list()): taken whole.
+      this.listChunks = async (path) => {
+        const t = this.resolve(path);
+        if (canListChunks(t.storage) && !this.mounts.some((m) => m.path !== path && isWithin(path, m.path))) return t.storage.listChunks(t.inner);
+        return chunksOf((await this.list(path)).sort(byName));
+      };
     }
   }
 

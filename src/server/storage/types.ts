@@ -145,6 +145,21 @@ export interface SweepUploadsCapability {
   sweepUploadTemps(): Promise<number>;
 }
 
+/**
+ * A folder's entries a chunk at a time, for listings of big folders (issue 10): the first lines go out while
+ * the rest is still being looked at. Without it the listing commands take list() whole.
+ */
+export interface ChunkedListCapability {
+  /**
+   * Resolves once the folder is read (failing as list() would); the iterator then yields the entries
+   * sorted by name (UTF-16 code units), in chunks. The caller runs it to its end or calls return(), which
+   * releases what the listing holds (an open folder).
+   */
+  listChunks(path: string): Promise<ListingChunks>;
+}
+
+export type ListingChunks = AsyncIterator<FileInfo[], undefined> & { return(): Promise<IteratorResult<FileInfo[], undefined>> };
+
 export function canSetModifiedTime(s: Storage): s is Storage & SetModifiedTimeCapability {
   return typeof (s as Partial<SetModifiedTimeCapability>).setModifiedAt === 'function';
 }
@@ -165,4 +180,7 @@ export function canSweepUploads(s: Storage): s is Storage & SweepUploadsCapabili
 }
 export function canAppend(s: Storage): s is Storage & AppendCapability {
   return typeof (s as Partial<AppendCapability>).openAppend === 'function';
+}
+export function canListChunks(s: Storage): s is Storage & ChunkedListCapability {
+  return typeof (s as Partial<ChunkedListCapability>).listChunks === 'function';
 }

@@ -17,7 +17,6 @@ import { PortRangeListener } from '../net/port-range-listener.js';
 import type { ClientSession } from './session.js';
 import { isTransferCommand } from '../protocol/transfer-verbs.js';
 import { EXTENDED_REFUSED, offerActive } from './active-offer.js';
-import { prepareActiveThroughProxy } from './active-socks.js';
 
 export type DataMode = 'passive' | 'active';
 
@@ -131,7 +130,7 @@ async function preparePassive(session: ClientSession, signal: AbortSignal | unde
 async function prepareActive(session: ClientSession): Promise<PreparedData> {
   const { events } = session;
   // Through a SOCKS5 proxy the proxy listens for us (BIND); an HTTP CONNECT proxy cannot (active-socks.ts).
-  if (session.tunnel) return prepareActiveThroughProxy(session);
+  if (session.tunnel) return (await import('./active-socks.js')).prepareActiveThroughProxy(session);
   const a = session.options.data?.active ?? {};
   const localControl = session.control.localAddress;
   const bindHost = a.bindAddress ?? localControl;

@@ -12,7 +12,7 @@ import { ProgressTracker } from './progress.js';
 import { localSize, openLocalSink, openLocalSource, type LocalSink } from './local-files.js';
 import { assertResumable, inspectLocalTarget, isSpecialKind, type LocalTarget } from './local-target.js';
 import { keepLocalTime, keepRemoteTime } from './timestamps.js';
-import { verifyFile, type VerifyOutcome } from './verify.js';
+import type { VerifyOutcome } from './verify.js';
 import { readSize } from './remote-ops.js';
 import { runTransfer } from './run-transfer.js';
 import type { TransferModeChoice } from './options.js';
@@ -133,7 +133,7 @@ export async function downloadFile(session: ClientSession, remotePath: string, d
     }), remotePath, opts.signal);
     let verified: VerifyOutcome | undefined;
     const check = opts.verify && target && !isSpecialKind(target.kind)
-      ? async (written: string) => { verified = await verifyFile(session, remotePath, written); } : undefined;
+      ? async (written: string) => { verified = await (await import('./verify.js')).verifyFile(session, remotePath, written); } : undefined;
     committed = true;
     await local?.commit(check);
     const modifiedAt = opts.preserveTime && target && !isSpecialKind(target.kind)
@@ -204,7 +204,7 @@ export async function uploadFile(session: ClientSession, source: string | Readab
       };
     }, remotePath, opts.signal);
     // The remote file stays as it is after a failed check: the error says so (docs/client.md#verification).
-    const verified = opts.verify ? await verifyFile(session, remotePath, source as string) : undefined;
+    const verified = opts.verify ? await (await import('./verify.js')).verifyFile(session, remotePath, source as string) : undefined;
     const modifiedAt = opts.preserveTime && typeof source === 'string' ? await keepLocalTime(session, source, remotePath) : undefined;
     return { bytes, startOffset: startAt, reply, mode, fileBytes, transferMode, ...(verified ? { verified } : {}), ...(modifiedAt ? { modifiedAt } : {}) };
   } finally {

@@ -25,9 +25,11 @@ import { makeDirectories, removeTree, readSize, readModifiedAt, statPath } from 
 import { abortTransfer } from './run-transfer.js';
 import { ClientSession } from './session.js';
 import { mfmtCommand } from './timestamps.js';
-import { downloadSegmented, type SegmentedOptions } from './segmented.js';
-import { fxpCopy, type FxpOptions, type FxpResult } from './fxp.js';
-import { verifyFile, type VerifyOutcome } from './verify.js';
+// Segmented downloads, FXP and verification load when used: a plain command does not pay for them
+// (start-up, issue 10; test/socket/cli-startup.test.ts).
+import type { SegmentedOptions } from './segmented.js';
+import type { FxpOptions, FxpResult } from './fxp.js';
+import type { VerifyOutcome } from './verify.js';
 import { openSession } from './session-open.js';
 import type { DataConnectionSettings, FtpClientOptions, TimeoutSettings } from './options.js';
 import type { FtpClientEvents } from './events.js';
@@ -240,7 +242,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
     // `segments`: ranges on extra connections (segmented.ts); this session fetches the last one.
     if (opts.segments !== undefined && opts.segments !== 1) {
       const connect = opts.connect ?? (() => FtpClient.connect(this.session.options));
-      return this.run(() => downloadSegmented(this.session, remotePath, destination, opts, connect));
+      return this.run(async () => (await import('./segmented.js')).downloadSegmented(this.session, remotePath, destination, opts, connect));
     }
     return this.run(() => downloadFile(this.session, remotePath, destination, opts));
   }
@@ -265,7 +267,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
    */
   copyTo(sourcePath: string, target: FtpClient, targetPath: string, opts: FxpOptions = {}): Promise<FxpResult> {
     if (target === this) return Promise.reject(new FtpUsageError('FXP copies between two connections: give a second client for the target'));
-    return this.run(() => target.run(() => fxpCopy(this.session, sourcePath, target.session, targetPath, opts)));
+    return this.run(() => target.run(async () => (await import('./fxp.js')).fxpCopy(this.session, sourcePath, target.session, targetPath, opts)));
   }
 
   /**
@@ -273,7 +275,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
    * XSHA256/XSHA1/XMD5/XCRC, else SIZE); throws FtpVerifyError when they differ.
    */
   verify(remotePath: string, localPath: string): Promise<VerifyOutcome> {
-    return this.run(() => verifyFile(this.session, remotePath, localPath));
+    return this.run(async () => (await import('./verify.js')).verifyFile(this.session, remotePath, localPath));
   }
 
   /** Abort the running transfer (ABOR); it rejects with FtpAbortedError. Resolves when it has settled. */

@@ -12,7 +12,7 @@ import type net from 'node:net';
 import { Duplex } from 'node:stream';
 import { FtpReplyError } from '../errors.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
-import { ClientTls, type CertificateTrust } from '../net/tls-client.js';
+import type { ClientTls, CertificateTrust } from '../net/tls-client.js';
 import type { TLSSocket } from 'node:tls';
 import type { SocketLike } from './control-connection.js';
 import type { FtpClientOptions } from './options.js';
@@ -80,6 +80,8 @@ export function createSecureHooks(options: Readonly<FtpClientOptions>): SessionH
   let protectData = false;
 
   const tlsFor = async (host: string): Promise<ClientTls> => {
+    // node:tls and the TLS code load when a TLS session starts, not with the client (start-up, issue 10).
+    const { ClientTls } = await import('../net/tls-client.js');
     clientTls ??= await ClientTls.create({ host, settings, handshakeTimeoutMs });
     return clientTls;
   };

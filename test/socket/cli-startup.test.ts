@@ -2,8 +2,9 @@
  * CLI start-up (issue 10): each subcommand loads only what it uses. The real CLI is spawned with a resolve
  * hook (test/support/module-trace.mjs) that records every module loaded; `--version` must not load the CLI
  * framework nor anything heavy, `--help` none of the server, client, doctor, configuration schema (zod,
- * yaml) or certificate (selfsigned) code, and `ls` the client but not the server, the doctor or the tree
- * code. No timing is asserted: what is loaded is what costs (bench/ measures the time).
+ * yaml) or certificate (selfsigned) code, and `ls` the client but not the server, the doctor, the tree
+ * code, nor what only some client commands use (SOCKS, TLS, segmented, FXP, verify). No timing is
+ * asserted: what is loaded is what costs (bench/ measures the time).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +18,15 @@ import { tempDir } from '../support/temp-dir.js';
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = path.join(REPO, 'src/cli/main.ts');
 const TRACE = fileURLToPath(new URL('../support/module-trace.mjs', import.meta.url));
+
+/**
+ * What a plain-FTP client command does not use: the SOCKS package (a proxy), node:tls and the TLS code (FTPS),
+ * segmented downloads, FXP, verification and active mode through SOCKS; each loads when used.
+ */
+const CLIENT_FEATURES = [
+  /\/node_modules\/socks\//, /^node:tls$/, /\/src\/net\/tls-client\.ts$/,
+  /\/src\/client\/(segmented|fxp|verify|active-socks)\.ts$/,
+];
 
 /** Never loaded by a command that does not use them. */
 const HEAVY = [
@@ -58,7 +68,7 @@ test('--help loads the command declarations only', async (t) => {
   assert.deepEqual(loadedMatching(r.modules, [...HEAVY, /\/src\/client\//, /\/src\/cli\/(serve|doctor|client-actions)\.ts$/]), []);
 });
 
-test('ls loads the client, not the server, the doctor or the tree code', async (t) => {
+test('ls loads the plain client, not the server, the doctor, the tree code, SOCKS, TLS or the optional features', async (t) => {
   // A server that refuses at once (RFC 959 s4.2: 421 closes the connection): the command runs its whole
   // client path and fails; port 0, nothing fixed.
   const server = createServer((socket) => socket.end('421 Service not available\r\n'));
@@ -69,5 +79,5 @@ test('ls loads the client, not the server, the doctor or the tree code', async (
   assert.notEqual(r.code, 0, 'the 421 ends the command with an error');
   assert.match(r.stderr, /421/);
   assert.ok(r.modules.some((m) => m.endsWith('/src/client/ftp-client.ts')), 'ls loaded the client');
-  assert.deepEqual(loadedMatching(r.modules, [...HEAVY, /\/src\/client\/tree\//]), []);
+  assert.deepEqual(loadedMatching(r.modules, [...HEAVY, ...CLIENT_FEATURES, /\/src\/client\/tree\//]), []);
 });

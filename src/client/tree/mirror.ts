@@ -22,6 +22,19 @@ import { insideRealRoot, localPathFor } from './safe-name.js';
 import type { MirrorOptions, MirrorResult, TreeAction, TreeClient, TreeEvent } from './types.js';
 import { remoteJoin, walkLocal, walkRemote, type Tree } from './walk.js';
 
+/**
+ * The bytes of a file a mirror downloaded. FtpClient's result says it (fileBytes) and has set the time
+ * (modifiedAt) when the file is a regular one: no stat. Another TreeClient's answer is not trusted: the
+ * file is stat'ed and given the time here (a device or FIFO keeps its times and counts the listed size).
+ */
+async function settleDownloaded(done: unknown, target: string, mtime: Date | undefined, listed: number | undefined): Promise<number> {
+  const r = done as { fileBytes?: unknown; modifiedAt?: unknown } | undefined;
+  if (typeof r?.fileBytes === 'number' && (!mtime || r.modifiedAt instanceof Date)) return r.fileBytes;
+  const written = await stat(target);
+  if (mtime && written.isFile()) await setLocalModifiedAt(target, mtime);
+  return written.isFile() ? written.size : listed ?? 0;
+}
+
 function segmentsOf(rel: string): string[] {
   return rel.split('/');
 }
@@ -151,14 +164,13 @@ export async function mirror(client: TreeClient, options: MirrorOptions): Promis
           // through, never replaced: the download decides that (client/local-target.ts).
           // The listing's size stands in for SIZE (progress): one round trip less per file (lftp sends
           // none either).
-          await c.download(remotePath, target, { signal, size: action.size });
-          const written = await stat(target);
+          // Same mtime as the server's, so the next mirror sees the file as unchanged; set by the download
+          // itself (the listing's time, no MDTM). A device or FIFO has no content to compare: its times
+          // are left alone.
           const mtime = source.get(action.rel)?.modifiedAt;
-          // Same mtime as the server's, so the next mirror sees the file as unchanged. A device or FIFO
-          // has no content to compare: its times are left alone.
-          if (mtime && written.isFile()) await setLocalModifiedAt(target, mtime);
+          const done = await c.download(remotePath, target, { signal, size: action.size, ...(mtime ? { preserveTime: true, modifiedAt: mtime } : {}) });
           result.transferred++;
-          result.bytes += written.isFile() ? written.size : action.size ?? 0;
+          result.bytes += await settleDownloaded(done, target, mtime, action.size);
         }
       } else {
         const localPath = localPathFor(localDir, segs);

@@ -14,7 +14,13 @@ export interface TreeClient {
   list(path?: string, folder?: FolderHint): Promise<FileEntry[]>;
   /** SIZE (RFC 3659 s4); optional: asked before deleting local files under a folder that listed empty. */
   size?(path: string): Promise<number>;
-  download(remotePath: string, destination: string, opts?: { signal?: AbortSignal; size?: number }): Promise<unknown>;
+  /**
+   * With `preserveTime`, the written regular file gets `modifiedAt`. FtpClient resolves to its
+   * TransferResult: mirror then takes the size from `fileBytes` and the time as set when `modifiedAt` is
+   * there (no stat per file); a client that resolves to anything else has the file stat'ed and timed by mirror.
+   */
+  download(remotePath: string, destination: string,
+    opts?: { signal?: AbortSignal; size?: number; preserveTime?: boolean; modifiedAt?: Date }): Promise<unknown>;
   upload(source: string, remotePath: string, opts?: { signal?: AbortSignal }): Promise<unknown>;
   mkdir(path: string, opts?: { recursive?: boolean }): Promise<unknown>;
   delete(path: string): Promise<unknown>;

@@ -11,11 +11,12 @@
  */
 import dns from 'node:dns/promises';
 import net from 'node:net';
-import { SocksClient } from 'socks';
+import type { SocksClient as SocksClientClass } from 'socks';
 import type { NetworkFailure } from '../../errors.js';
 import { connectTcp, formatEndpoint, networkError, type ConnectTarget } from '../connect.js';
 import { httpConnect } from './http-connect.js';
 import { bypassesProxy, type ProxyEndpoint } from './proxy-url.js';
+import { socksClient } from './socks-package.js';
 
 export type SocketOpener = (target: ConnectTarget) => Promise<net.Socket>;
 
@@ -33,6 +34,8 @@ export function tunnelTarget(socket: object): { host: string; port: number } | u
 export function proxyConnector(proxy: ProxyEndpoint, noProxy: string | undefined, direct: SocketOpener = connectTcp): SocketOpener {
   return async (target) => {
     if (bypassesProxy(target.host, noProxy)) return direct(target);
+    // Loaded before the proxy's socket is open: nothing waits on the import with a connection held.
+    const SocksClient = proxy.protocol === 'http' ? undefined : await socksClient();
     const started = performance.now();
     const endpoint = formatEndpoint(target.host, target.port);
     const via = `through ${proxy.protocol === 'http' ? 'HTTP' : 'SOCKS5'} proxy ${proxy.display}`;
@@ -51,7 +54,7 @@ export function proxyConnector(proxy: ProxyEndpoint, noProxy: string | undefined
         const outcome = await httpConnect(socket, target.host, target.port, proxy, remainingMs);
         if (!outcome.ok) fail(outcome.failure, outcome.detail);
       } else {
-        await socksConnect(socket, target, proxy, remainingMs).catch((e: unknown) => {
+        await socksConnect(socket, target, proxy, remainingMs, SocksClient!).catch((e: unknown) => {
           if (target.signal?.aborted) fail('other', 'aborted', e);
           fail(socksFailure(e), `the proxy says ${(e as Error).message}`, e);
         });
@@ -91,7 +94,7 @@ export async function handOver(socket: net.Socket): Promise<void> {
   await new Promise(resolve => process.nextTick(resolve));
 }
 
-async function socksConnect(socket: net.Socket, target: ConnectTarget, proxy: ProxyEndpoint, timeoutMs: number): Promise<void> {
+async function socksConnect(socket: net.Socket, target: ConnectTarget, proxy: ProxyEndpoint, timeoutMs: number, SocksClient: typeof SocksClientClass): Promise<void> {
   // socks5:// resolves the name here (the proxy gets an address); socks5h:// lets the proxy resolve it.
   let host = target.host;
   if (proxy.protocol === 'socks5' && net.isIP(host) === 0) host = (await dns.lookup(host)).address;

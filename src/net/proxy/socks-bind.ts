@@ -10,11 +10,11 @@
  */
 import dns from 'node:dns/promises';
 import net from 'node:net';
-import { SocksClient } from 'socks';
 import type { FtpNetworkError } from '../../errors.js';
 import { connectTcp, formatEndpoint, networkError } from '../connect.js';
 import { handOver, socksFailure, type SocketOpener } from './proxy-connect.js';
 import type { ProxyEndpoint } from './proxy-url.js';
+import { socksClient } from './socks-package.js';
 
 export interface SocksBinding {
   /** Where the proxy listens (first reply's BND.ADDR/BND.PORT; 0.0.0.0 means the proxy's own address). */
@@ -35,6 +35,8 @@ const BIND_ADVICE = 'use passive mode (--passive, data.mode \'passive\') or reac
  */
 export async function socksBind(proxy: ProxyEndpoint, expectedPeer: string, timeoutMs: number,
   direct: SocketOpener = connectTcp): Promise<SocksBinding> {
+  // Before the proxy's socket is open: nothing waits on the import with a connection held.
+  const SocksClient = await socksClient();
   const started = performance.now();
   const via = `SOCKS5 BIND through the proxy ${proxy.display}`;
   const fail = (phase: 'listen' | 'accept', e: unknown, advice: boolean): FtpNetworkError => networkError({

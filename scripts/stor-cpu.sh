@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Server CPU per GiB of STOR, by upload mode (issue 10: <= 1.5 x vsftpd's): atomic with fsync (the default),
-# atomic without fsync (uploads.fsync: false), direct. Starts the built `ftpkit serve` (dist/, or BUILD=DIR)
+# Server CPU per GiB of STOR, by upload mode (issue 10: <= 1.5 x vsftpd's): atomic with fsync
+# (uploads.fsync: true), atomic without fsync (the default), direct. Starts the built `ftpkit serve` (dist/, or BUILD=DIR)
 # three times on random high loopback ports, uploads a page-cached file with curl -T REPS times each,
 # interleaved, and reads the server's utime+stime from /proc/PID/stat around each upload.
 # Prints medians (min-max) of CPU ms per GiB and MB/s, with `uptime`. Not part of npm test.

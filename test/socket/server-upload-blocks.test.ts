@@ -3,8 +3,8 @@
  * pipeline's two 1 MiB blocks (net/socket-user-buffer.ts, net/wire-blocks.ts, storage/local-file-sink.ts).
  * Over real sockets: byte-exact at the block edges, with bytes sent before the STOR, for REST + STOR and
  * APPE, under a bandwidth cap; ABOR and a client reset leave the old file and no temporary one; TYPE A
- * stays on the converting path. Every case checks which path was taken (userBufferSwitches), so a silent
- * fall back to the slow path fails here.
+ * stays on the converting path, TLS on the 'data' path. Every case checks which path was taken
+ * (userBufferSwitches), so a silent fall back to the slow path fails here.
  */
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
@@ -17,6 +17,8 @@ import type { FtpServerOptions } from '../../src/server/index.js';
 import { userBufferSwitches } from '../../src/net/socket-user-buffer.js';
 import { localSession, openPassive, writeAll } from '../support/server-harness.js';
 import type { Harness, RawControl } from '../support/server-harness.js';
+import { makeTestPki } from '../support/tls-certs.js';
+import { FtpsRawControl } from '../support/tls-raw-control.js';
 import { tempDir } from '../support/temp-dir.js';
 import { until } from '../support/until.js';
 
@@ -133,4 +135,28 @@ test('a capped upload (bandwidth) reads into blocks too, paced by the cap, byte-
   const data = randomBytes(3 * MiB + 7);
   assert.equal(await switches(() => upload(c, 'STOR capped.bin', data)), 1);
   assert.equal(sha(await readFile(join(root, 'capped.bin'))), sha(data));
+});
+
+test('an upload over a TLS data connection (PROT P) stays on the \'data\' path, byte-exact', { timeout: 20_000 }, async t => {
+  const pki = await makeTestPki();
+  t.after(() => pki.cleanup());
+  const root = await tempDir(t);
+  const { h } = await localSession(t, root, { tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile } });
+  const c = await FtpsRawControl.connect('127.0.0.1', h.port, { ca: pki.ca.cert });
+  t.after(() => c.close());
+  await c.authTls();
+  await c.login();
+  await c.send('PBSZ 0');
+  assert.equal((await c.send('PROT P')).code, 200);
+  assert.equal((await c.send('TYPE I')).code, 200);
+  const body = randomBytes(3 * MiB + 17);
+  assert.equal(await switches(async () => {
+    const data = await c.epsv();
+    c.write('STOR tls.bin\r\n');
+    const [secured, pre] = await Promise.all([c.clientTls.secureData(data), c.read()]);
+    assert.equal(pre.code, 150);
+    secured.socket.end(body);
+    assert.equal((await c.read()).code, 226);
+  }), 0);
+  assert.equal(sha(await readFile(join(root, 'tls.bin'))), sha(body));
 });

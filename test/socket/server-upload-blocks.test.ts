@@ -2,9 +2,9 @@
  * The server's plain TYPE I uploads into a local file read the accepted data socket straight into the
  * pipeline's two 1 MiB blocks (net/socket-user-buffer.ts, net/wire-blocks.ts, storage/local-file-sink.ts).
  * Over real sockets: byte-exact at the block edges, with bytes sent before the STOR, for REST + STOR and
- * APPE, under a bandwidth cap; ABOR and a client reset leave the old file and no temporary one; TYPE A
- * stays on the converting path, TLS on the 'data' path. Every case checks which path was taken
- * (userBufferSwitches), so a silent fall back to the slow path fails here.
+ * APPE, in active mode, under a bandwidth cap; ABOR and a client reset leave the old file and no
+ * temporary one; TYPE A stays on the converting path, TLS on the 'data' path. Every case checks which
+ * path was taken (userBufferSwitches), so a silent fall back to the slow path fails here.
  */
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
@@ -15,7 +15,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FtpServerOptions } from '../../src/server/index.js';
 import { userBufferSwitches } from '../../src/net/socket-user-buffer.js';
-import { localSession, openPassive, writeAll } from '../support/server-harness.js';
+import { localSession, openActive, openPassive, writeAll } from '../support/server-harness.js';
 import type { Harness, RawControl } from '../support/server-harness.js';
 import { makeTestPki } from '../support/tls-certs.js';
 import { FtpsRawControl } from '../support/tls-raw-control.js';
@@ -95,6 +95,19 @@ test('atomic REST + STOR and APPE through blocks', async t => {
   assert.equal(await switches(() => upload(c, 'APPE victim.bin', tail)), 1);
   assert.equal(sha(await readFile(join(root, 'victim.bin'))), sha(Buffer.concat([expected, tail])));
   assert.deepEqual(await readdir(root), ['victim.bin']);
+});
+
+test('active mode (EPRT): the connection the server opened reads into blocks too', async t => {
+  const { c, root } = await setup(t);
+  const data = randomBytes(2 * MiB + 3);
+  assert.equal(await switches(async () => {
+    const active = await openActive(c);
+    t.after(() => active.close());
+    assert.equal((await c.send('STOR active.bin')).code, 150);
+    await writeAll(await active.accepted, data);
+    assert.equal((await c.read()).code, 226);
+  }), 1);
+  assert.equal(sha(await readFile(join(root, 'active.bin'))), sha(data));
 });
 
 for (const how of ['ABOR', 'client reset'] as const) {

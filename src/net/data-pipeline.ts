@@ -23,8 +23,9 @@
  * TYPE I, the hot path, takes no stages at all (net/data-direct.ts): a file source with a block reader
  * (net/block-source.ts) is read into two reused 1 MiB blocks with read-ahead, and received bytes are
  * written straight into the sink in corked batches of 1 MiB; the bytes are counted where they are written.
- * A socket created to read into blocks (the client's plain downloads, net/wire-blocks.ts) into a sink with
- * a block writer (a file) skips even the chunks: its reads land in the pipeline's own 1 MiB blocks.
+ * A plain socket into a sink with a block writer (a file: the client's downloads, the server's uploads)
+ * skips even the chunks: its reads land in the pipeline's own 1 MiB blocks (net/wire-blocks.ts), the
+ * client's socket created for it, the server's accepted one switched (net/socket-user-buffer.ts).
  */
 import type { Socket } from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
@@ -37,7 +38,7 @@ import { networkError } from './connect.js';
 import { receiveDirect, sendBlocks, type DirectHooks } from './data-direct.js';
 import { ByteMeter, StreamForwarder, WireWriter } from './data-stages.js';
 import { ThrottleStage, type Throttle } from './token-bucket.js';
-import { wireBlocksOf } from './wire-blocks.js';
+import { WireBlocks, wireBlocksOf } from './wire-blocks.js';
 
 /** Representation type (RFC 959 s3.1.1): TYPE I (image, the bytes as they are) or TYPE A (line ends converted). */
 export type DataType = 'binary' | 'ascii';
@@ -225,9 +226,16 @@ class DataPipelineRun implements DataPipeline {
       const blocks = wireBlocksOf(options.wire);
       const writer = blockWriterOf(options.sink);
       const endSink = options.endSink ?? true;
-      // The client's plain download into a file: read from the socket straight into blocks (wire-blocks.ts).
-      if (blocks && writer && endSink && !this.throttle) {
-        return () => blocks.receive(options.wire as Socket, options.sink, writer, hooks);
+      // A plain TYPE I transfer into a file: read from the socket straight into blocks (wire-blocks.ts): the
+      // client's socket was made for it; another one (the server's accepted data connection) is switched
+      // now, unless it cannot be (TLS: the 'data' path below).
+      if (writer && endSink) {
+        if (blocks) return () => blocks.receive(options.wire as Socket, options.sink, writer, hooks);
+        return () => {
+          const switched = WireBlocks.forAccepted(options.wire);
+          if (switched) return switched.receive(options.wire as Socket, options.sink, writer, hooks);
+          return receiveDirect(options.wire, options.sink, endSink, hooks);
+        };
       }
       return () => {
         const receiving = receiveDirect(options.wire, options.sink, endSink, hooks);

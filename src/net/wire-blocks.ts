@@ -12,18 +12,29 @@
  * Backpressure: when both blocks are being written the socket stops reading (the callback returns false:
  * readStop) and resumes when a block is free again; TCP holds the peer back meanwhile.
  *
- * Only for sockets this module was given at creation (onread cannot be added later) and a sink with a block
- * writer; the pipeline (data-pipeline.ts) chooses it. A socket created for it whose transfer ends up
- * elsewhere (no block writer after all) is turned back into ordinary 'data' events by asDataEvents().
+ * For sockets this module was given at creation (the client's, connect.ts) and for sockets accepted or
+ * connected without it (the server's data connections): forAccepted() switches those to the same reads
+ * through Node's internals (socket-user-buffer.ts), or declines (TLS, another Node). Always into a sink with
+ * a block writer (a local file: the client's local-files.ts, the server's storage/local-file-sink.ts); the
+ * pipeline (data-pipeline.ts) chooses it. A socket created for it whose transfer ends up elsewhere (no
+ * block writer after all) is turned back into ordinary 'data' events by asDataEvents().
+ * Measured for the server's STOR: see docs/bench.md (server STOR CPU).
  */
 import type { Duplex, Writable } from 'node:stream';
 import type net from 'node:net';
 import { finished } from 'node:stream/promises';
 import type { BlockWriter } from './block-source.js';
 import { BLOCK_SIZE, releaseBlocks, takeBlock, type DirectHooks } from './data-direct.js';
+import { readIntoUserBuffers } from './socket-user-buffer.js';
 
 /** A block with less room than this is written rather than read into: a read that small costs a syscall for little. */
 const MIN_READ = 64 * 1024;
+
+/**
+ * Received bytes wait in a block at most this long before they are written (a slow sender's bytes reach
+ * the file soon, as they did in 'data' batches: resumable uploads keep them, a kill -9 loses little).
+ */
+const FLUSH_MS = 20;
 
 const WIRE_BLOCKS = Symbol('ftpkit.wireBlocks');
 
@@ -38,10 +49,13 @@ interface Receiver {
 
 export class WireBlocks {
   private readonly blocks = [takeBlock(), takeBlock()];
-  /** The block being read into, and how much of it holds data. */
+  /** The block being read into, how much of it holds data, and up to where that was handed to the writer. */
   private cur = 0;
   private filled = 0;
-  /** The write of each block in flight (the block is not read into until it completed). */
+  private flushedTo = 0;
+  /** Writes the current block's bytes that came so far (FLUSH_MS after the first unwritten one). */
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** The writes of each block in flight (the block is not read into again until they completed). */
   private readonly writes: Array<Promise<void> | undefined> = [undefined, undefined];
   private receiver: Receiver | undefined;
   /** The socket stopped reading: both blocks busy. */
@@ -49,10 +63,37 @@ export class WireBlocks {
   /** asDataEvents(): reads are copied out and emitted as 'data' on this socket. */
   private emitTo: Duplex | undefined;
   private failed = false;
+  /** A bandwidth cap holds the reads until this timer fires (hooks.throttle). */
+  private holdTimer: NodeJS.Timeout | undefined;
+  /** Bytes the socket had queued before it was switched (forAccepted), already in the block: counted by receive(). */
+  private queued = 0;
+
+  /**
+   * Blocks for a socket that was not created with them (accepted, or connected without `onread`): switch
+   * it to reading into them now, or undefined when it cannot be (nothing changed: the caller keeps the
+   * 'data' path). Call receive() in the same turn of the event loop: reads come from then on.
+   */
+  static forAccepted(socket: Duplex): WireBlocks | undefined {
+    const blocks = new WireBlocks();
+    // What was queued fits in the first block with room to spare, so taking it in never waits for a write.
+    const switched = readIntoUserBuffers(socket, blocks.onread, BLOCK_SIZE - MIN_READ, (chunk) => {
+      chunk.copy(blocks.blocks[0]!, blocks.filled);
+      blocks.filled += chunk.length;
+      blocks.queued += chunk.length;
+    });
+    if (!switched) { releaseBlocks(blocks.blocks); return undefined; }
+    return blocks;
+  }
 
   /** For net.connect({ onread }): the buffer the next read goes into, and the callback after it. */
   readonly onread = {
-    buffer: (): Buffer => (this.emitTo ? this.blocks[this.cur]! : this.blocks[this.cur]!.subarray(this.filled)),
+    buffer: (): Buffer => {
+      const block = this.blocks[this.cur]!;
+      if (this.emitTo) return block;
+      // Capped: reads of about 1/20 s of the cap (the throttle's piece), so the wire is paced, not bursty.
+      const piece = this.receiver?.hooks.throttle?.pieceBytes() ?? BLOCK_SIZE;
+      return piece < BLOCK_SIZE - this.filled ? block.subarray(this.filled, this.filled + piece) : block.subarray(this.filled);
+    },
     callback: (n: number, buf: Uint8Array): boolean => this.onRead(n, buf),
   };
 
@@ -70,34 +111,70 @@ export class WireBlocks {
     // The socket is paused until receive() or asDataEvents() (connect.ts): no read comes before either.
     if (!r || this.failed) return false;
     this.filled += n;
+    return this.took(r, n);
+  }
+
+  /** n more bytes are in the current block: count them, and write the block once (nearly) full. */
+  private took(r: Receiver, n: number): boolean {
     const refused = r.hooks.admit?.(n);
     if (refused) { r.fail('local', refused); return false; }
     r.hooks.count(n);
-    if (BLOCK_SIZE - this.filled >= MIN_READ) return true;
+    let reading = true;
     // The block is (nearly) full: write it, read on into the other one, unless that is still being written.
     // The buffer for the next read is asked for after this returns: it is the new current block, whole.
-    if (this.rotate(r)) return true;
-    this.stalled = true;
-    return false;
+    if (BLOCK_SIZE - this.filled >= MIN_READ) {
+      this.flushTimer ??= setTimeout(() => this.flushPartial(r), FLUSH_MS);
+    } else if (!this.rotate(r)) {
+      this.stalled = true;
+      reading = false;
+    }
+    // A bandwidth cap: no reads for its delay (the socket's window fills, TCP slows the sender).
+    const ms = r.hooks.throttle?.delay(n) ?? 0;
+    if (ms > 0) {
+      clearTimeout(this.holdTimer);
+      this.holdTimer = setTimeout(() => {
+        this.holdTimer = undefined;
+        if (!this.stalled && !this.failed) r.wire.resume();
+      }, ms);
+      reading = false;
+    }
+    return reading;
   }
 
   /** Write the current block and read into the other one; false when that one is still being written. */
   private rotate(r: Receiver): boolean {
-    this.writeOut(r, this.cur, this.filled);
+    this.writeRest(r);
     this.cur ^= 1;
     this.filled = 0;
+    this.flushedTo = 0;
     return this.writes[this.cur] === undefined;
   }
 
-  private writeOut(r: Receiver, i: number, length: number): void {
+  /** FLUSH_MS passed: write what the current block holds so far; reads go on after it, in the same block. */
+  private flushPartial(r: Receiver): void {
+    this.flushTimer = undefined;
+    if (!this.failed) this.writeRest(r);
+  }
+
+  /** Hand the current block's bytes not yet written to the writer. */
+  private writeRest(r: Receiver): void {
+    if (this.filled === this.flushedTo) return;
+    const i = this.cur;
     const block = this.blocks[i]!;
-    const write = r.writer.write(length === BLOCK_SIZE ? block : block.subarray(0, length)).then(() => {
+    const write = r.writer.write(this.flushedTo === 0 && this.filled === BLOCK_SIZE ? block : block.subarray(this.flushedTo, this.filled));
+    this.flushedTo = this.filled;
+    const before = this.writes[i];
+    const tracked: Promise<void> = (before ? Promise.all([before, write]) : write).then(() => {
+      if (this.writes[i] !== tracked) return; // a later write of this block is still in flight
       this.writes[i] = undefined;
       // The block being waited for is free: read again.
-      if (this.stalled && i === this.cur && !this.failed) { this.stalled = false; r.wire.resume(); }
+      if (this.stalled && i === this.cur && !this.failed) {
+        this.stalled = false;
+        if (!this.holdTimer) r.wire.resume();
+      }
     }, (err: unknown) => { r.fail('local', err); throw err; });
-    write.catch(() => { /* reported through fail(); awaited at the end */ });
-    this.writes[i] = write;
+    tracked.catch(() => { /* reported through fail(); awaited at the end */ });
+    this.writes[i] = tracked;
   }
 
   /**
@@ -110,12 +187,21 @@ export class WireBlocks {
       let over = false;
       const cleanup = (): void => {
         over = true;
+        clearTimeout(this.holdTimer);
+        clearTimeout(this.flushTimer);
         wire.off('end', onEnd); wire.off('close', onWireClose); wire.off('error', onWireError);
         sink.off('error', onSinkError); sink.off('close', onSinkClose);
       };
+      /**
+       * What came before the wire failed or the transfer was stopped is still written (as the 'data' path
+       * did): a resumable upload keeps it. The sink waits for that write before it is undone or closed
+       * (storage/local-file-sink.ts).
+       */
+      const keepReceived = (): void => { if (!this.failed) this.writeRest(r); };
       const failWith = (end: 'wire' | 'local', err: unknown): void => {
+        if (over) { this.failed = true; return; }
+        if (end === 'wire') keepReceived();
         this.failed = true;
-        if (over) return;
         cleanup();
         hooks.fail(end, err);
         wire.pause();
@@ -125,7 +211,8 @@ export class WireBlocks {
       const r: Receiver = { wire, writer, hooks, fail: failWith };
       const onEnd = (): void => {
         wire.off('close', onWireClose);
-        if (this.filled > 0) this.writeOut(r, this.cur, this.filled);
+        clearTimeout(this.flushTimer);
+        this.writeRest(r);
         Promise.all(this.writes).then(() => {
           if (over) return;
           sink.end();
@@ -151,13 +238,16 @@ export class WireBlocks {
       wire.on('close', onWireClose);
       wire.on('end', onEnd);
       hooks.stopped.catch((err: unknown) => {
+        if (over) { this.failed = true; return; }
+        keepReceived();
         this.failed = true;
-        if (over) return;
         cleanup();
         sink.destroy();
         reject(err);
       });
       this.receiver = r;
+      if (this.queued > 0) this.took(r, this.queued);
+      if (this.failed) return;
       // Starts the reads (the socket was created paused) and makes the stream flowing, so that the end of
       // data is emitted ('end'); with onread no chunk is ever queued in it.
       wire.resume();

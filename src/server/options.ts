@@ -173,9 +173,10 @@ export interface UploadOptions {
   mode?: UploadMode;
   /**
    * Atomic mode: fsync each completed upload (and its folder after the rename) before 226, so it survives
-   * an operating-system crash. Default true. False: the rename still makes uploads all-or-nothing for the
-   * server's own failures (kill -9, reset, ABOR, disk full), the kernel flushes when it will; faster for
-   * big files (about 0.35 s per GiB on the bench machine's disk).
+   * an operating-system crash or power loss. Default false, as vsftpd, proftpd and pure-ftpd (none of them
+   * fsyncs): the rename still makes uploads all-or-nothing for the server's own failures (kill -9, reset,
+   * ABOR, disk full), and the kernel flushes when it will. True costs a disk flush per upload (about 0.35 s
+   * per GiB on the bench machine's disk).
    */
   fsync?: boolean;
   /**

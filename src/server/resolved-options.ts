@@ -144,6 +144,6 @@ export function resolveOptions(o: FtpServerOptions): ResolvedServerOptions {
       maxCompressedTransfers: countLimit('maxCompressedTransfers', o.limits?.maxCompressedTransfers, 8),
       maxInflateRatio: ratioLimit(o.limits?.maxInflateRatio),
     },
-    uploads: { mode: uploadMode, fsync: o.uploads?.fsync ?? true },
+    uploads: { mode: uploadMode, fsync: o.uploads?.fsync ?? false },
   };
 }

@@ -12,10 +12,10 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { LocalStorage, type FtpServerOptions } from '../../src/server/index.js';
+import type { FtpServerOptions } from '../../src/server/index.js';
 import { BlockDecoder, BlockEncoder, DESCRIPTOR_EOF, DESCRIPTOR_RESTART, blockHeader } from '../../src/protocol/codecs/mode-b.js';
 import { tempDir } from '../support/temp-dir.js';
-import { RawControl, openPassive, readAll, startServer, writeAll } from '../support/server-harness.js';
+import { RawControl, localSession, openPassive, readAll, writeAll } from '../support/server-harness.js';
 import type { Harness } from '../support/server-harness.js';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -26,12 +26,7 @@ const TEXT = Buffer.from('2026-12-06T05:00:00Z GET /files/report.csv 200 4711 "c
 
 async function setup(t: TestContext, options: Partial<FtpServerOptions> = {}): Promise<Setup> {
   const root = await tempDir(t);
-  const h = await startServer({ storage: new LocalStorage(root), options });
-  t.after(() => h.close());
-  const c = await RawControl.login(h);
-  t.after(() => c.close());
-  assert.equal((await c.send('TYPE I')).code, 200);
-  return { h, c, root };
+  return { ...await localSession(t, root, options), root };
 }
 
 async function decodeBlocks(wire: Buffer, markers: string[] = []): Promise<Buffer> {

@@ -14,6 +14,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { LocalStorage } from '../../src/server/index.js';
 import type { UploadMode } from '../../src/server/index.js';
+import { countFileSyncs } from '../support/fsync-counter.js';
 import { tempDir } from '../support/temp-dir.js';
 import { READ_WRITE, RawControl, openPassive, readAll, startServer, writeAll } from '../support/server-harness.js';
 import type { Harness } from '../support/server-harness.js';
@@ -236,4 +237,24 @@ test('a user\'s own uploadMode wins over the server\'s', async t => {
   data.resetAndDestroy();
   assert.equal((await c.read()).code, 426);
   assert.equal(await readFile(join(root, 'victim.txt'), 'utf8'), 'NEW', 'written in place: the user is in direct mode');
+});
+
+test('atomic uploads are fsync\'ed only when uploads.fsync asks (default: the rename alone, as vsftpd/proftpd/pure-ftpd)', async t => {
+  const root = await tempDir(t);
+  const syncs = await countFileSyncs(t, root);
+  for (const fsync of [undefined, false, true]) {
+    const h = await startServer({ storage: new LocalStorage(root), options: fsync === undefined ? {} : { uploads: { fsync } } });
+    t.after(() => h.close());
+    const c = await RawControl.login(h);
+    t.after(() => c.close());
+    await c.send('TYPE I');
+    const before = syncs();
+    const data = await openPassive(c);
+    assert.equal((await c.send(`STOR f-${String(fsync)}`)).code, 150);
+    await writeAll(data, Buffer.from('payload'));
+    assert.equal((await c.read()).code, 226);
+    assert.equal(await readFile(join(root, `f-${String(fsync)}`), 'utf8'), 'payload');
+    if (fsync === true) assert.ok(syncs() > before, 'uploads.fsync: true fsyncs the upload');
+    else assert.equal(syncs(), before, `uploads.fsync ${String(fsync)}: no fsync`);
+  }
 });

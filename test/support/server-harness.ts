@@ -9,7 +9,8 @@ import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { connect, createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
-import { FtpServer, MemoryStorage, READ_ONLY, READ_WRITE } from '../../src/server/index.js';
+import type { TestContext } from 'node:test';
+import { FtpServer, LocalStorage, MemoryStorage, READ_ONLY, READ_WRITE } from '../../src/server/index.js';
 import type {
   AuthenticatedUser, Authenticator, FtpServerExtensions, FtpServerOptions, Permissions, QuotaLimits, Storage,
 } from '../../src/server/index.js';
@@ -93,6 +94,20 @@ export async function startServer(opts: HarnessOptions = {}): Promise<Harness> {
     url: `ftp://${cred}${hostInUrl}:${addr.port}/`,
     close: () => server.close({ timeoutMs: 1000 }),
   };
+}
+
+/**
+ * A server on a LocalStorage at `root` and a control connection logged in, in TYPE I; both closed after
+ * the test.
+ */
+export async function localSession(t: TestContext, root: string, options: Partial<FtpServerOptions> = {}): Promise<{ h: Harness; c: RawControl }> {
+  const h = await startServer({ storage: new LocalStorage(root), options });
+  t.after(() => h.close());
+  const c = await RawControl.login(h);
+  t.after(() => c.close());
+  const type = await c.send('TYPE I');
+  if (type.code !== 200) throw new Error(`TYPE I: ${type.code} ${type.text}`);
+  return { h, c };
 }
 
 export interface RawReply {

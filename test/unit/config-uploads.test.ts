@@ -22,10 +22,10 @@ test('uploads.mode: default atomic; a wrong value names the key; the flag overri
   assert.equal(plan.options.uploads?.mode, 'resumable');
 });
 
-test('uploads.fsync: default true; false from the file reaches the options', () => {
-  assert.equal(resolveOptions({ authenticator: { authenticate: async () => null } }).uploads.fsync, true);
-  const plan = planServe(validateConfig({ uploads: { fsync: false } }), '/srv/pub');
-  assert.equal(resolveOptions({ ...plan.options }).uploads.fsync, false);
+test('uploads.fsync: default false (as vsftpd, proftpd, pure-ftpd); true from the file reaches the options', () => {
+  assert.equal(resolveOptions({ authenticator: { authenticate: async () => null } }).uploads.fsync, false);
+  const plan = planServe(validateConfig({ uploads: { fsync: true } }), '/srv/pub');
+  assert.equal(resolveOptions({ ...plan.options }).uploads.fsync, true);
   assert.throws(() => validateConfig({ uploads: { fsync: 'no' } }), (err: Error) => /uploads\.fsync/.test(err.message));
 });
 

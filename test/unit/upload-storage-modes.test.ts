@@ -6,13 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { LocalStorage, MemoryStorage } from '../../src/server/index.js';
 import type { Storage } from '../../src/server/index.js';
 import { isUploadTempName } from '../../src/server/storage/upload-temp.js';
+import { countFileSyncs } from '../support/fsync-counter.js';
 import { tempDir } from '../support/temp-dir.js';
 
 async function content(s: Storage, path: string): Promise<string> {
@@ -111,23 +112,19 @@ test('local: the sweep removes only our pattern of dead processes, in every fold
   assert.equal(await readFile(join(root, 'keep.txt'), 'utf8'), 'x');
 });
 
-test('local: an atomic write is fsync\'ed unless durable: false (uploads.fsync), and completes either way', async t => {
+test('local: an atomic write is fsync\'ed only with durable: true (uploads.fsync), and completes either way', async t => {
   const dir = await tempDir(t);
   const storage = new LocalStorage(dir);
-  // Count FileHandle.prototype.sync calls (the prototype of any open handle) for the length of this test.
-  const probe = await open(join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
-  await probe.close();
-  const original = proto.sync;
-  let syncs = 0;
-  proto.sync = function (this: unknown) { syncs++; return original.call(this); };
-  t.after(() => { proto.sync = original; });
-  await complete(await storage.openWrite('/a.txt', { atomic: true }), 'durable');
-  assert.ok(syncs >= 1, 'the default atomic write fsyncs the file');
-  const before = syncs;
-  await complete(await storage.openWrite('/b.txt', { atomic: true, durable: false }), 'fast');
-  assert.equal(syncs, before, 'durable: false skips fsync');
+  const syncs = await countFileSyncs(t, dir);
+  await complete(await storage.openWrite('/a.txt', { atomic: true, durable: true }), 'durable');
+  assert.ok(syncs() >= 1, 'durable: true fsyncs the file');
+  const before = syncs();
+  await complete(await storage.openWrite('/b.txt', { atomic: true }), 'fast');
+  assert.equal(syncs(), before, 'the default atomic write does not fsync');
+  await complete(await storage.openWrite('/c.txt', { atomic: true, durable: false }), 'fast');
+  assert.equal(syncs(), before, 'durable: false skips fsync');
   assert.equal(await content(storage, '/a.txt'), 'durable');
   assert.equal(await content(storage, '/b.txt'), 'fast');
+  assert.equal(await content(storage, '/c.txt'), 'fast');
   assert.deepEqual((await readdir(dir)).filter(isUploadTempName), [], 'no temporary file left');
 });

@@ -105,9 +105,9 @@ function storeOptions(ctx: CommandContext, mode: UploadMode): WriteOptions {
   return mode === 'atomic' ? atomicOptions(ctx) : mode === 'resumable' ? { truncateOnData: true } : {};
 }
 
-/** Atomic writes, durable (fsync'ed) unless options.uploads.fsync is false. */
+/** Atomic writes, durable (fsync'ed) only when options.uploads.fsync asks for it. */
 function atomicOptions(ctx: CommandContext): WriteOptions {
-  return ctx.options.uploads.fsync ? { atomic: true } : { atomic: true, durable: false };
+  return { atomic: true, durable: ctx.options.uploads.fsync };
 }
 
 /** FEAT's REST STREAM (RFC 3659 s5): offered unless the logged-in user's storage cannot resume uploads. */

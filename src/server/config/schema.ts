@@ -239,7 +239,7 @@ const userSchema = z.strictObject({
 const uploadsSchema = z.strictObject({
   /** atomic (default), resumable or direct. */
   mode: uploadModeSchema.optional(),
-  /** Atomic mode: fsync a completed upload before 226 (default true). */
+  /** Atomic mode: fsync a completed upload before 226 (default false: the rename alone, as other FTP servers). */
   fsync: z.boolean().optional(),
 });
 

@@ -9,9 +9,15 @@
  * - abandon: the upload failed or was cut (client reset, ABOR, idle timeout, ENOSPC, server close): the
  *   stream is destroyed without finishing; remove the temporary file, or cut an appended tail back off.
  * OS errors leave it as FtpStorageError naming the virtual path only (local-errors.ts), so ENOSPC is 452.
+ *
+ * It also offers a block writer (net/block-source.ts): a plain TYPE I upload reads the data socket into
+ * the pipeline's two 1 MiB blocks (net/wire-blocks.ts) and hands each full block here, written with one
+ * write in the order given (queued: O_APPEND has no position to take in advance), never concurrently
+ * with the commit or the abandon, which wait for the queue.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
+import { attachBlockWriter } from '../../net/block-source.js';
 import { toStorageError } from './local-errors.js';
 
 export interface FileSinkHooks {
@@ -29,6 +35,8 @@ export class FileSink extends Writable {
   private started = false;
   private handleClosed = false;
   private committed = false;
+  /** The block writes queued so far (each after the previous one); a failure fails every later one. */
+  private blocks: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly handle: FileHandle,
@@ -39,6 +47,14 @@ export class FileSink extends Writable {
     highWaterMark: number,
   ) {
     super({ highWaterMark });
+    attachBlockWriter(this, { write: (block) => this.writeBlock(block) });
+  }
+
+  private writeBlock(block: Buffer): Promise<void> {
+    this.blocks = this.blocks.then(() => this.writeAll([block]).catch((err: unknown) => {
+      throw toStorageError(err, this.virtualPath);
+    }));
+    return this.blocks;
   }
 
   private async start(): Promise<void> {
@@ -70,6 +86,7 @@ export class FileSink extends Writable {
 
   override _final(callback: (error?: Error | null) => void): void {
     (async () => {
+      await this.blocks;
       await this.start();
       if (this.hooks.sync) await this.handle.sync();
       this.handleClosed = true;
@@ -81,6 +98,8 @@ export class FileSink extends Writable {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     (async () => {
+      // A block write still in flight would land after the abandon (an APPE's tail cut back, then regrown).
+      await this.blocks.catch(() => undefined);
       if (!this.committed) await this.hooks.abandon?.(this.handle).catch(() => undefined);
       if (!this.handleClosed) {
         this.handleClosed = true;

@@ -3,8 +3,9 @@
  * (docs/server.md#uploads-atomic-resumable-or-direct).
  *
  * An atomic upload writes a hidden temporary file (upload-temp.ts) in the final name's folder (same file
- * system: rename(2) is atomic there), fsyncs it, renames it over the final name, fsyncs the folder; on
- * failure it removes it (local-file-sink.ts says when). Until the rename the final name keeps its old
+ * system: rename(2) is atomic there) and renames it over the final name, fsyncing the file before and the
+ * folder after only when durable (uploads.fsync); on failure it removes it (local-file-sink.ts says
+ * when). Until the rename the final name keeps its old
  * content, whatever happens: a kill -9 leaves only the temporary file, which the next start's sweep
  * removes. Every name is reached through the jail (local-jail.ts), as every other operation.
  */

@@ -239,14 +239,14 @@ export class LocalStorage implements Storage, OpenReadWithInfoCapability, SetMod
   async openWrite(path: string, options: WriteOptions = {}): Promise<Writable> {
     refuseRetiredWriteOptions(options);
     refuseReserved(path, 'invalid-name');
-    if (options.atomic) return this.openAtomic(path, { exclusive: options.exclusive, keep: 0, durable: options.durable !== false });
+    if (options.atomic) return this.openAtomic(path, { exclusive: options.exclusive, keep: 0, durable: options.durable === true });
     return this.openForWrite(path, { exclusive: options.exclusive, truncateOnData: options.truncateOnData });
   }
 
   /** REST + STOR: keep the first `offset` bytes, write from there (atomic: in a copy, renamed over the file). */
   async openWriteAt(path: string, offset: number, options: AtomicWriteOption = {}): Promise<Writable> {
     refuseReserved(path, 'invalid-name');
-    if (options.atomic) return this.openAtomic(path, { keep: checkOffset(offset, path), durable: options.durable !== false });
+    if (options.atomic) return this.openAtomic(path, { keep: checkOffset(offset, path), durable: options.durable === true });
     return this.openForWrite(path, { start: offset });
   }
 

@@ -39,9 +39,10 @@ export interface AtomicWriteOption {
   atomic?: boolean;
   /**
    * With `atomic`: make the new content durable before its name points at it (the local storage fsyncs
-   * the file, and its folder after the rename). Default true. False keeps the atomic rename (a failed or
-   * killed upload still leaves nothing) but leaves the flush to the kernel: faster, and an operating-system
-   * crash soon after may lose the upload (uploads.fsync, docs/server.md#uploads-atomic-resumable-or-direct).
+   * the file, and its folder after the rename). Default false: the atomic rename alone (a failed or killed
+   * upload still leaves nothing), the flush left to the kernel, as vsftpd, proftpd and pure-ftpd do; an
+   * operating-system crash or power loss soon after may lose the upload. True costs a disk flush per upload
+   * (uploads.fsync, docs/server.md#uploads-atomic-resumable-or-direct).
    */
   durable?: boolean;
 }

@@ -1,6 +1,6 @@
 /**
  * One bench run: fixtures, every server started, the parts measured with the servers interleaved
- * round-robin inside each repetition, the servers stopped, RESULTS.md written. Returns the exit code:
+ * round-robin inside each repetition (who goes first rotates: stats.ts turnOrder), the servers stopped, RESULTS.md written. Returns the exit code:
  * 1 when a server cannot start (the figures would be incomplete), 0 otherwise (missed targets are findings).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import { MODES, type Options } from './modes.js';
 import { renderResults } from './render.js';
 import { LISTING_KINDS, TRANSFER_KINDS, idleSection, markSkipped, type Results, type ServerName } from './results.js';
 import { PortPlanner, SMALL_DIR_NAME, TREE_NAME, startServer, type BenchServer } from './servers.js';
+import { turnOrder } from './stats.js';
 import { checkTargets } from './targets.js';
 
 /** Servers that fork a process (or two) per session, and the most idle sessions the bench holds on them. */
@@ -63,6 +64,7 @@ export async function runBench(repo: string, o: Options): Promise<number> {
     for (const s of servers) results.notes.push(...s.loginNotes);
     results.notes.push(`server CPU time from: ${[...cpuSources].join(', ')}`);
     const tag = (() => { let n = 0; return () => String(n++); })();
+    let round = 0; // turnOrder: who goes first changes every round
     const timeoutMs = 120_000 + (mode.transferBytes / (20 * 1024 * 1024)) * 1000;
     const scratch = path.join(work.dir, 'scratch');
     await mkdir(scratch);
@@ -92,14 +94,14 @@ export async function runBench(repo: string, o: Options): Promise<number> {
       for (let rep = 0; rep < mode.reps; rep++) {
         for (const kind of TRANSFER_KINDS) {
           log(`transfers rep ${rep + 1}/${mode.reps}: ${kind}`);
-          for (const s of servers) await measureTransfer(results, s, kind, { big: fx.big, bytes: mode.transferBytes, timeoutMs, tag: tag() });
+          for (const s of turnOrder(servers, round++)) await measureTransfer(results, s, kind, { big: fx.big, bytes: mode.transferBytes, timeoutMs, tag: tag() });
         }
       }
     }
     if (want('listings')) {
       for (let rep = 0; rep < mode.reps; rep++) {
         log(`listings rep ${rep + 1}/${mode.reps}`);
-        for (const kind of LISTING_KINDS) for (const s of servers) await measureListing(results, s, kind, mode.listingFiles);
+        for (const kind of LISTING_KINDS) for (const s of turnOrder(servers, round++)) await measureListing(results, s, kind, mode.listingFiles);
       }
     }
     if (want('sessions')) {
@@ -108,7 +110,7 @@ export async function runBench(repo: string, o: Options): Promise<number> {
         for (const level of mode.levels) {
           for (const login of ['named', 'anonymous'] as const) {
             log(`sessions rep ${rep + 1}/${sessionReps}: ${level} concurrent, ${login}`);
-            for (const s of servers) {
+            for (const s of turnOrder(servers, round++)) {
               await measureSessions(results, s, login, level, { seconds: mode.sessionSeconds, smallBytes: mode.smallBytes, timeoutMs: 10_000 });
             }
           }
@@ -122,15 +124,15 @@ export async function runBench(repo: string, o: Options): Promise<number> {
           for (const direction of ['download', 'upload'] as const) {
             for (const tls of [false, true]) {
               log(`client rep ${rep + 1}/${mode.reps}: ${direction} ${tls ? 'TLS' : 'plain'}`);
-              for (const name of CLIENTS) await measureClient(results, client, vsftpd, name, direction, tls, tag());
+              for (const name of turnOrder(CLIENTS, round++)) await measureClient(results, client, vsftpd, name, direction, tls, tag());
             }
           }
           log(`mirror rep ${rep + 1}/${mode.reps}`);
-          for (const name of ['ftpkit', 'lftp'] as const) {
+          for (const name of turnOrder(['ftpkit', 'lftp'] as const, round++)) {
             await measureMirror(results, client, vsftpd, name, `/${TREE_NAME}`, mode.mirrorFiles, mode.mirrorParallel);
           }
           log(`segmented download rep ${rep + 1}/${mode.reps}`);
-          for (const name of PGET_CLIENTS) await measurePget(results, client, vsftpd, name, PGET_SEGMENTS, tag());
+          for (const name of turnOrder(PGET_CLIENTS, round++)) await measurePget(results, client, vsftpd, name, PGET_SEGMENTS, tag());
         }
       }
     }

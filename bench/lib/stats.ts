@@ -69,3 +69,15 @@ export function formatSummary(s: Summary | undefined): string {
   if (s.n === 1 || s.min === s.max) return formatNumber(s.median);
   return `${formatNumber(s.median)} (${formatNumber(s.min)}-${formatNumber(s.max)})`;
 }
+
+/**
+ * The order in which the servers (or clients) take their turns in round `round`: the list rotated by one
+ * each round, so each one goes first as often as the others. Whoever goes first after another part of the
+ * bench pays for what that part left behind (dirty pages being written back, a cold cache); with a fixed
+ * order that cost always fell on the same one (ftpkit, listed first).
+ */
+export function turnOrder<T>(list: readonly T[], round: number): T[] {
+  if (list.length === 0) return [];
+  const k = ((round % list.length) + list.length) % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
+}

@@ -1,7 +1,7 @@
 // The bench's pure statistics (bench/lib/stats.ts): medians with min-max, percentiles, ratios, best peer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bestPeer, formatNumber, formatSummary, percentile, ratio, summarize } from '../../bench/lib/stats.js';
+import { bestPeer, formatNumber, formatSummary, percentile, ratio, summarize, turnOrder } from '../../bench/lib/stats.js';
 
 test('summarize: median of odd and even counts, min and max, n', () => {
   assert.deepEqual(summarize([3, 1, 2]), { median: 2, min: 1, max: 3, n: 3 });
@@ -54,4 +54,15 @@ test('formatNumber and formatSummary: digits by size, integers as they are, min-
   assert.equal(formatSummary(summarize([540, 578, 610])), '578 (540-610)');
   assert.equal(formatSummary(summarize([3, 3])), '3');
   assert.equal(formatSummary(undefined), '—');
+});
+
+test('turnOrder: each one goes first once in as many rounds as there are, the list itself untouched', () => {
+  const list = ['ftpkit', 'vsftpd', 'curl'] as const;
+  assert.deepEqual(turnOrder(list, 0), ['ftpkit', 'vsftpd', 'curl']);
+  assert.deepEqual(turnOrder(list, 1), ['vsftpd', 'curl', 'ftpkit']);
+  assert.deepEqual(turnOrder(list, 2), ['curl', 'ftpkit', 'vsftpd']);
+  assert.deepEqual(turnOrder(list, 3), ['ftpkit', 'vsftpd', 'curl']);
+  assert.deepEqual(turnOrder(list, -1), ['curl', 'ftpkit', 'vsftpd']);
+  assert.deepEqual(turnOrder([], 5), []);
+  assert.deepEqual(list, ['ftpkit', 'vsftpd', 'curl']);
 });

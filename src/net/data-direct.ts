@@ -45,6 +45,14 @@ export function releaseBlocks(blocks: ReadonlyArray<Buffer | undefined>): void {
   for (const b of blocks) if (b && b.length === BLOCK_SIZE && pool.length < POOL_MAX) pool.push(b);
 }
 
+/**
+ * The answer of DirectHooks.admit for a received chunk: undefined (store it), an Error (refuse it: the
+ * transfer fails), or a promise of either while the answer needs a round trip (a quota shared through the
+ * database waits for its reservation, src/server/db/shared-quota.ts): the wire is not read meanwhile, so
+ * the sender is held back by TCP instead of being refused while the quota still has room.
+ */
+export type Admission = Error | undefined | Promise<Error | undefined>;
+
 export interface DirectHooks {
   /** Bytes moved on the wire (in TYPE I also the local bytes). */
   count(bytes: number): void;
@@ -53,7 +61,7 @@ export interface DirectHooks {
   /** Rejects when the transfer is stopped from outside: abort, idle deadline. */
   stopped: Promise<never>;
   /** Receiving: asked before a chunk is written; an error refuses it and fails the local end. */
-  admit?(bytes: number): Error | undefined;
+  admit?(bytes: number): Admission;
   /**
    * A bandwidth cap (net/token-bucket.ts): sending reads pieces of its size and waits its delay before
    * writing each; receiving pauses the wire for its delay (TCP backpressure slows the peer). Absent: the
@@ -166,7 +174,13 @@ export function receiveDirect(wire: Duplex, sink: Writable, endSink: boolean, ho
     let rateTimer: NodeJS.Timeout | undefined;
     /** The wire is paused until the sink drains. */
     let drainWait = false;
+    /** The wire is paused until hooks.admit answers for the chunk held here (Admission). */
+    let admitting = false;
+    /** The wire ended while a chunk waited for its admission: end once it is taken. */
+    let endAfterAdmit = false;
     const { throttle } = hooks;
+    /** Read the wire again unless something else still holds it. */
+    const resumeUnlessHeld = (): void => { if (!over && !drainWait && !ending && !admitting && !rateTimer) wire.resume(); };
 
     const uncork = (): void => { if (corked) { corked = false; sink.uncork(); } };
     const cleanup = (): void => {
@@ -192,13 +206,31 @@ export function receiveDirect(wire: Duplex, sink: Writable, endSink: boolean, ho
       wire.pause();
       rateTimer = setTimeout(() => {
         rateTimer = undefined;
-        if (!over && !drainWait && !ending) wire.resume();
+        resumeUnlessHeld();
       }, ms);
     };
 
     const onData = (chunk: Buffer): void => {
-      const refused = hooks.admit?.(chunk.length);
-      if (refused) { failWith('local', refused); return; }
+      const answer = hooks.admit?.(chunk.length);
+      if (answer instanceof Promise) {
+        // No more chunks until this one is admitted or refused (in order: the wire is not read meanwhile).
+        admitting = true;
+        wire.pause();
+        answer.then(refused => {
+          admitting = false;
+          if (over) return;
+          if (refused) { failWith('local', refused); return; }
+          take(chunk);
+          if (!endAfterAdmit) resumeUnlessHeld();
+          else if (!over) onEnd();
+        }, (err: unknown) => { admitting = false; failWith('local', err); });
+        return;
+      }
+      if (answer) { failWith('local', answer); return; }
+      take(chunk);
+    };
+    /** An admitted chunk: counted, paced by the cap, batched into the sink. */
+    const take = (chunk: Buffer): void => {
       hooks.count(chunk.length);
       if (throttle) {
         const ms = throttle.delay(chunk.length);
@@ -233,9 +265,10 @@ export function receiveDirect(wire: Duplex, sink: Writable, endSink: boolean, ho
       drainWait = false;
       if (over) return;
       if (ending) { done(); return; }
-      if (!rateTimer) wire.resume();
+      resumeUnlessHeld();
     };
     const onEnd = (): void => {
+      if (admitting) { endAfterAdmit = true; return; }
       ending = true;
       clearImmediate(flushLater);
       wire.off('close', onWireClose);

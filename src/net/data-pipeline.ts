@@ -35,7 +35,7 @@ import { TypeADecoder, TypeAEncoder } from '../protocol/codecs/type-a.js';
 import { modeDecoder, modeEncoder, type ModeCodecOptions } from './data-modes.js';
 import { blockReaderOf, blockWriterOf } from './block-source.js';
 import { networkError } from './connect.js';
-import { receiveDirect, sendBlocks, type DirectHooks } from './data-direct.js';
+import { receiveDirect, sendBlocks, type Admission, type DirectHooks } from './data-direct.js';
 import { ByteMeter, StreamForwarder, WireWriter } from './data-stages.js';
 import { ThrottleStage, type Throttle } from './token-bucket.js';
 import { WireBlocks, wireBlocksOf } from './wire-blocks.js';
@@ -90,9 +90,10 @@ export interface ReceiveOptions extends CommonOptions {
   endSink?: boolean;
   /**
    * Asked before each received chunk reaches the sink, with its size at the local end: an error refuses the
-   * chunk (it is not written) and fails the transfer at the local end with that error (a quota, a size limit).
+   * chunk (it is not written) and fails the transfer at the local end with that error (a quota, a size limit);
+   * a promise holds the wire until it answers (data-direct.ts Admission).
    */
-  admit?: (bytes: number) => Error | undefined;
+  admit?: (bytes: number) => Admission;
 }
 
 export type DataPipelineOptions = SendOptions | ReceiveOptions;
@@ -161,11 +162,26 @@ class DataPipelineRun implements DataPipeline {
   };
 
   /** Receiving: the caller's admit(); a refusal is the local end's failure. */
-  private admitLocal = (bytes: number): Error | undefined => {
-    const refused = this.options.direction === 'receive' ? this.options.admit?.(bytes) : undefined;
+  private admitLocal = (bytes: number): Admission => {
+    const answer = this.options.direction === 'receive' ? this.options.admit?.(bytes) : undefined;
+    if (answer instanceof Promise) return answer.then(refused => this.refusedLocally(refused));
+    return this.refusedLocally(answer);
+  };
+
+  /** The ByteMeter stage of a transformed receive: admitted bytes are counted at the local end. */
+  private admitThenCount(bytes: number): Admission {
+    const counted = (refused: Error | undefined): Error | undefined => {
+      if (!refused) this.countLocal(bytes);
+      return refused;
+    };
+    const answer = this.admitLocal(bytes);
+    return answer instanceof Promise ? answer.then(counted) : counted(answer);
+  }
+
+  private refusedLocally(refused: Error | undefined): Error | undefined {
     if (refused) this.noteFailure('local', refused);
     return refused;
-  };
+  }
 
   /** The first end to fail names the cause: pipeline() then destroys the other stages with that same error. */
   private noteFailure(end: FailedEnd, err: unknown): void {
@@ -267,7 +283,7 @@ class DataPipelineRun implements DataPipeline {
     if (!this.transformed) return [options.wire, fromWire, ...capped, sink];
     const decoder = coded ? [modeDecoder(options.mode as 'deflate' | 'block', options, this.ascii)] : [];
     const typeA = this.ascii ? [new TypeADecoder()] : [];
-    return [options.wire, fromWire, ...capped, ...decoder, ...typeA, new ByteMeter(b => this.admitLocal(b) ?? this.countLocal(b)), sink];
+    return [options.wire, fromWire, ...capped, ...decoder, ...typeA, new ByteMeter(b => this.admitThenCount(b)), sink];
   }
 
   /**

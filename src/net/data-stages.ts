@@ -8,13 +8,15 @@ import { FtpNetworkError } from '../errors.js';
 
 /** Reports the size of each chunk that passes: one call per chunk, no copy. An error returned fails the stage. */
 export class ByteMeter extends Transform {
-  constructor(private readonly onChunk: (bytes: number) => Error | void, highWaterMark = 256 * 1024) {
+  constructor(private readonly onChunk: (bytes: number) => Error | void | Promise<Error | void>, highWaterMark = 256 * 1024) {
     super({ highWaterMark });
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    const refused = this.onChunk(chunk.length);
-    if (refused) { cb(refused); return; }
+    const answer = this.onChunk(chunk.length);
+    // A later answer (data-direct.ts Admission): the chunk waits here, and the stages before it with it.
+    if (answer instanceof Promise) { answer.then(refused => cb(refused ?? null, refused ? undefined : chunk), (err: unknown) => cb(err as Error)); return; }
+    if (answer) { cb(answer); return; }
     cb(null, chunk);
   }
 }

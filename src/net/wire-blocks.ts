@@ -65,6 +65,8 @@ export class WireBlocks {
   private failed = false;
   /** A bandwidth cap holds the reads until this timer fires (hooks.throttle). */
   private holdTimer: NodeJS.Timeout | undefined;
+  /** The reads wait for hooks.admit's answer on the bytes last read (data-direct.ts Admission). */
+  private admitting = false;
   /** Bytes the socket had queued before it was switched (forAccepted), already in the block: counted by receive(). */
   private queued = 0;
 
@@ -114,11 +116,31 @@ export class WireBlocks {
     return this.took(r, n);
   }
 
-  /** n more bytes are in the current block: count them, and write the block once (nearly) full. */
+  /** n more bytes are in the current block: admitted (hooks.admit), counted, then placed. */
   private took(r: Receiver, n: number): boolean {
-    const refused = r.hooks.admit?.(n);
-    if (refused) { r.fail('local', refused); return false; }
+    const answer = r.hooks.admit?.(n);
+    if (answer instanceof Promise) {
+      // No more reads until these bytes are admitted or refused. Node asks for the next read's buffer as
+      // soon as this returns, so the block is handled now (a refusal fails the transfer with at most this
+      // read written: the quota's settle measures the file) and the bytes are counted once admitted.
+      this.admitting = true;
+      this.place(r, n);
+      answer.then(refused => {
+        this.admitting = false;
+        if (this.failed) return;
+        if (refused) { r.fail('local', refused); return; }
+        r.hooks.count(n);
+        if (!this.stalled && !this.holdTimer) r.wire.resume();
+      }, (err: unknown) => { this.admitting = false; r.fail('local', err); });
+      return false;
+    }
+    if (answer) { r.fail('local', answer); return false; }
     r.hooks.count(n);
+    return this.place(r, n);
+  }
+
+  /** n more bytes are in the current block: write it once (nearly) full; false while the reads must wait. */
+  private place(r: Receiver, n: number): boolean {
     let reading = true;
     // The block is (nearly) full: write it, read on into the other one, unless that is still being written.
     // The buffer for the next read is asked for after this returns: it is the new current block, whole.
@@ -134,7 +156,7 @@ export class WireBlocks {
       clearTimeout(this.holdTimer);
       this.holdTimer = setTimeout(() => {
         this.holdTimer = undefined;
-        if (!this.stalled && !this.failed) r.wire.resume();
+        if (!this.stalled && !this.failed && !this.admitting) r.wire.resume();
       }, ms);
       reading = false;
     }
@@ -170,7 +192,7 @@ export class WireBlocks {
       // The block being waited for is free: read again.
       if (this.stalled && i === this.cur && !this.failed) {
         this.stalled = false;
-        if (!this.holdTimer) r.wire.resume();
+        if (!this.holdTimer && !this.admitting) r.wire.resume();
       }
     }, (err: unknown) => { r.fail('local', err); throw err; });
     tracked.catch(() => { /* reported through fail(); awaited at the end */ });
@@ -247,7 +269,7 @@ export class WireBlocks {
       });
       this.receiver = r;
       if (this.queued > 0) this.took(r, this.queued);
-      if (this.failed) return;
+      if (this.failed || this.admitting) return; // an admission that answers later resumes the reads itself
       // Starts the reads (the socket was created paused) and makes the stream flowing, so that the end of
       // data is emitted ('end'); with onread no chunk is ever queued in it.
       wire.resume();

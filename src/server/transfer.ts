@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { FtpNetworkError, FtpStorageError, FtpTlsError } from '../errors.js';
 import { dataTlsFailureReply } from './tls/server-tls.js';
+import type { Admission } from '../net/data-direct.js';
 import { runDataPipeline, type DataPipeline } from '../net/data-pipeline.js';
 import { ReplyCode } from '../protocol/reply-codes.js';
 import { reply } from '../protocol/reply.js';
@@ -53,8 +54,11 @@ export interface TransferRequest {
  * FtpStorageError 'quota': 552, RFC 959 s4.2), so the storage stream is destroyed as for any storage failure.
  */
 export interface UploadLimit {
-  /** Before each received chunk is stored (its size in stored bytes): an error refuses it and ends the transfer. */
-  admit(bytes: number): Error | undefined;
+  /**
+   * Before each received chunk is stored (its size in stored bytes): an error refuses it and ends the
+   * transfer; a promise holds the data connection until it answers (net/data-direct.ts Admission).
+   */
+  admit(bytes: number): Admission;
   /**
    * Once the upload is over and its storage stream closed, before the final reply: whether it completed,
    * and how many bytes were stored. Must not throw.

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { FtpServer, type FtpServerOptions } from '../../src/server/index.js';
 import { hashPassword } from '../../src/server/auth/password-hash.js';
 import { Database, UserRecords, migrate, nodeServices, type NodeServices, type UserRecord } from '../../src/server/db/index.js';
@@ -162,6 +163,61 @@ test('a quota shared by two nodes: an upload through B after one through A gets 
   assert.equal((await ca.send('DELE one.bin')).code, 250);
   const third = await upload(cb, 'three.bin', 16 * MiB);
   assert.equal(third.final, 226, `A's DELE gave the room back: ${JSON.stringify(third)}`);
+});
+
+/**
+ * An upload while another session holds the user's quota row: the node's top-up (SELECT ... FOR UPDATE)
+ * waits for it, as it would for a slow or busy database. The quota has room: 226, every byte stored.
+ */
+async function uploadPastSlowTopUp(t: TestContext, type: 'I' | 'A'): Promise<void> {
+  const url = await sharedDatabase(t);
+  if (!url) return;
+  const root = await tempDir(t);
+  await prepare(t, url, [{ name: 'gus', password: 'pw', root, home: '/', quotaBytes: 100 * MiB }]);
+  const a = await startNode(t, url);
+  const c = await login(a.port, 'gus', 'pw');
+  t.after(() => c.close());
+  assert.equal((await c.send(`TYPE ${type}`)).code, 200);
+  const data = await openPassive(c);
+  assert.equal((await c.send('STOR slow.bin')).code, 150); // the node holds its first reservation now
+  const holder = new pg.Client({ connectionString: url });
+  holder.on('error', () => {}); // the test database is dropped at the end, holder or not
+  await holder.connect();
+  t.after(() => holder.end().catch(() => undefined));
+  await holder.query('BEGIN');
+  await holder.query("SELECT bytes FROM ftpkit_quota_usage WHERE user_name = 'gus' FOR UPDATE");
+  const size = 6 * RESERVE; // far beyond the reservation plus what may run ahead of it
+  const sending = writeAll(data, Buffer.alloc(size, 0x67)).catch((err: unknown) => err);
+  // The lock is held until the top-up waits on it and the upload stands still past its reservation and the
+  // debt it may run up (2 x RESERVE in all, less one read of at most 1 MiB), or has ended (refused).
+  const deadline = Date.now() + 20_000;
+  let before = -1;
+  for (;;) {
+    const { rows } = await holder.query<{ n: string }>(
+      "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()");
+    const transfer = a.server.sessions().find(s => s.transfer)?.transfer;
+    const held = transfer !== undefined && transfer.bytes >= 2 * RESERVE - MiB && transfer.bytes === before;
+    if (Number(rows[0]!.n) > 0 && (!transfer || held)) break;
+    before = transfer?.bytes ?? -1;
+    assert.ok(Date.now() < deadline, `the node never waited for more quota (${transfer?.bytes ?? 'no'} bytes in)`);
+    await new Promise(r => setTimeout(r, 20));
+  }
+  await holder.query('COMMIT');
+  await holder.end();
+  const final = await c.read();
+  const sent = await sending;
+  data.destroy();
+  assert.equal(final.code, 226, final.text);
+  assert.equal(sent, undefined, 'the client sent every byte');
+  assert.equal((await stat(path.join(root, 'slow.bin'))).size, size);
+}
+
+test('a top-up the database is slow to answer holds a binary upload back (blocks read from the socket) instead of refusing it', async t => {
+  await uploadPastSlowTopUp(t, 'I');
+});
+
+test('a top-up the database is slow to answer holds a TYPE A upload back (the stages pipeline) instead of refusing it', async t => {
+  await uploadPastSlowTopUp(t, 'A');
 });
 
 test('uploads through both nodes at once never store more than the quota plus one reservation per node', async t => {

@@ -11,10 +11,11 @@
  *   background when half is used. When the node's uploads of that user end, what is left is given back.
  * - While a top-up is on its way an upload may run ahead of its reservation by at most `reserveBytes`
  *   (and only while the last known usage says it fits): **the bytes stored can pass the quota by at most
- *   `reserveBytes` per node uploading for that user at that moment**. Once the database grants nothing
- *   more, the next chunk is refused (552). The price of never waiting for the database in the data path:
- *   a database slower to answer a top-up than the upload takes to send about 1.5 reservations refuses
- *   that upload early (552) although the quota has room; a larger `reserveBytes` makes that rarer.
+ *   `reserveBytes` per node uploading for that user at that moment**. Beyond that the upload waits for
+ *   the top-up's answer (the data connection is not read meanwhile: TCP holds the sender back) and goes
+ *   on with what it grants; once the database grants nothing more, the next chunk is refused (552). So a
+ *   database slower than the upload slows the upload down, never refuses it while the quota has room
+ *   (it did before: an upload faster than the database's answers got an early 552).
  * - Files: a new file is counted (+1) before its 150 from the last read of the row; nodes creating the
  *   last allowed file at the same moment can pass the file quota by one each.
  * - The row is made the first time a node needs it, from a scan of the user's root (quota/scan.ts); later
@@ -39,6 +40,8 @@ export class SharedUserUsage extends UserUsage {
   /** The database granted nothing more at the last top-up: no running ahead until it does. */
   private exhausted = false;
   private toppingUp = false;
+  /** The last top-up, settled once it is over (toppingUp false again): what an upload beyond its reservation waits for. */
+  private topping: Promise<void> = Promise.resolve();
   /** Database operations of this user on this node, one after the other. */
   private chain: Promise<unknown> = Promise.resolve();
   /** The byte limit last charged against (for top-ups). */
@@ -92,7 +95,7 @@ export class SharedUserUsage extends UserUsage {
     await this.chain;
   }
 
-  override charge(bytes: number, limit: number): boolean {
+  override charge(bytes: number, limit: number): boolean | Promise<boolean> {
     this.limit = limit;
     this.pace += bytes;
     if (bytes <= this.grant) {
@@ -110,7 +113,10 @@ export class SharedUserUsage extends UserUsage {
       return true;
     }
     this.topUp();
-    return false;
+    if (this.exhausted) return false;
+    // Beyond what may run ahead: wait for the database's answer (the data path holds the wire meanwhile,
+    // net/data-direct.ts Admission) and charge again; refused only once it grants nothing more.
+    return this.topping.then(() => this.charge(bytes, limit));
   }
 
   /**
@@ -124,7 +130,7 @@ export class SharedUserUsage extends UserUsage {
     const debt = this.debt;
     const want = debt + Math.max(this.reserveBytes, 2 * this.pace);
     this.pace = 0;
-    void this.queue(async () => {
+    this.topping = this.queue(async () => {
       const [row] = await this.db.query<UsageRow & { amount: string }>(
         `WITH old AS (SELECT bytes FROM ftpkit_quota_usage WHERE user_name = $1 FOR UPDATE),
               g AS (SELECT GREATEST($2::bigint, LEAST($3::bigint, $4::bigint - old.bytes)) AS amount FROM old)

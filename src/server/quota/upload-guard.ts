@@ -23,6 +23,7 @@ import { reply, type Reply } from '../../protocol/reply.js';
 import type { QuotaLimits } from '../auth/types.js';
 import type { CommandContext } from '../commands/contract.js';
 import type { Storage } from '../storage/types.js';
+import type { Admission } from '../../net/data-direct.js';
 import type { UploadLimit } from '../transfer.js';
 import { formatByteSize } from './size.js';
 import type { UserUsage } from './usage.js';
@@ -128,7 +129,7 @@ export class UploadGuard implements UploadLimit {
     }
   }
 
-  admit(bytes: number): Error | undefined {
+  admit(bytes: number): Admission {
     this.streamed += bytes;
     if (this.streamed > this.maxUpload) {
       return new FtpStorageError('quota', `upload larger than ${this.maxUpload} bytes`, this.path,
@@ -137,9 +138,17 @@ export class UploadGuard implements UploadLimit {
     if (!this.usage || this.quota?.bytes === undefined) return undefined;
     const due = Math.max(0, this.streamed - this.credit) - this.charged;
     if (due <= 0) return undefined;
-    if (!this.usage.charge(due, this.quota.bytes)) {
-      return new FtpStorageError('quota', `quota of ${this.quota.bytes} bytes exceeded`, this.path,
-        { replyText: allocationText(`quota of ${formatByteSize(this.quota.bytes)} exceeded`) });
+    const bytesLimit = this.quota.bytes;
+    const charged = this.usage.charge(due, bytesLimit);
+    if (charged instanceof Promise) return charged.then(ok => this.chargeAnswer(ok, due, bytesLimit));
+    return this.chargeAnswer(charged, due, bytesLimit);
+  }
+
+  /** The usage's answer for `due` more bytes: counted, or the quota's refusal. */
+  private chargeAnswer(ok: boolean, due: number, limit: number): Error | undefined {
+    if (!ok) {
+      return new FtpStorageError('quota', `quota of ${limit} bytes exceeded`, this.path,
+        { replyText: allocationText(`quota of ${formatByteSize(limit)} exceeded`) });
     }
     this.charged += due;
     return undefined;

@@ -47,9 +47,10 @@ export class UserUsage {
 
   /**
    * Charge `bytes` of a running upload against a byte `limit`: false, and nothing charged, when they would
-   * pass it. A usage shared by several nodes (src/server/db/shared-quota.ts) charges its reservation instead.
+   * pass it. A usage shared by several nodes (src/server/db/shared-quota.ts) charges its reservation instead,
+   * and answers later (a promise) when it must wait for the database to top that reservation up.
    */
-  charge(bytes: number, limit: number): boolean {
+  charge(bytes: number, limit: number): boolean | Promise<boolean> {
     if (this.bytes + bytes > limit) return false;
     this.bytes += bytes;
     return true;

@@ -192,18 +192,36 @@ async function portFree(port: number, host: string): Promise<boolean> {
 
 export interface PortRange { min: number; max: number }
 
+/** The first of the ports min..min+count-1 that is taken on 127.0.0.1 or ::1, or undefined when all are free. */
+async function firstTakenPort(min: number, count: number): Promise<number | undefined> {
+  for (let p = min; p < min + count; p++) {
+    if (!(await portFree(p, '127.0.0.1')) || !(await portFree(p, '::1'))) return p;
+  }
+  return undefined;
+}
+
 /**
  * A random range of `count` consecutive ports, each verified free on 127.0.0.1 and ::1 (passive ports of
  * servers launched by parallel test files must not collide). The first port can serve as a control port.
+ *
+ * With `avoid` (the bench: one process hands out every range, and pure-ftpd's 12,000 ports in --full need
+ * the room): the lowest range that overlaps none of them and whose ports are free, so the ranges are packed
+ * and the large one fits whenever the space allows (random starts could leave no gap wide enough).
  */
-export async function freePortRange(count: number): Promise<PortRange> {
+export async function freePortRange(count: number, avoid?: readonly PortRange[]): Promise<PortRange> {
+  if (avoid) {
+    for (let min = PORT_LOW; min + count <= PORT_HIGH;) {
+      const clash = avoid.find(t => min <= t.max && t.min <= min + count - 1);
+      if (clash) { min = clash.max + 1; continue; }
+      const taken = await firstTakenPort(min, count);
+      if (taken === undefined) return { min, max: min + count - 1 };
+      min = taken + 1;
+    }
+    throw new Error(`no free range of ${count} ports between ${PORT_LOW} and ${PORT_HIGH} beside ${avoid.length} ranges already handed out`);
+  }
   for (let attempt = 0; attempt < 50; attempt++) {
     const min = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW - count));
-    let ok = true;
-    for (let p = min; p < min + count && ok; p++) {
-      ok = (await portFree(p, '127.0.0.1')) && (await portFree(p, '::1'));
-    }
-    if (ok) return { min, max: min + count - 1 };
+    if ((await firstTakenPort(min, count)) === undefined) return { min, max: min + count - 1 };
   }
   throw new Error(`no free range of ${count} ports found between ${PORT_LOW} and ${PORT_HIGH}`);
 }

@@ -47,7 +47,11 @@ async function restBeyondEnd(storage: Storage, path: string, offset: number): Pr
   } catch (err) {
     if (!(err instanceof FtpStorageError && err.failure === 'not-found')) throw err;
   }
-  if (offset <= size) return undefined;
+  return offset <= size ? undefined : beyondEndReply(path, offset, size);
+}
+
+/** RFC 3659 s5.4: a restart point past the end of the file is an invalid REST parameter (554). */
+function beyondEndReply(path: string, offset: number, size: number): Reply {
   return reply(ReplyCode.InvalidRestParameter, `Restart offset ${offset} is beyond the end of ${path} (${size} bytes)`);
 }
 
@@ -59,12 +63,10 @@ async function restBeyondEnd(storage: Storage, path: string, offset: number): Pr
  */
 async function openForRetr(storage: Storage, path: string, offset: number): Promise<OpenedRead | Reply> {
   const notAFile = (): Reply => reply(ReplyCode.FileUnavailable, `${path}: not a regular file`);
-  const beyondEnd = (size: number): Reply =>
-    reply(ReplyCode.InvalidRestParameter, `Restart offset ${offset} is beyond the end of ${path} (${size} bytes)`);
   if (!canOpenReadWithInfo(storage)) {
     const info = await storage.stat(path);
     if (info.type !== 'file') return notAFile();
-    if (offset > info.size) return beyondEnd(info.size);
+    if (offset > info.size) return beyondEndReply(path, offset, info.size);
     return { source: await storage.openRead(path, { start: offset || undefined }), size: info.size };
   }
   let opened: OpenedRead;
@@ -76,7 +78,7 @@ async function openForRetr(storage: Storage, path: string, offset: number): Prom
   }
   if (offset <= opened.size) return opened;
   opened.source.destroy();
-  return beyondEnd(opened.size);
+  return beyondEndReply(path, offset, opened.size);
 }
 
 /** Describe an upload whose storage stream is open. `offset` is where writing starts (REST), else 0. */

@@ -53,6 +53,11 @@ export function releaseBlocks(blocks: ReadonlyArray<Buffer | undefined>): void {
  */
 export type Admission = Error | undefined | Promise<Error | undefined>;
 
+/** `then` applied to an admission's answer: at once, or once a later answer comes. */
+export function mapAdmission(answer: Admission, then: (refused: Error | undefined) => Error | undefined): Admission {
+  return answer instanceof Promise ? answer.then(then) : then(answer);
+}
+
 export interface DirectHooks {
   /** Bytes moved on the wire (in TYPE I also the local bytes). */
   count(bytes: number): void;

@@ -35,7 +35,7 @@ import { TypeADecoder, TypeAEncoder } from '../protocol/codecs/type-a.js';
 import { modeDecoder, modeEncoder, type ModeCodecOptions } from './data-modes.js';
 import { blockReaderOf, blockWriterOf } from './block-source.js';
 import { networkError } from './connect.js';
-import { receiveDirect, sendBlocks, type Admission, type DirectHooks } from './data-direct.js';
+import { mapAdmission, receiveDirect, sendBlocks, type Admission, type DirectHooks } from './data-direct.js';
 import { ByteMeter, StreamForwarder, WireWriter } from './data-stages.js';
 import { ThrottleStage, type Throttle } from './token-bucket.js';
 import { WireBlocks, wireBlocksOf } from './wire-blocks.js';
@@ -164,23 +164,18 @@ class DataPipelineRun implements DataPipeline {
   /** Receiving: the caller's admit(); a refusal is the local end's failure. */
   private admitLocal = (bytes: number): Admission => {
     const answer = this.options.direction === 'receive' ? this.options.admit?.(bytes) : undefined;
-    if (answer instanceof Promise) return answer.then(refused => this.refusedLocally(refused));
-    return this.refusedLocally(answer);
+    return mapAdmission(answer, refused => {
+      if (refused) this.noteFailure('local', refused);
+      return refused;
+    });
   };
 
   /** The ByteMeter stage of a transformed receive: admitted bytes are counted at the local end. */
   private admitThenCount(bytes: number): Admission {
-    const counted = (refused: Error | undefined): Error | undefined => {
+    return mapAdmission(this.admitLocal(bytes), refused => {
       if (!refused) this.countLocal(bytes);
       return refused;
-    };
-    const answer = this.admitLocal(bytes);
-    return answer instanceof Promise ? answer.then(counted) : counted(answer);
-  }
-
-  private refusedLocally(refused: Error | undefined): Error | undefined {
-    if (refused) this.noteFailure('local', refused);
-    return refused;
+    });
   }
 
   /** The first end to fail names the cause: pipeline() then destroys the other stages with that same error. */

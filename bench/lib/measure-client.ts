@@ -12,6 +12,7 @@ import {
   CPU_MS, MBPS, MIRROR_SECTION, SECONDS, STARTUP_SECTION, WALL_MS, addFailure, addSample, clientSection,
   type ClientDirection, type Results,
 } from './results.js';
+import { recyclePages } from './page-cache.js';
 import { BIG_NAME, type BenchServer } from './servers.js';
 
 export const CLIENTS = ['ftpkit', 'curl', 'lftp', 'basic-ftp'] as const;
@@ -69,6 +70,9 @@ export async function measureClient(
   const section = clientSection(direction, tls);
   const local = direction === 'download' ? path.join(c.scratch, `down-${tag}.bin`) : c.big;
   const remote = direction === 'download' ? `/${BIG_NAME}` : `${s.uploadDir}/client-${tag}.bin`;
+  // The written file's page-cache pages (the download's local file, the upload's stored one): freshly
+  // freed ones for every client alike (page-cache.ts).
+  await recyclePages(c.scratch, c.bytes);
   const t0 = performance.now();
   const run = await runClient(name, c, s, direction, tls, local, remote);
   const seconds = (performance.now() - t0) / 1000;

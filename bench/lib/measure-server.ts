@@ -7,6 +7,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { runCurl } from '../../test/support/peers.js';
 import { holdSessions, runLoad, timeListing } from './load-client.js';
+import { recyclePages } from './page-cache.js';
 import { settleTree, treePssKiB, treeSize } from './proc.js';
 import {
   CPU_PER_GIB, FAILED, HELD, KIB_PER_SESSION, MBPS, MS, P50, P99, PEAK_MEM, RATE,
@@ -55,6 +56,8 @@ export async function measureTransfer(
     '-w', upload ? '%{time_pretransfer} %{time_total} %{size_upload}' : '%{time_pretransfer} %{time_total} %{size_download}',
     urlOf(s, remote),
   ];
+  // The upload's page-cache pages: freshly freed ones for every server alike (page-cache.ts).
+  if (upload) await recyclePages(path.dirname(local.big), local.bytes);
   const size0 = treeSize(s.pid);
   const cpu0 = s.cpuMs();
   const run = await runCurl(args, { timeoutMs: local.timeoutMs });

@@ -174,8 +174,9 @@ export class Transfer {
 
   /**
    * A plain TYPE I download into a file the pipeline can write blocks into (local-files.ts): the data
-   * socket reads straight into the pipeline's blocks (net/wire-blocks.ts). Not under TLS (the TLS layer
-   * reads the socket itself) and not for an accepted socket (active mode: prepareData ignores it).
+   * socket reads straight into the pipeline's blocks (net/wire-blocks.ts). Not made here under TLS (the TLS
+   * layer reads the TCP socket itself; the pipeline switches the TLS socket to the blocks once secured) and
+   * not for an accepted socket (active mode: prepareData ignores it; the pipeline switches it too).
    */
   private wireBlocks(): WireBlocks | undefined {
     const { spec } = this;

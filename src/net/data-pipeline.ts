@@ -239,7 +239,7 @@ class DataPipelineRun implements DataPipeline {
       const endSink = options.endSink ?? true;
       // A plain TYPE I transfer into a file: read from the socket straight into blocks (wire-blocks.ts): the
       // client's socket was made for it; another one (the server's accepted data connection) is switched
-      // now, unless it cannot be (TLS: the 'data' path below).
+      // now (a TLS socket too, its decrypted records), unless it cannot be (the 'data' path below).
       if (writer && endSink) {
         if (blocks) return () => blocks.receive(options.wire as Socket, options.sink, writer, hooks);
         return () => {

@@ -14,7 +14,8 @@
  *
  * For sockets this module was given at creation (the client's, connect.ts) and for sockets accepted or
  * connected without it (the server's data connections): forAccepted() switches those to the same reads
- * through Node's internals (socket-user-buffer.ts), or declines (TLS, another Node). Always into a sink with
+ * through Node's internals (socket-user-buffer.ts; a TLS socket too: its decrypted records), or declines
+ * (another Node). Always into a sink with
  * a block writer (a local file: the client's local-files.ts, the server's storage/local-file-sink.ts); the
  * pipeline (data-pipeline.ts) chooses it. A socket created for it whose transfer ends up elsewhere (no
  * block writer after all) is turned back into ordinary 'data' events by asDataEvents().
@@ -69,6 +70,17 @@ export class WireBlocks {
   private admitting = false;
   /** Bytes the socket had queued before it was switched (forAccepted), already in the block: counted by receive(). */
   private queued = 0;
+  /**
+   * Where reads go while they should have stopped, and copies of what came there, in order. A plain socket
+   * stops at once when the callback returns false (libuv's read stop); a TLS socket does not: Node's
+   * TLSWrap::ClearOut() goes on handing over every record it has already decrypted, each into the buffer
+   * asked for last. Those must not land in a block that is being written (or past the bytes still waiting
+   * for their admission): they are kept here and taken into the blocks before the reads resume.
+   */
+  private spill: Buffer | undefined;
+  private readonly spilled: Buffer[] = [];
+  /** The wire's end came while spilled bytes waited: receive()'s end, run once they are in the blocks. */
+  private endOnceTaken: (() => void) | undefined;
 
   /**
    * Blocks for a socket that was not created with them (accepted, or connected without `onread`): switch
@@ -92,6 +104,7 @@ export class WireBlocks {
     buffer: (): Buffer => {
       const block = this.blocks[this.cur]!;
       if (this.emitTo) return block;
+      if (this.held()) return (this.spill ??= Buffer.allocUnsafe(MIN_READ));
       // Capped: reads of about 1/20 s of the cap (the throttle's piece), so the wire is paced, not bursty.
       const piece = this.receiver?.hooks.throttle?.pieceBytes() ?? BLOCK_SIZE;
       return piece < BLOCK_SIZE - this.filled ? block.subarray(this.filled, this.filled + piece) : block.subarray(this.filled);
@@ -112,8 +125,38 @@ export class WireBlocks {
     const r = this.receiver;
     // The socket is paused until receive() or asDataEvents() (connect.ts): no read comes before either.
     if (!r || this.failed) return false;
+    if (buf === this.spill) {
+      this.spilled.push(Buffer.from(this.spill.subarray(0, n)));
+      return this.takeSpilled(r);
+    }
     this.filled += n;
     return this.took(r, n);
+  }
+
+  /** The reads must wait: a block still being written, an admission, a cap's delay, or spilled bytes before them. */
+  private held(): boolean {
+    return this.stalled || this.admitting || this.holdTimer !== undefined || this.spilled.length > 0;
+  }
+
+  /** Take spilled bytes into the blocks, in order, while nothing else holds the reads; true when all are in. */
+  private takeSpilled(r: Receiver): boolean {
+    while (this.spilled.length > 0) {
+      if (this.failed || this.stalled || this.admitting || this.holdTimer !== undefined) return false;
+      const chunk = this.spilled.shift()!;
+      // A spilled read is at most MIN_READ bytes, and a block being read into has at least that much room.
+      chunk.copy(this.blocks[this.cur]!, this.filled);
+      this.filled += chunk.length;
+      if (!this.took(r, chunk.length)) return false;
+    }
+    return !this.failed && !this.held();
+  }
+
+  /** Whatever held the reads is over: take the spilled bytes, then read on (or end, if the wire's end came meanwhile). */
+  private resumeReads(r: Receiver): void {
+    if (!this.takeSpilled(r)) return;
+    const end = this.endOnceTaken;
+    if (end) { this.endOnceTaken = undefined; end(); return; }
+    r.wire.resume();
   }
 
   /** n more bytes are in the current block: admitted (hooks.admit), counted, then placed. */
@@ -130,7 +173,7 @@ export class WireBlocks {
         if (this.failed) return;
         if (refused) { r.fail('local', refused); return; }
         r.hooks.count(n);
-        if (!this.stalled && !this.holdTimer) r.wire.resume();
+        this.resumeReads(r);
       }, (err: unknown) => { this.admitting = false; r.fail('local', err); });
       return false;
     }
@@ -156,7 +199,7 @@ export class WireBlocks {
       clearTimeout(this.holdTimer);
       this.holdTimer = setTimeout(() => {
         this.holdTimer = undefined;
-        if (!this.stalled && !this.failed && !this.admitting) r.wire.resume();
+        this.resumeReads(r);
       }, ms);
       reading = false;
     }
@@ -192,7 +235,7 @@ export class WireBlocks {
       // The block being waited for is free: read again.
       if (this.stalled && i === this.cur && !this.failed) {
         this.stalled = false;
-        if (!this.holdTimer && !this.admitting) r.wire.resume();
+        this.resumeReads(r);
       }
     }, (err: unknown) => { r.fail('local', err); throw err; });
     tracked.catch(() => { /* reported through fail(); awaited at the end */ });
@@ -233,6 +276,11 @@ export class WireBlocks {
       const r: Receiver = { wire, writer, hooks, fail: failWith };
       const onEnd = (): void => {
         wire.off('close', onWireClose);
+        // Reads that came after a stop (TLS) go into the file first: end once they are in the blocks.
+        if (this.spilled.length > 0 && !this.takeSpilled(r)) { this.endOnceTaken = endOfData; return; }
+        endOfData();
+      };
+      const endOfData = (): void => {
         clearTimeout(this.flushTimer);
         this.writeRest(r);
         Promise.all(this.writes).then(() => {

@@ -3,7 +3,8 @@
  * pipeline's two 1 MiB blocks (net/socket-user-buffer.ts, net/wire-blocks.ts, storage/local-file-sink.ts).
  * Over real sockets: byte-exact at the block edges, with bytes sent before the STOR, for REST + STOR and
  * APPE, in active mode, under a bandwidth cap; ABOR and a client reset leave the old file and no
- * temporary one; TYPE A stays on the converting path, TLS on the 'data' path. Every case checks which
+ * temporary one; TYPE A stays on the converting path. Over TLS (PROT P) the decrypted records are read into
+ * the blocks too, byte-exact, and a cut leaves the old file. Every case checks which
  * path was taken (userBufferSwitches), so a silent fall back to the slow path fails here.
  */
 import { test } from 'node:test';
@@ -150,10 +151,12 @@ test('a capped upload (bandwidth) reads into blocks too, paced by the cap, byte-
   assert.equal(sha(await readFile(join(root, 'capped.bin'))), sha(data));
 });
 
-test('an upload over a TLS data connection (PROT P) stays on the \'data\' path, byte-exact', { timeout: 20_000 }, async t => {
+/** A logged-in FTPS session with PROT P and TYPE I, over a server with an old victim.bin. */
+async function tlsSetup(t: TestContext): Promise<{ c: FtpsRawControl; root: string; h: Harness }> {
   const pki = await makeTestPki();
   t.after(() => pki.cleanup());
   const root = await tempDir(t);
+  await writeFile(join(root, 'victim.bin'), OLD);
   const { h } = await localSession(t, root, { tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile } });
   const c = await FtpsRawControl.connect('127.0.0.1', h.port, { ca: pki.ca.cert });
   t.after(() => c.close());
@@ -162,14 +165,40 @@ test('an upload over a TLS data connection (PROT P) stays on the \'data\' path, 
   await c.send('PBSZ 0');
   assert.equal((await c.send('PROT P')).code, 200);
   assert.equal((await c.send('TYPE I')).code, 200);
-  const body = randomBytes(3 * MiB + 17);
-  assert.equal(await switches(async () => {
-    const data = await c.epsv();
-    c.write('STOR tls.bin\r\n');
-    const [secured, pre] = await Promise.all([c.clientTls.secureData(data), c.read()]);
-    assert.equal(pre.code, 150);
-    secured.socket.end(body);
-    assert.equal((await c.read()).code, 226);
-  }), 0);
-  assert.equal(sha(await readFile(join(root, 'tls.bin'))), sha(body));
+  return { c, root, h };
+}
+
+for (const size of [0, MiB - 1, 3 * MiB + 17]) {
+  test(`an upload of ${size} bytes over a TLS data connection (PROT P) reads the decrypted records into blocks, byte-exact`, { timeout: 20_000 }, async t => {
+    const { c, root } = await tlsSetup(t);
+    const body = randomBytes(size);
+    assert.equal(await switches(async () => {
+      const data = await c.epsv();
+      c.write('STOR tls.bin\r\n');
+      const [secured, pre] = await Promise.all([c.clientTls.secureData(data), c.read()]);
+      assert.equal(pre.code, 150);
+      secured.socket.end(body);
+      assert.equal((await c.read()).code, 226);
+    }), 1, 'the block path was taken');
+    assert.equal(sha(await readFile(join(root, 'tls.bin'))), sha(body));
+  });
+}
+
+test('a TLS upload cut by a client reset after blocks were written leaves the old file and no temporary one', { timeout: 20_000 }, async t => {
+  const { c, root, h } = await tlsSetup(t);
+  const sent = 3 * MiB;
+  const before = userBufferSwitches.count;
+  const data = await c.epsv();
+  c.write('STOR victim.bin\r\n');
+  const [secured, pre] = await Promise.all([c.clientTls.secureData(data), c.read()]);
+  assert.equal(pre.code, 150);
+  secured.socket.write(randomBytes(sent));
+  // sessions()[0] is the harness's own cleartext session; the FTPS one is the one transferring.
+  await until('the server to receive the bytes', () => ((h.server.sessions().find(s => s.transfer)?.transfer?.bytes ?? 0) >= sent ? true : undefined));
+  assert.equal(userBufferSwitches.count - before, 1, 'the block path was taken');
+  // A TCP reset under the TLS layer (a FIN without close_notify Node reports as a clean end: RFC 4217 leaves it to the server).
+  data.resetAndDestroy();
+  assert.equal((await c.read()).code, 426);
+  assert.deepEqual(await readFile(join(root, 'victim.bin')), OLD, 'the old content is intact');
+  assert.deepEqual(await readdir(root), ['victim.bin'], 'the temporary file was removed');
 });

@@ -2,7 +2,9 @@
  * The client's plain download path that reads the data socket straight into the pipeline's 1 MiB blocks
  * (src/net/wire-blocks.ts): through real loopback sockets made by connectTcp with `readInto`, into a file
  * with a block writer. Content and counts, backpressure from a slow file, a failed file write, a reset
- * wire, a sink without a block writer, and FtpClient using it for a download into a file.
+ * wire, a sink without a block writer, and FtpClient using it for a download into a file. A TLS socket
+ * switched to the blocks (forAccepted, as the pipeline does under PROT P): TLS hands over every record it has
+ * decrypted even after the reads were stopped, so a slow file and a bandwidth cap are the cases to get right.
  */
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
@@ -12,14 +14,18 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import net from 'node:net';
+import tls from 'node:tls';
 import { PassThrough, type Readable } from 'node:stream';
 import { connectTcp } from '../../src/net/connect.js';
 import { runDataPipeline } from '../../src/net/data-pipeline.js';
 import { attachBlockWriter, fileBlockWriter, type BlockWriter } from '../../src/net/block-source.js';
 import { WireBlocks } from '../../src/net/wire-blocks.js';
+import { userBufferSwitches } from '../../src/net/socket-user-buffer.js';
 import { FtpClient } from '../../src/client/ftp-client.js';
 import { LocalStorage } from '../../src/server/storage/local.js';
 import { startServer } from '../support/server-harness.js';
+import { makeTestPki } from '../support/tls-certs.js';
+import { TokenBucket } from '../../src/net/token-bucket.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const BOUNDED = { timeout: 20_000 };
@@ -55,6 +61,23 @@ async function fileSink(t: TestContext, holdMs = 0, failAt = -1) {
   };
   const sink = attachBlockWriter(handle.createWriteStream(), writer);
   return { file, sink, sizes };
+}
+
+/** A loopback TLS connection: `wire` the receiving end (the server's TLSSocket), `peer` the sending one. */
+async function tlsSocketPair(t: TestContext): Promise<{ wire: tls.TLSSocket; peer: tls.TLSSocket }> {
+  const pki = await makeTestPki();
+  t.after(() => pki.cleanup());
+  const server = tls.createServer({ cert: pki.server.cert, key: pki.server.key });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const accepted = once(server, 'secureConnection') as Promise<[tls.TLSSocket]>;
+  const peer = tls.connect({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, ca: pki.ca.cert, servername: 'localhost' });
+  await once(peer, 'secureConnect');
+  const [wire] = await accepted;
+  wire.pause();
+  server.close();
+  for (const s of [wire, peer]) { s.on('error', () => {}); t.after(() => s.destroy()); }
+  return { wire, peer };
 }
 
 function send(peer: net.Socket, data: Buffer): void {
@@ -205,4 +228,25 @@ function collect(s: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   s.on('data', (c: Buffer) => chunks.push(c));
   return new Promise((resolve, reject) => { s.once('end', () => resolve(Buffer.concat(chunks))); s.once('error', reject); });
+}
+
+for (const slow of ['a slow file (both blocks busy)', 'a bandwidth cap'] as const) {
+  test(`a TLS socket read into blocks with ${slow}: records decrypted after the stop wait their turn, every byte in order`, BOUNDED, async t => {
+    const { wire, peer } = await tlsSocketPair(t);
+    const capped = slow === 'a bandwidth cap';
+    const { file, sink } = await fileSink(t, capped ? 0 : 40);
+    const data = randomBytes(capped ? 3 * 1024 * 1024 + 5 : 6 * 1024 * 1024 + 7);
+    const bucket = new TokenBucket(16 * 1024 * 1024);
+    const throttle = capped ? { delay: (n: number) => bucket.reserve(n), pieceBytes: () => 256 * 1024 } : undefined;
+    const before = userBufferSwitches.count;
+    let counted = 0;
+    const run = runDataPipeline({ direction: 'receive', wire, sink, throttle, onWireBytes: n => { counted += n; } });
+    // 64 KiB writes: several TLS records in each TCP read, so a stop comes with records still decrypted.
+    for (let i = 0; i < data.length; i += 65_536) peer.write(data.subarray(i, i + 65_536));
+    peer.end();
+    await run.done;
+    assert.equal(userBufferSwitches.count - before, 1, 'the pipeline switched the TLS socket to the blocks');
+    assert.ok((await readFile(file)).equals(data), 'the file holds every byte, in order');
+    assert.equal(counted, data.length);
+  });
 }

@@ -104,9 +104,12 @@ export class WireBlocks {
     buffer: (): Buffer => {
       const block = this.blocks[this.cur]!;
       if (this.emitTo) return block;
-      if (this.held()) return (this.spill ??= Buffer.allocUnsafe(MIN_READ));
       // Capped: reads of about 1/20 s of the cap (the throttle's piece), so the wire is paced, not bursty.
       const piece = this.receiver?.hooks.throttle?.pieceBytes() ?? BLOCK_SIZE;
+      if (this.held()) {
+        const spill = (this.spill ??= Buffer.allocUnsafeSlow(MIN_READ));
+        return piece < MIN_READ ? spill.subarray(0, piece) : spill;
+      }
       return piece < BLOCK_SIZE - this.filled ? block.subarray(this.filled, this.filled + piece) : block.subarray(this.filled);
     },
     callback: (n: number, buf: Uint8Array): boolean => this.onRead(n, buf),
@@ -125,8 +128,11 @@ export class WireBlocks {
     const r = this.receiver;
     // The socket is paused until receive() or asDataEvents() (connect.ts): no read comes before either.
     if (!r || this.failed) return false;
-    if (buf === this.spill) {
-      this.spilled.push(Buffer.from(this.spill.subarray(0, n)));
+    if (this.spill && buf.buffer === this.spill.buffer) {
+      const read = buf.subarray(0, n);
+      // Nothing holds the reads any more (the first read after a resume lands here): straight into the block.
+      if (this.spilled.length === 0 && !this.held()) return this.takeIn(r, read) && this.takeSpilled(r);
+      this.spilled.push(Buffer.from(read));
       return this.takeSpilled(r);
     }
     this.filled += n;
@@ -142,13 +148,22 @@ export class WireBlocks {
   private takeSpilled(r: Receiver): boolean {
     while (this.spilled.length > 0) {
       if (this.failed || this.stalled || this.admitting || this.holdTimer !== undefined) return false;
-      const chunk = this.spilled.shift()!;
-      // A spilled read is at most MIN_READ bytes, and a block being read into has at least that much room.
-      chunk.copy(this.blocks[this.cur]!, this.filled);
-      this.filled += chunk.length;
-      if (!this.took(r, chunk.length)) return false;
+      if (!this.takeIn(r, this.spilled.shift()!)) return false;
     }
     return !this.failed && !this.held();
+  }
+
+  /**
+   * Copy a read that went to the spill buffer into the current block, then take it (took). A spilled read
+   * is at most MIN_READ bytes and a block being read into has at least that much room; should it not fit,
+   * the rest goes back to the front of the spilled reads.
+   */
+  private takeIn(r: Receiver, read: Uint8Array): boolean {
+    const n = Math.min(read.length, BLOCK_SIZE - this.filled);
+    this.blocks[this.cur]!.set(read.subarray(0, n), this.filled);
+    this.filled += n;
+    if (n < read.length) this.spilled.unshift(Buffer.from(read.subarray(n)));
+    return this.took(r, n);
   }
 
   /** Whatever held the reads is over: take the spilled bytes, then read on (or end, if the wire's end came meanwhile). */
@@ -276,8 +291,9 @@ export class WireBlocks {
       const r: Receiver = { wire, writer, hooks, fail: failWith };
       const onEnd = (): void => {
         wire.off('close', onWireClose);
-        // Reads that came after a stop (TLS) go into the file first: end once they are in the blocks.
-        if (this.spilled.length > 0 && !this.takeSpilled(r)) { this.endOnceTaken = endOfData; return; }
+        // Reads that came after a stop (TLS) go into the file first, and the last bytes' admission is answered
+        // first (TLS hands over its last record and the end in one go): end once both are done.
+        if (this.admitting || (this.spilled.length > 0 && !this.takeSpilled(r))) { this.endOnceTaken = endOfData; return; }
         endOfData();
       };
       const endOfData = (): void => {
@@ -317,7 +333,7 @@ export class WireBlocks {
       });
       this.receiver = r;
       if (this.queued > 0) this.took(r, this.queued);
-      if (this.failed || this.admitting) return; // an admission that answers later resumes the reads itself
+      if (this.failed || this.held()) return; // an admission or a cap's delay resumes the reads itself when it ends
       // Starts the reads (the socket was created paused) and makes the stream flowing, so that the end of
       // data is emitted ('end'); with onread no chunk is ever queued in it.
       wire.resume();

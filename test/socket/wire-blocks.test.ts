@@ -4,7 +4,8 @@
  * with a block writer. Content and counts, backpressure from a slow file, a failed file write, a reset
  * wire, a sink without a block writer, and FtpClient using it for a download into a file. A TLS socket
  * switched to the blocks (forAccepted, as the pipeline does under PROT P): TLS hands over every record it has
- * decrypted even after the reads were stopped, so a slow file and a bandwidth cap are the cases to get right.
+ * decrypted even after the reads were stopped, and its last record together with the end: a slow file (the
+ * case that overwrote a block being written), a bandwidth cap, and an admission that answers after the end.
  */
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
@@ -231,7 +232,7 @@ function collect(s: Readable): Promise<Buffer> {
 }
 
 for (const slow of ['a slow file (both blocks busy)', 'a bandwidth cap'] as const) {
-  test(`a TLS socket read into blocks with ${slow}: records decrypted after the stop wait their turn, every byte in order`, BOUNDED, async t => {
+  test(`a TLS socket read into blocks with ${slow}: every byte in order, counted once`, BOUNDED, async t => {
     const { wire, peer } = await tlsSocketPair(t);
     const capped = slow === 'a bandwidth cap';
     const { file, sink } = await fileSink(t, capped ? 0 : 40);
@@ -250,3 +251,20 @@ for (const slow of ['a slow file (both blocks busy)', 'a bandwidth cap'] as cons
     assert.equal(counted, data.length);
   });
 }
+
+test('a TLS upload whose last bytes are refused after the end of data came (a quota answering late) fails, not completes', BOUNDED, async t => {
+  const { wire, peer } = await tlsSocketPair(t);
+  const { sink } = await fileSink(t);
+  const data = randomBytes(300_000);
+  let admitted = 0;
+  const refusal = Object.assign(new Error('quota exceeded'), { code: 'EDQUOT' });
+  // Every chunk is admitted at once but the last, which waits for its answer (a shared quota's round trip).
+  const admit = (bytes: number) => {
+    admitted += bytes;
+    return admitted < data.length ? undefined : new Promise<Error>(resolve => setTimeout(() => resolve(refusal), 200));
+  };
+  const run = runDataPipeline({ direction: 'receive', wire, sink, admit });
+  peer.end(data);
+  await assert.rejects(run.done, refusal);
+  assert.equal(run.failedEnd, 'local');
+});

@@ -15,7 +15,7 @@ import { baseName, joinPath, parentPath, resolvePath } from '../../protocol/path
 import { compileWildcard, MAX_WILDCARD_LENGTH } from '../../protocol/wildcard.js';
 import type { Permissions } from '../auth/types.js';
 import { permissionsAt } from '../auth/path-permissions.js';
-import { byName, chunksOf } from '../storage/listing-chunks.js';
+import { byName, chunksOf, sortedListChunks } from '../storage/listing-chunks.js';
 import { canListChunks, type FileInfo, type ListingChunks } from '../storage/types.js';
 import { storageErrorReply } from '../storage-replies.js';
 import type { TransferRequest } from '../transfer.js';
@@ -35,7 +35,7 @@ export function permFact(info: Pick<FileInfo, 'type'>, p: Permissions): string {
 /** A directory's entries sorted by name, a chunk at a time where the storage can (issue 10). */
 async function directoryChunks(ctx: CommandContext, path: string): Promise<ListingChunks> {
   const { storage } = ctx;
-  return canListChunks(storage) ? storage.listChunks(path) : chunksOf((await storage.list(path)).sort(byName));
+  return canListChunks(storage) ? storage.listChunks(path) : sortedListChunks(storage, path);
 }
 
 interface Entries { dir: boolean; glob: boolean; chunks: ListingChunks }

@@ -9,6 +9,11 @@ export function byName(a: FileInfo, b: FileInfo): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
+/** A folder's entries from a storage's list(), sorted by name, as one chunk (a storage without the capability). */
+export async function sortedListChunks(storage: { list(path: string): Promise<FileInfo[]> }, path: string): Promise<ListingChunks> {
+  return chunksOf((await storage.list(path)).sort(byName));
+}
+
 /** One chunk of `entries` (none when empty), as they are. */
 export function chunksOf(entries: FileInfo[]): ListingChunks {
   let given = false;

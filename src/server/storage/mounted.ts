@@ -19,7 +19,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { FtpStorageError, FtpUsageError } from '../../errors.js';
 import { baseName, isWithin, normalizePath } from '../../protocol/paths.js';
-import { byName, chunksOf } from './listing-chunks.js';
+import { sortedListChunks } from './listing-chunks.js';
 import {
   canAppend, canChmod, canListChunks, canOpenReadWithInfo, canReportSpace, canSetModifiedTime, canWriteAtOffset,
   type AtomicWriteOption, type FileInfo, type ListingChunks, type OpenedRead, type ReadOptions, type Storage, type WriteOptions,
@@ -88,7 +88,7 @@ export class MountedStorage implements Storage {
       this.listChunks = async (path) => {
         const t = this.resolve(path);
         if (canListChunks(t.storage) && !this.mounts.some((m) => m.path !== path && isWithin(path, m.path))) return t.storage.listChunks(t.inner);
-        return chunksOf((await this.list(path)).sort(byName));
+        return sortedListChunks(this, path);
       };
     }
   }

@@ -49,7 +49,7 @@ import { UserSessionCount } from './limits/user-sessions.js';
 import { acceptThroughProxy, ProxyGate, type ClientEndpoints } from './proxy/gate.js';
 import { resolveProxyProtocol } from './proxy/options.js';
 import { CompressedTransferSlots } from './transfer-modes.js';
-import { stopLstatWorker } from './storage/local-lstat-worker.js';
+import { holdLstatWorker } from './storage/local-lstat-worker.js';
 
 /** Extension points (extra commands, NAT resolver, a shared failed-login record); not configuration for users. */
 export interface FtpServerExtensions {
@@ -96,6 +96,8 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   private readonly tag = randomBytes(3).toString('hex');
   private sessionCounter = 0;
   private closing = false;
+  /** Releases this server's hold on the process's lstat worker (storage/local-lstat-worker.ts); set by listen(). */
+  private releaseLstatWorker: (() => Promise<void>) | undefined;
   /** FTPS (options.tls): AUTH/PBSZ/PROT commands, policies, certificates, implicit TLS. */
   readonly security: ServerSecurity | undefined;
   /** Failed logins of every session of this server (extensions.failedLoginRecord, or in memory). */
@@ -239,6 +241,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
    */
   async listen(inherited: InheritedListeners = {}): Promise<AddressInfo[]> {
     if (this.servers.length) throw new FtpUsageError('the server is already listening: call close() before listen() again');
+    this.releaseLstatWorker ??= holdLstatWorker();
     const { host, port } = this.options;
     // NAT/active: connecting back from port 20 (RFC 959 s3.2) needs the privilege; say so now, not at the first transfer.
     await checkActiveSourcePrivilege(this.options.active);
@@ -423,9 +426,11 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     await Promise.all([...this.open].map(shutDown));
     await Promise.all(serversClosed);
     this.context.deadlines.stop();
-    // The lstat worker of big listings is the process's (storage/local-lstat-worker.ts): a later listing,
-    // of another server of this process, starts a new one.
-    await stopLstatWorker();
+    // The lstat worker of big listings is the process's (storage/local-lstat-worker.ts): stopped once no
+    // listening server of this process holds it.
+    const release = this.releaseLstatWorker;
+    this.releaseLstatWorker = undefined;
+    await release?.();
     this.emit('close');
   }
 }

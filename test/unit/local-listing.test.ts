@@ -10,7 +10,7 @@ import { lstatSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onLocalFileSystem, statChunks, WORKER_MIN_ENTRIES, type StatOptions } from '../../src/server/storage/local-listing.js';
-import { CHUNK_ENTRIES, NO_ENTRY, STAT_FIELDS, stopLstatWorker } from '../../src/server/storage/local-lstat-worker.js';
+import { CHUNK_ENTRIES, NO_ENTRY, STAT_FIELDS, holdLstatWorker, lstatWorkerRunning, stopLstatWorker } from '../../src/server/storage/local-lstat-worker.js';
 
 async function folder(t: { after(fn: () => Promise<void>): void }, files: number): Promise<{ dir: string; names: string[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'ftpkit-listing-'));
@@ -58,6 +58,22 @@ test('the worker does not keep the process alive, and a listing after stopLstatW
   await stopLstatWorker();
   assert.equal((await collect(dir, names)).stats.length, names.length);
   await stopLstatWorker();
+});
+
+test('the worker lives while any holder (a listening server) holds it, and stops with the last release', async (t) => {
+  const { dir, names } = await folder(t, WORKER_MIN_ENTRIES);
+  const releaseA = holdLstatWorker();
+  const releaseB = holdLstatWorker();
+  t.after(releaseA);
+  t.after(releaseB);
+  assert.equal((await collect(dir, names)).stats.length, names.length);
+  assert.ok(lstatWorkerRunning(), 'a big listing started the worker');
+  await releaseA();
+  await releaseA(); // a second release of the same hold changes nothing
+  assert.ok(lstatWorkerRunning(), 'one server closing leaves the worker to the other');
+  assert.equal((await collect(dir, names)).stats.length, names.length);
+  await releaseB();
+  assert.equal(lstatWorkerRunning(), false, 'the last release stops it');
 });
 
 test('a worker stopped in the middle of a listing: the rest is stat\'ed on the main thread', async (t) => {

@@ -1,7 +1,8 @@
 /**
  * Owns the one worker thread that lstat()s the entries of big folders being listed (issue 10), shared by
  * every session and server of the process, started on first use, unref'ed (it never keeps the process
- * alive when idle) and terminated by stopLstatWorker() (FtpServer.close()).
+ * alive when idle) and terminated once the last server that holds it closes (holdLstatWorker: FtpServer.listen()
+ * holds, close() releases), or by stopLstatWorker().
  *
  * Why a thread: 10,000 synchronous lstat calls hold the main thread ~16 ms, and the libuv pool costs a
  * round trip per call (local-listing.ts). In the worker they cost the main thread nothing; what comes back
@@ -105,7 +106,30 @@ export function lstatInWorker(prefix: string, names: readonly string[], from: nu
   return forget;
 }
 
-/** Terminate the worker (server close). A later listing starts a new one. */
+/** Servers holding the worker (holdLstatWorker). */
+let holders = 0;
+
+/**
+ * A server of this process may list big folders from now on: the worker is not stopped before every holder
+ * let go. Returns the release (idempotent); the last release stops the worker. One server's close() thus
+ * no longer stops the worker another server's listings are using.
+ */
+export function holdLstatWorker(): () => Promise<void> {
+  holders++;
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    if (--holders === 0) await stopLstatWorker();
+  };
+}
+
+/** Whether a worker thread is running now (for tests). */
+export function lstatWorkerRunning(): boolean {
+  return worker !== undefined;
+}
+
+/** Terminate the worker now. A later listing starts a new one. */
 export async function stopLstatWorker(): Promise<void> {
   const w = worker;
   worker = undefined;

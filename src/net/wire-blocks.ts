@@ -131,7 +131,7 @@ export class WireBlocks {
     if (this.spill && buf.buffer === this.spill.buffer) {
       const read = buf.subarray(0, n);
       // Nothing holds the reads any more (the first read after a resume lands here): straight into the block.
-      if (this.spilled.length === 0 && !this.held()) return this.takeIn(r, read) && this.takeSpilled(r);
+      if (!this.held()) return this.takeIn(r, read) && this.takeSpilled(r);
       this.spilled.push(Buffer.from(read));
       return this.takeSpilled(r);
     }
@@ -139,18 +139,23 @@ export class WireBlocks {
     return this.took(r, n);
   }
 
-  /** The reads must wait: a block still being written, an admission, a cap's delay, or spilled bytes before them. */
+  /** The reads must wait for a block still being written, an admission, or a cap's delay. */
+  private waiting(): boolean {
+    return this.stalled || this.admitting || this.holdTimer !== undefined;
+  }
+
+  /** The reads must wait: waiting(), or spilled bytes still to go before them. */
   private held(): boolean {
-    return this.stalled || this.admitting || this.holdTimer !== undefined || this.spilled.length > 0;
+    return this.waiting() || this.spilled.length > 0;
   }
 
   /** Take spilled bytes into the blocks, in order, while nothing else holds the reads; true when all are in. */
   private takeSpilled(r: Receiver): boolean {
     while (this.spilled.length > 0) {
-      if (this.failed || this.stalled || this.admitting || this.holdTimer !== undefined) return false;
+      if (this.failed || this.waiting()) return false;
       if (!this.takeIn(r, this.spilled.shift()!)) return false;
     }
-    return !this.failed && !this.held();
+    return !this.failed && !this.waiting();
   }
 
   /**

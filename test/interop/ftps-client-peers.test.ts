@@ -1,7 +1,8 @@
 /**
  * OUR FtpClient over FTPS against real servers: vsftpd with require_ssl_reuse=YES (explicit and implicit,
  * TLS 1.2 and 1.3 forced on our side, passive and active), pure-ftpd with TLS required for control and
- * data (-Y 3), and proftpd (which also requires session reuse) — 24 MiB up and down checked by SHA-256,
+ * data (-Y 3), and proftpd (which also requires session reuse) — 24 MiB up and down checked by SHA-256
+ * (down twice: into a stream, and into a file, where the decrypted records are read into the blocks),
  * every data connection resuming the control session (the transcript says so; vsftpd and proftpd would
  * refuse otherwise) except with pure-ftpd on TLS 1.3, which sends no session tickets. Server certificates are verified against the peers' self-signed certificate.
  */
@@ -14,6 +15,7 @@ import {
   writeRandomFile, type PeerServer,
 } from '../support/peers.js';
 import { FtpClient } from '../../src/client/ftp-client.js';
+import { userBufferSwitches } from '../../src/net/socket-user-buffer.js';
 import type { FtpClientOptions } from '../../src/client/options.js';
 import type { TranscriptEvent } from '../../src/client/events.js';
 import { startFtpsTarget, type FtpsTarget } from '../support/tls-target.js';
@@ -31,7 +33,7 @@ after(async () => { await work?.cleanup(); });
 
 interface Run { transcript: TranscriptEvent[] }
 
-/** Connect, upload big.bin, download it back, compare, and return the transcript. */
+/** Connect, upload big.bin, download it back (into a stream, then into a file), compare, and return the transcript. */
 /** What roundTrip needs of a server (a PeerServer, or our own FTPS target). */
 type Target = Pick<PeerServer, 'host' | 'port' | 'user' | 'password' | 'certFile' | 'uploadDir' | 'localUploadDir' | 'logs'>;
 
@@ -61,6 +63,13 @@ async function roundTrip(
     const local = path.join(work.dir, `${tag}.down`);
     await client.download(remote, createWriteStream(local));
     assert.equal(await sha256File(local), bigSha, 'downloaded copy differs');
+    // Into a file path: the TLS socket's decrypted records are read straight into the pipeline's blocks
+    // (net/socket-user-buffer.ts, net/wire-blocks.ts).
+    const switches = userBufferSwitches.count;
+    const file = path.join(work.dir, `${tag}.file`);
+    await client.download(remote, file);
+    assert.equal(await sha256File(file), bigSha, 'the copy downloaded into a file (through the blocks) differs');
+    assert.equal(userBufferSwitches.count - switches, 1, 'the download into a file read into the blocks');
     assert.equal(await sha256File(path.join(server.localUploadDir, `${tag}.bin`)), bigSha, 'uploaded copy differs');
     await client.list(server.uploadDir);
     await client.close();

@@ -37,6 +37,8 @@ export function verbOf(o: Outcome): string { return (o.phase ?? '').toUpperCase(
 
 /** The data connection (or its setup) is what failed, in either mode. */
 export function activeConnectBackFailed(o: Outcome): boolean {
+  // The server did connect back: whatever went wrong after that (a stalled TLS handshake, no data) is not this.
+  if (o.dataOpened) return false;
   if (o.kind === 'timeout' && o.connection === 'data') return true;
   // Servers that connect back before answering the transfer command (vsftpd) leave it unanswered meanwhile.
   if (o.kind === 'timeout' && o.connection === 'control' && o.command !== undefined && TRANSFER_VERBS.has(o.command)) return true;

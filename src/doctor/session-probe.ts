@@ -86,11 +86,13 @@ interface Recorder {
   answered: Set<string>;
   /** performance.now() of the last transcript line: a cell silent for long waits on something (session-pool.ts). */
   lastActivity: number;
+  /** The current data connection is up ('connected' since the last setup step). */
+  dataOpen: boolean;
 }
 
 /** Listen to one client for the length of a login or a cell; `detach()` stops (a pooled session goes on). */
 function record(client: FtpClient, t0: number): Recorder & { detach(): void } {
-  const rec: Recorder = { evidence: [], answered: new Set(), lastActivity: performance.now() };
+  const rec: Recorder = { evidence: [], answered: new Set(), lastActivity: performance.now(), dataOpen: false };
   const onTranscript = (e: TranscriptEvent) => {
     rec.lastActivity = performance.now();
     const label = e.kind === 'command' ? 'Command' : e.kind === 'response' ? 'Response' : 'Status';
@@ -100,6 +102,8 @@ function record(client: FtpClient, t0: number): Recorder & { detach(): void } {
   const onData = (e: DataChannelEvent) => {
     if (e.step === 'target') rec.advertised = { ...e.advertised };
     else if (e.step === 'offer') rec.offered = e.argument;
+    // Every setup step starts a new data connection; a refused stranger leaves the awaited one as it was.
+    if (e.step !== 'refused-peer') rec.dataOpen = e.step === 'connected';
   };
   client.on('transcript', onTranscript);
   client.on('reply', onReply);
@@ -247,7 +251,8 @@ export async function probeCellOn(client: FtpClient, t: SessionTarget, spec: Dat
   });
   const failed = (err: unknown, since: number, transfer?: DataProbeResult['transfer']): CellRun => {
     if (!keepsSession(err)) healthy = false;
-    return result(outcomeOf(err, performance.now() - since), transfer);
+    const outcome = outcomeOf(err, performance.now() - since);
+    return result(rec.dataOpen ? { ...outcome, dataOpened: true } : outcome, transfer);
   };
   try {
     await client.setDataSettings(settings.data);

@@ -45,6 +45,11 @@ export interface Outcome {
   tlsFailure?: TlsFailure;
   /** Short human text of the error. */
   message?: string;
+  /**
+   * The cell's data connection had opened (connected, or accepted from the server) before this failure:
+   * the path let it through, so a later silence is the server stalling, not a block on the way.
+   */
+  dataOpened?: boolean;
 }
 
 /** One evidence line: a transcript line or a socket observation, with time since the step started. */

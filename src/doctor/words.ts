@@ -49,8 +49,13 @@ export function describeOutcome(o: Outcome): string {
   }
 }
 
-/** Network-level failure of the data connection itself (not a refusal by the server, not TLS). */
+/**
+ * Network-level failure of the data connection itself (not a refusal by the server, not TLS). A timeout
+ * after the connection opened is the server going silent (pyftpdlib stalls a session now and then under
+ * a burst of TLS handshakes), not the path: the path let the connection through.
+ */
 export function isDataPathFailure(o: Outcome): boolean {
+  if (o.kind === 'timeout' && o.dataOpened) return false;
   return (o.kind === 'timeout' || o.kind === 'refused' || o.kind === 'unreachable' || o.kind === 'reset')
     && o.connection !== 'control';
 }

@@ -281,6 +281,25 @@ test('client NAT with an ALG: PORT rewritten in cleartext, refused under TLS -> 
   assert.equal(r.recommended?.probeId, 'epsv+tls');
 });
 
+test('a TLS cell whose data connection opened and then went silent is the server stalling, not an ALG', () => {
+  // pyftpdlib (single-threaded) stalls a session now and then under a burst of TLS handshakes: the server
+  // connected back (or accepted), then nothing moved. The path works; no cause may come of it.
+  const stalled: Outcome = { kind: 'timeout', ms: 4000, connection: 'data', phase: 'transfer', endpoint: '198.18.10.2:42083', dataOpened: true };
+  // S8's server: no RFC 2428 at all.
+  const eprt500 = { outcome: reply('EPRT', 500, 'Command "EPRT" not understood.') };
+  const epsv500 = { outcome: reply('EPSV', 500, 'Command "EPSV" not understood.') };
+  const s8 = { epsv: epsv500, 'epsv+tls': epsv500, 'eprt-local': eprt500, 'eprt-local+tls': eprt500 };
+  const active = matrix({}, { ...s8, 'port-local+tls': { outcome: stalled } });
+  assert.ok(!codes(infer(input(active))).includes('alg-blind-under-tls'), codes(infer(input(active))).join(','));
+  // The same cell without the connection ever arriving is the ALG's signature.
+  const never = matrix({}, { ...s8,
+    'port-local+tls': { outcome: { ...stalled, phase: 'accept', dataOpened: undefined } } });
+  assert.ok(codes(infer(input(never))).includes('alg-blind-under-tls'), codes(infer(input(never))).join(','));
+  // Passive: every TLS cell connected and then stalled.
+  const passive = matrix({}, { 'epsv+tls': { outcome: stalled }, 'pasv-reply+tls': { outcome: stalled }, 'pasv-control+tls': { outcome: stalled } });
+  assert.ok(!codes(infer(input(passive))).includes('alg-blind-under-tls'), codes(infer(input(passive))).join(','));
+});
+
 test('EPRT not understood is not "active refused" when PORT works', () => {
   const m = matrix({}, {
     epsv: { outcome: reply('EPSV', 500, 'Command "EPSV" not understood.') },

@@ -90,12 +90,14 @@ function referenceClassMatch(pattern: string, name: string): boolean {
       let closed = false;
       for (; j < p.length; j++) {
         if (p[j] === ']' && j > first) { closed = true; break; }
-        if (p[j + 1] === '-' && p[j + 2] !== undefined && p[j + 2] !== ']') { body += `${escIn(p[j]!)}-${escIn(p[j + 2]!)}`; j += 2; }
-        else body += escIn(p[j]!);
+        if (p[j + 1] === '-' && p[j + 2] !== undefined && p[j + 2] !== ']') {
+          // A reversed range matches nothing (the matcher's code point comparison; RegExp would throw); the
+          // set's other members still count ("[a-!!]" matches "!").
+          if (p[j]!.codePointAt(0)! <= p[j + 2]!.codePointAt(0)!) body += `${escIn(p[j]!)}-${escIn(p[j + 2]!)}`;
+          j += 2;
+        } else body += escIn(p[j]!);
       }
       if (closed) {
-        // A reversed range matches nothing (the matcher's code point comparison); RegExp would throw.
-        try { new RegExp(`[${body}]`, 'u'); } catch { body = ''; }
         re += body ? `[${negate ? '^' : ''}${body}]` : (negate ? '[^]' : '[]');
         i = j;
         continue;
@@ -114,5 +116,5 @@ test('property: with classes, the linear matcher agrees with the regular-express
     const r = compileWildcard(p, { classes: true });
     const got = r.kind === 'literal' ? p === n : r.kind === 'pattern' && r.wildcard.matches(n);
     assert.equal(got, referenceClassMatch(p, n), `${JSON.stringify(p)} vs ${JSON.stringify(n)}`);
-  }), { numRuns: 3000 });
+  }), { numRuns: 3000, examples: [['[a-!!]', '!'], ['[a-!]', '!'], ['[!a-!]', '!']] });
 });

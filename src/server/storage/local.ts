@@ -11,7 +11,7 @@
  * reader (net/block-source.ts): the data pipeline reads TYPE I downloads with it, 1 MiB at a time into
  * reused buffers, instead of taking the stream's chunks.
  */
-import { constants as fsc, fstatSync, type ReadStream, type Stats } from 'node:fs';
+import { constants as fsc, type ReadStream, type Stats } from 'node:fs';
 import { chmod, lstat, mkdir, open, readdir, realpath, rename, rmdir, stat, statfs, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -409,13 +409,8 @@ export class LocalStorage implements Storage, OpenReadWithInfoCapability, SetMod
   }
 
   /** Only regular files are transferred: a FIFO or device would block or leak host state. */
-  /**
-   * fstat(2) of the descriptor just opened, synchronously: it answers from the inode the open() loaded (on
-   * NFS from the attributes open() revalidated, close-to-open consistency) and reads no disk, so a thread-pool
-   * round trip would only add latency; RETR pays this once per file (issue 10, sessions per second).
-   */
   private async requireRegularFile(handle: FileHandle, path: string): Promise<Stats> {
-    const st = fstatSync(handle.fd);
+    const st = await handle.stat();
     if (st.isDirectory()) throw storageError('is-a-directory', path);
     if (!st.isFile()) throw storageError('permission', path);
     return st;

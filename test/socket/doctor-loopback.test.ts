@@ -163,3 +163,14 @@ test('an EPSV that never gets an answer is told as that command unanswered, not 
   // The advice names what worked.
   assert.match(f.causes[0]!.userFix ?? '', /avoid EPSV: use PASV/);
 });
+
+test('a server that takes every data connection and then goes silent is not named as a blocked path', async t => {
+  // The data connections open (passive: we connect; active: it connects back) and nothing moves: the path
+  // works, the server stalls (pyftpdlib under a burst of TLS handshakes did, in the lab's S8).
+  const fake = await startFakeServer({ listing: 'x\r\n', data: { onConnect: 'hold' } });
+  t.after(() => fake.close());
+  const f = await diagnose(`ftp://u:p@127.0.0.1:${fake.port}/`, { connectTimeoutMs: 1000, writeCheck: false });
+  const summary = f.matrix.map(r => `${r.spec.id}=${r.outcome.kind}/${r.outcome.dataOpened}`).join(' ');
+  assert.ok(f.matrix.length >= 4 && f.matrix.every(r => r.outcome.kind === 'timeout' && r.outcome.dataOpened === true), summary);
+  assert.deepEqual(f.causes.map(c => c.code), ['nothing-works'], summary);
+});

@@ -64,7 +64,16 @@ async function main(): Promise<number> {
     }
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files],
+      [
+        '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000',
+        // node's own default: spec on a terminal, which ends with the failing tests. TAP otherwise (CI, a pipe),
+        // followed by the failures again, so that they are in the tail CI keeps of a long log.
+        ...(process.stdout.isTTY
+          ? []
+          : ['--test-reporter=tap', '--test-reporter-destination=stdout',
+             `--test-reporter=${path.join(TEST_DIR, 'support', 'failure-summary-reporter.mjs')}`, '--test-reporter-destination=stdout']),
+        ...files,
+      ],
       { stdio: 'inherit', env },
     );
     return await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));

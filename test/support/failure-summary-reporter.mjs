@@ -23,13 +23,25 @@ function describe(error) {
 export default async function* failureSummary(source) {
   /** @type {string[]} */
   const failures = [];
+  // The names of the suites each file is in, by nesting level, so that a failed "plain IPv6" is shown
+  // under the suite that says which server it was.
+  /** @type {Map<string, string[]>} */
+  const open = new Map();
   for await (const event of source) {
+    const { name, file, nesting, details } = event.data ?? {};
+    const where = file ?? '(unknown file)';
+    if (event.type === 'test:start') {
+      const names = open.get(where) ?? [];
+      names.length = nesting;
+      names.push(name);
+      open.set(where, names);
+      continue;
+    }
     if (event.type !== 'test:fail') continue;
-    const { name, file, details } = event.data;
     // A suite or file fails when a test in it does; the test itself is already listed.
     if (details?.error?.failureType === 'subtestsFailed') continue;
-    const where = file ?? '(unknown file)';
-    failures.push(`✖ ${name}\n  at ${where}\n${describe(details?.error).replace(/^/gm, '    ')}`);
+    const title = [...(open.get(where) ?? []).slice(0, nesting), name].join(' > ');
+    failures.push(`✖ ${title}\n  at ${where}\n${describe(details?.error).replace(/^/gm, '    ')}`);
   }
   if (failures.length === 0) return;
   yield `\n# ${failures.length} failed test${failures.length === 1 ? '' : 's'} (repeated here from above):\n`;

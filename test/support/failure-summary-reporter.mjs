@@ -1,8 +1,9 @@
 /**
- * A `node --test` reporter that prints nothing until the run ends, then repeats every failed test: its name, its
- * file, and the first lines of its error. test/run.ts adds it after the usual TAP/spec output, so the
- * failures are the last thing a run prints: CI keeps only the tail of a long log, and a failure among 1,300
- * passing tests must not be lost in the middle of it.
+ * A `node --test` reporter that prints nothing until the run ends, then repeats every failed test: its name
+ * under the suites it is in, its file, and the first lines of its error. test/run.ts adds it after the usual
+ * TAP output, so the failures are the last thing a run prints: CI keeps only the tail of a long log, and a
+ * failure among 1,300 passing tests must not be lost in the middle of it.
+ * test/unit/failure-summary-reporter.test.ts runs it.
  *
  * Plain JavaScript on purpose: node loads reporters before --import hooks apply to them.
  */
@@ -10,7 +11,7 @@
 const ERROR_LINES = 12;
 
 /** @param {unknown} error */
-function describe(error) {
+function errorText(error) {
   if (!error || typeof error !== 'object') return String(error);
   // node wraps a test's own error as { failureType, cause }; the cause is what the test threw.
   const cause = /** @type {{ cause?: unknown }} */ (error).cause ?? error;
@@ -41,7 +42,7 @@ export default async function* failureSummary(source) {
     // A suite or file fails when a test in it does; the test itself is already listed.
     if (details?.error?.failureType === 'subtestsFailed') continue;
     const title = [...(open.get(where) ?? []).slice(0, nesting), name].join(' > ');
-    failures.push(`✖ ${title}\n  at ${where}\n${describe(details?.error).replace(/^/gm, '    ')}`);
+    failures.push(`✖ ${title}\n  at ${where}\n${errorText(details?.error).replace(/^/gm, '    ')}`);
   }
   if (failures.length === 0) return;
   yield `\n# ${failures.length} failed test${failures.length === 1 ? '' : 's'} (repeated here from above):\n`;

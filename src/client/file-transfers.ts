@@ -15,6 +15,7 @@ import { keepLocalTime, keepRemoteTime } from './timestamps.js';
 import type { VerifyOutcome } from './verify.js';
 import { readSize } from './remote-ops.js';
 import { runTransfer } from './run-transfer.js';
+import { shortDownloadError } from './short-download.js';
 import type { TransferModeChoice } from './options.js';
 import type { WireMode } from './transfer-mode.js';
 import type { ClientSession } from './session.js';
@@ -127,10 +128,13 @@ export async function downloadFile(session: ClientSession, remotePath: string, d
     : new ProgressTracker(e => session.events.progress(e), { direction: 'download', path: remotePath, startOffset: startAt, total });
   let committed = false;
   try {
-    const { reply, bytes, mode, fileBytes, transferMode } = await runTransfer(session, () => ({
+    const { reply, bytes, mode, fileBytes, transferMode, openingReply } = await runTransfer(session, () => ({
       command: `RETR ${remotePath}`, direction: 'download', restAt: startAt, sink, endSink: local ? true : opts.end ?? true,
       ascii: type === 'ascii', progress, mode: opts.mode,
     }), remotePath, opts.signal);
+    // A data connection cut early with a FIN still gets a 226: the size known beforehand tells (short-download.ts).
+    const short = shortDownloadError({ remotePath, startAt, fileBytes, knownSize: total, openingReply, finalCode: reply.code, ascii: type === 'ascii' });
+    if (short) throw short;
     let verified: VerifyOutcome | undefined;
     const check = opts.verify && target && !isSpecialKind(target.kind)
       ? async (written: string) => { verified = await (await import('./verify.js')).verifyFile(session, remotePath, written); } : undefined;

@@ -18,6 +18,8 @@ export interface TransferOutcome {
   fileBytes: number;
   /** The MODE it ran in (S, Z or B). */
   transferMode: WireMode;
+  /** The first 1xx reply to the transfer command, when the server sent one. */
+  openingReply?: FtpResponse;
 }
 
 /** Run one transfer; `makeSpec` is called again for the retry (an upload reopens its source). */
@@ -45,7 +47,8 @@ async function runOnce(session: ClientSession, t: Transfer, signal: AbortSignal 
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const reply = await t.run();
-    return { reply, bytes: t.bytes, mode: t.mode, fileBytes: t.fileBytes, transferMode: t.wireMode };
+    return { reply, bytes: t.bytes, mode: t.mode, fileBytes: t.fileBytes, transferMode: t.wireMode,
+      ...(t.openingReply ? { openingReply: t.openingReply } : {}) };
   } catch (e) {
     if (session.lifetime.aborted && !(e instanceof FtpClosedError)) {
       throw new FtpClosedError('the client was destroyed', { cause: e });

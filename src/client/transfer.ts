@@ -98,6 +98,8 @@ export class Transfer {
   fileBytes = 0;
   /** The MODE the transfer ran in (set before the transfer command). */
   wireMode: WireMode = 'S';
+  /** The first 1xx reply to the transfer command (its text may announce the size: "(N bytes)"). */
+  openingReply: FtpResponse | undefined;
 
   constructor(private readonly session: ClientSession, readonly mode: DataMode, private readonly spec: TransferSpec) {
     this.control = session.control;
@@ -232,6 +234,7 @@ export class Transfer {
     try {
       let r = await control.nextReply(commandTimeoutMs, 'command', what, what);
       while (isPreliminary(r.code)) {
+        this.openingReply ??= r;
         this.preliminaryResolve();
         // While data flows there is no bound here; the data idle timer and armFinalTimer() bound it.
         r = await control.nextReply(0, 'transfer', what);

@@ -1,6 +1,8 @@
 /**
  * Retries that resume against a real peer (vsftpd) behind the cutting relay (test/support/cutting-proxy.ts):
- * a download cut twice finishes byte-exact and vsftpd was asked to REST; an upload cut twice is continued with
+ * a download cut twice finishes byte-exact and vsftpd was asked to REST (vsftpd answers a cut 426, or 226 when
+ * it had already handed the rest to its kernel: then SIZE tells the client the file is short, short-download.ts);
+ * an upload cut twice is continued with
  * SIZE + APPE (docs/client.md#retries) and the file on the peer's disk is byte-exact, against vsftpd and proftpd.
  */
 import { test } from 'node:test';

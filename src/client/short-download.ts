@@ -1,0 +1,54 @@
+/**
+ * A download that ends short of the file (docs/client.md#short-downloads). In MODE S the end of the data
+ * connection is the end of the file (RFC 959 s3.4.1), so when something between the two sides closes the
+ * data connection early with a FIN (a NAT or firewall timing out, a proxy), and the server had already
+ * handed all its bytes to its own kernel, the client gets a short file *and* a 226. Only a size known
+ * beforehand tells the two apart: SIZE (RFC 3659 s4), the caller's listing, or the "(N bytes)" that
+ * vsftpd, proftpd and ftpkit put in the 150 reply (curl reads it too: CURLE_PARTIAL_FILE).
+ */
+import { FtpNetworkError } from '../errors.js';
+import type { FtpResponse } from '../protocol/reply-parser.js';
+
+/** The "(N bytes)" of a 150 reply, e.g. "Opening BINARY mode data connection for a.bin (8389385 bytes).". */
+export function announcedSize(reply: FtpResponse | undefined): number | undefined {
+  if (!reply) return undefined;
+  const all = [...reply.message.matchAll(/\((\d{1,16}) bytes?\)/gi)];
+  const n = all.length > 0 ? Number(all[all.length - 1]![1]) : NaN;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+export interface DownloadEnd {
+  remotePath: string;
+  /** The REST offset the transfer started at. */
+  startAt: number;
+  /** Bytes of the file that arrived in this transfer. */
+  fileBytes: number;
+  /** The file's size from SIZE or the caller (a listing), when known. */
+  knownSize: number | undefined;
+  /** The first 1xx reply to RETR. */
+  openingReply: FtpResponse | undefined;
+  /** The final reply's code (226 or 250), for the message. */
+  finalCode: number;
+  ascii: boolean;
+}
+
+/**
+ * The error for a download that ended before the size known for it, or undefined when it did not (or
+ * nothing is known). TYPE A is not checked: the sizes count the server's bytes, not the converted ones.
+ * The 150's number counts only without REST: after REST 100, vsftpd still announces the file's size and
+ * proftpd what is left of it. A file that grew meanwhile is not an error; one that shrank is (its copy is not the file).
+ */
+export function shortDownloadError(end: DownloadEnd): FtpNetworkError | undefined {
+  if (end.ascii) return undefined;
+  const announced = end.startAt === 0 ? announcedSize(end.openingReply) : undefined;
+  const expected = end.knownSize ?? announced;
+  if (expected === undefined) return undefined;
+  const reached = end.startAt + end.fileBytes;
+  if (reached >= expected) return undefined;
+  const source = end.knownSize !== undefined ? 'its size' : 'the size announced in the 150 reply';
+  return new FtpNetworkError({
+    connection: 'data', phase: 'transfer', failure: 'closed',
+    message: `the data connection for ${end.remotePath} closed at byte ${reached} of ${expected} (${source}), though the `
+      + `server answered ${end.finalCode}: something between the two sides cut it short, or the file shrank meanwhile`,
+  });
+}

@@ -1,0 +1,115 @@
+/**
+ * A download whose data connection is closed early while the server still answers 226 — what a NAT, a
+ * firewall or a proxy cutting the stream with a FIN looks like once the server has handed its bytes to its
+ * kernel (src/client/short-download.ts). Against the scripted fake server, which cuts on purpose: the
+ * download fails with a typed error and replaces nothing; a resumed download keeps what arrived; with
+ * retries it continues with REST and finishes byte-exact.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { startFakeServer, type Step } from '../support/fake-server.js';
+import { FtpClient, FtpNetworkError, Retrier, type RetryEvent } from '../../src/client/index.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const PAYLOAD = randomBytes(300_000);
+
+/**
+ * A fake whose n-th RETR sends from the REST offset up to `cuts[n]` (the end when there is none) and
+ * answers 226 either way; its 150 says "(N bytes)" when `announce` is set.
+ */
+async function cuttingServer(t: TestContext, cuts: number[], announce: boolean) {
+  let rest = 0;
+  let retrs = 0;
+  const commands: string[] = [];
+  const fake = await startFakeServer({
+    files: { 'big.bin': PAYLOAD },
+    commands: {
+      REST: (cmd): Step => { rest = Number(cmd.arg); return `350 Restarting at ${rest}.`; },
+      RETR: (): Step => {
+        const from = rest;
+        const to = cuts[retrs++] ?? PAYLOAD.length;
+        rest = 0;
+        return { transfer: {
+          send: PAYLOAD.subarray(from, to),
+          preliminary: `150 Opening BINARY mode data connection for big.bin${announce ? ` (${PAYLOAD.length} bytes)` : ''}.`,
+          final: '226 Transfer complete.',
+        } };
+      },
+    },
+  });
+  fake.on('command', (c: { line: string }) => commands.push(c.line));
+  t.after(() => fake.close());
+  return { fake, commands };
+}
+
+function client(t: TestContext, port: number, retries = 0): FtpClient {
+  const c = new FtpClient({ host: '127.0.0.1', port, retry: { retries, delayMs: 10 },
+    timeouts: { connectMs: 5000, commandMs: 10_000, dataMs: 10_000 } });
+  t.after(() => c.destroy());
+  return c;
+}
+
+test('a download cut short with 226 fails with a typed error, and the file it would replace is kept', async (t) => {
+  const { fake } = await cuttingServer(t, [120_000], true);
+  const dir = await tempDir(t);
+  const dest = path.join(dir, 'big.bin');
+  await writeFile(dest, 'the old copy');
+  const c = client(t, fake.port);
+  await c.connect();
+  await assert.rejects(c.download('big.bin', dest), (e: unknown) => {
+    assert.ok(e instanceof FtpNetworkError, String(e));
+    assert.equal(e.connection, 'data');
+    assert.equal(e.failure, 'closed');
+    assert.match(e.message, /closed at byte 120000 of 300000 \(the size announced in the 150 reply\), though the server answered 226/);
+    return true;
+  });
+  assert.equal(await readFile(dest, 'utf8'), 'the old copy');
+  assert.deepEqual(await readdir(dir), ['big.bin'], 'no temporary file left');
+  // The control connection is still in step: the next download of the whole file works.
+  await c.download('big.bin', dest);
+  assert.deepEqual(await readFile(dest), PAYLOAD);
+});
+
+test('a resumed download is held to SIZE even when the 150 says nothing, and keeps what arrived', async (t) => {
+  const { fake, commands } = await cuttingServer(t, [200_000], false);
+  const dir = await tempDir(t);
+  const dest = path.join(dir, 'big.bin');
+  await writeFile(dest, PAYLOAD.subarray(0, 50_000));
+  const c = client(t, fake.port);
+  await c.connect();
+  await assert.rejects(c.download('big.bin', dest, { resume: true }), /closed at byte 200000 of 300000 \(its size\)/);
+  assert.ok(commands.includes('SIZE big.bin') && commands.includes('REST 50000'), commands.join(' | '));
+  assert.deepEqual(await readFile(dest), PAYLOAD.subarray(0, 200_000), 'the bytes that arrived stay for the next attempt');
+  const done = await c.download('big.bin', dest, { resume: true });
+  assert.equal(done.startOffset, 200_000);
+  assert.deepEqual(await readFile(dest), PAYLOAD);
+});
+
+test('with retries, a download cut twice with 226 continues with REST and finishes byte-exact', async (t) => {
+  const { fake, commands } = await cuttingServer(t, [100_000, 180_000], true);
+  const dir = await tempDir(t);
+  const dest = path.join(dir, 'big.bin');
+  const c = client(t, fake.port, 3);
+  const retries: RetryEvent[] = [];
+  c.on('retry', (e) => retries.push(e));
+  await c.connect();
+  await new Retrier(c).download('big.bin', dest);
+  assert.deepEqual(await readFile(dest), PAYLOAD);
+  assert.deepEqual(retries.map((r) => r.resumeAt), [100_000, 180_000]);
+  assert.match(retries[0]!.reason, /closed at byte 100000 of 300000/);
+  assert.deepEqual(commands.filter((x) => /^REST [1-9]/.test(x)), ['REST 100000', 'REST 180000']);
+  assert.deepEqual(await readdir(dir), ['big.bin']);
+});
+
+test('without a size anywhere the short stream cannot be told from the file: the download succeeds (the limit)', async (t) => {
+  const { fake } = await cuttingServer(t, [120_000], false);
+  const dest = path.join(await tempDir(t), 'big.bin');
+  const c = client(t, fake.port);
+  await c.connect();
+  const r = await c.download('big.bin', dest);
+  assert.equal(r.fileBytes, 120_000);
+  assert.equal((await readFile(dest)).length, 120_000);
+});

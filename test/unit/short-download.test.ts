@@ -1,0 +1,48 @@
+/**
+ * The short-download check (src/client/short-download.ts): which size a download is held to, and when a
+ * transfer that ended with 226 is still a cut.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { announcedSize, shortDownloadError, type DownloadEnd } from '../../src/client/short-download.js';
+import { FtpNetworkError } from '../../src/errors.js';
+
+const reply = (message: string) => ({ code: 150, message, lines: [message] });
+
+test('announcedSize reads the "(N bytes)" of vsftpd, proftpd and ftpkit, and nothing else', () => {
+  assert.equal(announcedSize(reply('Opening BINARY mode data connection for big.bin (8389385 bytes).')), 8389385);
+  assert.equal(announcedSize(reply('Opening BINARY mode data connection for a (1).bin (12 bytes)')), 12);
+  assert.equal(announcedSize(reply('Opening data connection for x (1 byte)')), 1);
+  assert.equal(announcedSize(reply('Accepted data connection')), undefined);
+  assert.equal(announcedSize(reply('8192.0 kbytes to download')), undefined);
+  assert.equal(announcedSize(reply('for x (99999999999999999 bytes)')), undefined);
+  assert.equal(announcedSize(undefined), undefined);
+});
+
+const end = (over: Partial<DownloadEnd>): DownloadEnd => ({
+  remotePath: 'big.bin', startAt: 0, fileBytes: 100, knownSize: undefined, openingReply: undefined, finalCode: 226, ascii: false, ...over,
+});
+
+test('a download that ends before the known size is a data connection closed early, with both numbers', () => {
+  const err = shortDownloadError(end({ knownSize: 300 }));
+  assert.ok(err instanceof FtpNetworkError);
+  assert.equal(err.connection, 'data');
+  assert.equal(err.phase, 'transfer');
+  assert.equal(err.failure, 'closed');
+  assert.match(err.message, /big\.bin closed at byte 100 of 300 \(its size\), though the server answered 226/);
+  // From REST 150: 150 + 100 = 250 is still short; 200 more reach the end.
+  assert.match(shortDownloadError(end({ startAt: 150, knownSize: 300 }))!.message, /at byte 250 of 300/);
+  assert.equal(shortDownloadError(end({ startAt: 200, knownSize: 300 })), undefined);
+});
+
+test('the 150 reply\'s size is used without REST only, a grown file and TYPE A are not errors', () => {
+  const announced = reply('Opening BINARY mode data connection for big.bin (300 bytes).');
+  assert.match(shortDownloadError(end({ openingReply: announced }))!.message, /of 300 \(the size announced in the 150 reply\)/);
+  // With REST, vsftpd announces the file's size and proftpd what is left: not used.
+  assert.equal(shortDownloadError(end({ startAt: 50, openingReply: announced })), undefined);
+  // SIZE wins over the 150's number.
+  assert.equal(shortDownloadError(end({ knownSize: 100, openingReply: announced })), undefined);
+  assert.equal(shortDownloadError(end({ knownSize: 50 })), undefined, 'the file grew meanwhile');
+  assert.equal(shortDownloadError(end({ knownSize: 300, ascii: true })), undefined, 'TYPE A changes the byte count');
+  assert.equal(shortDownloadError(end({})), undefined, 'nothing known, nothing to hold it to');
+});

@@ -9,11 +9,13 @@
 import { FtpNetworkError } from '../errors.js';
 import type { FtpResponse } from '../protocol/reply-parser.js';
 
-/** The "(N bytes)" of a 150 reply, e.g. "Opening BINARY mode data connection for a.bin (8389385 bytes).". */
+/**
+ * The "(N bytes)" that ends a 150 reply, e.g. "Opening BINARY mode data connection for a.bin (8389385 bytes).".
+ * Only at the end, where the servers put it: a file name that contains "(5 bytes)" is not taken for it.
+ */
 export function announcedSize(reply: FtpResponse | undefined): number | undefined {
-  if (!reply) return undefined;
-  const all = [...reply.message.matchAll(/\((\d{1,16}) bytes?\)/gi)];
-  const n = all.length > 0 ? Number(all[all.length - 1]![1]) : NaN;
+  const m = reply ? /\((\d{1,16}) bytes?\)\.?\s*$/i.exec(reply.message) : null;
+  const n = m ? Number(m[1]) : NaN;
   return Number.isSafeInteger(n) ? n : undefined;
 }
 

@@ -12,6 +12,8 @@ const reply = (message: string) => ({ code: 150, message, lines: [message] });
 test('announcedSize reads the "(N bytes)" of vsftpd, proftpd and ftpkit, and nothing else', () => {
   assert.equal(announcedSize(reply('Opening BINARY mode data connection for big.bin (8389385 bytes).')), 8389385);
   assert.equal(announcedSize(reply('Opening BINARY mode data connection for a (1).bin (12 bytes)')), 12);
+  assert.equal(announcedSize(reply('Opening BINARY mode data connection for x (5 bytes).bin (12 bytes)')), 12);
+  assert.equal(announcedSize(reply('Opening BINARY mode data connection for x (5 bytes).bin')), undefined, 'a name, not a size');
   assert.equal(announcedSize(reply('Opening data connection for x (1 byte)')), 1);
   assert.equal(announcedSize(reply('Accepted data connection')), undefined);
   assert.equal(announcedSize(reply('8192.0 kbytes to download')), undefined);

@@ -15,7 +15,7 @@ import { keepLocalTime, keepRemoteTime } from './timestamps.js';
 import type { VerifyOutcome } from './verify.js';
 import { readSize } from './remote-ops.js';
 import { runTransfer } from './run-transfer.js';
-import { shortDownloadError } from './short-download.js';
+import { checkDownloadEnd } from './short-download.js';
 import type { TransferModeChoice } from './options.js';
 import type { WireMode } from './transfer-mode.js';
 import type { ClientSession } from './session.js';
@@ -133,8 +133,7 @@ export async function downloadFile(session: ClientSession, remotePath: string, d
       ascii: type === 'ascii', progress, mode: opts.mode,
     }), remotePath, opts.signal);
     // A data connection cut early with a FIN still gets a 226: the size known beforehand tells (short-download.ts).
-    const short = shortDownloadError({ remotePath, startAt, fileBytes, knownSize: total, openingReply, finalCode: reply.code, ascii: type === 'ascii' });
-    if (short) throw short;
+    await checkDownloadEnd(session, { remotePath, startAt, fileBytes, knownSize: total, openingReply, finalCode: reply.code, ascii: type === 'ascii' });
     let verified: VerifyOutcome | undefined;
     const check = opts.verify && target && !isSpecialKind(target.kind)
       ? async (written: string) => { verified = await (await import('./verify.js')).verifyFile(session, remotePath, written); } : undefined;

@@ -3,7 +3,8 @@
  * firewall or a proxy cutting the stream with a FIN looks like once the server has handed its bytes to its
  * kernel (src/client/short-download.ts). Against the scripted fake server, which cuts on purpose: the
  * download fails with a typed error and replaces nothing; a resumed download keeps what arrived; with
- * retries it continues with REST and finishes byte-exact.
+ * retries it continues with REST and finishes byte-exact; a file that really shrank since its listing is
+ * told from a cut by SIZE.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,13 +21,14 @@ const PAYLOAD = randomBytes(300_000);
  * A fake whose n-th RETR sends from the REST offset up to `cuts[n]` (the end when there is none) and
  * answers 226 either way; its 150 says "(N bytes)" when `announce` is set.
  */
-async function cuttingServer(t: TestContext, cuts: number[], announce: boolean) {
+async function cuttingServer(t: TestContext, cuts: number[], announce: boolean, feat?: string) {
   let rest = 0;
   let retrs = 0;
   const commands: string[] = [];
   const fake = await startFakeServer({
     files: { 'big.bin': PAYLOAD },
     commands: {
+      ...(feat ? { FEAT: feat } : {}),
       REST: (cmd): Step => { rest = Number(cmd.arg); return `350 Restarting at ${rest}.`; },
       RETR: (): Step => {
         const from = rest;
@@ -63,7 +65,8 @@ test('a download cut short with 226 fails with a typed error, and the file it wo
     assert.ok(e instanceof FtpNetworkError, String(e));
     assert.equal(e.connection, 'data');
     assert.equal(e.failure, 'closed');
-    assert.match(e.message, /closed at byte 120000 of 300000 \(the size announced in the 150 reply\), though the server answered 226/);
+    // SIZE, asked once more, still says the whole file: a cut, not a file that shrank.
+    assert.match(e.message, /closed at byte 120000 of 300000 \(the size announced in the 150 reply, and SIZE says 300000 now\), though the server answered 226/);
     return true;
   });
   assert.equal(await readFile(dest, 'utf8'), 'the old copy');
@@ -80,7 +83,7 @@ test('a resumed download is held to SIZE even when the 150 says nothing, and kee
   await writeFile(dest, PAYLOAD.subarray(0, 50_000));
   const c = client(t, fake.port);
   await c.connect();
-  await assert.rejects(c.download('big.bin', dest, { resume: true }), /closed at byte 200000 of 300000 \(its size\)/);
+  await assert.rejects(c.download('big.bin', dest, { resume: true }), /closed at byte 200000 of 300000 \(its size, and SIZE says 300000 now\)/);
   assert.ok(commands.includes('SIZE big.bin') && commands.includes('REST 50000'), commands.join(' | '));
   assert.deepEqual(await readFile(dest), PAYLOAD.subarray(0, 200_000), 'the bytes that arrived stay for the next attempt');
   const done = await c.download('big.bin', dest, { resume: true });
@@ -112,4 +115,28 @@ test('without a size anywhere the short stream cannot be told from the file: the
   const r = await c.download('big.bin', dest);
   assert.equal(r.fileBytes, 120_000);
   assert.equal((await readFile(dest)).length, 120_000);
+});
+
+test('without SIZE on the server, the 150\'s size alone decides', async (t) => {
+  const { fake, commands } = await cuttingServer(t, [120_000], true, '211-Features:\r\n EPSV\r\n REST STREAM\r\n211 End');
+  const dest = path.join(await tempDir(t), 'big.bin');
+  const c = client(t, fake.port);
+  await c.connect();
+  await assert.rejects(c.download('big.bin', dest), /closed at byte 120000 of 300000 \(the size announced in the 150 reply\), though/);
+  assert.ok(!commands.some((x) => x.startsWith('SIZE')), commands.join(' | '));
+});
+
+test('a file smaller than its listing said, by SIZE now, is the file: the download stands, with a status line', async (t) => {
+  const { fake, commands } = await cuttingServer(t, [], false);
+  const dest = path.join(await tempDir(t), 'big.bin');
+  const c = client(t, fake.port);
+  const status: string[] = [];
+  c.on('transcript', (e) => { if (e.kind === 'status') status.push(e.text); });
+  await c.connect();
+  // A mirror passes the size from its listing; the file was rewritten smaller since.
+  const r = await c.download('big.bin', dest, { size: 400_000 });
+  assert.equal(r.fileBytes, PAYLOAD.length);
+  assert.deepEqual(await readFile(dest), PAYLOAD);
+  assert.ok(commands.includes('SIZE big.bin'), commands.join(' | '));
+  assert.ok(status.some((x) => /big\.bin: 300000 bytes by SIZE now, not 400000 \(its size\): the file changed on the server/.test(x)), status.join('\n'));
 });

@@ -21,7 +21,8 @@ export function addClientFlags(cmd: Command, groups: FlagGroups = {}): Command {
       .option('--binary', 'TYPE I transfers (byte exact; the default)')
       .option('--limit-rate <rate>', 'cap each transfer at this many bytes/s: 100K, 2M, 1G (curl\'s syntax; per connection)')
       .option('--retries <n>', 'after a dropped connection, reconnect and resume up to N times (REST/APPE; never after a 5xx; default 0)')
-      .option('--retry-delay <seconds>', 'wait before the first retry, doubled for each next one up to 30 s (default 1)');
+      .option('--retry-delay <seconds>', 'wait before the first retry, doubled for each next one up to 30 s (default 1)')
+      .option('--no-size-check', 'accept a download that ends before its known size (servers whose sizes are not what they send, e.g. /proc)');
   }
   return cmd
     .option('--connect-timeout <seconds>', 'control connection and greeting timeout')
@@ -76,4 +77,4 @@ URL: ftp://[user[:password]@]host[:port]/path (ftps:// = implicit TLS, port 990)
 login folder, a trailing "/" names a folder. Password: the URL, $FTPKIT_PASSWORD, ~/.netrc, else a prompt.
 
 Exit codes: 0 ok, 2 usage, 3 login refused, 4 the server refused (4xx/5xx), 5 network (refused, timed out,
-unreachable), 6 TLS, 7 verification failed (--verify), 1 other, 130 interrupted. Reference: docs/client.md.`;
+unreachable), 6 TLS, 9 verification failed (--verify), 1 other, 130 interrupted. Reference: docs/client.md.`;

@@ -69,7 +69,9 @@ export async function getMatching(ctx: RunContext, local: string | undefined, fl
       files.push({ remotePath: m.path, destination: dest, tree: await runTree(m.path, dest) });
       continue;
     }
-    const r = await ctx.client.download(m.path, dest, { resume: !!flags.resume, ...(m.entry.size !== undefined ? { size: m.entry.size } : {}) });
+    // A listing's size is the file's only for a file: a symbolic link's is the length of its target's name.
+    const size = m.entry.type === 'file' ? m.entry.size : undefined;
+    const r = await ctx.client.download(m.path, dest, { resume: !!flags.resume, ...(size !== undefined ? { size } : {}) });
     bytes += r.bytes;
     ctx.say(`${m.path} -> ${dest}: ${humanBytes(r.bytes)}${r.startOffset ? ` (resumed at ${r.startOffset})` : ''}`);
     files.push({ remotePath: m.path, destination: dest, bytes: r.bytes, startOffset: r.startOffset });

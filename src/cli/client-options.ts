@@ -63,6 +63,8 @@ export interface ClientFlags {
   netrc?: boolean;
   /** --limit-rate (get, put, mirror): curl's syntax, parsed by limit-rate.ts. */
   limitRate?: string;
+  /** --no-size-check (get, put, mirror): false. */
+  sizeCheck?: boolean;
 }
 
 function seconds(flag: string, value: string): number {
@@ -234,6 +236,7 @@ export async function buildClientOptions(url: FtpUrl, flags: ClientFlags,
   const creds = await resolveCredentials(url, flags.user, { env: src.env, netrc, prompt: src.prompt });
   const options: FtpClientOptions = { ...settings, host: url.host, port: url.port, user: creds.user, ...proxyOptions(flags, src.env) };
   if (flags.limitRate !== undefined) options.limitRate = parseByteRate(flags.limitRate);
+  if (flags.sizeCheck === false) options.sizeCheck = false;
   if (creds.password !== undefined) options.password = creds.password;
   else if (creds.source === 'none') options.password = '';
   return { options, credentialSource: creds.source };

@@ -53,6 +53,8 @@ export interface DownloadOptions {
   modifiedAt?: Date;
   /** false: no 'progress' events for this transfer (the ranges of a segmented download report one total). */
   progress?: boolean;
+  /** Hold the download to the size known for it (default: the client's `sizeCheck`, else true; short-download.ts). */
+  sizeCheck?: boolean;
 }
 
 export interface UploadOptions {
@@ -133,7 +135,7 @@ export async function downloadFile(session: ClientSession, remotePath: string, d
       ascii: type === 'ascii', progress, mode: opts.mode,
     }), remotePath, opts.signal);
     // A data connection cut early with a FIN still gets a 226: the size known beforehand tells (short-download.ts).
-    await checkDownloadEnd(session, { remotePath, startAt, fileBytes, knownSize: total, openingReply, finalCode: reply.code, ascii: type === 'ascii' });
+    if (opts.sizeCheck ?? session.options.sizeCheck ?? true) await checkDownloadEnd(session, { remotePath, startAt, fileBytes, knownSize: total, openingReply, finalCode: reply.code, ascii: type === 'ascii' });
     let verified: VerifyOutcome | undefined;
     const check = opts.verify && target && !isSpecialKind(target.kind)
       ? async (written: string) => { verified = await (await import('./verify.js')).verifyFile(session, remotePath, written); } : undefined;

@@ -139,6 +139,13 @@ export interface FtpClientOptions extends ClientSettings {
    */
   limitRate?: number;
   /**
+   * Hold each binary download to the size known for it beforehand (SIZE, a listing, the 150 reply's
+   * "(N bytes)"), so a data connection cut short while the server still answers 226 is an error
+   * (docs/client.md#short-downloads). Default true; false for servers whose sizes are not what RETR sends
+   * (files under /proc or /sys). A download's own `sizeCheck` overrides it.
+   */
+  sizeCheck?: boolean;
+  /**
    * Connect through this proxy (docs/client.md#proxies): `socks5h://[user:pass@]host:port` (the proxy
    * resolves the server's name), `socks5://` (resolved here), `http://` (HTTP CONNECT). The control
    * connection and every passive data connection go through it; active mode uses SOCKS5 BIND

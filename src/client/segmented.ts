@@ -180,7 +180,8 @@ export async function downloadSegmented(session: ClientSession, remotePath: stri
       const sink = new RangeSink(fd.fd, range.start, range.length, last ? () => undefined : () => ended.abort(), n => progress.add(n));
       sinks.push(sink);
       const signal = AbortSignal.any([ended.signal, failAll.signal, ...(opts.signal ? [opts.signal] : [])]);
-      const common = { startAt: range.start, signal, end: true, size, type: 'binary' as const, progress: false };
+      // Each range is held to its own end below, not to the file's (a range stops short of it on purpose).
+      const common = { startAt: range.start, signal, end: true, size, type: 'binary' as const, progress: false, sizeCheck: false };
       // The caller's session takes the last range: it ends with the file, without ABOR.
       const run = last
         ? downloadFile(session, remotePath, sink, common)

@@ -4,7 +4,7 @@
  * kernel (src/client/short-download.ts). Against the scripted fake server, which cuts on purpose: the
  * download fails with a typed error and replaces nothing; a resumed download keeps what arrived; with
  * retries it continues with REST and finishes byte-exact; a file that really shrank since its listing is
- * told from a cut by SIZE.
+ * told from a cut by SIZE; `sizeCheck: false` / `--no-size-check` accept it; the CLI exits 5.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +14,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { startFakeServer, type Step } from '../support/fake-server.js';
 import { FtpClient, FtpNetworkError, Retrier, type RetryEvent } from '../../src/client/index.js';
 import { tempDir } from '../support/temp-dir.js';
+import { ftpkit, ok } from '../support/cli-server.js';
 
 const PAYLOAD = randomBytes(300_000);
 
@@ -139,4 +140,44 @@ test('a file smaller than its listing said, by SIZE now, is the file: the downlo
   assert.deepEqual(await readFile(dest), PAYLOAD);
   assert.ok(commands.includes('SIZE big.bin'), commands.join(' | '));
   assert.ok(status.some((x) => /big\.bin: 300000 bytes by SIZE now, not 400000 \(its size\): the file changed on the server/.test(x)), status.join('\n'));
+});
+
+test('sizeCheck: false, for the client or one download, accepts the short download', async (t) => {
+  const { fake } = await cuttingServer(t, [120_000, 130_000], true);
+  const dir = await tempDir(t);
+  const c = new FtpClient({ host: '127.0.0.1', port: fake.port, sizeCheck: false });
+  t.after(() => c.destroy());
+  await c.connect();
+  assert.equal((await c.download('big.bin', path.join(dir, 'a'))).fileBytes, 120_000);
+  const d = client(t, fake.port);
+  await d.connect();
+  assert.equal((await d.download('big.bin', path.join(dir, 'b'), { sizeCheck: false })).fileBytes, 130_000);
+});
+
+test('CLI: a short download exits 5 and writes nothing; --no-size-check takes it', async (t) => {
+  const { fake } = await cuttingServer(t, [120_000, 120_000], true);
+  const dir = await tempDir(t);
+  const url = `ftp://127.0.0.1:${fake.port}/big.bin`;
+  const dest = path.join(dir, 'big.bin');
+  const cut = await ftpkit(['get', url, dest]);
+  assert.equal(cut.code, 5, cut.stderr);
+  assert.match(cut.stderr, /closed at byte 120000 of 300000/);
+  assert.deepEqual(await readdir(dir), []);
+  ok(await ftpkit(['get', '--no-size-check', url, dest]));
+  assert.equal((await readFile(dest)).length, 120_000);
+});
+
+test('CLI: a wildcard match that is a symbolic link is not held to the link\'s own size', async (t) => {
+  // LIST gives a link the length of its target's name (30 here); RETR sends the target's 10 bytes.
+  const fake = await startFakeServer({
+    listing: 'lrwxrwxrwx 1 ftp ftp 30 Jan 15 10:30 link.txt -> /some/long/target/dir/x.txt\r\n',
+    commands: {
+      FEAT: '211-Features:\r\n EPSV\r\n REST STREAM\r\n211 End',
+      RETR: { transfer: { send: 'ten bytes!' } },
+    },
+  });
+  t.after(() => fake.close());
+  const dir = await tempDir(t);
+  ok(await ftpkit(['get', `ftp://127.0.0.1:${fake.port}/*.txt`, dir]));
+  assert.equal(await readFile(path.join(dir, 'link.txt'), 'utf8'), 'ten bytes!');
 });

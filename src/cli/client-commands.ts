@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { FtpUsageError } from '../errors.js';
 import type { ClientFlags } from './client-options.js';
-import { addClientFlags } from './client-flags.js';
+import { addClientFlags, sizeCheckOption } from './client-flags.js';
 import type { Io } from './client-run.js';
 import type { TreeFlags } from './client-tree.js';
 import type { CopyFlags, TransferOpsFlags } from './client-ops.js';
@@ -32,7 +32,8 @@ export function registerClientCommands(program: Command, io: Io = { stdout: proc
     .option('-g, --globoff', 'take "*", "?" and "[" in the URL literally (default: a wildcard in the last segment downloads every match into LOCAL)')
     .option('--segments <n>', 'download one file on N connections at once, each a range (lftp pget -n)')
     .option('--verify', 'check the file against the server\'s after the download (HASH/XSHA256/XMD5/XCRC, else SIZE)')
-    .option('--no-preserve', 'keep the download time instead of the server\'s modification time'),
+    .option('--no-preserve', 'keep the download time instead of the server\'s modification time')
+    .addOption(sizeCheckOption()),
   { data: true, transferType: true }
   ).action(async (urlText: string, local: string | undefined, flags: TreeFlags & TransferOpsFlags & { resume?: boolean; globoff?: boolean }) => (await actions()).get(io, urlText, local, flags));
 
@@ -86,7 +87,8 @@ export function registerClientCommands(program: Command, io: Io = { stdout: proc
     .option('--parallel <n>', 'transfer on this many connections (default 1)')
     .option('-n, --dry-run', 'print what would be done, do nothing')
     .option('--size-only', 'compare sizes only, not times (LIST-only servers listing in another time zone)')
-    .option('--checksum', 'also compare by hash (HASH/XSHA256...) the files whose size and time match'),
+    .option('--checksum', 'also compare by hash (HASH/XSHA256...) the files whose size and time match')
+    .addOption(sizeCheckOption()),
   { data: true, transferType: true }
   ).action(async (src: string, dst: string, flags: TreeFlags & { reverse?: boolean }) => (await actions()).mirror(io, src, dst, flags));
 

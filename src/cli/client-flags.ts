@@ -14,6 +14,11 @@ export interface FlagGroups {
   transferType?: boolean;
 }
 
+/** `--no-size-check` (get, mirror): downloads are held to their known size unless it is given (docs/client.md#short-downloads). */
+export function sizeCheckOption(): Option {
+  return new Option('--no-size-check', 'accept a download that ends before its known size (servers whose sizes are not what they send, e.g. /proc)');
+}
+
 export function addClientFlags(cmd: Command, groups: FlagGroups = {}): Command {
   if (groups.data) addDataFlags(cmd);
   if (groups.transferType) {
@@ -21,8 +26,7 @@ export function addClientFlags(cmd: Command, groups: FlagGroups = {}): Command {
       .option('--binary', 'TYPE I transfers (byte exact; the default)')
       .option('--limit-rate <rate>', 'cap each transfer at this many bytes/s: 100K, 2M, 1G (curl\'s syntax; per connection)')
       .option('--retries <n>', 'after a dropped connection, reconnect and resume up to N times (REST/APPE; never after a 5xx; default 0)')
-      .option('--retry-delay <seconds>', 'wait before the first retry, doubled for each next one up to 30 s (default 1)')
-      .option('--no-size-check', 'accept a download that ends before its known size (servers whose sizes are not what they send, e.g. /proc)');
+      .option('--retry-delay <seconds>', 'wait before the first retry, doubled for each next one up to 30 s (default 1)');
   }
   return cmd
     .option('--connect-timeout <seconds>', 'control connection and greeting timeout')

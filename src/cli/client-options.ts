@@ -63,7 +63,7 @@ export interface ClientFlags {
   netrc?: boolean;
   /** --limit-rate (get, put, mirror): curl's syntax, parsed by limit-rate.ts. */
   limitRate?: string;
-  /** --no-size-check (get, put, mirror): false. */
+  /** --no-size-check (get, mirror): false. */
   sizeCheck?: boolean;
 }
 

@@ -21,6 +21,7 @@ import { createTestDatabase, databaseUrl, postgresService, startPostgres, type P
 import { RawControl, openPassive, writeAll } from '../support/server-harness.js';
 import { REQUIRE_PEERS } from '../support/peers-common.js';
 import { tempDir } from '../support/temp-dir.js';
+import { until } from '../support/until.js';
 
 const MiB = 1024 * 1024;
 const RESERVE = 4 * MiB;
@@ -114,6 +115,38 @@ async function twoNodesWithQuota(t: TestContext, url: string, name: string): Pro
   return { root, a: await startNode(t, url), b: await startNode(t, url) };
 }
 
+/** One node on a fresh database, and a session of user `name` (password "pw") with a byte quota, logged in. */
+async function oneNodeWithQuota(t: TestContext, name: string, quotaBytes: number): Promise<{ url: string; root: string; c: RawControl; a: Node } | undefined> {
+  const url = await sharedDatabase(t);
+  if (!url) return undefined;
+  const root = await tempDir(t);
+  await prepare(t, url, [{ name, password: 'pw', root, home: '/', quotaBytes }]);
+  const a = await startNode(t, url);
+  const c = await login(a.port, name, 'pw');
+  t.after(() => c.close());
+  return { url, root, c, a };
+}
+
+/**
+ * Another database session that holds the user's quota row (BEGIN; SELECT ... FOR UPDATE), as a slow or
+ * busy database would: the node's writes to the row wait until `release()`. `bytes` is the row as locked.
+ */
+async function holdQuotaRow(t: TestContext, url: string, name: string): Promise<{ holder: pg.Client; bytes: number; lockWaiters: () => Promise<number>; release: () => Promise<void> }> {
+  const holder = new pg.Client({ connectionString: url });
+  holder.on('error', () => {}); // the test database is dropped at the end, holder or not
+  await holder.connect();
+  t.after(() => holder.end().catch(() => undefined));
+  await holder.query('BEGIN');
+  const { rows } = await holder.query<{ bytes: string }>('SELECT bytes FROM ftpkit_quota_usage WHERE user_name = $1 FOR UPDATE', [name]);
+  return {
+    holder,
+    bytes: Number(rows[0]!.bytes),
+    lockWaiters: async () => Number((await holder.query<{ n: string }>(
+      "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")).rows[0]!.n),
+    release: async () => { await holder.query('COMMIT'); },
+  };
+}
+
 async function sharedDatabase(t: TestContext): Promise<string | undefined> {
   const pg = await useService<PostgresDetails>(t, postgresService);
   return pg && createTestDatabase(pg, fn => t.after(fn));
@@ -165,27 +198,36 @@ test('a quota shared by two nodes: an upload through B after one through A gets 
   assert.equal(third.final, 226, `A's DELE gave the room back: ${JSON.stringify(third)}`);
 });
 
+test('DELE answers once the room it freed is in the shared row, even when the database is slow to take it', async t => {
+  const node = await oneNodeWithQuota(t, 'hal', 32 * MiB);
+  if (!node) return;
+  const { url, root, c } = node;
+  assert.equal((await upload(c, 'one.bin', 8 * MiB)).final, 226);
+  const row = await holdQuotaRow(t, url, 'hal');
+  let answered = false;
+  const dele = c.send('DELE one.bin').then((r) => { answered = true; return r; });
+  await until('the node\'s write of the DELE to wait for the row', async () => (await row.lockWaiters()) > 0 || undefined);
+  // The node's write waits for the row: until it is in, another node's upload would not see the room.
+  assert.equal(answered, false, 'DELE answered before the freed room was in the database');
+  await row.release();
+  assert.equal((await dele).code, 250);
+  const after = Number((await row.holder.query<{ bytes: string }>("SELECT bytes FROM ftpkit_quota_usage WHERE user_name = 'hal'")).rows[0]!.bytes);
+  assert.ok(after <= row.bytes - 8 * MiB, `the 8 MiB are freed in the row once DELE has answered: ${row.bytes} -> ${after}`);
+  await stat(path.join(root, 'one.bin')).then(() => assert.fail('one.bin is still there'), () => undefined);
+});
+
 /**
  * An upload while another session holds the user's quota row: the node's top-up (SELECT ... FOR UPDATE)
  * waits for it, as it would for a slow or busy database. The quota has room: 226, every byte stored.
  */
 async function uploadPastSlowTopUp(t: TestContext, type: 'I' | 'A'): Promise<void> {
-  const url = await sharedDatabase(t);
-  if (!url) return;
-  const root = await tempDir(t);
-  await prepare(t, url, [{ name: 'gus', password: 'pw', root, home: '/', quotaBytes: 100 * MiB }]);
-  const a = await startNode(t, url);
-  const c = await login(a.port, 'gus', 'pw');
-  t.after(() => c.close());
+  const node = await oneNodeWithQuota(t, 'gus', 100 * MiB);
+  if (!node) return;
+  const { url, root, c, a } = node;
   assert.equal((await c.send(`TYPE ${type}`)).code, 200);
   const data = await openPassive(c);
   assert.equal((await c.send('STOR slow.bin')).code, 150); // the node holds its first reservation now
-  const holder = new pg.Client({ connectionString: url });
-  holder.on('error', () => {}); // the test database is dropped at the end, holder or not
-  await holder.connect();
-  t.after(() => holder.end().catch(() => undefined));
-  await holder.query('BEGIN');
-  await holder.query("SELECT bytes FROM ftpkit_quota_usage WHERE user_name = 'gus' FOR UPDATE");
+  const row = await holdQuotaRow(t, url, 'gus');
   const size = 6 * RESERVE; // far beyond the reservation plus what may run ahead of it
   const sending = writeAll(data, Buffer.alloc(size, 0x67)).catch((err: unknown) => err);
   // The lock is held until the top-up waits on it and the upload stands still past its reservation and the
@@ -193,17 +235,16 @@ async function uploadPastSlowTopUp(t: TestContext, type: 'I' | 'A'): Promise<voi
   const deadline = Date.now() + 20_000;
   let before = -1;
   for (;;) {
-    const { rows } = await holder.query<{ n: string }>(
-      "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()");
+    const waiting = await row.lockWaiters();
     const transfer = a.server.sessions().find(s => s.transfer)?.transfer;
     const held = transfer !== undefined && transfer.bytes >= 2 * RESERVE - MiB && transfer.bytes === before;
-    if (Number(rows[0]!.n) > 0 && (!transfer || held)) break;
+    if (waiting > 0 && (!transfer || held)) break;
     before = transfer?.bytes ?? -1;
     assert.ok(Date.now() < deadline, `the node never waited for more quota (${transfer?.bytes ?? 'no'} bytes in)`);
     await new Promise(r => setTimeout(r, 20));
   }
-  await holder.query('COMMIT');
-  await holder.end();
+  await row.release();
+  await row.holder.end();
   const final = await c.read();
   const sent = await sending;
   data.destroy();

@@ -49,7 +49,7 @@ export const fileCommands: CommandModule = {
         if (veto) return veto;
         const freed = await freedBy(ctx, path);
         await ctx.storage.delete(path);
-        freed?.();
+        await freed?.();
         return reply(ReplyCode.FileActionOk, 'File deleted');
       },
     }),
@@ -74,7 +74,7 @@ export const fileCommands: CommandModule = {
         // A file replaced by the rename is gone from the quota.
         const freed = from !== to ? await freedBy(ctx, to) : undefined;
         await ctx.storage.rename(from, to);
-        freed?.();
+        await freed?.();
         return reply(ReplyCode.FileActionOk, 'Rename successful');
       },
     }),

@@ -166,6 +166,11 @@ export class SharedUserUsage extends UserUsage {
     });
   }
 
+  /** The changes queued so far are in the row (or failed, with a warning): the queue has run them. */
+  override written(): Promise<void> {
+    return this.chain.then(() => undefined);
+  }
+
   /** No rescans: the nodes keep the row up to date. */
   override rescan(): void {}
 }

@@ -34,9 +34,11 @@ export function quotaStatusLines(ctx: CommandContext): string[] {
 
 /**
  * Before DELE, or an RNTO onto an existing file: what the operation frees. Call the result once the
- * operation succeeded; undefined when nothing is counted (no quota, not a regular file).
+ * operation succeeded and await it before the reply: it resolves once the freed room is where every
+ * session (and, with a shared database, every node) reads it. Undefined when nothing is counted (no
+ * quota, not a regular file).
  */
-export async function freedBy(ctx: CommandContext, path: string): Promise<(() => void) | undefined> {
+export async function freedBy(ctx: CommandContext, path: string): Promise<(() => Promise<void>) | undefined> {
   const usage = await ctx.services.quotas.measured(ctx.user);
   if (!usage) return undefined;
   let size: number;
@@ -47,5 +49,5 @@ export async function freedBy(ctx: CommandContext, path: string): Promise<(() =>
   } catch {
     return undefined; // the operation itself reports what is wrong with the path
   }
-  return () => usage.change(-size, -1);
+  return () => { usage.change(-size, -1); return usage.written(); };
 }

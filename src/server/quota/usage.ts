@@ -68,6 +68,13 @@ export class UserUsage {
     this.files = Math.max(0, this.files + files);
   }
 
+  /**
+   * Resolves once every change made so far is where other sessions read it: at once in memory; a usage
+   * shared by several nodes waits for its database writes (a DELE's freed room is seen by the next upload
+   * on any node once DELE has answered). Never rejects: a write that fails is a warning.
+   */
+  async written(): Promise<void> {}
+
   /** Measure the root again unless an upload runs; the counters are replaced when it finishes. */
   rescan(concurrency: number, now: () => number, onScanned: (unreadable: number) => void): void {
     if (this.scanning || this.inFlight > 0) return;

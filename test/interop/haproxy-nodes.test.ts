@@ -108,7 +108,7 @@ describe('two ftpkit nodes behind HAProxy (PROXY protocol v2)', peerSkip('haprox
     }));
     const sample = await readFile(path.join(REPO_ROOT, 'deploy/haproxy.cfg'), 'utf8');
     statsSocket = path.join(side.dir, 'haproxy.sock');
-    haproxy = await startHaproxy(side.dir, loopbackConfig(sample, controlPort, nodes, statsSocket) + implicitFrontend(implicitPort, nodes), { host: LB, port: ports.min + 1 });
+    haproxy = await startHaproxy(side.dir, loopbackConfig(sample, controlPort, nodes, statsSocket) + implicitFrontend(implicitPort, nodes), { host: LB, port: ports.min + 1, adminSocket: statsSocket });
   });
   after(async () => {
     await haproxy?.stop();

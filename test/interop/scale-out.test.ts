@@ -127,7 +127,7 @@ async function cluster(t: TestContext): Promise<Cluster | undefined> {
   });
   const socket = join(dir, 'haproxy.sock');
   const sample = await readFile(join(REPO_ROOT, 'deploy/haproxy.cfg'), 'utf8');
-  const haproxy = await startHaproxy(dir, loopbackDeployConfig(sample, { balancer: LB, controlPort: ports.min, ranges, nodes: nodes.map((n, i) => ({ host: NODES[i], port: n.port })), statsSocket: socket }), { host: LB, port: ports.min + 1 });
+  const haproxy = await startHaproxy(dir, loopbackDeployConfig(sample, { balancer: LB, controlPort: ports.min, ranges, nodes: nodes.map((n, i) => ({ host: NODES[i], port: n.port })), statsSocket: socket }), { host: LB, port: ports.min + 1, adminSocket: socket });
   t.after(() => haproxy.stop());
   const admin = async (command: string): Promise<string> => {
     const s = net.connect(socket);

@@ -6,9 +6,11 @@
  * backends behind the balancer (ftpkit nodes on ports known only once they listen), and HAProxy starts in
  * milliseconds, so one instance per run would save nothing and need a reload per test.
  *
- * Ready: the launcher adds a `monitor-uri` frontend on `readyPort`; HAProxy binds every listener before
+ * Ready: the launcher adds a `monitor-uri` frontend on `readyPort`; HAProxy binds its TCP listeners before
  * it serves any, so once that port accepts, the FTP frontends do too (a probe of an FTP frontend would
- * open a connection to a node, which a test counting sessions must not see).
+ * open a connection to a node, which a test counting sessions must not see). The admin socket is a UNIX
+ * listener, and a loaded run here once met `connect ENOENT` on it after the ready port accepted: a test
+ * that uses one names it, and the wait covers it too.
  */
 import net from 'node:net';
 import { writeFile } from 'node:fs/promises';
@@ -22,9 +24,9 @@ export interface HaproxyInstance {
   stop(): Promise<void>;
 }
 
-async function accepts(host: string, port: number): Promise<boolean> {
+async function accepts(where: { host: string; port: number } | { path: string }): Promise<boolean> {
   return new Promise(resolve => {
-    const s = net.connect({ host, port });
+    const s = net.connect(where);
     s.once('connect', () => { s.destroy(); resolve(true); });
     s.once('error', () => resolve(false));
   });
@@ -32,9 +34,10 @@ async function accepts(host: string, port: number): Promise<boolean> {
 
 /**
  * Write `config` (plus the readiness frontend on host:readyPort) to `dir`/haproxy.cfg, check it
- * (haproxy -c), start HAProxy and wait (bounded) until it listens. Rejects with HAProxy's own output.
+ * (haproxy -c), start HAProxy and wait (bounded) until it listens there and on the admin socket
+ * `ready.adminSocket` when given. Rejects with HAProxy's own output.
  */
-export async function startHaproxy(dir: string, config: string, ready: { host: string; port: number }, timeoutMs = 15_000): Promise<HaproxyInstance> {
+export async function startHaproxy(dir: string, config: string, ready: { host: string; port: number; adminSocket?: string }, timeoutMs = 15_000): Promise<HaproxyInstance> {
   if (!HAPROXY_BIN) throw new Error('haproxy is not installed');
   const configFile = path.join(dir, 'haproxy.cfg');
   await writeFile(configFile, `${config}\nfrontend ready\n    mode http\n    bind ${ready.host}:${ready.port}\n    monitor-uri /ready\n`);
@@ -44,7 +47,9 @@ export async function startHaproxy(dir: string, config: string, ready: { host: s
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   void proc.exited.then(() => { exited = true; });
-  while (!(await accepts(ready.host, ready.port))) {
+  const listening = async (): Promise<boolean> => await accepts({ host: ready.host, port: ready.port })
+    && (ready.adminSocket === undefined || await accepts({ path: ready.adminSocket }));
+  while (!(await listening())) {
     if (exited || Date.now() > deadline) {
       await proc.stop();
       throw new Error(`haproxy ${exited ? 'exited' : 'did not listen in time'}:\n${proc.output()}`);

@@ -204,16 +204,38 @@ test('DELE answers once the room it freed is in the shared row, even when the da
   const { url, root, c } = node;
   assert.equal((await upload(c, 'one.bin', 8 * MiB)).final, 226);
   const row = await holdQuotaRow(t, url, 'hal');
-  let answered = false;
-  const dele = c.send('DELE one.bin').then((r) => { answered = true; return r; });
+  let answered: { code: number; text: string } | undefined;
+  const dele = c.send('DELE one.bin').then((r) => { answered = r; return r; });
   await until('the node\'s write of the DELE to wait for the row', async () => (await row.lockWaiters()) > 0 || undefined);
   // The node's write waits for the row: until it is in, another node's upload would not see the room.
-  assert.equal(answered, false, 'DELE answered before the freed room was in the database');
+  assert.equal(answered, undefined, `DELE answered ${JSON.stringify(answered)} before the freed room was in the database`);
   await row.release();
   assert.equal((await dele).code, 250);
   const after = Number((await row.holder.query<{ bytes: string }>("SELECT bytes FROM ftpkit_quota_usage WHERE user_name = 'hal'")).rows[0]!.bytes);
   assert.ok(after <= row.bytes - 8 * MiB, `the 8 MiB are freed in the row once DELE has answered: ${row.bytes} -> ${after}`);
   await stat(path.join(root, 'one.bin')).then(() => assert.fail('one.bin is still there'), () => undefined);
+});
+
+test('an upload that replaces a larger file answers 226 once the room it freed is in the shared row', async t => {
+  const node = await oneNodeWithQuota(t, 'ida', 32 * MiB);
+  if (!node) return;
+  const { url, root, c } = node;
+  assert.equal((await upload(c, 'big.bin', 8 * MiB)).final, 226);
+  const data = await openPassive(c);
+  // The node reserves before the 150; the 1 MiB replacing 8 MiB needs no more from the database after it.
+  assert.equal((await c.send('STOR big.bin')).code, 150);
+  const row = await holdQuotaRow(t, url, 'ida');
+  let answered: { code: number; text: string } | undefined;
+  const final = c.read().then((r) => { answered = r; return r; });
+  await writeAll(data, Buffer.alloc(MiB, 0x69));
+  data.end();
+  await until('the node\'s write of the upload\'s end to wait for the row', async () => (await row.lockWaiters()) > 0 || undefined);
+  assert.equal(answered, undefined, `${JSON.stringify(answered)} came before the room the upload freed was in the database`);
+  await row.release();
+  assert.equal((await final).code, 226);
+  const after = Number((await row.holder.query<{ bytes: string }>("SELECT bytes FROM ftpkit_quota_usage WHERE user_name = 'ida'")).rows[0]!.bytes);
+  assert.ok(after <= row.bytes - 7 * MiB, `the 7 MiB freed are in the row once 226 came: ${row.bytes} -> ${after}`);
+  assert.equal((await stat(path.join(root, 'big.bin'))).size, MiB);
 });
 
 /**

@@ -154,6 +154,11 @@ export class UploadGuard implements UploadLimit {
     return undefined;
   }
 
+  /**
+   * Count what the upload left stored, before its final reply (src/server/transfer.ts awaits this): the
+   * change is written where every session and node reads it (UserUsage.written) by the time the client
+   * hears 226 or the failure, as a DELE's freed room is (quota/report.ts freedBy).
+   */
   async settle(result: { ok: boolean; bytes: number }): Promise<void> {
     const usage = this.usage;
     if (!usage || !this.reserved) return;
@@ -162,14 +167,15 @@ export class UploadGuard implements UploadLimit {
     if (result.ok) {
       const now = this.kind === 'append' ? size + result.bytes : this.kind === 'resume' ? this.offset + result.bytes : result.bytes;
       usage.change(now - size, existed ? 0 : 1);
-      return;
+    } else {
+      try {
+        const after = await fileBefore(usage.storage, this.path);
+        usage.change(after.size - size, Number(after.existed) - Number(existed));
+      } catch {
+        // Cannot tell what the storage kept: the counters stay as before the upload until the next scan.
+      }
     }
-    try {
-      const after = await fileBefore(usage.storage, this.path);
-      usage.change(after.size - size, Number(after.existed) - Number(existed));
-    } catch {
-      // Cannot tell what the storage kept: the counters stay as before the upload until the next scan.
-    }
+    await usage.written();
   }
 
   /** Drop this upload's charges and reservation (an upload that never started). */
